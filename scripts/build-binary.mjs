@@ -1,0 +1,195 @@
+// Builds dist/kubectl-ephemeral(.exe): a Node single executable (SEA) of the plugin that needs no
+// Node on the machine. The bundle is scripts/build.mjs's, with node-pty bundled too: its addon
+// travels as an SEA asset that scripts/sea/native-addon.cjs writes to the user's cache and dlopens.
+// The runtime is the project's pinned Node (node_modules/node), the same binary that makes the blob,
+// as a blob only runs on the Node that made it.
+//
+//   node scripts/build-binary.mjs [--entry FILE] [--out FILE] [--no-code-cache] [--no-strip] [--no-check]
+import { build } from 'esbuild';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { bundleOptions } from './build.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const exe = process.platform === 'win32' ? '.exe' : '';
+// The fuse postject flips so that Node looks for the blob; fixed across Node versions.
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const OPTIONAL_WS_MODULES = ['bufferutil', 'utf-8-validate'];
+
+const log = (msg) => process.stderr.write(`build-binary: ${msg}\n`);
+const mb = (bytes) => `${(bytes / 1048576).toFixed(1)} MB`;
+
+/** The pinned runtime: node_modules/node's binary, else the Node running this script. */
+export function runtimePath() {
+  const pinned = join(root, 'node_modules/node/bin', `node${exe}`);
+  return existsSync(pinned) ? pinned : process.execPath;
+}
+
+/** node-pty's native files for this platform, found the way node-pty itself looks for them. */
+function nativeFiles() {
+  const ptyRoot = dirname(require.resolve('node-pty/package.json'));
+  if (process.platform === 'win32') return []; // conpty needs a worker script too: see README/release.yml.
+  for (const d of ['build/Release', `prebuilds/${process.platform}-${process.arch}`]) {
+    const addon = join(ptyRoot, d, 'pty.node');
+    if (!existsSync(addon)) continue;
+    const files = [{ name: 'pty.node', src: addon, mode: 0o755 }];
+    // macOS spawns through a helper that must sit beside the addon.
+    const helper = join(ptyRoot, d, 'spawn-helper');
+    if (process.platform === 'darwin') files.push({ name: 'spawn-helper', src: helper, mode: 0o755 });
+    return files;
+  }
+  throw new Error(`node-pty has no pty.node for ${process.platform}-${process.arch}: run npm rebuild node-pty`);
+}
+
+/** esbuild plugins for the SEA bundle: node-pty's loader redirected, ws's optional modules stubbed. */
+function seaPlugins() {
+  return [
+    {
+      name: 'node-pty-sea-loader',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]node-pty[\\/]lib[\\/]utils\.js$/ }, () => ({
+          contents: readFileSync(join(root, 'scripts/sea/native-addon.cjs'), 'utf8'),
+          loader: 'js',
+        }));
+      },
+    },
+    {
+      name: 'optional-module-stub',
+      setup(b) {
+        const filter = new RegExp(`^(${OPTIONAL_WS_MODULES.join('|')})$`);
+        // One module per name: a CommonJS module that throws is cached as {} on its second require.
+        b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'optional-module-stub' }));
+        b.onLoad({ filter: /.*/, namespace: 'optional-module-stub' }, () => ({
+          contents: readFileSync(join(root, 'scripts/sea/optional-module-stub.cjs'), 'utf8'),
+          loader: 'js',
+        }));
+      },
+    },
+  ];
+}
+
+async function bundle({ entry, outfile, native }) {
+  const opts = bundleOptions({ outfile, plugins: seaPlugins() });
+  opts.external = opts.external.filter((m) => !OPTIONAL_WS_MODULES.includes(m));
+  opts.define = { ...opts.define, __KUBECTL_EPHEMERAL_NATIVE__: JSON.stringify(native) };
+  // The blob carries the source verbatim: dropping comments and blanks shrinks it and its parse.
+  opts.minifyWhitespace = true;
+  if (entry) {
+    opts.entryPoints = [resolve(entry)];
+    opts.nodePaths = [join(root, 'node_modules')]; // a stand-in entry outside the tree
+  }
+  const result = await build({ ...opts, metafile: true });
+  const { imports, bytes } = Object.values(result.metafile.outputs)[0];
+  // Inside an SEA, require() reaches built-ins only: anything left external would fail at run time.
+  const nonBuiltin = imports.filter((i) => i.external && !isBuiltin(i.path));
+  if (nonBuiltin.length) throw new Error(`bundle leaves non-built-in modules external: ${nonBuiltin.map((i) => i.path).join(', ')}`);
+  return { bytes, dynamicImport: imports.some((i) => i.kind === 'dynamic-import') };
+}
+
+function run(cmd, args, opts = {}) {
+  return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], ...opts });
+}
+
+/** Builds the executable; returns sizes for the report. */
+export async function buildBinary({ entry, out = join(root, 'dist', `kubectl-ephemeral${exe}`), codeCache = true, strip = true, check = true } = {}) {
+  const runtime = runtimePath();
+  const work = join(dirname(out), 'sea');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+
+  const files = nativeFiles();
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(f.name).update(readFileSync(f.src));
+  const native = {
+    dir: `native-${process.platform}-${process.arch}-${hash.digest('hex').slice(0, 16)}`,
+    files: files.map((f) => ({ name: f.name, size: statSync(f.src).size, mode: f.mode })),
+  };
+
+  const main = join(work, 'kubectl-ephemeral.cjs');
+  const { bytes, dynamicImport } = await bundle({ entry, outfile: main, native });
+  log(`bundle ${mb(bytes)}`);
+  // V8's code cache is built without a module loader: a surviving import() cannot be cached.
+  const useCodeCache = codeCache && !dynamicImport;
+  if (codeCache && dynamicImport) log('the bundle keeps a dynamic import(): building without the code cache');
+
+  const blob = join(work, 'sea-prep.blob');
+  const config = {
+    main,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useSnapshot: false,
+    useCodeCache,
+    assets: Object.fromEntries(files.map((f) => [f.name, f.src])),
+  };
+  writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
+  const gen = spawnSync(runtime, ['--experimental-sea-config', join(work, 'sea-config.json')], { encoding: 'utf8' });
+  if (gen.status !== 0) throw new Error(`making the SEA blob failed: ${gen.stdout}${gen.stderr}`);
+
+  mkdirSync(dirname(out), { recursive: true });
+  rmSync(out, { force: true });
+  copyFileSync(runtime, out);
+  chmodSync(out, 0o755);
+  const runtimeSize = statSync(out).size;
+  // Strip before injecting: stripping afterwards drops the blob's note and the binary segfaults.
+  if (strip && process.platform === 'linux') {
+    // binutils warns once per note section of Node's binary ("Can't find string offset"): noise.
+    const r = spawnSync('strip', ['--strip-all', out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`strip failed: ${r.stderr}`);
+  }
+  const strippedSize = statSync(out).size;
+  if (process.platform === 'darwin') run('codesign', ['--remove-signature', out]);
+
+  // postject's CLI in a child: its ELF parser warns about each of Node's many note sections.
+  const postject = [join(dirname(require.resolve('postject/package.json')), 'dist/cli.js'), out, 'NODE_SEA_BLOB', blob,
+    '--sentinel-fuse', SEA_FUSE, '--overwrite'];
+  if (process.platform === 'darwin') postject.push('--macho-segment-name', 'NODE_SEA');
+  const p = spawnSync(runtime, postject, { encoding: 'utf8' });
+  const noise = /^warning: Can't find string offset for section name/;
+  const said = `${p.stdout}${p.stderr}`
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .filter((l) => l && !noise.test(l) && !/^(Start injection|💉 Injection done)/u.test(l));
+  if (p.status !== 0) throw new Error(`postject failed: ${said.join('\n')}`);
+  if (said.length) log(`postject: ${said.join('; ')}`);
+  if (process.platform === 'darwin') run('codesign', ['--sign', '-', out]);
+  const size = statSync(out).size;
+
+  if (check) {
+    // From an empty directory, with no node reachable: the executable must stand alone.
+    const cwd = mkdtempSync(join(tmpdir(), 'ke-sea-check-'));
+    try {
+      const v = run(out, ['--version'], { cwd, env: { PATH: '/nonexistent', HOME: cwd } }).toString().trim();
+      log(`check: ${out} --version -> ${v}`);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }
+  log(`runtime ${mb(runtimeSize)}, stripped ${mb(strippedSize)}, executable ${mb(size)}, code cache ${useCodeCache ? 'on' : 'off'}`);
+  return { out, runtimeSize, strippedSize, size, useCodeCache };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: {
+      entry: { type: 'string' },
+      out: { type: 'string' },
+      'no-code-cache': { type: 'boolean', default: false },
+      'no-strip': { type: 'boolean', default: false },
+      'no-check': { type: 'boolean', default: false },
+    },
+  });
+  await buildBinary({
+    entry: values.entry,
+    out: values.out ? resolve(values.out) : undefined,
+    codeCache: !values['no-code-cache'],
+    strip: !values['no-strip'],
+    check: !values['no-check'],
+  });
+}

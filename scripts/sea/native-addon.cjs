@@ -1,0 +1,89 @@
+'use strict';
+// Stands in for node-pty's lib/utils.js inside the single executable (scripts/build-binary.mjs
+// swaps it in). node-pty loads `pty.node` from beside its own package, which an executable does not
+// have: the addon travels as an SEA asset instead, is written once per user to
+// ${XDG_CACHE_HOME:-~/.cache}/kubectl-ephemeral/native-<platform>-<arch>-<sha256 prefix>/ and is
+// loaded from there with process.dlopen. The directory name changes with the addon's content, so
+// a file that exists with the right size is the right file: it only ever appears by rename.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+/** Filled in at build time: { dir, files: [{ name, size, mode }] }. */
+const NATIVE = __KUBECTL_EPHEMERAL_NATIVE__;
+
+let extractedDir;
+
+/** Same contract as node-pty's utils.assign. */
+function assign(target, ...sources) {
+  for (const source of sources) for (const key of Object.keys(source)) target[key] = source[key];
+  return target;
+}
+
+/** Same contract as node-pty's utils.loadNativeModule: { dir, module }. */
+function loadNativeModule(name) {
+  const file = `${name}.node`;
+  if (!NATIVE.files.some((f) => f.name === file)) {
+    const err = new Error(`${file} is not included in this kubectl-ephemeral executable (${process.platform}-${process.arch})`);
+    err.code = 'ERR_KUBECTL_EPHEMERAL_NO_PTY';
+    throw err;
+  }
+  const dir = extractAssets();
+  const mod = { exports: {} };
+  process.dlopen(mod, path.join(dir, file));
+  return { dir, module: mod.exports };
+}
+
+function extractAssets() {
+  if (extractedDir) return extractedDir;
+  const errors = [];
+  for (const root of cacheRoots()) {
+    const dir = path.join(root, NATIVE.dir);
+    try {
+      for (const f of NATIVE.files) ensureFile(dir, f);
+      return (extractedDir = dir);
+    } catch (err) {
+      errors.push(`${dir}: ${err.message}`);
+    }
+  }
+  throw new Error(`cannot write the pseudo-terminal addon: ${errors.join('; ')}`);
+}
+
+// The per-user cache first; a read-only or absent home falls back to the temp directory.
+function cacheRoots() {
+  const roots = [];
+  const xdg = process.env.XDG_CACHE_HOME;
+  const home = os.homedir();
+  if (xdg && path.isAbsolute(xdg)) roots.push(path.join(xdg, 'kubectl-ephemeral'));
+  else if (home) roots.push(path.join(home, '.cache', 'kubectl-ephemeral'));
+  const uid = typeof process.getuid === 'function' ? process.getuid() : os.userInfo().username;
+  roots.push(path.join(os.tmpdir(), `kubectl-ephemeral-${uid}`));
+  return roots;
+}
+
+function isComplete(target, size) {
+  try {
+    return fs.statSync(target).size === size;
+  } catch {
+    return false;
+  }
+}
+
+// Temp file + rename: a concurrent run sees either no file or the whole file, never half of one.
+function ensureFile(dir, { name, size, mode }) {
+  const target = path.join(dir, name);
+  if (isComplete(target, size)) return;
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  try {
+    fs.writeFileSync(tmp, new Uint8Array(require('node:sea').getRawAsset(name)), { mode });
+    fs.chmodSync(tmp, mode);
+    fs.renameSync(tmp, target);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    // Windows refuses to replace a file another process has loaded: that one is complete.
+    if (!isComplete(target, size)) throw err;
+  }
+}
+
+module.exports = { assign, loadNativeModule };
