@@ -11,6 +11,12 @@ k8s_dir="$KE_CACHE/bin/kubernetes-$K8S_VERSION"
 etcd_dir="$KE_CACHE/bin/etcd-$ETCD_VERSION"
 log() { echo "build-cluster-bins: $*" >&2; }
 
+# One build at a time (two concurrent `go build`s of kube-apiserver would not fit in 2 cores well,
+# and could race on the outputs): a second caller waits, then finds the cache warm.
+mkdir -p "$KE_CACHE"
+exec 9>"$KE_CACHE/build.lock"
+if ! flock -n 9; then log "another build holds $KE_CACHE/build.lock; waiting for it"; flock 9; fi
+
 build_kubernetes() {
   local want=(kube-apiserver kube-controller-manager kubelet) missing=0 b
   for b in "${want[@]}"; do [ -x "$k8s_dir/$b" ] || missing=1; done

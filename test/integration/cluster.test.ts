@@ -1,0 +1,137 @@
+// Smoke test of the local control plane and of the test helpers (needs `scripts/cluster.sh up`).
+import { aPod } from '../support/builders';
+import {
+  addEphemeralContainer,
+  auditEventsSince,
+  auditLogSize,
+  canI,
+  clusterEnv,
+  createObject,
+  createTestNamespace,
+  deleteTestNamespace,
+  getPod,
+  kubectl,
+  kubectlJson,
+  kubectlResult,
+  markContainerCrashLooping,
+  markEphemeralRunning,
+  markEphemeralWaiting,
+  markPodRunning,
+  statusNode,
+} from '../support/cluster';
+
+jest.setTimeout(60_000);
+
+describe('local control plane', () => {
+  const env = clusterEnv();
+  let ns = '';
+
+  beforeAll(() => {
+    ns = createTestNamespace('cluster-smoke');
+  });
+  afterAll(() => {
+    if (ns) deleteTestNamespace(ns);
+  });
+
+  it('serves the pinned Kubernetes version', () => {
+    const v = kubectlJson(['version']);
+    expect(v.serverVersion.gitVersion).toBe('v1.35.4');
+    expect(env.apiserver).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('lets debugger, but not reader, patch pods/ephemeralcontainers', () => {
+    expect(canI('debugger', 'patch', 'pods', ns, 'ephemeralcontainers')).toBe(true);
+    expect(canI('debugger', 'create', 'pods', ns, 'attach')).toBe(true);
+    expect(canI('reader', 'patch', 'pods', ns, 'ephemeralcontainers')).toBe(false);
+    expect(canI('reader', 'get', 'pods', ns)).toBe(true);
+    expect(canI('reader', 'create', 'pods', ns, 'attach')).toBe(false);
+  });
+
+  it('enforces Pod Security: a restricted namespace rejects a privileged pod', () => {
+    const restricted = createTestNamespace('cluster-restricted', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+    try {
+      const pod = aPod('priv').withContainer('app', { image: 'busybox', securityContext: { privileged: true } }).build();
+      const r = kubectlResult(['create', '--dry-run=server', '-f', '-'], { namespace: restricted, input: JSON.stringify(pod) });
+      expect(r.ok).toBe(false);
+      expect(r.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
+      expect(r.stderr).toMatch(/privileged/);
+    } finally {
+      deleteTestNamespace(restricted);
+    }
+  });
+
+  it('registers Ready nodes for the tests to bind pods to', () => {
+    for (const name of [env.nodeName, env.fakeNode]) {
+      const node = kubectlJson(['get', 'node', name]);
+      const ready = node.status.conditions.find((c: any) => c.type === 'Ready');
+      expect(ready.status).toBe('True');
+    }
+  });
+
+  it('lets the tests write container statuses as the kubelet would', () => {
+    // 127.0.0.1 unless a real kubelet (scripts/node.sh) runs it, which would overwrite the statuses.
+    const pod = aPod('web').withContainer('app', { image: 'nginx:1.27' }).withContainer('side', { image: 'busybox' })
+      .withNodeName(statusNode()).build();
+    createObject(pod, { namespace: ns });
+    expect(getPod(ns, 'web').status.phase).toBe('Pending');
+
+    const running = markPodRunning(ns, 'web');
+    expect(running.status.phase).toBe('Running');
+    expect(running.status.podIP).toBeTruthy();
+    expect(running.status.containerStatuses.map((s: any) => [s.name, !!s.state.running, s.ready]))
+      .toEqual([['app', true, true], ['side', true, true]]);
+
+    const crashing = markContainerCrashLooping(ns, 'web', 'app', 137, 'OOMKilled');
+    const app = crashing.status.containerStatuses.find((s: any) => s.name === 'app');
+    expect(app.state.waiting.reason).toBe('CrashLoopBackOff');
+    expect(app.lastState.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+    expect(crashing.status.containerStatuses.find((s: any) => s.name === 'side').state.running).toBeTruthy();
+  });
+
+  it('adds an ephemeral container by strategic merge patch, as the debugger user', () => {
+    createObject(aPod('target').withContainer('app', { image: 'nginx:1.27' }).withNodeName(statusNode()).build(), { namespace: ns });
+    markPodRunning(ns, 'target');
+    const from = auditLogSize();
+
+    const dbg = { name: 'debugger-abc12', image: 'busybox:1.36', stdin: true, tty: true, targetContainerName: 'app', terminationMessagePolicy: 'File' };
+    const patched = addEphemeralContainer(ns, 'target', dbg, 'debugger');
+    expect(patched.spec.ephemeralContainers.map((c: any) => c.name)).toEqual(['debugger-abc12']);
+    // A second add with another name merges (by name) rather than replacing. Without a
+    // `$setElementOrder/ephemeralContainers` directive (kubectl's generated patch has one), the
+    // server puts the patch's entries FIRST: never rely on "the last entry is the newest".
+    addEphemeralContainer(ns, 'target', { ...dbg, name: 'debugger-xyz34' }, 'debugger');
+    expect(getPod(ns, 'target').spec.ephemeralContainers.map((c: any) => c.name)).toEqual(['debugger-xyz34', 'debugger-abc12']);
+    const ordered = {
+      spec: {
+        '$setElementOrder/ephemeralContainers': [{ name: 'debugger-xyz34' }, { name: 'debugger-abc12' }, { name: 'debugger-last' }],
+        ephemeralContainers: [{ ...dbg, name: 'debugger-last' }],
+      },
+    };
+    kubectl(['patch', 'pod', 'target', '--subresource=ephemeralcontainers', '--type=strategic', '-p', JSON.stringify(ordered)], { namespace: ns, context: 'debugger' });
+    expect(getPod(ns, 'target').spec.ephemeralContainers.map((c: any) => c.name)).toEqual(['debugger-xyz34', 'debugger-abc12', 'debugger-last']);
+
+    // reader is refused.
+    const r = kubectlResult(
+      ['patch', 'pod', 'target', '--subresource=ephemeralcontainers', '--type=strategic', '-p', JSON.stringify({ spec: { ephemeralContainers: [{ ...dbg, name: 'nope' }] } })],
+      { namespace: ns, context: 'reader' },
+    );
+    expect(r.ok).toBe(false);
+    expect(r.stderr).toMatch(/forbidden/i);
+
+    const waiting = markEphemeralWaiting(ns, 'target', 'debugger-abc12', 'ErrImagePull', 'failed to pull image "busybox:1.36"');
+    expect(waiting.status.ephemeralContainerStatuses[0].state.waiting.reason).toBe('ErrImagePull');
+    const running = markEphemeralRunning(ns, 'target', 'debugger-abc12');
+    const st = running.status.ephemeralContainerStatuses.find((s: any) => s.name === 'debugger-abc12');
+    expect(st.state.running).toBeTruthy();
+
+    // The audit log records the debugger's patches (a benchmark counts requests this way).
+    const patches = auditEventsSince(from, 'debugger').filter(
+      (e) => e.verb === 'patch' && e.objectRef?.subresource === 'ephemeralcontainers' && e.stage === 'ResponseComplete',
+    );
+    expect(patches.length).toBe(3);
+  });
+
+  it('keeps the default ServiceAccount and kube-root-ca.crt in new namespaces', () => {
+    expect(kubectl(['get', 'configmap', 'kube-root-ca.crt', '-o', 'name'], { namespace: ns }).trim()).toBe('configmap/kube-root-ca.crt');
+  });
+});

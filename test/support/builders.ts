@@ -1,0 +1,156 @@
+// Test data builders for Pods, shared by the unit suites (plain objects) and the integration
+// suites (objects sent to the local API server).
+//
+//   const pod = aPod('web').inNamespace(ns).withContainer('app', { image: 'nginx' })
+//     .withNodeName('127.0.0.1').build();
+
+export interface ContainerOptions {
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: Record<string, string>;
+  securityContext?: Record<string, unknown>;
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  stdin?: boolean;
+  tty?: boolean;
+  ports?: { containerPort: number; name?: string; protocol?: string }[];
+  /** Only for init containers: 'Always' makes a sidecar. */
+  restartPolicy?: 'Always';
+  [k: string]: unknown;
+}
+
+const DEFAULT_IMAGE = 'busybox:1.36';
+
+function container(name: string, opts: ContainerOptions): Record<string, unknown> {
+  const { env, image, ...rest } = opts;
+  const c: Record<string, unknown> = { name, image: image ?? DEFAULT_IMAGE, ...rest };
+  if (env) c.env = Object.entries(env).map(([n, value]) => ({ name: n, value }));
+  return c;
+}
+
+export class PodBuilder {
+  private metadata: Record<string, any>;
+  private spec: Record<string, any> = { containers: [] };
+  private status: Record<string, any> | undefined;
+
+  constructor(name: string) {
+    this.metadata = { name };
+  }
+
+  inNamespace(namespace: string): this {
+    this.metadata.namespace = namespace;
+    return this;
+  }
+
+  withLabels(labels: Record<string, string>): this {
+    this.metadata.labels = { ...(this.metadata.labels ?? {}), ...labels };
+    return this;
+  }
+
+  withAnnotations(annotations: Record<string, string>): this {
+    this.metadata.annotations = { ...(this.metadata.annotations ?? {}), ...annotations };
+    return this;
+  }
+
+  withContainer(name: string, opts: ContainerOptions = {}): this {
+    this.spec.containers.push(container(name, opts));
+    return this;
+  }
+
+  withInitContainer(name: string, opts: ContainerOptions = {}): this {
+    (this.spec.initContainers ??= []).push(container(name, opts));
+    return this;
+  }
+
+  /** An already-present ephemeral container (for unit tests; the API refuses them on create). */
+  withEphemeralContainer(name: string, opts: ContainerOptions & { targetContainerName?: string } = {}): this {
+    (this.spec.ephemeralContainers ??= []).push(container(name, opts));
+    return this;
+  }
+
+  /** Binds the pod to a node directly (the local cluster has no scheduler). */
+  withNodeName(nodeName: string): this {
+    this.spec.nodeName = nodeName;
+    return this;
+  }
+
+  withServiceAccount(name: string): this {
+    this.spec.serviceAccountName = name;
+    return this;
+  }
+
+  withShareProcessNamespace(share = true): this {
+    this.spec.shareProcessNamespace = share;
+    return this;
+  }
+
+  withPodSecurityContext(sc: Record<string, unknown>): this {
+    this.spec.securityContext = { ...(this.spec.securityContext ?? {}), ...sc };
+    return this;
+  }
+
+  /** Pod-level settings that pass Pod Security `restricted` when each container also sets
+   *  allowPrivilegeEscalation=false and drops ALL capabilities (see restrictedContainer). */
+  withRestrictedSecurity(): this {
+    return this.withPodSecurityContext({ runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } });
+  }
+
+  withVolume(volume: Record<string, unknown>): this {
+    (this.spec.volumes ??= []).push(volume);
+    return this;
+  }
+
+  withEmptyDir(name: string): this {
+    return this.withVolume({ name, emptyDir: {} });
+  }
+
+  withOwner(kind: string, name: string, uid = '00000000-0000-0000-0000-000000000000', apiVersion = 'apps/v1'): this {
+    (this.metadata.ownerReferences ??= []).push({ apiVersion, kind, name, uid, controller: true });
+    return this;
+  }
+
+  withTerminationGracePeriod(seconds: number): this {
+    this.spec.terminationGracePeriodSeconds = seconds;
+    return this;
+  }
+
+  withSpec(extra: Record<string, unknown>): this {
+    Object.assign(this.spec, extra);
+    return this;
+  }
+
+  /** A status for unit tests (on a live cluster use the helpers in cluster.ts instead). */
+  withStatus(status: Record<string, unknown>): this {
+    this.status = { ...(this.status ?? {}), ...status };
+    return this;
+  }
+
+  build(): Record<string, any> {
+    if (this.spec.containers.length === 0) this.spec.containers.push(container('app', {}));
+    const pod: Record<string, any> = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: structuredClone(this.metadata),
+      spec: structuredClone(this.spec),
+    };
+    if (this.status) pod.status = structuredClone(this.status);
+    return pod;
+  }
+}
+
+export function aPod(name: string): PodBuilder {
+  return new PodBuilder(name);
+}
+
+/** Container options that pass Pod Security `restricted` (with PodBuilder.withRestrictedSecurity). */
+export function restrictedContainer(opts: ContainerOptions = {}): ContainerOptions {
+  return {
+    ...opts,
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      ...(opts.securityContext ?? {}),
+    },
+  };
+}
