@@ -2,7 +2,8 @@
 // TypeScript and the ESM-only dependencies (yargs 18, client-node 2) go through one esbuild transform.
 const transform = { '^.+\\.(ts|js|mjs)$': '<rootDir>/test/support/esbuild-transform.cjs' };
 const transformIgnorePatterns = ['/node_modules/(?!(yargs|yargs-parser|y18n|cliui|escalade|get-caller-file|string-width|strip-ansi|ansi-regex|ansi-styles|wrap-ansi|emoji-regex|get-east-asian-width)/)'];
-const common = { transform, transformIgnorePatterns, moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'], testEnvironment: 'node' };
+const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
+const common = { transform, transformIgnorePatterns, moduleNameMapper, moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'], testEnvironment: 'node' };
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },

@@ -1,0 +1,90 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { DebugOptions } from '../commands/debug.js';
+import type { Preset } from '../presets/preset.js';
+import { kubeFlagsFrom, withKubeFlags } from './kube-flags.js';
+import type { ParsedCommand } from './parsed-command.js';
+
+/** Options every preset command shares. */
+function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
+  const out = withKubeFlags(y)
+    .positional('pod', { type: 'string', describe: 'Pod to debug', demandOption: true })
+    .option('container', { alias: 'c', type: 'string', describe: 'Container to target (default: the kubectl.kubernetes.io/default-container annotation, else the first)' })
+    .option('image', { type: 'string', describe: `Image to run instead of ${preset.image}` })
+    .option('name', { type: 'string', describe: 'Name of the debug container (default: debugger-<preset>-<random>)' })
+    .option('attach', { type: 'boolean', default: true, describe: 'Attach when running; --no-attach prints the container name and the attach command' })
+    .option('dry-run', { type: 'string', describe: 'Print what would be sent and create nothing: client (default) or server (validated by the API server)' })
+    .option('output', { alias: 'o', type: 'string', choices: ['json', 'yaml'], describe: 'Format of --dry-run output' })
+    .option('timeout', { type: 'string', default: '2m', describe: 'How long to wait for the container to start (30s, 2m, ...)' })
+    .option('privileged', { type: 'boolean', default: false, describe: 'Run privileged (only when you must: most namespaces refuse it)' })
+    .option('run-as', { type: 'string', describe: 'User to run as: root, target, a uid or uid:gid (overrides the preset)' })
+    .option('reason', { type: 'string', describe: 'Why you are debugging (recorded on the container; some presets require it)' })
+    .option('record', { type: 'string', describe: `Record the session as asciicast to FILE (default dir if no FILE; --no-record to disable)${preset.record ? '; on by default for this preset' : ''}` });
+  if (!preset.copy) return out;
+  return out
+    .option('copy', { type: 'boolean', default: false, describe: 'Debug a copy of the pod (labels, probes, owner refs dropped) whose crashing command is replaced' })
+    .option('keepalive', { type: 'string', default: 'sleep infinity', describe: 'Command that replaces the crashing one in the copy' })
+    .option('keep', { type: 'boolean', default: false, describe: 'Keep the copy after the session (deleted by default)' });
+}
+
+/** `--dry-run` alone means client; `--dry-run=server` asks the API server to validate. */
+function dryRunMode(value: unknown): DebugOptions['dryRun'] {
+  if (value === undefined || value === false) return undefined;
+  if (value === '' || value === true || value === 'client') return 'client';
+  if (value === 'server') return 'server';
+  if (value === 'none') return undefined;
+  throw new Error(`invalid --dry-run "${String(value)}"; use client or server`);
+}
+
+/** `--record` alone records to the default directory; `--record=FILE` to FILE; `--no-record` disables. */
+function recordMode(value: unknown): DebugOptions['record'] {
+  if (value === undefined) return undefined;
+  if (value === false || value === 'false') return false;
+  if (value === '' || value === true || value === 'true') return true;
+  return String(value);
+}
+
+/** The command module for one preset: `kubectl ephemeral <preset> POD [-- COMMAND...]`. */
+export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => void): CommandModule {
+  return {
+    command: `${preset.name} <pod> [command..]`,
+    aliases: preset.aliases,
+    describe: preset.summary,
+    builder: (y) =>
+      withDebugOptions(y, preset)
+        .example(`kubectl ephemeral ${preset.name} web-7d4b9`, `# ${preset.summary.split(',')[0]}`)
+        .example(`kubectl ephemeral ${preset.name} web-7d4b9 --dry-run -o yaml`, '# print the container that would be added')
+        .example(`kubectl ephemeral ${preset.name} web-7d4b9 -n shop --no-attach`, '# start it and print how to attach later')
+        .example(
+          preset.copy ? `kubectl ephemeral ${preset.name} web-7d4b9 --copy --keepalive "sleep 3600"` : `kubectl ephemeral ${preset.name} web-7d4b9 -- ${preset.command?.[0] ?? 'sh'} -c 'id'`,
+          preset.copy ? '# debug a copy whose crashing command sleeps instead' : '# run a command instead of the interactive shell',
+        ) as Argv,
+    handler: (argv) => {
+      const a = argv as Record<string, unknown>;
+      const rest = (a['--'] as string[] | undefined) ?? [];
+      const positional = ((a.command as string[] | undefined) ?? []).map(String);
+      result({
+        command: 'debug',
+        options: {
+          preset: preset.name,
+          pod: String(a.pod),
+          container: a.container as string | undefined,
+          image: a.image as string | undefined,
+          name: a.name as string | undefined,
+          command: [...positional, ...rest.map(String)],
+          attach: a.attach !== false,
+          dryRun: dryRunMode(a['dry-run']),
+          output: a.output as DebugOptions['output'],
+          timeout: String(a.timeout ?? '2m'),
+          privileged: a.privileged === true,
+          runAs: a['run-as'] as string | undefined,
+          copy: a.copy === true,
+          keepalive: String(a.keepalive ?? 'sleep infinity'),
+          keep: a.keep === true,
+          reason: a.reason as string | undefined,
+          record: recordMode(a.record),
+          kube: kubeFlagsFrom(a),
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import type { AttachOptions } from '../commands/attach.js';
+import type { DebugOptions } from '../commands/debug.js';
+import type { ListOptions } from '../commands/list.js';
+import type { PresetsOptions } from '../commands/presets.js';
+
+/** What the command line asked for; main.ts runs it. Parsing never runs a command. */
+export type ParsedCommand =
+  | { command: 'debug'; options: DebugOptions }
+  | { command: 'presets'; options: PresetsOptions }
+  | { command: 'list'; options: ListOptions }
+  | { command: 'attach'; options: AttachOptions }
+  | { command: 'done'; exitCode: number };

@@ -1,0 +1,32 @@
+import type { Printer } from '../output/printer.js';
+import type { KubeFlags } from '../kube/kube-flags.js';
+import type { PresetRegistry } from '../presets/registry.js';
+import type { SuffixSource } from '../plan/names.js';
+import type { ClusterApi } from '../kube/cluster-api.js';
+import type { KubeTarget } from '../kube/kubeconfig.js';
+import type { AttachSessionOptions } from '../terminal/attach-session.js';
+
+/** A live connection to one cluster, opened lazily so commands without the API never load client-node. */
+export interface Connection {
+  api: ClusterApi;
+  target: KubeTarget;
+  /** Closes keep-alive sockets. */
+  close(): void;
+}
+
+/** Everything a command needs from the outside world, wired once in main.ts. */
+export interface CommandContext {
+  printer: Printer;
+  env: NodeJS.ProcessEnv;
+  presets: () => Promise<PresetRegistry>;
+  connect(flags: KubeFlags): Promise<Connection>;
+  attach(opts: AttachSessionOptions): Promise<{ exitCode: number }>;
+  /** kubectl to spawn for attach/exec. */
+  kubectl: string;
+  suffix: SuffixSource;
+  now(): number;
+  /** Registers work to undo if the process is interrupted; returns the unregister function. */
+  onInterrupt(cleanup: () => Promise<void>): () => void;
+  /** Aborted when the user presses Ctrl-C or the process gets SIGTERM/SIGHUP. */
+  signal: AbortSignal;
+}

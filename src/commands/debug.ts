@@ -1,0 +1,323 @@
+import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+import { ContainerExit, PluginError, usageError } from '../errors/plugin-error.js';
+import type { KubeFlags } from '../kube/kube-flags.js';
+import { containerState, describeState, ephemeralState, FATAL_WAITING_REASONS, lastTermination } from '../plan/container-state.js';
+import { buildEphemeralContainer, checkAllowedImage, type DebugRequest } from '../plan/debug-container.js';
+import { parseDuration } from '../plan/duration.js';
+import { buildPodCopy } from '../plan/pod-copy.js';
+import { enforcedLevel, evaluatePodSecurity, type PodSecurityLevel } from '../plan/pod-security.js';
+import type { Preset, RunAs } from '../presets/preset.js';
+import { attachCommand, attachDebugContainer } from '../session/attach-debug-container.js';
+import { render } from '../output/render.js';
+import type { CommandContext, Connection } from './context.js';
+
+/** Options of `kubectl ephemeral <preset> POD`, as parsed by the CLI layer. */
+export interface DebugOptions {
+  preset: string;
+  pod: string;
+  container?: string;
+  image?: string;
+  name?: string;
+  command: string[];
+  attach: boolean;
+  dryRun?: 'client' | 'server';
+  output?: 'json' | 'yaml';
+  timeout: string;
+  privileged: boolean;
+  runAs?: string;
+  copy: boolean;
+  keepalive: string;
+  keep: boolean;
+  reason?: string;
+  record?: boolean | string;
+  kube: KubeFlags;
+}
+
+/** Validated options: everything that can be checked before talking to the cluster. */
+interface Validated {
+  preset: Preset;
+  timeoutMs: number;
+  runAs?: RunAs;
+  keepalive: string[];
+}
+
+/** Parses --run-as: root, a uid, or uid:gid. */
+export function parseRunAs(text: string): RunAs {
+  if (text === 'root') return { kind: 'root' };
+  if (text === 'target') return { kind: 'target' };
+  const m = /^(\d+)(?::(\d+))?$/.exec(text);
+  if (!m) throw usageError(`invalid --run-as "${text}"; use root, target, a uid or uid:gid`);
+  return { kind: 'uid', uid: Number(m[1]), ...(m[2] ? { gid: Number(m[2]) } : {}) };
+}
+
+/** Checks flags against the preset before any request. */
+export function validateDebugOptions(opts: DebugOptions, preset: Preset): Validated {
+  if (opts.output && !opts.dryRun) throw usageError('-o/--output applies to --dry-run only; add --dry-run or drop -o');
+  if (opts.copy && !preset.copy) throw usageError(`preset "${preset.name}" has no --copy mode; use crashloop --copy`);
+  if ((opts.keep || opts.keepalive !== 'sleep infinity') && !opts.copy) throw usageError('--keep and --keepalive apply to --copy only');
+  if (preset.requireReason && !opts.reason?.trim())
+    throw new PluginError('config', `preset "${preset.name}" requires --reason "..." (${preset.source}); say why you are debugging this pod`);
+  if (opts.privileged && opts.runAs) throw usageError('--privileged and --run-as conflict; --privileged already runs as root');
+  checkAllowedImage(preset, opts.image ?? preset.image);
+  const keepalive = opts.keepalive.trim().split(/\s+/).filter(Boolean);
+  if (keepalive.length === 0) throw usageError('--keepalive needs a command, such as "sleep infinity"');
+  return { preset, timeoutMs: parseDuration(opts.timeout), runAs: opts.runAs ? parseRunAs(opts.runAs) : undefined, keepalive };
+}
+
+/** `kubectl ephemeral <preset> POD`: preflight, add the container, wait for it, attach. Resolves with the exit code. */
+export async function runDebug(ctx: CommandContext, opts: DebugOptions): Promise<number> {
+  const registry = await ctx.presets();
+  const v = validateDebugOptions(opts, registry.get(opts.preset));
+  const conn = await ctx.connect(opts.kube);
+  try {
+    return await debugWith(ctx, conn, opts, v);
+  } finally {
+    conn.close();
+  }
+}
+
+async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptions, v: Validated): Promise<number> {
+  const { api } = conn;
+  const ns = conn.target.namespace;
+  const { printer } = ctx;
+  const clientDryRun = opts.dryRun === 'client';
+  // The pod and every preflight answer are fetched at once: preflight adds no round trip.
+  const [pod, preflight] = await Promise.all([api.getPod(ns, opts.pod), clientDryRun ? undefined : runPreflight(conn, opts)]);
+  const req: DebugRequest = {
+    preset: v.preset,
+    container: opts.container,
+    image: opts.image,
+    name: opts.name,
+    command: opts.command,
+    privileged: opts.privileged,
+    runAs: v.runAs,
+    stamp: { user: preflight?.user, reason: opts.reason },
+  };
+  let plan = buildEphemeralContainer(pod, req, ctx.suffix());
+  if (preflight) checkPreflight(preflight, opts, ns);
+  plan.notices.forEach((n) => printer.info(`note: ${n}`));
+
+  if (v.preset.crashSummary && !opts.dryRun) await printCrashSummary(ctx, conn, pod, plan.target);
+  const target = containerState(pod, plan.target);
+  if (v.preset.targetProcesses && target.phase !== 'running' && !opts.copy) {
+    throw new PluginError(
+      'usage',
+      `container "${plan.target}" of pod "${opts.pod}" is ${describeState(target)}: the runtime needs it running to share its processes; use "kubectl ephemeral crashloop ${opts.pod} --copy", or the shell preset`,
+    );
+  }
+  if (opts.copy) return debugCopy(ctx, conn, pod, opts, v, plan.target, preflight?.level ?? 'privileged');
+  if (preflight) checkPodSecurity(pod, plan.container, preflight.level, ns, opts.pod);
+
+  if (opts.dryRun) {
+    let sent = plan.container;
+    if (opts.dryRun === 'server') {
+      const answer = await api.addEphemeralContainer(ns, opts.pod, plan.container, true);
+      sent = answer.spec?.ephemeralContainers?.find((c) => c.name === plan.container.name) ?? sent;
+    }
+    printer.out(await render({ spec: { ephemeralContainers: [sent] } }, opts.output ?? 'yaml'));
+    return 0;
+  }
+
+  // Name clashes (another user picked the same random name) are retried with a new suffix.
+  let updated: V1Pod | undefined;
+  for (let attempt = 0; !updated; attempt++) {
+    try {
+      updated = await api.addEphemeralContainer(ns, opts.pod, plan.container);
+    } catch (err) {
+      const duplicate = err instanceof PluginError && /Duplicate value/i.test(err.message);
+      if (!duplicate || opts.name || attempt >= 4) throw err;
+      plan = buildEphemeralContainer(pod, req, ctx.suffix());
+    }
+  }
+  const name = plan.container.name;
+  printer.info(`added ephemeral container "${name}" (${v.preset.name}, ${plan.container.image}) to pod "${opts.pod}" in namespace "${ns}"`);
+  await waitForDebugContainer(ctx, conn, opts.pod, name, plan.container.image!, updated.metadata?.resourceVersion, v.timeoutMs);
+  return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, preflight?.user);
+}
+
+interface Preflight {
+  serverVersion: { major: number; minor: number; gitVersion: string };
+  canPatch: { allowed: boolean; reason?: string };
+  canAttach: { allowed: boolean; reason?: string };
+  canCreatePods?: { allowed: boolean };
+  level: PodSecurityLevel;
+  levelKnown: boolean;
+  user?: string;
+}
+
+async function runPreflight(conn: Connection, opts: DebugOptions): Promise<Preflight> {
+  const { api } = conn;
+  const ns = conn.target.namespace;
+  const [serverVersion, canPatch, canAttach, canCreatePods, namespace, user] = await Promise.all([
+    api.serverVersion(),
+    api.canI(ns, 'patch', 'pods', 'ephemeralcontainers'),
+    opts.attach && !opts.dryRun ? api.canI(ns, 'create', 'pods', 'attach') : Promise.resolve({ allowed: true }),
+    opts.copy ? api.canI(ns, 'create', 'pods') : Promise.resolve(undefined),
+    api.getNamespace(ns),
+    api.whoAmI(),
+  ]);
+  return {
+    serverVersion,
+    canPatch,
+    canAttach,
+    canCreatePods,
+    level: enforcedLevel(namespace?.metadata?.labels),
+    levelKnown: namespace !== undefined,
+    user,
+  };
+}
+
+function checkPreflight(p: Preflight, opts: DebugOptions, ns: string): void {
+  const { major, minor, gitVersion } = p.serverVersion;
+  if (major === 1 && minor < 23)
+    throw new PluginError(
+      'cluster-too-old',
+      `the cluster runs ${gitVersion}: ephemeral containers are off before 1.23 (1.16-1.21 also used the legacy EphemeralContainers kind); upgrade, or use kubectl debug --copy-to`,
+    );
+  const who = p.user ? `user "${p.user}"` : 'this identity';
+  if (opts.copy && p.canCreatePods && !p.canCreatePods.allowed)
+    throw new PluginError('forbidden', `${who} cannot create pods in namespace "${ns}" (needed by --copy); ask for "create, delete pods" or debug without --copy`);
+  if (!opts.copy && !p.canPatch.allowed)
+    throw new PluginError('forbidden', `${who} cannot patch pods/ephemeralcontainers in namespace "${ns}"; ask for the kubectl-ephemeral RBAC rules (README: permissions)`);
+  if (!p.canAttach.allowed)
+    throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}"; ask for it, or pass --no-attach`);
+}
+
+/** Refuses what Pod Security admission would refuse, naming the policy and the field, before sending. */
+function checkPodSecurity(pod: V1Pod, container: V1EphemeralContainer | undefined, level: PodSecurityLevel, ns: string, podName: string): void {
+  const violations = evaluatePodSecurity(pod, container, level);
+  if (violations.length === 0) return;
+  const earlier = violations.filter((x) => !x.isNew && x.container && pod.spec?.ephemeralContainers?.some((e) => e.name === x.container));
+  if (earlier.length) {
+    const names = [...new Set(earlier.map((x) => x.container))].join(', ');
+    throw new PluginError(
+      'policy-rejected',
+      `pod "${podName}" already holds ephemeral container ${names} that violates Pod Security "${level}" of namespace "${ns}" (${earlier[0]!.message}, ${earlier[0]!.field}); Pod Security checks the whole pod, so every new debug container is rejected until the pod is replaced; debug a new replica or a copy (crashloop --copy)`,
+    );
+  }
+  const mine = violations.filter((x) => x.isNew);
+  const first = mine[0] ?? violations[0]!;
+  throw new PluginError(
+    'policy-rejected',
+    `namespace "${ns}" enforces Pod Security "${level}": ${mine.length ? 'the debug container' : `pod "${podName}"`} violates ${first.check} (${first.field}: ${first.message}); use a preset this level allows (shell, forensics${level === 'restricted' ? '' : ', process'}) or debug in a namespace with a laxer level`,
+  );
+}
+
+/** Watches until the container runs; image and config errors end the wait at once. */
+async function waitForDebugContainer(ctx: CommandContext, conn: Connection, pod: string, name: string, image: string, rv: string | undefined, timeoutMs: number): Promise<void> {
+  const ns = conn.target.namespace;
+  let lastReason = '';
+  const state = await conn.api.watchPod(ns, pod, rv, ctx.now() + timeoutMs, (p) => {
+    if (ctx.signal.aborted) throw new PluginError('cancelled', `cancelled while waiting for container "${name}" of pod "${pod}"`);
+    const s = ephemeralState(p, name);
+    if (s.phase === 'waiting') {
+      if (FATAL_WAITING_REASONS.has(s.reason)) return s;
+      if (s.reason !== lastReason) ctx.printer.info(`waiting for container "${name}": ${s.reason}${s.message ? `: ${s.message}` : ''}`);
+      lastReason = s.reason;
+      return undefined;
+    }
+    return s.phase === 'absent' ? undefined : s;
+  });
+  if (!state)
+    throw new PluginError(
+      'timeout',
+      `container "${name}" of pod "${pod}" did not start within --timeout (last state: ${lastReason || 'no status yet'}); check the node with kubectl describe pod ${pod} -n ${ns}, or raise --timeout`,
+    );
+  if (state.phase === 'waiting') {
+    throw new PluginError('image-pull', `container "${name}" cannot start: ${state.reason} for image "${image}": ${state.message || 'no message from the kubelet'}; check the image name and pull access, or pass --image`);
+  }
+}
+
+/** Prints the crash summary a user would otherwise chase by hand: last state, previous logs, events. */
+async function printCrashSummary(ctx: CommandContext, conn: Connection, pod: V1Pod, container: string): Promise<void> {
+  const ns = conn.target.namespace;
+  const name = pod.metadata!.name!;
+  const { printer } = ctx;
+  const [logs, events] = await Promise.all([
+    conn.api.logs(ns, name, container, { previous: true, tailLines: 20 }),
+    conn.api.podEvents(ns, name),
+  ]);
+  const last = lastTermination(pod, container);
+  printer.info(`== container "${container}" of pod "${name}"`);
+  printer.info(
+    last
+      ? `last exit: code ${last.exitCode}, reason ${last.reason || 'unknown'}${last.finishedAt ? `, at ${last.finishedAt}` : ''}, ${last.restarts} restart(s); now ${describeState(containerState(pod, container))}`
+      : `no termination recorded; now ${describeState(containerState(pod, container))}`,
+  );
+  printer.info(`== previous logs (last 20 lines)`);
+  printer.info(logs.trimEnd() || '(none)');
+  printer.info(`== recent events`);
+  const recent = events.slice(-10);
+  printer.info(recent.length ? recent.map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`).join('\n') : '(none)');
+}
+
+/** crashloop --copy: a copy of the pod with the crashing command replaced, debugged, then deleted. */
+async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, opts: DebugOptions, v: Validated, target: string, level: PodSecurityLevel): Promise<number> {
+  const ns = conn.target.namespace;
+  const { printer } = ctx;
+  const { pod: copy, notices } = buildPodCopy(pod, { container: target, keepalive: v.keepalive, sameNode: true }, ctx.suffix());
+  notices.forEach((n) => printer.info(`note: ${n}`));
+  const copyName = copy.metadata!.name!;
+  const planFor = (p: V1Pod) =>
+    buildEphemeralContainer(p, { preset: { ...v.preset, targetProcesses: true }, container: target, image: opts.image, name: opts.name, command: opts.command, privileged: opts.privileged, runAs: v.runAs, stamp: { reason: opts.reason } }, ctx.suffix());
+  if (opts.dryRun) {
+    printer.out(await render(copy, opts.output ?? 'yaml'));
+    return 0;
+  }
+  checkPodSecurity(copy, undefined, level, ns, copyName);
+  let removed = false;
+  const remove = async () => {
+    if (removed || opts.keep) return;
+    removed = true;
+    await conn.api.deletePod(ns, copyName);
+    printer.info(`deleted pod copy "${copyName}"`);
+  };
+  const unregister = ctx.onInterrupt(remove);
+  try {
+    await conn.api.createPod(ns, copy);
+    printer.info(`created pod copy "${copyName}" of "${opts.pod}" with "${target}" running: ${v.keepalive.join(' ')}`);
+    const running = await conn.api.watchPod(ns, copyName, undefined, ctx.now() + v.timeoutMs, (p) => {
+      if (ctx.signal.aborted) throw new PluginError('cancelled', `cancelled while waiting for pod copy "${copyName}"`);
+      const s = containerState(p, target);
+      if (s.phase === 'waiting' && FATAL_WAITING_REASONS.has(s.reason))
+        throw new PluginError('image-pull', `container "${target}" of pod copy "${copyName}" cannot start: ${s.reason}: ${s.message}`);
+      if (s.phase === 'terminated')
+        throw new PluginError('usage', `container "${target}" of pod copy "${copyName}" exited (${describeState(s)}) even with --keepalive "${v.keepalive.join(' ')}"; pass a keep-alive the image has`);
+      return s.phase === 'running' ? p : undefined;
+    });
+    if (!running) throw new PluginError('timeout', `pod copy "${copyName}" did not start within --timeout; check kubectl describe pod ${copyName} -n ${ns}`);
+    const plan = planFor(running);
+    const updated = await conn.api.addEphemeralContainer(ns, copyName, plan.container);
+    await waitForDebugContainer(ctx, conn, copyName, plan.container.name, plan.container.image!, updated.metadata?.resourceVersion, v.timeoutMs);
+    if (opts.keep) printer.info(`the copy stays (--keep): delete it with kubectl delete pod ${copyName} -n ${ns}`);
+    return await enterSession(ctx, conn, opts, v.preset, copyName, plan.container, undefined);
+  } finally {
+    unregister();
+    await remove();
+  }
+}
+
+/** Attaches (or prints how to), passing the session's exit code through. */
+async function enterSession(ctx: CommandContext, conn: Connection, opts: DebugOptions, preset: Preset, pod: string, container: V1EphemeralContainer, user: string | undefined): Promise<number> {
+  const ns = conn.target.namespace;
+  const cmd = attachCommand(ns, pod, container.name, opts.kube);
+  if (!opts.attach) {
+    ctx.printer.out(container.name);
+    ctx.printer.info(`attach with: ${cmd}`);
+    return 0;
+  }
+  const state = ephemeralState(await conn.api.getPod(ns, pod), container.name);
+  if (state.phase === 'terminated') {
+    ctx.printer.info(`container "${container.name}" already exited (${describeState(state)}); its output:`);
+    ctx.printer.out(await conn.api.logs(ns, pod, container.name));
+    if (state.exitCode !== 0) throw new ContainerExit(state.exitCode);
+    return 0;
+  }
+  if (preset.banner.length) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
+  ctx.printer.info(`attaching to "${container.name}" (exit the shell to end; re-attach with: ${cmd})`);
+  const record = opts.record ?? preset.record;
+  const code = await attachDebugContainer(ctx, conn, opts.kube, { pod, container: container.name, preset: preset.name, image: container.image, user, record });
+  if (code !== 0) throw new ContainerExit(code);
+  return 0;
+}
+

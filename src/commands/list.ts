@@ -1,0 +1,94 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { KubeFlags } from '../kube/kube-flags.js';
+import { formatTable } from '../output/printer.js';
+import { render } from '../output/render.js';
+import { describeState, ephemeralState, type ContainerState } from '../plan/container-state.js';
+import { STAMP_ENV } from '../plan/debug-container.js';
+import { formatAge } from '../plan/duration.js';
+import type { CommandContext } from './context.js';
+
+/** Options of `kubectl ephemeral list`. */
+export interface ListOptions {
+  pod?: string;
+  allNamespaces: boolean;
+  output?: 'wide' | 'json' | 'yaml';
+  kube: KubeFlags;
+}
+
+/** One ephemeral container as `list` shows it. */
+export interface DebugContainerRow {
+  namespace: string;
+  pod: string;
+  container: string;
+  preset: string;
+  image: string;
+  target: string;
+  state: ContainerState;
+  startedAt?: string;
+  createdBy: string;
+  reason?: string;
+}
+
+/** Every ephemeral container of a pod, with preset and creator read from the plugin's env stamp (else managedFields). */
+export function debugContainerRows(pod: V1Pod): DebugContainerRow[] {
+  const managers = (pod.metadata?.managedFields ?? []).filter((f) => f.subresource === 'ephemeralcontainers').map((f) => f.manager ?? '');
+  return (pod.spec?.ephemeralContainers ?? []).map((c) => {
+    const env = new Map((c.env ?? []).map((e) => [e.name, e.value ?? '']));
+    const state = ephemeralState(pod, c.name);
+    const started = state.phase === 'running' ? state.startedAt : pod.status?.ephemeralContainerStatuses?.find((s) => s.name === c.name)?.state?.terminated?.startedAt;
+    return {
+      namespace: pod.metadata?.namespace ?? '',
+      pod: pod.metadata?.name ?? '',
+      container: c.name,
+      preset: env.get(STAMP_ENV.preset) ?? '-',
+      image: c.image ?? '',
+      target: c.targetContainerName ?? '-',
+      state,
+      startedAt: started ? String(started) : undefined,
+      createdBy: env.get(STAMP_ENV.user) ?? (managers.length ? `(${[...new Set(managers)].join(',')})` : '-'),
+      reason: env.get(STAMP_ENV.reason),
+    };
+  });
+}
+
+/** `kubectl ephemeral list`: ephemeral containers of one pod, a namespace, or all namespaces (paged). */
+export async function runList(ctx: CommandContext, opts: ListOptions): Promise<number> {
+  const conn = await ctx.connect(opts.kube);
+  try {
+    const ns = conn.target.namespace;
+    const rows: DebugContainerRow[] = [];
+    if (opts.pod) rows.push(...debugContainerRows(await conn.api.getPod(ns, opts.pod)));
+    else await conn.api.listPods(opts.allNamespaces ? undefined : ns, { limit: 500 }, (pods) => pods.forEach((p) => rows.push(...debugContainerRows(p))));
+    if (opts.output === 'json' || opts.output === 'yaml') {
+      ctx.printer.out(await render(rows.map((r) => ({ ...r, state: describeState(r.state) })), opts.output));
+      return 0;
+    }
+    if (rows.length === 0) {
+      ctx.printer.info(opts.pod ? `pod "${opts.pod}" has no ephemeral containers` : `no ephemeral containers found${opts.allNamespaces ? '' : ` in namespace "${ns}"`}`);
+      return 0;
+    }
+    const now = ctx.now();
+    const wide = opts.output === 'wide';
+    const headers = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'POD', 'CONTAINER', 'PRESET', 'IMAGE', 'TARGET', 'STATE', 'AGE', 'CREATED-BY', ...(wide ? ['REASON'] : [])];
+    ctx.printer.out(
+      formatTable(
+        headers,
+        rows.map((r) => [
+          ...(opts.allNamespaces ? [r.namespace] : []),
+          r.pod,
+          r.container,
+          r.preset,
+          r.image,
+          r.target,
+          describeState(r.state),
+          r.startedAt ? formatAge(now - Date.parse(r.startedAt)) : '-',
+          r.createdBy,
+          ...(wide ? [r.reason ?? ''] : []),
+        ]),
+      ),
+    );
+    return 0;
+  } finally {
+    conn.close();
+  }
+}

@@ -1,0 +1,72 @@
+/** The closed set of failures the plugin reports; each maps to one documented exit code. */
+export type ErrorKind =
+  | 'usage'
+  | 'config'
+  | 'not-found'
+  | 'forbidden'
+  | 'policy-rejected'
+  | 'cluster-too-old'
+  | 'unreachable'
+  | 'timeout'
+  | 'image-pull'
+  | 'cancelled'
+  | 'internal';
+
+/** Exit codes, sysexits-style so they rarely collide with a debugged program's own (passed through). */
+export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
+  usage: 64,
+  config: 78,
+  'not-found': 66,
+  forbidden: 77,
+  'policy-rejected': 65,
+  'cluster-too-old': 72,
+  unreachable: 69,
+  timeout: 75,
+  'image-pull': 76,
+  cancelled: 130,
+  internal: 70,
+};
+
+/** One line of what a user sees for each kind, for the README's exit code table. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ErrorKind, string>> = {
+  usage: 'bad flags or arguments',
+  config: 'a user preset file is malformed or a preset policy (reason, allowed images) refuses the request',
+  'not-found': 'pod, container, namespace, context or kubeconfig not found',
+  forbidden: 'RBAC denies a verb the command needs (named in the message)',
+  'policy-rejected': 'Pod Security admission rejects (or would reject) the debug container',
+  'cluster-too-old': 'the API server has no usable ephemeralcontainers subresource (before 1.23)',
+  unreachable: 'the API server cannot be reached',
+  timeout: 'the debug container did not start within --timeout',
+  'image-pull': 'the debug image cannot be pulled or the container cannot be created',
+  cancelled: 'interrupted by Ctrl-C or a signal before the session started',
+  internal: 'anything else (a bug: rerun with -v and report it)',
+};
+
+/** A failure with a one-line, lowercase message that names the object and the fix. */
+export class PluginError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PluginError';
+  }
+
+  /** The process exit code for this error. */
+  get exitCode(): number {
+    return EXIT_CODES[this.kind];
+  }
+}
+
+/** Shorthand constructors keep call sites to one readable line. */
+export const usageError = (msg: string) => new PluginError('usage', msg);
+export const notFound = (msg: string) => new PluginError('not-found', msg);
+
+/** The command ran a program in the container that exited non-zero: pass its code through. */
+export class ContainerExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = 'ContainerExit';
+  }
+}

@@ -1,0 +1,202 @@
+import type { CoreV1Event, V1EphemeralContainer, V1Namespace, V1Pod, V1PodList } from '@kubernetes/client-node';
+import { PluginError } from '../errors/plugin-error.js';
+import { ApiError } from './api-error.js';
+import type { KubeHttpClient } from './http-client.js';
+import { translateApiError } from './translate-error.js';
+
+const podPath = (ns: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
+const podObject = (ns: string, name: string) => `pod "${name}" in namespace "${ns}"`;
+
+/** The API server's version, as /version reports it. */
+export interface ServerVersion {
+  major: number;
+  minor: number;
+  gitVersion: string;
+}
+
+/** The cluster operations the commands use, each translating API errors into the plugin's. */
+export class ClusterApi {
+  constructor(readonly http: KubeHttpClient) {}
+
+  /** GET a pod; not-found names the pod, namespace and how to list them. */
+  async getPod(ns: string, name: string): Promise<V1Pod> {
+    try {
+      return await this.http.request<V1Pod>({ path: podPath(ns, name) });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404)
+        throw new PluginError('not-found', `pod "${name}" not found in namespace "${ns}"; list pods with kubectl get pods -n ${ns}`);
+      throw translateApiError(err, { verb: 'get', resource: 'pods', object: podObject(ns, name) });
+    }
+  }
+
+  /** The server version (major/minor parsed leniently: "28+" → 28). */
+  async serverVersion(): Promise<ServerVersion> {
+    const v = await this.http.request<{ major: string; minor: string; gitVersion: string }>({ path: '/version' });
+    return { major: parseInt(v.major, 10), minor: parseInt(v.minor, 10), gitVersion: v.gitVersion };
+  }
+
+  /** Whether the current identity may do verb on resource[/subresource] in ns (a SelfSubjectAccessReview). */
+  async canI(ns: string, verb: string, resource: string, subresource?: string): Promise<{ allowed: boolean; reason?: string }> {
+    const review = await this.http.request<{ status?: { allowed?: boolean; reason?: string } }>({
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { namespace: ns, verb, resource, ...(subresource ? { subresource } : {}) } },
+      },
+    });
+    return { allowed: review.status?.allowed === true, reason: review.status?.reason };
+  }
+
+  /** The authenticated user name (SelfSubjectReview, GA in 1.28); undefined when unavailable. */
+  async whoAmI(): Promise<string | undefined> {
+    try {
+      const r = await this.http.request<{ status?: { userInfo?: { username?: string } } }>({
+        method: 'POST',
+        path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      });
+      return r.status?.userInfo?.username;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The namespace object, or undefined when the identity may not read it. */
+  async getNamespace(ns: string): Promise<V1Namespace | undefined> {
+    try {
+      return await this.http.request<V1Namespace>({ path: `/api/v1/namespaces/${encodeURIComponent(ns)}` });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404)
+        throw new PluginError('not-found', `namespace "${ns}" not found; list them with kubectl get namespaces`);
+      if (err instanceof ApiError && err.status === 403) return undefined;
+      throw err;
+    }
+  }
+
+  /** Adds one ephemeral container with a strategic merge patch (merged by name, so concurrent adds never clobber). */
+  async addEphemeralContainer(ns: string, pod: string, container: V1EphemeralContainer, dryRun = false): Promise<V1Pod> {
+    try {
+      return await this.http.request<V1Pod>({
+        method: 'PATCH',
+        path: `${podPath(ns, pod)}/ephemeralcontainers`,
+        query: dryRun ? { dryRun: 'All' } : undefined,
+        contentType: 'application/strategic-merge-patch+json',
+        body: { spec: { ephemeralContainers: [container] } },
+      });
+    } catch (err) {
+      throw translateApiError(err, { verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod) });
+    }
+  }
+
+  /**
+   * Watches one pod from resourceVersion until `check` returns a value (done) or the deadline
+   * passes; reconnects when the server ends the watch. Resolves with check's value.
+   */
+  async watchPod<T>(ns: string, name: string, resourceVersion: string | undefined, deadline: number, check: (pod: V1Pod) => T | undefined): Promise<T | undefined> {
+    let rv = resourceVersion;
+    while (Date.now() < deadline) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
+      let result: T | undefined;
+      try {
+        await this.http.watch<V1Pod>(
+          {
+            path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
+            query: { fieldSelector: `metadata.name=${name}`, resourceVersion: rv, timeoutSeconds: Math.ceil((deadline - Date.now()) / 1000) },
+            signal: controller.signal,
+          },
+          (event) => {
+            if (event.type === 'ERROR') {
+              rv = undefined; // a 410 Gone: start again from the current state
+              return true;
+            }
+            if (event.type === 'DELETED') throw new PluginError('not-found', `pod "${name}" was deleted in namespace "${ns}" while waiting`);
+            rv = event.object.metadata?.resourceVersion ?? rv;
+            if (event.type === 'BOOKMARK') return false;
+            result = check(event.object);
+            return result !== undefined;
+          },
+        );
+      } catch (err) {
+        throw translateApiError(err, { verb: 'watch', resource: 'pods', object: podObject(ns, name) });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (result !== undefined) return result;
+      if (rv === undefined) {
+        const pod = await this.getPod(ns, name);
+        rv = pod.metadata?.resourceVersion;
+        result = check(pod);
+        if (result !== undefined) return result;
+      }
+    }
+    return undefined;
+  }
+
+  /** The last lines of a container's log (previous=true: the crashed instance). Empty when none. */
+  async logs(ns: string, pod: string, container: string, opts: { previous?: boolean; tailLines?: number } = {}): Promise<string> {
+    try {
+      return await this.http.text({ path: `${podPath(ns, pod)}/log`, query: { container, previous: opts.previous, tailLines: opts.tailLines } });
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return '';
+      throw translateApiError(err, { verb: 'get', resource: 'pods/log', object: podObject(ns, pod) });
+    }
+  }
+
+  /** The pod's events, oldest first; empty when the identity may not list events. */
+  async podEvents(ns: string, pod: string): Promise<CoreV1Event[]> {
+    try {
+      const list = await this.http.request<{ items: CoreV1Event[] }>({
+        path: `/api/v1/namespaces/${encodeURIComponent(ns)}/events`,
+        query: { fieldSelector: `involvedObject.name=${pod},involvedObject.namespace=${ns}` },
+      });
+      const time = (e: CoreV1Event) => String(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '');
+      return list.items.sort((a, b) => time(a).localeCompare(time(b)));
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403) return [];
+      throw err;
+    }
+  }
+
+  /** Lists pods one page at a time (limit/continue), calling onPage for each page. */
+  async listPods(ns: string | undefined, opts: { labelSelector?: string; limit?: number }, onPage: (pods: V1Pod[]) => void): Promise<void> {
+    let cont: string | undefined;
+    const path = ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/pods` : '/api/v1/pods';
+    do {
+      let page: V1PodList;
+      try {
+        page = await this.http.request<V1PodList>({ path, query: { limit: opts.limit ?? 500, continue: cont, labelSelector: opts.labelSelector } });
+      } catch (err) {
+        throw translateApiError(err, { verb: 'list', resource: 'pods', object: ns ? `namespace "${ns}"` : 'all namespaces' });
+      }
+      onPage(page.items);
+      cont = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
+    } while (cont);
+  }
+
+  /** Creates a pod (a debug copy). */
+  async createPod(ns: string, pod: V1Pod): Promise<V1Pod> {
+    try {
+      return await this.http.request<V1Pod>({ method: 'POST', path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, body: pod });
+    } catch (err) {
+      throw translateApiError(err, { verb: 'create', resource: 'pods', object: podObject(ns, pod.metadata?.name ?? '') });
+    }
+  }
+
+  /** Deletes a pod at once; a pod already gone is fine. */
+  async deletePod(ns: string, name: string): Promise<void> {
+    try {
+      await this.http.request({ method: 'DELETE', path: podPath(ns, name), body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 } });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return;
+      throw translateApiError(err, { verb: 'delete', resource: 'pods', object: podObject(ns, name) });
+    }
+  }
+
+  /** Merge-patches pod metadata with optimistic concurrency (resourceVersion): a 409 means someone else won. */
+  async patchPodMetadata(ns: string, name: string, metadata: Record<string, unknown>): Promise<V1Pod> {
+    return this.http.request<V1Pod>({ method: 'PATCH', path: podPath(ns, name), contentType: 'application/merge-patch+json', body: { metadata } });
+  }
+}

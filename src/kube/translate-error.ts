@@ -1,0 +1,40 @@
+import { PluginError } from '../errors/plugin-error.js';
+import { ApiError } from './api-error.js';
+
+/** What was being done when an API call failed, so the message can name it. */
+export interface ErrorContext {
+  verb: string;
+  /** e.g. "pods/ephemeralcontainers". */
+  resource: string;
+  /** e.g. `pod "web" in namespace "shop"`. */
+  object: string;
+}
+
+/** Turns an API answer into one of the plugin's error kinds with a one-line message and fix. */
+export function translateApiError(err: unknown, ctx: ErrorContext): Error {
+  if (!(err instanceof ApiError)) return err as Error;
+  const msg = err.body?.message ?? err.message;
+  switch (err.status) {
+    case 401:
+      return new PluginError('forbidden', `unauthorized: the API server refused the credentials of this context; log in again or check --context`);
+    case 403:
+      if (/violates PodSecurity/.test(msg))
+        return new PluginError('policy-rejected', `${ctx.object}: rejected by Pod Security admission: ${stripPrefix(msg)}; use a preset the namespace level allows, or ask for an exemption`);
+      return new PluginError('forbidden', `cannot ${ctx.verb} ${ctx.resource} for ${ctx.object}: ${stripPrefix(msg)}; ask for the RBAC shown by "kubectl ephemeral --help" (README: permissions)`);
+    case 404:
+      if (ctx.resource === 'pods/ephemeralcontainers' && !err.body?.details?.name)
+        return new PluginError('cluster-too-old', `the API server has no pods/ephemeralcontainers subresource (ephemeral containers need Kubernetes 1.23 or later); upgrade the cluster or use kubectl debug --copy-to`);
+      return new PluginError('not-found', `${ctx.object} not found; check the name and namespace (kubectl get ${ctx.resource.split('/')[0]} -n ...)`);
+    case 409:
+      return new PluginError('internal', `conflict while trying to ${ctx.verb} ${ctx.object}: ${msg}; retry`);
+    case 422:
+      return new PluginError('usage', `the API server rejected the ${ctx.resource} for ${ctx.object}: ${stripPrefix(msg)}`);
+    default:
+      return new PluginError('internal', `${ctx.verb} ${ctx.resource} for ${ctx.object} failed with HTTP ${err.status}: ${msg}`);
+  }
+}
+
+/** Drops the redundant `pods "x" is forbidden: ` lead-in the server puts before the reason. */
+function stripPrefix(msg: string): string {
+  return msg.replace(/^[a-z./]+ "[^"]*" is (forbidden|invalid): /, '').replace(/\.$/, '');
+}

@@ -1,0 +1,117 @@
+// The one place that reads process.argv, wires real dependencies and maps errors to exit codes.
+import type { CommandContext } from './commands/context.js';
+import { ContainerExit, EXIT_CODES, PluginError } from './errors/plugin-error.js';
+import { processPrinter, type Printer } from './output/printer.js';
+import { randomSuffix } from './plan/names.js';
+import type { PresetRegistry } from './presets/registry.js';
+import type { ParsedCommand } from './cli/parsed-command.js';
+
+const SIGNAL_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+function isVerbose(args: string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => /^--?v(=[1-9]\d*)?$/.test(a) || /^--?v=?[1-9]/.test(a));
+}
+
+async function loadRegistry(env: NodeJS.ProcessEnv): Promise<PresetRegistry> {
+  const [{ PresetRegistry }, { userPresetsPath, loadUserPresets }] = await Promise.all([import('./presets/registry.js'), import('./presets/user-presets.js')]);
+  return PresetRegistry.from(await loadUserPresets(userPresetsPath(env)));
+}
+
+function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetRegistry, controller: AbortController, cleanups: Set<() => Promise<void>>): CommandContext {
+  return {
+    printer,
+    env,
+    presets: async () => registry,
+    kubectl: env.KUBECTL_EPHEMERAL_KUBECTL || 'kubectl',
+    suffix: randomSuffix,
+    now: () => Date.now(),
+    signal: controller.signal,
+    onInterrupt(cleanup) {
+      cleanups.add(cleanup);
+      return () => cleanups.delete(cleanup);
+    },
+    async connect(flags) {
+      const [{ loadKubeTarget }, { KubeHttpClient }, { ClusterApi }, { parseDuration }, { VERSION }] = await Promise.all([
+        import('./kube/kubeconfig.js'),
+        import('./kube/http-client.js'),
+        import('./kube/cluster-api.js'),
+        import('./plan/duration.js'),
+        import('./cli/root.js'),
+      ]);
+      const target = loadKubeTarget(flags, env);
+      const http = new KubeHttpClient(target, {
+        asGroups: flags.asGroup,
+        requestTimeoutMs: flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined,
+        userAgent: `kubectl-ephemeral/${VERSION}`,
+        debug: printer.verbose ? (line) => printer.debug(line) : undefined,
+      });
+      return {
+        api: new ClusterApi(http),
+        target,
+        close: () => {
+          printer.debug(`${http.requestCount} API request(s)`);
+          http.close();
+        },
+      };
+    },
+    async attach(opts) {
+      const { runAttachSession } = await import('./terminal/attach-session.js');
+      return runAttachSession(opts);
+    },
+  };
+}
+
+async function dispatch(ctx: CommandContext, parsed: ParsedCommand): Promise<number> {
+  switch (parsed.command) {
+    case 'done':
+      return parsed.exitCode;
+    case 'debug':
+      return (await import('./commands/debug.js')).runDebug(ctx, parsed.options);
+    case 'presets':
+      return (await import('./commands/presets.js')).runPresets(ctx, parsed.options);
+    case 'list':
+      return (await import('./commands/list.js')).runList(ctx, parsed.options);
+    case 'attach':
+      return (await import('./commands/attach.js')).runAttach(ctx, parsed.options);
+  }
+}
+
+/** Runs the plugin and resolves with the process exit code; every error ends here. */
+export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const printer = processPrinter(isVerbose(args));
+  const controller = new AbortController();
+  const cleanups = new Set<() => Promise<void>>();
+  const onSignal = (signal: NodeJS.Signals) => {
+    controller.abort();
+    void Promise.allSettled([...cleanups].map((c) => c())).then(() => process.exit(SIGNAL_CODES[signal] ?? 1));
+  };
+  for (const s of Object.keys(SIGNAL_CODES) as NodeJS.Signals[]) process.on(s, onSignal);
+  try {
+    const registry = await loadRegistry(env);
+    const { parseCommandLine } = await import('./cli/root.js');
+    const parsed = await parseCommandLine(args, registry, (text) => printer.out(text), Math.min(120, process.stdout.columns || 100));
+    return await dispatch(wireContext(printer, env, registry, controller, cleanups), parsed);
+  } catch (err) {
+    if (err instanceof ContainerExit) return err.exitCode;
+    if (err instanceof PluginError) {
+      printer.info(`error: ${err.message}`);
+      if (printer.verbose && err.cause instanceof Error) printer.debug(err.cause.stack ?? String(err.cause));
+      return err.exitCode;
+    }
+    const e = err as Error;
+    printer.info(`error: internal: ${e.message?.split('\n')[0] ?? String(err)}; rerun with -v and report it`);
+    if (printer.verbose) printer.debug(e.stack ?? String(err));
+    return EXIT_CODES.internal;
+  } finally {
+    for (const s of Object.keys(SIGNAL_CODES) as NodeJS.Signals[]) process.off(s, onSignal);
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2), process.env).then((code) => {
+    // Exit once stdout is flushed: a pipe reader must get every byte of -o json output.
+    if (process.stdout.writableLength === 0) process.exit(code);
+    else process.stdout.once('drain', () => process.exit(code));
+  });
+}

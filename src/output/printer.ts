@@ -1,0 +1,31 @@
+/** The only module that writes to the console: stdout for results, stderr for progress and notices. */
+export interface Printer {
+  /** Writes a result line to stdout (what a pipe or `-o json` consumer reads). */
+  out(text: string): void;
+  /** Writes a progress or notice line to stderr. */
+  info(text: string): void;
+  /** Writes only under -v. */
+  debug(text: string): void;
+  /** Whether -v was given. */
+  readonly verbose: boolean;
+}
+
+/** The production printer over the process streams. */
+export function processPrinter(verbose: boolean): Printer {
+  return {
+    verbose,
+    out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    info: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    debug: (text) => {
+      if (verbose) process.stderr.write(`[debug] ${text}\n`);
+    },
+  };
+}
+
+/** Renders rows as a kubectl-style table: upper-case headers, columns padded by three spaces. */
+export function formatTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,98 @@
+import type { Preset } from './preset.js';
+
+const BUSYBOX = 'docker.io/library/busybox:1.36';
+const NETSHOOT = 'docker.io/nicolaka/netshoot:v0.13';
+
+const base = {
+  aliases: [],
+  targetProcesses: false,
+  capabilities: [],
+  readOnlyRootFilesystem: false,
+  mirrorTarget: false,
+  record: false,
+  copy: false,
+  crashSummary: false,
+  requireReason: false,
+  allowedImages: [],
+  source: 'built-in',
+} satisfies Partial<Preset>;
+
+/** The presets shipped with the plugin; user presets may add to or override them. */
+export const BUILTIN_PRESETS: readonly Preset[] = [
+  {
+    ...base,
+    name: 'network',
+    aliases: ['net'],
+    summary: 'Network toolbox in the pod network namespace, root with only NET_ADMIN and NET_RAW for tcpdump',
+    image: NETSHOOT,
+    command: ['bash'],
+    targetProcesses: true,
+    // tcpdump opens raw sockets: root with exactly these two capabilities, all others dropped.
+    runAs: { kind: 'root' },
+    capabilities: ['NET_ADMIN', 'NET_RAW'],
+    banner: [
+      'ip addr; ss -lntp                  # addresses and listening sockets of the pod',
+      'tcpdump -i any -nn port 8080       # watch traffic (Ctrl-C stops)',
+      'curl -sv http://localhost:8080/    # the app as the pod sees it',
+      'nslookup kubernetes.default        # DNS as the pod resolves it',
+    ],
+  },
+  {
+    ...base,
+    name: 'forensics',
+    summary: 'Read-only busybox in the target process namespace as the target user, recorded for the audit trail',
+    image: BUSYBOX,
+    command: ['sh'],
+    targetProcesses: true,
+    runAs: { kind: 'target' },
+    readOnlyRootFilesystem: true,
+    record: true,
+    banner: [
+      'whoami; id                         # who this shell runs as',
+      'ps -ef                             # the target process tree (PID 1 is the app)',
+      'netstat -tulpn                     # suspicious listening ports',
+      'crontab -l; ls /proc/1/root/etc/crontabs /proc/1/root/var/spool/cron 2>/dev/null',
+      'ls -la /proc/1/root/tmp /proc/1/root/var/tmp   # dropped files (read, never write, the target)',
+    ],
+  },
+  {
+    ...base,
+    name: 'crashloop',
+    summary: 'For CrashLoopBackOff: crash summary, then a shell with the app volumes and env (or --copy of the pod)',
+    image: BUSYBOX,
+    command: ['sh'],
+    runAs: { kind: 'target' },
+    mirrorTarget: true,
+    copy: true,
+    crashSummary: true,
+    banner: [
+      'ls -l /app/config/                 # the config the app reads (mounted like in the app)',
+      'env | sort                         # the app environment',
+      'netstat -tlnp                      # ports already taken',
+    ],
+  },
+  {
+    ...base,
+    name: 'process',
+    aliases: ['proc'],
+    summary: 'Busybox in the target process namespace for ps, top and /proc/1/root',
+    image: BUSYBOX,
+    command: ['sh'],
+    targetProcesses: true,
+    runAs: { kind: 'target' },
+    banner: [
+      'ps -ef; top                        # the target processes (PID 1 is the app)',
+      'ls /proc/1/root/                   # the app filesystem',
+      'cat /proc/1/status | grep -i cap   # its capabilities',
+    ],
+  },
+  {
+    ...base,
+    name: 'shell',
+    summary: 'A plain busybox shell as an unprivileged user, sharing only the pod network',
+    image: BUSYBOX,
+    command: ['sh'],
+    runAs: { kind: 'uid', uid: 65534, gid: 65534 },
+    banner: ['wget -qO- http://localhost:8080/   # the app as the pod sees it'],
+  },
+];

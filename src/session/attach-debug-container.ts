@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { CommandContext, Connection } from '../commands/context.js';
+import { kubectlArgs, type KubeFlags } from '../kube/kube-flags.js';
+import type { RecordingOptions } from '../terminal/recording.js';
+
+/** Who and what a session attaches to. */
+export interface AttachTarget {
+  pod: string;
+  container: string;
+  preset?: string;
+  image?: string;
+  user?: string;
+  /** --record[=FILE]: true for the default file, a path, or false. */
+  record: boolean | string;
+}
+
+/** The command a user can paste to attach again. */
+export function attachCommand(namespace: string, pod: string, container: string, flags: KubeFlags): string {
+  const ctx = flags.context ? ` --context ${flags.context}` : '';
+  return `kubectl ephemeral attach ${pod} ${container} -n ${namespace}${ctx}`;
+}
+
+/** Spawns `kubectl attach` for a debug container through the terminal relay; resolves with its exit code. */
+export async function attachDebugContainer(ctx: CommandContext, conn: Connection, flags: KubeFlags, t: AttachTarget): Promise<number> {
+  const ns = conn.target.namespace;
+  let recording: RecordingOptions | undefined;
+  if (t.record !== false) {
+    const { defaultSessionsDir, defaultRecordingFileName } = await import('../terminal/recording.js');
+    const file = typeof t.record === 'string' ? t.record : join(defaultSessionsDir(ctx.env), defaultRecordingFileName(t.pod, t.container, new Date(ctx.now())));
+    recording = {
+      file,
+      header: {
+        cluster: conn.target.clusterName,
+        context: conn.target.contextName,
+        namespace: ns,
+        pod: t.pod,
+        container: t.container,
+        preset: t.preset ?? '',
+        image: t.image ?? '',
+        user: t.user ?? '',
+      },
+    };
+    ctx.printer.info(`recording this session to ${file}`);
+  }
+  const { exitCode } = await ctx.attach({
+    kubectl: ctx.kubectl,
+    args: ['attach', t.pod, '-c', t.container, ...kubectlArgs(flags, ns)],
+    env: ctx.env,
+    recording,
+    verbose: ctx.printer.verbose ? (line) => ctx.printer.debug(line) : undefined,
+  });
+  return exitCode;
+}

@@ -1,0 +1,88 @@
+import { parseCommandLine } from '../../../src/cli/root';
+import { PresetRegistry } from '../../../src/presets/registry';
+
+const registry = PresetRegistry.from();
+const parse = async (line: string) => {
+  let help = '';
+  const args = line.match(/'[^']*'|\S+/g)?.map((a) => a.replace(/^'|'$/g, '')) ?? [];
+  const parsed = await parseCommandLine(args, registry, (t) => (help += t));
+  return { parsed, help };
+};
+
+describe('parseCommandLine (whole argv strings, nothing is run)', () => {
+  it('a preset with kubectl flags and a command after --', async () => {
+    const { parsed } = await parse("net web -n shop --context prod -c app --as alice --as-group ops --as-group sre -v=6 -- tcpdump -i any 'port 80'");
+    expect(parsed).toEqual({
+      command: 'debug',
+      options: {
+        preset: 'network',
+        pod: 'web',
+        container: 'app',
+        image: undefined,
+        name: undefined,
+        command: ['tcpdump', '-i', 'any', 'port 80'],
+        attach: true,
+        dryRun: undefined,
+        output: undefined,
+        timeout: '2m',
+        privileged: false,
+        runAs: undefined,
+        copy: false,
+        keepalive: 'sleep infinity',
+        keep: false,
+        reason: undefined,
+        record: undefined,
+        kube: { namespace: 'shop', context: 'prod', kubeconfig: undefined, cluster: undefined, user: undefined, as: 'alice', asGroup: ['ops', 'sre'], requestTimeout: undefined, verbosity: 6 },
+      },
+    });
+  });
+
+  it.each([
+    ['shell web --dry-run', { dryRun: 'client' }],
+    ['shell web --dry-run=server -o json', { dryRun: 'server', output: 'json' }],
+    ['shell web --no-attach --timeout 30s', { attach: false, timeout: '30s' }],
+    ['forensics web --record', { record: true }],
+    ['forensics web --record=/tmp/s.cast', { record: '/tmp/s.cast' }],
+    ['forensics web --no-record', { record: false }],
+    ['crashloop web --copy --keepalive "sleep 3600" --keep', { copy: true, keep: true }],
+    ['proc web --run-as 1000:1000 --reason INC-7', { preset: 'process', runAs: '1000:1000', reason: 'INC-7' }],
+    ['shell web -v', { kube: expect.objectContaining({ verbosity: 1 }) }],
+  ])('%s', async (line, expected) => {
+    const { parsed } = await parse(line);
+    expect(parsed.command).toBe('debug');
+    expect((parsed as { options: object }).options).toMatchObject(expected);
+  });
+
+  it.each([
+    ['list -A', { command: 'list', options: expect.objectContaining({ allNamespaces: true, pod: undefined }) }],
+    ['ls web -n shop -o wide', { command: 'list', options: expect.objectContaining({ pod: 'web', output: 'wide' }) }],
+    ['attach web debugger-net-x7k2p', { command: 'attach', options: expect.objectContaining({ pod: 'web', container: 'debugger-net-x7k2p' }) }],
+    ['presets -o json', { command: 'presets', options: { output: 'json' } }],
+  ])('%s', async (line, expected) => {
+    expect((await parse(line)).parsed).toEqual(expected);
+  });
+
+  it.each([
+    ['net', /not enough non-option arguments|pod/],
+    ['bogus web', /unknown arguments?: bogus/],
+    ['net web --bogus', /unknown argument/],
+    ['net web -o xml', /invalid values/],
+    ['shell web --copy', /unknown argument: copy/],
+    ['list web -A', /mutually exclusive|conflict/],
+    ['', /name a preset or a command/],
+  ])('refuses %j with a usage error', async (line, message) => {
+    await expect(parse(line)).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(message) });
+  });
+
+  it('--help prints the presets from the registry and parses to done', async () => {
+    const { parsed, help } = await parse('--help');
+    expect(parsed).toEqual({ command: 'done', exitCode: 0 });
+    for (const p of registry.presets) expect(help).toContain(`kubectl ephemeral ${p.name} <pod>`);
+    expect(help).toMatch(/Exit codes/);
+  });
+
+  it('--version prints the build version', async () => {
+    const { help } = await parse('--version');
+    expect(help).toMatch(/^v\d+\.\d+\.\d+/);
+  });
+});

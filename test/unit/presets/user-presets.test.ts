@@ -1,0 +1,61 @@
+import { parseUserPresets, userPresetsPath } from '../../../src/presets/user-presets';
+import { PresetRegistry } from '../../../src/presets/registry';
+import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
+
+const parse = (text: string) => parseUserPresets('/home/u/presets.yaml', text);
+
+describe('user preset file', () => {
+  it('finds the file like the README says', () => {
+    expect(userPresetsPath({ KUBECTL_EPHEMERAL_CONFIG: '/x.yaml' })).toBe('/x.yaml');
+    expect(userPresetsPath({ XDG_CONFIG_HOME: '/cfg', HOME: '/h' })).toBe('/cfg/kubectl-ephemeral/presets.yaml');
+    expect(userPresetsPath({ HOME: '/h' })).toBe('/h/.config/kubectl-ephemeral/presets.yaml');
+  });
+
+  it('overrides a built-in image and adds a preset extending another, with a policy for all', async () => {
+    const file = await parse(`
+policy:
+  allowedImages: [mirror.corp/]
+presets:
+  network:
+    image: mirror.corp/netshoot:v0.13
+  jvm:
+    extends: process
+    summary: JVM tools
+    image: mirror.corp/jdk-tools:21
+    command: [bash]
+    runAs: 1000
+    requireReason: true
+`);
+    const registry = PresetRegistry.from(file);
+    expect(registry.get('net')).toMatchObject({ name: 'network', image: 'mirror.corp/netshoot:v0.13', capabilities: ['NET_ADMIN', 'NET_RAW'], source: '/home/u/presets.yaml', allowedImages: ['mirror.corp/'] });
+    expect(registry.get('jvm')).toMatchObject({ targetProcesses: true, command: ['bash'], runAs: { kind: 'uid', uid: 1000 }, requireReason: true, aliases: [] });
+    expect(registry.get('shell').allowedImages).toEqual(['mirror.corp/']);
+    expect(registry.presets.map((p) => p.name)).toEqual([...BUILTIN_PRESETS.map((p) => p.name), 'jvm']);
+  });
+
+  it.each([
+    ['presets:\n  net2:\n    image: [a]\n', /presets\.yaml:3: presets\.net2\.image: expected a scalar/],
+    ['presets:\n  x:\n    image: a\n    capabilites: [NET_RAW]\n', /presets\.yaml:4: presets\.x\.capabilites: unknown field/],
+    ['presets:\n  x:\n    image: a\n    runAs: admin\n', /presets\.yaml:4: presets\.x\.runAs: expected "root", "target" or a numeric uid/],
+    ['presets:\n  Bad_Name:\n    image: a\n', /presets\.yaml:2: presets\.Bad_Name: a preset name is lowercase/],
+    ['presets:\n  x: [\n', /presets\.yaml:\d+: yaml: /],
+    ['preset:\n  x: {}\n', /presets\.yaml:1: preset: unknown top-level field/],
+    ['presets:\n  x:\n    record: yes please\n', /presets\.yaml:3: presets\.x\.record: expected true or false/],
+  ])('rejects %j naming the file, line and field', async (text, message) => {
+    await expect(parse(text)).rejects.toThrow(message);
+  });
+
+  it('a new preset without image or extends is refused', async () => {
+    const file = await parse('presets:\n  lonely:\n    summary: x\n');
+    expect(() => PresetRegistry.from(file)).toThrow(/presets\.lonely\.image: a new preset needs an image/);
+  });
+
+  it('an alias clash is refused', async () => {
+    const file = await parse('presets:\n  netx:\n    image: a\n    aliases: [net]\n');
+    expect(() => PresetRegistry.from(file)).toThrow(/alias "net" is already preset "network"/);
+  });
+
+  it('an empty file adds nothing', async () => {
+    expect(PresetRegistry.from(await parse('')).presets).toHaveLength(BUILTIN_PRESETS.length);
+  });
+});
