@@ -1,0 +1,148 @@
+// Smoke test of the real local node (scripts/node.sh): a pod runs on containerd with a bridge IP,
+// exec and attach stream through API server -> kubelet -> containerd, and an ephemeral container
+// targeting the app reaches running. Skips itself unless `scripts/cluster.sh up --node` has run.
+import { spawn } from 'node:child_process';
+import { aPod } from '../support/builders';
+import {
+  addEphemeralContainer,
+  clusterEnv,
+  createObject,
+  createTestNamespace,
+  deleteTestNamespace,
+  getPod,
+  KUBECTL,
+  kubectl,
+  kubectlResult,
+  waitFor,
+} from '../support/cluster';
+
+jest.setTimeout(120_000);
+
+const SAMPLE_APP = 'localhost/kubectl-ephemeral/sample-app:1';
+const BUSYBOX = 'docker.io/library/busybox:1.36';
+const NETSHOOT = 'docker.io/nicolaka/netshoot:v0.13';
+const POD_SUBNET = /^10\.88\.\d+\.\d+$/;
+
+/** Why the real node cannot be used, or '' when a containerd-backed kubelet runs a Ready node. */
+function nodeUnavailable(): string {
+  let nodeName: string;
+  try {
+    nodeName = clusterEnv().nodeName;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const r = kubectlResult(['get', 'node', nodeName, '-o', 'json']);
+  if (!r.ok) return `node ${nodeName} not found: ${r.stderr.trim()}`;
+  const node = JSON.parse(r.stdout);
+  const runtime: string = node.status?.nodeInfo?.containerRuntimeVersion ?? '';
+  if (!runtime.startsWith('containerd://')) return `node ${nodeName} has no real kubelet (runtime "${runtime}")`;
+  const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+  return ready?.status === 'True' ? '' : `node ${nodeName} is not Ready`;
+}
+
+const unavailable = nodeUnavailable();
+const describeNode = unavailable ? describe.skip : describe;
+if (unavailable) {
+  process.stderr.write(`test/e2e/node.test.ts skipped: ${unavailable} (the real node comes with scripts/cluster.sh up --node)\n`);
+}
+
+/**
+ * `kubectl attach -i` with stdin held open until the command's output is back: closing stdin ends
+ * a non-StdinOnce attach session at once (containerd), possibly before the output is streamed.
+ */
+function attachAndRun(namespace: string, pod: string, container: string, script: string): Promise<string> {
+  const { kubeconfig } = clusterEnv();
+  const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--context', 'admin', '-n', namespace, 'attach', '-i', pod, '-c', container]);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`attach timed out; output so far: ${out}`));
+    }, 60_000);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    // The shell reads the line once attached; its exit ends the session from the container side.
+    child.stdin.write(`${script}\n`);
+  });
+}
+
+function containerState(pod: any, list: 'containerStatuses' | 'ephemeralContainerStatuses', name: string): any {
+  return (pod.status?.[list] ?? []).find((s: any) => s.name === name)?.state ?? {};
+}
+
+describeNode(`real node${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let ns = '';
+  const pod = 'sample';
+
+  beforeAll(() => {
+    ns = createTestNamespace('node-e2e');
+    createObject(
+      aPod(pod)
+        .inNamespace(ns)
+        .withNodeName(clusterEnv().nodeName)
+        .withContainer('app', { image: SAMPLE_APP, imagePullPolicy: 'Never' })
+        .withTerminationGracePeriod(1)
+        .build(),
+      { namespace: ns },
+    );
+    waitFor(() => getPod(ns, pod).status?.phase === 'Running', 60_000, `pod ${ns}/${pod} Running`);
+  });
+  afterAll(() => {
+    if (ns) deleteTestNamespace(ns);
+  });
+
+  it('runs the sample app with an IP from the bridge', () => {
+    const p = getPod(ns, pod);
+    expect(p.status.phase).toBe('Running');
+    expect(p.status.podIP).toMatch(POD_SUBNET);
+    expect(containerState(p, 'containerStatuses', 'app').running).toBeDefined();
+    expect(p.status.containerStatuses[0].containerID).toMatch(/^containerd:\/\//);
+  });
+
+  it('execs into the app, which serves /app on port 8080', () => {
+    const out = kubectl(['exec', pod, '-c', 'app', '--', 'sh', '-c', 'cat /app/VERSION; wget -qO- http://127.0.0.1:8080/'], {
+      namespace: ns,
+    });
+    expect(out).toMatch(/^1\n/);
+    expect(out).toContain('<h1>sample-app</h1>');
+  });
+
+  it('runs an ephemeral container in the target PID namespace and attaches to it', async () => {
+    addEphemeralContainer(ns, pod, {
+      name: 'debugger',
+      image: BUSYBOX,
+      imagePullPolicy: 'Never',
+      targetContainerName: 'app',
+      stdin: true,
+      command: ['sh'],
+    });
+    waitFor(() => !!containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'debugger').running, 60_000, 'debugger running');
+
+    // Attach goes API server -> kubelet (127.0.0.1:10250) -> containerd's stream server.
+    const out = await attachAndRun(ns, pod, 'debugger', 'echo attached-$((6*7)); ps -o pid,args; exit 3');
+    expect(out).toContain('attached-42');
+    expect(out).toMatch(/^\s*1 \/bin\/httpd -f/m); // the target's PID 1: namespaces are shared
+    waitFor(() => !!containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'debugger').terminated, 30_000, 'debugger exit');
+    expect(containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'debugger').terminated.exitCode).toBe(3);
+  });
+
+  it('runs the netshoot image as an ephemeral container that sees the pod network', () => {
+    addEphemeralContainer(ns, pod, {
+      name: 'netshoot',
+      image: NETSHOOT,
+      imagePullPolicy: 'Never',
+      targetContainerName: 'app',
+      command: ['bash', '-c', 'ip -4 -o addr show eth0; curl -s http://127.0.0.1:8080/VERSION; tcpdump --version'],
+    });
+    waitFor(() => !!containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'netshoot').terminated, 60_000, 'netshoot exit');
+    const logs = kubectl(['logs', pod, '-c', 'netshoot'], { namespace: ns });
+    expect(logs).toMatch(/eth0\s+inet 10\.88\./);
+    expect(logs).toMatch(/^1$/m);
+    expect(logs).toMatch(/tcpdump version/);
+  });
+});
