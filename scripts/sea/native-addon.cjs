@@ -37,9 +37,10 @@ function loadNativeModule(name) {
 function extractAssets() {
   if (extractedDir) return extractedDir;
   const errors = [];
-  for (const root of cacheRoots()) {
+  for (const { root, shared } of cacheRoots()) {
     const dir = path.join(root, NATIVE.dir);
     try {
+      if (shared) ensurePrivate(root);
       for (const f of NATIVE.files) ensureFile(dir, f);
       return (extractedDir = dir);
     } catch (err) {
@@ -54,11 +55,25 @@ function cacheRoots() {
   const roots = [];
   const xdg = process.env.XDG_CACHE_HOME;
   const home = os.homedir();
-  if (xdg && path.isAbsolute(xdg)) roots.push(path.join(xdg, 'kubectl-ephemeral'));
-  else if (home) roots.push(path.join(home, '.cache', 'kubectl-ephemeral'));
+  if (xdg && path.isAbsolute(xdg)) roots.push({ root: path.join(xdg, 'kubectl-ephemeral') });
+  else if (home) roots.push({ root: path.join(home, '.cache', 'kubectl-ephemeral') });
   const uid = typeof process.getuid === 'function' ? process.getuid() : os.userInfo().username;
-  roots.push(path.join(os.tmpdir(), `kubectl-ephemeral-${uid}`));
+  roots.push({ root: path.join(os.tmpdir(), `kubectl-ephemeral-${uid}`), shared: true });
   return roots;
+}
+
+// In a shared temp directory another user could plant a pty.node for us to load: use the
+// directory only if we made it, or it is ours and nobody else can write to it.
+function ensurePrivate(root) {
+  try {
+    fs.mkdirSync(root, { mode: 0o700 });
+  } catch (err) {
+    if (err.code !== 'EEXIST') throw err;
+  }
+  if (typeof process.getuid !== 'function') return;
+  const st = fs.lstatSync(root);
+  if (!st.isDirectory() || st.uid !== process.getuid() || (st.mode & 0o022) !== 0)
+    throw new Error(`${root} is not a private directory of this user`);
 }
 
 function isComplete(target, size) {
@@ -69,11 +84,23 @@ function isComplete(target, size) {
   }
 }
 
+// mkdir -p by hand: Node's recursive mkdirSync spins forever on some paths (e.g. under /proc).
+function makeDirs(dir) {
+  if (fs.existsSync(dir)) return;
+  const parent = path.dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if (err.code !== 'EEXIST') throw err;
+  }
+}
+
 // Temp file + rename: a concurrent run sees either no file or the whole file, never half of one.
 function ensureFile(dir, { name, size, mode }) {
   const target = path.join(dir, name);
   if (isComplete(target, size)) return;
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir);
   const tmp = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
   try {
     fs.writeFileSync(tmp, new Uint8Array(require('node:sea').getRawAsset(name)), { mode });
