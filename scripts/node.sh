@@ -145,12 +145,17 @@ make_kubelet_pki() {
 
 kubelet_healthy() { running kubelet && curl -sf "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" >/dev/null; }
 
-# As the node itself (its client cert): the Node object's Ready condition.
+# As the node itself (its client cert): the Node object's Ready condition, heartbeated at or after
+# $KUBELET_STARTED (epoch seconds) so that a status left by an earlier kubelet does not count.
+KUBELET_STARTED=0
 node_ready() {
   local pki=$KE_NODE_DIR/pki
   curl -sf --cacert "$KE_CA_CRT" --cert "$pki/kubelet-client.crt" --key "$pki/kubelet-client.key" \
-    "$KE_APISERVER/api/v1/nodes/$NODE_NAME" |
-    python3 -c 'import json,sys; c=[x for x in json.load(sys.stdin)["status"].get("conditions",[]) if x["type"]=="Ready"]; sys.exit(0 if c and c[0]["status"]=="True" else 1)'
+    "$KE_APISERVER/api/v1/nodes/$NODE_NAME" | python3 -c '
+import calendar, json, sys, time
+c = [x for x in json.load(sys.stdin)["status"].get("conditions", []) if x["type"] == "Ready"]
+beat = calendar.timegm(time.strptime(c[0]["lastHeartbeatTime"], "%Y-%m-%dT%H:%M:%SZ")) if c else 0
+sys.exit(0 if c and c[0]["status"] == "True" and beat >= int(sys.argv[1]) else 1)' "$KUBELET_STARTED"
 }
 
 start_kubelet() {
@@ -162,6 +167,7 @@ start_kubelet() {
   if [ "$changed" = 0 ] && kubelet_healthy; then log "kubelet already running"; return 0; fi
   stop_pid kubelet 5
   log "starting kubelet $K8S_VERSION (log $KE_NODE_DIR/kubelet.log)"
+  KUBELET_STARTED=$(($(date +%s) - 1))
   start_bg kubelet "$KUBELET_BIN" --config="$KE_NODE_DIR/kubelet-config.yaml" \
     --kubeconfig="$KE_NODE_DIR/kubelet.kubeconfig" --hostname-override="$NODE_NAME" \
     --root-dir="$KE_NODE_DIR/kubelet" --node-labels=kubectl-ephemeral/real-node=true --v="${KE_KUBELET_V:-2}"
@@ -171,6 +177,14 @@ start_kubelet() {
 
 owner() { cat "$OWNER_FILE" 2>/dev/null || true; }
 
+clean_dead_node() { # node-dir: the machine-wide leftovers of a node whose processes are gone
+  # bash locals are dynamically scoped: the steps see the dead node's dir and socket.
+  local KE_NODE_DIR=$1 SOCK=$1/containerd.sock step
+  for step in kill_workloads unmount_all clean_network clean_kubelet_iptables clean_cgroups; do
+    "$step" || log "warning: $step failed"
+  done
+}
+
 claim_machine() {
   local other
   other=$(owner)
@@ -178,7 +192,9 @@ claim_machine() {
     if KE_NODE_DIR=$other running containerd || KE_NODE_DIR=$other running kubelet; then
       die "another node runs from $other (one per machine): stop it with KE_STATE_DIR=$(dirname "$other") $0 down"
     fi
-    log "taking over from a stopped node at $other"
+    # Its processes were killed without `down` (e.g. at the end of a session): clear what it left.
+    log "taking over from a stopped node at $other: cleaning up after it"
+    clean_dead_node "$other"
   fi
   mkdir -p "$(dirname "$OWNER_FILE")"
   echo "$KE_NODE_DIR" >"$OWNER_FILE"
