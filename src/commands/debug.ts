@@ -1,12 +1,14 @@
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import { ContainerExit, PluginError, usageError } from '../errors/plugin-error.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
-import { containerState, describeState, ephemeralState, FATAL_WAITING_REASONS, lastTermination } from '../plan/container-state.js';
+import { containerState, describeState, ephemeralState, FATAL_WAITING_REASONS, lastTermination, type ContainerState } from '../plan/container-state.js';
 import { buildEphemeralContainer, checkAllowedImage, type DebugRequest } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
 import { buildPodCopy } from '../plan/pod-copy.js';
 import { enforcedLevel, evaluatePodSecurity, type PodSecurityLevel } from '../plan/pod-security.js';
 import type { Preset, RunAs } from '../presets/preset.js';
+import { rulesAllow } from '../plan/access-rules.js';
+import { appendAuditEntry, AUDIT_ANNOTATION, type AuditEntry } from '../plan/audit-trail.js';
 import { attachCommand, attachDebugContainer } from '../session/attach-debug-container.js';
 import { render } from '../output/render.js';
 import type { CommandContext, Connection } from './context.js';
@@ -100,12 +102,11 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
   if (v.preset.crashSummary && !opts.dryRun) await printCrashSummary(ctx, conn, pod, plan.target);
   const target = containerState(pod, plan.target);
   if (v.preset.targetProcesses && target.phase !== 'running' && !opts.copy) {
-    throw new PluginError(
-      'usage',
-      `container "${plan.target}" of pod "${opts.pod}" is ${describeState(target)}: the runtime needs it running to share its processes; use "kubectl ephemeral crashloop ${opts.pod} --copy", or the shell preset`,
-    );
+    const problem = `container "${plan.target}" of pod "${opts.pod}" is ${describeState(target)}: the runtime needs it running to share its processes; use "kubectl ephemeral crashloop ${opts.pod} --copy", or the shell preset`;
+    if (!opts.dryRun) throw new PluginError('usage', problem);
+    printer.info(`warning: ${problem}`);
   }
-  if (opts.copy) return debugCopy(ctx, conn, pod, opts, v, plan.target, preflight?.level ?? 'privileged');
+  if (opts.copy) return debugCopy(ctx, conn, pod, opts, v, plan.target, preflight);
   if (preflight) checkPodSecurity(pod, plan.container, preflight.level, ns, opts.pod);
 
   if (opts.dryRun) {
@@ -131,40 +132,57 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
   }
   const name = plan.container.name;
   printer.info(`added ephemeral container "${name}" (${v.preset.name}, ${plan.container.image}) to pod "${opts.pod}" in namespace "${ns}"`);
-  await waitForDebugContainer(ctx, conn, opts.pod, name, plan.container.image!, updated.metadata?.resourceVersion, v.timeoutMs);
-  return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, preflight?.user);
+  const entry: AuditEntry = { container: name, preset: v.preset.name, image: plan.container.image!, user: preflight?.user ?? '', time: new Date(ctx.now()).toISOString(), ...(opts.reason ? { reason: opts.reason } : {}) };
+  // The audit entry is written while the container starts: it costs no wall-clock time.
+  const [state] = await Promise.all([
+    waitForDebugContainer(ctx, conn, opts.pod, name, plan.container.image!, updated.metadata?.resourceVersion, v.timeoutMs),
+    recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
+  ]);
+  return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
+}
+
+/** Appends the session to the pod's audit annotation; a user without `patch pods` gets a notice instead. */
+async function recordAudit(ctx: CommandContext, conn: Connection, pod: string, entry: AuditEntry, preflight: Preflight | undefined, known?: V1Pod): Promise<void> {
+  if (preflight?.allowed.get('patch pods') === false) {
+    ctx.printer.info(`note: audit annotation ${AUDIT_ANNOTATION} not written (no "patch pods" permission); the container env still records preset, user and reason`);
+    return;
+  }
+  await conn.api.updateAnnotation(conn.target.namespace, pod, AUDIT_ANNOTATION, (current) => appendAuditEntry(current, entry), known);
 }
 
 interface Preflight {
   serverVersion: { major: number; minor: number; gitVersion: string };
-  canPatch: { allowed: boolean; reason?: string };
-  canAttach: { allowed: boolean; reason?: string };
-  canCreatePods?: { allowed: boolean };
+  /** "verb resource" → allowed, for every permission this run needs. */
+  allowed: Map<string, boolean>;
   level: PodSecurityLevel;
   levelKnown: boolean;
   user?: string;
 }
 
+/** The permissions a run needs, as [verb, resource] pairs; the audit annotation's is optional. */
+function neededPermissions(opts: DebugOptions): Array<[string, string]> {
+  const needs: Array<[string, string]> = [['patch', 'pods/ephemeralcontainers'], ['patch', 'pods']];
+  if (opts.attach && !opts.dryRun) needs.push(['create', 'pods/attach']);
+  if (opts.copy) needs.push(['create', 'pods'], ['delete', 'pods']);
+  return needs;
+}
+
+/** Version, permissions (one SelfSubjectRulesReview), Pod Security level and identity, all at once. */
 async function runPreflight(conn: Connection, opts: DebugOptions): Promise<Preflight> {
   const { api } = conn;
   const ns = conn.target.namespace;
-  const [serverVersion, canPatch, canAttach, canCreatePods, namespace, user] = await Promise.all([
-    api.serverVersion(),
-    api.canI(ns, 'patch', 'pods', 'ephemeralcontainers'),
-    opts.attach && !opts.dryRun ? api.canI(ns, 'create', 'pods', 'attach') : Promise.resolve({ allowed: true }),
-    opts.copy ? api.canI(ns, 'create', 'pods') : Promise.resolve(undefined),
-    api.getNamespace(ns),
-    api.whoAmI(),
-  ]);
-  return {
-    serverVersion,
-    canPatch,
-    canAttach,
-    canCreatePods,
-    level: enforcedLevel(namespace?.metadata?.labels),
-    levelKnown: namespace !== undefined,
-    user,
-  };
+  const [serverVersion, rules, namespace, user] = await Promise.all([api.serverVersion(), api.rules(ns), api.getNamespace(ns), api.whoAmI()]);
+  const allowed = new Map<string, boolean>();
+  for (const [verb, resource] of neededPermissions(opts)) {
+    let ok = rulesAllow(rules.rules, verb, resource);
+    // Some authorizers (webhooks) cannot list rules: ask about that one permission directly.
+    if (!ok && rules.incomplete) {
+      const [res, sub] = resource.split('/');
+      ok = (await api.canI(ns, verb, res!, sub)).allowed;
+    }
+    allowed.set(`${verb} ${resource}`, ok);
+  }
+  return { serverVersion, allowed, level: enforcedLevel(namespace?.metadata?.labels), levelKnown: namespace !== undefined, user };
 }
 
 function checkPreflight(p: Preflight, opts: DebugOptions, ns: string): void {
@@ -175,11 +193,12 @@ function checkPreflight(p: Preflight, opts: DebugOptions, ns: string): void {
       `the cluster runs ${gitVersion}: ephemeral containers are off before 1.23 (1.16-1.21 also used the legacy EphemeralContainers kind); upgrade, or use kubectl debug --copy-to`,
     );
   const who = p.user ? `user "${p.user}"` : 'this identity';
-  if (opts.copy && p.canCreatePods && !p.canCreatePods.allowed)
-    throw new PluginError('forbidden', `${who} cannot create pods in namespace "${ns}" (needed by --copy); ask for "create, delete pods" or debug without --copy`);
-  if (!opts.copy && !p.canPatch.allowed)
+  const denied = (perm: string) => p.allowed.get(perm) === false;
+  if (denied('create pods') || denied('delete pods'))
+    throw new PluginError('forbidden', `${who} cannot create and delete pods in namespace "${ns}" (needed by --copy); ask for "create, delete pods" or debug without --copy`);
+  if (denied('patch pods/ephemeralcontainers'))
     throw new PluginError('forbidden', `${who} cannot patch pods/ephemeralcontainers in namespace "${ns}"; ask for the kubectl-ephemeral RBAC rules (README: permissions)`);
-  if (!p.canAttach.allowed)
+  if (denied('create pods/attach'))
     throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}"; ask for it, or pass --no-attach`);
 }
 
@@ -204,7 +223,7 @@ function checkPodSecurity(pod: V1Pod, container: V1EphemeralContainer | undefine
 }
 
 /** Watches until the container runs; image and config errors end the wait at once. */
-async function waitForDebugContainer(ctx: CommandContext, conn: Connection, pod: string, name: string, image: string, rv: string | undefined, timeoutMs: number): Promise<void> {
+async function waitForDebugContainer(ctx: CommandContext, conn: Connection, pod: string, name: string, image: string, rv: string | undefined, timeoutMs: number): Promise<ContainerState> {
   const ns = conn.target.namespace;
   let lastReason = '';
   const state = await conn.api.watchPod(ns, pod, rv, ctx.now() + timeoutMs, (p) => {
@@ -226,6 +245,7 @@ async function waitForDebugContainer(ctx: CommandContext, conn: Connection, pod:
   if (state.phase === 'waiting') {
     throw new PluginError('image-pull', `container "${name}" cannot start: ${state.reason} for image "${image}": ${state.message || 'no message from the kubelet'}; check the image name and pull access, or pass --image`);
   }
+  return state;
 }
 
 /** Prints the crash summary a user would otherwise chase by hand: last state, previous logs, events. */
@@ -252,19 +272,19 @@ async function printCrashSummary(ctx: CommandContext, conn: Connection, pod: V1P
 }
 
 /** crashloop --copy: a copy of the pod with the crashing command replaced, debugged, then deleted. */
-async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, opts: DebugOptions, v: Validated, target: string, level: PodSecurityLevel): Promise<number> {
+async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, opts: DebugOptions, v: Validated, target: string, preflight: Preflight | undefined): Promise<number> {
   const ns = conn.target.namespace;
   const { printer } = ctx;
   const { pod: copy, notices } = buildPodCopy(pod, { container: target, keepalive: v.keepalive, sameNode: true }, ctx.suffix());
   notices.forEach((n) => printer.info(`note: ${n}`));
   const copyName = copy.metadata!.name!;
   const planFor = (p: V1Pod) =>
-    buildEphemeralContainer(p, { preset: { ...v.preset, targetProcesses: true }, container: target, image: opts.image, name: opts.name, command: opts.command, privileged: opts.privileged, runAs: v.runAs, stamp: { reason: opts.reason } }, ctx.suffix());
+    buildEphemeralContainer(p, { preset: { ...v.preset, targetProcesses: true }, container: target, image: opts.image, name: opts.name, command: opts.command, privileged: opts.privileged, runAs: v.runAs, stamp: { user: preflight?.user, reason: opts.reason } }, ctx.suffix());
   if (opts.dryRun) {
     printer.out(await render(copy, opts.output ?? 'yaml'));
     return 0;
   }
-  checkPodSecurity(copy, undefined, level, ns, copyName);
+  checkPodSecurity(copy, undefined, preflight?.level ?? 'privileged', ns, copyName);
   let removed = false;
   const remove = async () => {
     if (removed || opts.keep) return;
@@ -288,9 +308,13 @@ async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, opts
     if (!running) throw new PluginError('timeout', `pod copy "${copyName}" did not start within --timeout; check kubectl describe pod ${copyName} -n ${ns}`);
     const plan = planFor(running);
     const updated = await conn.api.addEphemeralContainer(ns, copyName, plan.container);
-    await waitForDebugContainer(ctx, conn, copyName, plan.container.name, plan.container.image!, updated.metadata?.resourceVersion, v.timeoutMs);
+    const entry: AuditEntry = { container: plan.container.name, preset: v.preset.name, image: plan.container.image!, user: preflight?.user ?? '', time: new Date(ctx.now()).toISOString(), copy: copyName, ...(opts.reason ? { reason: opts.reason } : {}) };
+    const [state] = await Promise.all([
+      waitForDebugContainer(ctx, conn, copyName, plan.container.name, plan.container.image!, updated.metadata?.resourceVersion, v.timeoutMs),
+      recordAudit(ctx, conn, opts.pod, entry, preflight),
+    ]);
     if (opts.keep) printer.info(`the copy stays (--keep): delete it with kubectl delete pod ${copyName} -n ${ns}`);
-    return await enterSession(ctx, conn, opts, v.preset, copyName, plan.container, undefined);
+    return await enterSession(ctx, conn, opts, v.preset, copyName, plan.container, state, preflight?.user);
   } finally {
     unregister();
     await remove();
@@ -298,7 +322,7 @@ async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, opts
 }
 
 /** Attaches (or prints how to), passing the session's exit code through. */
-async function enterSession(ctx: CommandContext, conn: Connection, opts: DebugOptions, preset: Preset, pod: string, container: V1EphemeralContainer, user: string | undefined): Promise<number> {
+async function enterSession(ctx: CommandContext, conn: Connection, opts: DebugOptions, preset: Preset, pod: string, container: V1EphemeralContainer, state: ContainerState, user: string | undefined): Promise<number> {
   const ns = conn.target.namespace;
   const cmd = attachCommand(ns, pod, container.name, opts.kube);
   if (!opts.attach) {
@@ -306,7 +330,6 @@ async function enterSession(ctx: CommandContext, conn: Connection, opts: DebugOp
     ctx.printer.info(`attach with: ${cmd}`);
     return 0;
   }
-  const state = ephemeralState(await conn.api.getPod(ns, pod), container.name);
   if (state.phase === 'terminated') {
     ctx.printer.info(`container "${container.name}" already exited (${describeState(state)}); its output:`);
     ctx.printer.out(await conn.api.logs(ns, pod, container.name));

@@ -1,6 +1,7 @@
 import type { CoreV1Event, V1EphemeralContainer, V1Namespace, V1Pod, V1PodList } from '@kubernetes/client-node';
 import { PluginError } from '../errors/plugin-error.js';
 import { ApiError } from './api-error.js';
+import type { ResourceRule } from '../plan/access-rules.js';
 import type { KubeHttpClient } from './http-client.js';
 import { translateApiError } from './translate-error.js';
 
@@ -47,6 +48,16 @@ export class ClusterApi {
       },
     });
     return { allowed: review.status?.allowed === true, reason: review.status?.reason };
+  }
+
+  /** The identity's resource rules in a namespace (one SelfSubjectRulesReview); incomplete when an authorizer cannot list them. */
+  async rules(ns: string): Promise<{ rules: ResourceRule[]; incomplete: boolean }> {
+    const review = await this.http.request<{ status?: { resourceRules?: ResourceRule[]; incomplete?: boolean } }>({
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: ns } },
+    });
+    return { rules: review.status?.resourceRules ?? [], incomplete: review.status?.incomplete === true };
   }
 
   /** The authenticated user name (SelfSubjectReview, GA in 1.28); undefined when unavailable. */
@@ -195,8 +206,24 @@ export class ClusterApi {
     }
   }
 
-  /** Merge-patches pod metadata with optimistic concurrency (resourceVersion): a 409 means someone else won. */
-  async patchPodMetadata(ns: string, name: string, metadata: Record<string, unknown>): Promise<V1Pod> {
-    return this.http.request<V1Pod>({ method: 'PATCH', path: podPath(ns, name), contentType: 'application/merge-patch+json', body: { metadata } });
+  /**
+   * Rewrites one annotation from its current value, with optimistic concurrency: the merge patch
+   * carries the resourceVersion it read, so a concurrent writer makes it fail with 409 and it
+   * reads again (jittered), never overwriting the other writer's entry.
+   */
+  async updateAnnotation(ns: string, name: string, key: string, update: (current: string | undefined) => string, known?: V1Pod, attempts = 30): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      // The first try starts from a pod the caller already holds, saving a GET.
+      const pod = attempt === 1 && known ? known : await this.getPod(ns, name);
+      const metadata = { resourceVersion: pod.metadata?.resourceVersion, annotations: { [key]: update(pod.metadata?.annotations?.[key]) } };
+      try {
+        await this.http.request<V1Pod>({ method: 'PATCH', path: podPath(ns, name), contentType: 'application/merge-patch+json', body: { metadata } });
+        return;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 409) || attempt >= attempts)
+          throw translateApiError(err, { verb: 'patch', resource: 'pods', object: podObject(ns, name) });
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * Math.min(attempt, 5)));
+      }
+    }
   }
 }

@@ -97,7 +97,7 @@ describe('buildEphemeralContainer', () => {
     [
       '--run-as root overrides a least-privilege preset',
       'process',
-      { runAs: { kind: 'root' } },
+      { runAs: { kind: 'root' as const } },
       {
         name: 'debugger-process-abcde',
         image: 'docker.io/library/busybox:1.36',

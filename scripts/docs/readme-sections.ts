@@ -1,0 +1,62 @@
+// Generates the README's reference sections from the code itself (preset registry, exit codes),
+// so they cannot drift: `npm run docs` rewrites them, a unit test fails when they are stale.
+import { EXIT_CODES, EXIT_CODE_MEANINGS, type ErrorKind } from '../../src/errors/plugin-error';
+import { BUILTIN_PRESETS } from '../../src/presets/builtin';
+import type { Preset } from '../../src/presets/preset';
+
+function presetSecurity(p: Preset): string {
+  const user = p.runAs.kind === 'root' ? 'root (uid 0)' : p.runAs.kind === 'target' ? "the target's runAsUser (else 65534)" : `uid ${p.runAs.uid}`;
+  const caps = p.capabilities.length ? `drops ALL, adds ${p.capabilities.join(', ')}` : 'drops ALL capabilities';
+  return [user, caps, 'no privilege escalation', 'seccomp RuntimeDefault', ...(p.readOnlyRootFilesystem ? ['read-only root filesystem'] : [])].join('; ');
+}
+
+function presetSection(p: Preset): string {
+  const shares = p.targetProcesses
+    ? "the pod's network and the target container's process namespace (`targetContainerName`)"
+    : p.mirrorTarget
+      ? "the pod's network; mirrors the target container's volumeMounts (without subPath) and env"
+      : "the pod's network only";
+  return [
+    `### \`${p.name}\`${p.aliases.length ? ` (alias ${p.aliases.map((a) => `\`${a}\``).join(', ')})` : ''}`,
+    '',
+    p.summary + '.',
+    '',
+    `- image: \`${p.image}\`${p.command ? `, command \`${p.command.join(' ')}\`` : ''}`,
+    `- shares: ${shares}`,
+    `- runs as: ${presetSecurity(p)}`,
+    ...(p.record ? ['- records the session by default (asciicast, `--no-record` to turn off)'] : []),
+    ...(p.crashSummary ? ['- prints the last exit code and reason, the previous logs and recent events first'] : []),
+    ...(p.copy ? ['- `--copy`: debugs a copy of the pod whose crashing command is replaced by `--keepalive` (default `sleep infinity`), deleted after the session unless `--keep`'] : []),
+    '- what to try first:',
+    '',
+    '```sh',
+    ...p.banner,
+    '```',
+  ].join('\n');
+}
+
+/** The generated README sections, by marker name. */
+export function readmeSections(): Record<string, string> {
+  const kinds = Object.keys(EXIT_CODES) as ErrorKind[];
+  return {
+    presets: BUILTIN_PRESETS.map(presetSection).join('\n\n'),
+    'exit-codes': [
+      '| code | meaning |',
+      '| --- | --- |',
+      '| 0 | success (or the debugged program exited 0) |',
+      '| 1-255 | once attached, the exit code of the program in the debug container, passed through |',
+      ...kinds.sort((a, b) => EXIT_CODES[a] - EXIT_CODES[b]).map((k) => `| ${EXIT_CODES[k]} | ${k}: ${EXIT_CODE_MEANINGS[k]} |`),
+    ].join('\n'),
+  };
+}
+
+/** Replaces each `<!-- NAME:start -->…<!-- NAME:end -->` block of a README with its generated text. */
+export function renderReadme(readme: string, sections = readmeSections()): string {
+  let out = readme;
+  for (const [name, body] of Object.entries(sections)) {
+    const re = new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(\\n<!-- ${name}:end -->)`);
+    if (!re.test(out)) throw new Error(`README has no <!-- ${name}:start --> … <!-- ${name}:end --> block`);
+    out = out.replace(re, (_m, a: string, b: string) => `${a}${body}${b}`);
+  }
+  return out;
+}

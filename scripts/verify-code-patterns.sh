@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Forbids the shortcuts the team agreed to avoid (see ../shared/STYLE.md, rule 10). Run by npm test.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+check() { # description, grep -E pattern, files to search, files allowed to match
+  local what=$1 pattern=$2 where=$3 allowed=$4 hits
+  hits=$(grep -rnE "$pattern" $where --include='*.ts' | grep -vE "$allowed" || true)
+  if [ -n "$hits" ]; then echo "verify-code-patterns: $what:" >&2; echo "$hits" >&2; fail=1; fi
+}
+check 'process.exit outside src/main.ts' 'process\.exit\(' src '^src/main\.ts:'
+check 'console.* outside src/output' '\bconsole\.(log|error|warn|info|debug)\(' src '^src/output/'
+check '@kubernetes/client-node (values) outside src/kube' "^import [^t].*from '@kubernetes/client-node'" src '^src/kube/'
+check 'node-pty outside src/terminal' "(from|require\\()\\s*'node-pty'" src '^src/terminal/'
+check 'a stack trace printed outside main.ts' '\.stack\b' src '^src/main\.ts:'
+exit $fail
