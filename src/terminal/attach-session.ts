@@ -1,0 +1,366 @@
+// Runs `kubectl attach` for the user. With a terminal on stdin, kubectl runs under a pty of ours and
+// every byte is relayed through this process: that is what lets us record the session, put the
+// user's terminal back however the session ends, and report kubectl's exit code as our own.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { constants } from 'node:os';
+import type * as NodePty from 'node-pty';
+import { loadPty } from './pty-loader';
+import { AsciicastWriter, type RecordingOptions, type TerminalSize } from './recording';
+
+/** What to attach to and through which streams. */
+export interface AttachSessionOptions {
+  /** Path of kubectl. */
+  kubectl: string;
+  /** kubectl arguments, e.g. ['attach', POD, '-c', NAME, '-n', NS]; -i/-t are added here. */
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Defaults to process.stdin; whether it is a TTY picks the mode. */
+  input?: NodeJS.ReadStream;
+  /** Defaults to process.stdout. */
+  output?: NodeJS.WriteStream;
+  recording?: RecordingOptions;
+  /** The -v logger (stderr); never called for things the user must see. */
+  verbose?: (line: string) => void;
+}
+
+/** How a session ended. */
+export interface AttachSessionResult {
+  /** kubectl's exit code, or 128 + signal number when it was killed. */
+  exitCode: number;
+  /** Set when a requested recording failed or was impossible; the session itself still ran. */
+  recordingError?: Error;
+}
+
+/** Attaches the user's terminal (or piped stdin) to the container through kubectl; see AttachSessionOptions. */
+export async function runAttachSession(opts: AttachSessionOptions): Promise<AttachSessionResult> {
+  const input = opts.input ?? process.stdin;
+  const output = opts.output ?? process.stdout;
+  const log = opts.verbose ?? (() => {});
+  if (!input.isTTY) return runPiped(opts, input, output, log);
+  const pty = loadPty((err) => log(`node-pty could not be loaded (${describe(err)}): attaching with inherited stdio, so no recording and no terminal relay`));
+  if (!pty) return runInherited(opts, input, log);
+  return runInPty(pty, opts, input, output, log);
+}
+
+// Time for onData events that trail onExit: the pty may still hold the child's last output.
+const FLUSH_GRACE_MS = 50;
+// How long kubectl gets to act on a forwarded signal before it is killed outright.
+const KILL_GRACE_MS = 3000;
+// How long to wait for a slow terminal to take the tail of the output before giving up on it.
+const DRAIN_LIMIT_MS = 2000;
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+// Written only when a session ends abnormally: a killed full-screen program cannot undo its
+// colours, hidden cursor, mouse reporting or bracketed paste. Each sequence sets a default, so it
+// is harmless when nothing needed undoing. The alternate screen is left alone: leaving it when
+// not in it restores a cursor position that was never saved.
+const RESET_TERMINAL = '\x1b[0m\x1b[?25h\x1b[?2004l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l';
+
+async function runInPty(
+  ptyModule: typeof NodePty,
+  opts: AttachSessionOptions,
+  input: NodeJS.ReadStream,
+  output: NodeJS.WriteStream,
+  log: (line: string) => void,
+): Promise<AttachSessionResult> {
+  const env = opts.env ?? process.env;
+  const size = terminalSize(output);
+  // node-pty reports a missing kubectl only as output and exit code 1 from the forked child;
+  // checking first gives the same ENOENT/EACCES error as the child_process paths.
+  if (opts.kubectl.includes('/')) accessSync(opts.kubectl, fsConstants.X_OK);
+  // Opened before the terminal is touched, so that an unwritable path fails with nothing to undo.
+  const recorder = opts.recording ? AsciicastWriter.open(opts.recording, size, env) : undefined;
+  const args = withAttachFlags(opts.args, true);
+  log(`running ${opts.kubectl} ${args.join(' ')} under a pty (${size.cols}x${size.rows})`);
+
+  let child: NodePty.IPty;
+  try {
+    child = ptyModule.spawn(opts.kubectl, args, {
+      cols: size.cols,
+      rows: size.rows,
+      env,
+      // Raw bytes both ways: decoding here would mangle anything that is not UTF-8.
+      encoding: null,
+      // On, node-pty would swallow Ctrl-S/Ctrl-Q typed for the container.
+      handleFlowControl: false,
+    });
+  } catch (err) {
+    await recorder?.close();
+    throw err;
+  }
+
+  let abnormal = false;
+  let restored = false;
+  let paused = false;
+  let pauses = 0;
+  let relayed = 0;
+  let killTimer: NodeJS.Timeout | undefined;
+
+  const onInput = (data: Buffer | string) => {
+    child.write(data);
+    recorder?.input(data);
+  };
+  const onResize = () => {
+    const next = terminalSize(output);
+    try {
+      child.resize(next.cols, next.rows);
+    } catch {
+      // The pty is already gone (resize raced the exit): nothing left to tell.
+      return;
+    }
+    log(`terminal resized to ${next.cols}x${next.rows}`);
+    recorder?.resize(next);
+  };
+  const onDrain = () => {
+    if (!paused) return;
+    paused = false;
+    child.resume();
+  };
+  const onOutputError = (err: Error) => {
+    // The user's terminal went away (EIO, EPIPE): the session has no one left to serve.
+    log(`output failed (${err.message}): ending kubectl`);
+    abnormal = true;
+    child.kill('SIGHUP');
+  };
+
+  // Puts the user's terminal back; safe to call from any path, any number of times.
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    input.off('data', onInput);
+    try {
+      input.setRawMode(false);
+    } catch {
+      // The terminal itself is gone (SIGHUP); there is no mode left to restore.
+    }
+    input.pause();
+    if (abnormal && output.isTTY && !output.destroyed) output.write(RESET_TERMINAL);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`received ${signal}: passing it to kubectl and restoring the terminal`);
+    abnormal = true;
+    child.kill(signal);
+    restore();
+    killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+  };
+  const onFatal = () => {
+    abnormal = true;
+    restore();
+    child.kill('SIGHUP');
+  };
+  const onProcessExit = () => {
+    restore();
+    child.kill('SIGHUP');
+  };
+
+  const dataSubscription = child.onData((chunk) => {
+    // encoding: null makes node-pty hand out Buffers; its typings still say string.
+    const data = chunk as unknown as Buffer;
+    relayed += data.length;
+    // The terminal first: the recorder's JSON encoding must not add to what the user waits for.
+    const accepted = output.write(data);
+    recorder?.output(data);
+    if (!accepted && !paused) {
+      paused = true;
+      pauses++;
+      child.pause();
+    }
+  });
+  const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) => {
+    const subscription = child.onExit((e) => {
+      subscription.dispose();
+      resolve(e);
+    });
+  });
+
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
+  // The monitor observes a crash without preventing it, unlike an 'uncaughtException' listener.
+  process.on('uncaughtExceptionMonitor', onFatal);
+  process.on('exit', onProcessExit);
+  output.on('resize', onResize);
+  output.on('drain', onDrain);
+  output.on('error', onOutputError);
+
+  let exit: { exitCode: number; signal?: number };
+  try {
+    input.setRawMode(true);
+    input.on('data', onInput);
+    input.resume();
+    exit = await exited;
+    // Killed, kubectl could not undo what the program in the container did to the terminal.
+    if (exit.signal) abnormal = true;
+  } catch (err) {
+    onFatal();
+    throw err;
+  } finally {
+    if (killTimer) clearTimeout(killTimer);
+    // Nothing to type to any more; the terminal goes back before the output tail is flushed.
+    restore();
+    for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
+    process.off('uncaughtExceptionMonitor', onFatal);
+    process.off('exit', onProcessExit);
+    output.off('resize', onResize);
+  }
+
+  onDrain();
+  await delay(FLUSH_GRACE_MS);
+  dataSubscription.dispose();
+  await waitForDrain(output);
+  output.off('drain', onDrain);
+  output.off('error', onOutputError);
+  await recorder?.close();
+
+  const exitCode = exit.signal ? 128 + exit.signal : exit.exitCode;
+  log(`kubectl exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}; relayed ${relayed} bytes, paused for the terminal ${pauses} times`);
+  return recordingResult(exitCode, recorder);
+}
+
+// No terminal on stdin (a pipe, a file, CI): kubectl gets -i without -t and the bytes flow as they are.
+async function runPiped(
+  opts: AttachSessionOptions,
+  input: NodeJS.ReadStream,
+  output: NodeJS.WriteStream,
+  log: (line: string) => void,
+): Promise<AttachSessionResult> {
+  const recorder = opts.recording ? AsciicastWriter.open(opts.recording, terminalSize(output), opts.env ?? process.env) : undefined;
+  // Inherit what we can: kubectl then sees EOF and errors on the real descriptors, with no copy.
+  const pipeIn = recorder !== undefined || input !== process.stdin;
+  const pipeOut = recorder !== undefined || output !== process.stdout;
+  const args = withAttachFlags(opts.args, false);
+  log(`running ${opts.kubectl} ${args.join(' ')} without a terminal`);
+  const child = spawn(opts.kubectl, args, {
+    env: opts.env ?? process.env,
+    stdio: [pipeIn ? 'pipe' : 'inherit', pipeOut ? 'pipe' : 'inherit', 'inherit'],
+  });
+
+  const onInput = (data: Buffer | string) => recorder?.input(data);
+  if (pipeIn && child.stdin) {
+    // kubectl may stop reading (it exited): that is not our error to report.
+    child.stdin.on('error', () => {});
+    input.on('data', onInput);
+    input.pipe(child.stdin);
+  }
+  if (pipeOut && child.stdout) {
+    const stdout = child.stdout;
+    stdout.on('data', (data: Buffer) => {
+      const accepted = output.write(data);
+      recorder?.output(data);
+      if (!accepted) {
+        stdout.pause();
+        output.once('drain', () => stdout.resume());
+      }
+    });
+  }
+
+  let exitCode: number;
+  try {
+    exitCode = await waitForChild(child, log);
+    await waitForDrain(output);
+  } finally {
+    if (pipeIn && child.stdin) {
+      input.unpipe(child.stdin);
+      input.off('data', onInput);
+      input.pause();
+    }
+    await recorder?.close();
+  }
+  return recordingResult(exitCode, recorder);
+}
+
+// node-pty is missing: kubectl gets the user's terminal directly and does its own raw mode.
+async function runInherited(opts: AttachSessionOptions, input: NodeJS.ReadStream, log: (line: string) => void): Promise<AttachSessionResult> {
+  // kubectl restores the terminal when it exits normally; if it is killed it cannot, and Node's
+  // setRawMode(false) would do nothing (Node never set raw mode), so keep stty's own snapshot.
+  let saved: string | undefined;
+  try {
+    saved = execFileSync('stty', ['-g'], { stdio: [input, 'pipe', 'ignore'], encoding: 'utf8' }).trim();
+  } catch {
+    log('could not save the terminal settings with stty -g; they cannot be restored if kubectl is killed');
+  }
+  const args = withAttachFlags(opts.args, true);
+  log(`running ${opts.kubectl} ${args.join(' ')} with inherited stdio`);
+  const child = spawn(opts.kubectl, args, { env: opts.env ?? process.env, stdio: 'inherit' });
+  let exitCode: number;
+  try {
+    exitCode = await waitForChild(child, log);
+  } finally {
+    if (saved) {
+      try {
+        execFileSync('stty', [saved], { stdio: [input, 'ignore', 'ignore'] });
+      } catch {
+        log('could not restore the terminal settings with stty');
+      }
+    }
+  }
+  const result: AttachSessionResult = { exitCode };
+  if (opts.recording) result.recordingError = new Error('recording needs node-pty, which could not be loaded');
+  return result;
+}
+
+// Waits for a child_process kubectl, passing on the signals meant for the session.
+async function waitForChild(child: ChildProcess, log: (line: string) => void): Promise<number> {
+  let killTimer: NodeJS.Timeout | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`received ${signal}: passing it to kubectl`);
+    child.kill(signal);
+    killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+  };
+  const onProcessExit = () => child.kill('SIGHUP');
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
+  process.on('exit', onProcessExit);
+  try {
+    // 'close' rather than 'exit': it comes after kubectl's piped output has all been read.
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c, s) => resolve([c, s]));
+    });
+    log(`kubectl exited with ${signal ? `signal ${signal}` : `code ${code}`}`);
+    return signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1);
+  } finally {
+    if (killTimer) clearTimeout(killTimer);
+    for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
+    process.off('exit', onProcessExit);
+  }
+}
+
+/** The kubectl arguments with -i (and -t for a terminal) added right after the attach verb. */
+export function withAttachFlags(args: readonly string[], tty: boolean): string[] {
+  const flags = tty ? ['-i', '-t'] : ['-i'];
+  const verb = args.indexOf('attach');
+  const at = verb < 0 ? args.length : verb + 1;
+  return [...args.slice(0, at), ...flags, ...args.slice(at)];
+}
+
+function terminalSize(output: NodeJS.WriteStream): TerminalSize {
+  // A pty of 0x0 confuses full-screen programs; 80x24 is what they assume without a terminal.
+  const cols = output.isTTY && output.columns > 0 ? output.columns : 80;
+  const rows = output.isTTY && output.rows > 0 ? output.rows : 24;
+  return { cols, rows };
+}
+
+function recordingResult(exitCode: number, recorder: AsciicastWriter | undefined): AttachSessionResult {
+  const result: AttachSessionResult = { exitCode };
+  if (recorder?.error) result.recordingError = recorder.error;
+  return result;
+}
+
+async function waitForDrain(output: NodeJS.WriteStream): Promise<void> {
+  if (!output.writableNeedDrain || output.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, DRAIN_LIMIT_MS);
+    output.once('drain', done);
+    function done() {
+      clearTimeout(timer);
+      output.off('drain', done);
+      resolve();
+    }
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0] ?? String(err) : String(err);
+}

@@ -1,0 +1,141 @@
+// Session recordings in asciicast v2 (https://docs.asciinema.org/manual/asciicast/v2/), so that
+// `asciinema play` replays them and `sessions` can list them from their first line alone.
+import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+
+/** Who and what a recorded session attached to; kept under the header's `kubectl_ephemeral` key. */
+export interface RecordingHeader {
+  cluster?: string;
+  context?: string;
+  namespace: string;
+  pod: string;
+  container: string;
+  preset?: string;
+  image?: string;
+  user?: string;
+  /** Shown by players; defaults to `namespace/pod container`. */
+  title?: string;
+}
+
+/** Where to record a session and what to say about it. */
+export interface RecordingOptions {
+  file: string;
+  header: RecordingHeader;
+}
+
+/** The custom header key that carries a RecordingHeader; sessions.ts reads it back. */
+export const HEADER_KEY = 'kubectl_ephemeral';
+
+/** The directory recordings go to by default, following the XDG base directory spec. */
+export function defaultSessionsDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+  // The spec says a relative XDG_STATE_HOME is invalid and must be ignored.
+  const state = env.XDG_STATE_HOME?.startsWith('/') ? env.XDG_STATE_HOME : join(home, '.local', 'state');
+  return join(state, 'kubectl-ephemeral', 'sessions');
+}
+
+/** A file name that sorts by start time and says which container was attached. */
+export function defaultRecordingFileName(pod: string, container: string, now: Date = new Date()): string {
+  // ISO time without ':' (not allowed in Windows file names, awkward in shells).
+  const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '');
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
+  return `${time}_${safe(pod)}_${safe(container)}.cast`;
+}
+
+/** Terminal size in character cells. */
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
+/** Appends asciicast v2 events to one file without ever blocking the relay that feeds it. */
+export class AsciicastWriter {
+  private readonly stream: WriteStream;
+  private readonly started: bigint;
+  // Separate decoders: a UTF-8 sequence may be split across chunks on either side.
+  private readonly outDecoder = new StringDecoder('utf8');
+  private readonly inDecoder = new StringDecoder('utf8');
+  private failure: Error | undefined;
+  private closed = false;
+
+  /** Creates the file (0600, parent directories 0700) and writes the header line. */
+  static open(options: RecordingOptions, size: TerminalSize, env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): AsciicastWriter {
+    mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+    // 'wx' refuses to follow a planted symlink or overwrite an earlier session; opening here,
+    // synchronously, makes an unwritable path fail before the terminal is touched.
+    const fd = openSync(options.file, 'wx', 0o600);
+    return new AsciicastWriter(createWriteStream(options.file, { fd, highWaterMark: 256 * 1024 }), options.header, size, env, now);
+  }
+
+  private constructor(stream: WriteStream, header: RecordingHeader, size: TerminalSize, env: NodeJS.ProcessEnv, now: Date) {
+    this.stream = stream;
+    this.started = process.hrtime.bigint();
+    this.stream.on('error', (err) => {
+      this.failure ??= err;
+    });
+    const { title, ...meta } = header;
+    const line = {
+      version: 2,
+      width: size.cols,
+      height: size.rows,
+      timestamp: Math.floor(now.getTime() / 1000),
+      title: title ?? `${header.namespace}/${header.pod} ${header.container}`,
+      env: { TERM: env.TERM ?? null, SHELL: env.SHELL ?? null },
+      [HEADER_KEY]: {
+        cluster: meta.cluster ?? null,
+        context: meta.context ?? null,
+        namespace: meta.namespace,
+        pod: meta.pod,
+        container: meta.container,
+        preset: meta.preset ?? null,
+        image: meta.image ?? null,
+        user: meta.user ?? null,
+      },
+    };
+    this.stream.write(JSON.stringify(line) + '\n');
+  }
+
+  /** The first write error, if any; recording stops at it while the session goes on. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Records bytes the container printed. */
+  output(data: Buffer | string): void {
+    this.event('o', typeof data === 'string' ? data : this.outDecoder.write(data));
+  }
+
+  /** Records bytes the user typed. */
+  input(data: Buffer | string): void {
+    this.event('i', typeof data === 'string' ? data : this.inDecoder.write(data));
+  }
+
+  /** Records a terminal resize. */
+  resize(size: TerminalSize): void {
+    this.event('r', `${size.cols}x${size.rows}`);
+  }
+
+  /** Flushes what is buffered and closes the file; safe to call more than once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const tailOut = this.outDecoder.end();
+    const tailIn = this.inDecoder.end();
+    if (tailOut) this.event('o', tailOut);
+    if (tailIn) this.event('i', tailIn);
+    this.closed = true;
+    await new Promise<void>((resolve) => {
+      if (this.stream.destroyed) return resolve();
+      this.stream.end(() => resolve());
+      this.stream.once('error', () => resolve());
+    });
+  }
+
+  private event(kind: 'o' | 'i' | 'r', data: string): void {
+    if (this.closed || this.failure || data === '') return;
+    const seconds = Number(process.hrtime.bigint() - this.started) / 1e9;
+    // Deliberately ignores write()'s backpressure signal: the file must never slow the terminal,
+    // and a disk slower than a terminal for long enough to matter is not a case worth a stall.
+    this.stream.write(`[${seconds.toFixed(6)}, "${kind}", ${JSON.stringify(data)}]\n`);
+  }
+}

@@ -1,0 +1,298 @@
+// The attach session end to end in real ptys: an outer pty plays the user's terminal, the driver
+// runs runAttachSession in it, and the stand-in kubectl reports what reached it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withAttachFlags } from '../../../src/terminal/attach-session';
+import { listRecordings } from '../../../src/terminal/sessions';
+import type { DriverConfig, DriverReport } from './driver/attach-driver';
+import { buildDriver, FAKE_KUBECTL, isAlive, isCooked, killLiveTerminals, OuterTerminal, type BuiltDriver } from './helpers/outer-terminal';
+
+jest.setTimeout(30_000);
+
+let driver: BuiltDriver;
+let scratch: string;
+beforeAll(() => {
+  driver = buildDriver();
+  scratch = mkdtempSync(join(tmpdir(), 'attach-session-test-'));
+});
+afterAll(() => {
+  driver.remove();
+  rmSync(scratch, { recursive: true, force: true });
+});
+afterEach(killLiveTerminals);
+
+const attachArgs = ['attach', 'web-1', '-c', 'debugger-x1', '-n', 'shop', '--context', 'kind-test'];
+const session = (extra: Partial<DriverConfig> = {}): DriverConfig => ({ kubectl: FAKE_KUBECTL, args: attachArgs, ...extra });
+
+async function started(opts: ConstructorParameters<typeof OuterTerminal>[0]): Promise<OuterTerminal> {
+  const outer = new OuterTerminal(opts);
+  await outer.waitFor(/READY\n/);
+  return outer;
+}
+
+describe('withAttachFlags', () => {
+  it.each([
+    [['attach', 'p', '-c', 'c'], true, ['attach', '-i', '-t', 'p', '-c', 'c']],
+    [['attach', 'p'], false, ['attach', '-i', 'p']],
+    [['--context', 'x', 'attach', 'p'], true, ['--context', 'x', 'attach', '-i', '-t', 'p']],
+    [['p'], false, ['p', '-i']],
+  ])('%j (tty %s) -> %j', (args, tty, expected) => {
+    expect(withAttachFlags(args, tty)).toEqual(expected);
+  });
+});
+
+describe('runAttachSession with a terminal', () => {
+  it('starts kubectl attach -i -t in a pty the size of the outer terminal', async () => {
+    const outer = await started({ driver, config: session(), cols: 97, rows: 31 });
+    expect(outer.screen).toContain('args=attach -i -t web-1 -c debugger-x1 -n shop --context kind-test\n');
+    expect(outer.screen).toContain('SIZE 31 97\n');
+    outer.type('q');
+    expect((await outer.finish()).report.exitCode).toBe(0);
+  });
+
+  it('relays a key without Enter (raw mode) and puts the terminal back in cooked mode', async () => {
+    const outer = await started({ driver, config: session() });
+    outer.type('a');
+    // In cooked mode the outer line discipline would hold 'a' until Enter, and this would time out.
+    await outer.waitFor(/KEY\[a\]\n/, 3000);
+    outer.type('q');
+    const { driverStty, shellStty, driverExit } = await outer.finish();
+    // driverStty is taken by the driver after the session, before Node's own exit-time reset.
+    expect(isCooked(driverStty)).toBe(true);
+    expect(driverStty).not.toMatch(/ -icanon | -echo /);
+    expect(isCooked(shellStty)).toBe(true);
+    expect(driverExit).toBe(0);
+  });
+
+  it('passes resizes of the outer terminal on to kubectl', async () => {
+    const outer = await started({ driver, config: session(), cols: 100, rows: 30 });
+    outer.resize(123, 41);
+    await outer.waitFor(/WINCH 41 123\n/, 5000);
+    outer.resize(80, 20);
+    await outer.waitFor(/WINCH 20 80\n/, 5000);
+    outer.type('q');
+    await outer.finish();
+  });
+
+  it('passes kubectl exit code through', async () => {
+    const outer = await started({ driver, config: session(), env: { FAKE_KUBECTL_EXIT: '3' } });
+    outer.type('q');
+    const { report, driverExit } = await outer.finish();
+    expect(outer.screen).toContain('BYE 3\n');
+    expect(report.exitCode).toBe(3);
+    expect(driverExit).toBe(3);
+  });
+
+  it('sends Ctrl-C to kubectl as a byte and keeps relaying', async () => {
+    const outer = await started({ driver, config: session() });
+    outer.type('\x03');
+    await outer.waitFor(/GOT-INT\n/, 3000);
+    outer.type('b');
+    await outer.waitFor(/KEY\[b\]\n/, 3000);
+    outer.type('q');
+    const { report, driverStty } = await outer.finish();
+    expect(report.exitCode).toBe(0);
+    expect(isCooked(driverStty)).toBe(true);
+  });
+
+  it('passes Ctrl-S and Ctrl-Q through instead of treating them as flow control', async () => {
+    const outer = await started({ driver, config: session() });
+    outer.type('\x13');
+    await outer.waitFor(/KEY\[\^S\]\n/, 3000);
+    outer.type('\x11');
+    await outer.waitFor(/KEY\[\^Q\]\n/, 3000);
+    outer.type('q');
+    expect((await outer.finish()).report.exitCode).toBe(0);
+  });
+
+  it.each(['SIGTERM', 'SIGHUP'] as const)('on %s to the plugin: ends kubectl, restores the terminal, exits 128+n', async (signal) => {
+    const outer = await started({ driver, config: session() });
+    const kubectlPid = await outer.kubectlPid();
+    process.kill(await outer.driverPid(), signal);
+    const { report, driverStty, driverExit, shellStty } = await outer.finish();
+    const n = signal === 'SIGTERM' ? 15 : 1;
+    expect(report.exitCode).toBe(128 + n);
+    expect(driverExit).toBe(128 + n);
+    expect(isCooked(driverStty)).toBe(true);
+    expect(isCooked(shellStty)).toBe(true);
+    expect(outer.screen).toContain(`V: received ${signal}`);
+    expect(isAlive(kubectlPid)).toBe(false);
+  });
+
+  it('on SIGINT to the plugin: passes it on, and kills kubectl when it ignores it', async () => {
+    // The stand-in traps SIGINT, as a stuck kubectl would; the session must still end.
+    const outer = await started({ driver, config: session() });
+    const kubectlPid = await outer.kubectlPid();
+    process.kill(await outer.driverPid(), 'SIGINT');
+    await outer.waitFor(/GOT-INT\n/, 3000);
+    const { report, driverStty } = await outer.finish(10_000);
+    expect(report.exitCode).toBe(128 + 9);
+    expect(isCooked(driverStty)).toBe(true);
+    expect(isAlive(kubectlPid)).toBe(false);
+  });
+
+  it('when kubectl is killed: reports 128+9 and restores the terminal', async () => {
+    const outer = await started({ driver, config: session() });
+    process.kill(await outer.kubectlPid(), 'SIGKILL');
+    const { report, driverStty, shellStty } = await outer.finish();
+    expect(report.exitCode).toBe(137);
+    expect(isCooked(driverStty)).toBe(true);
+    expect(isCooked(shellStty)).toBe(true);
+    // Abnormal end: the cursor is shown again in case the program had hidden it.
+    expect(outer.raw).toContain('\x1b[?25h');
+  });
+
+  it('on an uncaught exception: restores the terminal before the process dies and ends kubectl', async () => {
+    const outer = await started({ driver, config: session({ crashOnUsr2: true }) });
+    const kubectlPid = await outer.kubectlPid();
+    process.kill(await outer.driverPid(), 'SIGUSR2');
+    const crashStty = (await outer.waitFor(/CRASH-STTY (.*?)\n/))[1]!;
+    expect(isCooked(crashStty)).toBe(true);
+    const driverExit = Number((await outer.waitFor(/DRIVER-EXIT (\d+)/))[1]);
+    expect(driverExit).toBe(1);
+    expect(outer.screen).toContain('driver crash');
+    await outer.waitFor(/SHELL-STTY/);
+    expect(isAlive(kubectlPid)).toBe(false);
+  });
+
+  it('records typed input, output and resizes to an asciicast file only the user can read', async () => {
+    const dir = join(scratch, 'rec', 'sessions');
+    const file = join(dir, 'one.cast');
+    const header = { cluster: 'kind', context: 'kind-test', namespace: 'shop', pod: 'web-1', container: 'debugger-x1', preset: 'net', image: 'nicolaka/netshoot', user: 'dev' };
+    const outer = await started({ driver, config: session({ recording: { file, header } }), cols: 90, rows: 25 });
+    outer.type('h');
+    await outer.waitFor(/KEY\[h\]\n/, 3000);
+    outer.resize(110, 35);
+    await outer.waitFor(/WINCH 35 110\n/, 5000);
+    outer.type('q');
+    const { report } = await outer.finish();
+    expect(report.recordingError).toBeUndefined();
+
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const [first, ...rest] = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const head = JSON.parse(first!);
+    expect(head).toMatchObject({ version: 2, width: 90, height: 25, env: { TERM: 'xterm-256color' }, kubectl_ephemeral: header });
+    expect(head.title).toBe('shop/web-1 debugger-x1');
+    expect(Math.abs(head.timestamp - Date.now() / 1000)).toBeLessThan(60);
+    const events = rest.map((l) => JSON.parse(l) as [number, string, string]);
+    const times = events.map((e) => e[0]);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const inputs = events.filter((e) => e[1] === 'i').map((e) => e[2]).join('');
+    const outputs = events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
+    expect(inputs).toBe('hq');
+    expect(outputs).toContain('SIZE 25 90\r\nREADY\r\nKEY[h]\r\nWINCH 35 110\r\nBYE 0\r\n');
+    expect(events.filter((e) => e[1] === 'r').map((e) => e[2])).toEqual(['110x35']);
+
+    const listed = await listRecordings(dir);
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ file, pod: 'web-1', namespace: 'shop', container: 'debugger-x1', preset: 'net', context: 'kind-test' });
+    expect(listed[0]!.durationSeconds).toBeGreaterThan(0);
+  });
+
+  it('fails before touching the terminal when kubectl is not there', async () => {
+    const outer = new OuterTerminal({ driver, config: session({ kubectl: join(scratch, 'no-kubectl') }) });
+    // The driver does not catch: the rejection ends it with code 1.
+    expect(Number((await outer.waitFor(/DRIVER-EXIT (\d+)/))[1])).toBe(1);
+    expect(outer.screen).toMatch(/ENOENT.*no-kubectl/);
+    expect(outer.screen).not.toContain('DRIVER-RESULT');
+    expect(isCooked((await outer.waitFor(/SHELL-STTY (.*?)\n/))[1]!)).toBe(true);
+  });
+
+  it('without node-pty: falls back to kubectl attach -it on the inherited terminal and says so', async () => {
+    const outer = await started({ driver, config: session(), breakPty: true, env: { FAKE_KUBECTL_EXIT: '4' } });
+    expect(outer.screen).toContain('V: node-pty could not be loaded (Failed to load native module: pty.node (test double))');
+    expect(outer.screen).toContain('args=attach -i -t web-1');
+    expect(outer.screen).toContain('SIZE 30 100\n');
+    // The stand-in set -icanon itself (as kubectl does), so one key gets through without Enter.
+    outer.type('z');
+    await outer.waitFor(/KEY\[z\]\n/, 3000);
+    outer.type('q');
+    const { report, driverStty } = await outer.finish();
+    expect(report.exitCode).toBe(4);
+    // The stand-in exits without undoing its stty change: the stty -g snapshot must put it back.
+    expect(isCooked(driverStty)).toBe(true);
+  });
+});
+
+describe('runAttachSession without a terminal', () => {
+  async function piped(config: DriverConfig, stdin: string): Promise<{ out: string; code: number | null }> {
+    const child = spawn(process.execPath, [driver.file], {
+      env: { ...process.env, NODE_PATH: driver.withPty, ATTACH_DRIVER: JSON.stringify(config), FAKE_KUBECTL_EXIT: '3' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.end(stdin);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`driver did not exit; output:\n${out}`));
+      }, 10_000);
+      child.on('close', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    return { out, code };
+  }
+
+  it('records piped input and output too', async () => {
+    const file = join(scratch, 'piped.cast');
+    const { code } = await piped(session({ recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } }), 'one\n');
+    expect(code).toBe(3);
+    const events = readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+    expect(events.filter((e) => e[1] === 'i').map((e) => e[2]).join('')).toBe('one\n');
+    expect(events.filter((e) => e[1] === 'o').map((e) => e[2]).join('')).toContain('LINE[one]\nSTDIN-EOF\n');
+  });
+
+  it('runs kubectl attach -i with the pipe as stdin and passes the exit code through', async () => {
+    const { out, code } = await piped(session(), 'hello\nworld\n');
+    expect(out).toContain('args=attach -i web-1 -c debugger-x1');
+    expect(out).toContain('SIZE none\nLINE[hello]\nLINE[world]\nSTDIN-EOF\n');
+    expect(out).toContain('DRIVER-STTY not a tty');
+    expect(code).toBe(3);
+  });
+});
+
+describe('relay throughput', () => {
+  const FLOOD = 32 * 1024 * 1024;
+
+  async function flood(config: Partial<DriverConfig>, bytes = FLOOD): Promise<DriverReport> {
+    const outer = new OuterTerminal({ driver, config: session(config), env: { FAKE_KUBECTL_FLOOD: String(bytes) } });
+    const { report } = await outer.finish(25_000);
+    expect(report.sinkTail).toMatch(/FLOOD-END\r\n$/);
+    return report;
+  }
+
+  it('keeps the terminal buffer bounded by pausing kubectl when the output is slow', async () => {
+    const fast = await flood({ output: 'sink' }, 4 * 1024 * 1024);
+    const slow = await flood({ output: 'slow' }, 4 * 1024 * 1024);
+    expect(slow.sinkBytes).toBe(fast.sinkBytes);
+    // Without pausing the pty, megabytes would pile up in the slow sink's buffer.
+    expect(slow.maxBuffered).toBeLessThan(512 * 1024);
+  });
+
+  it('records without slowing the relay much (figure printed)', async () => {
+    const plain: number[] = [];
+    const recorded: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      plain.push((await flood({ output: 'sink' })).ms);
+      const file = join(scratch, `flood-${i}.cast`);
+      const report = await flood({ output: 'sink', recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } });
+      recorded.push(report.ms);
+      expect(statSync(file).size).toBeGreaterThan(FLOOD);
+    }
+    const best = (xs: number[]) => Math.min(...xs);
+    const mbps = (ms: number) => (FLOOD / 1024 / 1024 / (ms / 1000)).toFixed(0);
+    process.stderr.write(
+      `relay of ${FLOOD / 1024 / 1024} MiB through the pty: ${best(plain).toFixed(0)} ms (${mbps(best(plain))} MiB/s) plain, ` +
+        `${best(recorded).toFixed(0)} ms (${mbps(best(recorded))} MiB/s) recording; runs ${JSON.stringify({ plain, recorded })}\n`,
+    );
+    // Loose on purpose (shared CI machines): catches a recorder that writes synchronously or stalls.
+    expect(best(recorded)).toBeLessThan(best(plain) * 2 + 500);
+  });
+});

@@ -1,0 +1,91 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AsciicastWriter, defaultRecordingFileName, defaultSessionsDir } from '../../../src/terminal/recording';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'recording-test-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const header = { namespace: 'shop', pod: 'web-1', container: 'dbg' };
+const events = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+
+describe('defaultSessionsDir', () => {
+  it.each([
+    [{ XDG_STATE_HOME: '/state' }, '/state/kubectl-ephemeral/sessions'],
+    [{}, '/home/u/.local/state/kubectl-ephemeral/sessions'],
+    // The XDG spec: a relative path in the variable is invalid and ignored.
+    [{ XDG_STATE_HOME: 'rel' }, '/home/u/.local/state/kubectl-ephemeral/sessions'],
+  ])('%j -> %s', (env, expected) => {
+    expect(defaultSessionsDir(env, '/home/u')).toBe(expected);
+  });
+});
+
+describe('defaultRecordingFileName', () => {
+  it('starts with the UTC time so names sort by start, and keeps only safe characters', () => {
+    expect(defaultRecordingFileName('web-1', 'dbg/x y', new Date('2025-03-04T05:06:07.890Z'))).toBe('2025-03-04T050607Z_web-1_dbg_x_y.cast');
+  });
+});
+
+describe('AsciicastWriter', () => {
+  it('keeps a UTF-8 character split across chunks whole', async () => {
+    const file = join(dir, 'a.cast');
+    const w = AsciicastWriter.open({ file, header }, { cols: 80, rows: 24 });
+    const euro = Buffer.from('€', 'utf8');
+    w.output(euro.subarray(0, 1));
+    w.output(Buffer.concat([euro.subarray(1), Buffer.from('!')]));
+    w.input(Buffer.from('é', 'utf8').subarray(0, 1));
+    await w.close();
+    // The dangling input byte is flushed at close as a replacement character rather than lost.
+    expect(events(file).map((e) => [e[1], e[2]])).toEqual([['o', '€!'], ['i', '\ufffd']]);
+  });
+
+  it('writes a header players accept and escapes control characters', async () => {
+    const file = join(dir, 'b.cast');
+    const w = AsciicastWriter.open({ file, header: { ...header, title: 'custom' } }, { cols: 132, rows: 43 }, { TERM: 'xterm', SHELL: '/bin/zsh' }, new Date(1_700_000_000_123));
+    w.output('\x1b[31mred\x1b[0m\r\n"q"');
+    w.resize({ cols: 100, rows: 50 });
+    await w.close();
+    const [first] = readFileSync(file, 'utf8').split('\n');
+    expect(JSON.parse(first!)).toEqual({
+      version: 2,
+      width: 132,
+      height: 43,
+      timestamp: 1_700_000_000,
+      title: 'custom',
+      env: { TERM: 'xterm', SHELL: '/bin/zsh' },
+      kubectl_ephemeral: { cluster: null, context: null, namespace: 'shop', pod: 'web-1', container: 'dbg', preset: null, image: null, user: null },
+    });
+    expect(events(file).map((e) => [e[1], e[2]])).toEqual([['o', '\x1b[31mred\x1b[0m\r\n"q"'], ['r', '100x50']]);
+  });
+
+  it('creates the file 0600 and missing directories 0700, and never overwrites', async () => {
+    const file = join(dir, 'x', 'y', 'c.cast');
+    const w = AsciicastWriter.open({ file, header }, { cols: 80, rows: 24 });
+    await w.close();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'x', 'y')).mode & 0o777).toBe(0o700);
+    expect(() => AsciicastWriter.open({ file, header }, { cols: 80, rows: 24 })).toThrow(/EEXIST/);
+  });
+
+  it('refuses to follow a file planted at the path', () => {
+    const file = join(dir, 'd.cast');
+    writeFileSync(file, 'someone else\n');
+    expect(() => AsciicastWriter.open({ file, header }, { cols: 80, rows: 24 })).toThrow(/EEXIST/);
+    expect(readFileSync(file, 'utf8')).toBe('someone else\n');
+  });
+
+  it('stamps events with increasing times from the start', async () => {
+    const file = join(dir, 'e.cast');
+    const w = AsciicastWriter.open({ file, header }, { cols: 80, rows: 24 });
+    w.output('a');
+    await new Promise((r) => setTimeout(r, 30));
+    w.input('b');
+    await w.close();
+    const [a, b] = events(file);
+    expect(a![0]).toBeGreaterThanOrEqual(0);
+    expect(b![0] - a![0]).toBeGreaterThanOrEqual(0.025);
+  });
+});
