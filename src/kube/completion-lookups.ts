@@ -1,0 +1,84 @@
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { CompletionDeps, CompletionPod } from '../completion/complete.js';
+import { KubeHttpClient } from './http-client.js';
+import type { KubeFlags } from './kube-flags.js';
+import { loadKubeTarget } from './kubeconfig.js';
+
+/** A shell waits on completion: past this, offering nothing beats hanging the prompt. */
+export const COMPLETION_TIMEOUT_MS = 1000;
+
+interface PodList {
+  items: Array<{
+    metadata: { name: string };
+    spec?: { containers?: Array<{ name: string }>; ephemeralContainers?: Array<{ name: string }> };
+  }>;
+}
+
+interface NamespaceList {
+  items: Array<{ metadata: { name: string } }>;
+}
+
+/** The cluster-facing half of CompletionDeps: kubeconfig contexts, pods and namespaces. */
+export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): Omit<CompletionDeps, 'presetNames'> {
+  return {
+    contexts(flags) {
+      return kubeconfigContexts(flags, env);
+    },
+    async listPods(namespace, flags) {
+      const list = await getWithin<PodList>(env, userAgent, flags, (ns) => `/api/v1/namespaces/${encodeURIComponent(namespace ?? ns)}/pods`);
+      return list.items.map(
+        (p): CompletionPod => ({
+          name: p.metadata.name,
+          containers: (p.spec?.containers ?? []).map((c) => c.name),
+          ephemeralContainers: (p.spec?.ephemeralContainers ?? []).map((c) => c.name),
+        }),
+      );
+    },
+    async listNamespaces(flags) {
+      const list = await getWithin<NamespaceList>(env, userAgent, flags, () => '/api/v1/namespaces');
+      return list.items.map((n) => n.metadata.name);
+    },
+  };
+}
+
+// Every context of the kubeconfig files kubectl would read, read leniently: a file without a
+// current context (exactly when one needs --context) is not an error here.
+function kubeconfigContexts(flags: KubeFlags, env: NodeJS.ProcessEnv): string[] {
+  const files = flags.kubeconfig
+    ? [flags.kubeconfig]
+    : env.KUBECONFIG
+      ? env.KUBECONFIG.split(delimiter).filter(Boolean)
+      : [join(env.HOME ?? homedir(), '.kube', 'config')];
+  const names = new Set<string>();
+  for (const file of files) {
+    try {
+      const config = new KubeConfig();
+      config.loadFromFile(file);
+      for (const c of config.contexts) names.add(c.name);
+    } catch {
+      // A missing or broken file offers nothing, as kubectl's own completion does.
+    }
+  }
+  return [...names];
+}
+
+// One GET, abandoned after COMPLETION_TIMEOUT_MS however far it got (an exec credential plugin included).
+async function getWithin<T>(env: NodeJS.ProcessEnv, userAgent: string, flags: KubeFlags, path: (namespace: string) => string): Promise<T> {
+  const target = loadKubeTarget(flags, env);
+  const http = new KubeHttpClient(target, { asGroups: flags.asGroup, userAgent });
+  const signal = AbortSignal.timeout(COMPLETION_TIMEOUT_MS);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      http.request<T>({ path: path(target.namespace), timeoutMs: COMPLETION_TIMEOUT_MS, signal }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${COMPLETION_TIMEOUT_MS}ms`)), COMPLETION_TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    http.close();
+  }
+}

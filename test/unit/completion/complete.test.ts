@@ -1,0 +1,153 @@
+import { runCompletion, type CompletionDeps, type CompletionPod } from '../../../src/completion/complete';
+import type { KubeFlags } from '../../../src/kube/kube-flags';
+
+/** Fake lookups that record every call, built like the other test data. */
+class FakeCluster {
+  readonly calls: Array<{ fn: string; namespace?: string; flags: KubeFlags }> = [];
+  private pods = new Map<string, CompletionPod[]>();
+  private namespaces: string[] = [];
+  private contextNames: string[] = [];
+  private failure: Error | undefined;
+
+  withPods(namespace: string, ...pods: CompletionPod[]): this {
+    this.pods.set(namespace, pods);
+    return this;
+  }
+  withNamespaces(...names: string[]): this {
+    this.namespaces = names;
+    return this;
+  }
+  withContexts(...names: string[]): this {
+    this.contextNames = names;
+    return this;
+  }
+  failing(error: Error): this {
+    this.failure = error;
+    return this;
+  }
+
+  deps(): CompletionDeps {
+    return {
+      presetNames: () => ['network', 'net', 'forensics', 'crashloop', 'process', 'proc', 'shell'],
+      contexts: (flags) => {
+        this.calls.push({ fn: 'contexts', flags });
+        return this.contextNames;
+      },
+      listPods: async (namespace, flags) => {
+        this.calls.push({ fn: 'listPods', namespace, flags });
+        if (this.failure) throw this.failure;
+        return this.pods.get(namespace ?? 'default') ?? [];
+      },
+      listNamespaces: async (flags) => {
+        this.calls.push({ fn: 'listNamespaces', flags });
+        if (this.failure) throw this.failure;
+        return this.namespaces;
+      },
+    };
+  }
+}
+
+const pod = (name: string, containers: string[], ephemeralContainers: string[] = []): CompletionPod => ({ name, containers, ephemeralContainers });
+const complete = (cluster: FakeCluster, line: string) => runCompletion(line.split(' '), cluster.deps());
+
+describe('runCompletion', () => {
+  it('offers subcommands, presets and aliases first, and no files', async () => {
+    const cluster = new FakeCluster();
+    expect(await complete(cluster, '')).toEqual([
+      'presets', 'list', 'attach', 'sessions', 'capture', 'cleanup',
+      'network', 'net', 'forensics', 'crashloop', 'process', 'proc', 'shell', ':4',
+    ]);
+    expect(cluster.calls).toEqual([]);
+  });
+
+  it('filters by the word typed so far', async () => {
+    expect(await complete(new FakeCluster(), 'pr')).toEqual(['presets', 'process', 'proc', ':4']);
+  });
+
+  it('offers pods of the namespace from -n after a preset, in one lookup', async () => {
+    const cluster = new FakeCluster().withPods('shop', pod('web-1', ['app']), pod('db-0', ['pg'])).withPods('default', pod('other', ['x']));
+    expect(await complete(cluster, 'net -n shop ')).toEqual(['web-1', 'db-0', ':4']);
+    expect(cluster.calls).toHaveLength(1);
+    expect(cluster.calls[0]).toMatchObject({ fn: 'listPods', namespace: 'shop' });
+  });
+
+  it('passes --context and --kubeconfig (both spellings) to the lookup', async () => {
+    const cluster = new FakeCluster();
+    await complete(cluster, 'forensics --context=prod --kubeconfig /tmp/kc --namespace=ops w');
+    expect(cluster.calls[0]!.flags).toMatchObject({ context: 'prod', kubeconfig: '/tmp/kc', namespace: 'ops' });
+  });
+
+  it('offers pods after the commands that take one', async () => {
+    const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
+    for (const command of ['list', 'attach', 'capture', 'cleanup']) expect(await complete(cluster, `${command} `)).toEqual(['web-1', ':4']);
+    expect(await complete(cluster, 'presets ')).toEqual([':4']);
+  });
+
+  it('offers the chosen pod containers after -c', async () => {
+    const cluster = new FakeCluster().withPods('shop', pod('web-1', ['app', 'sidecar']), pod('db-0', ['pg']));
+    expect(await complete(cluster, 'net web-1 -n shop -c ')).toEqual(['app', 'sidecar', ':4']);
+    expect(await complete(cluster, 'net -n shop web-1 --container=s')).toEqual(['--container=sidecar', ':4']);
+    expect(await complete(cluster, 'net -n shop gone -c ')).toEqual([':4']);
+  });
+
+  it('offers -c nothing (and asks nothing) before a pod is named', async () => {
+    const cluster = new FakeCluster();
+    expect(await complete(cluster, 'net -c ')).toEqual([':4']);
+    expect(cluster.calls).toEqual([]);
+  });
+
+  it('offers the debug containers of a pod to attach', async () => {
+    const cluster = new FakeCluster().withPods('default', pod('web-1', ['app'], ['debugger-net-x1', 'debugger-shell-y2']));
+    expect(await complete(cluster, 'attach web-1 ')).toEqual(['debugger-net-x1', 'debugger-shell-y2', ':4']);
+  });
+
+  it('offers -o choices by command', async () => {
+    const cluster = new FakeCluster();
+    expect(await complete(cluster, 'presets -o ')).toEqual(['wide', 'json', 'yaml', ':4']);
+    expect(await complete(cluster, 'list --output=j')).toEqual(['--output=json', ':4']);
+    expect(await complete(cluster, 'net web-1 --dry-run server -o ')).toEqual(['json', 'yaml', ':4']);
+  });
+
+  it('offers kubeconfig contexts for --context and namespaces for -n', async () => {
+    const cluster = new FakeCluster().withContexts('dev', 'prod').withNamespaces('default', 'shop');
+    expect(await complete(cluster, 'net --kubeconfig /tmp/kc --context ')).toEqual(['dev', 'prod', ':4']);
+    expect(cluster.calls[0]).toMatchObject({ fn: 'contexts', flags: { kubeconfig: '/tmp/kc' } });
+    expect(await complete(cluster, 'net -n s')).toEqual(['shop', ':4']);
+  });
+
+  it('leaves --kubeconfig and --record to file completion, --dir to directories', async () => {
+    expect(await complete(new FakeCluster(), 'net --kubeconfig ')).toEqual([':0']);
+    expect(await complete(new FakeCluster(), 'net web-1 --record=')).toEqual([':0']);
+    expect(await complete(new FakeCluster(), 'sessions --dir ')).toEqual([':16']);
+  });
+
+  it('takes the word after --dry-run only when it is a dry-run mode (cleanup has a plain --dry-run)', async () => {
+    const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
+    expect(await complete(cluster, 'cleanup --dry-run ')).toEqual(['web-1', ':4']);
+    expect(await complete(cluster, 'net --dry-run server w')).toEqual(['web-1', ':4']);
+    expect(await complete(cluster, 'net --dry-run=')).toEqual(['--dry-run=client', '--dry-run=server', ':4']);
+  });
+
+  it('completes nothing of its own after --: that is the command run in the container', async () => {
+    const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
+    expect(await complete(cluster, 'net web-1 -- ')).toEqual([':4']);
+    expect(cluster.calls).toEqual([]);
+  });
+
+  it('skips -v with or without its level', async () => {
+    const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
+    expect(await complete(cluster, 'net -v 6 ')).toEqual(['web-1', ':4']);
+    expect(await complete(cluster, 'net -v ')).toEqual(['web-1', ':4']);
+  });
+
+  it('offers nothing, quietly, when the cluster cannot answer', async () => {
+    const cluster = new FakeCluster().failing(new Error('no answer within 1000ms'));
+    expect(await complete(cluster, 'net ')).toEqual([':4']);
+    expect(await complete(cluster, 'net -n ')).toEqual([':4']);
+  });
+
+  it('offers nothing for a flag name or an unknown flag value', async () => {
+    expect(await complete(new FakeCluster(), 'net --ima')).toEqual([':4']);
+    expect(await complete(new FakeCluster(), 'net --bogus=')).toEqual([':4']);
+  });
+});
