@@ -84,7 +84,13 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
   const { printer } = ctx;
   const clientDryRun = opts.dryRun === 'client';
   // The pod and every preflight answer are fetched at once: preflight adds no round trip.
-  const [pod, preflight] = await Promise.all([api.getPod(ns, opts.pod), clientDryRun ? undefined : runPreflight(conn, opts)]);
+  // A client dry run skips preflight but still asks who the user is: the creator stamp is part of
+  // the container it prints, which must be exactly the one a real run sends.
+  const [pod, preflight, dryRunUser] = await Promise.all([
+    api.getPod(ns, opts.pod),
+    clientDryRun ? undefined : runPreflight(conn, opts),
+    clientDryRun ? api.whoAmI() : undefined,
+  ]);
   const req: DebugRequest = {
     preset: v.preset,
     container: opts.container,
@@ -93,7 +99,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
     command: opts.command,
     privileged: opts.privileged,
     runAs: v.runAs,
-    stamp: { user: preflight?.user, reason: opts.reason },
+    stamp: { user: preflight?.user ?? dryRunUser, reason: opts.reason },
   };
   let plan = buildEphemeralContainer(pod, req, ctx.suffix());
   if (preflight) checkPreflight(preflight, opts, ns);
