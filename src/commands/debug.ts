@@ -259,9 +259,15 @@ async function printCrashSummary(ctx: CommandContext, conn: Connection, pod: V1P
   const ns = conn.target.namespace;
   const name = pod.metadata!.name!;
   const { printer } = ctx;
+  // The summary is a courtesy: logs the API server cannot fetch (kubelet unreachable, previous
+  // instance gone, no pods/log permission) or events it will not list must not end the session.
+  const unavailable = (what: string) => (err: unknown) => {
+    printer.debug(`${what} unavailable: ${(err as Error).message}`);
+    return undefined;
+  };
   const [logs, events] = await Promise.all([
-    conn.api.logs(ns, name, container, { previous: true, tailLines: 20 }),
-    conn.api.podEvents(ns, name),
+    conn.api.logs(ns, name, container, { previous: true, tailLines: 20 }).catch(unavailable('previous logs')),
+    conn.api.podEvents(ns, name).catch(unavailable('events')),
   ]);
   const last = lastTermination(pod, container);
   printer.info(`== container "${container}" of pod "${name}"`);
@@ -271,9 +277,9 @@ async function printCrashSummary(ctx: CommandContext, conn: Connection, pod: V1P
       : `no termination recorded; now ${describeState(containerState(pod, container))}`,
   );
   printer.info(`== previous logs (last 20 lines)`);
-  printer.info(logs.trimEnd() || '(none)');
+  printer.info(logs?.trimEnd() || (logs === undefined ? '(none: the API server could not fetch them; -v shows why)' : '(none)'));
   printer.info(`== recent events`);
-  const recent = events.slice(-10);
+  const recent = (events ?? []).slice(-10);
   printer.info(recent.length ? recent.map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`).join('\n') : '(none)');
 }
 
