@@ -18,7 +18,9 @@ async function loadRegistry(env: NodeJS.ProcessEnv): Promise<PresetRegistry> {
   return PresetRegistry.from(await loadUserPresets(userPresetsPath(env)));
 }
 
-function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetRegistry, controller: AbortController, cleanups: Set<() => Promise<void>>): CommandContext {
+type Cleanup = () => Promise<void | number>;
+
+function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetRegistry, controller: AbortController, cleanups: Set<Cleanup>): CommandContext {
   return {
     printer,
     env,
@@ -74,6 +76,12 @@ async function dispatch(ctx: CommandContext, parsed: ParsedCommand): Promise<num
       return (await import('./commands/list.js')).runList(ctx, parsed.options);
     case 'attach':
       return (await import('./commands/attach.js')).runAttach(ctx, parsed.options);
+    case 'capture':
+      return (await import('./commands/capture.js')).runCapture(ctx, parsed.options);
+    case 'cleanup':
+      return (await import('./commands/cleanup.js')).runCleanup(ctx, parsed.options);
+    case 'sessions':
+      return (await import('./commands/sessions.js')).runSessions(ctx, parsed.options);
   }
 }
 
@@ -81,10 +89,14 @@ async function dispatch(ctx: CommandContext, parsed: ParsedCommand): Promise<num
 export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const printer = processPrinter(isVerbose(args));
   const controller = new AbortController();
-  const cleanups = new Set<() => Promise<void>>();
+  const cleanups = new Set<Cleanup>();
   const onSignal = (signal: NodeJS.Signals) => {
     controller.abort();
-    void Promise.allSettled([...cleanups].map((c) => c())).then(() => process.exit(SIGNAL_CODES[signal] ?? 1));
+    void Promise.allSettled([...cleanups].map((c) => c())).then((results) => {
+      const chosen = results.find((r): r is PromiseFulfilledResult<number> => r.status === 'fulfilled' && typeof r.value === 'number');
+      for (const r of results) if (r.status === 'rejected') printer.info(`error: cleanup after ${signal} failed: ${(r.reason as Error).message}`);
+      process.exit(chosen?.value ?? SIGNAL_CODES[signal] ?? 1);
+    });
   };
   for (const s of Object.keys(SIGNAL_CODES) as NodeJS.Signals[]) process.on(s, onSignal);
   try {

@@ -1,4 +1,7 @@
 import type { AttachOptions } from '../commands/attach.js';
+import type { CaptureOptions } from '../commands/capture.js';
+import type { CleanupOptions } from '../commands/cleanup.js';
+import type { SessionsOptions } from '../commands/sessions.js';
 import type { DebugOptions } from '../commands/debug.js';
 import type { ListOptions } from '../commands/list.js';
 import type { PresetsOptions } from '../commands/presets.js';
@@ -9,4 +12,7 @@ export type ParsedCommand =
   | { command: 'presets'; options: PresetsOptions }
   | { command: 'list'; options: ListOptions }
   | { command: 'attach'; options: AttachOptions }
+  | { command: 'capture'; options: CaptureOptions }
+  | { command: 'cleanup'; options: CleanupOptions }
+  | { command: 'sessions'; options: SessionsOptions }
   | { command: 'done'; exitCode: number };

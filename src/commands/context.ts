@@ -25,8 +25,11 @@ export interface CommandContext {
   kubectl: string;
   suffix: SuffixSource;
   now(): number;
-  /** Registers work to undo if the process is interrupted; returns the unregister function. */
-  onInterrupt(cleanup: () => Promise<void>): () => void;
+  /**
+   * Registers work to run if the process is interrupted (Ctrl-C, SIGTERM, SIGHUP), such as
+   * deleting a pod copy; a number it resolves with becomes the exit code. Returns the unregister function.
+   */
+  onInterrupt(cleanup: () => Promise<void | number>): () => void;
   /** Aborted when the user presses Ctrl-C or the process gets SIGTERM/SIGHUP. */
   signal: AbortSignal;
 }

@@ -1,0 +1,127 @@
+import { createWriteStream, openSync, readSync, closeSync } from 'node:fs';
+import type { KubeFlags } from '../kube/kube-flags.js';
+import { PluginError, usageError } from '../errors/plugin-error.js';
+import { buildEphemeralContainer } from '../plan/debug-container.js';
+import { parseDuration } from '../plan/duration.js';
+import { enforcedLevel, evaluatePodSecurity } from '../plan/pod-security.js';
+import { describeState, ephemeralState, FATAL_WAITING_REASONS } from '../plan/container-state.js';
+import { kubectlArgs } from '../kube/kube-flags.js';
+import { streamAttach } from '../session/stream-attach.js';
+import type { CommandContext } from './context.js';
+
+/** Options of `kubectl ephemeral capture POD`. */
+export interface CaptureOptions {
+  pod: string;
+  container?: string;
+  iface: string;
+  filter?: string;
+  write: string;
+  count?: number;
+  duration?: string;
+  image?: string;
+  timeout: string;
+  kube: KubeFlags;
+}
+
+/**
+ * The capture container's script: wait for "go" (so no byte is written before the attach is
+ * there to carry it: the pcap header comes first), run tcpdump to stdout, stop it on "stop".
+ * -U flushes every packet to the stream.
+ */
+export const CAPTURE_SCRIPT =
+  'read go; set -- -U -n -i "$CAPTURE_IFACE" -w -; [ -n "$CAPTURE_COUNT" ] && set -- "$@" -c "$CAPTURE_COUNT"; ' +
+  'tcpdump "$@" ${CAPTURE_FILTER:+"$CAPTURE_FILTER"} & p=$!; (read stop; kill -INT $p) & wait $p';
+
+const PCAP_MAGIC = new Set(['a1b2c3d4', 'd4c3b2a1', 'a1b23c4d', '4d3cb2a1']);
+
+/** Whether a file starts with a pcap magic number. */
+export function hasPcapMagic(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    return readSync(fd, head, 0, 4, 0) === 4 && PCAP_MAGIC.has(head.toString('hex'));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `kubectl ephemeral capture`: tcpdump in an ephemeral network container, streamed to a local pcap. */
+export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Promise<number> {
+  if (opts.count !== undefined && (!Number.isInteger(opts.count) || opts.count < 1)) throw usageError('--count must be a positive integer');
+  const durationMs = opts.duration ? parseDuration(opts.duration, '--duration') : undefined;
+  const timeoutMs = parseDuration(opts.timeout);
+  const preset = (await ctx.presets()).get('network');
+  const conn = await ctx.connect(opts.kube);
+  const { api } = conn;
+  const ns = conn.target.namespace;
+  try {
+    const [pod, namespace, user] = await Promise.all([api.getPod(ns, opts.pod), api.getNamespace(ns), api.whoAmI()]);
+    const plan = buildEphemeralContainer(
+      pod,
+      { preset: { ...preset, targetProcesses: false }, container: opts.container, image: opts.image, command: ['sh', '-c', CAPTURE_SCRIPT], tty: false, stamp: { user } },
+      ctx.suffix(),
+    );
+    const container = { ...plan.container, stdinOnce: true };
+    container.env = [
+      ...(container.env ?? []),
+      { name: 'CAPTURE_IFACE', value: opts.iface },
+      { name: 'CAPTURE_FILTER', value: opts.filter ?? '' },
+      { name: 'CAPTURE_COUNT', value: opts.count ? String(opts.count) : '' },
+    ];
+    const level = enforcedLevel(namespace?.metadata?.labels);
+    const violations = evaluatePodSecurity(pod, container, level).filter((x) => x.isNew);
+    if (violations.length)
+      throw new PluginError(
+        'policy-rejected',
+        `namespace "${ns}" enforces Pod Security "${level}", which forbids the NET_RAW capability tcpdump needs (${violations[0]!.field}); capture in a namespace at level privileged, or ask for an exemption`,
+      );
+    const updated = await api.addEphemeralContainer(ns, opts.pod, container);
+    ctx.printer.info(`capturing on ${opts.iface} in pod "${opts.pod}" with ephemeral container "${container.name}"${opts.filter ? ` (filter: ${opts.filter})` : ''}; Ctrl-C stops`);
+    let last = '';
+    const state = await api.watchPod(ns, opts.pod, updated.metadata?.resourceVersion, ctx.now() + timeoutMs, (p) => {
+      const s = ephemeralState(p, container.name);
+      if (s.phase === 'waiting' && FATAL_WAITING_REASONS.has(s.reason))
+        throw new PluginError('image-pull', `capture container "${container.name}" cannot start: ${s.reason}: ${s.message}; check the image or pass --image`);
+      if (s.phase === 'waiting') last = s.reason;
+      return s.phase === 'running' || s.phase === 'terminated' ? s : undefined;
+    });
+    if (!state) throw new PluginError('timeout', `capture container "${container.name}" did not start within --timeout (last: ${last || 'no status'}); raise --timeout`);
+    if (state.phase !== 'running') throw new PluginError('internal', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
+
+    const toStdout = opts.write === '-';
+    const sink = toStdout ? process.stdout : createWriteStream(opts.write, { mode: 0o600 });
+    const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink, !toStdout);
+    session.send('go');
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      session.send('stop');
+      // tcpdump flushes and exits at once; a stuck stream is cut after a grace period.
+      setTimeout(() => session.kill(), 10_000).unref();
+    };
+    const timer = durationMs ? setTimeout(stop, durationMs) : undefined;
+    // Ctrl-C ends the capture cleanly: tcpdump writes its last packets and the file stays valid.
+    const unregister = ctx.onInterrupt(async () => {
+      stop();
+      await session.done;
+      return 0;
+    });
+    const code = await session.done;
+    if (timer) clearTimeout(timer);
+    unregister();
+    // tcpdump's own exit status tells a capture from a failure (it exits 0 on SIGINT and -c).
+    const ended = await api.watchPod(ns, opts.pod, undefined, ctx.now() + 15_000, (p) => {
+      const s = ephemeralState(p, container.name);
+      return s.phase === 'terminated' ? s : undefined;
+    });
+    if (ended?.phase === 'terminated' && ended.exitCode !== 0)
+      throw new PluginError('internal', `tcpdump in "${container.name}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
+    if (!toStdout && session.bytes() > 0 && !hasPcapMagic(opts.write))
+      throw new PluginError('internal', `${opts.write} is not a pcap file (kubectl attach exited ${code}); rerun with -v`);
+    ctx.printer.info(`${session.bytes()} bytes of pcap written to ${toStdout ? 'stdout' : opts.write}`);
+    return 0;
+  } finally {
+    conn.close();
+  }
+}
