@@ -54,9 +54,9 @@ export function readmeSections(): Record<string, string> {
 export function renderReadme(readme: string, sections = readmeSections()): string {
   let out = readme;
   for (const [name, body] of Object.entries(sections)) {
-    const re = new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(\\n<!-- ${name}:end -->)`);
+    const re = new RegExp(`(<!-- ${name}:start -->\\n)[\\s\\S]*?(<!-- ${name}:end -->)`);
     if (!re.test(out)) throw new Error(`README has no <!-- ${name}:start --> … <!-- ${name}:end --> block`);
-    out = out.replace(re, (_m, a: string, b: string) => `${a}${body}${b}`);
+    out = out.replace(re, (_m, a: string, b: string) => `${a}${body}\n${b}`);
   }
   return out;
 }
