@@ -14,10 +14,27 @@ export interface AttachTarget {
   record: boolean | string;
 }
 
-/** The command a user can paste to attach again. */
+/**
+ * The command a user can paste to attach again. It carries every flag that chose the cluster and
+ * the identity: without --kubeconfig or --as it would reach another cluster or another user.
+ */
 export function attachCommand(namespace: string, pod: string, container: string, flags: KubeFlags): string {
-  const ctx = flags.context ? ` --context ${flags.context}` : '';
-  return `kubectl ephemeral attach ${pod} ${container} -n ${namespace}${ctx}`;
+  const args = ['kubectl', 'ephemeral', 'attach', pod, container, '-n', namespace];
+  const pairs: Array<[string, string | undefined]> = [
+    ['--context', flags.context],
+    ['--kubeconfig', flags.kubeconfig],
+    ['--cluster', flags.cluster],
+    ['--user', flags.user],
+    ['--as', flags.as],
+  ];
+  for (const [flag, value] of pairs) if (value) args.push(flag, value);
+  for (const group of flags.asGroup ?? []) args.push('--as-group', group);
+  return args.map(shellQuote).join(' ');
+}
+
+/** Quotes a word for a POSIX shell only when it needs it (a kubeconfig path with a space, say). */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Spawns `kubectl attach` for a debug container through the terminal relay; resolves with its exit code. */
