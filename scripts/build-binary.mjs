@@ -35,7 +35,7 @@ export function runtimePath() {
 /** node-pty's native files for this platform, found the way node-pty itself looks for them. */
 function nativeFiles() {
   const ptyRoot = dirname(require.resolve('node-pty/package.json'));
-  if (process.platform === 'win32') return []; // conpty needs a worker script too: see README/release.yml.
+  if (process.platform === 'win32') return []; // see the node-pty-sea-loader plugin
   for (const d of ['build/Release', `prebuilds/${process.platform}-${process.arch}`]) {
     const addon = join(ptyRoot, d, 'pty.node');
     if (!existsSync(addon)) continue;
@@ -58,6 +58,13 @@ function seaPlugins() {
           contents: readFileSync(join(root, 'scripts/sea/native-addon.cjs'), 'utf8'),
           loader: 'js',
         }));
+        // ConPTY needs conpty.node, conpty.dll and a worker script on disk: the Windows executable
+        // goes without, and the attach falls back to kubectl with inherited stdio (see pty-loader).
+        if (process.platform === 'win32')
+          b.onLoad({ filter: /[\\/]node-pty[\\/]lib[\\/]index\.js$/ }, () => ({
+            contents: `throw Object.assign(new Error('the Windows executable has no pseudo-terminal support'), { code: 'ERR_KUBECTL_EPHEMERAL_NO_PTY' });`,
+            loader: 'js',
+          }));
       },
     },
     {

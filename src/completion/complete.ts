@@ -58,6 +58,8 @@ const VALUE_FLAGS: Record<string, string> = {
   '--dry-run': 'dry-run',
   '--record': 'record',
   '--dir': 'dir',
+  '-w': 'write',
+  '--write': 'write',
 };
 
 /** Flags whose value is optional: the next word is theirs only if it is one of these. */
@@ -172,6 +174,7 @@ async function flagValues(flag: string, read: ReadWords, deps: CompletionDeps): 
       return lookup(async () => deps.contexts(flags), (names) => names);
     case 'kubeconfig':
     case 'record':
+    case 'write':
       return 'files';
     case 'output':
       return command && deps.presetNames().includes(command) ? DEBUG_OUTPUT_CHOICES : (OUTPUT_CHOICES[command ?? ''] ?? []);

@@ -118,6 +118,7 @@ describe('runCompletion', () => {
   it('leaves --kubeconfig and --record to file completion, --dir to directories', async () => {
     expect(await complete(new FakeCluster(), 'net --kubeconfig ')).toEqual([':0']);
     expect(await complete(new FakeCluster(), 'net web-1 --record=')).toEqual([':0']);
+    expect(await complete(new FakeCluster(), 'capture web-1 -w ')).toEqual([':0']);
     expect(await complete(new FakeCluster(), 'sessions --dir ')).toEqual([':16']);
   });
 

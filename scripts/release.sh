@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Release artifacts for the version in package.json.
+#
+#   scripts/release.sh                 archive for this platform, then krew-manifest.yaml from what
+#                                      dist/release holds (other platforms get a marked zero sha256)
+#   scripts/release.sh archive         only this platform's archive (the release workflow, per runner)
+#   scripts/release.sh manifest DIR    krew-manifest.yaml from every platform's archive in DIR (all required)
+#
+# An archive is flat: kubectl-ephemeral(.exe), kubectl_complete-ephemeral (not on Windows), LICENSE,
+# README.md; named kubectl-ephemeral_<v>_<os>_<arch>.tar.gz (.zip on Windows), with a .sha256 beside.
+# KE_RELEASE_REPO (owner/name) sets the download URLs, KE_RELEASE_OUT the output directory,
+# SOURCE_DATE_EPOCH the archive timestamps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+node=node_modules/.bin/node
+[ -x "$node" ] || node=node
+version="v$("$node" -p 'require("./package.json").version')"
+out=${KE_RELEASE_OUT:-dist/release}
+log() { echo "release: $*" >&2; }
+
+platform() {
+  local os arch
+  case "$(uname -s)" in
+    Linux) os=linux ;; Darwin) os=darwin ;; MINGW* | MSYS* | CYGWIN*) os=windows ;;
+    *) log "unsupported OS $(uname -s)"; exit 1 ;;
+  esac
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=amd64 ;; aarch64 | arm64) arch=arm64 ;;
+    *) log "unsupported architecture $(uname -m)"; exit 1 ;;
+  esac
+  echo "${os}_${arch}"
+}
+
+sha256_of() {
+  if command -v sha256sum >/dev/null; then sha256sum "$1" | cut -d' ' -f1; else shasum -a 256 "$1" | cut -d' ' -f1; fi
+}
+
+build_archive() {
+  local plat exe stage archive epoch
+  plat=$(platform)
+  exe=kubectl-ephemeral; [ "${plat%%_*}" = windows ] && exe=kubectl-ephemeral.exe
+  [ -f README.md ] || { log "README.md is missing: it goes into the archive"; exit 1; }
+  "$node" scripts/build-binary.mjs >&2
+  stage="$out/stage-$plat"
+  rm -rf "$stage" && mkdir -p "$stage"
+  cp "dist/$exe" LICENSE README.md "$stage/"
+  [ "${plat%%_*}" = windows ] || cp plugin/kubectl_complete-ephemeral "$stage/"
+  # Reproducible archives: fixed timestamps (the last commit's), owners and order.
+  epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+  if [ "${plat%%_*}" = windows ]; then
+    archive="$out/kubectl-ephemeral_${version}_${plat}.zip"
+    rm -f "$archive"
+    (cd "$stage" && 7z a -tzip -bso0 "../$(basename "$archive")" ./*)
+  else
+    archive="$out/kubectl-ephemeral_${version}_${plat}.tar.gz"
+    local tarflags=(--owner=0 --group=0 --numeric-owner --sort=name "--mtime=@$epoch")
+    tar --version 2>/dev/null | grep -q 'GNU tar' || tarflags=(--uid 0 --gid 0) # bsdtar (macOS)
+    (cd "$stage" && tar "${tarflags[@]}" -cf - ./*) | gzip -9 -n > "$archive"
+  fi
+  echo "$(sha256_of "$archive")  $(basename "$archive")" > "$archive.sha256"
+  log "$(basename "$archive"): $(wc -c < "$archive" | tr -d ' ') bytes, sha256 $(cut -d' ' -f1 "$archive.sha256")"
+}
+
+render_manifest() {
+  "$node" scripts/krew/render-manifest.mjs --archives "$1" --version "$version" --out krew-manifest.yaml "${@:2}"
+  local tools
+  if tools=$(bash scripts/krew/build-tools.sh 2>/dev/null | tail -1) && [ -x "$tools/validate-krew-manifest" ]; then
+    # The validator wants the file named after the plugin, as in krew-index: plugins/ephemeral.yaml.
+    local check
+    check=$(mktemp -d)
+    cp krew-manifest.yaml "$check/ephemeral.yaml"
+    "$tools/validate-krew-manifest" -manifest "$check/ephemeral.yaml" -skip-install 2>"$check/log" ||
+      { cat "$check/log" >&2; rm -rf "$check"; exit 1; }
+    rm -rf "$check"
+    log "krew-manifest.yaml passes validate-krew-manifest"
+  else
+    log "validate-krew-manifest unavailable (no Go?): krew-manifest.yaml not validated"
+  fi
+}
+
+mkdir -p "$out"
+case "${1:-all}" in
+  archive) build_archive ;;
+  manifest) render_manifest "${2:?usage: release.sh manifest DIR}" ;;
+  all) build_archive && render_manifest "$out" --allow-missing ;;
+  *) log "usage: release.sh [archive | manifest DIR]"; exit 64 ;;
+esac
