@@ -85,6 +85,18 @@ async function dispatch(ctx: CommandContext, parsed: ParsedCommand): Promise<num
   }
 }
 
+/** `kubectl_complete-ephemeral` (kubectl's plugin completion) runs `kubectl-ephemeral __complete WORDS...`. */
+async function complete(words: string[], env: NodeJS.ProcessEnv, registry: PresetRegistry, printer: Printer): Promise<number> {
+  const [{ runCompletion }, { completionLookups }, { VERSION }] = await Promise.all([
+    import('./completion/complete.js'),
+    import('./kube/completion-lookups.js'),
+    import('./cli/root.js'),
+  ]);
+  const lines = await runCompletion(words, { presetNames: () => registry.names(), ...completionLookups(env, `kubectl-ephemeral/${VERSION}`) });
+  printer.out(lines.join('\n'));
+  return 0;
+}
+
 /** Runs the plugin and resolves with the process exit code; every error ends here. */
 export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const printer = processPrinter(isVerbose(args));
@@ -101,6 +113,7 @@ export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<numb
   for (const s of Object.keys(SIGNAL_CODES) as NodeJS.Signals[]) process.on(s, onSignal);
   try {
     const registry = await loadRegistry(env);
+    if (args[0] === '__complete') return await complete(args.slice(1), env, registry, printer);
     const { parseCommandLine } = await import('./cli/root.js');
     const parsed = await parseCommandLine(args, registry, (text) => printer.out(text), Math.min(120, process.stdout.columns || 100));
     return await dispatch(wireContext(printer, env, registry, controller, cleanups), parsed);
