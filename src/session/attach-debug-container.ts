@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { CommandContext, Connection } from '../commands/context.js';
 import { kubectlArgs, type KubeFlags } from '../kube/kube-flags.js';
+import { ephemeralState } from '../plan/container-state.js';
 import type { RecordingOptions } from '../terminal/recording.js';
 
 /** Who and what a session attaches to. */
@@ -37,7 +38,14 @@ function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Spawns `kubectl attach` for a debug container through the terminal relay; resolves with its exit code. */
+// How long the kubelet gets to report a container ended after its attach stream closed (PLEG
+// relist every second, then the status sync; measured 0.5-1.5 s on the local node).
+const EXIT_STATUS_WAIT_MS = 5000;
+
+/**
+ * Spawns `kubectl attach` for a debug container through the terminal relay; resolves with the
+ * container's exit code (kubectl's own when kubectl failed).
+ */
 export async function attachDebugContainer(ctx: CommandContext, conn: Connection, flags: KubeFlags, t: AttachTarget): Promise<number> {
   const ns = conn.target.namespace;
   let recording: RecordingOptions | undefined;
@@ -66,5 +74,13 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
     recording,
     verbose: ctx.printer.verbose ? (line) => ctx.printer.debug(line) : undefined,
   });
-  return exitCode;
+  if (exitCode !== 0) return exitCode;
+  // kubectl attach exits 0 however the shell ended (`exit 3` included): the exit code is in the pod status.
+  const state = await conn.api.watchPod(ns, t.pod, undefined, ctx.now() + EXIT_STATUS_WAIT_MS, (p) => {
+    const s = ephemeralState(p, t.container);
+    return s.phase === 'terminated' ? s : undefined;
+  });
+  if (state?.phase === 'terminated') return state.exitCode;
+  ctx.printer.info(`container "${t.container}" is still running; attach again with: ${attachCommand(ns, t.pod, t.container, flags)}`);
+  return 0;
 }
