@@ -265,8 +265,11 @@ async function printCrashSummary(ctx: CommandContext, conn: Connection, pod: V1P
     printer.debug(`${what} unavailable: ${(err as Error).message}`);
     return undefined;
   };
+  // A container that is terminated now (the kubelet has not restarted it yet) crashed in its current
+  // instance; --previous would name the one before, which the kubelet has already removed.
+  const previous = containerState(pod, container).phase !== 'terminated';
   const [logs, events] = await Promise.all([
-    conn.api.logs(ns, name, container, { previous: true, tailLines: 20 }).catch(unavailable('previous logs')),
+    conn.api.logs(ns, name, container, { previous, tailLines: 20 }).catch(unavailable('previous logs')),
     conn.api.podEvents(ns, name).catch(unavailable('events')),
   ]);
   const last = lastTermination(pod, container);
