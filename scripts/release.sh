@@ -40,10 +40,12 @@ build_archive() {
   plat=$(platform)
   exe=kubectl-ephemeral; [ "${plat%%_*}" = windows ] && exe=kubectl-ephemeral.exe
   [ -f README.md ] || { log "README.md is missing: it goes into the archive"; exit 1; }
-  "$node" scripts/build-binary.mjs >&2
   stage="$out/stage-$plat"
   rm -rf "$stage" && mkdir -p "$stage"
-  cp "dist/$exe" LICENSE README.md "$stage/"
+  # Built straight into the stage: release runs with different KE_RELEASE_OUT never share a file.
+  "$node" scripts/build-binary.mjs --out "$stage/$exe" >&2
+  rm -rf "$stage/sea"
+  cp LICENSE README.md "$stage/"
   [ "${plat%%_*}" = windows ] || cp plugin/kubectl_complete-ephemeral "$stage/"
   # Reproducible archives: fixed timestamps (the last commit's), owners and order.
   epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}

@@ -1,0 +1,95 @@
+// Builds what the packaging tests install (the single executable, the release archive, krew's
+// tools) and runs it the way a user's machine would: no node on PATH, a private HOME, krew in its
+// own KREW_ROOT. Nothing here needs the cluster.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+
+export const REPO = resolve(__dirname, '..', '..', '..');
+export const NODE = join(REPO, 'node_modules', '.bin', 'node');
+export const VERSION = `v${(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version}`;
+
+/** krew's names for this machine. */
+export const KREW_OS = process.platform === 'win32' ? 'windows' : process.platform;
+export const KREW_ARCH = process.arch === 'x64' ? 'amd64' : process.arch;
+
+/** A temp directory removed when the test process exits. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `ke-pkg-${prefix}-`));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The full path of a program on this PATH, or undefined. */
+export function which(program: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    try {
+      accessSync(join(dir, program), constants.X_OK);
+      return join(dir, program);
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A PATH of one directory holding only the named programs (symlinks): no node reachable, so the
+ * executable proves it stands alone.
+ */
+export function isolatedPath(programs: Record<string, string>): string {
+  const dir = tempDir('path');
+  for (const [name, target] of Object.entries(programs)) symlinkSync(target, join(dir, name));
+  return dir;
+}
+
+/** Runs a command, never throwing: status and both streams. */
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function build(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(cmd, args, { cwd: REPO, env, encoding: 'utf8', timeout: 600_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ''}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Builds the single executable into a fresh directory (node scripts/build-binary.mjs --out). */
+export function buildExecutable(): string {
+  const out = join(tempDir('sea'), 'kubectl-ephemeral');
+  build('scripts/build-binary.mjs', NODE, [join(REPO, 'scripts/build-binary.mjs'), '--out', out]);
+  return out;
+}
+
+/** Builds this platform's release archive (scripts/release.sh archive) into a fresh directory. */
+export function buildReleaseArchive(): { dir: string; archive: string } {
+  const dir = tempDir('release');
+  build('scripts/release.sh archive', 'bash', [join(REPO, 'scripts/release.sh'), 'archive'], { ...process.env, KE_RELEASE_OUT: dir });
+  const ext = KREW_OS === 'windows' ? 'zip' : 'tar.gz';
+  return { dir, archive: join(dir, `kubectl-ephemeral_${VERSION}_${KREW_OS}_${KREW_ARCH}.${ext}`) };
+}
+
+/** Renders the krew manifest for the archives in a directory to FILE (other platforms zeroed). */
+export function renderManifest(archives: string, file: string): string {
+  build('render-manifest.mjs', NODE, [join(REPO, 'scripts/krew/render-manifest.mjs'), '--archives', archives, '--out', file, '--allow-missing']);
+  return file;
+}
+
+/** Why krew's tools cannot be built here, or undefined when they can. */
+export function krewToolsUnavailable(): string | undefined {
+  return which('go') ? undefined : 'no Go toolchain on PATH: krew and validate-krew-manifest are built from the Go module proxy';
+}
+
+/** The directory holding kubectl-krew and validate-krew-manifest (built once, cached). */
+export function krewTools(): string {
+  const lines = build('scripts/krew/build-tools.sh', 'bash', [join(REPO, 'scripts/krew/build-tools.sh')]).trim().split('\n');
+  return lines[lines.length - 1]!;
+}
+
+/** validate-krew-manifest needs the file named after the plugin, as in krew-index. */
+export function validateManifest(tools: string, manifest: string): SpawnSyncReturns<string> {
+  const named = join(tempDir('validate'), 'ephemeral.yaml');
+  copyFileSync(manifest, named);
+  return run(join(tools, 'validate-krew-manifest'), ['-manifest', named, '-skip-install']);
+}

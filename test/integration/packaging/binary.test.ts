@@ -1,0 +1,121 @@
+// The single executable stands alone: it runs from an empty directory with no node on PATH, prints
+// nothing but its output, and its bundled node-pty works: `kubectl ephemeral attach` against a
+// stand-in API server relays a stand-in kubectl through a pseudo-terminal, the addon having been
+// written once to the user's cache (and safely when several runs start at once).
+import { createServer, type Server } from 'node:http';
+import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import * as pty from 'node-pty';
+import { buildExecutable, isolatedPath, run, tempDir, VERSION } from './artifacts';
+
+const POD = 'web';
+const CONTAINER = 'debugger-shell-x7k2q';
+
+/** The pod as the API server returns it: one ephemeral container in the given state. */
+function aPodWithDebugContainer(state: Record<string, unknown>) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: POD, namespace: 'default', resourceVersion: '7' },
+    spec: { containers: [{ name: 'app', image: 'app:1' }], ephemeralContainers: [{ name: CONTAINER, image: 'busybox:1.36', stdin: true, tty: true }] },
+    status: { phase: 'Running', ephemeralContainerStatuses: [{ name: CONTAINER, image: 'busybox:1.36', imageID: '', ready: false, restartCount: 0, state }] },
+  };
+}
+
+/** An API server that knows one pod: running on GET, terminated (exit 0) on the watch that follows the attach. */
+function startApiServer(): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    res.setHeader('Content-Type', 'application/json');
+    if (url.pathname === `/api/v1/namespaces/default/pods/${POD}`) {
+      res.end(JSON.stringify(aPodWithDebugContainer({ running: { startedAt: '2025-01-01T00:00:00Z' } })));
+    } else if (url.pathname === '/api/v1/namespaces/default/pods' && url.searchParams.get('watch') === 'true') {
+      const pod = aPodWithDebugContainer({ terminated: { exitCode: 0, reason: 'Completed' } });
+      res.end(`${JSON.stringify({ type: 'MODIFIED', object: pod })}\n`);
+    } else {
+      res.statusCode = 404;
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${url.pathname} not found` }));
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** Runs the executable inside a terminal of our own and collects what it shows. */
+function runInTerminal(file: string, args: string[], env: Record<string, string>, cwd: string): Promise<{ exitCode: number; screen: string }> {
+  return new Promise((resolve) => {
+    const term = pty.spawn(file, args, { cols: 100, rows: 30, cwd, env });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    term.onExit(({ exitCode }) => setTimeout(() => resolve({ exitCode, screen }), 100));
+  });
+}
+
+describe('single executable (offline)', () => {
+  let exe: string;
+  let cwd: string;
+  let noNodePath: string;
+
+  beforeAll(() => {
+    exe = buildExecutable();
+    cwd = tempDir('cwd');
+    noNodePath = isolatedPath({});
+  }, 600_000);
+
+  const env = (extra: Record<string, string> = {}) => ({ PATH: noNodePath, HOME: cwd, ...extra });
+
+  it('prints its version from an empty directory with no node on PATH, and nothing on stderr', () => {
+    const r = run(exe, ['--version'], { cwd, env: env() });
+    expect({ status: r.status, stdout: r.stdout.trim(), stderr: r.stderr }).toEqual({ status: 0, stdout: VERSION, stderr: '' });
+  });
+
+  it('prints its help without warnings (no SEA or optional-module notices)', () => {
+    const r = run(exe, ['--help'], { cwd, env: env() });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('kubectl ephemeral');
+    expect(r.stderr).toBe('');
+  });
+
+  it('attaches through a pseudo-terminal with the bundled node-pty, its addon written once to the cache', async () => {
+    const server = await startApiServer();
+    try {
+      const home = tempDir('home');
+      const port = (server.address() as AddressInfo).port;
+      const kubeconfig = join(home, 'kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          // client-node refuses plain http unless TLS verification is off.
+          `clusters: [{name: local, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]`,
+          'users: [{name: me, user: {token: t0ken}}]',
+          'contexts: [{name: local, context: {cluster: local, user: me, namespace: default}}]',
+          'current-context: local',
+          '',
+        ].join('\n'),
+      );
+      // The stand-in kubectl says whether its stdin is a terminal: it is only under node-pty.
+      const fakeKubectl = join(home, 'kubectl');
+      writeFileSync(fakeKubectl, '#!/bin/sh\nif [ -t 0 ]; then echo "stdin-is-a-tty"; else echo "stdin-is-not-a-tty"; fi\necho "kubectl $*"\n');
+      chmodSync(fakeKubectl, 0o755);
+      const runEnv = env({ HOME: home, XDG_CACHE_HOME: join(home, 'cache'), KUBECONFIG: kubeconfig, KUBECTL_EPHEMERAL_KUBECTL: fakeKubectl, TERM: 'xterm' });
+
+      // Three at once on an empty cache: each must find a whole pty.node (temp file + rename).
+      const results = await Promise.all([1, 2, 3].map(() => runInTerminal(exe, ['attach', POD, '-v'], runEnv, cwd)));
+      for (const { exitCode, screen } of results) {
+        expect(screen).toContain('stdin-is-a-tty');
+        expect(screen).toMatch(new RegExp(`kubectl attach -i -t ${POD} -c ${CONTAINER} `));
+        expect(screen).toContain('under a pty');
+        expect(screen).not.toContain('node-pty could not be loaded');
+        expect(exitCode).toBe(0);
+      }
+      const cache = join(home, 'cache', 'kubectl-ephemeral');
+      const dirs = readdirSync(cache);
+      expect(dirs).toEqual([expect.stringMatching(new RegExp(`^native-${process.platform}-${process.arch}-[0-9a-f]{16}$`))]);
+      expect(readdirSync(join(cache, dirs[0]!))).toEqual(process.platform === 'darwin' ? ['pty.node', 'spawn-helper'] : ['pty.node']);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+});
