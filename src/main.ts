@@ -102,15 +102,30 @@ export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<numb
   const printer = processPrinter(isVerbose(args));
   const controller = new AbortController();
   const cleanups = new Set<Cleanup>();
+  // Set by the first signal: resolves, once every cleanup is done, with the code to exit with.
+  let interrupted: Promise<number> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     controller.abort();
-    void Promise.allSettled([...cleanups].map((c) => c())).then((results) => {
+    interrupted ??= Promise.allSettled([...cleanups].map((c) => c())).then((results) => {
       const chosen = results.find((r): r is PromiseFulfilledResult<number> => r.status === 'fulfilled' && typeof r.value === 'number');
       for (const r of results) if (r.status === 'rejected') printer.info(`error: cleanup after ${signal} failed: ${(r.reason as Error).message}`);
-      process.exit(chosen?.value ?? SIGNAL_CODES[signal] ?? 1);
+      return chosen?.value ?? SIGNAL_CODES[signal] ?? 1;
     });
+    void interrupted.then((code) => process.exit(code));
   };
   for (const s of Object.keys(SIGNAL_CODES) as NodeJS.Signals[]) process.on(s, onSignal);
+  try {
+    const code = await runCommand(args, env, printer, controller, cleanups);
+    // The abort usually ends the command first (its wait is cancelled): the signal's cleanups still
+    // decide the exit code, and the process must not exit while they are deleting a pod copy.
+    return interrupted ? await interrupted : code;
+  } finally {
+    for (const s of Object.keys(SIGNAL_CODES) as NodeJS.Signals[]) process.off(s, onSignal);
+  }
+}
+
+/** Parses and dispatches one command, mapping every error to its exit code. */
+async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Printer, controller: AbortController, cleanups: Set<Cleanup>): Promise<number> {
   try {
     const registry = await loadRegistry(env);
     if (args[0] === '__complete') return await complete(args.slice(1), env, registry, printer);
@@ -128,8 +143,6 @@ export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<numb
     printer.info(`error: internal: ${e.message?.split('\n')[0] ?? String(err)}; rerun with -v and report it`);
     if (printer.verbose) printer.debug(e.stack ?? String(err));
     return EXIT_CODES.internal;
-  } finally {
-    for (const s of Object.keys(SIGNAL_CODES) as NodeJS.Signals[]) process.off(s, onSignal);
   }
 }
 

@@ -300,12 +300,13 @@ async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, opts
     return 0;
   }
   checkPodSecurity(copy, undefined, preflight?.level ?? 'privileged', ns, copyName);
-  let removed = false;
-  const remove = async () => {
-    if (removed || opts.keep) return;
-    removed = true;
-    await conn.api.deletePod(ns, copyName);
-    printer.info(`deleted pod copy "${copyName}"`);
+  // One deletion, shared by the interrupt handler and the finally below: the finally must wait for
+  // a deletion the handler started, or closing the connection would cut its request off.
+  let removal: Promise<void> | undefined;
+  const remove = (): Promise<void> => {
+    if (opts.keep) return Promise.resolve();
+    removal ??= conn.api.deletePod(ns, copyName).then(() => printer.info(`deleted pod copy "${copyName}"`));
+    return removal;
   };
   const unregister = ctx.onInterrupt(remove);
   try {
@@ -332,7 +333,9 @@ async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, opts
     return await enterSession(ctx, conn, opts, v.preset, copyName, plan.container, state, preflight?.user);
   } finally {
     unregister();
-    await remove();
+    // After a signal the interrupt handler reports a failed deletion; otherwise it is this run's error.
+    if (ctx.signal.aborted) await remove().catch(() => undefined);
+    else await remove();
   }
 }
 
