@@ -172,7 +172,9 @@ export async function buildBinary({ entry, out = join(root, 'dist', `kubectl-eph
     // From an empty directory, with no node reachable: the executable must stand alone.
     const cwd = mkdtempSync(join(tmpdir(), 'ke-sea-check-'));
     try {
-      const v = run(out, ['--version'], { cwd, env: { PATH: '/nonexistent', HOME: cwd } }).toString().trim();
+      // Windows cannot start a process without SystemRoot; it holds no node either.
+      const env = { PATH: '/nonexistent', HOME: cwd, ...(process.platform === 'win32' ? { SystemRoot: process.env.SystemRoot } : {}) };
+      const v = run(out, ['--version'], { cwd, env }).toString().trim();
       log(`check: ${out} --version -> ${v}`);
     } finally {
       rmSync(cwd, { recursive: true, force: true });

@@ -12,7 +12,8 @@
 # SOURCE_DATE_EPOCH the archive timestamps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-node=node_modules/.bin/node
+# The pinned runtime's own binary (node_modules/.bin/node is a shim script on Windows), else PATH's.
+node=node_modules/node/bin/node
 [ -x "$node" ] || node=node
 version="v$("$node" -p 'require("./package.json").version')"
 out=${KE_RELEASE_OUT:-dist/release}
