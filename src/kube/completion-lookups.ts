@@ -1,10 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
 import type { CompletionDeps, CompletionPod } from '../completion/complete.js';
-import { KubeHttpClient } from './http-client.js';
 import type { KubeFlags } from './kube-flags.js';
-import { loadKubeTarget } from './kubeconfig.js';
 
 /** A shell waits on completion: past this, offering nothing beats hanging the prompt. */
 export const COMPLETION_TIMEOUT_MS = 1000;
@@ -44,7 +43,8 @@ export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): Om
 }
 
 // Every context of the kubeconfig files kubectl would read, read leniently: a file without a
-// current context (exactly when one needs --context) is not an error here.
+// current context (exactly when one needs --context) is not an error here. Plain YAML, not
+// client-node: most completions make no API call and should not pay for loading it.
 function kubeconfigContexts(flags: KubeFlags, env: NodeJS.ProcessEnv): string[] {
   const files = flags.kubeconfig
     ? [flags.kubeconfig]
@@ -54,9 +54,8 @@ function kubeconfigContexts(flags: KubeFlags, env: NodeJS.ProcessEnv): string[] 
   const names = new Set<string>();
   for (const file of files) {
     try {
-      const config = new KubeConfig();
-      config.loadFromFile(file);
-      for (const c of config.contexts) names.add(c.name);
+      const config = parse(readFileSync(file, 'utf8')) as { contexts?: Array<{ name?: unknown }> } | null;
+      for (const c of config?.contexts ?? []) if (typeof c?.name === 'string') names.add(c.name);
     } catch {
       // A missing or broken file offers nothing, as kubectl's own completion does.
     }
@@ -66,6 +65,7 @@ function kubeconfigContexts(flags: KubeFlags, env: NodeJS.ProcessEnv): string[] 
 
 // One GET, abandoned after COMPLETION_TIMEOUT_MS however far it got (an exec credential plugin included).
 async function getWithin<T>(env: NodeJS.ProcessEnv, userAgent: string, flags: KubeFlags, path: (namespace: string) => string): Promise<T> {
+  const [{ loadKubeTarget }, { KubeHttpClient }] = await Promise.all([import('./kubeconfig.js'), import('./http-client.js')]);
   const target = loadKubeTarget(flags, env);
   const http = new KubeHttpClient(target, { asGroups: flags.asGroup, userAgent });
   const signal = AbortSignal.timeout(COMPLETION_TIMEOUT_MS);

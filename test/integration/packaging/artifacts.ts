@@ -1,7 +1,7 @@
 // Builds what the packaging tests install (the single executable, the release archive, krew's
 // tools) and runs it the way a user's machine would: no node on PATH, a private HOME, krew in its
 // own KREW_ROOT. Nothing here needs the cluster.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { accessSync, constants, copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -14,11 +14,18 @@ export const VERSION = `v${(JSON.parse(readFileSync(join(REPO, 'package.json'), 
 export const KREW_OS = process.platform === 'win32' ? 'windows' : process.platform;
 export const KREW_ARCH = process.arch === 'x64' ? 'amd64' : process.arch;
 
-/** A temp directory removed when the test process exits. */
+const made: string[] = [];
+
+/** A temp directory, removed by removeTempDirs (each suite's afterAll) or at exit. */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `ke-pkg-${prefix}-`));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  if (made.push(dir) === 1) process.once('exit', removeTempDirs);
   return dir;
+}
+
+/** Removes every directory tempDir made (each executable built here is over 100 MB). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** The full path of a program on this PATH, or undefined. */
@@ -47,6 +54,15 @@ export function isolatedPath(programs: Record<string, string>): string {
 /** Runs a command, never throwing: status and both streams. */
 export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Like run, without blocking the event loop (for a server in this process to answer the child). */
+export function runAsync(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) =>
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
+  });
 }
 
 function build(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {

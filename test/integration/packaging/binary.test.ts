@@ -7,7 +7,7 @@ import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
-import { buildExecutable, isolatedPath, run, tempDir, VERSION } from './artifacts';
+import { buildExecutable, isolatedPath, removeTempDirs, run, runAsync, tempDir, VERSION } from './artifacts';
 
 const POD = 'web';
 const CONTAINER = 'debugger-shell-x7k2q';
@@ -23,7 +23,10 @@ function aPodWithDebugContainer(state: Record<string, unknown>) {
   };
 }
 
-/** An API server that knows one pod: running on GET, terminated (exit 0) on the watch that follows the attach. */
+/**
+ * An API server that knows one pod: running on GET, terminated (exit 0) on the watch that follows
+ * the attach. Listing pods of namespace "slow" never answers (completion must give up).
+ */
 function startApiServer(): Promise<Server> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -33,12 +36,35 @@ function startApiServer(): Promise<Server> {
     } else if (url.pathname === '/api/v1/namespaces/default/pods' && url.searchParams.get('watch') === 'true') {
       const pod = aPodWithDebugContainer({ terminated: { exitCode: 0, reason: 'Completed' } });
       res.end(`${JSON.stringify({ type: 'MODIFIED', object: pod })}\n`);
+    } else if (url.pathname === '/api/v1/namespaces/default/pods') {
+      res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', items: [aPodWithDebugContainer({ running: {} })] }));
+    } else if (url.pathname === '/api/v1/namespaces/slow/pods') {
+      // never answers
     } else {
       res.statusCode = 404;
       res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${url.pathname} not found` }));
     }
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** A kubeconfig for the stand-in API server, in dir. */
+function writeKubeconfig(dir: string, port: number): string {
+  const file = join(dir, 'kubeconfig');
+  writeFileSync(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      // client-node refuses plain http unless TLS verification is off.
+      `clusters: [{name: local, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]`,
+      'users: [{name: me, user: {token: t0ken}}]',
+      'contexts: [{name: local, context: {cluster: local, user: me, namespace: default}}]',
+      'current-context: local',
+      '',
+    ].join('\n'),
+  );
+  return file;
 }
 
 /** Runs the executable inside a terminal of our own and collects what it shows. */
@@ -55,12 +81,22 @@ describe('single executable (offline)', () => {
   let exe: string;
   let cwd: string;
   let noNodePath: string;
+  let server: Server;
+  let kubeconfig: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     exe = buildExecutable();
     cwd = tempDir('cwd');
     noNodePath = isolatedPath({});
+    server = await startApiServer();
+    kubeconfig = writeKubeconfig(tempDir('kubeconfig'), (server.address() as AddressInfo).port);
   }, 600_000);
+
+  afterAll(() => {
+    server?.closeAllConnections();
+    server?.close();
+    removeTempDirs();
+  });
 
   const env = (extra: Record<string, string> = {}) => ({ PATH: noNodePath, HOME: cwd, ...extra });
 
@@ -77,45 +113,50 @@ describe('single executable (offline)', () => {
   });
 
   it('attaches through a pseudo-terminal with the bundled node-pty, its addon written once to the cache', async () => {
-    const server = await startApiServer();
-    try {
-      const home = tempDir('home');
-      const port = (server.address() as AddressInfo).port;
-      const kubeconfig = join(home, 'kubeconfig');
-      writeFileSync(
-        kubeconfig,
-        [
-          'apiVersion: v1',
-          'kind: Config',
-          // client-node refuses plain http unless TLS verification is off.
-          `clusters: [{name: local, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]`,
-          'users: [{name: me, user: {token: t0ken}}]',
-          'contexts: [{name: local, context: {cluster: local, user: me, namespace: default}}]',
-          'current-context: local',
-          '',
-        ].join('\n'),
-      );
-      // The stand-in kubectl says whether its stdin is a terminal: it is only under node-pty.
-      const fakeKubectl = join(home, 'kubectl');
-      writeFileSync(fakeKubectl, '#!/bin/sh\nif [ -t 0 ]; then echo "stdin-is-a-tty"; else echo "stdin-is-not-a-tty"; fi\necho "kubectl $*"\n');
-      chmodSync(fakeKubectl, 0o755);
-      const runEnv = env({ HOME: home, XDG_CACHE_HOME: join(home, 'cache'), KUBECONFIG: kubeconfig, KUBECTL_EPHEMERAL_KUBECTL: fakeKubectl, TERM: 'xterm' });
+    const home = tempDir('home');
+    // The stand-in kubectl says whether its stdin is a terminal: it is only under node-pty.
+    const fakeKubectl = join(home, 'kubectl');
+    writeFileSync(fakeKubectl, '#!/bin/sh\nif [ -t 0 ]; then echo "stdin-is-a-tty"; else echo "stdin-is-not-a-tty"; fi\necho "kubectl $*"\n');
+    chmodSync(fakeKubectl, 0o755);
+    const runEnv = env({ HOME: home, XDG_CACHE_HOME: join(home, 'cache'), KUBECONFIG: kubeconfig, KUBECTL_EPHEMERAL_KUBECTL: fakeKubectl, TERM: 'xterm' });
 
-      // Three at once on an empty cache: each must find a whole pty.node (temp file + rename).
-      const results = await Promise.all([1, 2, 3].map(() => runInTerminal(exe, ['attach', POD, '-v'], runEnv, cwd)));
-      for (const { exitCode, screen } of results) {
-        expect(screen).toContain('stdin-is-a-tty');
-        expect(screen).toMatch(new RegExp(`kubectl attach -i -t ${POD} -c ${CONTAINER} `));
-        expect(screen).toContain('under a pty');
-        expect(screen).not.toContain('node-pty could not be loaded');
-        expect(exitCode).toBe(0);
-      }
-      const cache = join(home, 'cache', 'kubectl-ephemeral');
-      const dirs = readdirSync(cache);
-      expect(dirs).toEqual([expect.stringMatching(new RegExp(`^native-${process.platform}-${process.arch}-[0-9a-f]{16}$`))]);
-      expect(readdirSync(join(cache, dirs[0]!))).toEqual(process.platform === 'darwin' ? ['pty.node', 'spawn-helper'] : ['pty.node']);
-    } finally {
-      server.close();
+    // Three at once on an empty cache: each must find a whole pty.node (temp file + rename).
+    const results = await Promise.all([1, 2, 3].map(() => runInTerminal(exe, ['attach', POD, '-v'], runEnv, cwd)));
+    for (const { exitCode, screen } of results) {
+      expect(screen).toContain('stdin-is-a-tty');
+      expect(screen).toMatch(new RegExp(`kubectl attach -i -t ${POD} -c ${CONTAINER} `));
+      expect(screen).toContain('under a pty');
+      expect(screen).not.toContain('node-pty could not be loaded');
+      expect(exitCode).toBe(0);
     }
+    const cache = join(home, 'cache', 'kubectl-ephemeral');
+    const dirs = readdirSync(cache);
+    expect(dirs).toEqual([expect.stringMatching(new RegExp(`^native-${process.platform}-${process.arch}-[0-9a-f]{16}$`))]);
+    expect(readdirSync(join(cache, dirs[0]!))).toEqual(process.platform === 'darwin' ? ['pty.node', 'spawn-helper'] : ['pty.node']);
   }, 60_000);
+
+  describe('__complete (what kubectl_complete-ephemeral runs)', () => {
+    // Asynchronous: the stand-in API server answers from this process.
+    const complete = async (...words: string[]) => {
+      const started = Date.now();
+      const r = await runAsync(exe, ['__complete', ...words], { cwd, env: env({ KUBECONFIG: kubeconfig }) });
+      return { lines: r.stdout.trim().split('\n'), ms: Date.now() - started, status: r.status };
+    };
+
+    it('offers the pods of the namespace from the API server', async () => {
+      expect(await complete('net', '')).toMatchObject({ status: 0, lines: [POD, ':4'] });
+    });
+
+    it('offers the debug containers of a pod to attach, and kubeconfig contexts', async () => {
+      expect((await complete('attach', POD, '')).lines).toEqual([CONTAINER, ':4']);
+      expect((await complete('net', '--context', '')).lines).toEqual(['local', ':4']);
+    });
+
+    it('gives up on an API server that does not answer after about a second, offering nothing', async () => {
+      const r = await complete('net', '-n', 'slow', '');
+      expect(r.lines).toEqual([':4']);
+      expect(r.ms).toBeGreaterThanOrEqual(900);
+      expect(r.ms).toBeLessThan(3000);
+    });
+  });
 });

@@ -10,6 +10,7 @@ import {
   KREW_OS,
   krewTools,
   krewToolsUnavailable,
+  removeTempDirs,
   REPO,
   renderManifest,
   run,
@@ -54,6 +55,8 @@ suite('krew packaging (offline)', () => {
     krewRoot = tempDir('krew-root');
     userEnv = krewEnv(krewRoot);
   }, 600_000);
+
+  afterAll(removeTempDirs);
 
   it('the committed krew-manifest.yaml is for the package.json version and passes validate-krew-manifest', () => {
     const committed = join(REPO, 'krew-manifest.yaml');
