@@ -1,0 +1,55 @@
+// `kubectl ephemeral forensics POD` on the real node: a read-only shell as the app's user in its
+// process namespace sees the app's processes and files, and the session is recorded (0600, with a
+// header naming pod, container and preset).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
+import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+
+jest.setTimeout(120_000);
+
+describeOnRealNode(__filename)('forensics POD: a recorded read-only shell next to the app', () => {
+  let ns = '';
+
+  beforeAll(() => {
+    ns = createTestNamespace('e2e-forensics');
+    createObject(sampleAppPod('web'), { namespace: ns });
+    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+  });
+  afterAll(() => {
+    if (ns) deleteTestNamespace(ns);
+  });
+
+  it("shows the app's httpd in ps and its files under /proc/1/root, and leaves a 0600 recording naming pod, container and preset", () =>
+    inTerminal({}, async (t) => {
+      const sessions = join(t.home, '.local', 'state', 'kubectl-ephemeral', 'sessions');
+      await t.runPlugin(['forensics', 'web', '-n', ns, '--context', 'debugger']);
+      const rec = await t.waitFor(/recording this session to (\S+\.cast)\n/, { timeoutMs: 60_000 });
+      expect(rec[1]!.startsWith(`${sessions}/`)).toBe(true);
+      const name = (await t.waitFor(/attaching to "(debugger-forensics-[a-z0-9]+)"/))[1]!;
+      await t.waitForShell();
+
+      const ps = await t.command('ps');
+      expect(ps).toMatch(/^\s*1\s+1000\s+\/bin\/httpd -f/m);
+      expect(await t.command('id -u')).toMatch(/^1000$/m); // the target's user
+      const ls = await t.command('ls /proc/1/root/app');
+      expect(ls.split(/\s+/)).toEqual(expect.arrayContaining(['VERSION', 'config', 'index.html']));
+      expect(await t.command('touch /forensics-was-here 2>&1')).toMatch(/Read-only file system/);
+
+      expect(await t.endPlugin('exit')).toBe(0);
+      await t.expectCookedMode();
+
+      const files = readdirSync(sessions).filter((f) => f.endsWith('.cast'));
+      expect(files).toHaveLength(1);
+      const file = join(sessions, files[0]!);
+      expect(file).toBe(rec[1]);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const [headerLine, ...events] = readFileSync(file, 'utf8').trimEnd().split('\n');
+      const header = JSON.parse(headerLine!);
+      expect(header).toMatchObject({ version: 2, width: 120, height: 40, kubectl_ephemeral: { namespace: ns, pod: 'web', container: name, preset: 'forensics', user: 'debugger' } });
+      // What was typed and what the shell answered are both in it.
+      const typed = events.map((l) => JSON.parse(l)).filter((e) => e[1] === 'i').map((e) => e[2]).join('');
+      expect(typed).toContain('ls /proc/1/root/app');
+      expect(events.some((l) => l.includes('index.html'))).toBe(true);
+    }));
+});
