@@ -26,11 +26,17 @@ export interface CaptureOptions {
 /**
  * The capture container's script: wait for "go" (so no byte is written before the attach is
  * there to carry it: the pcap header comes first), run tcpdump to stdout, stop it on "stop".
- * -U flushes every packet to the stream.
+ * -U flushes every packet to the stream. TERM, not INT: a non-interactive shell starts background
+ * jobs with SIGINT ignored; tcpdump flushes and exits cleanly on either. The stop reader gets stdin
+ * through fd 3: a background job's own stdin is /dev/null. EOF (the attach lost) stops it too.
+ * A tcpdump that switched to its own user cannot be signalled without CAP_KILL: then the shell,
+ * PID 1 of the container, exits and the kernel ends tcpdump (-U has already flushed every packet).
+ * No `$$` anywhere: Kubernetes turns `$$` in a command into `$`.
  */
 export const CAPTURE_SCRIPT =
   'read go; set -- -U -n -i "$CAPTURE_IFACE" -w -; [ -n "$CAPTURE_COUNT" ] && set -- "$@" -c "$CAPTURE_COUNT"; ' +
-  'tcpdump "$@" ${CAPTURE_FILTER:+"$CAPTURE_FILTER"} & p=$!; (read stop; kill -INT $p) & wait $p';
+  'exec 3<&0; trap "exit 0" TERM; tcpdump "$@" ${CAPTURE_FILTER:+"$CAPTURE_FILTER"} & p=$!; ' +
+  '(read stop <&3; kill -TERM $p 2>/dev/null || kill -TERM 1) & wait $p';
 
 const PCAP_MAGIC = new Set(['a1b2c3d4', 'd4c3b2a1', 'a1b23c4d', '4d3cb2a1']);
 
@@ -101,26 +107,34 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
       setTimeout(() => session.kill(), 10_000).unref();
     };
     const timer = durationMs ? setTimeout(stop, durationMs) : undefined;
+    // Ends the same way for duration, --count and Ctrl-C: the stream drains, tcpdump's status is read.
+    let finished: Promise<number> | undefined;
+    const finish = () =>
+      (finished ??= (async () => {
+        const code = await session.done;
+        if (timer) clearTimeout(timer);
+        // tcpdump's own exit status tells a capture from a failure (it exits 0 on TERM and -c).
+        const ended = await api.watchPod(ns, opts.pod, undefined, ctx.now() + 15_000, (p) => {
+          const s = ephemeralState(p, container.name);
+          return s.phase === 'terminated' ? s : undefined;
+        });
+        if (ended?.phase === 'terminated' && ended.exitCode !== 0)
+          throw new PluginError('internal', `tcpdump in "${container.name}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
+        if (!toStdout && session.bytes() > 0 && !hasPcapMagic(opts.write))
+          throw new PluginError('internal', `${opts.write} is not a pcap file (kubectl attach exited ${code}); rerun with -v`);
+        ctx.printer.info(`${session.bytes()} bytes of pcap written to ${toStdout ? 'stdout' : opts.write}`);
+        return 0;
+      })());
     // Ctrl-C ends the capture cleanly: tcpdump writes its last packets and the file stays valid.
     const unregister = ctx.onInterrupt(async () => {
       stop();
-      await session.done;
-      return 0;
+      return finish().catch((err: Error) => (ctx.printer.info(`error: ${err.message}`), 70));
     });
-    const code = await session.done;
-    if (timer) clearTimeout(timer);
-    unregister();
-    // tcpdump's own exit status tells a capture from a failure (it exits 0 on SIGINT and -c).
-    const ended = await api.watchPod(ns, opts.pod, undefined, ctx.now() + 15_000, (p) => {
-      const s = ephemeralState(p, container.name);
-      return s.phase === 'terminated' ? s : undefined;
-    });
-    if (ended?.phase === 'terminated' && ended.exitCode !== 0)
-      throw new PluginError('internal', `tcpdump in "${container.name}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
-    if (!toStdout && session.bytes() > 0 && !hasPcapMagic(opts.write))
-      throw new PluginError('internal', `${opts.write} is not a pcap file (kubectl attach exited ${code}); rerun with -v`);
-    ctx.printer.info(`${session.bytes()} bytes of pcap written to ${toStdout ? 'stdout' : opts.write}`);
-    return 0;
+    try {
+      return await finish();
+    } finally {
+      unregister();
+    }
   } finally {
     conn.close();
   }

@@ -25,20 +25,23 @@ export interface CleanupAction {
 }
 
 /**
- * Ends a debug shell the way a user would: through an attach, Ctrl-C then `exit` on its terminal.
- * Needs only pods/attach, and never touches the target's processes (which the debug container may share).
+ * Ends a debug shell the way a user would: through an attach, Ctrl-C then `exit` on its terminal
+ * (twice: bash refuses the first exit when jobs are stopped). Needs only pods/attach, and never
+ * touches the target's processes, whose PID namespace the debug container may share.
  */
-const END_KEYS = '\x03\x03\nexit\nexit\n';
+const END_KEYS = '\x03\x03\rexit\rexit\r';
 
 /**
- * If the shell ignores that, an exec kills the lowest-PID process in the debug container's own
- * mount namespace: its main process, even when it shares the target's PID namespace (then PID 1 is
- * the app, which must not be touched).
+ * If the shell ignores that (or the container has no terminal, like a capture), an exec signals
+ * the processes that started before it in the debug container, children first: TERM, HUP, then
+ * KILL. In its own PID namespace that is every one of them; when it shares the target's (PID 1 is
+ * then the app, in another mount namespace), only those in the debug container's mount namespace.
  */
 export const KILL_SCRIPT =
-  'me=$(readlink /proc/self/ns/mnt); for p in $(ls /proc | grep -E "^[0-9]+$" | sort -n); do ' +
-  '[ "$p" = "$$" ] && continue; [ "$(readlink /proc/$p/ns/mnt 2>/dev/null)" = "$me" ] || continue; ' +
-  'kill -HUP $p; sleep 1; kill -KILL $p 2>/dev/null; echo $p; break; done';
+  'me=$(readlink /proc/self/ns/mnt); own=; [ "$(readlink /proc/1/ns/mnt 2>/dev/null)" = "$me" ] && own=1; pids=""; ' +
+  'for p in $(ls /proc | grep -E "^[0-9]+$" | sort -rn); do [ "$p" -lt "$$" ] || continue; ' +
+  'if [ -n "$own" ] || [ "$(readlink /proc/$p/ns/mnt 2>/dev/null)" = "$me" ]; then pids="$pids $p"; fi; done; ' +
+  '[ -n "$pids" ] || exit 1; kill -TERM $pids; kill -HUP $pids; sleep 1; kill -KILL $pids 2>/dev/null; echo $pids';
 
 /** Debug containers this plugin started (env stamp) that still run. */
 export function runningDebugContainers(pod: V1Pod): string[] {
@@ -47,23 +50,20 @@ export function runningDebugContainers(pod: V1Pod): string[] {
     .map((c) => c.name);
 }
 
-function runKubectl(ctx: CommandContext, args: string[], input?: string, timeoutMs = 15_000): Promise<number> {
+function runKubectl(ctx: CommandContext, args: string[], timeoutMs = 15_000): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(ctx.kubectl, args, { env: ctx.env, stdio: ['pipe', 'ignore', ctx.printer.verbose ? 'inherit' : 'ignore'] });
+    const child = spawn(ctx.kubectl, args, { env: ctx.env, stdio: ['ignore', 'ignore', ctx.printer.verbose ? 'inherit' : 'ignore'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', () => resolve(127));
     child.on('close', (code) => (clearTimeout(timer), resolve(code ?? 1)));
-    child.stdin.on('error', () => undefined);
-    if (input) child.stdin.write(input);
-    // Keep stdin open a moment: containerd ends a piped attach as soon as stdin closes.
-    setTimeout(() => child.stdin.end(), 1500);
   });
 }
 
 async function stopContainer(ctx: CommandContext, conn: Connection, flags: KubeFlags, ns: string, pod: string, name: string): Promise<string> {
   const args = [pod, '-c', name, ...kubectlArgs(flags, ns)];
   const stopped = async () => ephemeralState(await conn.api.getPod(ns, pod), name).phase !== 'running';
-  await runKubectl(ctx, ['attach', '-i', ...args], END_KEYS);
+  const { sendKeysThroughAttach } = await import('../terminal/send-keys.js');
+  await sendKeysThroughAttach(ctx.kubectl, args, END_KEYS, ctx.env, 10_000);
   const deadline = ctx.now() + 5000;
   while (ctx.now() < deadline) {
     if (await stopped()) return 'ended through attach (Ctrl-C, exit)';

@@ -1,0 +1,162 @@
+// Issue 7 on the real node: a capture of a request made to the pod decodes with tcpdump, a recorded
+// session parses as asciicast v2 and holds what was typed, and cleanup stops a running debug
+// container and leaves no pod copy behind. Skips unless `scripts/cluster.sh up --node` has run.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as pty from 'node-pty';
+import { aPod } from '../../support/builders';
+import { clusterEnv, createObject, getPod, kubectlResult, waitFor } from '../../support/cluster';
+import { createTestNamespace, eventually, expectExit, PLUGIN, removeNamespace, requireBuiltPlugin, runPlugin, sleep, startPlugin, tempDir } from '../../support/plugin';
+
+jest.setTimeout(180_000);
+
+const SAMPLE_APP = 'localhost/kubectl-ephemeral/sample-app:1';
+const LOCAL_PRESETS = join(__dirname, '../../support/local-presets.yaml');
+
+function realNodeReady(): boolean {
+  try {
+    const node = JSON.parse(kubectlResult(['get', 'node', clusterEnv().nodeName, '-o', 'json']).stdout || '{}');
+    const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+    return String(node.status?.nodeInfo?.containerRuntimeVersion ?? '').startsWith('containerd://') && ready?.status === 'True';
+  } catch {
+    return false;
+  }
+}
+const describeNode = realNodeReady() ? describe : describe.skip;
+
+const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+
+describeNode('capture, recorded sessions and cleanup on the real node', () => {
+  let ns = '';
+  let podIP = '';
+  const home = tempDir('ke-e2e-features-');
+  const env = { KUBECTL_EPHEMERAL_CONFIG: LOCAL_PRESETS, XDG_STATE_HOME: join(home.dir, 'state') };
+
+  beforeAll(() => {
+    requireBuiltPlugin();
+    ns = createTestNamespace('e2e-features');
+    createObject(
+      aPod('web').withContainer('app', { image: SAMPLE_APP, imagePullPolicy: 'IfNotPresent', securityContext: { runAsUser: 1000 } }).withNodeName(clusterEnv().nodeName).withTerminationGracePeriod(1).build(),
+      { namespace: ns },
+    );
+    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, 'pod web Running');
+    podIP = getPod(ns, 'web').status.podIP;
+  });
+  afterAll(() => {
+    removeNamespace(ns);
+    home.remove();
+  });
+
+  it('capture of a request made to the pod writes a pcap that tcpdump decodes', async () => {
+    const out = join(home.dir, 'web.pcap');
+    const capture = runPlugin(['capture', 'web', '-n', ns, '--context', 'debugger', '-f', 'tcp port 8080', '--duration', '8s', '-w', out], { env, timeoutMs: 60_000 });
+    // Requests from the host to the pod while the capture runs.
+    for (let i = 0; i < 6; i++) {
+      await sleep(1000);
+      kubectlResult(['get', '--raw', '/healthz']);
+      try {
+        execFileSync('curl', ['-s', '-o', '/dev/null', `http://${podIP}:8080/`], { timeout: 3000 });
+      } catch {
+        /* the request may race the capture start; later ones count */
+      }
+    }
+    const r = await capture;
+    expectExit(r, 0);
+    const head = readFileSync(out).subarray(0, 4).toString('hex');
+    expect(['d4c3b2a1', 'a1b2c3d4']).toContain(head);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const decoded = execFileSync('tcpdump', ['-nn', '-r', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(decoded).toMatch(new RegExp(`${podIP.replace(/\./g, '\\.')}\\.8080`));
+    expect(decoded).toMatch(/HTTP|Flags \[P\.\]/);
+  });
+
+  it('Ctrl-C ends a capture cleanly: exit 0, a valid pcap, and the capture container terminated', async () => {
+    const out = join(home.dir, 'interrupted.pcap');
+    const { child, done } = startPlugin(['capture', 'web', '-n', ns, '--context', 'debugger', '-w', out], { env, timeoutMs: 60_000 });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await eventually(async () => /listening on/.test(stderr), 45_000, `tcpdump to listen; stderr:\n${stderr}`);
+    child.kill('SIGINT');
+    const r = await done;
+    expectExit(r, 0);
+    expect(readFileSync(out).subarray(0, 4).toString('hex')).toBe('d4c3b2a1');
+    execFileSync('tcpdump', ['-r', out], { stdio: 'ignore' });
+    const name = /ephemeral container "([^"]+)"/.exec(r.stderr)![1]!;
+    const state = getPod(ns, 'web').status.ephemeralContainerStatuses.find((s: any) => s.name === name).state;
+    expect(state.terminated).toBeDefined();
+  });
+
+  it('a recorded session parses as asciicast v2 and holds what was typed and printed', async () => {
+    const cast = join(home.dir, 'session.cast');
+    const term = pty.spawn(PLUGIN, ['shell', 'web', '-n', ns, '--context', 'debugger', `--record=${cast}`], {
+      cols: 100,
+      rows: 30,
+      env: { ...process.env, ...env, KUBECONFIG: clusterEnv().kubeconfig, TERM: 'xterm' } as Record<string, string>,
+    });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode)));
+    await eventually(async () => /attaching to/.test(strip(screen)), 60_000, `the session to attach; screen:\n${screen}`);
+    await sleep(1500);
+    term.write('\r');
+    term.write('echo typed-$((6*7))\r');
+    await eventually(async () => /typed-42/.test(strip(screen)), 20_000, `the echo; screen:\n${strip(screen)}`);
+    term.write('exit\r');
+    expect(await exited).toBe(0);
+    const lines = readFileSync(cast, 'utf8').trim().split('\n');
+    const header = JSON.parse(lines[0]!);
+    expect(header).toMatchObject({ version: 2, width: 100, height: 30 });
+    expect(header.kubectl_ephemeral).toMatchObject({ namespace: ns, pod: 'web', preset: 'shell', user: 'debugger', context: 'debugger' });
+    const events = lines.slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+    for (const [t, kind] of events) {
+      expect(typeof t).toBe('number');
+      expect(['o', 'i', 'r']).toContain(kind);
+    }
+    const typed = events.filter((e) => e[1] === 'i').map((e) => e[2]).join('');
+    const printed = events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
+    expect(typed).toContain('echo typed-$((6*7))');
+    expect(printed).toContain('typed-42');
+    expect(statSync(cast).mode & 0o777).toBe(0o600);
+    const listed = await runPlugin(['sessions', '-o', 'json'], { env });
+    expect(JSON.parse(listed.stdout).some((s: any) => s.file === cast)).toBe(false); // --record=FILE is outside the sessions dir
+  });
+
+  it('cleanup stops a running debug container and deletes the pod copies, and says the entries stay', async () => {
+    const started = await runPlugin(['shell', 'web', '-n', ns, '--context', 'debugger', '--no-attach'], { env, timeoutMs: 60_000 });
+    expectExit(started, 0);
+    const name = started.stdout.trim();
+    // A leftover copy, as a --keep session would leave.
+    const copy = await runPlugin(['crashloop', 'web', '-n', ns, '--context', 'debugger', '--copy', '--keep', '--no-attach'], { env, timeoutMs: 90_000 });
+    expectExit(copy, 0);
+    const copies = () => JSON.parse(kubectlResult(['get', 'pods', '-n', ns, '-l', 'kubectl-ephemeral.dev/copy-of=web', '-o', 'json']).stdout).items;
+    expect(copies()).toHaveLength(1);
+
+    const dry = await runPlugin(['cleanup', 'web', '-n', ns, '--context', 'debugger', '--dry-run'], { env });
+    expectExit(dry, 0);
+    expect(dry.stdout).toMatch(new RegExp(`stop debug container\\s+${ns}\\s+web\\s+${name}`));
+    expect(dry.stdout).toMatch(/delete pod copy/);
+    expect(copies()).toHaveLength(1);
+
+    const r = await runPlugin(['cleanup', 'web', '-n', ns, '--context', 'debugger'], { env, timeoutMs: 90_000 });
+    expectExit(r, 0);
+    expect(r.stdout).toMatch(new RegExp(`debug container ${name} of ${ns}/web: ended`));
+    expect(r.stderr).toMatch(/keeps its \d+ ephemeral container entr(y|ies).*the API forbids removing them/);
+    const state = getPod(ns, 'web').status.ephemeralContainerStatuses.find((s: any) => s.name === name).state;
+    expect(state.terminated).toBeDefined();
+    await eventually(async () => copies().length === 0, 30_000, 'the pod copy to be gone');
+  });
+
+  it('capture is refused before anything is created where Pod Security forbids NET_RAW', async () => {
+    kubectlResult(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=baseline', '--overwrite']);
+    try {
+      const before = getPod(ns, 'web').spec.ephemeralContainers?.length ?? 0;
+      const r = await runPlugin(['capture', 'web', '-n', ns, '--context', 'debugger', '-w', join(home.dir, 'no.pcap')], { env });
+      expectExit(r, 65);
+      expect(r.stderr).toMatch(/enforces Pod Security "baseline", which forbids the NET_RAW capability/);
+      expect(getPod(ns, 'web').spec.ephemeralContainers?.length ?? 0).toBe(before);
+    } finally {
+      kubectlResult(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce-']);
+    }
+  });
+});
