@@ -5,6 +5,7 @@ import { processPrinter, type Printer } from './output/printer.js';
 import { randomSuffix } from './plan/names.js';
 import type { PresetRegistry } from './presets/registry.js';
 import type { ParsedCommand } from './cli/parsed-command.js';
+import { VERSION } from './version.js';
 
 const SIGNAL_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
@@ -34,12 +35,11 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
       return () => cleanups.delete(cleanup);
     },
     async connect(flags) {
-      const [{ loadKubeTarget }, { KubeHttpClient }, { ClusterApi }, { parseDuration }, { VERSION }] = await Promise.all([
+      const [{ loadKubeTarget }, { KubeHttpClient }, { ClusterApi }, { parseDuration }] = await Promise.all([
         import('./kube/kubeconfig.js'),
         import('./kube/http-client.js'),
         import('./kube/cluster-api.js'),
         import('./plan/duration.js'),
-        import('./cli/root.js'),
       ]);
       const target = loadKubeTarget(flags, env);
       const http = new KubeHttpClient(target, {
@@ -87,11 +87,7 @@ async function dispatch(ctx: CommandContext, parsed: ParsedCommand): Promise<num
 
 /** `kubectl_complete-ephemeral` (kubectl's plugin completion) runs `kubectl-ephemeral __complete WORDS...`. */
 async function complete(words: string[], env: NodeJS.ProcessEnv, registry: PresetRegistry, printer: Printer): Promise<number> {
-  const [{ runCompletion }, { completionLookups }, { VERSION }] = await Promise.all([
-    import('./completion/complete.js'),
-    import('./kube/completion-lookups.js'),
-    import('./cli/root.js'),
-  ]);
+  const [{ runCompletion }, { completionLookups }] = await Promise.all([import('./completion/complete.js'), import('./kube/completion-lookups.js')]);
   const lines = await runCompletion(words, { presetNames: () => registry.names(), ...completionLookups(env, `kubectl-ephemeral/${VERSION}`) });
   printer.out(lines.join('\n'));
   return 0;
@@ -127,8 +123,17 @@ export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<numb
 /** Parses and dispatches one command, mapping every error to its exit code. */
 async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Printer, controller: AbortController, cleanups: Set<Cleanup>): Promise<number> {
   try {
+    // The version is answered before anything else loads: it is typed often and by scripts.
+    if (args.length === 1 && args[0] === '--version') {
+      printer.out(VERSION);
+      return 0;
+    }
+    if (args[0] === '__complete') {
+      // A broken preset file must not break the shell's completion: offer the built-ins then.
+      const registry = await loadRegistry(env).catch(async () => (await import('./presets/registry.js')).PresetRegistry.from());
+      return await complete(args.slice(1), env, registry, printer);
+    }
     const registry = await loadRegistry(env);
-    if (args[0] === '__complete') return await complete(args.slice(1), env, registry, printer);
     const { parseCommandLine } = await import('./cli/root.js');
     const parsed = await parseCommandLine(args, registry, (text) => printer.out(text), Math.min(120, process.stdout.columns || 100));
     return await dispatch(wireContext(printer, env, registry, controller, cleanups), parsed);

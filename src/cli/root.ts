@@ -10,10 +10,8 @@ import { normalizeVerbosity } from './kube-flags.js';
 import { listCommand } from './list.command.js';
 import type { ParsedCommand } from './parsed-command.js';
 import { presetsCommand } from './presets.command.js';
+import { VERSION } from '../version.js';
 
-/** The plugin's version, set at build time. */
-declare const __KUBECTL_EPHEMERAL_VERSION__: string;
-export const VERSION = typeof __KUBECTL_EPHEMERAL_VERSION__ === 'string' ? __KUBECTL_EPHEMERAL_VERSION__ : 'v0.0.0-dev';
 
 const EPILOGUE = [
   'Permissions: patch pods/ephemeralcontainers; get, list, watch pods; create pods/attach; get pods/log; create, delete pods for --copy.',
