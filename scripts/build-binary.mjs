@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { bundleOptions } from './build.mjs';
+import { bundleOptions, renderHelp } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -83,7 +83,15 @@ function seaPlugins() {
 }
 
 async function bundle({ entry, outfile, native }) {
-  const opts = bundleOptions({ outfile, plugins: seaPlugins() });
+  // Two passes: the first build renders the --help text (built-in presets) that the second embeds.
+  const first = await bundleOnce({ entry, outfile, native, help: '' });
+  if (entry) return first;
+  const help = renderHelp((args, env) => execFileSync(process.execPath, [outfile, ...args], { env, encoding: 'utf8' }));
+  return bundleOnce({ entry, outfile, native, help });
+}
+
+async function bundleOnce({ entry, outfile, native, help }) {
+  const opts = bundleOptions({ outfile, plugins: seaPlugins(), help });
   opts.external = opts.external.filter((m) => !OPTIONAL_WS_MODULES.includes(m));
   opts.define = { ...opts.define, __KUBECTL_EPHEMERAL_NATIVE__: JSON.stringify(native) };
   // The blob carries the source verbatim: dropping comments and blanks shrinks it and its parse.

@@ -1,19 +1,25 @@
-// Bundles src/ into plugin/: one CommonJS file (the form a Node single executable needs too) and a
-// launcher named kubectl-ephemeral that runs it on Node >= 22.19 (the project's pinned runtime when
-// run from a checkout). `node scripts/build.mjs --metafile` also writes the bundle analysis.
+// Bundles src/ into plugin/: a launcher named kubectl-ephemeral that runs the bundle on Node >= 22.19
+// (the project's pinned runtime when run from a checkout). A small CommonJS entry answers
+// `--version` and `--help` (rendered once at build time for the built-in presets) by itself and
+// loads main, ES modules split into chunks, for the rest: `presets` never loads the Kubernetes
+// client or node-pty.
+// scripts/build-binary.mjs reuses bundleOptions() and renderHelp() for the single CommonJS file.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const version = process.env.KUBECTL_EPHEMERAL_VERSION ?? `v${pkg.version}`;
+const lib = join(root, 'plugin/lib');
 
-/** esbuild options shared with scripts/build-binary.mjs. */
-export function bundleOptions({ outfile, external = [], plugins = [] }) {
+/** esbuild options shared with scripts/build-binary.mjs: one CommonJS file (what a Node SEA needs). */
+export function bundleOptions({ outfile, external = [], plugins = [], help = '' }) {
   return {
-    entryPoints: [join(root, 'src/main.ts')],
+    entryPoints: [join(root, 'src/entry.ts')],
     outfile,
     bundle: true,
     platform: 'node',
@@ -25,12 +31,75 @@ export function bundleOptions({ outfile, external = [], plugins = [] }) {
     define: {
       'import.meta.url': '__importMetaUrl',
       __KUBECTL_EPHEMERAL_VERSION__: JSON.stringify(version),
+      __KUBECTL_EPHEMERAL_HELP__: JSON.stringify(help),
     },
     banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     // ws probes these optional accelerators inside try/catch; they are never installed.
     external: ['bufferutil', 'utf-8-validate', ...external],
     plugins,
   };
+}
+
+/** Development build, part 1: the entry as a small CommonJS file (no ES module loader to start). */
+function devEntryOptions(help) {
+  return {
+    ...bundleOptions({ outfile: join(lib, 'kubectl-ephemeral.cjs'), help }),
+    // main is loaded on demand from the ES module build next to it.
+    plugins: [{ name: 'main-is-external', setup: (b) => b.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './main.mjs', external: true })) }],
+  };
+}
+
+/** Development build, part 2: main as ES modules split into chunks loaded on demand; node-pty stays external. */
+function devMainOptions(help) {
+  const cjs = bundleOptions({ outfile: undefined, external: ['node-pty'], help });
+  return {
+    ...cjs,
+    outfile: undefined,
+    outdir: lib,
+    entryPoints: { main: join(root, 'src/main.ts') },
+    entryNames: '[name]',
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
+    format: 'esm',
+    splitting: true,
+    define: {
+      __KUBECTL_EPHEMERAL_VERSION__: cjs.define.__KUBECTL_EPHEMERAL_VERSION__,
+      __KUBECTL_EPHEMERAL_HELP__: JSON.stringify(help),
+      // Free uses only: a module that declares its own __dirname (yargs does) keeps it.
+      __filename: '__ke_filename',
+      __dirname: '__ke_dirname',
+    },
+    // Bundled CommonJS code (and the lazy require of node-pty) needs require and __dirname in ESM.
+    banner: {
+      js: [
+        'import { createRequire as __ke_createRequire } from "node:module";',
+        'import { fileURLToPath as __ke_fileURLToPath } from "node:url";',
+        'import { dirname as __ke_pathDirname } from "node:path";',
+        'const require = __ke_createRequire(import.meta.url);',
+        'const __ke_filename = __ke_fileURLToPath(import.meta.url);',
+        'const __ke_dirname = __ke_pathDirname(__ke_filename);',
+      ].join('\n'),
+    },
+  };
+}
+
+async function buildDev(help, metafile) {
+  const [entry, main] = await Promise.all([build({ ...devEntryOptions(help), metafile }), build({ ...devMainOptions(help), metafile })]);
+  return { inputs: { ...entry.metafile?.inputs, ...main.metafile?.inputs }, outputs: { ...entry.metafile?.outputs, ...main.metafile?.outputs } };
+}
+
+/**
+ * Runs a first build's `--help` with no user preset file: the text the final build embeds.
+ * `run(args, env)` executes that first build.
+ */
+export function renderHelp(run) {
+  const home = mkdtempSync(join(tmpdir(), 'ke-help-'));
+  try {
+    const env = { PATH: process.env.PATH, HOME: home, KUBECTL_EPHEMERAL_CONFIG: join(home, 'none.yaml') };
+    return run(['--help'], env).replace(/\n$/, '');
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 }
 
 const launcher = `#!/bin/sh
@@ -45,17 +114,17 @@ exec "$node" "$dir/lib/kubectl-ephemeral.cjs" "$@"
 `;
 
 async function main() {
-  const lib = join(root, 'plugin/lib');
+  rmSync(lib, { recursive: true, force: true });
   mkdirSync(lib, { recursive: true });
+  await buildDev('', false);
+  const help = renderHelp((args, env) => execFileSync(process.execPath, [join(lib, 'kubectl-ephemeral.cjs'), ...args], { env, encoding: 'utf8' }));
+  rmSync(lib, { recursive: true, force: true });
   const metafile = process.argv.includes('--metafile');
-  // node-pty stays external here: its native addon is found next to its own package.
-  const result = await build({ ...bundleOptions({ outfile: join(lib, 'kubectl-ephemeral.cjs'), external: ['node-pty'] }), metafile });
-  if (metafile) writeFileSync(join(root, 'dist-meta.json'), JSON.stringify(result.metafile));
-  for (const [name, body] of [['kubectl-ephemeral', launcher]]) {
-    const file = join(root, 'plugin', name);
-    writeFileSync(file, body);
-    chmodSync(file, 0o755);
-  }
+  const meta = await buildDev(help, metafile);
+  if (metafile) writeFileSync(join(root, 'dist-meta.json'), JSON.stringify(meta));
+  const file = join(root, 'plugin', 'kubectl-ephemeral');
+  writeFileSync(file, launcher);
+  chmodSync(file, 0o755);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -123,11 +123,6 @@ export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<numb
 /** Parses and dispatches one command, mapping every error to its exit code. */
 async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Printer, controller: AbortController, cleanups: Set<Cleanup>): Promise<number> {
   try {
-    // The version is answered before anything else loads: it is typed often and by scripts.
-    if (args.length === 1 && args[0] === '--version') {
-      printer.out(VERSION);
-      return 0;
-    }
     if (args[0] === '__complete') {
       // A broken preset file must not break the shell's completion: offer the built-ins then.
       const registry = await loadRegistry(env).catch(async () => (await import('./presets/registry.js')).PresetRegistry.from());
@@ -135,7 +130,7 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Print
     }
     const registry = await loadRegistry(env);
     const { parseCommandLine } = await import('./cli/root.js');
-    const parsed = await parseCommandLine(args, registry, (text) => printer.out(text), Math.min(120, process.stdout.columns || 100));
+    const parsed = await parseCommandLine(args, registry, (text) => printer.out(text));
     return await dispatch(wireContext(printer, env, registry, controller, cleanups), parsed);
   } catch (err) {
     if (err instanceof ContainerExit) return err.exitCode;
@@ -151,9 +146,10 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Print
   }
 }
 
-if (require.main === module) {
+/** The process entry (src/entry.ts): runs main, then exits once stdout is flushed. */
+export function runProcess(): void {
   void main(process.argv.slice(2), process.env).then((code) => {
-    // Exit once stdout is flushed: a pipe reader must get every byte of -o json output.
+    // A pipe reader must get every byte of -o json output before the process ends.
     if (process.stdout.writableLength === 0) process.exit(code);
     else process.stdout.once('drain', () => process.exit(code));
   });
