@@ -49,7 +49,7 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
         debug: printer.verbose ? (line) => printer.debug(line) : undefined,
       });
       return {
-        api: new ClusterApi(http),
+        api: new ClusterApi(http, { env, target, as: flags.as, now: () => Date.now() }),
         target,
         close: () => {
           printer.debug(`${http.requestCount} API request(s)`);

@@ -4,6 +4,8 @@ import { ApiError } from './api-error.js';
 import type { ResourceRule } from '../plan/access-rules.js';
 import type { KubeHttpClient } from './http-client.js';
 import { translateApiError } from './translate-error.js';
+import { localIdentity, versionCache } from './identity-cache.js';
+import type { KubeTarget } from './kubeconfig.js';
 
 const podPath = (ns: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
 const podObject = (ns: string, name: string) => `pod "${name}" in namespace "${ns}"`;
@@ -17,7 +19,10 @@ export interface ServerVersion {
 
 /** The cluster operations the commands use, each translating API errors into the plugin's. */
 export class ClusterApi {
-  constructor(readonly http: KubeHttpClient) {}
+  constructor(
+    readonly http: KubeHttpClient,
+    private readonly cache: { env: NodeJS.ProcessEnv; target: KubeTarget; as?: string; now: () => number } | undefined = undefined,
+  ) {}
 
   /** GET a pod; not-found names the pod, namespace and how to list them. */
   async getPod(ns: string, name: string): Promise<V1Pod> {
@@ -30,10 +35,15 @@ export class ClusterApi {
     }
   }
 
-  /** The server version (major/minor parsed leniently: "28+" → 28). */
+  /** The server version (major/minor parsed leniently: "28+" → 28), cached per server for a day. */
   async serverVersion(): Promise<ServerVersion> {
+    const c = this.cache;
+    const cached = c && versionCache.get(c.env, c.target.server, c.now());
+    if (cached) return { major: cached.major, minor: cached.minor, gitVersion: cached.gitVersion };
     const v = await this.http.request<{ major: string; minor: string; gitVersion: string }>({ path: '/version' });
-    return { major: parseInt(v.major, 10), minor: parseInt(v.minor, 10), gitVersion: v.gitVersion };
+    const version = { major: parseInt(v.major, 10), minor: parseInt(v.minor, 10), gitVersion: v.gitVersion };
+    if (c) versionCache.put(c.env, c.target.server, version, c.now());
+    return version;
   }
 
   /** Whether the current identity may do verb on resource[/subresource] in ns (a SelfSubjectAccessReview). */
@@ -60,8 +70,10 @@ export class ClusterApi {
     return { rules: review.status?.resourceRules ?? [], incomplete: review.status?.incomplete === true };
   }
 
-  /** The authenticated user name (SelfSubjectReview, GA in 1.28); undefined when unavailable. */
+  /** The authenticated user name: from the credentials when they say it, else a SelfSubjectReview (GA in 1.28); undefined when unavailable. */
   async whoAmI(): Promise<string | undefined> {
+    const known = this.cache && localIdentity(this.cache.target, this.cache.as);
+    if (known) return known;
     try {
       const r = await this.http.request<{ status?: { userInfo?: { username?: string } } }>({
         method: 'POST',
