@@ -1,0 +1,167 @@
+// Every built-in preset against the real API server: what --dry-run prints is what gets added,
+// the server's validation (and --dry-run=server) accepts it, --no-attach prints name and attach
+// command, and `list` shows state and creator. No kubelet runs the pod: the test writes statuses.
+import { aPod } from '../../support/builders';
+import { clusterEnv, createObject, getPod, markPodRunning, writeContainerStatuses } from '../../support/cluster';
+import {
+  createTestNamespace,
+  expectExit,
+  KubeletStandIn,
+  removeNamespace,
+  requireBuiltPlugin,
+  runPlugin,
+  serverContainer,
+  stderrLines,
+} from '../../support/plugin';
+
+jest.setTimeout(60_000);
+
+const BUSYBOX = 'docker.io/library/busybox:1.36';
+const NETSHOOT = 'docker.io/nicolaka/netshoot:v0.13';
+
+/** What each preset must add to the pod below, beyond what the dry run printed (so a wrong generator fails). */
+const EXPECTED: Record<string, object> = {
+  network: {
+    image: NETSHOOT,
+    command: ['bash'],
+    targetContainerName: 'app',
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
+      runAsUser: 0,
+      runAsNonRoot: false,
+    },
+  },
+  forensics: {
+    image: BUSYBOX,
+    targetContainerName: 'app',
+    securityContext: { readOnlyRootFilesystem: true, runAsUser: 1000, runAsGroup: 3000, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+  },
+  crashloop: {
+    image: BUSYBOX,
+    volumeMounts: [{ name: 'config', mountPath: '/app/config', readOnly: true }],
+    securityContext: { runAsUser: 1000, runAsGroup: 3000, runAsNonRoot: true },
+  },
+  process: { image: BUSYBOX, targetContainerName: 'app', securityContext: { runAsUser: 1000, runAsNonRoot: true } },
+  shell: { image: BUSYBOX, command: ['sh'], securityContext: { runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true } },
+};
+
+describe('presets against the API server', () => {
+  let ns = '';
+  const names: Record<string, string> = {};
+
+  beforeAll(() => {
+    requireBuiltPlugin();
+    ns = createTestNamespace('plugin-presets');
+    createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { 'app.yaml': 'port: 8080\n' } }, { namespace: ns });
+    const pod = aPod('web')
+      .withContainer('app', {
+        image: 'nginx:1.27',
+        env: { FOO: 'bar' },
+        securityContext: { runAsUser: 1000, runAsGroup: 3000 },
+        volumeMounts: [
+          { name: 'config', mountPath: '/app/config', readOnly: true },
+          // Ephemeral containers cannot mount subPath: the crashloop preset must skip this one.
+          { name: 'config', mountPath: '/etc/app.yaml', subPath: 'app.yaml' } as { name: string; mountPath: string },
+        ],
+      })
+      .withContainer('sidecar', { image: 'busybox:1.36' })
+      .withVolume({ name: 'config', configMap: { name: 'app-config' } })
+      // No service account token volume: the mirrored mounts are then exactly the app's own.
+      .withSpec({ automountServiceAccountToken: false })
+      .withNodeName(clusterEnv().fakeNode)
+      .build();
+    createObject(pod, { namespace: ns });
+    markPodRunning(ns, 'web');
+  });
+  afterAll(() => removeNamespace(ns));
+
+  it.each(Object.keys(EXPECTED))(
+    '%s: the server stores exactly what --dry-run -o json printed, as --dry-run=server predicted (status written by the test acting as kubelet)',
+    async (preset) => {
+      const name = `dbg-${preset}`;
+      names[preset] = name;
+      const common = [preset, 'web', '-n', ns, '--context', 'debugger', '--name', name];
+      const [client, server] = await Promise.all([runPlugin([...common, '--dry-run', '-o', 'json']), runPlugin([...common, '--dry-run=server', '-o', 'json'])]);
+      expectExit(client, 0);
+      expectExit(server, 0);
+      const printed = JSON.parse(client.stdout).spec.ephemeralContainers;
+      const validated = JSON.parse(server.stdout).spec.ephemeralContainers;
+      expect(printed).toHaveLength(1);
+      expect(validated).toHaveLength(1);
+      // Neither dry run created anything.
+      expect(await serverContainer(ns, 'web', name)).toBeUndefined();
+
+      const kubelet = new KubeletStandIn(ns).start();
+      const run = await runPlugin([...common, '--no-attach']).finally(() => kubelet.stop());
+      expectExit(run, 0);
+      expect(kubelet.handled).toEqual([`web/${name}`]);
+      // stdout: the container name alone (for scripts); stderr: what happened and how to attach.
+      expect(run.stdout).toBe(`${name}\n`);
+      expect(stderrLines(run)).toContain(`attach with: kubectl ephemeral attach web ${name} -n ${ns} --context debugger`);
+      expect(run.stderr).toContain(`added ephemeral container "${name}" (${preset}, `);
+
+      const stored = await serverContainer(ns, 'web', name);
+      // --dry-run=server returns the container as the server would store it, defaults included.
+      expect(stored).toEqual(validated[0]);
+      // The client dry run is the request body: the stored container is it plus the server's defaults.
+      const { imagePullPolicy, terminationMessagePath, resources, ...sent } = stored;
+      expect({ imagePullPolicy, terminationMessagePath, resources }).toEqual({ imagePullPolicy: 'IfNotPresent', terminationMessagePath: '/dev/termination-log', resources: {} });
+      expect(sent).toEqual(printed[0]);
+      // And it is the right container for the preset.
+      expect(stored).toMatchObject({ name, stdin: true, tty: true, ...EXPECTED[preset] });
+      const env = Object.fromEntries((stored.env ?? []).map((e: any) => [e.name, e.value]));
+      expect(env.KUBECTL_EPHEMERAL_PRESET).toBe(preset);
+      expect(env.KUBECTL_EPHEMERAL_USER).toBe('debugger');
+      if (preset === 'crashloop') expect(env.FOO).toBe('bar');
+      else expect(env.FOO).toBeUndefined();
+      if (preset === 'shell') expect(stored.targetContainerName).toBeUndefined();
+      if (preset === 'crashloop') expect(run.stderr).toContain('volume "config" at /etc/app.yaml uses subPath, which ephemeral containers cannot mount; skipped');
+    },
+  );
+
+  it('list POD and list -A show each debug container with its preset, state and creator', async () => {
+    expect(Object.keys(names)).toHaveLength(5);
+    // The test, as kubelet: forensics exited, process is waiting, the others run.
+    const pod = getPod(ns, 'web');
+    const statuses = pod.status.ephemeralContainerStatuses.map((s: any) => {
+      if (s.name === names.forensics) return { ...s, state: { terminated: { exitCode: 3, reason: 'Error', startedAt: s.state.running.startedAt, finishedAt: s.state.running.startedAt } } };
+      if (s.name === names.process) return { ...s, containerID: undefined, state: { waiting: { reason: 'ContainerCreating' } } };
+      return s;
+    });
+    writeContainerStatuses(ns, 'web', { ephemeralContainerStatuses: statuses });
+    const want: Record<string, string> = {
+      [names.network!]: 'running',
+      [names.forensics!]: 'terminated (exit 3)',
+      [names.crashloop!]: 'running',
+      [names.process!]: 'waiting (ContainerCreating)',
+      [names.shell!]: 'running',
+    };
+
+    const [one, all, json] = await Promise.all([
+      runPlugin(['list', 'web', '-n', ns, '--context', 'debugger']),
+      runPlugin(['list', '-A', '--context', 'debugger']),
+      runPlugin(['list', 'web', '-n', ns, '--context', 'debugger', '-o', 'json']),
+    ]);
+    for (const r of [one, all, json]) expectExit(r, 0);
+
+    const table = (text: string) => {
+      const [head, ...rows] = text.trimEnd().split('\n');
+      const starts = [...head!.matchAll(/\S+/g)].map((m) => m.index!);
+      const cols = [...head!.matchAll(/\S+/g)].map((m) => m[0]);
+      return rows.map((row) => Object.fromEntries(cols.map((c, i) => [c, row.slice(starts[i], starts[i + 1]).trim()])));
+    };
+    const rowsOne = table(one.stdout);
+    expect(rowsOne.map((r) => [r.CONTAINER, r.STATE, r['CREATED-BY'], r.PRESET]).sort()).toEqual(
+      Object.entries(names).map(([preset, n]) => [n, want[n], 'debugger', preset]).sort(),
+    );
+    const rowsAll = table(all.stdout).filter((r) => r.NAMESPACE === ns);
+    expect(rowsAll.map((r) => [r.POD, r.CONTAINER, r.STATE, r['CREATED-BY']]).sort()).toEqual(Object.values(names).map((n) => ['web', n, want[n], 'debugger']).sort());
+
+    const data = JSON.parse(json.stdout);
+    expect(data.map((r: any) => [r.container, r.state, r.createdBy, r.target]).sort()).toEqual(
+      Object.entries(names).map(([preset, n]) => [n, want[n], 'debugger', preset === 'shell' || preset === 'crashloop' ? '-' : 'app']).sort(),
+    );
+  }, 60_000);
+});
+
