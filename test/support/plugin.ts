@@ -4,7 +4,7 @@
 //   const run = await runPlugin(['shell', 'web', '-n', ns, '--context', 'debugger', '--no-attach']);
 //   const kubelet = new KubeletStandIn(ns).start();   // marks every new ephemeral container running
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -32,8 +32,9 @@ export function pluginPath(): string {
   if (!existsSync(BUILT_PLUGIN) || !existsSync(join(REPO, 'plugin', 'lib'))) throw new Error(`${BUILT_PLUGIN} is missing; run npm run build first`);
   const root = join(REPO, '.state', 'plugin-under-test');
   mkdirSync(root, { recursive: true });
+  pruneDeadSnapshots(root);
   const dir = mkdtempSync(join(root, `${process.pid}-`));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  removeAfterThisFile(dir);
   const launcher = join(dir, 'plugin', 'kubectl-ephemeral');
   // A build that is being written right now fails the smoke run: copy again a moment later.
   for (let attempt = 1; ; attempt++) {
@@ -46,6 +47,26 @@ export function pluginPath(): string {
     } catch (err) {
       if (attempt >= 10) throw new Error(`the built plugin does not run (${(err as Error).message.split('\n')[0]}); run npm run build`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+    }
+  }
+}
+
+// Directories to remove when the importing test file ends. (A process 'exit' listener would not
+// do: Jest hands test files a sandboxed `process` whose listeners never fire.) Module state is per
+// test file, and this hook is registered while the file is collected, as hooks must be.
+const madeByThisFile: string[] = [];
+afterAll(() => madeByThisFile.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const removeAfterThisFile = (dir: string) => madeByThisFile.push(dir);
+
+/** Snapshots of runs that were killed (their `<pid>-` prefix names no live process). */
+function pruneDeadSnapshots(root: string): void {
+  for (const entry of readdirSync(root)) {
+    const pid = Number(entry.split('-')[0]);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(root, entry), { recursive: true, force: true });
     }
   }
 }
@@ -81,7 +102,7 @@ let home: string | undefined;
 function testHome(): string {
   if (!home) {
     const dir = mkdtempSync(join(tmpdir(), 'ke-plugin-home-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    removeAfterThisFile(dir);
     home = dir;
   }
   return home;
