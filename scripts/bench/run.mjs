@@ -2,8 +2,11 @@
 // cluster with its real node (scripts/cluster.sh up --node). See the README's Performance section.
 //
 //   npm run bench [-- --iterations N] [--warmup N] [--quick] [--only startup,debug,attach,scale]
-//                  [--pods N] [--attach-mb N] [--keystrokes N] [--build] [--keep] [--strict]
+//                  [--pods N] [--attach-mb N] [--keystrokes N] [--build | --ref GITREF] [--keep] [--strict]
 //
+// The plugin measured is plugin/ as built (a copy taken at start; --build runs npm run build
+// first), or with --ref the plugin (and single executable, if dist/ has one) built from that
+// commit in a scratch export, untouched by work in progress in the tree.
 // Every comparison runs A B A B ... (warm-up rounds first, not counted); the table shows medians
 // with [min-max] and ratios taken pair by pair. The commands measured run as a user of their own
 // (a client certificate this run signs with the local CA), so the audit log tells their requests
@@ -16,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { adminKubectl, auditOffset, bindingsManifest, BENCH_LABEL, createIdentities, ObserverClient, readAuditEvents, readClusterEnv } from './lib/cluster.mjs';
-import { delay } from './lib/proc.mjs';
+import { delay, runTimed } from './lib/proc.mjs';
 import { mb, median, range, ratio, renderMarkdown, renderText } from './lib/report.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,6 +41,7 @@ const { values: flags } = parseArgs({
     'attach-mb': { type: 'string' },
     keystrokes: { type: 'string' },
     build: { type: 'boolean', default: false },
+    ref: { type: 'string' },
     keep: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -106,9 +110,13 @@ async function main() {
   await admin(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [BENCH_LABEL]: runId } } }) });
   await waitForServiceAccount(ns);
 
+  // The floor for any plugin kubectl runs: one that execs `node -e 0` through a shell launcher.
+  const floor = join(work, 'floor-plugin');
+  mkdirSync(floor);
+  writeFileSync(join(floor, 'kubectl-benchnode'), `#!/bin/sh\nexec "${pinnedNode}" -e 0\n`, { mode: 0o755 });
   const env = {
     ...process.env,
-    PATH: `${plugin.dir}:${process.env.PATH}`,
+    PATH: `${plugin.dir}:${floor}:${process.env.PATH}`,
     KUBECONFIG: ids.kubeconfig,
     // No user preset file, recordings and caches under the run's directory: a fresh user.
     XDG_CONFIG_HOME: join(work, 'config'),
@@ -117,7 +125,11 @@ async function main() {
   };
   delete env.KUBECTL_EPHEMERAL_NODE;
   delete env.KUBECTL_EPHEMERAL_CONFIG;
-  const sea = opts.only.has('startup') ? snapshotExecutable() : undefined;
+  const sea = !opts.only.has('startup') ? undefined : flags.ref ? plugin.sea : snapshotExecutable();
+
+  // A build that cannot reach the cluster would fail every scenario but the first: stop here.
+  const smoke = await runTimed(KUBECTL, ['ephemeral', 'list', '-n', ns], { env });
+  if (smoke.code !== 0) throw new Error(`the plugin build fails (kubectl ephemeral list -n ${ns} exited ${smoke.code}): ${smoke.stderr.trim().slice(0, 500)}`);
 
   let podSeq = 0;
   const ctx = {
@@ -229,6 +241,7 @@ async function waitForServiceAccount(namespace) {
  * exactly as from the checkout. Builds plugin/ first with --build or when it is missing.
  */
 function snapshotPlugin() {
+  if (flags.ref) return buildFromRef(flags.ref);
   if (flags.build || !existsSync(join(root, 'plugin', 'kubectl-ephemeral')) || !existsSync(join(root, 'plugin', 'lib'))) {
     log('building plugin/ (npm run build)');
     execFileSync(pinnedNode, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
@@ -243,7 +256,30 @@ function snapshotPlugin() {
     if (attempt >= 2) throw new Error('plugin/kubectl-ephemeral --version fails: run npm run build (or pass --build)');
     spawnSync('sleep', ['5']);
   }
-  // The build's identity: every file under lib/ (one bundle, or an entry and its chunks).
+  return describeBuild(dir, `plugin/ at ${gitInfo()}`);
+}
+
+/** plugin/ (and dist/kubectl-ephemeral when the tree has one) built from a commit, in the run's directory. */
+function buildFromRef(ref) {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' }).trim();
+  const src = join(work, `src-${sha.slice(0, 12)}`);
+  mkdirSync(src);
+  execFileSync('sh', ['-c', 'git archive "$1" | tar -x -C "$2"', 'sh', sha, src], { cwd: root });
+  symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'));
+  log(`building plugin/ of ${ref} (${sha.slice(0, 12)})`);
+  execFileSync(pinnedNode, [join(src, 'scripts', 'build.mjs')], { cwd: src, stdio: ['ignore', 'ignore', 'inherit'] });
+  let sea;
+  if (opts.only.has('startup') && existsSync(join(root, 'dist', 'kubectl-ephemeral')) && existsSync(join(src, 'scripts', 'build-binary.mjs'))) {
+    log(`building dist/kubectl-ephemeral of ${ref}`);
+    execFileSync(pinnedNode, [join(src, 'scripts', 'build-binary.mjs')], { cwd: src, stdio: ['ignore', 'ignore', 'inherit'] });
+    sea = join(src, 'dist', 'kubectl-ephemeral');
+  }
+  const dir = join(src, 'plugin');
+  return { ...describeBuild(dir, `${ref} = ${sha.slice(0, 12)}`), sea };
+}
+
+/** The build's identity: a hash over every file under lib/ (one bundle, or an entry and its chunks). */
+function describeBuild(dir, git) {
   const hash = createHash('sha256');
   let bytes = 0;
   const files = readdirSync(join(dir, 'lib')).sort();
@@ -252,8 +288,7 @@ function snapshotPlugin() {
     hash.update(f).update(body);
     bytes += body.length;
   }
-  const built = statSync(join(root, 'plugin', 'lib')).mtime.toISOString();
-  return { dir, sha256: hash.digest('hex'), files: files.length, bytes, built, git: gitInfo() };
+  return { dir, sha256: hash.digest('hex'), files: files.length, bytes, built: statSync(join(dir, 'lib')).mtime.toISOString(), git };
 }
 
 /** A working copy of dist/kubectl-ephemeral for this run (it may be rebuilt meanwhile), or undefined without one. */
@@ -342,7 +377,7 @@ function buildTables(results, ctx) {
     tables.push({
       title: `1. Startup (ms, median [min-max] of ${ctx.iterations}; ratio pair by pair against the base in the same round)`,
       headers: ['command', 'ms', 'ratio', 'vs', 'peak RSS', 'API requests'],
-      rows: s.rows.map((r) => [r.label, range(r.ms), r.ratio ? ratio(r.ratio) : '', r.ratio?.base === 'node' ? 'node -e 0' : r.ratio ? 'bare SEA' : '', mb(r.rssKB), median(r.requests, 0)]),
+      rows: s.rows.map((r) => [r.label, range(r.ms), r.ratio ? ratio(r.ratio) : '', { node: 'node -e 0', 'k-node': 'kubectl benchnode', 'bare-sea': 'bare SEA', kdebug: 'kubectl debug --help' }[r.ratio?.base] ?? '', mb(r.rssKB), median(r.requests, 0)]),
       notes: [`kubectl ephemeral --help / kubectl debug --help: ${ratio(s.kHelpVsDebug)}`],
     });
   }

@@ -14,9 +14,11 @@ export async function benchStartup(ctx) {
     { id: 'help', label: 'plugin --help (launcher)', cmd: launcher, args: ['--help'], base: 'node' },
     { id: 'version', label: 'plugin --version (launcher)', cmd: launcher, args: ['--version'], base: 'node' },
     { id: 'presets', label: 'plugin presets (launcher)', cmd: launcher, args: ['presets'], base: 'node' },
-    { id: 'k-help', label: 'kubectl ephemeral --help', cmd: kubectl, args: ['ephemeral', '--help'], base: 'node' },
-    { id: 'k-version', label: 'kubectl ephemeral --version', cmd: kubectl, args: ['ephemeral', '--version'], base: 'node' },
-    { id: 'k-presets', label: 'kubectl ephemeral presets', cmd: kubectl, args: ['ephemeral', 'presets'], base: 'node' },
+    // kubectl finds a plugin on PATH and execs it; this one only runs `node -e 0`: the floor for plugins run through kubectl.
+    { id: 'k-node', label: 'kubectl benchnode (plugin = sh + node -e 0)', cmd: kubectl, args: ['benchnode'] },
+    { id: 'k-help', label: 'kubectl ephemeral --help', cmd: kubectl, args: ['ephemeral', '--help'], base: 'k-node' },
+    { id: 'k-version', label: 'kubectl ephemeral --version', cmd: kubectl, args: ['ephemeral', '--version'], base: 'k-node' },
+    { id: 'k-presets', label: 'kubectl ephemeral presets', cmd: kubectl, args: ['ephemeral', 'presets'], base: 'k-node' },
     { id: 'kdebug', label: 'kubectl debug --help', cmd: kubectl, args: ['debug', '--help'], base: 'node' },
   ];
   if (sea) {
@@ -67,8 +69,10 @@ export async function benchStartup(ctx) {
     {
       id: 'startup-help',
       target: '--help within 1.15x of bare node -e 0',
-      value: `${help.median.toFixed(2)}x (launcher), ${byId['k-help'].ratio.median.toFixed(2)}x (via kubectl)` + (sea ? `; single executable ${byId['sea-help'].ratio.median.toFixed(2)}x of its bare runtime` : ''),
-      met: help.median <= 1.15,
+      value:
+        `${help.median.toFixed(2)}x (launcher vs node -e 0), ${byId['k-help'].ratio.median.toFixed(2)}x (via kubectl vs a plugin running node -e 0)` +
+        (sea ? `; single executable ${byId['sea-help'].ratio.median.toFixed(2)}x of its bare runtime` : ''),
+      met: help.median <= 1.15 && byId['k-help'].ratio.median <= 1.15 && (!sea || byId['sea-help'].ratio.median <= 1.15),
     },
   ];
   return { rows, kHelpVsDebug, targets };

@@ -65,8 +65,13 @@ export class PtySession {
    */
   async waitAttached(timeoutMs = 60_000) {
     const end = performance.now() + timeoutMs;
-    await this.waitFor(PROMPT_HINT, timeoutMs).catch(() => undefined);
+    let exit;
+    void this.exited.then((e) => (exit = e));
+    const gone = () => new Error(`exited (${JSON.stringify(exit)}) before attaching: ${JSON.stringify(Buffer.concat(this.transcript).toString().slice(-600))}`);
+    // A command that fails at once (bad build, no permission) ends the wait at once too.
+    await Promise.race([this.waitFor(PROMPT_HINT, timeoutMs).catch(() => undefined), this.exited.then(() => delay(100))]);
     while (performance.now() < end) {
+      if (exit) throw gone();
       const seen = this.waitFor('R42', 700);
       this.write('echo R$((6*7))\r');
       try {
