@@ -60,7 +60,7 @@ describe('identity and kubectl flags', () => {
     expect(theErrorLine(r)).toMatch(/^error: user "reader" cannot patch pods\/ephemeralcontainers in namespace "[^"]+"/);
     expect(r.stdout).toBe('');
     expect(getPod(ns, 'web').spec.ephemeralContainers).toBeUndefined();
-    const writes = auditEventsSince(from, 'reader').filter((e) => e.verb === 'patch' || e.verb === 'update' || (e.verb === 'create' && e.objectRef?.resource === 'pods'));
+    const writes = auditEventsSince(from, 'reader').filter((e) => e.objectRef?.namespace === ns && ['patch', 'update', 'create'].includes(e.verb) && e.objectRef?.resource === 'pods');
     expect(writes).toEqual([]);
   });
 

@@ -31,8 +31,11 @@ function serverVerdict(ns: string, container: object, dryRun = false): { ok: boo
   return kubectlResult(args, { namespace: ns, context: 'debugger' });
 }
 
-const ephemeralPatches = (from: number) =>
-  auditEventsSince(from, 'debugger').filter((e) => e.verb === 'patch' && e.objectRef?.subresource === 'ephemeralcontainers' && e.stage === 'ResponseComplete');
+/** The debugger's ephemeral container PATCHes in one namespace (other suites may run at the same time). */
+const ephemeralPatches = (from: number, ns: string) =>
+  auditEventsSince(from, 'debugger').filter(
+    (e) => e.verb === 'patch' && e.objectRef?.namespace === ns && e.objectRef?.subresource === 'ephemeralcontainers' && e.stage === 'ResponseComplete',
+  );
 
 describe('Pod Security', () => {
   const namespaces: string[] = [];
@@ -56,9 +59,9 @@ describe('Pod Security', () => {
       const line = theErrorLine(r);
       expect(line).toContain(`namespace "${ns}" enforces Pod Security "restricted"`);
       expect(line).toMatch(/violates capabilities \(spec\.ephemeralContainers\[0\]\.securityContext\.capabilities\.add: container "debugger-network-[a-z0-9]{5}" adds NET_ADMIN, NET_RAW\)/);
-      expect(ephemeralPatches(from)).toEqual([]);
+      expect(ephemeralPatches(from, ns)).toEqual([]);
       // Not even a dry-run PATCH: the refusal is the plugin's own.
-      expect(auditEventsSince(from, 'debugger').filter((e) => e.verb === 'patch')).toEqual([]);
+      expect(auditEventsSince(from, 'debugger').filter((e) => e.verb === 'patch' && e.objectRef?.namespace === ns)).toEqual([]);
       expect(getPod(ns, 'web').spec.ephemeralContainers).toBeUndefined();
     });
 
@@ -77,7 +80,7 @@ describe('Pod Security', () => {
       expectExit(r, 0);
       expect(r.stdout).toBe('restricted-shell\n');
       expect(getPod(ns, 'web').spec.ephemeralContainers.map((c: any) => c.name)).toEqual(['restricted-shell']);
-      expect(ephemeralPatches(from).map((e) => [e.responseStatus.code, e.requestURI.includes('dryRun')])).toEqual([[200, false]]);
+      expect(ephemeralPatches(from, ns).map((e) => [e.responseStatus.code, e.requestURI.includes('dryRun')])).toEqual([[200, false]]);
     });
   });
 
@@ -103,7 +106,7 @@ describe('Pod Security', () => {
       expect(verdicts.network).toEqual({ plugin: false, server: false });
       expect(verdicts.shell).toEqual({ plugin: true, server: true });
       // A refusal is a prediction: only the accepted presets reached the server (as dry runs).
-      const sent = ephemeralPatches(from).filter((e) => e.userAgent?.startsWith('kubectl-ephemeral/'));
+      const sent = ephemeralPatches(from, ns).filter((e) => e.userAgent?.startsWith('kubectl-ephemeral/'));
       expect(sent.map((e) => [e.responseStatus.code, e.requestURI.includes('dryRun=All')])).toEqual(server.filter(Boolean).map(() => [200, true]));
       expect(getPod(ns, 'web').spec.ephemeralContainers).toBeUndefined();
     });
@@ -129,7 +132,7 @@ describe('Pod Security', () => {
       expect(line).toContain(`pod "web" already holds ephemeral container root-shell that violates Pod Security "baseline" of namespace "${ns}"`);
       expect(line).toContain('container "root-shell" is privileged, spec.ephemeralContainers[0].securityContext.privileged');
       expect(line).toContain('every new debug container is rejected until the pod is replaced');
-      expect(ephemeralPatches(from)).toEqual([]);
+      expect(ephemeralPatches(from, ns)).toEqual([]);
       expect(getPod(ns, 'web').spec.ephemeralContainers.map((c: any) => c.name)).toEqual(['root-shell']);
     });
 
