@@ -163,8 +163,13 @@ export function createTestNamespace(prefix: string, labels: Record<string, strin
   return name;
 }
 
-/** Deletes a namespace without waiting for it to be gone (the namespace controller finishes it). */
+/**
+ * Deletes a namespace without waiting for it to be gone (the namespace controller finishes it).
+ * Its pods are force-deleted first: pods bound to the fake node never confirm a graceful deletion
+ * (no kubelet runs there), which would leave the namespace Terminating for ever.
+ */
 export function deleteTestNamespace(name: string, wait = false): void {
+  kubectlResult(['delete', 'pods', '--all', '--force', '--grace-period=0', '--wait=false'], { namespace: name, timeoutMs: 60_000 });
   kubectl(['delete', 'namespace', name, '--ignore-not-found', `--wait=${wait}`], { timeoutMs: 120_000 });
 }
 
