@@ -14,7 +14,7 @@ export interface KubeFlags {
 
 /** The same flags as kubectl arguments, for the `kubectl attach` the plugin spawns. */
 export function kubectlArgs(flags: KubeFlags, namespace: string): string[] {
-  const args = ['--namespace', namespace];
+  const args = ['-n', namespace];
   const pairs: Array<[string, string | undefined]> = [
     ['--context', flags.context],
     ['--kubeconfig', flags.kubeconfig],

@@ -20,16 +20,8 @@ export interface AttachTarget {
  * the identity: without --kubeconfig or --as it would reach another cluster or another user.
  */
 export function attachCommand(namespace: string, pod: string, container: string, flags: KubeFlags): string {
-  const args = ['kubectl', 'ephemeral', 'attach', pod, container, '-n', namespace];
-  const pairs: Array<[string, string | undefined]> = [
-    ['--context', flags.context],
-    ['--kubeconfig', flags.kubeconfig],
-    ['--cluster', flags.cluster],
-    ['--user', flags.user],
-    ['--as', flags.as],
-  ];
-  for (const [flag, value] of pairs) if (value) args.push(flag, value);
-  for (const group of flags.asGroup ?? []) args.push('--as-group', group);
+  // The same flags the spawned kubectl gets, less the per-run ones (timeout, log level).
+  const args = ['kubectl', 'ephemeral', 'attach', pod, container, ...kubectlArgs({ ...flags, requestTimeout: undefined, verbosity: 0 }, namespace)];
   return args.map(shellQuote).join(' ');
 }
 
