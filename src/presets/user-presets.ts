@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../errors/plugin-error.js';
+import { loadYaml } from '../output/yaml.js';
 import type { Preset, RunAs } from './preset.js';
 
 /** The user preset file: $KUBECTL_EPHEMERAL_CONFIG, else $XDG_CONFIG_HOME/kubectl-ephemeral/presets.yaml. */
@@ -52,7 +53,7 @@ export async function loadUserPresets(path: string): Promise<UserPresetFile | un
 /** Validates a preset file's text; errors name the file, the line and the field. */
 export async function parseUserPresets(path: string, text: string): Promise<UserPresetFile> {
   // Loaded lazily: only users with a preset file pay for the YAML parser at startup.
-  const { parseDocument, LineCounter, isMap, isSeq, isScalar } = await import('yaml');
+  const { parseDocument, LineCounter, isMap, isSeq, isScalar } = await loadYaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const fail = (offset: number | undefined, field: string, msg: string): never => {
