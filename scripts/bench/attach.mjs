@@ -29,7 +29,7 @@ export async function benchAttach(ctx) {
     { id: 'plugin', label: 'kubectl ephemeral attach', args: () => ['ephemeral', 'attach', pod, container, '-n', ns] },
     { id: 'record', label: 'kubectl ephemeral attach --record=FILE', args: (i) => ['ephemeral', 'attach', pod, container, '-n', ns, `--record=${join(ctx.work, `session-${i}.cast`)}`] },
   ];
-  const data = Object.fromEntries(variants.map((v) => [v.id, { attachMs: [], mbps: [], transferMs: [], latMedian: [], latP99: [], samples: [], rssTop: [], rssChild: [], windows: [], crcrlf: [], received: [], exit: [] }]));
+  const data = Object.fromEntries(variants.map((v) => [v.id, { attachMs: [], mbps: [], transferMs: [], latMedian: [], latP99: [], samples: [], rssTop: [], rssChild: [], cpuTop: [], cpuChild: [], windows: [], crcrlf: [], received: [], exit: [] }]));
   const rounds = ctx.warmup + ctx.iterations;
   for (let round = 0; round < rounds; round++) {
     for (const v of variants) {
@@ -62,6 +62,8 @@ export async function benchAttach(ctx) {
       d.latP99.push(quantile(result.samples, 0.99));
       d.rssTop.push(top ? top.hwmKB : NaN);
       d.rssChild.push(child ? child.hwmKB : NaN);
+      d.cpuTop.push(top ? top.cpuMs : NaN);
+      d.cpuChild.push(child ? child.cpuMs : NaN);
       d.topName = top?.name;
       d.childName = child?.name;
       d.windows.push([session.startWall, session.startWall + (performance.now() - session.t0)]);
@@ -89,6 +91,8 @@ export async function benchAttach(ctx) {
       addedP99: v.id === 'direct' ? undefined : pairedDifferences(data.direct.latP99, d.latP99),
       rssTopKB: summarize(d.rssTop),
       rssChildKB: summarize(d.rssChild),
+      cpuTopMs: summarize(d.cpuTop),
+      cpuChildMs: summarize(d.cpuChild),
       topName: d.topName,
       childName: d.childName,
       requests: summarize(reqs.map((r) => r.count)),

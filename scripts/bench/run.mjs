@@ -404,7 +404,7 @@ function buildTables(results, ctx) {
   if (a?.rows) {
     tables.push({
       title: `3. Attach relay under a pty (${(a.payloadBytes / 1e6).toFixed(1)} MB of output; ${a.keystrokes} keystrokes per session; ${ctx.iterations} rounds)`,
-      headers: ['command', 'attached after ms', 'MB/s', 'throughput ratio', 'echo median ms', 'echo p99 ms', 'added p99 ms', 'peak RSS (process / kubectl child)', 'API requests'],
+      headers: ['command', 'attached after ms', 'MB/s', 'throughput ratio', 'echo median ms', 'echo p99 ms', 'added p99 ms', 'CPU s (process / kubectl child)', 'peak RSS (process / kubectl child)', 'API requests'],
       rows: a.rows.map((r) => [
         r.label,
         median(r.attachMs, 0),
@@ -413,6 +413,7 @@ function buildTables(results, ctx) {
         r.latency.median.toFixed(2),
         r.latency.p99.toFixed(2),
         r.id === 'direct' ? '' : `${a.added[r.id].p99 >= 0 ? '+' : ''}${a.added[r.id].p99.toFixed(2)} (median ${a.added[r.id].median >= 0 ? '+' : ''}${a.added[r.id].median.toFixed(2)})`,
+        r.id === 'direct' ? median(r.cpuTopMs, 2, 1e-3) : `${median(r.cpuTopMs, 2, 1e-3)} / ${median(r.cpuChildMs, 2, 1e-3)}`,
         r.id === 'direct' ? mb(r.rssTopKB) : `${mb(r.rssTopKB)} / ${mb(r.rssChildKB)}`,
         median(r.requests, 0),
       ]),

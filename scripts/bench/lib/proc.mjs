@@ -66,12 +66,19 @@ export async function runChecked(cmd, args, opts = {}) {
   return r.stdout;
 }
 
+// Linux reports CPU time in clock ticks of 1/100 s (USER_HZ) on every architecture Node runs on.
+const USER_HZ = 100;
+
 function readStatus(pid) {
   try {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
     const name = /^Name:\s*(.*)$/m.exec(text)?.[1] ?? '?';
     const hwm = Number(/^VmHWM:\s*(\d+)/m.exec(text)?.[1] ?? NaN);
-    return { name, hwmKB: hwm };
+    // utime and stime: fields 14 and 15, counted after the parenthesised command name.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuMs = ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ;
+    return { name, hwmKB: hwm, cpuMs };
   } catch {
     return undefined;
   }
@@ -92,7 +99,8 @@ function childrenOf(pid) {
 
 /**
  * Polls VmHWM (the per-process peak RSS) of pid and its descendants every intervalMs until stop();
- * stop() reads once more and returns { [pid]: { name, hwmKB, depth } }. VmHWM is a high-water
+ * stop() reads once more and returns { [pid]: { name, hwmKB, cpuMs, depth } } (cpuMs: user+system
+ * CPU time so far). VmHWM is a high-water
  * mark, so the last read before the process ends is its peak up to that moment.
  */
 export function pollPeakRss(pid, intervalMs = 20) {
@@ -105,7 +113,7 @@ export function pollPeakRss(pid, intervalMs = 20) {
       // An exec (kubectl -> the plugin's launcher -> node) replaces the image and resets VmHWM:
       // the process is then reported under its last name, with that image's peak.
       const same = prev && prev.name === s.name;
-      seen.set(p, { name: s.name, hwmKB: same ? Math.max(prev.hwmKB, s.hwmKB) : s.hwmKB, depth });
+      seen.set(p, { name: s.name, hwmKB: same ? Math.max(prev.hwmKB, s.hwmKB) : s.hwmKB, cpuMs: s.cpuMs, depth });
       for (const c of childrenOf(p)) walk(c, depth + 1);
     };
     walk(pid, 0);
