@@ -114,6 +114,8 @@ export class Terminal {
   private exit: { exitCode: number; signal?: number } | undefined;
   private readonly listeners = new Set<() => void>();
   private pluginStart = 0;
+  /** Between runPlugin() and pluginExit(): waits fail as soon as the plugin has exited. */
+  private pluginActive = false;
 
   private constructor(
     private readonly pty: NodePty.IPty,
@@ -181,7 +183,7 @@ export class Terminal {
   }
 
   /** Waits until the screen text since `since` matches; resolves with the match. */
-  async waitFor(pattern: RegExp | string, opts: { since?: number; timeoutMs?: number; what?: string } = {}): Promise<RegExpMatchArray> {
+  async waitFor(pattern: RegExp | string, opts: { since?: number; timeoutMs?: number; what?: string; allowPluginExit?: boolean } = {}): Promise<RegExpMatchArray> {
     const since = opts.since ?? 0;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_MS;
     const find = (): RegExpMatchArray | null => {
@@ -195,14 +197,20 @@ export class Terminal {
       }
       return pattern.exec(text);
     };
+    const pluginEnded = () => (this.pluginActive && !opts.allowPluginExit ? /plugin-exit=(\d+)\n/.exec(this.text(this.pluginStart)) : null);
     const found = find();
     if (found) return found;
+    const ended = pluginEnded();
+    if (ended) throw this.failure(`the plugin exited (${ended[0].trim()}) before ${opts.what ?? String(pattern)} showed`);
     return new Promise((resolvePromise, reject) => {
       const check = () => {
         const m = find();
         if (m) {
           finish();
           resolvePromise(m);
+        } else if (pluginEnded()) {
+          finish();
+          reject(this.failure(`the plugin exited (${pluginEnded()![0].trim()}) before ${opts.what ?? String(pattern)} showed`));
         } else if (this.exit) {
           finish();
           reject(this.failure(`the terminal's bash exited (${JSON.stringify(this.exit)}) while waiting for ${opts.what ?? String(pattern)}`));
@@ -224,6 +232,7 @@ export class Terminal {
   async runPlugin(args: string[]): Promise<void> {
     const quoted = [PLUGIN, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
     this.pluginStart = this.mark();
+    this.pluginActive = true;
     this.type(`${quoted}; echo "plugin-exit=$?"\r`);
   }
 
@@ -250,7 +259,8 @@ export class Terminal {
 
   /** Waits for the exit code the outer bash printed for the plugin. */
   async pluginExit(timeoutMs = DEFAULT_WAIT_MS): Promise<number> {
-    const m = await this.waitFor(/plugin-exit=(\d+)\n[\s\S]*outer\$ /, { since: this.pluginStart, timeoutMs, what: 'the plugin to exit and the outer prompt' });
+    const m = await this.waitFor(/plugin-exit=(\d+)\n[\s\S]*outer\$ /, { since: this.pluginStart, timeoutMs, what: 'the plugin to exit and the outer prompt', allowPluginExit: true });
+    this.pluginActive = false;
     return Number(m[1]);
   }
 
@@ -280,26 +290,38 @@ export class Terminal {
 
   /** Ends whatever still runs in the terminal (the plugin, then bash) and removes the private HOME. */
   async close(): Promise<void> {
-    if (!this.exit) {
-      // Still attached: kill the whole foreground job of the pty, then bash itself.
+    // At the outer prompt, `exit` as a user would type it. Otherwise (a test failed mid-session)
+    // SIGHUP as a closed terminal window would send: bash passes it to the plugin. SIGKILL last: a
+    // bash left alive (SIGHUP has been seen to land unnoticed inside readline) keeps jest running.
+    const steps: Array<() => void> = [() => this.pty.kill('SIGHUP'), () => this.pty.kill('SIGKILL')];
+    if (!this.pluginRunning()) steps.unshift(() => this.type('exit\r'));
+    for (const step of steps) {
+      if (this.exit) break;
       try {
-        this.pty.kill('SIGHUP');
+        step();
       } catch {
         // Already gone.
       }
-      await new Promise<void>((r) => {
-        const timer = setTimeout(r, 5000);
-        const done = () => {
-          if (!this.exit) return;
-          clearTimeout(timer);
-          this.listeners.delete(done);
-          r();
-        };
-        this.listeners.add(done);
-        done();
-      });
+      await this.exited(2000);
     }
     rmSync(this.home, { recursive: true, force: true });
+  }
+
+  /** Resolves when bash has exited, or after timeoutMs. */
+  private exited(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolvePromise) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        resolvePromise();
+      };
+      const check = () => {
+        if (this.exit) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.listeners.add(check);
+      check();
+    });
   }
 }
 
