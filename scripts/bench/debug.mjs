@@ -4,7 +4,7 @@
 // (kubectl debug returns right after its PATCH). Same image, same pod, real node, in pairs on the
 // same pod. An observer watch records when the API server first showed each container running.
 import { pairedRatios, summarize } from './lib/stats.mjs';
-import { runTimed } from './lib/proc.mjs';
+import { delay, runTimed } from './lib/proc.mjs';
 import { requestsIn } from './lib/cluster.mjs';
 
 export const BUSYBOX = 'docker.io/library/busybox:1.36';
@@ -30,6 +30,10 @@ export async function benchDebug(ctx) {
       const pod = pods[Math.floor(i / PAIRS_PER_POD)];
       const counted = i >= ctx.warmup;
 
+      // The node gets a quiet moment before each run: started right after the previous container,
+      // a run waited one or two extra 1 s kubelet sync cycles (measured: 2-3 s instead of 1 s,
+      // whichever tool came second), which says nothing about the tool.
+      await delay(ctx.settleMs);
       // A: the plugin, as kubectl runs it.
       const a = await runTimed(kubectl, ['ephemeral', 'shell', pod, '-n', ns, '--no-attach'], { env, rss: true, tmpDir: ctx.work });
       if (a.code !== 0) throw new Error(`kubectl ephemeral shell exited ${a.code}: ${a.stderr.slice(0, 800)}`);
@@ -37,6 +41,7 @@ export async function benchDebug(ctx) {
 
       // B: kubectl debug, then the wait it does not do itself (as another user, counted apart).
       const kname = `kd-${i}`;
+      await delay(ctx.settleMs);
       const b1 = await runTimed(kubectl, ['debug', pod, '-n', ns, `--image=${BUSYBOX}`, '-c', kname, '--', 'sleep', '3600'], { env, rss: true, tmpDir: ctx.work });
       if (b1.code !== 0) throw new Error(`kubectl debug exited ${b1.code}: ${b1.stderr.slice(0, 800)}`);
       const b2 = await runTimed(

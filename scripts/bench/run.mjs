@@ -2,7 +2,8 @@
 // cluster with its real node (scripts/cluster.sh up --node). See the README's Performance section.
 //
 //   npm run bench [-- --iterations N] [--warmup N] [--quick] [--only startup,debug,attach,scale]
-//                  [--pods N] [--attach-mb N] [--keystrokes N] [--build | --ref GITREF] [--keep] [--strict]
+//                  [--pods N] [--attach-mb N] [--keystrokes N] [--settle-ms MS] [--build | --ref GITREF]
+//                  [--keep] [--strict]
 //
 // The plugin measured is plugin/ as built (a copy taken at start; --build runs npm run build
 // first), or with --ref the plugin (and single executable, if dist/ has one) built from that
@@ -40,6 +41,7 @@ const { values: flags } = parseArgs({
     pods: { type: 'string' },
     'attach-mb': { type: 'string' },
     keystrokes: { type: 'string' },
+    'settle-ms': { type: 'string' },
     build: { type: 'boolean', default: false },
     ref: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -63,7 +65,8 @@ const opts = {
   warmup: int(flags.warmup, quick ? 0 : 2, 'warmup'),
   scalePods: int(flags.pods, quick ? 200 : 2000, 'pods'),
   attachBytes: int(flags['attach-mb'], quick ? 2 : 20, 'attach-mb') * 1_000_000,
-  keystrokes: int(flags.keystrokes, quick ? 30 : 200, 'keystrokes'),
+  keystrokes: int(flags.keystrokes, quick ? 30 : 400, 'keystrokes'),
+  settleMs: int(flags['settle-ms'], 3000, 'settle-ms'),
   only: new Set((flags.only ?? 'startup,debug,attach,scale').split(',').map((s) => s.trim())),
 };
 for (const s of opts.only) if (!['startup', 'debug', 'attach', 'scale'].includes(s)) throw new Error(`--only: unknown scenario ${s}`);
