@@ -8,6 +8,15 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 step() { printf '\n== %s\n' "$*" >&2; }
 
+step "host tools the tests use"
+# tcpdump decodes the pcaps the capture tests write; curl makes requests to pods from the host.
+missing=()
+for tool in tcpdump curl; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; }
+fi
+
 step "typecheck, code patterns and build"
 npx tsc --noEmit -p tsconfig.json
 bash scripts/verify-code-patterns.sh
