@@ -138,13 +138,18 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
   }
   const name = plan.container.name;
   printer.info(`added ephemeral container "${name}" (${v.preset.name}, ${plan.container.image}) to pod "${opts.pod}" in namespace "${ns}"`);
-  const entry: AuditEntry = { container: name, preset: v.preset.name, image: plan.container.image!, user: preflight?.user ?? '', time: new Date(ctx.now()).toISOString(), ...(opts.reason ? { reason: opts.reason } : {}) };
+  const entry = auditEntry(ctx, plan.container, v.preset, preflight?.user, opts.reason);
   // The audit entry is written while the container starts: it costs no wall-clock time.
   const [state] = await Promise.all([
     waitForDebugContainer(ctx, conn, opts.pod, name, plan.container.image!, updated.metadata?.resourceVersion, v.timeoutMs),
     recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
   ]);
   return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
+}
+
+/** The audit trail entry for a debug container this run adds. */
+function auditEntry(ctx: CommandContext, container: V1EphemeralContainer, preset: Preset, user: string | undefined, reason: string | undefined): AuditEntry {
+  return { container: container.name, preset: preset.name, image: container.image ?? '', user: user ?? '', time: new Date(ctx.now()).toISOString(), ...(reason ? { reason } : {}) };
 }
 
 /** Appends the session to the pod's audit annotation; a user without `patch pods` gets a notice instead. */
@@ -324,7 +329,7 @@ async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, opts
     if (!running) throw new PluginError('timeout', `pod copy "${copyName}" did not start within --timeout; check kubectl describe pod ${copyName} -n ${ns}`);
     const plan = planFor(running);
     const updated = await conn.api.addEphemeralContainer(ns, copyName, plan.container);
-    const entry: AuditEntry = { container: plan.container.name, preset: v.preset.name, image: plan.container.image!, user: preflight?.user ?? '', time: new Date(ctx.now()).toISOString(), copy: copyName, ...(opts.reason ? { reason: opts.reason } : {}) };
+    const entry = { ...auditEntry(ctx, plan.container, v.preset, preflight?.user, opts.reason), copy: copyName };
     const [state] = await Promise.all([
       waitForDebugContainer(ctx, conn, copyName, plan.container.name, plan.container.image!, updated.metadata?.resourceVersion, v.timeoutMs),
       recordAudit(ctx, conn, opts.pod, entry, preflight),
