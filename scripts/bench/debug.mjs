@@ -32,8 +32,10 @@ export async function benchDebug(ctx) {
 
       // The node gets a quiet moment before each run: started right after the previous container,
       // a run waited one or two extra 1 s kubelet sync cycles (measured: 2-3 s instead of 1 s,
-      // whichever tool came second), which says nothing about the tool.
-      await delay(ctx.settleMs);
+      // whichever tool came second), which says nothing about the tool. The pause has a random
+      // part: the kubelet notices a started container at its next 1 s relist, and fixed pauses
+      // lock every run to the same phase of it (both tools then read ~1.0 s, whatever they do).
+      await delay(ctx.settleMs + Math.random() * 1000);
       // A: the plugin, as kubectl runs it.
       const a = await runTimed(kubectl, ['ephemeral', 'shell', pod, '-n', ns, '--no-attach'], { env, rss: true, tmpDir: ctx.work });
       if (a.code !== 0) throw new Error(`kubectl ephemeral shell exited ${a.code}: ${a.stderr.slice(0, 800)}`);
@@ -41,7 +43,7 @@ export async function benchDebug(ctx) {
 
       // B: kubectl debug, then the wait it does not do itself (as another user, counted apart).
       const kname = `kd-${i}`;
-      await delay(ctx.settleMs);
+      await delay(ctx.settleMs + Math.random() * 1000);
       const b1 = await runTimed(kubectl, ['debug', pod, '-n', ns, `--image=${BUSYBOX}`, '-c', kname, '--', 'sleep', '3600'], { env, rss: true, tmpDir: ctx.work });
       if (b1.code !== 0) throw new Error(`kubectl debug exited ${b1.code}: ${b1.stderr.slice(0, 800)}`);
       const b2 = await runTimed(

@@ -121,9 +121,11 @@ async function main() {
     ...process.env,
     PATH: `${plugin.dir}:${floor}:${process.env.PATH}`,
     KUBECONFIG: ids.kubeconfig,
-    // No user preset file, recordings and caches under the run's directory: a fresh user.
+    // No user preset file; recordings and the plugin's cache (server version) under the run's
+    // directory: a fresh user, whose first (warm-up) run fills the cache as a user's first run would.
     XDG_CONFIG_HOME: join(work, 'config'),
     XDG_STATE_HOME: join(work, 'state'),
+    XDG_CACHE_HOME: join(work, 'cache'),
     KUBECTL_EPHEMERAL_KUBECTL: KUBECTL,
   };
   delete env.KUBECTL_EPHEMERAL_NODE;
