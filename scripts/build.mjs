@@ -106,7 +106,8 @@ const launcher = `#!/bin/sh
 # kubectl-ephemeral launcher (development build): runs the bundle on Node >= 22.19.
 # KUBECTL_EPHEMERAL_NODE picks the runtime; otherwise the checkout's pinned Node 24, then node on PATH.
 self=$(readlink -f "$0")
-dir=$(dirname "$self")
+# readlink -f gives an absolute file path, so this is its dirname without a dirname process.
+dir=\${self%/*}
 node=\${KUBECTL_EPHEMERAL_NODE:-}
 [ -n "$node" ] || { [ -x "$dir/../node_modules/node/bin/node" ] && node="$dir/../node_modules/node/bin/node"; }
 [ -n "$node" ] || node=node
