@@ -78,9 +78,14 @@ export async function benchDebug(ctx) {
   const debugReqs = kd.windowsDebug.map(([s, e]) => requestsIn(events, ctx.users.tool, s, e));
   const waitReqs = kd.windowsWait.map(([s, e]) => requestsIn(events, ctx.users.wait, s, e));
   const totalKd = debugReqs.map((d, i) => d.count + waitReqs[i].count);
-  // When the plugin's first and last requests reached the API server, from its process start.
+  // When each tool's first request and its PATCH of pods/ephemeralcontainers reached the API
+  // server, from its process start: the part of the wait that is the tool's own.
   const firstReq = pluginReqs.map((r) => r.requests[0]?.atMs ?? NaN);
   const kdFirstReq = debugReqs.map((r) => r.requests[0]?.atMs ?? NaN);
+  const patchAt = (r) => r.requests.find((q) => q.verb === 'patch' && q.uri.includes('/ephemeralcontainers'))?.atMs ?? NaN;
+  // From the API server showing the container running to the tool saying so (exit).
+  const pluginReportMs = plugin.ms.map((ms, i) => ms - plugin.observed[i]);
+  const kdReportMs = kd.ms.map((ms, i) => ms - kd.observed[i]);
 
   const ratio = pairedRatios(kd.ms, plugin.ms);
   const result = {
@@ -89,6 +94,8 @@ export async function benchDebug(ctx) {
       ms: summarize(plugin.ms),
       observedRunningMs: summarize(plugin.observed),
       firstRequestMs: summarize(firstReq),
+      patchAtMs: summarize(pluginReqs.map(patchAt)),
+      reportMs: summarize(pluginReportMs),
       rssKB: summarize(plugin.rss),
       requests: summarize(pluginReqs.map((r) => r.count)),
       requestSample: pluginReqs.at(-1)?.requests,
@@ -101,6 +108,8 @@ export async function benchDebug(ctx) {
       waitMs: summarize(kd.waitMs),
       observedRunningMs: summarize(kd.observed),
       firstRequestMs: summarize(kdFirstReq),
+      patchAtMs: summarize(debugReqs.map(patchAt)),
+      reportMs: summarize(kdReportMs),
       rssKBDebug: summarize(kd.rssDebug),
       rssKBWait: summarize(kd.rssWait),
       requestsDebug: summarize(debugReqs.map((r) => r.count)),
