@@ -3,6 +3,7 @@
 // targeting the app reaches running. Skips itself unless `scripts/cluster.sh up --node` has run.
 import { spawn } from 'node:child_process';
 import { aPod } from '../support/builders';
+import { describeOnRealNode } from '../support/terminal-session';
 import {
   addEphemeralContainer,
   clusterEnv,
@@ -23,28 +24,7 @@ const BUSYBOX = 'docker.io/library/busybox:1.36';
 const NETSHOOT = 'docker.io/nicolaka/netshoot:v0.13';
 const POD_SUBNET = /^10\.88\.\d+\.\d+$/;
 
-/** Why the real node cannot be used, or '' when a containerd-backed kubelet runs a Ready node. */
-function nodeUnavailable(): string {
-  let nodeName: string;
-  try {
-    nodeName = clusterEnv().nodeName;
-  } catch (e) {
-    return (e as Error).message;
-  }
-  const r = kubectlResult(['get', 'node', nodeName, '-o', 'json']);
-  if (!r.ok) return `node ${nodeName} not found: ${r.stderr.trim()}`;
-  const node = JSON.parse(r.stdout);
-  const runtime: string = node.status?.nodeInfo?.containerRuntimeVersion ?? '';
-  if (!runtime.startsWith('containerd://')) return `node ${nodeName} has no real kubelet (runtime "${runtime}")`;
-  const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
-  return ready?.status === 'True' ? '' : `node ${nodeName} is not Ready`;
-}
-
-const unavailable = nodeUnavailable();
-const describeNode = unavailable ? describe.skip : describe;
-if (unavailable) {
-  process.stderr.write(`test/e2e/node.test.ts skipped: ${unavailable} (the real node comes with scripts/cluster.sh up --node)\n`);
-}
+const describeNode = describeOnRealNode('test/e2e/node.test.ts');
 
 /**
  * `kubectl attach -i` with stdin held open until the command's output is back: closing stdin ends
@@ -75,7 +55,7 @@ function containerState(pod: any, list: 'containerStatuses' | 'ephemeralContaine
   return (pod.status?.[list] ?? []).find((s: any) => s.name === name)?.state ?? {};
 }
 
-describeNode(`real node${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describeNode('real node', () => {
   let ns = '';
   const pod = 'sample';
 

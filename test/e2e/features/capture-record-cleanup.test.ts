@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as pty from 'node-pty';
 import { aPod } from '../../support/builders';
 import { clusterEnv, createObject, getPod, kubectlResult, waitFor } from '../../support/cluster';
+import { describeOnRealNode } from '../../support/terminal-session';
 import { createTestNamespace, eventually, expectExit, PLUGIN, removeNamespace, requireBuiltPlugin, runPlugin, sleep, startPlugin, tempDir } from '../../support/plugin';
 
 jest.setTimeout(180_000);
@@ -14,16 +15,7 @@ jest.setTimeout(180_000);
 const SAMPLE_APP = 'localhost/kubectl-ephemeral/sample-app:1';
 const LOCAL_PRESETS = join(__dirname, '../../support/local-presets.yaml');
 
-function realNodeReady(): boolean {
-  try {
-    const node = JSON.parse(kubectlResult(['get', 'node', clusterEnv().nodeName, '-o', 'json']).stdout || '{}');
-    const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
-    return String(node.status?.nodeInfo?.containerRuntimeVersion ?? '').startsWith('containerd://') && ready?.status === 'True';
-  } catch {
-    return false;
-  }
-}
-const describeNode = realNodeReady() ? describe : describe.skip;
+const describeNode = describeOnRealNode('test/e2e/features/capture-record-cleanup.test.ts');
 
 const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
