@@ -10,6 +10,8 @@ import { pairedDifferences, pairedRatios, quantile, summarize } from './lib/stat
 import { requestsIn } from './lib/cluster.mjs';
 import { delay } from './lib/proc.mjs';
 
+const signed = (v) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+
 /** Bytes a tty shows for `head -c n /dev/zero | base64`: 76-column lines ending in \r\n. */
 export function base64TtyBytes(n) {
   const chars = 4 * Math.ceil(n / 3);
@@ -114,7 +116,7 @@ export async function benchAttach(ctx) {
     {
       id: 'attach-latency',
       target: 'added keystroke echo p99 < 2 ms',
-      value: `+${added.plugin.p99.toFixed(2)} ms p99 (+${added.plugin.median.toFixed(2)} ms median); recording +${added.record.p99.toFixed(2)} ms p99`,
+      value: `${signed(added.plugin.p99)} ms p99 (${signed(added.plugin.median)} ms median); recording ${signed(added.record.p99)} ms p99`,
       met: added.plugin.p99 < 2 && added.record.p99 < 2,
     },
   ];
