@@ -409,7 +409,7 @@ function buildTables(results, ctx) {
   if (a?.rows) {
     tables.push({
       title: `3. Attach relay under a pty (${(a.payloadBytes / 1e6).toFixed(1)} MB of output; ${a.keystrokes} keystrokes per session; ${ctx.iterations} rounds)`,
-      headers: ['command', 'attached after ms', 'MB/s', 'throughput ratio', 'echo median ms', 'echo p99 ms', 'added p99 ms', 'CPU s (process / kubectl child)', 'peak RSS (process / kubectl child)', 'API requests'],
+      headers: ['command', 'attached after ms', 'MB/s', 'throughput ratio', 'echo median ms', 'echo p99 ms', 'added p99 ms (paired)', 'CPU s (process / kubectl child)', 'peak RSS (process / kubectl child)', 'API requests'],
       rows: a.rows.map((r) => [
         r.label,
         median(r.attachMs, 0),
