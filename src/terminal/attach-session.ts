@@ -184,6 +184,7 @@ async function runInPty(
   let exit: { exitCode: number; signal?: number };
   try {
     input.setRawMode(true);
+    passOutputThrough(input, log);
     input.on('data', onInput);
     input.resume();
     exit = await exited;
@@ -320,6 +321,19 @@ async function waitForChild(child: ChildProcess, log: (line: string) => void): P
     if (killTimer) clearTimeout(killTimer);
     for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
     process.off('exit', onProcessExit);
+  }
+}
+
+/**
+ * libuv's raw mode keeps output post-processing on (it sets ONLCR), so the container's \r\n would
+ * reach the terminal as \r\r\n; kubectl's own raw mode turns OPOST off, and so does this. Safe to
+ * undo: setRawMode(false) puts back the whole termios libuv saved before raw mode.
+ */
+function passOutputThrough(input: NodeJS.ReadStream, log: (line: string) => void): void {
+  try {
+    execFileSync('stty', ['-opost'], { stdio: [input, 'ignore', 'ignore'] });
+  } catch {
+    log('could not turn off output post-processing (stty -opost): lines may end in \\r\\r\\n');
   }
 }
 

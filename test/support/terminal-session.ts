@@ -279,8 +279,8 @@ export class Terminal {
   async expectCookedMode(): Promise<void> {
     const out = await this.command('stty -a', 10_000);
     const flags = out.split(/[\s;]+/);
-    if (!flags.includes('icanon') || !flags.includes('echo') || flags.includes('-icanon') || flags.includes('-echo'))
-      throw this.failure(`the outer terminal is not back in cooked mode with echo; stty -a said:\n${out}`);
+    if (!['icanon', 'echo', 'opost'].every((f) => flags.includes(f)) || ['-icanon', '-echo', '-opost'].some((f) => flags.includes(f)))
+      throw this.failure(`the outer terminal is not back in cooked mode with echo and output processing; stty -a said:\n${out}`);
   }
 
   /** An Error whose message ends with the screen. */

@@ -57,6 +57,10 @@ describe('runAttachSession with a terminal', () => {
     outer.type('a');
     // In cooked mode the outer line discipline would hold 'a' until Enter, and this would time out.
     await outer.waitFor(/KEY\[a\]\n/, 3000);
+    // Output passes through as kubectl wrote it: one CR per line from the inner pty, none added by
+    // the outer terminal (libuv's raw mode would add it: the session turns OPOST off).
+    expect(outer.raw).toContain('KEY[a]\r\n');
+    expect(outer.raw).not.toContain('KEY[a]\r\r\n');
     outer.type('q');
     const { driverStty, shellStty, driverExit } = await outer.finish();
     // driverStty is taken by the driver after the session, before Node's own exit-time reset.

@@ -172,10 +172,10 @@ export function killLiveTerminals(): void {
   live.clear();
 }
 
-/** True when the stty -a text shows a cooked terminal: canonical input with echo. */
+/** True when the stty -a text shows a cooked terminal: canonical input with echo, output post-processing on. */
 export function isCooked(stty: string): boolean {
   const words = stty.split(' ');
-  return words.includes('icanon') && words.includes('echo') && words.includes('isig');
+  return words.includes('icanon') && words.includes('echo') && words.includes('isig') && words.includes('opost');
 }
 
 /** True while a process with this pid exists. */
