@@ -2,7 +2,7 @@ import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import { ContainerExit, PluginError, usageError } from '../errors/plugin-error.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { containerState, describeState, ephemeralState, FATAL_WAITING_REASONS, lastTermination, type ContainerState } from '../plan/container-state.js';
-import { buildEphemeralContainer, checkAllowedImage, type DebugRequest } from '../plan/debug-container.js';
+import { buildEphemeralContainer, checkAllowedImage, ephemeralContainerPatch, type DebugRequest } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
 import { buildPodCopy } from '../plan/pod-copy.js';
 import { enforcedLevel, evaluatePodSecurity, type PodSecurityLevel } from '../plan/pod-security.js';
@@ -121,7 +121,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
       const answer = await api.addEphemeralContainer(ns, opts.pod, plan.container, true);
       sent = answer.spec?.ephemeralContainers?.find((c) => c.name === plan.container.name) ?? sent;
     }
-    printer.out(await render({ spec: { ephemeralContainers: [sent] } }, opts.output ?? 'yaml'));
+    printer.out(await render(ephemeralContainerPatch(sent), opts.output ?? 'yaml'));
     return 0;
   }
 
@@ -166,7 +166,6 @@ interface Preflight {
   /** "verb resource" → allowed, for every permission this run needs. */
   allowed: Map<string, boolean>;
   level: PodSecurityLevel;
-  levelKnown: boolean;
   user?: string;
 }
 
@@ -193,7 +192,7 @@ async function runPreflight(conn: Connection, opts: DebugOptions): Promise<Prefl
     }
     allowed.set(`${verb} ${resource}`, ok);
   }
-  return { serverVersion, allowed, level: enforcedLevel(namespace?.metadata?.labels), levelKnown: namespace !== undefined, user };
+  return { serverVersion, allowed, level: enforcedLevel(namespace?.metadata?.labels), user };
 }
 
 function checkPreflight(p: Preflight, opts: DebugOptions, ns: string): void {

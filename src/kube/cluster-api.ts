@@ -2,6 +2,7 @@ import type { CoreV1Event, V1EphemeralContainer, V1Namespace, V1Pod, V1PodList }
 import { PluginError } from '../errors/plugin-error.js';
 import { ApiError } from './api-error.js';
 import type { ResourceRule } from '../plan/access-rules.js';
+import { ephemeralContainerPatch } from '../plan/debug-container.js';
 import type { KubeHttpClient } from './http-client.js';
 import { translateApiError } from './translate-error.js';
 import { localIdentity, versionCache } from './identity-cache.js';
@@ -106,7 +107,7 @@ export class ClusterApi {
         path: `${podPath(ns, pod)}/ephemeralcontainers`,
         query: dryRun ? { dryRun: 'All' } : undefined,
         contentType: 'application/strategic-merge-patch+json',
-        body: { spec: { ephemeralContainers: [container] } },
+        body: ephemeralContainerPatch(container),
       });
     } catch (err) {
       throw translateApiError(err, { verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod) });
