@@ -13,4 +13,9 @@ check 'console.* outside src/output' '\bconsole\.(log|error|warn|info|debug)\(' 
 check '@kubernetes/client-node (values) outside src/kube' "^import [^t].*from '@kubernetes/client-node'" src '^src/kube/'
 check 'node-pty outside src/terminal' "(from|require\\()\\s*'node-pty'" src '^src/terminal/'
 check 'a stack trace printed outside main.ts' '\.stack\b' src '^src/main\.ts:'
+check 'watching a pod outside the one waiter (src/debug/wait-for-container.ts)' '\.watchPod\(' src '^src/(kube/cluster-api|debug/wait-for-container)\.ts:'
+# Dependencies point one way: cli -> commands -> debug -> plan/presets; kube, terminal and output sit below.
+check 'src/plan or src/presets importing a layer above them' "from '\.\./(commands|debug|cli|terminal)/" 'src/plan src/presets' '^$'
+check 'src/debug importing src/commands or src/cli' "from '\.\./(commands|cli)/" src/debug '^$'
+check 'src/kube, src/terminal or src/output importing a layer above them' "from '\.\./(commands|debug|cli)/" 'src/kube src/terminal src/output' '^$'
 exit $fail

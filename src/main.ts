@@ -1,5 +1,5 @@
 // The one place that reads process.argv, wires real dependencies and maps errors to exit codes.
-import type { CommandContext } from './commands/context.js';
+import type { CommandContext } from './context.js';
 import { ContainerExit, EXIT_CODES, PluginError } from './errors/plugin-error.js';
 import { processPrinter, type Printer } from './output/printer.js';
 import { randomSuffix } from './plan/names.js';

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { DebugOptions } from '../commands/debug.js';
+import type { DebugOptions } from '../debug/options.js';
 import type { Preset } from '../presets/preset.js';
 import { kubeFlagsFrom, withKubeFlags } from './kube-flags.js';
 import type { ParsedCommand } from './parsed-command.js';

@@ -2,7 +2,7 @@ import type { AttachOptions } from '../commands/attach.js';
 import type { CaptureOptions } from '../commands/capture.js';
 import type { CleanupOptions } from '../commands/cleanup.js';
 import type { SessionsOptions } from '../commands/sessions.js';
-import type { DebugOptions } from '../commands/debug.js';
+import type { DebugOptions } from '../debug/options.js';
 import type { ListOptions } from '../commands/list.js';
 import type { PresetsOptions } from '../commands/presets.js';
 

@@ -2,8 +2,8 @@ import type { KubeFlags } from '../kube/kube-flags.js';
 import { ContainerExit, PluginError } from '../errors/plugin-error.js';
 import { describeState, ephemeralState } from '../plan/container-state.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
-import { attachDebugContainer } from '../session/attach-debug-container.js';
-import type { CommandContext } from './context.js';
+import { attachDebugContainer } from '../debug/attach-debug-container.js';
+import type { CommandContext } from '../context.js';
 
 /** Options of `kubectl ephemeral attach POD [CONTAINER]`. */
 export interface AttachOptions {

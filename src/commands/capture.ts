@@ -3,11 +3,13 @@ import type { KubeFlags } from '../kube/kube-flags.js';
 import { PluginError, usageError } from '../errors/plugin-error.js';
 import { buildEphemeralContainer } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
-import { enforcedLevel, evaluatePodSecurity } from '../plan/pod-security.js';
-import { describeState, ephemeralState, FATAL_WAITING_REASONS } from '../plan/container-state.js';
+import { enforcedLevel } from '../plan/pod-security.js';
+import { describeState } from '../plan/container-state.js';
+import { checkPodSecurity } from '../debug/pod-security-gate.js';
+import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
 import { kubectlArgs } from '../kube/kube-flags.js';
-import { streamAttach } from '../session/stream-attach.js';
-import type { CommandContext } from './context.js';
+import { streamAttach } from '../debug/stream-attach.js';
+import type { CommandContext } from '../context.js';
 
 /** Options of `kubectl ephemeral capture POD`. */
 export interface CaptureOptions {
@@ -74,24 +76,16 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
       { name: 'CAPTURE_FILTER', value: opts.filter ?? '' },
       { name: 'CAPTURE_COUNT', value: opts.count ? String(opts.count) : '' },
     ];
-    const level = enforcedLevel(namespace?.metadata?.labels);
-    const violations = evaluatePodSecurity(pod, container, level).filter((x) => x.isNew);
-    if (violations.length)
-      throw new PluginError(
-        'policy-rejected',
-        `namespace "${ns}" enforces Pod Security "${level}", which forbids the NET_RAW capability tcpdump needs (${violations[0]!.field}); capture in a namespace at level privileged, or ask for an exemption`,
-      );
+    checkPodSecurity(pod, container, enforcedLevel(namespace?.metadata?.labels), ns, 'tcpdump needs the NET_RAW capability: capture in a namespace at level privileged, or ask for an exemption');
     const updated = await api.addEphemeralContainer(ns, opts.pod, container);
     ctx.printer.info(`capturing on ${opts.iface} in pod "${opts.pod}" with ephemeral container "${container.name}"${opts.filter ? ` (filter: ${opts.filter})` : ''}; Ctrl-C stops`);
-    let last = '';
-    const state = await api.watchPod(ns, opts.pod, updated.metadata?.resourceVersion, ctx.now() + timeoutMs, (p) => {
-      const s = ephemeralState(p, container.name);
-      if (s.phase === 'waiting' && FATAL_WAITING_REASONS.has(s.reason))
-        throw new PluginError('image-pull', `capture container "${container.name}" cannot start: ${s.reason}: ${s.message}; check the image or pass --image`);
-      if (s.phase === 'waiting') last = s.reason;
-      return s.phase === 'running' || s.phase === 'terminated' ? s : undefined;
-    });
-    if (!state) throw new PluginError('timeout', `capture container "${container.name}" did not start within --timeout (last: ${last || 'no status'}); raise --timeout`);
+    const ref = { pod: opts.pod, container: container.name, ephemeral: true };
+    const state = requireStarted(
+      await waitForContainer(conn, ref, { until: 'started', timeoutMs, now: ctx.now, resourceVersion: updated.metadata?.resourceVersion, signal: ctx.signal }),
+      ref,
+      ns,
+      container.image,
+    );
     if (state.phase !== 'running') throw new PluginError('internal', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
 
     const toStdout = opts.write === '-';
@@ -114,10 +108,7 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
         const code = await session.done;
         if (timer) clearTimeout(timer);
         // tcpdump's own exit status tells a capture from a failure (it exits 0 on TERM and -c).
-        const ended = await api.watchPod(ns, opts.pod, undefined, ctx.now() + 15_000, (p) => {
-          const s = ephemeralState(p, container.name);
-          return s.phase === 'terminated' ? s : undefined;
-        });
+        const { state: ended } = await waitForContainer(conn, ref, { until: 'terminated', timeoutMs: 15_000, now: ctx.now });
         if (ended?.phase === 'terminated' && ended.exitCode !== 0)
           throw new PluginError('internal', `tcpdump in "${container.name}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
         if (!toStdout && session.bytes() > 0 && !hasPcapMagic(opts.write))

@@ -6,7 +6,7 @@ import { formatTable } from '../output/printer.js';
 import { ephemeralState } from '../plan/container-state.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
 import { COPY_LABEL } from '../plan/pod-copy.js';
-import type { CommandContext, Connection } from './context.js';
+import type { CommandContext, Connection } from '../context.js';
 
 /** Options of `kubectl ephemeral cleanup [POD]`. */
 export interface CleanupOptions {

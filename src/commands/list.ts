@@ -5,7 +5,7 @@ import { render } from '../output/render.js';
 import { describeState, ephemeralState, type ContainerState } from '../plan/container-state.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
 import { formatAge } from '../plan/duration.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from '../context.js';
 
 /** Options of `kubectl ephemeral list`. */
 export interface ListOptions {

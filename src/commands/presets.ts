@@ -1,7 +1,7 @@
 import { formatTable } from '../output/printer.js';
 import type { Preset } from '../presets/preset.js';
 import { render } from '../output/render.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from '../context.js';
 
 /** Options of `kubectl ephemeral presets`. */
 export interface PresetsOptions {

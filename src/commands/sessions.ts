@@ -1,6 +1,6 @@
 import { formatTable } from '../output/printer.js';
 import { render } from '../output/render.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from '../context.js';
 
 /** Options of `kubectl ephemeral sessions`. */
 export interface SessionsOptions {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { CommandContext, Connection } from '../commands/context.js';
+import type { CommandContext, Connection } from '../context.js';
 import { kubectlArgs, type KubeFlags } from '../kube/kube-flags.js';
-import { ephemeralState } from '../plan/container-state.js';
+import { waitForContainer } from './wait-for-container.js';
 import type { RecordingOptions } from '../terminal/recording.js';
 
 /** Who and what a session attaches to. */
@@ -68,10 +68,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   });
   if (exitCode !== 0) return exitCode;
   // kubectl attach exits 0 however the shell ended (`exit 3` included): the exit code is in the pod status.
-  const state = await conn.api.watchPod(ns, t.pod, undefined, ctx.now() + EXIT_STATUS_WAIT_MS, (p) => {
-    const s = ephemeralState(p, t.container);
-    return s.phase === 'terminated' ? s : undefined;
-  });
+  const { state } = await waitForContainer(conn, { pod: t.pod, container: t.container, ephemeral: true }, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
   if (state?.phase === 'terminated') return state.exitCode;
   ctx.printer.info(`container "${t.container}" is still running; attach again with: ${attachCommand(ns, t.pod, t.container, flags)}`);
   return 0;

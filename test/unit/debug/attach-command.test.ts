@@ -1,4 +1,4 @@
-import { attachCommand } from '../../../src/session/attach-debug-container';
+import { attachCommand } from '../../../src/debug/attach-debug-container';
 import type { KubeFlags } from '../../../src/kube/kube-flags';
 
 const flags = (f: Partial<KubeFlags> = {}): KubeFlags => ({ verbosity: 0, asGroup: [], ...f });

@@ -1,10 +1,10 @@
-import type { Printer } from '../output/printer.js';
-import type { KubeFlags } from '../kube/kube-flags.js';
-import type { PresetRegistry } from '../presets/registry.js';
-import type { SuffixSource } from '../plan/names.js';
-import type { ClusterApi } from '../kube/cluster-api.js';
-import type { KubeTarget } from '../kube/kubeconfig.js';
-import type { AttachSessionOptions } from '../terminal/attach-session.js';
+import type { Printer } from './output/printer.js';
+import type { KubeFlags } from './kube/kube-flags.js';
+import type { PresetRegistry } from './presets/registry.js';
+import type { SuffixSource } from './plan/names.js';
+import type { ClusterApi } from './kube/cluster-api.js';
+import type { KubeTarget } from './kube/kubeconfig.js';
+import type { AttachSessionOptions } from './terminal/attach-session.js';
 
 /** A live connection to one cluster, opened lazily so commands without the API never load client-node. */
 export interface Connection {

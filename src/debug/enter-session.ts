@@ -1,0 +1,30 @@
+import type { V1EphemeralContainer } from '@kubernetes/client-node';
+import type { CommandContext, Connection } from '../context.js';
+import { ContainerExit } from '../errors/plugin-error.js';
+import { describeState, type ContainerState } from '../plan/container-state.js';
+import type { Preset } from '../presets/preset.js';
+import { attachCommand, attachDebugContainer } from './attach-debug-container.js';
+import type { DebugOptions } from './options.js';
+
+/** Attaches to a started debug container (or prints how to), passing the session's exit code through. */
+export async function enterSession(ctx: CommandContext, conn: Connection, opts: DebugOptions, preset: Preset, pod: string, container: V1EphemeralContainer, state: ContainerState, user: string | undefined): Promise<number> {
+  const ns = conn.target.namespace;
+  const cmd = attachCommand(ns, pod, container.name, opts.kube);
+  if (!opts.attach) {
+    ctx.printer.out(container.name);
+    ctx.printer.info(`attach with: ${cmd}`);
+    return 0;
+  }
+  if (state.phase === 'terminated') {
+    ctx.printer.info(`container "${container.name}" already exited (${describeState(state)}); its output:`);
+    ctx.printer.out(await conn.api.logs(ns, pod, container.name));
+    if (state.exitCode !== 0) throw new ContainerExit(state.exitCode);
+    return 0;
+  }
+  if (preset.banner.length) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
+  ctx.printer.info(`attaching to "${container.name}" (exit the shell to end; re-attach with: ${cmd})`);
+  const record = opts.record ?? preset.record;
+  const code = await attachDebugContainer(ctx, conn, opts.kube, { pod, container: container.name, preset: preset.name, image: container.image, user, record });
+  if (code !== 0) throw new ContainerExit(code);
+  return 0;
+}

@@ -1,0 +1,32 @@
+import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+import { PluginError } from '../errors/plugin-error.js';
+import { evaluatePodSecurity, type PodSecurityLevel } from '../plan/pod-security.js';
+
+/**
+ * The one Pod Security gate: refuses what admission would refuse, naming the policy and the field,
+ * before anything is sent. `fix` is what the user can do instead (it differs per command).
+ */
+export function checkPodSecurity(pod: V1Pod, container: V1EphemeralContainer | undefined, level: PodSecurityLevel, ns: string, fix: string): void {
+  const podName = pod.metadata?.name ?? '';
+  const violations = evaluatePodSecurity(pod, container, level);
+  if (violations.length === 0) return;
+  const earlier = violations.filter((x) => !x.isNew && x.container && pod.spec?.ephemeralContainers?.some((e) => e.name === x.container));
+  if (earlier.length) {
+    const names = [...new Set(earlier.map((x) => x.container))].join(', ');
+    throw new PluginError(
+      'policy-rejected',
+      `pod "${podName}" already holds ephemeral container ${names} that violates Pod Security "${level}" of namespace "${ns}" (${earlier[0]!.message}, ${earlier[0]!.field}); Pod Security checks the whole pod, so every new debug container is rejected until the pod is replaced; debug a new replica or a copy (crashloop --copy)`,
+    );
+  }
+  const mine = violations.filter((x) => x.isNew);
+  const first = mine[0] ?? violations[0]!;
+  throw new PluginError(
+    'policy-rejected',
+    `namespace "${ns}" enforces Pod Security "${level}": ${mine.length ? 'the debug container' : `pod "${podName}"`} violates ${first.check} (${first.field}: ${first.message}); ${fix}`,
+  );
+}
+
+/** The fix a preset session suggests when the namespace's level refuses it. */
+export function presetLevelFix(level: PodSecurityLevel): string {
+  return `use a preset this level allows (shell, forensics${level === 'restricted' ? '' : ', process'}) or debug in a namespace with a laxer level`;
+}

@@ -1,0 +1,63 @@
+import type { Connection } from '../context.js';
+import { PluginError } from '../errors/plugin-error.js';
+import { rulesAllow } from '../plan/access-rules.js';
+import { enforcedLevel, type PodSecurityLevel } from '../plan/pod-security.js';
+
+/** What the cluster says before anything is created: version, permissions, Pod Security level, identity. */
+export interface Preflight {
+  serverVersion: { major: number; minor: number; gitVersion: string };
+  /** "verb resource" → allowed, for every permission this run needs. */
+  allowed: Map<string, boolean>;
+  level: PodSecurityLevel;
+  user?: string;
+}
+
+/** What a run is about to do, which decides the permissions it needs. */
+export interface PreflightNeeds {
+  attach: boolean;
+  copy: boolean;
+}
+
+/** The permissions a run needs, as [verb, resource] pairs; `patch pods` (the audit annotation) is optional. */
+export function neededPermissions(needs: PreflightNeeds): Array<[string, string]> {
+  const out: Array<[string, string]> = [['patch', 'pods/ephemeralcontainers'], ['patch', 'pods']];
+  if (needs.attach) out.push(['create', 'pods/attach']);
+  if (needs.copy) out.push(['create', 'pods'], ['delete', 'pods']);
+  return out;
+}
+
+/** Version, permissions (one SelfSubjectRulesReview), Pod Security level and identity, all at once. */
+export async function runPreflight(conn: Connection, needs: PreflightNeeds): Promise<Preflight> {
+  const { api } = conn;
+  const ns = conn.target.namespace;
+  const [serverVersion, rules, namespace, user] = await Promise.all([api.serverVersion(), api.rules(ns), api.getNamespace(ns), api.whoAmI()]);
+  const allowed = new Map<string, boolean>();
+  for (const [verb, resource] of neededPermissions(needs)) {
+    let ok = rulesAllow(rules.rules, verb, resource);
+    // Some authorizers (webhooks) cannot list rules: ask about that one permission directly.
+    if (!ok && rules.incomplete) {
+      const [res, sub] = resource.split('/');
+      ok = (await api.canI(ns, verb, res!, sub)).allowed;
+    }
+    allowed.set(`${verb} ${resource}`, ok);
+  }
+  return { serverVersion, allowed, level: enforcedLevel(namespace?.metadata?.labels), user };
+}
+
+/** Refuses a run the cluster would refuse: too old, or a needed permission missing. */
+export function checkPreflight(p: Preflight, ns: string): void {
+  const { major, minor, gitVersion } = p.serverVersion;
+  if (major === 1 && minor < 23)
+    throw new PluginError(
+      'cluster-too-old',
+      `the cluster runs ${gitVersion}: ephemeral containers are off before 1.23 (1.16-1.21 also used the legacy EphemeralContainers kind); upgrade, or use kubectl debug --copy-to`,
+    );
+  const who = p.user ? `user "${p.user}"` : 'this identity';
+  const denied = (perm: string) => p.allowed.get(perm) === false;
+  if (denied('create pods') || denied('delete pods'))
+    throw new PluginError('forbidden', `${who} cannot create and delete pods in namespace "${ns}" (needed by --copy); ask for "create, delete pods" or debug without --copy`);
+  if (denied('patch pods/ephemeralcontainers'))
+    throw new PluginError('forbidden', `${who} cannot patch pods/ephemeralcontainers in namespace "${ns}"; ask for the kubectl-ephemeral RBAC rules (README: permissions)`);
+  if (denied('create pods/attach'))
+    throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}"; ask for it, or pass --no-attach`);
+}
