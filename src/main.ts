@@ -44,7 +44,8 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
       const target = loadKubeTarget(flags, env);
       const http = new KubeHttpClient(target, {
         asGroups: flags.asGroup,
-        requestTimeoutMs: flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined,
+        // kubectl reads a bare number as seconds here, and 0 as no timeout.
+        requestTimeoutMs: flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout', { bareSeconds: true }) || undefined : undefined,
         userAgent: `kubectl-ephemeral/${VERSION}`,
         debug: printer.verbose ? (line) => printer.debug(line) : undefined,
       });

@@ -1,22 +1,31 @@
 import yargs from 'yargs';
-import { PluginError, usageError } from '../errors/plugin-error.js';
+import { EXIT_CODES, PluginError, usageError, type ErrorKind } from '../errors/plugin-error.js';
+import { permissionsByRole, ROLE_USE } from '../debug/preflight.js';
 import type { PresetRegistry } from '../presets/registry.js';
-import { attachCommand } from './attach.command.js';
-import { captureCommand } from './capture.command.js';
-import { cleanupCommand } from './cleanup.command.js';
-import { sessionsCommand } from './sessions.command.js';
-import { debugCommand } from './debug.command.js';
+import { commandModules, firstPositional, kubeFlagSpecs } from './command-spec.js';
 import { normalizeVerbosity } from './kube-flags.js';
-import { listCommand } from './list.command.js';
+import { normalizeOptionalValues } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
-import { presetsCommand } from './presets.command.js';
 import { VERSION } from '../version.js';
 
+/** Exit codes in help, from the one table (src/errors/plugin-error.ts), lowest first. */
+function exitCodesLine(): string {
+  const kinds = (Object.keys(EXIT_CODES) as ErrorKind[]).sort((a, b) => EXIT_CODES[a] - EXIT_CODES[b]);
+  return `Exit codes: the debugged program's own code once attached; ${kinds.map((k) => `${EXIT_CODES[k]} ${k}`).join(', ')}.`;
+}
 
-const EPILOGUE = [
-  'Permissions: patch pods/ephemeralcontainers; get, list, watch pods; create pods/attach; get pods/log; create, delete pods for --copy.',
-  'Exit codes: the debugged program\'s own code once attached; 64 usage, 65 Pod Security, 66 not found, 69 unreachable, 70 internal, 72 cluster too old, 75 timeout, 76 image, 77 forbidden, 78 config, 130 interrupted.',
-].join('\n\n');
+/** Permissions in help, from the code's own list (src/debug/preflight.ts), one shipped ClusterRole each. */
+function permissionsLines(): string {
+  return [
+    'Permissions (ClusterRoles in scripts/cluster/rbac.yaml; README: permissions):',
+    ...permissionsByRole().map(({ role, grants }) => `  ${role} (${ROLE_USE[role]}): ${grants}`),
+  ].join('\n');
+}
+
+/** The help epilogue: generated, so it cannot drift from the code. */
+export function helpEpilogue(): string {
+  return [permissionsLines(), exitCodesLine()].join('\n\n');
+}
 
 /** Where help and version text go (stdout in production, a buffer in tests). */
 export type HelpWriter = (text: string) => void;
@@ -26,25 +35,26 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   let parsed: ParsedCommand | undefined;
   const result = (p: ParsedCommand) => (parsed = p);
   let failure: Error | undefined;
-  const y = yargs(normalizeVerbosity(args))
+  const argv = normalizeOptionalValues(normalizeVerbosity(args));
+  checkCommandName(argv, registry);
+  const y = yargs(argv)
     .scriptName('kubectl ephemeral')
     .usage('$0 <preset> <pod> [-- command...]\n\nInject a preset debug container into a running pod and attach to it.')
-    .parserConfiguration({ 'populate--': true, 'strip-aliased': true })
+    .parserConfiguration({ 'populate--': true, 'strip-aliased': true, 'camel-case-expansion': false })
     .strict()
     .exitProcess(false)
     .wrap(width)
     .version('version', 'Print the plugin version', VERSION)
     .alias('help', 'h')
-    .epilogue(EPILOGUE)
+    .epilogue(helpEpilogue())
     .demandCommand(1, 'name a preset or a command')
     .recommendCommands()
     .fail((msg, err) => {
       failure = err ?? usageError(`${(msg ?? 'invalid arguments').replace(/\n/g, ' ').toLowerCase()}; see kubectl ephemeral --help`);
     });
-  for (const preset of registry.presets) y.command(debugCommand(preset, result));
-  for (const command of [presetsCommand, listCommand, attachCommand, captureCommand, sessionsCommand, cleanupCommand]) y.command(command(result));
+  for (const module of commandModules(registry, result)) y.command(module);
   let helpText = '';
-  await y.parseAsync(args.length ? normalizeVerbosity(args) : [], {}, (err, _argv, output) => {
+  await y.parseAsync(argv, {}, (err, _argv, output) => {
     if (err && !failure) failure = err;
     helpText = output;
   });
@@ -52,4 +62,18 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   if (parsed) return parsed;
   if (helpText) writeHelp(helpText);
   return { command: 'done', exitCode: 0 };
+}
+
+/**
+ * Names an unknown preset or command itself: yargs would list every word it could not place
+ * ("unknown arguments: n, nosuchpreset, web").
+ */
+function checkCommandName(args: string[], registry: PresetRegistry): void {
+  const word = firstPositional(args, kubeFlagSpecs());
+  if (word === undefined || word === 'help') return;
+  const modules = commandModules(registry, () => undefined);
+  const known = new Set(modules.flatMap((m) => [String(m.command).split(' ')[0]!, ...((m.aliases as string[] | undefined) ?? [])]));
+  if (known.has(word)) return;
+  const commands = modules.slice(registry.presets.length).map((m) => String(m.command).split(' ')[0]);
+  throw usageError(`unknown preset or command "${word}"; presets: ${registry.names().join(', ')}; commands: ${commands.join(', ')}`);
 }

@@ -1,6 +1,7 @@
-import { createWriteStream, openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync } from 'node:fs';
+import { createPrivateFile, type PrivateFile } from '../output/private-file.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
-import { PluginError, usageError } from '../errors/plugin-error.js';
+import { EXIT_CODES, PluginError, usageError } from '../errors/plugin-error.js';
 import { buildEphemeralContainer } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
 import { enforcedLevel } from '../plan/pod-security.js';
@@ -17,7 +18,8 @@ export interface CaptureOptions {
   container?: string;
   iface: string;
   filter?: string;
-  write: string;
+  /** -w: the pcap file, or - for stdout; required (checked here, so the error can say how). */
+  write?: string;
   count?: number;
   duration?: string;
   image?: string;
@@ -55,9 +57,22 @@ export function hasPcapMagic(file: string): boolean {
 
 /** `kubectl ephemeral capture`: tcpdump in an ephemeral network container, streamed to a local pcap. */
 export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Promise<number> {
+  if (!opts.write) throw usageError(`capture needs -w FILE (or -w - for stdout); for example: kubectl ephemeral capture ${opts.pod} -w ${opts.pod}.pcap`);
   if (opts.count !== undefined && (!Number.isInteger(opts.count) || opts.count < 1)) throw usageError('--count must be a positive integer');
   const durationMs = opts.duration ? parseDuration(opts.duration, '--duration') : undefined;
-  const timeoutMs = parseDuration(opts.timeout);
+  const timeoutMs = parseDuration(opts.timeout, '--timeout');
+  // The output is created before anything is sent to the cluster: a path that cannot be written
+  // must not leave a capture container behind. A failed capture removes the file it created.
+  const file = opts.write === '-' ? undefined : createPrivateFile(opts.write, '-w');
+  try {
+    return await captureInto(ctx, { ...opts, write: opts.write }, file, durationMs, timeoutMs);
+  } catch (err) {
+    file?.remove();
+    throw err;
+  }
+}
+
+async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: string }, file: PrivateFile | undefined, durationMs: number | undefined, timeoutMs: number): Promise<number> {
   const preset = (await ctx.presets()).get('network');
   const conn = await ctx.connect(opts.kube);
   const { api } = conn;
@@ -86,10 +101,10 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
       ns,
       container.image,
     );
-    if (state.phase !== 'running') throw new PluginError('internal', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
+    if (state.phase !== 'running') throw new PluginError('tool-failed', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
 
-    const toStdout = opts.write === '-';
-    const sink = toStdout ? process.stdout : createWriteStream(opts.write, { mode: 0o600 });
+    const toStdout = file === undefined;
+    const sink = file ? file.writeStream() : process.stdout;
     const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink, !toStdout);
     session.send('go');
     let stopped = false;
@@ -110,16 +125,20 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
         // tcpdump's own exit status tells a capture from a failure (it exits 0 on TERM and -c).
         const { state: ended } = await waitForContainer(conn, ref, { until: 'terminated', timeoutMs: 15_000, now: ctx.now });
         if (ended?.phase === 'terminated' && ended.exitCode !== 0)
-          throw new PluginError('internal', `tcpdump in "${container.name}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
+          throw new PluginError('tool-failed', `tcpdump in "${container.name}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
         if (!toStdout && session.bytes() > 0 && !hasPcapMagic(opts.write))
-          throw new PluginError('internal', `${opts.write} is not a pcap file (kubectl attach exited ${code}); rerun with -v`);
+          throw new PluginError('tool-failed', `${opts.write} is not a pcap file (kubectl attach exited ${code}); rerun with -v`);
         ctx.printer.info(`${session.bytes()} bytes of pcap written to ${toStdout ? 'stdout' : opts.write}`);
         return 0;
       })());
     // Ctrl-C ends the capture cleanly: tcpdump writes its last packets and the file stays valid.
     const unregister = ctx.onInterrupt(async () => {
       stop();
-      return finish().catch((err: Error) => (ctx.printer.info(`error: ${err.message}`), 70));
+      return finish().catch((err: Error) => {
+        file?.remove();
+        ctx.printer.info(`error: ${err.message}`);
+        return err instanceof PluginError ? err.exitCode : EXIT_CODES.internal;
+      });
     });
     try {
       return await finish();

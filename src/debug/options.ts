@@ -46,7 +46,8 @@ export function parseRunAs(text: string): RunAs {
 /** Checks flags against the preset before any request (kubectl's Validate step). */
 export function validateDebugOptions(opts: DebugOptions, preset: Preset): ValidatedDebug {
   if (opts.output && !opts.dryRun) throw usageError('-o/--output applies to --dry-run only; add --dry-run or drop -o');
-  if (opts.copy && !preset.copy) throw usageError(`preset "${preset.name}" has no --copy mode; use crashloop --copy`);
+  if (!preset.copy && (opts.copy || opts.keep || opts.keepalive !== 'sleep infinity'))
+    throw usageError(`--${opts.copy ? 'copy' : opts.keep ? 'keep' : 'keepalive'} is for crashloop only (preset "${preset.name}" has no copy mode); use kubectl ephemeral crashloop ${opts.pod} --copy`);
   if ((opts.keep || opts.keepalive !== 'sleep infinity') && !opts.copy) throw usageError('--keep and --keepalive apply to --copy only');
   if (preset.requireReason && !opts.reason?.trim())
     throw new PluginError('config', `preset "${preset.name}" requires --reason "..." (${preset.source}); say why you are debugging this pod`);
@@ -54,5 +55,5 @@ export function validateDebugOptions(opts: DebugOptions, preset: Preset): Valida
   checkAllowedImage(preset, opts.image ?? preset.image);
   const keepalive = opts.keepalive.trim().split(/\s+/).filter(Boolean);
   if (keepalive.length === 0) throw usageError('--keepalive needs a command, such as "sleep infinity"');
-  return { preset, timeoutMs: parseDuration(opts.timeout), runAs: opts.runAs ? parseRunAs(opts.runAs) : undefined, keepalive };
+  return { preset, timeoutMs: parseDuration(opts.timeout, '--timeout'), runAs: opts.runAs ? parseRunAs(opts.runAs) : undefined, keepalive };
 }
