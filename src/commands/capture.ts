@@ -105,7 +105,7 @@ async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: 
 
     const toStdout = file === undefined;
     const sink = file ? file.writeStream() : process.stdout;
-    const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink, !toStdout);
+    const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink, !toStdout, (line) => ctx.printer.info(line));
     session.send('go');
     let stopped = false;
     const stop = () => {
