@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { neededPermissions, PERMISSIONS, ROLES } from '../../../src/debug/preflight';
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+const documents = parseAllDocuments(readFileSync(join(__dirname, '..', '..', '..', 'scripts', 'cluster', 'rbac.yaml'), 'utf8')).map((d) => d.toJS());
+const grantsOf = (role: string) =>
+  documents
+    .filter((d) => d.kind === 'ClusterRole' && d.metadata.name === role)
+    .flatMap((d) => d.rules as Rule[])
+    .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g || 'core'} ${v} ${res}`))))
+    .sort();
+
+describe('the shipped roles (scripts/cluster/rbac.yaml) and the code\'s list of permissions', () => {
+  it.each(Object.values(ROLES))('%s grants exactly what the code says it is for, no more', (role) => {
+    const expected = PERMISSIONS.filter((p) => p.role === role).map((p) => `${p.group ?? 'core'} ${p.verb} ${p.resource}`).sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(grantsOf(role)).toEqual(expected);
+  });
+
+  it('the core role cannot change a pod, create or delete one, or exec into one', () => {
+    const core = grantsOf(ROLES.core);
+    for (const forbidden of ['core patch pods', 'core update pods', 'core create pods', 'core delete pods', 'core create pods/exec']) expect(core).not.toContain(forbidden);
+  });
+
+  it('the test cluster binds debugger to every role and core-only to the core role alone', () => {
+    const bound = (user: string) =>
+      documents
+        .filter((d) => d.kind === 'ClusterRoleBinding' && (d.subjects as Array<{ name: string }>).some((s) => s.name === user))
+        .map((d) => d.roleRef.name as string)
+        .sort();
+    expect(bound('debugger')).toEqual(Object.values(ROLES).sort());
+    expect(bound('core-only')).toEqual([ROLES.core]);
+  });
+
+  it('a debug run checks the permissions of the roles it needs', () => {
+    const names = (attach: boolean, copy: boolean) => neededPermissions({ attach, copy }).map((p) => `${p.verb} ${p.resource} (${p.role})`);
+    expect(names(true, false)).toEqual([
+      'patch pods/ephemeralcontainers (kubectl-ephemeral-debugger)',
+      'create pods/attach (kubectl-ephemeral-debugger)',
+      'patch pods (kubectl-ephemeral-audit)',
+    ]);
+    expect(names(false, true)).toEqual([
+      'patch pods/ephemeralcontainers (kubectl-ephemeral-debugger)',
+      'create pods (kubectl-ephemeral-copy)',
+      'delete pods (kubectl-ephemeral-copy)',
+      'patch pods (kubectl-ephemeral-audit)',
+    ]);
+  });
+});
