@@ -3,6 +3,7 @@ import type { CommandContext } from './context.js';
 import { ContainerExit, EXIT_CODES, PluginError } from './errors/plugin-error.js';
 import { processPrinter, type Printer } from './output/printer.js';
 import { randomSuffix } from './plan/names.js';
+import { spawnKubectlRunner } from './debug/kubectl-runner.js';
 import type { PresetRegistry } from './presets/registry.js';
 import type { ParsedCommand } from './cli/parsed-command.js';
 import { VERSION } from './version.js';
@@ -27,6 +28,17 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
     env,
     presets: async () => registry,
     kubectl: env.KUBECTL_EPHEMERAL_KUBECTL || 'kubectl',
+    runner: spawnKubectlRunner(env.KUBECTL_EPHEMERAL_KUBECTL || 'kubectl', env),
+    async confirm(question) {
+      if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+      } finally {
+        rl.close();
+      }
+    },
     suffix: randomSuffix,
     now: () => Date.now(),
     signal: controller.signal,

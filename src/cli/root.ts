@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { EXIT_CODES, PluginError, usageError, type ErrorKind } from '../errors/plugin-error.js';
-import { permissionsByRole, ROLE_USE } from '../debug/preflight.js';
+import { permissionsByRole, ROLE_USE } from '../plan/access-rules.js';
 import type { PresetRegistry } from '../presets/registry.js';
 import { commandModules, firstPositional, kubeFlagSpecs } from './command-spec.js';
 import { normalizeVerbosity } from './kube-flags.js';

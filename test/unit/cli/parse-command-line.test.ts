@@ -2,7 +2,7 @@ import { parseCommandLine } from '../../../src/cli/root';
 import { PresetRegistry } from '../../../src/presets/registry';
 import { validateDebugOptions, type DebugOptions } from '../../../src/debug/options';
 import { EXIT_CODES, PluginError } from '../../../src/errors/plugin-error';
-import { PERMISSIONS, permissionsByRole, ROLE_USE, ROLES } from '../../../src/debug/preflight';
+import { PERMISSIONS, permissionsByRole, ROLE_USE, ROLES } from '../../../src/plan/access-rules';
 import { debugContainerName } from '../../../src/plan/names';
 
 const registry = PresetRegistry.from();

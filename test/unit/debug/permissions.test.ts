@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { neededPermissions, PERMISSIONS, ROLES } from '../../../src/debug/preflight';
+import { neededPermissions } from '../../../src/debug/preflight';
+import { PERMISSIONS, ROLES } from '../../../src/plan/access-rules';
 
 interface Rule {
   apiGroups: string[];
