@@ -100,8 +100,12 @@ async function dispatch(ctx: CommandContext, parsed: ParsedCommand): Promise<num
 
 /** `kubectl_complete-ephemeral` (kubectl's plugin completion) runs `kubectl-ephemeral __complete WORDS...`. */
 async function complete(words: string[], env: NodeJS.ProcessEnv, registry: PresetRegistry, printer: Printer): Promise<number> {
-  const [{ runCompletion }, { completionLookups }] = await Promise.all([import('./completion/complete.js'), import('./kube/completion-lookups.js')]);
-  const lines = await runCompletion(words, { presetNames: () => registry.names(), ...completionLookups(env, `kubectl-ephemeral/${VERSION}`) });
+  const [{ runCompletion }, { completionLookups }, { commandSpecs }] = await Promise.all([
+    import('./completion/complete.js'),
+    import('./kube/completion-lookups.js'),
+    import('./cli/command-spec.js'),
+  ]);
+  const lines = await runCompletion(words, { ...completionLookups(env, `kubectl-ephemeral/${VERSION}`), commands: commandSpecs(registry) });
   printer.out(lines.join('\n'));
   return 0;
 }

@@ -25,6 +25,8 @@ export interface FlagSpec {
   describe?: string;
   /** Accepted but not offered (flags of other presets, kept for a better error). */
   hidden: boolean;
+  /** A boolean on by default, so `--no-NAME` is the spelling a user types. */
+  negatable: boolean;
 }
 
 /** One command (a preset or a subcommand) as the parser defines it. */
@@ -71,6 +73,7 @@ function specOf(module: CommandModule, preset: boolean): CommandSpec {
     array: string[];
     choices: Record<string, string[]>;
     hiddenOptions: string[];
+    default: Record<string, unknown>;
   };
   const descriptions = y.getInternalMethods().getUsageInstance().getDescriptions();
   const positionals = words.map((w) => w.replace(/^[<[]|[>\]]$/g, ''));
@@ -84,6 +87,7 @@ function specOf(module: CommandModule, preset: boolean): CommandSpec {
       ...(o.choices[k] ? { choices: o.choices[k] } : {}),
       ...(descriptions[k] ? { describe: descriptions[k]!.replace(/^__yargsString__:/, '') } : {}),
       hidden: o.hiddenOptions.includes(k),
+      negatable: o.boolean.includes(k) && o.default[k] === true,
     }));
   return { name: name!, aliases: [...((module.aliases as string[] | undefined) ?? [])], positionals, flags, preset };
 }
