@@ -30,8 +30,8 @@ export interface CompletionDeps {
 export const Directive = { Default: 0, Error: 1, NoSpace: 2, NoFileComp: 4, FilterDirs: 16 } as const;
 
 /**
- * The workload prefixes a pod argument takes besides a pod name (kubectl's TYPE/NAME forms); a
- * prefix is offered as it is and completion goes on from there.
+ * The workload prefixes a pod argument takes besides a pod name (kubectl's TYPE/NAME forms),
+ * offered once a word is started; `pod/` then completes pod names.
  */
 export const WORKLOAD_PREFIXES = ['pod/', 'deploy/', 'sts/', 'ds/', 'rs/', 'job/'];
 
@@ -152,7 +152,8 @@ async function completePod(partial: string, read: ReadWords, deps: CompletionDep
   const kind = slash < 0 ? '' : partial.slice(0, slash + 1);
   if (kind && kind !== 'pod/') return [`:${Directive.NoFileComp}`];
   const pods = await lookup(() => deps.listPods(read.flags.get('namespace'), kubeFlagsOf(read)), (list) => list.map((p) => kind + p.name));
-  const candidates = [...pods, ...(kind ? [] : WORKLOAD_PREFIXES)].filter((c) => c.startsWith(partial));
+  // Prefixes once something is typed: a bare <TAB> lists pods, as kubectl's own completion does.
+  const candidates = [...pods, ...(kind || !partial ? [] : WORKLOAD_PREFIXES)].filter((c) => c.startsWith(partial));
   // Only prefixes left: no space after `deploy/`, the name comes next.
   const onlyPrefixes = candidates.length > 0 && candidates.every((c) => WORKLOAD_PREFIXES.includes(c));
   return [...candidates, `:${onlyPrefixes ? Directive.NoSpace | Directive.NoFileComp : Directive.NoFileComp}`];

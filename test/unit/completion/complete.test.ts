@@ -72,7 +72,7 @@ describe('runCompletion', () => {
 
   it('offers pods of the namespace from -n after a preset, in one lookup', async () => {
     const cluster = new FakeCluster().withPods('shop', pod('web-1', ['app']), pod('db-0', ['pg'])).withPods('default', pod('other', ['x']));
-    expect(await complete(cluster, 'net -n shop ')).toEqual(['web-1', 'db-0', 'pod/', 'deploy/', 'sts/', 'ds/', 'rs/', 'job/', ':4']);
+    expect(await complete(cluster, 'net -n shop ')).toEqual(['web-1', 'db-0', ':4']);
     expect(cluster.calls).toHaveLength(1);
     expect(cluster.calls[0]).toMatchObject({ fn: 'listPods', namespace: 'shop' });
   });
@@ -133,6 +133,9 @@ describe('runCompletion', () => {
   it('offers workload prefixes for a pod, without a space after a lone prefix; pod/ completes pod names', async () => {
     const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
     expect(await complete(cluster, 'net dep')).toEqual(['deploy/', ':6']);
+    expect(await complete(cluster, 'net j')).toEqual(['job/', ':6']);
+    expect(await complete(cluster, 'net w')).toEqual(['web-1', ':4']);
+    expect(WORKLOAD_PREFIXES).toEqual(['pod/', 'deploy/', 'sts/', 'ds/', 'rs/', 'job/']);
     expect(await complete(cluster, 'net pod/')).toEqual(['pod/web-1', ':4']);
     expect(await complete(cluster, 'net sts/')).toEqual([':4']);
   });
@@ -179,10 +182,10 @@ describe('runCompletion', () => {
 
   it('offers nothing, quietly, when the cluster cannot answer', async () => {
     const cluster = new FakeCluster().failing(new Error('no answer within 1000ms'));
-    expect(await complete(cluster, 'net w')).toEqual([':4']);
+    expect(await complete(cluster, 'net ')).toEqual([':4']);
     expect(await complete(cluster, 'net -n ')).toEqual([':4']);
     // The workload prefixes are the plugin's own: still offered.
-    expect(await complete(cluster, 'net ')).toEqual([...WORKLOAD_PREFIXES, ':6']);
+    expect(await complete(cluster, 'net d')).toEqual(['deploy/', 'ds/', ':6']);
   });
 
   it('offers nothing for an unknown flag value', async () => {
