@@ -29,7 +29,7 @@ describe('hardening against the live server', () => {
       markPodRunning(ns, name);
     }
     // A pod whose annotations already fill most of the API server's 256 KiB.
-    createObject(aPod('full').withAnnotations({ 'example.com/blob': 'x'.repeat(255 * 1024) }).withContainer('app').withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
+    createObject(aPod('full').withAnnotations({ 'example.com/blob': 'x'.repeat(256 * 1024 - 100) }).withContainer('app').withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
     markPodRunning(ns, 'full');
     // A user granted the core role in this namespace only (a RoleBinding).
     createObject(
@@ -100,7 +100,7 @@ describe('hardening against the live server', () => {
         "warning: audit annotation kubectl-ephemeral.dev/audit not written: the pod's annotations would pass the API server's 256 KiB (what others wrote is never dropped); the container env still records preset, user and reason",
       );
       expect(trailOf('full')).toBeUndefined();
-      expect(getPod(ns, 'full').metadata.annotations['example.com/blob']).toHaveLength(255 * 1024);
+      expect(getPod(ns, 'full').metadata.annotations['example.com/blob']).toHaveLength(256 * 1024 - 100);
     });
 
     it('what others wrote is kept: foreign elements stay, a value that is not a list is left alone', async () => {
