@@ -59,6 +59,13 @@ interface Internals {
   getInternalMethods(): { getUsageInstance(): { getDescriptions(): Record<string, string | undefined> } };
 }
 
+/** The spec of the one command named `word` (a name or alias), or undefined; only its builder runs. */
+export function commandSpecNamed(registry: PresetRegistry, word: string): CommandSpec | undefined {
+  const modules = commandModules(registry, () => undefined);
+  const i = modules.findIndex((m) => String(m.command).split(' ')[0] === word || ((m.aliases as string[] | undefined) ?? []).includes(word));
+  return i < 0 ? undefined : specOf(modules[i]!, i < registry.presets.length);
+}
+
 function specOf(module: CommandModule, preset: boolean): CommandSpec {
   const [name, ...words] = String(module.command).split(' ');
   // getOptions and the usage instance are yargs internals without typings (stable across 17-18).

@@ -12,16 +12,17 @@ export const OPTIONAL_VALUE_FLAGS: Readonly<Record<string, RegExp | undefined>> 
 
 /**
  * Rewrites optional-value flags so yargs reads them as kubectl does: a bare `--dry-run` not
- * followed by a mode becomes `--dry-run=`, a bare `--record` becomes `--record=`. Words after `--`
- * are the container's command and stay untouched.
+ * followed by a mode becomes `--dry-run=`, a bare `--record` becomes `--record=`. Only flags the
+ * chosen command defines as taking a value (`cleanup --dry-run` is a plain boolean) are rewritten;
+ * words after `--` are the container's command and stay untouched.
  */
-export function normalizeOptionalValues(args: string[]): string[] {
+export function normalizeOptionalValues(args: string[], takesValue: (flag: string) => boolean): string[] {
   const end = args.indexOf('--');
   const head = end < 0 ? args : args.slice(0, end);
   const out = head.map((word, i) => {
     if (!word.startsWith('--') || word.includes('=')) return word;
     const name = word.slice(2);
-    if (!(name in OPTIONAL_VALUE_FLAGS)) return word;
+    if (!(name in OPTIONAL_VALUE_FLAGS) || !takesValue(name)) return word;
     const pattern = OPTIONAL_VALUE_FLAGS[name];
     const next = head[i + 1];
     return pattern !== undefined && next !== undefined && pattern.test(next) ? word : `${word}=`;

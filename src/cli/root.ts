@@ -2,7 +2,7 @@ import yargs from 'yargs';
 import { EXIT_CODES, PluginError, usageError, type ErrorKind } from '../errors/plugin-error.js';
 import { permissionsByRole, ROLE_USE } from '../plan/access-rules.js';
 import type { PresetRegistry } from '../presets/registry.js';
-import { commandModules, firstPositional, kubeFlagSpecs } from './command-spec.js';
+import { commandModules, commandSpecNamed, firstPositional, kubeFlagSpecs, type CommandSpec } from './command-spec.js';
 import { normalizeVerbosity } from './kube-flags.js';
 import { normalizeOptionalValues } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
@@ -35,8 +35,8 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   let parsed: ParsedCommand | undefined;
   const result = (p: ParsedCommand) => (parsed = p);
   let failure: Error | undefined;
-  const argv = normalizeOptionalValues(normalizeVerbosity(args));
-  checkCommandName(argv, registry);
+  const command = checkCommandName(normalizeVerbosity(args), registry);
+  const argv = normalizeOptionalValues(normalizeVerbosity(args), (flag) => command?.flags.some((f) => f.name === flag && f.type === 'string') === true);
   const y = yargs(argv)
     .scriptName('kubectl ephemeral')
     .usage('$0 <preset> <pod> [-- command...]\n\nInject a preset debug container into a running pod and attach to it.')
@@ -65,15 +65,16 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
 }
 
 /**
- * Names an unknown preset or command itself: yargs would list every word it could not place
- * ("unknown arguments: n, nosuchpreset, web").
+ * The command the user named; an unknown one is named in the error itself (yargs would list every
+ * word it could not place: "unknown arguments: n, nosuchpreset, web").
  */
-function checkCommandName(args: string[], registry: PresetRegistry): void {
+function checkCommandName(args: string[], registry: PresetRegistry): CommandSpec | undefined {
   const word = firstPositional(args, kubeFlagSpecs());
-  if (word === undefined || word === 'help') return;
-  const modules = commandModules(registry, () => undefined);
-  const known = new Set(modules.flatMap((m) => [String(m.command).split(' ')[0]!, ...((m.aliases as string[] | undefined) ?? [])]));
-  if (known.has(word)) return;
-  const commands = modules.slice(registry.presets.length).map((m) => String(m.command).split(' ')[0]);
+  if (word === undefined || word === 'help') return undefined;
+  const known = commandSpecNamed(registry, word);
+  if (known) return known;
+  const commands = commandModules(registry, () => undefined)
+    .slice(registry.presets.length)
+    .map((m) => String(m.command).split(' ')[0]);
   throw usageError(`unknown preset or command "${word}"; presets: ${registry.names().join(', ')}; commands: ${commands.join(', ')}`);
 }

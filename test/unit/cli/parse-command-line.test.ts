@@ -62,6 +62,11 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
   });
 
   it.each([
+    ['cleanup --dry-run', { command: 'cleanup', options: expect.objectContaining({ dryRun: true, pod: undefined }) }],
+    ['cleanup --dry-run web', { command: 'cleanup', options: expect.objectContaining({ dryRun: true, pod: 'web' }) }],
+    ['cleanup -n shop --dry-run -A', { command: 'cleanup', options: expect.objectContaining({ dryRun: true, allNamespaces: true }) }],
+    ['attach --record web', { command: 'attach', options: expect.objectContaining({ pod: 'web', record: true }) }],
+    ['attach web --record=false', { command: 'attach', options: expect.objectContaining({ record: false }) }],
     ['list -A', { command: 'list', options: expect.objectContaining({ allNamespaces: true, pod: undefined }) }],
     ['ls web -n shop -o wide', { command: 'list', options: expect.objectContaining({ pod: 'web', output: 'wide' }) }],
     ['attach web debugger-net-x7k2p', { command: 'attach', options: expect.objectContaining({ pod: 'web', container: 'debugger-net-x7k2p' }) }],
