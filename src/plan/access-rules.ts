@@ -54,6 +54,7 @@ export const PERMISSIONS: readonly Permission[] = [
   { verb: 'list', resource: 'pods', role: ROLES.core, purpose: 'list debug containers and leftover copies' },
   { verb: 'watch', resource: 'pods', role: ROLES.core, purpose: 'wait until the debug container runs' },
   { verb: 'patch', resource: 'pods/ephemeralcontainers', role: ROLES.core, purpose: 'add the debug container', preflight: 'always' },
+  { verb: 'get', resource: 'pods/ephemeralcontainers', role: ROLES.core, purpose: 'none itself: kubectl debug and kubectl patch --subresource read it before they write' },
   { verb: 'create', resource: 'pods/attach', role: ROLES.core, purpose: 'attach to it', preflight: 'attach' },
   { verb: 'get', resource: 'pods/attach', role: ROLES.core, purpose: 'attach over WebSocket (API servers before 1.35 check get)' },
   { verb: 'get', resource: 'pods/log', role: ROLES.core, purpose: 'previous logs in the crash summary, output of a container that already exited' },
