@@ -1,11 +1,12 @@
 // Promises kept on the real node: the README's own example runs as written, and cleanup either ends
 // what it says or fails naming what is left and why (a shell that ignores INT, TERM and HUP; a user
 // without pods/exec), touching only the caller's own sessions.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyManifest, createObject, getPod, waitFor } from '../../support/cluster';
 import { describeOnRealNode, sampleAppPod } from '../../support/terminal-session';
-import { createTestNamespace, expectExit, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines } from '../../support/plugin';
+import { createTestNamespace, expectExit, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(180_000);
 
@@ -71,6 +72,20 @@ describeNode('promises kept on the real node', () => {
       `left: debug container ${name} of ${ns}/noexec: still running: it ignored Ctrl-C and exit, and you may not create pods/exec to signal it; ask for the ClusterRole kubectl-ephemeral-cleanup`,
       `error: cleanup left 1 of 1: debug container ${name} of ${ns}/noexec (why: above)`,
     ]);
+  });
+
+  it('a capture whose tcpdump fails exits 71 (tool-failed) with tcpdump\'s own message, and removes the file it created', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ke-e2e-capture-'));
+    try {
+      const out = join(dir, 'bad.pcap');
+      const r = await runPlugin(['capture', 'web', '-n', ns, '--context', 'debugger', '-f', 'port ((( nonsense', '-w', out], { env, timeoutMs: 120_000 });
+      expectExit(r, 71);
+      expect(r.stderr).toMatch(/syntax error/);
+      expect(theErrorLine(r)).toMatch(/^error: tcpdump in "debugger-network-\w+" failed \(exit 1\); its message is above/);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('cleanup without POD covers the running debug containers of the namespace', async () => {
