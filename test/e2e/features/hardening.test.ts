@@ -4,9 +4,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyManifest, createObject, getPod, waitFor } from '../../support/cluster';
+import { spawnSync } from 'node:child_process';
+import { applyManifest, clusterEnv, createObject, getPod, waitFor } from '../../support/cluster';
 import { describeOnRealNode, sampleAppPod } from '../../support/terminal-session';
-import { createTestNamespace, expectExit, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
+import { createTestNamespace, expectExit, pluginPath, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(180_000);
 
@@ -85,6 +86,26 @@ describeNode('promises kept on the real node', () => {
       expect(readdirSync(dir)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('capture -w - streams the pcap to stdout and creates no file', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'ke-e2e-stdout-'));
+    // kubectl keeps its discovery cache under HOME: not in the directory whose emptiness is checked.
+    const home = mkdtempSync(join(tmpdir(), 'ke-e2e-home-'));
+    try {
+      const r = spawnSync(pluginPath(), ['capture', 'web', '-n', ns, '--context', 'debugger', '--duration', '3s', '-w', '-'], {
+        cwd,
+        env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: clusterEnv().kubeconfig, KUBECTL_EPHEMERAL_CONFIG: LOCAL_PRESETS, KUBECTL_EPHEMERAL_NODE: join(REPO, 'node_modules', 'node', 'bin', 'node') },
+        timeout: 120_000,
+      });
+      expect({ status: r.status, stderr: r.stderr.toString().split('\n').filter((l) => l.startsWith('error')) }).toEqual({ status: 0, stderr: [] });
+      expect(['d4c3b2a1', 'a1b2c3d4']).toContain(r.stdout.subarray(0, 4).toString('hex'));
+      expect(r.stdout.length).toBeGreaterThanOrEqual(24);
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
     }
   });
 
