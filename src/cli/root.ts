@@ -6,7 +6,7 @@ import { captureCommand } from './capture.command.js';
 import { cleanupCommand } from './cleanup.command.js';
 import { sessionsCommand } from './sessions.command.js';
 import { debugCommand } from './debug.command.js';
-import { normalizeVerbosity } from './kube-flags.js';
+import { normalizeKubeFlags } from './kube-flags.js';
 import { listCommand } from './list.command.js';
 import type { ParsedCommand } from './parsed-command.js';
 import { presetsCommand } from './presets.command.js';
@@ -26,7 +26,7 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   let parsed: ParsedCommand | undefined;
   const result = (p: ParsedCommand) => (parsed = p);
   let failure: Error | undefined;
-  const y = yargs(normalizeVerbosity(args))
+  const y = yargs(normalizeKubeFlags(args))
     .scriptName('kubectl ephemeral')
     .usage('$0 <preset> <pod> [-- command...]\n\nInject a preset debug container into a running pod and attach to it.')
     .parserConfiguration({ 'populate--': true, 'strip-aliased': true })
@@ -44,7 +44,7 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   for (const preset of registry.presets) y.command(debugCommand(preset, result));
   for (const command of [presetsCommand, listCommand, attachCommand, captureCommand, sessionsCommand, cleanupCommand]) y.command(command(result));
   let helpText = '';
-  await y.parseAsync(args.length ? normalizeVerbosity(args) : [], {}, (err, _argv, output) => {
+  await y.parseAsync(args.length ? normalizeKubeFlags(args) : [], {}, (err, _argv, output) => {
     if (err && !failure) failure = err;
     helpText = output;
   });

@@ -116,24 +116,34 @@ export class ClusterApi {
 
   /**
    * Watches one pod from resourceVersion until `check` returns a value (done) or the deadline
-   * passes; reconnects when the server ends the watch. Resolves with check's value.
+   * passes. Like client-go's RetryWatcher it survives the stream ending, being cut (a reset, an API
+   * server restart: it reconnects with a backoff) and 410 Gone (it reads the pod again and goes on
+   * from there). Resolves with check's value, or undefined at the deadline.
    */
   async watchPod<T>(ns: string, name: string, resourceVersion: string | undefined, deadline: number, check: (pod: V1Pod) => T | undefined): Promise<T | undefined> {
     let rv = resourceVersion;
+    let failures = 0;
     while (Date.now() < deadline) {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
       let result: T | undefined;
       try {
+        if (rv === undefined) {
+          const pod = await this.getPod(ns, name);
+          rv = pod.metadata?.resourceVersion;
+          result = check(pod);
+          if (result !== undefined) return result;
+        }
         await this.http.watch<V1Pod>(
           {
             path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
-            query: { fieldSelector: `metadata.name=${name}`, resourceVersion: rv, timeoutSeconds: Math.ceil((deadline - Date.now()) / 1000) },
+            query: { fieldSelector: `metadata.name=${name}`, resourceVersion: rv, timeoutSeconds: Math.max(1, Math.ceil((deadline - Date.now()) / 1000)) },
             signal: controller.signal,
           },
           (event) => {
+            failures = 0;
             if (event.type === 'ERROR') {
-              rv = undefined; // a 410 Gone: start again from the current state
+              rv = undefined; // 410 Gone (too old a version): read the pod again
               return true;
             }
             if (event.type === 'DELETED') throw new PluginError('not-found', `pod "${name}" was deleted in namespace "${ns}" while waiting`);
@@ -144,17 +154,17 @@ export class ClusterApi {
           },
         );
       } catch (err) {
-        throw translateApiError(err, { verb: 'watch', resource: 'pods', object: podObject(ns, name) });
+        const gone = err instanceof ApiError && err.status === 410;
+        const transient = gone || (err instanceof PluginError && err.kind === 'unreachable') || (err instanceof ApiError && (err.status === 429 || err.status >= 500));
+        if (!transient || Date.now() >= deadline) throw translateApiError(err, { verb: 'watch', resource: 'pods', object: podObject(ns, name) });
+        if (gone) rv = undefined;
+        failures++;
+        // Back off while the API server is away (1/4 s doubling to 2 s), never past the deadline.
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** Math.min(failures - 1, 3), 2_000, Math.max(0, deadline - Date.now()))));
       } finally {
         clearTimeout(timer);
       }
       if (result !== undefined) return result;
-      if (rv === undefined) {
-        const pod = await this.getPod(ns, name);
-        rv = pod.metadata?.resourceVersion;
-        result = check(pod);
-        if (result !== undefined) return result;
-      }
     }
     return undefined;
   }
