@@ -256,7 +256,10 @@ export class KubeHttpClient {
       if (!this.proxy) this.agent = secure ? new Agent(base) : new HttpAgent(base);
       else if (this.proxy.protocol.startsWith('socks')) {
         const { SocksProxyAgent } = await import('socks-proxy-agent');
-        this.agent = new SocksProxyAgent(this.proxy, base) as unknown as HttpAgent;
+        // Go's SOCKS5 dialer hands the host name to the proxy; socks-proxy-agent resolves it
+        // locally for socks5:// and remotely only for socks5h://, so ask for the latter.
+        const url = new URL(this.proxy.href.replace(/^socks5:/, 'socks5h:'));
+        this.agent = new SocksProxyAgent(url, base) as unknown as HttpAgent;
       } else {
         // hpagent is CommonJS: the split ES-module build sees only its default export.
         const hp = (await import('hpagent')) as unknown as typeof import('hpagent') & { default?: typeof import('hpagent') };
