@@ -32,7 +32,7 @@ export class ClusterApi {
     } catch (err) {
       if (err instanceof ApiError && err.status === 404)
         throw new PluginError('not-found', `pod "${name}" not found in namespace "${ns}"; list pods with kubectl get pods -n ${ns}`);
-      throw translateApiError(err, { verb: 'get', resource: 'pods', object: podObject(ns, name) });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'get', resource: 'pods', object: podObject(ns, name) });
     }
   }
 
@@ -63,11 +63,16 @@ export class ClusterApi {
 
   /** The identity's resource rules in a namespace (one SelfSubjectRulesReview); incomplete when an authorizer cannot list them. */
   async rules(ns: string): Promise<{ rules: ResourceRule[]; incomplete: boolean }> {
-    const review = await this.http.request<{ status?: { resourceRules?: ResourceRule[]; incomplete?: boolean } }>({
-      method: 'POST',
-      path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: ns } },
-    });
+    let review: { status?: { resourceRules?: ResourceRule[]; incomplete?: boolean } };
+    try {
+      review = await this.http.request({
+        method: 'POST',
+        path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: ns } },
+      });
+    } catch (err) {
+      throw translateApiError(err, { target: this.cache?.target, verb: 'create', resource: 'selfsubjectrulesreviews', object: `namespace "${ns}"` });
+    }
     return { rules: review.status?.resourceRules ?? [], incomplete: review.status?.incomplete === true };
   }
 
@@ -110,7 +115,7 @@ export class ClusterApi {
         body: ephemeralContainerPatch(container),
       });
     } catch (err) {
-      throw translateApiError(err, { verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod) });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod) });
     }
   }
 
@@ -156,7 +161,7 @@ export class ClusterApi {
       } catch (err) {
         const gone = err instanceof ApiError && err.status === 410;
         const transient = gone || (err instanceof PluginError && err.kind === 'unreachable') || (err instanceof ApiError && (err.status === 429 || err.status >= 500));
-        if (!transient || Date.now() >= deadline) throw translateApiError(err, { verb: 'watch', resource: 'pods', object: podObject(ns, name) });
+        if (!transient || Date.now() >= deadline) throw translateApiError(err, { target: this.cache?.target, verb: 'watch', resource: 'pods', object: podObject(ns, name) });
         if (gone) rv = undefined;
         failures++;
         // Back off while the API server is away (1/4 s doubling to 2 s), never past the deadline.
@@ -175,7 +180,7 @@ export class ClusterApi {
       return await this.http.text({ path: `${podPath(ns, pod)}/log`, query: { container, previous: opts.previous, tailLines: opts.tailLines } });
     } catch (err) {
       if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return '';
-      throw translateApiError(err, { verb: 'get', resource: 'pods/log', object: podObject(ns, pod) });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'get', resource: 'pods/log', object: podObject(ns, pod) });
     }
   }
 
@@ -203,7 +208,7 @@ export class ClusterApi {
       try {
         page = await this.http.request<V1PodList>({ path, query: { limit: opts.limit ?? 500, continue: cont, labelSelector: opts.labelSelector } });
       } catch (err) {
-        throw translateApiError(err, { verb: 'list', resource: 'pods', object: ns ? `namespace "${ns}"` : 'all namespaces' });
+        throw translateApiError(err, { target: this.cache?.target, verb: 'list', resource: 'pods', object: ns ? `namespace "${ns}"` : 'all namespaces' });
       }
       onPage(page.items);
       cont = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
@@ -215,7 +220,7 @@ export class ClusterApi {
     try {
       return await this.http.request<V1Pod>({ method: 'POST', path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, body: pod });
     } catch (err) {
-      throw translateApiError(err, { verb: 'create', resource: 'pods', object: podObject(ns, pod.metadata?.name ?? '') });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'create', resource: 'pods', object: podObject(ns, pod.metadata?.name ?? '') });
     }
   }
 
@@ -225,7 +230,7 @@ export class ClusterApi {
       await this.http.request({ method: 'DELETE', path: podPath(ns, name), body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 } });
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return;
-      throw translateApiError(err, { verb: 'delete', resource: 'pods', object: podObject(ns, name) });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'delete', resource: 'pods', object: podObject(ns, name) });
     }
   }
 
@@ -244,7 +249,7 @@ export class ClusterApi {
         return;
       } catch (err) {
         if (!(err instanceof ApiError && err.status === 409) || attempt >= attempts)
-          throw translateApiError(err, { verb: 'patch', resource: 'pods', object: podObject(ns, name) });
+          throw translateApiError(err, { target: this.cache?.target, verb: 'patch', resource: 'pods', object: podObject(ns, name) });
         await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * Math.min(attempt, 5)));
       }
     }

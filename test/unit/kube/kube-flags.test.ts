@@ -78,3 +78,9 @@ describe('kubectl global flags in every form kubectl accepts', () => {
     expect(kubectlArgs(flags, 'ns', { display: true })).not.toContain('T');
   });
 });
+
+describe('unknown flags', () => {
+  it('an unknown dashed flag is named once, as typed', async () => {
+    await expect(parseCommandLine(['shell', 'web', '--bogus-flag'], registry, () => undefined)).rejects.toThrow(/^unknown argument: bogus-flag; see kubectl ephemeral --help$/);
+  });
+});
