@@ -72,11 +72,6 @@ export class CredentialSource {
     return false;
   }
 
-  /** Whether the identity can change during a run (so TLS sessions must follow it). */
-  get dynamic(): boolean {
-    return !!this.target.user.exec;
-  }
-
   private staticTlsFiles(): { cert?: string | Buffer; key?: string | Buffer } {
     if (this.staticTls) return this.staticTls;
     const u = this.target.user;

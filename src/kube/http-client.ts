@@ -35,7 +35,7 @@ export interface HttpClientOptions {
   /** The environment whose HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply. */
   env?: NodeJS.ProcessEnv;
   debug?: (line: string) => void;
-  /** client-go's default: 10 tries after the first on 429/5xx with Retry-After and on connection errors. */
+  /** client-go's default: 10 tries after the first on 429/5xx with Retry-After and on connection resets. */
   maxRetries?: number;
   /** The pause before a retry (tests shorten it). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -48,8 +48,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
  * The REST transport: every request asks the CredentialSource for its identity (so exec, tokenFile
  * and OIDC credentials may change mid-run), goes direct or through the proxy kubectl would use, and
  * survives faults as client-go does (rest/with_retry.go): 429 and 5xx answers with Retry-After are
- * tried again after that pause, connection errors of idempotent requests (and refused connections
- * of any request: nothing was sent) after a backoff, a 401 once after fresh credentials.
+ * tried again after that pause, a GET cut by a connection reset after a backoff, a 401 once after
+ * fresh credentials. (A watch that drops is resumed by its caller: ClusterApi.watchPod.)
  */
 export class KubeHttpClient {
   /** How many HTTP requests this client sent (the benchmark reports it). */
@@ -171,7 +171,9 @@ export class KubeHttpClient {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? '';
         if (deadline?.aborted) throw this.deadlineError(method, req.path, timeoutMs!);
-        const retriable = code === 'ECONNREFUSED' || (IDEMPOTENT.has(method) && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET'].includes(code)) || (IDEMPOTENT.has(method) && /socket hang up/.test((err as Error).message));
+        // client-go (request.go IsRetryableError): only a GET, only when the connection was reset or
+        // cut (EOF); a refused connection fails at once, so "server down" is reported without delay.
+        const retriable = IDEMPOTENT.has(method) && (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code) || /socket hang up/.test((err as Error).message));
         if (!retriable || attempt >= maxRetries || signal?.aborted) throw this.translateNetworkError(err as Error);
         const pause = Math.min(250 * 2 ** attempt, 2_000);
         this.options.debug?.(`${method} ${req.path}: ${code || (err as Error).message}; trying again in ${pause}ms`);
@@ -219,7 +221,7 @@ export class KubeHttpClient {
         headers['Content-Length'] = String(body.length);
       }
       this.requestCount++;
-      this.options.debug?.(`${method} ${path}`);
+      this.options.debug?.(`${method} ${path} (${Math.round(performance.now())} ms after start)`);
       const send = this.url.protocol === 'http:' ? httpRequest : httpsRequest;
       const r = send(
         {

@@ -1,11 +1,10 @@
 // The API server restarts (SIGTERM, as in an upgrade) while the plugin waits for its container:
 // the watch is cut, connections are refused for a while, and the run must still succeed, as
 // `kubectl wait` does next to it. This restarts the SHARED local API server: run it sparingly.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, markEphemeralRunning, markPodRunning } from '../../support/cluster';
-import { runKubectl } from '../../support/connections';
+import { clusterEnv, createObject, KUBECTL, markEphemeralRunning, markPodRunning } from '../../support/cluster';
 import { createTestNamespace, eventually, expectExit, KubeletStandIn, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, startPlugin } from '../../support/plugin';
 
 jest.setTimeout(300_000);
@@ -44,12 +43,17 @@ describe('an API server restart while the plugin waits', () => {
       const pod = await kubectlJsonAsync(['get', 'pod', 'web'], { namespace: ns });
       return pod.spec.ephemeralContainers?.some((c: any) => c.name === 'across-restart') && pod.metadata.annotations?.['kubectl-ephemeral.dev/audit'];
     }, 60_000, 'the debug container and its audit entry');
-    const waiting = runKubectl(['--kubeconfig', clusterEnv().kubeconfig, '--context', 'admin', '-n', ns, 'wait', 'pod/web', '--for=jsonpath={.status.ephemeralContainerStatuses[0].state.running}', '--timeout=4m']);
+    // kubectl wait next to it, restarted under it only once its watch is open (-v=6 logs the request).
+    const wait = spawn(KUBECTL, ['--kubeconfig', clusterEnv().kubeconfig, '--context', 'admin', '-n', ns, 'wait', 'pod/web', '--for=jsonpath={.status.ephemeralContainerStatuses[0].state.running}', '--timeout=4m', '-v=6'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let waitLog = '';
+    wait.stderr!.on('data', (d) => (waitLog += d));
+    const waiting = new Promise<number | null>((r) => wait.on('close', r));
+    await eventually(async () => /watch=true/.test(waitLog), 30_000, 'kubectl wait to open its watch');
     await restartApiServer();
     markEphemeralRunning(ns, 'web', 'across-restart');
     const r = await run.done;
     expectExit(r, 0);
     expect(r.stdout).toBe('across-restart\n');
-    expect((await waiting).code).toBe(0);
+    expect(await waiting).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 // Routes and flags, against the real API server and next to kubectl with the same kubeconfig and
 // flags: a proxy-url (http CONNECT, socks5) and HTTPS_PROXY/NO_PROXY to a server name that only the
 // test proxies resolve, tls-server-name, every form of kubectl's global flags, and 429s injected.
+import { join } from 'node:path';
 import { aPod } from '../../support/builders';
 import { auditEventsSince, auditLogSize, clusterEnv, createObject, markPodRunning } from '../../support/cluster';
 import { PROXY_ONLY_NAME, runKubectl, serviceAccountToken, startConnectProxy, startFaultFront, startSocks5Proxy, type TestProxy } from '../../support/connections';
@@ -116,6 +117,22 @@ describe('routes and flags, as kubectl takes them', () => {
         expect(kubectl.code).toBe(0);
         expectExit(plugin, 0);
       }
+    });
+
+    it('--client-certificate and --client-key files; no CA at all: the system trust store (SSL_CERT_FILE, as Go reads it)', async () => {
+      const pki = join(clusterEnv().stateDir, 'pki');
+      const args = ['-s', clusterEnv().apiserver, '--client-certificate', join(pki, 'debugger.crt'), '--client-key', join(pki, 'debugger.key'), '-n', ns];
+      const env = { KUBECONFIG: '/nonexistent', SSL_CERT_FILE: clusterEnv().caCrt };
+      const k = await runKubectl([...args, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], env);
+      expect([k.code, k.stdout]).toEqual([0, 'debugger']);
+      const r = await runPlugin(['shell', 'web', ...args, '--name', 'cert-files', '--no-attach'], { env });
+      expectExit(r, 0);
+      const pod = JSON.parse((await runKubectl(['--kubeconfig', clusterEnv().kubeconfig, '--context', 'admin', '-n', ns, 'get', 'pod', 'web', '-o', 'json'])).stdout);
+      expect(pod.spec.ephemeralContainers.find((c: any) => c.name === 'cert-files').env).toEqual(expect.arrayContaining([{ name: 'KUBECTL_EPHEMERAL_USER', value: 'debugger' }]));
+      // Without the CA in the trust store, both refuse the server's certificate.
+      const untrusted = await both(['list', ...args], [...args, 'get', 'pods'], { KUBECONFIG: '/nonexistent' });
+      expect(untrusted.kubectl.code).not.toBe(0);
+      expectExit(untrusted.plugin, 69);
     });
 
     it('--insecure-skip-tls-verify without a CA; --username/--password taken as anonymous by a server without basic auth (77, like kubectl)', async () => {

@@ -146,6 +146,18 @@ describe('faults, as client-go survives them', () => {
     await expect(http.request({ method: 'POST', path: '/x', body: {} })).rejects.toMatchObject({ kind: 'unreachable' });
   });
 
+  it('a refused connection fails at once, as in kubectl (server down: one line, no waiting)', async () => {
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((r) => server.close(r));
+    const t = { ...target({ token: 't' }), server: `http://127.0.0.1:${port}` };
+    const credentials = new CredentialSource(t, { stdinIsTerminal: false, stderrLine: () => undefined });
+    const pauses: number[] = [];
+    const http = new KubeHttpClient(t, { credentials, userAgent: 'test', env: {}, sleep: async (ms) => void pauses.push(ms) });
+    await expect(http.request({ path: '/x' })).rejects.toMatchObject({ kind: 'unreachable', message: expect.stringContaining('(ECONNREFUSED)') });
+    expect(pauses).toEqual([]);
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  });
+
   it('--request-timeout: a deadline for the request, sent as ?timeout=; never a timer on a watch', async () => {
     handler = (req, res) => {
       if (req.url?.includes('watch=true')) {
