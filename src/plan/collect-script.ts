@@ -56,7 +56,8 @@ for d in /proc/[0-9]*; do
   user=$(awk -F: -v u="$uid" '$3 == u {print $1; exit}' "$R/etc/passwd" 2>/dev/null)
   when=$(date -u -d "@$((bt + start / 100))" +%Y-%m-%dT%H:%M:%SZ)
   ours=no; [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$mine" ] && ours=yes
-  cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null); [ -n "$cmd" ] || cmd="[$comm]"
+  cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null); cmd=$\{cmd% }; [ -n "$cmd" ] || cmd="[$comm]"
+  [ $ours = no ] || cmd="[collector] $comm"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$ppid" "$uid" "$user" "$when" "$ours" "$(esc "$cmd")"
 done)
 out processes.tsv "$ps
@@ -65,7 +66,7 @@ targets=
 for d in /proc/[0-9]*; do
   [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$mine" ] || targets="$targets $\{d#/proc/}"
 done
-out sockets.txt "$(netstat -anp 2>&1)
+out sockets.txt "$(netstat -anp 2>/dev/null || netstat -ane 2>&1)
 "
 for f in tcp tcp6 udp udp6 raw unix; do out "net/$f" "$(cat /proc/$P/net/$f 2>&1)
 "; done
