@@ -16,9 +16,10 @@
 //   X <reason>                                  fatal: nothing more follows
 //   E                                           stream end
 // A file is sent as exactly the size its stat gave: padded with zeros if it shrank, cut if it grew
-// (and marked C), so a file changing under the reader can never break the framing. mode is %f (hex
-// st_mode). No `$$` anywhere (Kubernetes turns `$$` in a command into `$`) and no `$(NAME)` with
-// NAME an env var (Kubernetes would expand it).
+// (and marked C), so a file changing under the reader can never break the framing. It is opened
+// before its record is sent (`command exec`: a failed open must not end the shell), so an
+// unreadable file is a skip, never zeros. mode is %f (hex st_mode). No `$$` anywhere (Kubernetes
+// turns `$$` in a command into `$`) and no `$(NAME)` with NAME an env var (Kubernetes expands it).
 
 /** Shell source kept as written: the tag turns each `$\{` (how a template literal spells `${`) back into `${`. */
 const sh = (s: TemplateStringsArray): string => s.raw.join('').replace(/\$\\\{/g, '${');
@@ -30,9 +31,10 @@ read -r me _ </proc/self/stat
 exec 3<&0
 (read stop <&3; kill -TERM "$me" 2>/dev/null) &
 P=$COLLECT_PID; R=/proc/$P/root; max=$COLLECT_MAX; used=0
-esc() { e=$(printf '%s.' "$1"); e=$\{e%.}; e=$\{e//\\/\\\\}; printf '%s' "$\{e//
-/\\n}"; }
-skip() { printf 'S %s %s\n' "$1" "$(esc "$2")"; }
+nl='
+'
+esc() { e=$1; e=$\{e//\\/\\\\}; e=$\{e//"$nl"/\\n}; }
+skip() { esc "$2"; printf 'S %s %s\n' "$1" "$e"; }
 fits() { [ $((used + $1)) -le "$max" ]; }
 out() {
   n=$(printf '%s' "$2" | wc -c); n=$((n))
@@ -58,7 +60,7 @@ for d in /proc/[0-9]*; do
   ours=no; [ "$(readlink "$d/ns/mnt" 2>/dev/null)" = "$mine" ] && ours=yes
   cmd=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null); cmd=$\{cmd% }; [ -n "$cmd" ] || cmd="[$comm]"
   [ $ours = no ] || cmd="[collector] $comm"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$ppid" "$uid" "$user" "$when" "$ours" "$(esc "$cmd")"
+  esc "$cmd"; printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$ppid" "$uid" "$user" "$when" "$ours" "$e"
 done)
 out processes.tsv "$ps
 "
@@ -83,13 +85,14 @@ for p in $targets; do
 done
 meta() { stat -c '%f %u %g %Y %s' "$1" 2>/dev/null; }
 file() {
-  local m c d
+  local m c d e t
   m=$(meta "$R$1") || { skip vanished "$1"; return; }
   set -- "$1" $m
   if [ -L "$R$1" ]; then
-    printf 'L %s %s %s %s %s\n%s\n' "$2" "$3" "$4" "$5" "$(esc "$1")" "$(esc "$(readlink "$R$1")")"
+    esc "$(readlink "$R$1")"; t=$e; esc "$1"
+    printf 'L %s %s %s %s %s\n%s\n' "$2" "$3" "$4" "$5" "$e" "$t"
   elif [ -d "$R$1" ]; then
-    printf 'D %s %s %s %s %s\n' "$2" "$3" "$4" "$5" "$(esc "$1")"
+    esc "$1"; printf 'D %s %s %s %s %s\n' "$2" "$3" "$4" "$5" "$e"
     d=$\{1%/}
     case $d in /proc|/sys) skip pseudo-filesystem "$1/"; return;; esac
     [ -r "$R$1" ] && [ -x "$R$1" ] || { skip permission-denied "$1/"; return; }
@@ -100,11 +103,12 @@ file() {
     done
   elif [ -f "$R$1" ]; then
     if ! fits "$6"; then skip max-size "$1"; return; fi
-    if ! (: <"$R$1") 2>/dev/null; then skip permission-denied "$1"; return; fi
+    if ! { command exec 4<"$R$1"; } 2>/dev/null; then skip permission-denied "$1"; return; fi
     used=$((used + $6))
-    printf 'F %s %s %s %s %s %s\n' "$6" "$2" "$3" "$4" "$5" "$(esc "$1")"
-    { head -c "$6" "$R$1" 2>/dev/null; cat /dev/zero; } | head -c "$6"
-    [ "$(meta "$R$1")" = "$2 $3 $4 $5 $6" ] || printf 'C %s\n' "$(esc "$1")"
+    esc "$1"; printf 'F %s %s %s %s %s %s\n' "$6" "$2" "$3" "$4" "$5" "$e"
+    { head -c "$6" <&4 2>/dev/null; cat /dev/zero; } | head -c "$6"
+    exec 4<&-
+    [ "$(meta "$R$1")" = "$2 $3 $4 $5 $6" ] || printf 'C %s\n' "$e"
   else
     skip special-file "$1"
   fi

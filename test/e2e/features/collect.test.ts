@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { aPod, restrictedContainer } from '../../support/builders';
 import { clusterEnv, createObject, getPod, kubectl, kubectlResult, waitFor } from '../../support/cluster';
 import { describeOnRealNode } from '../../support/terminal-session';
-import { createTestNamespace, expectExit, removeNamespace, requireBuiltPlugin, runPlugin, tempDir, theErrorLine } from '../../support/plugin';
+import { createTestNamespace, eventually, expectExit, removeNamespace, requireBuiltPlugin, runPlugin, startPlugin, tempDir, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(180_000);
 
@@ -136,6 +136,10 @@ describeNode('collect on the real node', () => {
     expect(manifest.entries.some((e: any) => e.path.endsWith('/environ'))).toBe(false);
     execFileSync('sha256sum', ['--quiet', '-c', 'evidence/SHA256SUMS'], { cwd: dir });
 
+    // What README says: the stream also lands in the collector's own log on the node, as any attach output does.
+    const logged = kubectl(['logs', 'victim', '-c', manifest.header.collector.container], { namespace: ns });
+    expect(logged.startsWith('KEC1\n')).toBe(true);
+
     // The audit trail names the collector and, once written, the archive's sha256.
     const trail = JSON.parse(getPod(ns, 'victim').metadata.annotations['kubectl-ephemeral.dev/audit']);
     expect(trail.at(-1)).toMatchObject({ preset: 'collect', user: 'debugger', reason: 'INC-42 dropped script', sha256: printed![1], container: manifest.header.collector.container });
@@ -216,6 +220,52 @@ describeNode('collect on the real node', () => {
     } finally {
       kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce-']);
     }
+  });
+});
+
+describeNode('collect interrupted', () => {
+  let ns = '';
+  const home = tempDir('ke-e2e-collect-int-');
+
+  beforeAll(() => {
+    requireBuiltPlugin();
+    ns = createTestNamespace('e2e-collect-int');
+    // Enough files that the collection is still running when Ctrl-C comes.
+    createObject(
+      aPod('many')
+        .withContainer('app', { image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'mkdir /tmp/many; i=0; while [ $i -lt 3000 ]; do echo $i >/tmp/many/f$i; i=$((i+1)); done; touch /tmp/.planted; exec sleep 3600'] })
+        .withNodeName(clusterEnv().nodeName)
+        .withTerminationGracePeriod(1)
+        .build(),
+      { namespace: ns },
+    );
+    waitFor(() => getPod(ns, 'many').status?.phase === 'Running' && kubectlResult(['exec', 'many', '--', 'test', '-f', '/tmp/.planted'], { namespace: ns }).ok, 120_000, 'pod many with its files');
+  });
+  afterAll(() => {
+    removeNamespace(ns);
+    home.remove();
+  });
+
+  it('Ctrl-C stops the collector and closes a readable archive whose manifest says it is incomplete; exit 130', async () => {
+    const out = join(home.dir, 'cut.tar');
+    const { child, done } = startPlugin(['collect', 'many', '-n', ns, '--context', 'debugger', '-w', out], { timeoutMs: 120_000 });
+    // Interrupt once files of /tmp/many are streaming (the file grows past the generated texts).
+    await eventually(async () => existsSync(out) && statSync(out).size > 200 * 1024, 90_000, 'the archive to grow');
+    child.kill('SIGINT');
+    const r = await done;
+    expectExit(r, 130);
+    expect(r.stderr).toMatch(/note: the archive is incomplete \(interrupted\)/);
+    expect(r.stderr).toMatch(/^sha256 [0-9a-f]{64} {2}/m);
+    const dir = join(home.dir, 'cut');
+    extract(out, dir);
+    const manifest = JSON.parse(readFileSync(join(dir, 'evidence/manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ complete: false, problem: 'interrupted (Ctrl-C or a signal)' });
+    const files = manifest.entries.filter((e: any) => e.type === 'file').length;
+    expect(files).toBeGreaterThan(0);
+    expect(files).toBeLessThan(3000);
+    execFileSync('sha256sum', ['--quiet', '-c', 'evidence/SHA256SUMS'], { cwd: dir });
+    const name = manifest.header.collector.container;
+    await eventually(async () => getPod(ns, 'many').status.ephemeralContainerStatuses?.find((x: any) => x.name === name)?.state?.terminated, 30_000, 'the collector to end');
   });
 });
 
