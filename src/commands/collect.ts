@@ -141,7 +141,7 @@ async function collectWith(ctx: CommandContext, conn: Connection, opts: CollectO
     const code = await session.done;
     await new Promise<void>((resolve) => sink.input.end(resolve));
     const summary = await sink.finish(interrupted ? 'interrupted (Ctrl-C or a signal)' : `kubectl attach exited ${code} before the collector finished`);
-    return report(ctx, conn, opts, file, summary, entry, preflight, sink.hasEvidence(), interrupted);
+    return report(ctx, conn, opts, file, summary, entry, preflight, interrupted);
   })();
   // Ctrl-C stops the collector; what arrived is kept and the manifest says the archive is incomplete.
   const unregister = ctx.onInterrupt(async () => {
@@ -176,20 +176,20 @@ async function report(
   s: CollectSummary,
   entry: AuditEntry,
   preflight: Preflight,
-  hasEvidence: boolean,
   interrupted: boolean,
 ): Promise<number> {
   const { printer } = ctx;
   const where = file ? file.path : 'stdout';
   if (s.fatal === 'unreadable-root') {
-    if (file && !hasEvidence) file.remove();
+    const removed = file !== undefined && !s.evidence;
+    if (removed) file.remove();
     const t = s.facts['target-uid'] ?? '?';
     const me = s.facts['collector-uid'] ?? '?';
     throw new PluginError(
       'usage',
       t !== me
-        ? `cannot read the files of pod "${opts.pod}": its process runs as uid ${t} and the collector as uid ${me}; pass --run-as ${t}${file && !hasEvidence ? ' (nothing was written)' : ''}`
-        : `cannot read the files of pod "${opts.pod}" as uid ${me}: its process holds capabilities the collector lacks; collect in a namespace at level privileged${file && !hasEvidence ? ' (nothing was written)' : ''}`,
+        ? `cannot read the files of pod "${opts.pod}": its process runs as uid ${t} and the collector as uid ${me}; pass --run-as ${t}${removed ? ' (nothing was written)' : ''}`
+        : `cannot read the files of pod "${opts.pod}" as uid ${me}: its process holds capabilities the collector lacks; collect in a namespace at level privileged${removed ? ' (nothing was written)' : ''}`,
     );
   }
   const files = s.entries.filter((e) => e.type === 'file').length;

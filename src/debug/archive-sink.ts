@@ -5,8 +5,6 @@ import { CollectArchive, type CollectHeader, type CollectSummary } from '../plan
 export interface ArchiveSink {
   /** What streamAttach writes the container's stdout into. */
   input: Writable;
-  /** Whether the container sent anything but the stream start (nothing worth keeping otherwise). */
-  hasEvidence(): boolean;
   /** Ends the archive (manifest, end blocks) and resolves once `out` took every byte. */
   finish(problem?: string): Promise<CollectSummary>;
 }
@@ -30,7 +28,6 @@ export function archiveSink(header: CollectHeader, out: Writable, endOut: boolea
   });
   return {
     input,
-    hasEvidence: () => archive.hasEvidence,
     async finish(problem) {
       const summary = archive.finish(problem);
       if (endOut) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));

@@ -67,6 +67,8 @@ export interface CollectSummary {
   complete: boolean;
   /** Why the archive is incomplete (set with complete=false). */
   problem?: string;
+  /** Whether the collector sent anything from the target (false: the archive holds only its own header). */
+  evidence: boolean;
   /** The collector's own facts (target-pid, target-uid, collector-uid ...). */
   facts: Record<string, string>;
   /** The fatal record the container sent, if any (e.g. "unreadable-root"). */
@@ -102,11 +104,6 @@ export class CollectArchive {
     private readonly emit: (bytes: Buffer) => void,
   ) {
     this.addGenerated('header.json', Buffer.from(`${JSON.stringify(header, null, 2)}\n`));
-  }
-
-  /** Whether the container sent anything beyond the stream start (false: nothing worth keeping). */
-  get hasEvidence(): boolean {
-    return this.entries.length > 1 || this.skipped.length > 0;
   }
 
   /** Feeds bytes of the container's stream; never throws (a malformed stream ends the archive's content). */
@@ -166,6 +163,8 @@ export class CollectArchive {
       (this.fatal ? `the collector stopped: ${this.fatal}` : undefined) ??
       (this.ended ? undefined : (problem ?? (this.started ? 'the stream ended before the collector finished' : 'the collector sent nothing')));
     const complete = why === undefined;
+    // Anything beyond header.json (an entry or a skip) came from the target.
+    const evidence = this.entries.length > 1 || this.skipped.length > 0;
     const sums = this.entries
       .filter((e) => e.sha256)
       .map((e) => (/[\\\n]/.test(e.path) ? `\\${e.sha256}  ${e.path.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}` : `${e.sha256}  ${e.path}`))
@@ -192,6 +191,7 @@ export class CollectArchive {
       skipped: this.skipped,
       complete,
       ...(why ? { problem: why } : {}),
+      evidence,
       facts: this.facts,
       ...(this.fatal ? { fatal: this.fatal } : {}),
     };

@@ -4,15 +4,18 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import * as pty from 'node-pty';
 import { aPod, restrictedContainer } from '../../support/builders';
 import { clusterEnv, createObject, getPod, kubectl, kubectlResult, waitFor } from '../../support/cluster';
 import { describeOnRealNode } from '../../support/terminal-session';
-import { createTestNamespace, eventually, expectExit, removeNamespace, requireBuiltPlugin, runPlugin, startPlugin, tempDir, theErrorLine } from '../../support/plugin';
+import { createTestNamespace, eventually, expectExit, pluginPath, removeNamespace, requireBuiltPlugin, runPlugin, startPlugin, tempDir, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(180_000);
 
 const BUSYBOX = 'docker.io/library/busybox:1.36';
+/** The Node the plugin's launcher runs on in tests (the project's pinned one). */
+const PINNED_NODE = resolve(__dirname, '../../../node_modules/node/bin/node');
 const describeNode = describeOnRealNode('test/e2e/features/collect.test.ts');
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -139,6 +142,9 @@ describeNode('collect on the real node', () => {
     // What README says: the stream also lands in the collector's own log on the node, as any attach output does.
     const logged = kubectl(['logs', 'victim', '-c', manifest.header.collector.container], { namespace: ns });
     expect(logged.startsWith('KEC1\n')).toBe(true);
+
+    const listed = await runPlugin(['list', 'victim', '-n', ns, '--context', 'debugger']);
+    expect(listed.stdout).toMatch(new RegExp(`${manifest.header.collector.container}\\s+collect\\s`));
 
     // The audit trail names the collector and, once written, the archive's sha256.
     const trail = JSON.parse(getPod(ns, 'victim').metadata.annotations['kubectl-ephemeral.dev/audit']);
@@ -323,5 +329,38 @@ describeNode('collect from a non-root target in a restricted namespace', () => {
     // Sanity: the collector really is restricted-compliant (admission let it in) and ran as 1000.
     const collector = getPod(ns, 'app').spec.ephemeralContainers.at(-1);
     expect(collector.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, capabilities: { drop: ['ALL'] } });
+  });
+
+  it('a collector that cannot read the target (another uid) says which uid to pass, and keeps no file', async () => {
+    const out = join(home.dir, 'wrong-uid.tar');
+    const r = await runPlugin(['collect', 'app', '-n', ns, '--context', 'debugger', '-w', out, '--run-as', '2000'], { timeoutMs: 120_000 });
+    expectExit(r, 64);
+    expect(theErrorLine(r)).toBe('error: cannot read the files of pod "app": its process runs as uid 1000 and the collector as uid 2000; pass --run-as 1000 (nothing was written)');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('-w - streams the archive to stdout (a pipe); the printed sha256 is that of the bytes piped', () => {
+    const out = join(home.dir, 'piped.tar');
+    const err = join(home.dir, 'piped.err');
+    execFileSync('sh', ['-c', `"$0" collect app -n ${ns} --context debugger -w - >"${out}" 2>"${err}"`, pluginPath()], {
+      env: { ...process.env, KUBECONFIG: clusterEnv().kubeconfig, KUBECTL_EPHEMERAL_NODE: PINNED_NODE },
+      timeout: 120_000,
+    });
+    const printed = /^sha256 ([0-9a-f]{64}) {2}stdout$/m.exec(readFileSync(err, 'utf8'));
+    expect(printed?.[1]).toBe(sha(readFileSync(out)));
+    expect(execFileSync('tar', ['-tf', out], { encoding: 'utf8' })).toMatch(/^evidence\/manifest.json$/m);
+  });
+
+  it('-w - refuses a terminal before anything is created', async () => {
+    const before = ephemeralCount(ns, 'app');
+    const term = pty.spawn(pluginPath(), ['collect', 'app', '-n', ns, '--context', 'debugger', '-w', '-'], {
+      env: { ...process.env, KUBECONFIG: clusterEnv().kubeconfig, KUBECTL_EPHEMERAL_NODE: PINNED_NODE } as Record<string, string>,
+    });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const code = await new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode)));
+    expect(code).toBe(64);
+    expect(screen.trim()).toBe('error: refusing to write a tar archive to a terminal; redirect stdout or pass -w FILE');
+    expect(ephemeralCount(ns, 'app')).toBe(before);
   });
 });
