@@ -1,7 +1,7 @@
 import type { V1Container, V1EphemeralContainer, V1Pod, V1SecurityContext } from '@kubernetes/client-node';
 import { usageError } from '../errors/plugin-error.js';
 import type { Preset, RunAs } from '../presets/preset.js';
-import { buildEphemeralContainer, chooseTargetContainer, type DebugContainerPlan } from './debug-container.js';
+import { buildEphemeralContainer, chooseTargetContainer, STAMP_ENV, type DebugContainerPlan } from './debug-container.js';
 import { debugContainerName } from './names.js';
 import { COLLECT_SCRIPT } from './collect-script.js';
 
@@ -87,7 +87,7 @@ export function buildCollectContainer(pod: V1Pod, req: CollectRequest, suffix: s
     // The stream's end closes stdin: a collector whose attach is lost stops instead of writing on into its log.
     stdinOnce: true,
     env: [
-      ...(plan.container.env ?? []).map((e) => (e.name === 'KUBECTL_EPHEMERAL_PRESET' ? { ...e, value: 'collect' } : e)),
+      ...(plan.container.env ?? []).map((e) => (e.name === STAMP_ENV.preset ? { ...e, value: 'collect' } : e)),
       { name: 'COLLECT_PID', value: '1' },
       { name: 'COLLECT_PATHS', value: paths.join('\n') },
       { name: 'COLLECT_ENV', value: req.env ? '1' : '' },

@@ -15,6 +15,8 @@
 //                                               leading "/" names a generated text)
 //   X <reason>                                  fatal: nothing more follows
 //   E                                           stream end
+// The collector waits for "go" (sent once the plugin is attached, so no byte is lost) for at most
+// 10 minutes: a run interrupted before it attached leaves no collector waiting for ever.
 // A file is sent as exactly the size its stat gave: padded with zeros if it shrank, cut if it grew
 // (and marked C), so a file changing under the reader can never break the framing. It is opened
 // before its record is sent (`command exec`: a failed open must not end the shell), so an
@@ -26,7 +28,7 @@ const sh = (s: TemplateStringsArray): string => s.raw.join('').replace(/\$\\\{/g
 
 /** The script; configured by COLLECT_PID, COLLECT_PATHS (newline separated), COLLECT_ENV (1: read environ), COLLECT_MAX (bytes). */
 export const COLLECT_SCRIPT = sh`
-read go || exit 0
+read -t 600 go || exit 0
 read -r me _ </proc/self/stat
 exec 3<&0
 (read stop <&3; kill -TERM "$me" 2>/dev/null) &
