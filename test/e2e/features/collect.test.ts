@@ -227,6 +227,19 @@ describeNode('collect on the real node', () => {
       kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce-']);
     }
   });
+
+  it('baseline admits the root collector (the runtime default capabilities are within baseline)', async () => {
+    kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=baseline', '--overwrite']);
+    try {
+      const out = join(home.dir, 'baseline.tar');
+      const r = await runPlugin(['collect', 'fresh', '-n', ns, '--context', 'debugger', '-w', out], { timeoutMs: 120_000 });
+      expectExit(r, 0);
+      expect(r.stderr).toMatch(/\(root, runtime default capabilities, read-only\)/);
+      expect(execFileSync('tar', ['-tf', out], { encoding: 'utf8' })).toMatch(/^evidence\/rootfs\/etc\/passwd$/m);
+    } finally {
+      kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce-']);
+    }
+  });
 });
 
 describeNode('collect interrupted', () => {
