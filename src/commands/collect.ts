@@ -192,6 +192,10 @@ async function report(
         : `cannot read the files of pod "${opts.pod}" as uid ${me}: its process holds capabilities the collector lacks; collect in a namespace at level privileged${removed ? ' (nothing was written)' : ''}`,
     );
   }
+  if (!s.complete && !s.evidence && !interrupted) {
+    if (file) file.remove();
+    throw new PluginError('internal', `the collector sent nothing (${s.problem}); nothing was written; rerun with -v`);
+  }
   const files = s.entries.filter((e) => e.type === 'file').length;
   printer.info(`${where}: ${files} file(s) and ${s.entries.filter((e) => e.type === 'generated').length} generated text(s), ${s.contentBytes} content bytes, ${s.skipped.length} skipped (the manifest says why), ${s.bytes} bytes in all`);
   printer.info(`sha256 ${s.sha256}  ${where}`);
