@@ -133,4 +133,61 @@ describeBusybox('the collect script under busybox sh', () => {
     const { summary } = await collect([`${root}/tmp`], 1 << 20, '', 999_999_999);
     expect(summary).toMatchObject({ complete: false, fatal: 'unreadable-root', entries: [expect.objectContaining({ path: 'evidence/header.json' }), expect.objectContaining({ path: 'evidence/SHA256SUMS' })] });
   });
+
+  it('skips /proc and /sys under a --path as pseudo-filesystems', async () => {
+    const { summary } = await collect(['/proc', '/sys'], 1 << 20);
+    expect(summary.skipped).toEqual(expect.arrayContaining([{ path: '/proc/', reason: 'pseudo-filesystem' }, { path: '/sys/', reason: 'pseudo-filesystem' }]));
+    expect(summary.entries.filter((e) => e.source?.startsWith('/proc/'))).toEqual([]);
+  });
 });
+
+// A non-root collector reading a target of its own uid, as on a cluster: what that uid may not
+// read is skipped as permission-denied, never sent as zeros.
+const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+describeIfAvailable('test/unit/plan/collect-script.test.ts', busybox && asNobody ? '' : 'root, busybox and setpriv are needed', 'run as root with util-linux and busybox-static')(
+  'the collect script as a non-root user',
+  () => {
+    let root = '';
+    let target: ReturnType<typeof spawn>;
+    beforeAll(() => {
+      root = mkdtempSync(join(tmpdir(), 'ke-collect-nobody-'));
+      chmodSync(root, 0o755);
+      mkdirSync(join(root, 'open'));
+      writeFileSync(join(root, 'open/readable'), 'r');
+      writeFileSync(join(root, 'open/secret'), 's');
+      chmodSync(join(root, 'open/secret'), 0o600);
+      mkdirSync(join(root, 'closed'), 0o700);
+      writeFileSync(join(root, 'closed/x'), 'x');
+      target = spawn('unshare', ['-m', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'busybox', 'sh', '-c', 'sleep 300'], { stdio: 'ignore' });
+    });
+    afterAll(() => {
+      target.kill();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it('reads what the uid may read and records the rest as permission-denied', async () => {
+      const chunks: Buffer[] = [];
+      const archive = new CollectArchive(
+        { cluster: '', context: '', namespace: '', pod: '', podUid: '', container: '', image: '', imageDigest: '', node: '', time: new Date().toISOString(), user: '', reason: '', pluginVersion: '', collector: { container: '', image: '' }, paths: [], environment: false, maxBytes: 1 << 20 },
+        (b) => chunks.push(Buffer.from(b)),
+      );
+      // The target must have exec'd busybox (as 65534) before the collector looks at it.
+      for (let i = 0; i < 50 && !readFileSync(`/proc/${target.pid}/cmdline`, 'utf8').includes('busybox'); i++) await new Promise((r) => setTimeout(r, 20));
+      const sh = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'busybox', 'sh', '-c', COLLECT_SCRIPT], {
+        env: { PATH: '/usr/bin:/bin', COLLECT_PID: String(target.pid), COLLECT_PATHS: `${root}/open\n${root}/closed`, COLLECT_ENV: '', COLLECT_MAX: String(1 << 20) },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      sh.stdout!.on('data', (d: Buffer) => archive.push(d));
+      sh.stdin!.write('go\n');
+      await new Promise((resolve) => sh.on('close', resolve));
+      sh.stdin!.destroy();
+      const summary = archive.finish();
+      expect(summary).toMatchObject({ complete: true, facts: { 'collector-uid': '65534', 'target-uid': '65534' } });
+      expect(summary.skipped).toEqual([
+        { path: `${root}/open/secret`, reason: 'permission-denied' },
+        { path: `${root}/closed/`, reason: 'permission-denied' },
+      ]);
+      expect(summary.entries.find((e) => e.source === `${root}/open/readable`)).toMatchObject({ type: 'file', size: 1, sha256: sha('r') });
+    });
+  },
+);
