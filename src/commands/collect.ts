@@ -199,7 +199,9 @@ async function report(
   const files = s.entries.filter((e) => e.type === 'file').length;
   printer.info(`${where}: ${files} file(s) and ${s.entries.filter((e) => e.type === 'generated').length} generated text(s), ${s.contentBytes} content bytes, ${s.skipped.length} skipped (the manifest says why), ${s.bytes} bytes in all`);
   printer.info(`sha256 ${s.sha256}  ${where}`);
-  await recordAudit(ctx, conn, opts.pod, { ...entry, time: new Date(ctx.now()).toISOString(), sha256: s.sha256 }, preflight);
+  // Without "patch pods" the start already said the annotation is not written: once is enough.
+  if (preflight.allowed.get('patch pods') !== false)
+    await recordAudit(ctx, conn, opts.pod, { ...entry, time: new Date(ctx.now()).toISOString(), sha256: s.sha256 }, preflight);
   if (s.complete) return 0;
   if (interrupted) {
     printer.info(`note: the archive is incomplete (interrupted); its manifest says what it holds`);
