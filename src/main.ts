@@ -71,6 +71,8 @@ async function dispatch(ctx: CommandContext, parsed: ParsedCommand): Promise<num
       return (await import('./commands/attach.js')).runAttach(ctx, parsed.options);
     case 'capture':
       return (await import('./commands/capture.js')).runCapture(ctx, parsed.options);
+    case 'collect':
+      return (await import('./commands/collect.js')).runCollect(ctx, parsed.options);
     case 'cleanup':
       return (await import('./commands/cleanup.js')).runCleanup(ctx, parsed.options);
     case 'sessions':

@@ -4,6 +4,7 @@ import type { PresetRegistry } from '../presets/registry.js';
 import { attachCommand } from './attach.command.js';
 import { captureCommand } from './capture.command.js';
 import { cleanupCommand } from './cleanup.command.js';
+import { collectCommand } from './collect.command.js';
 import { sessionsCommand } from './sessions.command.js';
 import { debugCommand } from './debug.command.js';
 import { normalizeKubeFlags } from './kube-flags.js';
@@ -50,7 +51,7 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
       failure = err ?? usageError(`${withoutCamelCaseTwins(msg ?? 'invalid arguments').replace(/\n/g, ' ').toLowerCase()}; see kubectl ephemeral --help`);
     });
   for (const preset of registry.presets) y.command(debugCommand(preset, result));
-  for (const command of [presetsCommand, listCommand, attachCommand, captureCommand, sessionsCommand, cleanupCommand]) y.command(command(result));
+  for (const command of [presetsCommand, listCommand, attachCommand, captureCommand, collectCommand, sessionsCommand, cleanupCommand]) y.command(command(result));
   let helpText = '';
   await y.parseAsync(args.length ? normalizeKubeFlags(args) : [], {}, (err, _argv, output) => {
     if (err && !failure) failure = err;
