@@ -6,6 +6,7 @@ import type { PresetRegistry } from '../presets/registry.js';
 import { attachCommand } from './attach.command.js';
 import { captureCommand } from './capture.command.js';
 import { cleanupCommand } from './cleanup.command.js';
+import { collectCommand } from './collect.command.js';
 import { debugCommand } from './debug.command.js';
 import { withKubeFlags } from './kube-flags.js';
 import { listCommand } from './list.command.js';
@@ -41,7 +42,7 @@ export interface CommandSpec {
 }
 
 /** The subcommand modules in the order help lists them (presets come first, from the registry). */
-const SUBCOMMANDS = [presetsCommand, listCommand, attachCommand, captureCommand, sessionsCommand, cleanupCommand];
+const SUBCOMMANDS = [presetsCommand, listCommand, attachCommand, captureCommand, collectCommand, sessionsCommand, cleanupCommand];
 
 /** Every command module: one per preset, then the subcommands. The parser registers exactly these. */
 export function commandModules(registry: PresetRegistry, result: (parsed: ParsedCommand) => void): CommandModule[] {

@@ -3,7 +3,7 @@ import { EXIT_CODES, PluginError, usageError, type ErrorKind } from '../errors/p
 import { permissionsByRole, ROLE_USE } from '../plan/access-rules.js';
 import type { PresetRegistry } from '../presets/registry.js';
 import { commandModules, commandSpecNamed, firstPositional, kubeFlagSpecs, type CommandSpec } from './command-spec.js';
-import { normalizeVerbosity } from './kube-flags.js';
+import { normalizeKubeFlags } from './kube-flags.js';
 import { normalizeOptionalValues } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
 import { VERSION } from '../version.js';
@@ -35,8 +35,9 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   let parsed: ParsedCommand | undefined;
   const result = (p: ParsedCommand) => (parsed = p);
   let failure: Error | undefined;
-  const command = checkCommandName(normalizeVerbosity(args), registry);
-  const argv = normalizeOptionalValues(normalizeVerbosity(args), (flag) => command?.flags.some((f) => f.name === flag && f.type === 'string') === true);
+  const kubeNormal = normalizeKubeFlags(args);
+  const command = checkCommandName(kubeNormal, registry);
+  const argv = normalizeOptionalValues(kubeNormal, (flag) => command?.flags.some((f) => f.name === flag && f.type === 'string') === true);
   const y = yargs(argv)
     .scriptName('kubectl ephemeral')
     .usage('$0 <preset> <pod> [-- command...]\n\nInject a preset debug container into a running pod and attach to it.')

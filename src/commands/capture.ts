@@ -1,5 +1,5 @@
 import { openSync, readSync, closeSync } from 'node:fs';
-import { createPrivateFile, type PrivateFile } from '../output/private-file.js';
+import { createOutputFile, type OutputFile } from '../debug/output-file.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { EXIT_CODES, PluginError, usageError } from '../errors/plugin-error.js';
 import { buildEphemeralContainer } from '../plan/debug-container.js';
@@ -63,7 +63,7 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
   // The output is created before anything is sent to the cluster: a path that cannot be written
   // must not leave a capture container behind. A failed capture removes the file it created.
-  const file = opts.write === '-' ? undefined : createPrivateFile(opts.write, '-w');
+  const file = opts.write === '-' ? undefined : createOutputFile(opts.write, '-w');
   try {
     return await captureInto(ctx, { ...opts, write: opts.write }, file, durationMs, timeoutMs);
   } catch (err) {
@@ -72,7 +72,7 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
   }
 }
 
-async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: string }, file: PrivateFile | undefined, durationMs: number | undefined, timeoutMs: number): Promise<number> {
+async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: string }, file: OutputFile | undefined, durationMs: number | undefined, timeoutMs: number): Promise<number> {
   const preset = (await ctx.presets()).get('network');
   const conn = await ctx.connect(opts.kube);
   const { api } = conn;
@@ -104,7 +104,7 @@ async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: 
     if (state.phase !== 'running') throw new PluginError('tool-failed', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
 
     const toStdout = file === undefined;
-    const sink = file ? file.writeStream() : process.stdout;
+    const sink = file?.stream ?? process.stdout;
     const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink, !toStdout, (line) => ctx.printer.info(line));
     session.send('go');
     let stopped = false;

@@ -9,7 +9,6 @@ export type ErrorKind =
   | 'unreachable'
   | 'timeout'
   | 'image-pull'
-  | 'cannot-create'
   | 'tool-failed'
   | 'incomplete'
   | 'cancelled'
@@ -26,7 +25,6 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
   unreachable: 69,
   timeout: 75,
   'image-pull': 76,
-  'cannot-create': 73,
   'tool-failed': 71,
   incomplete: 74,
   cancelled: 130,
@@ -36,15 +34,14 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
 /** One line of what a user sees for each kind, for the README's exit code table. */
 export const EXIT_CODE_MEANINGS: Readonly<Record<ErrorKind, string>> = {
   usage: 'bad flags or arguments',
-  config: 'a user preset file is malformed or a preset policy (reason, allowed images) refuses the request',
+  config: 'a kubeconfig or user preset file is malformed (an exec plugin missing included), or a preset policy (reason, allowed images) refuses the request',
   'not-found': 'pod, container, namespace, context or kubeconfig not found',
-  forbidden: 'RBAC denies a verb the command needs (named in the message)',
+  forbidden: 'RBAC denies a verb the command needs (named in the message), or the credentials are refused or cannot be had (exec plugin, OIDC refresh)',
   'policy-rejected': 'Pod Security admission rejects (or would reject) the debug container',
   'cluster-too-old': 'the API server has no usable ephemeralcontainers subresource (before 1.23)',
   unreachable: 'the API server cannot be reached',
   timeout: 'the debug container did not start within --timeout',
   'image-pull': 'the debug image cannot be pulled or the container cannot be created',
-  'cannot-create': 'a local output file (capture -w) cannot be created: it exists, is a symlink, or its directory is missing or not writable',
   'tool-failed': 'a tool the plugin runs failed (tcpdump in the capture container, kubectl); its own message is above',
   incomplete: 'cleanup could not end everything it found; what is left and why is printed',
   cancelled: 'interrupted by Ctrl-C or a signal before the session started',

@@ -25,6 +25,8 @@ export interface AuditEntry {
   reason?: string;
   /** Set on entries for a pod copy: the copy's name. */
   copy?: string;
+  /** Set by collect once its archive is written: the archive's sha256, to check a later copy against. */
+  sha256?: string;
   /** Digest of the element before this one in the list (the chain); set when written. */
   prev?: string;
 }
@@ -61,6 +63,7 @@ export function boundEntry(entry: AuditEntry): AuditEntry {
   const out: AuditEntry = { container: cut(entry.container), preset: cut(entry.preset), image: cut(entry.image), user: cut(entry.user), time: cut(entry.time) };
   if (entry.reason !== undefined) out.reason = cut(entry.reason);
   if (entry.copy !== undefined) out.copy = cut(entry.copy);
+  if (entry.sha256 !== undefined) out.sha256 = cut(entry.sha256);
   return out;
 }
 

@@ -68,7 +68,7 @@ describe('bad input against the live server', () => {
       what: '-n NS nosuchpreset web',
       args: () => ['-n', ns, 'nosuchpreset', 'web'],
       code: 64,
-      line: () => 'error: unknown preset or command "nosuchpreset"; presets: network, net, forensics, crashloop, process, proc, shell; commands: presets, list, attach, capture, sessions, cleanup',
+      line: () => 'error: unknown preset or command "nosuchpreset"; presets: network, net, forensics, crashloop, process, proc, shell; commands: presets, list, attach, capture, collect, sessions, cleanup',
     },
     { what: 'a bad flag (named once)', args: () => ['shell', 'web', '-n', ns, '--bogus-flag'], code: 64, line: () => 'error: unknown argument: bogus-flag; see kubectl ephemeral --help' },
     { what: 'shell web --copy', args: () => ['shell', 'web', '-n', ns, '--context', 'debugger', '--copy'], code: 64, line: () => 'error: --copy is for crashloop only (preset "shell" has no copy mode); use kubectl ephemeral crashloop web --copy' },
@@ -78,8 +78,8 @@ describe('bad input against the live server', () => {
     {
       what: 'capture -w into a missing directory',
       args: () => ['capture', 'web', '-n', ns, '--context', 'debugger', '-w', `${files.dir}/missing/out.pcap`],
-      code: 73,
-      line: () => `error: directory ${files.dir}/missing does not exist; create it or choose another path for -w`,
+      code: 66,
+      line: () => `error: the directory of ${files.dir}/missing/out.pcap does not exist; create it or name another -w file`,
     },
   ];
   it.each(usage)('$what: exit $code, one line, nothing created', async ({ args, code, line }) => {
@@ -91,15 +91,15 @@ describe('bad input against the live server', () => {
     expect(readdirSync(files.dir).filter((f) => f !== 'down.json')).toEqual([]);
   });
 
-  it('capture -w through a symlink: refused (73) before the cluster is asked, the linked file untouched', async () => {
+  it('capture -w through a symlink: refused (64) before the cluster is asked, the linked file untouched', async () => {
     const victim = files.file('victim.txt', 'precious');
     chmodSync(victim, 0o644);
     const link = join(files.dir, 'link.pcap');
     symlinkSync(victim, link);
     try {
       const r = await runPlugin(['capture', 'web', '-n', ns, '--context', 'debugger', '-w', link]);
-      expectExit(r, 73);
-      expect(stderrLines(r)).toEqual([`error: ${link} is a symlink; -w writes only a new file and never follows links: choose another path`]);
+      expectExit(r, 64);
+      expect(stderrLines(r)).toEqual([`error: ${link} already exists; -w never overwrites a file: name a new one`]);
       expect(readFileSync(victim, 'utf8')).toBe('precious');
       expect(statSync(victim).mode & 0o777).toBe(0o644);
       expectUntouched();

@@ -29,12 +29,12 @@ describe('runCapture: the output before the cluster', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each([
-    ['a missing directory', () => join(dir, 'missing', 'out.pcap'), /^directory .*missing does not exist; create it or choose another path for -w$/],
-    ['a symlink', () => (symlinkSync(join(dir, 'victim'), join(dir, 'l.pcap')), join(dir, 'l.pcap')), /is a symlink; -w writes only a new file/],
-    ['an existing file', () => (writeFileSync(join(dir, 'x.pcap'), ''), join(dir, 'x.pcap')), /already exists; -w never overwrites/],
-  ])('%s: exit 73 and the cluster is never contacted', async (_what, path, message) => {
+    ['a missing directory', () => join(dir, 'missing', 'out.pcap'), 'not-found', /^the directory of .*missing\/out\.pcap does not exist; create it or name another -w file$/],
+    ['a symlink', () => (symlinkSync(join(dir, 'victim'), join(dir, 'l.pcap')), join(dir, 'l.pcap')), 'usage', /l\.pcap already exists; -w never overwrites a file/],
+    ['an existing file', () => (writeFileSync(join(dir, 'x.pcap'), ''), join(dir, 'x.pcap')), 'usage', /x\.pcap already exists; -w never overwrites a file/],
+  ])('%s: refused and the cluster is never contacted', async (_what, path, kind, message) => {
     const seen = contextReachingNothing();
-    await expect(runCapture(seen.ctx, options(path()))).rejects.toMatchObject({ kind: 'cannot-create', message: expect.stringMatching(message) });
+    await expect(runCapture(seen.ctx, options(path()))).rejects.toMatchObject({ kind, message: expect.stringMatching(message) });
     expect(seen.connects).toBe(0);
   });
 

@@ -61,7 +61,7 @@ describe('runCompletion', () => {
     const cluster = new FakeCluster();
     expect(await complete(cluster, '')).toEqual([
       'network', 'net', 'forensics', 'crashloop', 'process', 'proc', 'shell',
-      'presets', 'list', 'attach', 'capture', 'sessions', 'cleanup', ':4',
+      'presets', 'list', 'attach', 'capture', 'collect', 'sessions', 'cleanup', ':4',
     ]);
     expect(cluster.calls).toEqual([]);
   });
@@ -85,7 +85,7 @@ describe('runCompletion', () => {
 
   it('offers pods after the commands that take one', async () => {
     const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
-    for (const command of ['list', 'attach', 'capture', 'cleanup']) expect(await complete(cluster, `${command} w`)).toEqual(['web-1', ':4']);
+    for (const command of ['list', 'attach', 'capture', 'collect', 'cleanup']) expect(await complete(cluster, `${command} w`)).toEqual(['web-1', ':4']);
     expect(await complete(cluster, 'presets ')).toEqual([':4']);
   });
 
@@ -120,7 +120,7 @@ describe('runCompletion', () => {
     const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
     for (const line of ['capture -i eth0 w', 'capture -f port w', "capture --count 10 w", 'capture --duration 30s w', 'capture -w out.pcap w'])
       expect(await complete(cluster, line)).toEqual(['web-1', ':4']);
-    expect(await complete(cluster, 'capture web-1 --c')).toEqual(['--context', '--cluster', '--count', '--container', ':4']);
+    expect(await complete(cluster, 'capture web-1 --co')).toEqual(['--context', '--count', '--container', ':4']);
   });
 
   it('offers flag names from the command definitions (hidden ones not)', async () => {
