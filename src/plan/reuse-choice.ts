@@ -32,15 +32,20 @@ function sameContainer(planned: V1EphemeralContainer, existing: V1EphemeralConta
 /**
  * The running debug container of the same user, preset and image (and the same target, user,
  * capabilities, mounts and terminal mode) to attach to instead of adding one more: ephemeral
- * containers cannot be removed (k/k #84764), so each new one stays in the pod for good. The newest
- * match wins; a container that exited is never reused (its shell is gone).
+ * containers cannot be removed (k/k #84764), so each new one stays in the pod for good. The match
+ * started last wins; a container that exited is never reused (its shell is gone).
  */
 export function chooseReusable(pod: V1Pod, planned: V1EphemeralContainer): ReuseChoice {
   const stamp = (c: V1EphemeralContainer, name: string) => c.env?.find((e) => e.name === name)?.value;
   if (!stamp(planned, STAMP_ENV.user)) return { reuse: undefined, why: 'the API server did not say who you are, so no container can be proven yours' };
   const same = (pod.spec?.ephemeralContainers ?? []).filter((c) => sameContainer(planned, c));
   if (same.length === 0) return { reuse: undefined, why: 'no debug container of yours with this preset and image' };
-  const running = same.filter((c) => ephemeralState(pod, c.name).phase === 'running');
+  const started = (c: V1EphemeralContainer) => {
+    const s = ephemeralState(pod, c.name);
+    return s.phase === 'running' ? (s.startedAt ?? '') : undefined;
+  };
+  const running = same.filter((c) => started(c) !== undefined);
   if (running.length === 0) return { reuse: undefined, why: `your earlier ${same.length === 1 ? 'one has' : `${same.length} have`} exited` };
-  return { reuse: running[running.length - 1]! };
+  // By start time: the API server's strategic merge puts a new container first, not last, in the list.
+  return { reuse: running.reduce((newest, c) => (started(c)! > started(newest)! ? c : newest)) };
 }

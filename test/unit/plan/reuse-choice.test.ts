@@ -6,7 +6,7 @@ import { aPod } from '../../support/builders';
 
 const presets = PresetRegistry.from();
 const at = '2026-11-30T09:00:00Z';
-type Existing = { name: string; state: 'running' | 'terminated' | 'waiting'; preset?: string; user?: string; image?: string; reason?: string; target?: string };
+type Existing = { name: string; state: 'running' | 'terminated' | 'waiting'; preset?: string; user?: string; image?: string; reason?: string; target?: string; startedAt?: string };
 
 /** What the API server returns after the plugin added these containers: its own fields, plus the defaults it sets. */
 function podWith(existing: Existing[]): V1Pod {
@@ -22,7 +22,7 @@ function podWith(existing: Existing[]): V1Pod {
       imageID: '',
       ready: false,
       restartCount: 0,
-      state: e.state === 'running' ? { running: { startedAt: at as unknown as Date } } : e.state === 'waiting' ? { waiting: { reason: 'ContainerCreating' } } : { terminated: { exitCode: 0, reason: 'Completed' } },
+      state: e.state === 'running' ? { running: { startedAt: (e.startedAt ?? at) as unknown as Date } } : e.state === 'waiting' ? { waiting: { reason: 'ContainerCreating' } } : { terminated: { exitCode: 0, reason: 'Completed' } },
     })),
   };
   return base;
@@ -37,7 +37,9 @@ const chosen = (pod: V1Pod, over: Parameters<typeof wanted>[1] = {}) => {
 describe('chooseReusable (attach to your running debug container instead of piling up another)', () => {
   it.each<[string, Existing[], Parameters<typeof wanted>[1], string]>([
     ['the running one of the same user, preset and image, server defaults and a new --reason notwithstanding', [{ name: 'd1', state: 'running', reason: 'INC-1' }], { reason: 'INC-2' }, 'd1'],
-    ['the newest of two running matches', [{ name: 'd1', state: 'running' }, { name: 'd2', state: 'running' }], {}, 'd2'],
+    // The API server lists a new container first: the start time decides, not the order.
+    ['the one started last of two running matches', [{ name: 'd2', state: 'running', startedAt: '2026-11-30T09:05:00Z' }, { name: 'd1', state: 'running' }], {}, 'd2'],
+    ['the one started last, listed last', [{ name: 'd1', state: 'running' }, { name: 'd2', state: 'running', startedAt: '2026-11-30T09:05:00Z' }], {}, 'd2'],
     ['never an exited one', [{ name: 'd1', state: 'terminated' }], {}, 'none: your earlier one has exited'],
     ['never one still starting', [{ name: 'd1', state: 'waiting' }, { name: 'd2', state: 'terminated' }], {}, 'none: your earlier 2 have exited'],
     ['not another user\'s', [{ name: 'd1', state: 'running', user: 'bob' }], {}, 'none: no debug container of yours with this preset and image'],
