@@ -80,7 +80,7 @@ export function isReady(pod: V1Pod): boolean {
 /**
  * The pod of a workload to debug, or undefined when none is live: pods being deleted and finished
  * ones (Succeeded, Failed) are left out, since ephemeral containers cannot start there. Ready
- * running pods come first, then running, then pending, the oldest first (kubectl exec's choice);
+ * running pods come first (ready for longer first), then running, then pending, as kubectl exec chooses;
  * with preferFailing (crashloop) a pod with a failing container comes before all of them.
  */
 export function choosePod(pods: V1Pod[], opts: { preferFailing?: boolean } = {}): V1Pod | undefined {
@@ -91,5 +91,17 @@ export function choosePod(pods: V1Pod[], opts: { preferFailing?: boolean } = {})
     return 3;
   };
   const created = (p: V1Pod) => String(p.metadata?.creationTimestamp ?? '');
-  return live.sort((a, b) => rank(a) - rank(b) || created(a).localeCompare(created(b)) || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))[0];
+  const order = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  // A Ready condition without a time sorts after every time ('~' is after the digits in code points).
+  const readySince = (p: V1Pod) => String(p.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? '~');
+  const restarts = (p: V1Pod) => [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].reduce((n, s) => n + (s.restartCount ?? 0), 0);
+  // kubectl's order (ByLogging): ready for longer, then more restarts, then older.
+  return live.sort(
+    (a, b) =>
+      rank(a) - rank(b) ||
+      (rank(a) === 1 ? order(readySince(a), readySince(b)) : 0) ||
+      restarts(b) - restarts(a) ||
+      order(created(a), created(b)) ||
+      order(a.metadata?.name ?? '', b.metadata?.name ?? ''),
+  )[0];
 }

@@ -86,15 +86,19 @@ describe('choosePod (which pod of a workload)', () => {
     initContainerStatuses: [{ name: 'init', restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1 } } }],
   });
   initCrashing.spec!.initContainers = [{ name: 'init', image: 'busybox:1.36' }];
+  const readySooner = pod('web-i', '2026-11-30T08:30:00Z', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-30T08:31:00Z' }] });
+  readyOld.status!.conditions = [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-30T09:10:00Z' as unknown as Date }];
   const done = pod('web-f', '2026-11-30T05:00:00Z', { phase: 'Succeeded' });
   const failed = pod('web-g', '2026-11-30T05:00:00Z', { phase: 'Failed' });
   const deleting = pod('web-h', '2026-11-30T05:00:00Z', { phase: 'Running', conditions: cond(true) });
   deleting.metadata!.deletionTimestamp = '2026-11-30T09:40:00Z' as unknown as Date;
 
   it.each<[string, V1Pod[], { preferFailing?: boolean }, string | undefined]>([
-    ['a ready pod before a running unready one, the oldest ready first', [notReady, readyNew, readyOld, crashing], {}, 'web-a'],
+    ['a ready pod before a running unready one; ready for longer first (no time: last)', [notReady, readyNew, readyOld, crashing], {}, 'web-a'],
     ['a running unready pod before a pending one', [initCrashing, notReady], {}, 'web-c'],
-    ['crashloop: a pod with a failing container first (the oldest: an init container in back-off)', [readyOld, crashing, initCrashing], { preferFailing: true }, 'web-e'],
+    ['of two ready pods, the one ready for longer, however old', [readyOld, readySooner], {}, 'web-i'],
+    ['crashloop: a pod with a failing container first, the one with more restarts first', [readyOld, initCrashing, crashing], { preferFailing: true }, 'web-d'],
+    ['crashloop: a pod stuck in an init container counts as failing', [readyOld, initCrashing], { preferFailing: true }, 'web-e'],
     ['crashloop with nothing failing: the ready pod', [notReady, readyOld], { preferFailing: true }, 'web-a'],
     ['never a finished or terminating pod', [done, failed, deleting], {}, undefined],
   ])('%s', (_what, pods, opts, expected) => {
