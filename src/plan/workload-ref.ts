@@ -80,7 +80,8 @@ export function isReady(pod: V1Pod): boolean {
 /**
  * The pod of a workload to debug, or undefined when none is live: pods being deleted and finished
  * ones (Succeeded, Failed) are left out, since ephemeral containers cannot start there. Ready
- * running pods come first (ready for longer first), then running, then pending, as kubectl exec chooses;
+ * running pods come first (ready for longer, then fewer restarts), then running, then pending, as
+ * kubectl exec chooses;
  * with preferFailing (crashloop) a pod with a failing container comes before all of them.
  */
 export function choosePod(pods: V1Pod[], opts: { preferFailing?: boolean } = {}): V1Pod | undefined {
@@ -95,12 +96,13 @@ export function choosePod(pods: V1Pod[], opts: { preferFailing?: boolean } = {})
   // A Ready condition without a time sorts after every time ('~' is after the digits in code points).
   const readySince = (p: V1Pod) => String(p.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? '~');
   const restarts = (p: V1Pod) => [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].reduce((n, s) => n + (s.restartCount ?? 0), 0);
-  // kubectl's order (ByLogging): ready for longer, then more restarts, then older.
+  // kubectl exec's order (the reverse of ActivePods): ready for longer, fewer restarts, older.
+  // Among failing pods, the one failing most (more restarts) first.
   return live.sort(
     (a, b) =>
       rank(a) - rank(b) ||
       (rank(a) === 1 ? order(readySince(a), readySince(b)) : 0) ||
-      restarts(b) - restarts(a) ||
+      (rank(a) === 0 ? restarts(b) - restarts(a) : restarts(a) - restarts(b)) ||
       order(created(a), created(b)) ||
       order(a.metadata?.name ?? '', b.metadata?.name ?? ''),
   )[0];

@@ -50,7 +50,7 @@ describeOnRealNode(__filename)('crashloop POD: debugging a container that exits 
 
   it('--copy gives a running copy of the pod to debug, deleted when the shell exits', () =>
     inTerminal({}, async (t) => {
-      await t.runPlugin(['crashloop', 'crashy', '--copy', '-n', ns, '--context', 'debugger']);
+      await t.runPlugin(['crashloop', 'crashy', '--copy', '--same-node', '-n', ns, '--context', 'debugger']);
       const copy = (await t.waitFor(/created pod copy "([a-z0-9-]+)" of "crashy"/, { timeoutMs: 30_000 }))[1]!;
       await t.waitForShell();
 

@@ -87,6 +87,11 @@ describe('choosePod (which pod of a workload)', () => {
   });
   initCrashing.spec!.initContainers = [{ name: 'init', image: 'busybox:1.36' }];
   const readySooner = pod('web-i', '2026-11-30T08:30:00Z', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-30T08:31:00Z' }] });
+  const restartedReady = pod('web-j', '2026-11-30T08:00:00Z', {
+    phase: 'Running',
+    conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-30T08:31:00Z' }],
+    containerStatuses: [{ name: 'app', restartCount: 2, state: { running: {} } }],
+  });
   readyOld.status!.conditions = [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-11-30T09:10:00Z' as unknown as Date }];
   const done = pod('web-f', '2026-11-30T05:00:00Z', { phase: 'Succeeded' });
   const failed = pod('web-g', '2026-11-30T05:00:00Z', { phase: 'Failed' });
@@ -97,6 +102,7 @@ describe('choosePod (which pod of a workload)', () => {
     ['a ready pod before a running unready one; ready for longer first (no time: last)', [notReady, readyNew, readyOld, crashing], {}, 'web-a'],
     ['a running unready pod before a pending one', [initCrashing, notReady], {}, 'web-c'],
     ['of two ready pods, the one ready for longer, however old', [readyOld, readySooner], {}, 'web-i'],
+    ['of two ready at the same time, the one with fewer restarts', [restartedReady, readySooner], {}, 'web-i'],
     ['crashloop: a pod with a failing container first, the one with more restarts first', [readyOld, initCrashing, crashing], { preferFailing: true }, 'web-d'],
     ['crashloop: a pod stuck in an init container counts as failing', [readyOld, initCrashing], { preferFailing: true }, 'web-e'],
     ['crashloop with nothing failing: the ready pod', [notReady, readyOld], { preferFailing: true }, 'web-a'],
