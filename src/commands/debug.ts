@@ -46,6 +46,14 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     clientDryRun ? api.whoAmI() : undefined,
   ]);
   const opts: DebugOptions & { pod: string } = { ...asked, pod: pod.metadata!.name! };
+  // The kubelet starts nothing more in a finished pod (an init container that failed with
+  // restartPolicy Never, Init:Error): an ephemeral container would wait there until --timeout.
+  const phase = pod.status?.phase;
+  if ((phase === 'Failed' || phase === 'Succeeded') && !opts.copy && !opts.dryRun)
+    throw new PluginError(
+      'usage',
+      `pod "${opts.pod}" has finished (${phase}): no container can start in it any more; ${v.preset.copy ? `debug a copy: kubectl ephemeral ${v.preset.name} ${opts.pod} --copy` : 'debug a copy with kubectl ephemeral crashloop POD --copy'}`,
+    );
   const container = opts.container ?? (v.preset.crashSummary ? failingTarget(ctx, pod) : undefined);
   const req: DebugRequest = {
     preset: v.preset,

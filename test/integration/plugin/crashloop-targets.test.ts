@@ -4,7 +4,7 @@
 // permission, crashloop without a pod, reuse of the user's running debug container, and workload
 // references. No kubelet runs these pods: the test writes every status (KubeletStandIn).
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, getPod, kubectl, markContainerCrashLooping, markEphemeralTerminated, markInitContainerCrashLooping, markPodRunning } from '../../support/cluster';
+import { clusterEnv, createObject, getPod, kubectl, markContainerCrashLooping, markEphemeralTerminated, markInitContainerCrashLooping, markPodRunning, writeContainerStatuses } from '../../support/cluster';
 import { createTestNamespace, expectExit, KubeletStandIn, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 import { inTerminal } from '../../support/terminal-session';
 
@@ -72,6 +72,30 @@ describe('crashloop finds what crashes (API server; statuses written by the test
       { name: 'KUBECTL_EPHEMERAL_USER', value: 'debugger' },
     ]);
     expect(c.volumeMounts).toEqual([{ name: 'work', mountPath: '/work' }]);
+  });
+
+  it('Init:Error in a finished pod (restartPolicy Never): refused before anything is created, pointing to --copy, whose copy keeps that init container alive', async () => {
+    createObject({ ...initPod('initfailed'), spec: { ...initPod('initfailed').spec, restartPolicy: 'Never' } }, { namespace: ns });
+    const ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    writeContainerStatuses(ns, 'initfailed', {
+      phase: 'Failed',
+      initContainerStatuses: [
+        { name: 'init-myservice', image: 'busybox:1.36', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 2, reason: 'Error', startedAt: ts, finishedAt: ts } } },
+        { name: 'proxy', image: 'busybox:1.36', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } },
+      ],
+      containerStatuses: [{ name: 'app', image: 'busybox:1.36', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }],
+    });
+    const r = await runPlugin(['crashloop', 'initfailed', '-n', ns, '--context', 'debugger']);
+    expectExit(r, 64);
+    expect(theErrorLine(r)).toBe('error: pod "initfailed" has finished (Failed): no container can start in it any more; debug a copy: kubectl ephemeral crashloop initfailed --copy');
+    expect(getPod(ns, 'initfailed').spec.ephemeralContainers).toBeUndefined();
+
+    const dry = await runPlugin(['crashloop', 'initfailed', '-n', ns, '--context', 'debugger', '--copy', '--dry-run', '-o', 'json']);
+    expectExit(dry, 0);
+    expect(JSON.parse(dry.stdout).spec.initContainers.map((c: any) => [c.name, c.command])).toEqual([
+      ['init-myservice', ['sleep', 'infinity']],
+      ['proxy', ['sleep', 'infinity']],
+    ]);
   });
 
   it('a pod with nothing failing says so, prints no crash summary, and debugs the default container', async () => {
