@@ -12,7 +12,11 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
       describe: `Pod to debug: NAME or pod/NAME, or a running pod of deploy/, sts/, ds/, rs/ or job/NAME${preset.crashSummary ? '; none: pick a crash-looping pod of the namespace' : ''}`,
       demandOption: !preset.crashSummary,
     })
-    .option('container', { alias: 'c', type: 'string', describe: 'Container to target (default: the kubectl.kubernetes.io/default-container annotation, else the first)' })
+    .option('container', {
+      alias: 'c',
+      type: 'string',
+      describe: `Container to target (default: ${preset.crashSummary ? 'the failing one, init containers and sidecars included; else ' : ''}the kubectl.kubernetes.io/default-container annotation, else the first)`,
+    })
     .option('image', { type: 'string', describe: `Image to run instead of ${preset.image}` })
     .option('name', { type: 'string', describe: 'Name of the debug container (default: debugger-<preset>-<random>)' })
     .option('attach', { type: 'boolean', default: true, describe: 'Attach when running; --no-attach prints the container name and the attach command' })
