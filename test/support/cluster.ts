@@ -188,6 +188,28 @@ export function waitFor(check: () => boolean, timeoutMs: number, what: string): 
   }
 }
 
+/**
+ * Grants `user` the given rules in one namespace (a Role and its RoleBinding, both named `name`):
+ * for the opt-in permissions a test needs (pod copies, workload references) whatever cluster-wide
+ * role the local cluster binds.
+ */
+export function grantInNamespace(namespace: string, user: string, name: string, rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>): void {
+  createObject({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name }, rules }, { namespace });
+  createObject(
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    },
+    { namespace },
+  );
+}
+
+/** The rules `crashloop --copy` needs on top of the core role: create and delete pods. */
+export const COPY_RULES = [{ apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete'] }];
+
 // ------------------------------------------------------------------- the kubelet's part: statuses
 
 export interface ContainerStatus {

@@ -3,7 +3,7 @@
 // (kubectl debug my-pod --copy-to=my-pod-debug --container=init-myservice, the article's example),
 // two runs of one preset sharing one shell instead of piling up containers, and deploy/NAME picking
 // the pod kubectl exec picks.
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, kubectlResult, waitFor } from '../../support/cluster';
+import { clusterEnv, COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectl, kubectlResult, waitFor } from '../../support/cluster';
 import { expectExit, runPlugin } from '../../support/plugin';
 import { describeOnRealNode, inTerminal, sampleAppPod, Terminal } from '../../support/terminal-session';
 
@@ -30,30 +30,14 @@ function initStatus(ns: string, pod: string): any {
   return (getPod(ns, pod).status?.initContainerStatuses ?? [])[0] ?? {};
 }
 
-function role(ns: string): void {
-  // Reading a deployment's selector takes "get deployments" (README: permissions).
-  createObject(
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'read-workloads' }, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }] },
-    { namespace: ns },
-  );
-  createObject(
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'debugger-reads-workloads' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-workloads' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'debugger' }],
-    },
-    { namespace: ns },
-  );
-}
-
 describeOnRealNode(__filename)('crashloop finds what crashes, reuse, workloads (real node)', () => {
   let ns = '';
 
   beforeAll(() => {
     ns = createTestNamespace('e2e-crash-targets');
-    role(ns);
+    grantInNamespace(ns, 'debugger', 'debug-copies', COPY_RULES);
+    // Reading a deployment's selector takes "get deployments" (README: permissions).
+    grantInNamespace(ns, 'debugger', 'read-workloads', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }]);
     createObject(initLoopPod('initloop'), { namespace: ns });
     createObject(sampleAppPod('web'), { namespace: ns });
     waitFor(() => {
@@ -157,7 +141,7 @@ describeOnRealNode(__filename)('crashloop finds what crashes, reuse, workloads (
     // A second pod, ready later: both tools must prefer the first.
     kubectl(['scale', 'deployment', 'webdep', '--replicas=2'], { namespace: ns });
     waitFor(() => readyPods().length === 2, 90_000, 'both pods of deployment webdep to be ready');
-    const kubectlsPick = kubectl(['exec', 'deploy/webdep', '--', 'hostname'], { namespace: ns, context: 'debugger' }).trim();
+    const kubectlsPick = kubectl(['exec', 'deploy/webdep', '--', 'hostname'], { namespace: ns }).trim();
 
     await inTerminal({}, async (t) => {
       await t.runPlugin(['process', 'deploy/webdep', '-n', ns, '--context', 'debugger']);

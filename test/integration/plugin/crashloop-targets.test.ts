@@ -4,7 +4,7 @@
 // permission, crashloop without a pod, reuse of the user's running debug container, and workload
 // references. No kubelet runs these pods: the test writes every status (KubeletStandIn).
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, getPod, kubectl, markContainerCrashLooping, markEphemeralTerminated, markInitContainerCrashLooping, markPodRunning, writeContainerStatuses } from '../../support/cluster';
+import { clusterEnv, COPY_RULES, createObject, getPod, grantInNamespace, kubectl, markContainerCrashLooping, markEphemeralTerminated, markInitContainerCrashLooping, markPodRunning, writeContainerStatuses } from '../../support/cluster';
 import { createTestNamespace, expectExit, KubeletStandIn, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 import { inTerminal } from '../../support/terminal-session';
 
@@ -48,6 +48,7 @@ describe('crashloop finds what crashes (API server; statuses written by the test
   beforeAll(() => {
     requireBuiltPlugin();
     ns = createTestNamespace('plugin-crash-targets');
+    grantInNamespace(ns, 'debugger', 'debug-copies', COPY_RULES);
     createObject(initPod('initpod'), { namespace: ns });
     markInitContainerCrashLooping(ns, 'initpod', 'init-myservice', 1, 'Error');
     createObject(aPod('healthy').withContainer('app').withSpec({ automountServiceAccountToken: false }).withNodeName(fake()).build(), { namespace: ns });
@@ -164,29 +165,11 @@ describe('crash summary without pods/log or events permission (API server, RBAC)
     createObject(crashingMainPod('web'), { namespace: ns });
     markContainerCrashLooping(ns, 'web', 'app', 2, 'Error');
     // "nolog" may debug (pods, ephemeral containers, attach) but neither read logs nor list events.
-    createObject(
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: 'debug-without-logs' },
-        rules: [
-          { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
-          { apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['patch'] },
-          { apiGroups: [''], resources: ['pods/attach'], verbs: ['create'] },
-        ],
-      },
-      { namespace: ns },
-    );
-    createObject(
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: 'nolog' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'debug-without-logs' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'nolog' }],
-      },
-      { namespace: ns },
-    );
+    grantInNamespace(ns, 'nolog', 'debug-without-logs', [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['patch'] },
+      { apiGroups: [''], resources: ['pods/attach'], verbs: ['create'] },
+    ]);
   });
   afterAll(() => removeNamespace(ns));
 
@@ -314,28 +297,10 @@ describe('workload references (API server)', () => {
     requireBuiltPlugin();
     ns = createTestNamespace('plugin-workloads');
     // Reading a workload's selector takes "get" on it: a namespace role grants it to debugger.
-    createObject(
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: 'read-workloads' },
-        rules: [
-          { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'daemonsets'], verbs: ['get'] },
-          { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] },
-        ],
-      },
-      { namespace: ns },
-    );
-    createObject(
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: 'debugger-reads-workloads' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read-workloads' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'debugger' }],
-      },
-      { namespace: ns },
-    );
+    grantInNamespace(ns, 'debugger', 'read-workloads', [
+      { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'daemonsets'], verbs: ['get'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'] },
+    ]);
     const template = aPod('x').withLabels({ app: 'webdep' }).withContainer('app', { image: 'busybox:1.36', command: ['httpd', '-f'] }).withSpec({ automountServiceAccountToken: false, terminationGracePeriodSeconds: 0 }).withNodeName(fake()).build();
     createObject(
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 2, selector: { matchLabels: { app: 'webdep' } }, template: { metadata: template.metadata, spec: template.spec } } },

@@ -2,7 +2,7 @@
 // app's volumes and env, and --copy (a copy of the pod that is deleted when the session ends,
 // also on SIGINT and SIGTERM). No kubelet runs these pods: the test writes every status.
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, getPod, kubectl, markContainerCrashLooping, markPodRunning } from '../../support/cluster';
+import { clusterEnv, COPY_RULES, createObject, getPod, grantInNamespace, kubectl, markContainerCrashLooping, markPodRunning } from '../../support/cluster';
 import {
   createTestNamespace,
   eventually,
@@ -30,6 +30,7 @@ describe('crashloop against the API server', () => {
   beforeAll(() => {
     requireBuiltPlugin();
     ns = createTestNamespace('plugin-crashloop');
+    grantInNamespace(ns, 'debugger', 'debug-copies', COPY_RULES);
     createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { 'app.yaml': 'port: 8080\n' } }, { namespace: ns });
     // A real owner object, so the garbage collector keeps the pod; the copy must drop the reference.
     ownerUid = createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } }, { namespace: ns }).metadata.uid;
