@@ -46,14 +46,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     clientDryRun ? api.whoAmI() : undefined,
   ]);
   const opts: DebugOptions & { pod: string } = { ...asked, pod: pod.metadata!.name! };
-  // The kubelet starts nothing more in a finished pod (an init container that failed with
-  // restartPolicy Never, Init:Error): an ephemeral container would wait there until --timeout.
-  const phase = pod.status?.phase;
-  if ((phase === 'Failed' || phase === 'Succeeded') && !opts.copy && !opts.dryRun)
-    throw new PluginError(
-      'usage',
-      `pod "${opts.pod}" has finished (${phase}): no container can start in it any more; ${v.preset.copy ? `debug a copy: kubectl ephemeral ${v.preset.name} ${opts.pod} --copy` : 'debug a copy with kubectl ephemeral crashloop POD --copy'}`,
-    );
+  if (!opts.copy && !opts.dryRun) refuseFinishedPod(pod, v);
   const container = opts.container ?? (v.preset.crashSummary ? failingTarget(ctx, pod) : undefined);
   const req: DebugRequest = {
     preset: v.preset,
@@ -143,4 +136,16 @@ function failingTarget(ctx: CommandContext, pod: V1Pod): string | undefined {
   const fallback = chooseTargetContainer(pod).name;
   ctx.printer.info(`note: no container of pod "${pod.metadata?.name}" is failing (none waiting in a back-off, exited with an error or restarted after one); debugging "${fallback}"`);
   return undefined;
+}
+
+/**
+ * The kubelet starts nothing more in a finished pod (an init container that failed with
+ * restartPolicy Never: Init:Error): an ephemeral container would wait there until --timeout.
+ */
+function refuseFinishedPod(pod: V1Pod, v: ValidatedDebug): void {
+  const phase = pod.status?.phase;
+  if (phase !== 'Failed' && phase !== 'Succeeded') return;
+  const name = pod.metadata?.name;
+  const fix = v.preset.copy ? `debug a copy: kubectl ephemeral ${v.preset.name} ${name} --copy` : 'debug a copy with kubectl ephemeral crashloop POD --copy';
+  throw new PluginError('usage', `pod "${name}" has finished (${phase}): no container can start in it any more; ${fix}`);
 }

@@ -153,3 +153,39 @@ describeOnRealNode(__filename)('crashloop finds what crashes, reuse, workloads (
     });
   });
 });
+
+describeOnRealNode(__filename)('crashloop without a pod, two crash-looping pods (real node)', () => {
+  let ns = '';
+  beforeAll(() => {
+    ns = createTestNamespace('e2e-crash-pick');
+    createObject(initLoopPod('initloop'), { namespace: ns });
+    createObject(sampleAppPod('crashy', { command: ['sh', '-c', 'echo crashy booting; exit 3'] }), { namespace: ns });
+    createObject(sampleAppPod('web'), { namespace: ns });
+    waitFor(() => (initStatus(ns, 'initloop').restartCount ?? 0) >= 1, 90_000, `init container of ${ns}/initloop to restart`);
+    waitFor(() => (getPod(ns, 'crashy').status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 90_000, `${ns}/crashy to restart`);
+  });
+  afterAll(() => {
+    if (ns) deleteTestNamespace(ns);
+  });
+
+  it('without a terminal: one line naming both (exit 64)', async () => {
+    const r = await runPlugin(['crashloop', '-n', ns, '--context', 'debugger'], { timeoutMs: 60_000 });
+    expectExit(r, 64);
+    expect(r.stderr).toMatch(
+      new RegExp(`^error: name the pod to debug \\(no terminal to pick on\\): 2 pod\\(s\\) with a failing container in namespace "${ns}": crashy \\(container "app": \\S+, last exit 3 \\(Error\\), \\d+ restart\\(s\\)\\); initloop \\(init container "init-myservice": Init:\\S+, last exit 1 \\(Error\\), \\d+ restart\\(s\\)\\); run kubectl ephemeral crashloop POD -n ${ns}\\n$`),
+    );
+  });
+
+  it('on a terminal: lists both, the second picked by its number is debugged', () =>
+    inTerminal({}, async (t) => {
+      await t.runPlugin(['crashloop', '-n', ns, '--context', 'debugger']);
+      await t.waitFor('pick a pod [1-2]: ', { what: 'the question' });
+      expect(t.screen).toMatch(/\n1\s+crashy\s+app\s+main\s+\S+\s+\d+\s+3 Error\n2\s+initloop\s+init-myservice\s+init\s+Init:\S+\s+\d+\s+1 Error\n/);
+      t.type('2\r');
+      await t.waitFor('using pod "initloop" (init container "init-myservice"');
+      await t.waitFor(/== previous logs \(last 20 lines\)\nwaiting for myservice\n/);
+      await t.waitForShell();
+      expect((await t.command('echo "service=$SERVICE"')).trim()).toBe('service=myservice');
+      expect(await t.endPlugin('exit')).toBe(0);
+    }));
+});
