@@ -222,6 +222,22 @@ describe('crashloop without a pod (API server)', () => {
     expect(theErrorLine(r)).toBe(`error: no pod in namespace "${quiet}" has a failing container; name the pod to debug: kubectl ephemeral crashloop POD -n ${quiet}`);
   });
 
+  it('on a terminal: Ctrl-C at the question ends the run (exit 130), a wrong answer is a usage error (64); nothing is created', () =>
+    inTerminal({}, async (t) => {
+      await t.runPlugin(['crashloop', '-n', ns, '--context', 'debugger']);
+      await t.waitFor('pick a pod [1-2]: ', { what: 'the question' });
+      t.type('\x03');
+      expect(await t.pluginExit()).toBe(130);
+      const since = t.mark();
+      await t.runPlugin(['crashloop', '-n', ns, '--context', 'debugger']);
+      await t.waitFor('pick a pod [1-2]: ', { since, what: 'the question again' });
+      t.type('7\r');
+      expect(await t.pluginExit()).toBe(64);
+      expect(t.text(since)).toContain(`error: "7" is not one of the listed pods; run again and answer 1 to 2, or name the pod: kubectl ephemeral crashloop POD -n ${ns}`);
+      await t.expectCookedMode();
+      expect(getPod(ns, 'web').spec.ephemeralContainers).toBeUndefined();
+    }));
+
   it('on a terminal: lists them (restarts, last exit, init or main) and debugs the one picked', async () => {
     const kubelet = new KubeletStandIn(ns, { pods: (p) => p.metadata.name === 'web' }).start();
     try {
