@@ -1,4 +1,5 @@
 import type { V1Container, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { FATAL_WAITING_REASONS } from './container-state.js';
 
 /** Where a container sits in the pod spec: a classic init container, a sidecar (restartable init container) or a main container. */
 export type ContainerKind = 'init' | 'sidecar' | 'main';
@@ -14,8 +15,8 @@ export interface FailingContainer {
   lastExit?: { exitCode: number; reason: string };
 }
 
-/** Waiting reasons that mean the container cannot run now (its own failure, not the pod's start-up). */
-const FAILING_WAITING = new Set(['CrashLoopBackOff', 'RunContainerError', 'CreateContainerError', 'CreateContainerConfigError', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
+/** Waiting reasons that mean the container cannot run now (its own failure, not the pod's start-up): the back-off, and what will not fix itself. */
+const failingWait = (reason: string) => reason === 'CrashLoopBackOff' || FATAL_WAITING_REASONS.has(reason);
 
 interface Candidate {
   container: V1Container;
@@ -40,7 +41,7 @@ function severity(c: Candidate): number {
   const s = c.status;
   if (!s?.state) return 0;
   const { waiting, terminated, running } = s.state;
-  if (waiting?.reason && FAILING_WAITING.has(waiting.reason)) return 2;
+  if (waiting?.reason && failingWait(waiting.reason)) return 2;
   // A classic init container that exits 0 is done; any container exiting non-zero failed.
   if (terminated) return terminated.exitCode !== 0 ? 2 : 0;
   const lastFailed = (s.lastState?.terminated?.exitCode ?? 0) !== 0;
@@ -49,7 +50,7 @@ function severity(c: Candidate): number {
   return 0;
 }
 
-function describe(c: Candidate): FailingContainer {
+function toFailing(c: Candidate): FailingContainer {
   const s = c.status!;
   const t = s.state?.terminated ?? s.lastState?.terminated;
   const now = s.state?.waiting?.reason ?? (s.state?.terminated ? (s.state.terminated.reason ?? 'Error') : 'Running');
@@ -72,7 +73,7 @@ export function failingContainers(pod: V1Pod): FailingContainer[] {
     .map((c, order) => ({ c, order, severity: severity(c) }))
     .filter((x) => x.severity > 0)
     .sort((a, b) => b.severity - a.severity || a.order - b.order)
-    .map((x) => describe(x.c));
+    .map((x) => toFailing(x.c));
 }
 
 /** A one-phrase account of a failing container for notices and the pod picker: `init container "x": Init:CrashLoopBackOff, exit 1 (Error), 4 restarts`. */
