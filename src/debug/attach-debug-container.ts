@@ -20,9 +20,12 @@ export interface AttachTarget {
  * the identity: without --kubeconfig or --as it would reach another cluster or another user.
  */
 export function attachCommand(namespace: string, pod: string, container: string, flags: KubeFlags): string {
-  // The same flags the spawned kubectl gets, less the per-run ones (timeout, log level).
-  const args = ['kubectl', 'ephemeral', 'attach', pod, container, ...kubectlArgs({ ...flags, requestTimeout: undefined, verbosity: 0 }, namespace, { display: true })];
-  return args.map(shellQuote).join(' ');
+  return pasteableCommand(['kubectl', 'ephemeral', 'attach', pod, container], namespace, flags);
+}
+
+/** A kubectl command line to paste, with the flags that chose the cluster and identity (less the per-run ones: timeout, log level). */
+export function pasteableCommand(words: string[], namespace: string, flags: KubeFlags): string {
+  return [...words, ...kubectlArgs({ ...flags, requestTimeout: undefined, verbosity: 0 }, namespace, { display: true })].map(shellQuote).join(' ');
 }
 
 /** Quotes a word for a POSIX shell only when it needs it (a kubeconfig path with a space, say). */

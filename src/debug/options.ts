@@ -7,7 +7,8 @@ import type { Preset, RunAs } from '../presets/preset.js';
 /** Options of `kubectl ephemeral <preset> POD`, as parsed by the CLI layer. */
 export interface DebugOptions {
   preset: string;
-  pod: string;
+  /** POD, pod/NAME or a workload reference (deploy/NAME, ...); absent: pick a crash-looping pod (crashloop only). */
+  pod?: string;
   container?: string;
   image?: string;
   name?: string;
@@ -21,6 +22,12 @@ export interface DebugOptions {
   copy: boolean;
   keepalive: string;
   keep: boolean;
+  /** --copy --same-node: keep the original's node instead of letting the scheduler place the copy. */
+  sameNode?: boolean;
+  /** --copy --share-processes: the copy's containers share one process namespace. */
+  shareProcesses?: boolean;
+  /** --new: add a container even when a running one of the same user, preset and image could be reused. */
+  new?: boolean;
   reason?: string;
   record?: boolean | string;
   kube: KubeFlags;
@@ -54,6 +61,9 @@ export function validateDebugOptions(opts: DebugOptions, preset: Preset): Valida
   if (opts.output && !opts.dryRun) throw usageError('-o/--output applies to --dry-run only; add --dry-run or drop -o');
   if (opts.copy && !preset.copy) throw usageError(`preset "${preset.name}" has no --copy mode; use crashloop --copy`);
   if ((opts.keep || opts.keepalive !== 'sleep infinity') && !opts.copy) throw usageError('--keep and --keepalive apply to --copy only');
+  if ((opts.sameNode || opts.shareProcesses) && !opts.copy) throw usageError(`--${opts.sameNode ? 'same-node' : 'share-processes'} applies to --copy only; add --copy, or use a preset that targets the container's processes`);
+  if (opts.new && opts.copy) throw usageError('--new and --copy conflict: a copy always gets a new debug container; drop --new');
+  if (opts.pod === undefined && !preset.crashSummary) throw usageError(`preset "${preset.name}" needs a POD; only crashloop picks a crash-looping pod when none is named`);
   checkReason(preset, opts.reason);
   if (opts.privileged && opts.runAs) throw usageError('--privileged and --run-as conflict; --privileged already runs as root');
   checkAllowedImage(preset, opts.image ?? preset.image);

@@ -28,6 +28,10 @@ describe('validateDebugOptions', () => {
     ['--privileged with --run-as', { privileged: true, runAs: '0' }, preset('shell'), 'usage', '--privileged and --run-as conflict; --privileged already runs as root'],
     ['an image outside allowedImages', { image: 'evil.io/x:1' }, preset('shell', { allowedImages: ['registry.local/'], source: '/p.yaml' }), 'config', 'image "evil.io/x:1" is not allowed for preset "shell" (/p.yaml); use an image under registry.local/'],
     ['an empty --keepalive', { copy: true, keepalive: '  ' }, preset('crashloop'), 'usage', '--keepalive needs a command, such as "sleep infinity"'],
+    ['--same-node without --copy', { sameNode: true }, preset('crashloop'), 'usage', "--same-node applies to --copy only; add --copy, or use a preset that targets the container's processes"],
+    ['--share-processes without --copy', { shareProcesses: true }, preset('crashloop'), 'usage', "--share-processes applies to --copy only; add --copy, or use a preset that targets the container's processes"],
+    ['--new with --copy', { new: true, copy: true }, preset('crashloop'), 'usage', '--new and --copy conflict: a copy always gets a new debug container; drop --new'],
+    ['no POD for a preset that cannot pick one', { pod: undefined }, preset('shell'), 'usage', 'preset "shell" needs a POD; only crashloop picks a crash-looping pod when none is named'],
   ])('refuses %s', (_what, over, p, kind, message) => {
     let caught: unknown;
     try {
@@ -46,6 +50,10 @@ describe('validateDebugOptions', () => {
       runAs: { kind: 'uid', uid: 1000, gid: 2000 },
       keepalive: ['sleep', '3600'],
     });
+  });
+
+  it('accepts crashloop without a POD and with the copy flags (the pod is picked later)', () => {
+    expect(validateDebugOptions(opts({ pod: undefined, copy: true, sameNode: true, shareProcesses: true }), preset('crashloop')).keepalive).toEqual(['sleep', 'infinity']);
   });
 
   it.each([
