@@ -13,6 +13,8 @@ export interface AuditEntry {
   reason?: string;
   /** Set on entries for a pod copy: the copy's name. */
   copy?: string;
+  /** Set on entries for a node session: the node's name. */
+  node?: string;
 }
 
 /** Parses the annotation leniently: a hand-edited or foreign value yields an empty trail. */

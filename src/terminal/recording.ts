@@ -15,6 +15,8 @@ export interface RecordingHeader {
   preset?: string;
   image?: string;
   user?: string;
+  /** The node of a node session (node/NAME). */
+  node?: string;
   /** Shown by players; defaults to `namespace/pod container`. */
   title?: string;
 }

@@ -45,6 +45,36 @@ presets:
     await expect(parse(text)).rejects.toThrow(message);
   });
 
+  it('built-ins all debug pods and nodes; a user preset can change the node profile, drop it, or debug nodes only', async () => {
+    expect(BUILTIN_PRESETS.map((p) => [p.name, p.pods, !!p.node])).toEqual(BUILTIN_PRESETS.map((p) => [p.name, true, true]));
+    const file = await parse(`
+presets:
+  network:
+    node: {hostReadOnly: false}
+  shell:
+    node: false
+  node-admin:
+    image: corp/node-tools:1
+    pods: false
+    node:
+      hostPID: true
+      hostNetwork: true
+      banner: [crictl ps]
+`);
+    const registry = PresetRegistry.from(file);
+    expect(registry.get('network').node).toEqual({ ...BUILTIN_PRESETS.find((p) => p.name === 'network')!.node, hostReadOnly: false });
+    expect(registry.get('shell').node).toBeUndefined();
+    expect(registry.get('node-admin')).toMatchObject({ pods: false, image: 'corp/node-tools:1', node: { hostNetwork: true, hostPID: true, hostReadOnly: false, banner: ['crictl ps'] } });
+  });
+
+  it.each([
+    ['pods: false without a node profile', 'presets:\n  x:\n    image: a:1\n    pods: false\n    node: false\n', '/home/u/presets.yaml: presets.x: "pods: false" needs a "node" mapping, or the preset debugs nothing'],
+    ['a node field that is not a mapping', 'presets:\n  x:\n    image: a:1\n    node: yes\n', '/home/u/presets.yaml:4: presets.x.node: expected false or a mapping of hostNetwork, hostPID, hostReadOnly, banner; fix the file or unset KUBECTL_EPHEMERAL_CONFIG'],
+    ['an unknown node field', 'presets:\n  x:\n    image: a:1\n    node:\n      hostIPC: true\n', '/home/u/presets.yaml:5: presets.x.node.hostIPC: unknown field (known: hostNetwork, hostPID, hostReadOnly, banner); fix the file or unset KUBECTL_EPHEMERAL_CONFIG'],
+  ])('refuses %s', async (_what, text, message) => {
+    await expect((async () => PresetRegistry.from(await parse(text)))()).rejects.toThrow(message);
+  });
+
   it('a new preset without image or extends is refused', async () => {
     const file = await parse('presets:\n  lonely:\n    summary: x\n');
     expect(() => PresetRegistry.from(file)).toThrow(/presets\.lonely\.image: a new preset needs an image/);

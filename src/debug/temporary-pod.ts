@@ -1,0 +1,44 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { CommandContext, Connection } from '../context.js';
+
+/** How a pod made for one session is named in messages, and whether it stays. */
+export interface TemporaryPodOptions {
+  /** e.g. "pod copy", "node debug pod": printed as `deleted <what> "<name>"`. */
+  what: string;
+  /** Leave the pod when the session ends (crashloop --copy --keep). */
+  keep?: boolean;
+}
+
+/**
+ * Creates a pod for the length of `session` and deletes it however the session ends: a return,
+ * an error, Ctrl-C, SIGTERM or SIGHUP (through ctx.onInterrupt), a lost attach connection.
+ */
+export async function withTemporaryPod<T>(ctx: CommandContext, conn: Connection, pod: V1Pod, opts: TemporaryPodOptions, session: (created: V1Pod) => Promise<T>): Promise<T> {
+  const ns = conn.target.namespace;
+  const name = pod.metadata!.name!;
+  // One deletion, shared by the interrupt handler and the finally below: the finally must wait for
+  // a deletion the handler started, or closing the connection would cut its request off.
+  let removal: Promise<void> | undefined;
+  // A signal can arrive while the create is in flight: the deletion waits for the create to land,
+  // or it would find nothing to delete and the pod would appear right after.
+  let creating: Promise<unknown> = Promise.resolve();
+  const remove = (): Promise<void> => {
+    if (opts.keep) return Promise.resolve();
+    removal ??= creating.then(
+      () => conn.api.deletePod(ns, name).then(() => ctx.printer.info(`deleted ${opts.what} "${name}"`)),
+      () => undefined, // the API server refused the pod: there is nothing to delete
+    );
+    return removal;
+  };
+  const unregister = ctx.onInterrupt(remove);
+  try {
+    const create = conn.api.createPod(ns, pod);
+    creating = create;
+    return await session(await create);
+  } finally {
+    unregister();
+    // After a signal the interrupt handler reports a failed deletion; otherwise it is this run's error.
+    if (ctx.signal.aborted) await remove().catch(() => undefined);
+    else await remove();
+  }
+}
