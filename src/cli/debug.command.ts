@@ -7,7 +7,7 @@ import type { ParsedCommand } from './parsed-command.js';
 /** Options every preset command shares. */
 function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
   const out = withKubeFlags(y)
-    .positional('pod', { type: 'string', describe: 'Pod to debug', demandOption: true })
+    .positional('pod', { type: 'string', describe: 'Pod to debug, or node/NAME for a pod on that node with its root at /host', demandOption: true })
     .option('container', { alias: 'c', type: 'string', describe: 'Container to target (default: the kubectl.kubernetes.io/default-container annotation, else the first)' })
     .option('image', { type: 'string', describe: `Image to run instead of ${preset.image}` })
     .option('name', { type: 'string', describe: 'Name of the debug container (default: debugger-<preset>-<random>)' })
@@ -54,6 +54,7 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
         .example(`kubectl ephemeral ${preset.name} web-7d4b9`, `# ${preset.summary.split(',')[0]}`)
         .example(`kubectl ephemeral ${preset.name} web-7d4b9 --dry-run -o yaml`, '# print the container that would be added')
         .example(`kubectl ephemeral ${preset.name} web-7d4b9 -n shop --no-attach`, '# start it and print how to attach later')
+        .example(`kubectl ephemeral ${preset.name} node/worker-1 -n node-debug`, '# debug the node from a privileged namespace; the pod is deleted at exit')
         .example(
           preset.copy ? `kubectl ephemeral ${preset.name} web-7d4b9 --copy --keepalive "sleep 3600"` : `kubectl ephemeral ${preset.name} web-7d4b9 -- ${preset.command?.[0] ?? 'sh'} -c 'id'`,
           preset.copy ? '# debug a copy whose crashing command sleeps instead' : '# run a command instead of the interactive shell',
