@@ -2,40 +2,21 @@
 // created (Pod Security, RBAC, a missing or NotReady node), and that the node debug pod is gone
 // after Ctrl-C, SIGTERM or a timeout; `list` and `cleanup` know the pods a killed run left. The pods
 // are bound to the fake node, which no kubelet runs: they never start, so the plugin waits.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
 import { aNode } from '../../support/builders';
-import { applyManifest, auditEventsSince, auditLogSize, clusterEnv, createObject, kubectl, kubectlJson, kubectlResult } from '../../support/cluster';
+import { auditEventsSince, auditLogSize, clusterEnv, createObject, kubectl, kubectlJson, kubectlResult } from '../../support/cluster';
+import { grantNodeSessions } from '../../support/node-identity';
 import { createTestNamespace, eventually, expectExit, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, startPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(90_000);
 
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
 const LABEL = 'kubectl-ephemeral.dev/node-debug';
-const RBAC_YAML = resolve(__dirname, '..', '..', '..', 'scripts', 'cluster', 'rbac.yaml');
 const run = randomBytes(3).toString('hex');
 /** A user with exactly the documented roles: the debugger role in the test namespaces and the node role. */
 const NODE_USER = `node-debugger-${run}`;
 /** A user who may read the node but only look at pods. */
 const LOOKER = `node-looker-${run}`;
-
-/** The ClusterRole for node sessions, as scripts/cluster/rbac.yaml (and the README) documents it. */
-function documentedNodeRole(): any {
-  const docs = parseAllDocuments(readFileSync(RBAC_YAML, 'utf8')).map((d) => d.toJSON());
-  const role = docs.find((d) => d?.kind === 'ClusterRole' && d.metadata?.name === 'kubectl-ephemeral-node-debugger');
-  if (!role) throw new Error(`${RBAC_YAML} has no ClusterRole kubectl-ephemeral-node-debugger`);
-  return role;
-}
-
-const binding = (kind: 'RoleBinding' | 'ClusterRoleBinding', name: string, role: string, user: string, ns?: string) => ({
-  apiVersion: 'rbac.authorization.k8s.io/v1',
-  kind,
-  metadata: { name, ...(ns ? { namespace: ns } : {}), labels: { 'kubectl-ephemeral/test': 'true' } },
-  roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-  subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
-});
 
 const nodePods = (ns: string): any[] => kubectlJson(['get', 'pods', '-l', LABEL], { namespace: ns }).items;
 
@@ -44,18 +25,13 @@ describe('node sessions against the API server', () => {
   let privileged = '';
   let baseline = '';
   let notReady = '';
+  const ungrant: Array<() => void> = [];
 
   beforeAll(() => {
     requireBuiltPlugin();
     privileged = createTestNamespace('plugin-node', { [ENFORCE]: 'privileged' });
     baseline = createTestNamespace('plugin-node-baseline', { [ENFORCE]: 'baseline' });
-    applyManifest(documentedNodeRole());
-    applyManifest(binding('ClusterRoleBinding', NODE_USER, 'kubectl-ephemeral-node-debugger', NODE_USER));
-    applyManifest(binding('ClusterRoleBinding', LOOKER, 'kubectl-ephemeral-node-debugger', LOOKER));
-    for (const ns of [privileged, baseline]) {
-      applyManifest(binding('RoleBinding', 'node-user', 'kubectl-ephemeral-debugger', NODE_USER, ns));
-      applyManifest(binding('RoleBinding', 'looker', 'kubectl-ephemeral-reader', LOOKER, ns));
-    }
+    ungrant.push(grantNodeSessions(NODE_USER, [privileged, baseline]), grantNodeSessions(LOOKER, [privileged, baseline], 'kubectl-ephemeral-reader'));
     // A registered node whose kubelet reports NotReady (no kubelet runs it: the status stays).
     notReady = `ke-notready-${run}`;
     createObject(aNode(notReady).build());
@@ -64,7 +40,7 @@ describe('node sessions against the API server', () => {
   afterAll(() => {
     removeNamespace(privileged);
     removeNamespace(baseline);
-    kubectlResult(['delete', 'clusterrolebinding', NODE_USER, LOOKER, '--ignore-not-found']);
+    ungrant.forEach((f) => f());
     if (notReady) kubectlResult(['delete', 'node', notReady, '--ignore-not-found']);
   });
 
