@@ -15,7 +15,7 @@ const LABEL = 'kubectl-ephemeral.dev/node-debug';
 const run = randomBytes(3).toString('hex');
 /** A user with exactly the documented roles: the debugger role in the test namespaces and the node role. */
 const NODE_USER = `node-debugger-${run}`;
-/** A user who may read the node but only look at pods. */
+/** A user who may read the node but has no role in the namespaces. */
 const LOOKER = `node-looker-${run}`;
 
 const nodePods = (ns: string): any[] => kubectlJson(['get', 'pods', '-l', LABEL], { namespace: ns }).items;
@@ -31,7 +31,7 @@ describe('node sessions against the API server', () => {
     requireBuiltPlugin();
     privileged = createTestNamespace('plugin-node', { [ENFORCE]: 'privileged' });
     baseline = createTestNamespace('plugin-node-baseline', { [ENFORCE]: 'baseline' });
-    ungrant.push(grantNodeSessions(NODE_USER, [privileged, baseline]), grantNodeSessions(LOOKER, [privileged, baseline], 'kubectl-ephemeral-reader'));
+    ungrant.push(grantNodeSessions(NODE_USER, [privileged, baseline]), grantNodeSessions(LOOKER, []));
     // A registered node whose kubelet reports NotReady (no kubelet runs it: the status stays).
     notReady = `ke-notready-${run}`;
     createObject(aNode(notReady).build());
@@ -133,6 +133,7 @@ describe('node sessions against the API server', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
+    ['SIGHUP', 129],
   ] as const)('%s while waiting for the node debug pod deletes it and exits %d', async (signal, code) => {
     const session = startPlugin(['shell', `node/${fakeNode}`, '-n', privileged, '--as', NODE_USER, '--timeout', '60s'], { timeoutMs: 60_000 });
     const pod = await eventually(async () => (await kubectlJsonAsync(['get', 'pods', '-l', LABEL], { namespace: privileged })).items[0], 20_000, 'the node debug pod');

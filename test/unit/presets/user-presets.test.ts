@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseUserPresets, userPresetsPath } from '../../../src/presets/user-presets';
 import { PresetRegistry } from '../../../src/presets/registry';
 import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
@@ -73,6 +75,13 @@ presets:
     ['an unknown node field', 'presets:\n  x:\n    image: a:1\n    node:\n      hostIPC: true\n', '/home/u/presets.yaml:5: presets.x.node.hostIPC: unknown field (known: hostNetwork, hostPID, hostReadOnly, banner); fix the file or unset KUBECTL_EPHEMERAL_CONFIG'],
   ])('refuses %s', async (_what, text, message) => {
     await expect((async () => PresetRegistry.from(await parse(text)))()).rejects.toThrow(message);
+  });
+
+  it("the README's node-only example loads as documented", async () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const example = /```yaml\n(presets:\n  node-admin:[\s\S]*?)```/.exec(readme)![1]!;
+    const p = PresetRegistry.from(await parse(example)).get('node-admin');
+    expect(p).toMatchObject({ pods: false, runAs: { kind: 'root' }, image: 'registry.corp.example/node-tools:1', node: { hostNetwork: true, hostPID: true, hostReadOnly: false, banner: ['crictl ps'] } });
   });
 
   it('a new preset without image or extends is refused', async () => {
