@@ -75,6 +75,8 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   // kubectl attach exits 0 however the shell ended (`exit 3` included): the exit code is in the pod status.
   const { state } = await waitForContainer(conn, { pod: t.pod, container: t.container, ephemeral: t.ephemeral ?? true }, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
   if (state?.phase === 'terminated') return state.exitCode;
+  // A node session's pod is deleted next: attaching again is no option there.
+  if (t.ephemeral === false) return 0;
   ctx.printer.info(`container "${t.container}" is still running; attach again with: ${attachCommand(ns, t.pod, t.container, flags)}`);
   return 0;
 }

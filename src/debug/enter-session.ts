@@ -30,7 +30,9 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     return 0;
   }
   if (preset.banner.length) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
-  ctx.printer.info(`attaching to "${container.name}" (exit the shell to end; re-attach with: ${cmd})`);
+  // A node session's pod goes with its session: there is nothing to come back to.
+  const after = place.node ? `exit the shell to end the session and delete pod "${pod}"` : `exit the shell to end; re-attach with: ${cmd}`;
+  ctx.printer.info(`attaching to "${container.name}" (${after})`);
   const record = opts.record ?? preset.record;
   const code = await attachDebugContainer(ctx, conn, opts.kube, { pod, container: container.name, preset: preset.name, image: container.image, user, record, ...place });
   if (code !== 0) throw new ContainerExit(code);

@@ -71,7 +71,9 @@ async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOpt
 
   const podName = pod.metadata!.name!;
   const container = pod.spec!.containers[0]!;
+  let started = false;
   return withTemporaryPod(ctx, conn, pod, { what: 'node debug pod' }, async (created) => {
+    started = true;
     printer.info(`created pod "${podName}" on node "${nodeName}" in namespace "${ns}" (${v.preset.name}, ${container.image}); it is deleted when the session ends`);
     const ref = { pod: podName, container: container.name, ephemeral: false };
     // The event is written while the container starts: it costs no wall-clock time.
@@ -89,6 +91,10 @@ async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOpt
     const state = requireStarted(result, ref, ns, container.image);
     const preset = { ...v.preset, banner: v.preset.node!.banner };
     return enterSession(ctx, conn, opts, preset, podName, container, state, user, { ephemeral: false, node: nodeName });
+  }).catch(async (err: unknown) => {
+    // Admission refused the pod although the preflight could not tell (the namespace was not readable).
+    if (started || !(err instanceof PluginError && err.kind === 'policy-rejected')) throw err;
+    throw new PluginError('policy-rejected', `${err.message.replace(/; use a preset the namespace level allows, or ask for an exemption$/, '')}; ${await privilegedNamespaceHint(conn, ns)}`);
   });
 }
 

@@ -4,9 +4,9 @@
 // are bound to the fake node, which no kubelet runs: they never start, so the plugin waits.
 import { randomBytes } from 'node:crypto';
 import { aNode } from '../../support/builders';
-import { auditEventsSince, auditLogSize, clusterEnv, createObject, kubectl, kubectlJson, kubectlResult } from '../../support/cluster';
+import { applyManifest, auditEventsSince, auditLogSize, clusterEnv, createObject, kubectl, kubectlJson, kubectlResult } from '../../support/cluster';
 import { grantNodeSessions } from '../../support/node-identity';
-import { createTestNamespace, eventually, expectExit, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, startPlugin, stderrLines, theErrorLine } from '../../support/plugin';
+import { createTestNamespace, eventually, expectExit, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, startPlugin, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(90_000);
 
@@ -15,6 +15,8 @@ const LABEL = 'kubectl-ephemeral.dev/node-debug';
 const run = randomBytes(3).toString('hex');
 /** A user with exactly the documented roles: the debugger role in the test namespaces and the node role. */
 const NODE_USER = `node-debugger-${run}`;
+/** A user who may run node sessions in the baseline namespace but not read its labels. */
+const BLIND = `node-blind-${run}`;
 /** A user who may read the node but has no role in the namespaces. */
 const LOOKER = `node-looker-${run}`;
 
@@ -31,7 +33,23 @@ describe('node sessions against the API server', () => {
     requireBuiltPlugin();
     privileged = createTestNamespace('plugin-node', { [ENFORCE]: 'privileged' });
     baseline = createTestNamespace('plugin-node-baseline', { [ENFORCE]: 'baseline' });
-    ungrant.push(grantNodeSessions(NODE_USER, [privileged, baseline]), grantNodeSessions(LOOKER, []));
+    ungrant.push(grantNodeSessions(NODE_USER, [privileged, baseline]), grantNodeSessions(LOOKER, []), grantNodeSessions(BLIND, []));
+    applyManifest({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'blind', namespace: baseline },
+      rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+        { apiGroups: [''], resources: ['pods/attach'], verbs: ['create', 'get'] },
+      ],
+    });
+    applyManifest({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'blind', namespace: baseline },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'blind' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: BLIND }],
+    });
     // A registered node whose kubelet reports NotReady (no kubelet runs it: the status stays).
     notReady = `ke-notready-${run}`;
     createObject(aNode(notReady).build());
@@ -71,6 +89,19 @@ describe('node sessions against the API server', () => {
             `a node session shares host namespaces and mounts the node's root, which only Pod Security "privileged" allows: pass --namespace with a namespace labelled pod-security\\.kubernetes\\.io/enforce=privileged \\(ask an admin which one\\)$`,
         ),
       );
+      expect(nodePods(baseline)).toEqual([]);
+    });
+
+    it('a baseline namespace the identity may not read: admission refuses the pod, and the error still says where to go', async () => {
+      const r = await runPlugin(['shell', `node/${fakeNode}`, '-n', baseline, '--as', BLIND]);
+      expectExit(r, 65);
+      expect(theErrorLine(r)).toMatch(
+        new RegExp(
+          `^error: pod "node-debugger-${fakeNode}-[a-z0-9]{5}" in namespace "${baseline}": rejected by Pod Security admission: violates PodSecurity "baseline:latest": hostPath volumes \\(volume "host-root"\\); ` +
+            `a node session shares host namespaces and mounts the node's root, which only Pod Security "privileged" allows: pass --namespace with a namespace labelled pod-security\\.kubernetes\\.io/enforce=privileged \\(ask an admin which one\\)$`,
+        ),
+      );
+      expect(r.stderr).not.toContain('deleted node debug pod');
       expect(nodePods(baseline)).toEqual([]);
     });
 
@@ -128,6 +159,23 @@ describe('node sessions against the API server', () => {
     expect(pod.spec).toMatchObject({ nodeName: fakeNode, hostNetwork: true, tolerations: [{ operator: 'Exists' }], volumes: [{ name: 'host-root', hostPath: { path: '/', type: '' } }] });
     expect(pod.spec.containers[0].securityContext.capabilities).toEqual({ add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] });
     expect(nodePods(privileged)).toEqual([]);
+  });
+
+  it('a node-only user preset: refused on a pod, on a node it shares what its node mapping says', async () => {
+    const dir = tempDir('ke-node-presets-');
+    try {
+      const file = dir.file('presets.yaml', 'presets:\n  node-admin:\n    extends: shell\n    pods: false\n    node: {hostNetwork: true, hostPID: true}\n');
+      const env = { KUBECTL_EPHEMERAL_CONFIG: file };
+      const onPod = await runPlugin(['node-admin', 'web', '-n', privileged, '--as', NODE_USER], { env });
+      expectExit(onPod, 64);
+      expect(theErrorLine(onPod)).toBe(`error: preset "node-admin" debugs nodes only (${file}); pass node/NAME`);
+      const onNode = await runPlugin(['node-admin', `node/${fakeNode}`, '-n', privileged, '--as', NODE_USER, '--dry-run', '-o', 'json'], { env });
+      expectExit(onNode, 0);
+      const spec = JSON.parse(onNode.stdout).spec;
+      expect([spec.hostNetwork, spec.hostPID, spec.containers[0].volumeMounts]).toEqual([true, true, [{ name: 'host-root', mountPath: '/host' }]]);
+    } finally {
+      dir.remove();
+    }
   });
 
   it.each([
