@@ -98,13 +98,16 @@ async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOpt
   });
 }
 
-/** Records the session as an Event on the node; a user who may not create events gets a notice instead. */
+/**
+ * Records the session as an Event on the node. Never fails the session: a user who may not create
+ * events (or an API error) gets a notice, and the pod's audit annotation still holds the record.
+ */
 async function recordNodeEvent(ctx: CommandContext, conn: Connection, node: V1Node, pod: V1Pod, time: Date): Promise<void> {
   try {
     await conn.api.createEvent(buildNodeSessionEvent(node, pod, time));
   } catch (err) {
-    if (!(err instanceof PluginError && err.kind === 'forbidden')) throw err;
-    ctx.printer.info(`note: no event recorded on node "${node.metadata?.name}" (no "create events" permission in namespace "default"); the pod's ${AUDIT_ANNOTATION} annotation still records the session`);
+    const why = err instanceof PluginError && err.kind === 'forbidden' ? 'no "create events" permission in namespace "default"' : (err as Error).message;
+    ctx.printer.info(`note: no event recorded on node "${node.metadata?.name}" (${why}); the pod's ${AUDIT_ANNOTATION} annotation still records the session`);
   }
 }
 

@@ -193,13 +193,48 @@ describe('node sessions against the API server', () => {
     expect(nodePods(privileged)).toEqual([]);
   });
 
-  it('a pod that does not start within --timeout is deleted, and the timeout names it', async () => {
-    const r = await runPlugin(['shell', `node/${fakeNode}`, '-n', privileged, '--as', NODE_USER, '--timeout', '3s']);
+  it('a pod that does not start within --timeout is deleted, and the timeout names it; the event on the node was written meanwhile', async () => {
+    const r = await runPlugin(['shell', `node/${fakeNode}`, '-n', privileged, '--as', NODE_USER, '--timeout', '3s', '--reason', 'INC-9']);
     expectExit(r, 75);
     const name = /pod "(node-debugger-[^"]+)"/.exec(r.stderr)![1]!;
     expect(theErrorLine(r)).toMatch(new RegExp(`^error: container "debugger-shell-[a-z0-9]{5}" of pod "${name}" did not start within --timeout`));
     expect(stderrLines(r)).toContain(`deleted node debug pod "${name}"`);
     expect(nodePods(privileged)).toEqual([]);
+    const events = kubectlJson(['get', 'events', '--field-selector', `involvedObject.kind=Node,involvedObject.name=${fakeNode},reason=DebugSession`], { namespace: 'default' }).items;
+    expect(events.filter((e: any) => e.message.includes(name)).map((e: any) => [e.type, e.source.component, e.message])).toEqual([
+      ['Normal', 'kubectl-ephemeral', `user "${NODE_USER}" started a shell session in pod ${privileged}/${name} (image docker.io/library/busybox:1.36); reason: INC-9`],
+    ]);
+  });
+
+  it('without "create events" the session goes on with a notice instead of the event', async () => {
+    const user = `node-noevents-${run}`;
+    const role = `ke-test-get-nodes-${run}`;
+    applyManifest({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: role, labels: { 'kubectl-ephemeral/test': 'true' } }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }] });
+    applyManifest({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: role, labels: { 'kubectl-ephemeral/test': 'true' } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    });
+    applyManifest({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: user, namespace: privileged },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubectl-ephemeral-node-session' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    });
+    try {
+      const r = await runPlugin(['shell', `node/${fakeNode}`, '-n', privileged, '--as', user, '--timeout', '3s']);
+      expectExit(r, 75);
+      expect(stderrLines(r)).toContain(
+        `note: no event recorded on node "${fakeNode}" (no "create events" permission in namespace "default"); the pod's kubectl-ephemeral.dev/audit annotation still records the session`,
+      );
+      expect(nodePods(privileged)).toEqual([]);
+    } finally {
+      kubectlResult(['delete', 'clusterrolebinding', role, '--ignore-not-found']);
+      kubectlResult(['delete', 'clusterrole', role, '--ignore-not-found']);
+    }
   });
 
   it('list shows a pod a killed run left behind (target node/NAME, owner); cleanup node/NAME deletes it', async () => {
