@@ -53,7 +53,7 @@ describeOnRealNode(__filename)('<preset> node/NAME on the real node', () => {
     if (hostDir) rmSync(hostDir, { recursive: true, force: true });
   });
 
-  it('shell: reads the planted host file under /host as uid 65534; exit 3 passes through; the pod is gone; an event on the node names it', () =>
+  it('shell: reads the planted host file under /host as uid 65534; Ctrl-C stops a program, not the session; exit 3 passes through; the pod is gone; an event on the node names it', () =>
     inTerminal({}, async (t) => {
       await t.runPlugin(args('shell'));
       const pod = await attached(t);
@@ -62,6 +62,14 @@ describeOnRealNode(__filename)('<preset> node/NAME on the real node', () => {
       expect(pod.metadata.annotations['kubectl-ephemeral.dev/owner']).toBe(USER);
       expect(t.screen).toContain(`attaching to "${pod.spec.containers[0].name}" (exit the shell to end the session and delete pod "${pod.metadata.name}")`);
       expect(await t.command(`cat /host${hostDir}/planted.txt; id -u`)).toMatch(new RegExp(`^${token}\\n65534\\n`));
+      // Ctrl-C inside the session belongs to the shell's program: the session and its pod go on.
+      const since = t.mark();
+      t.type('echo sleep-$((1+1))-starting; sleep 100\r');
+      await t.waitFor(/^sleep-2-starting\r?$/m, { since, timeoutMs: 30_000, what: 'the marker printed before sleep 100' });
+      t.type('\x03');
+      await t.waitFor(/\^C\n[\s\S]*[#$] /, { since, timeoutMs: 10_000, what: 'the prompt after Ctrl-C' });
+      expect(t.pluginRunning()).toBe(true);
+      expect(nodePods().map((p) => p.metadata.name)).toEqual([pod.metadata.name]);
       expect(await t.endPlugin('exit 3')).toBe(3);
       expect(t.screen).toContain(`deleted node debug pod "${pod.metadata.name}"`);
       await t.expectCookedMode();
