@@ -129,6 +129,17 @@ describeOnRealNode(__filename)('<preset> node/NAME on the real node', () => {
       expect(nodePods()).toEqual([]);
     }));
 
+  it('an image the node cannot pull: the kubelet reason is the error (exit 76) and the pod is deleted', () =>
+    inTerminal({}, async (t) => {
+      await t.runPlugin(args('shell', nodeName, '--image', 'localhost/kubectl-ephemeral/no-such-image:1'));
+      const name = (await t.waitFor(/created pod "(node-debugger-[^"]+)" on node/, { timeoutMs: 30_000 }))[1]!;
+      expect(await t.pluginExit(60_000)).toBe(76);
+      expect(t.screen).toContain(`error: container "debugger-shell-${name.slice(-5)}" of pod "${name}" cannot start: `);
+      expect(t.screen).toMatch(/cannot start: (ErrImagePull|ImagePullBackOff) for image "localhost\/kubectl-ephemeral\/no-such-image:1": /);
+      expect(t.screen).toContain(`deleted node debug pod "${name}"`);
+      expect(nodePods()).toEqual([]);
+    }));
+
   it('Ctrl-C typed while the pod starts (on the fake node, where it never does) deletes it and exits 130', () =>
     inTerminal({}, async (t) => {
       await t.runPlugin(args('shell', fakeNode));
