@@ -1,5 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CommandContext, Connection } from '../context.js';
+import { PluginError } from '../errors/plugin-error.js';
 
 /** How a pod made for one session is named in messages, and whether it stays. */
 export interface TemporaryPodOptions {
@@ -25,7 +26,16 @@ export async function withTemporaryPod<T>(ctx: CommandContext, conn: Connection,
   const remove = (): Promise<void> => {
     if (opts.keep) return Promise.resolve();
     removal ??= creating.then(
-      () => conn.api.deletePod(ns, name).then(() => ctx.printer.info(`deleted ${opts.what} "${name}"`)),
+      () =>
+        conn.api.deletePod(ns, name).then(
+          () => ctx.printer.info(`deleted ${opts.what} "${name}"`),
+          (err: unknown) => {
+            // The user must learn that the pod outlived the session, and how to remove it.
+            const kind = err instanceof PluginError ? err.kind : 'internal';
+            const why = err instanceof Error ? err.message : String(err);
+            throw new PluginError(kind, `${opts.what} "${name}" in namespace "${ns}" was not deleted (${why}); delete it with kubectl delete pod ${name} -n ${ns}`, { cause: err });
+          },
+        ),
       () => undefined, // the API server refused the pod: there is nothing to delete
     );
     return removal;

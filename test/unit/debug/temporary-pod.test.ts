@@ -7,6 +7,7 @@ import { aPod } from '../../support/builders';
 /** A fake API that logs each call and lets the test decide when the create answers. */
 function world() {
   const log: string[] = [];
+  let failDelete = false;
   let answerCreate: (ok: boolean) => void = () => undefined;
   const interrupts = new Set<() => Promise<void | number>>();
   const controller = new AbortController();
@@ -23,7 +24,10 @@ function world() {
           };
         });
       },
-      deletePod: async (ns: string, name: string) => void log.push(`delete ${ns}/${name}`),
+      deletePod: async (ns: string, name: string) => {
+        log.push(`delete ${ns}/${name}`);
+        if (failDelete) throw new PluginError('unreachable', 'cannot reach the API server');
+      },
     },
   } as unknown as Connection;
   const ctx = {
@@ -36,7 +40,7 @@ function world() {
     controller.abort();
     return Promise.all([...interrupts].map((f) => f()));
   };
-  return { log, ctx, conn, answer: (ok: boolean) => answerCreate(ok), interrupt, interrupts };
+  return { log, ctx, conn, answer: (ok: boolean) => answerCreate(ok), interrupt, interrupts, failDeletes: () => (failDelete = true) };
 }
 
 const pod = aPod('node-debugger-n1-abcde').build() as V1Pod;
@@ -81,6 +85,17 @@ describe('withTemporaryPod', () => {
     await cleanup;
     await done;
     expect(w.log).toEqual(['create node-debugger-n1-abcde', 'created', 'delete ops/node-debugger-n1-abcde', 'info: deleted node debug pod "node-debugger-n1-abcde"']);
+  });
+
+  it('a failed deletion names the pod left behind and how to delete it', async () => {
+    const w = world();
+    w.failDeletes();
+    const done = withTemporaryPod(w.ctx, w.conn, pod, { what: 'node debug pod' }, async () => 0);
+    w.answer(true);
+    await expect(done).rejects.toEqual(
+      new PluginError('unreachable', 'node debug pod "node-debugger-n1-abcde" in namespace "ops" was not deleted (cannot reach the API server); delete it with kubectl delete pod node-debugger-n1-abcde -n ops'),
+    );
+    await expect(done).rejects.toMatchObject({ kind: 'unreachable' });
   });
 
   it('--keep leaves the pod', async () => {
