@@ -133,6 +133,30 @@ describe('node sessions against the API server', () => {
       expect(nodePods(privileged)).toEqual([]);
     });
 
+    it('an identity that may create pods but not attach to them: names pods/attach', async () => {
+      const user = `node-noattach-${run}`;
+      ungrant.push(grantNodeSessions(user, []));
+      applyManifest({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'no-attach', namespace: privileged },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] }, { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] }],
+      });
+      applyManifest({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'no-attach', namespace: privileged },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'no-attach' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+      });
+      const r = await runPlugin(['shell', `node/${fakeNode}`, '-n', privileged, '--as', user]);
+      expectExit(r, 77);
+      expect(theErrorLine(r)).toBe(
+        `error: user "${user}" cannot create pods/attach in namespace "${privileged}" (a node session attaches to its pod); ask for it, or pass --namespace with a namespace where you have it`,
+      );
+      expect(nodePods(privileged)).toEqual([]);
+    });
+
     it.each([
       ['a node that does not exist', () => 'no-such-node', 66, () => 'error: node "no-such-node" not found; list nodes with kubectl get nodes'],
       [
