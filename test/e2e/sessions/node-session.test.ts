@@ -129,6 +129,22 @@ describeOnRealNode(__filename)('<preset> node/NAME on the real node', () => {
       expect(nodePods()).toEqual([]);
     }));
 
+  it('a plugin killed outright (SIGKILL) leaves its pod running, which cleanup node/NAME then deletes', () =>
+    inTerminal({}, async (t) => {
+      await t.runPlugin(args('shell'));
+      const pod = await attached(t);
+      const name = pod.metadata.name;
+      process.kill(pidOf('kubectl-ephemeral.cjs', 'shell', ns), 'SIGKILL');
+      expect(await t.pluginExit()).toBe(137);
+      // Nothing was left to delete it: the shell still runs on the node.
+      const left = nodePods();
+      expect(left.map((p) => [p.metadata.name, !!p.status.containerStatuses[0].state.running])).toEqual([[name, true]]);
+      await t.runPlugin(['cleanup', `node/${nodeName}`, '-n', ns, '--context', 'admin', '--as', USER]);
+      expect(await t.pluginExit()).toBe(0);
+      expect(t.screen).toContain(`deleted node debug pod ${ns}/${name}`);
+      expect(nodePods()).toEqual([]);
+    }));
+
   it('an image the node cannot pull: the kubelet reason is the error (exit 76) and the pod is deleted', () =>
     inTerminal({}, async (t) => {
       await t.runPlugin(args('shell', nodeName, '--image', 'localhost/kubectl-ephemeral/no-such-image:1'));
