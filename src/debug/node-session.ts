@@ -5,8 +5,7 @@ import { render } from '../output/render.js';
 import { AUDIT_ANNOTATION } from '../plan/audit-trail.js';
 import { buildNodeDebugPod, buildNodeSessionEvent, nodeNotReady, type NodeDebugRequest } from '../plan/node-debug-pod.js';
 import { enterSession } from './enter-session.js';
-import type { DebugOptions, ValidatedDebug } from './options.js';
-import { validateDebugOptions } from './options.js';
+import { validateDebugOptions, type DebugOptions, type ValidatedDebug } from './options.js';
 import { checkPodSecurity } from './pod-security-gate.js';
 import { checkNodePreflight, runPreflight } from './preflight.js';
 import { withTemporaryPod } from './temporary-pod.js';
@@ -71,9 +70,9 @@ async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOpt
 
   const podName = pod.metadata!.name!;
   const container = pod.spec!.containers[0]!;
-  let started = false;
-  return withTemporaryPod(ctx, conn, pod, { what: 'node debug pod' }, async (created) => {
-    started = true;
+  let created = false;
+  return withTemporaryPod(ctx, conn, pod, { what: 'node debug pod' }, async (stored) => {
+    created = true;
     printer.info(`created pod "${podName}" on node "${nodeName}" in namespace "${ns}" (${v.preset.name}, ${container.image}); it is deleted when the session ends`);
     const ref = { pod: podName, container: container.name, ephemeral: false };
     // The event is written while the container starts: it costs no wall-clock time.
@@ -82,18 +81,18 @@ async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOpt
         until: 'started',
         timeoutMs: v.timeoutMs,
         now: ctx.now,
-        resourceVersion: created.metadata?.resourceVersion,
+        resourceVersion: stored.metadata?.resourceVersion,
         signal: ctx.signal,
         onWaiting: (s) => printer.info(`waiting for container "${container.name}": ${s.reason}${s.message ? `: ${s.message}` : ''}`),
       }),
-      recordNodeEvent(ctx, conn, node, created, time),
+      recordNodeEvent(ctx, conn, node, stored, time),
     ]);
     const state = requireStarted(result, ref, ns, container.image);
     const preset = { ...v.preset, banner: v.preset.node!.banner };
     return enterSession(ctx, conn, opts, preset, podName, container, state, user, { ephemeral: false, node: nodeName });
   }).catch(async (err: unknown) => {
     // Admission refused the pod although the preflight could not tell (the namespace was not readable).
-    if (started || !(err instanceof PluginError && err.kind === 'policy-rejected')) throw err;
+    if (created || !(err instanceof PluginError && err.kind === 'policy-rejected')) throw err;
     throw new PluginError('policy-rejected', `${err.message.replace(/; use a preset the namespace level allows, or ask for an exemption$/, '')}; ${await privilegedNamespaceHint(conn, ns)}`);
   });
 }
