@@ -28,9 +28,12 @@ export function isDnsLabel(name: string): boolean {
   return name.length <= 63 && DNS_LABEL.test(name);
 }
 
-/** `node-debugger-<node>-<suffix>` (kubectl debug node's pattern), cut to 63 characters and kept a valid pod name. */
+/**
+ * `node-debugger-<node>-<suffix>` (kubectl debug node's pattern) as a DNS label: dots become dashes
+ * (the API server warns that a dotted pod name makes a surprising hostname) and it is cut to 63.
+ */
 export function nodeDebugPodName(node: string, suffix: string): string {
-  const head = `node-debugger-${node}`.slice(0, 63 - suffix.length - 1).replace(/[.-]+$/, '');
+  const head = `node-debugger-${node.replace(/\./g, '-')}`.slice(0, 63 - suffix.length - 1).replace(/-+$/, '');
   return `${head}-${suffix}`;
 }
 

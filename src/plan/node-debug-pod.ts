@@ -12,8 +12,8 @@ export const NODE_DEBUG_LABEL = 'kubectl-ephemeral.dev/node-debug';
 export const OWNER_ANNOTATION = 'kubectl-ephemeral.dev/owner';
 /** The volume and mount path of the node's root filesystem, as kubectl debug node names it. */
 export const HOST_ROOT = { volume: 'host-root', mountPath: '/host' } as const;
-/** The `node/` prefix that makes the preset command debug a node instead of a pod. */
-export const NODE_REF_PREFIX = 'node/';
+/** The prefixes that make the preset command debug a node instead of a pod (kubectl debug takes all three). */
+export const NODE_REF_PREFIXES = ['node/', 'nodes/', 'no/'] as const;
 
 /** What the user asked for on top of the preset (the preset itself is passed apart). */
 export interface NodeDebugRequest extends Omit<DebugRequest, 'preset' | 'container'> {
@@ -34,9 +34,10 @@ export function noNodeProfile(preset: Preset): Error {
   return usageError(`preset "${preset.name}" does not debug nodes (${preset.source}); use a preset with a node profile (kubectl ephemeral presets -o yaml)`);
 }
 
-/** The node name in a `node/NAME` argument, or undefined when the argument names a pod. */
+/** The node name in a `node/NAME` (or `nodes/`, `no/`) argument, or undefined when the argument names a pod. */
 export function nodeRefName(arg: string): string | undefined {
-  return arg.startsWith(NODE_REF_PREFIX) ? arg.slice(NODE_REF_PREFIX.length) : undefined;
+  const prefix = NODE_REF_PREFIXES.find((p) => arg.startsWith(p));
+  return prefix ? arg.slice(prefix.length) : undefined;
 }
 
 /**

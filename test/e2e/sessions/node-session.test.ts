@@ -104,7 +104,7 @@ describeOnRealNode(__filename)('<preset> node/NAME on the real node', () => {
       const [cast] = readdirSync(dir);
       const header = JSON.parse(readFileSync(join(dir, cast!), 'utf8').split('\n')[0]!);
       expect(header.kubectl_ephemeral).toMatchObject({ namespace: ns, node: nodeName, preset: 'forensics', user: USER });
-      expect(header.title).toMatch(new RegExp(`^${ns}/node-debugger-${esc(nodeName)}-[a-z0-9]{5} debugger-forensics-[a-z0-9]{5} \\(node ${esc(nodeName)}\\)$`));
+      expect(header.title).toMatch(new RegExp(`^${ns}/node-debugger-${esc(nodeName.replace(/\./g, '-'))}-[a-z0-9]{5} debugger-forensics-[a-z0-9]{5} \\(node ${esc(nodeName)}\\)$`));
     }));
 
   it('SIGTERM to the plugin during the session deletes the pod and exits 143', () =>

@@ -174,8 +174,8 @@ describe('node sessions against the API server', () => {
     });
   });
 
-  it('--dry-run=server: the API server validates and admits the pod, which is printed and not stored', async () => {
-    const r = await runPlugin(['network', `node/${fakeNode}`, '-n', privileged, '--as', NODE_USER, '--dry-run=server', '-o', 'json']);
+  it('--dry-run=server (nodes/NAME, as kubectl debug takes it): the API server validates and admits the pod, which is printed and not stored', async () => {
+    const r = await runPlugin(['network', `nodes/${fakeNode}`, '-n', privileged, '--as', NODE_USER, '--dry-run=server', '-o', 'json']);
     expectExit(r, 0);
     const pod = JSON.parse(r.stdout);
     expect(pod.metadata.name).toMatch(new RegExp(`^node-debugger-${fakeNode}-[a-z0-9]{5}$`));

@@ -159,7 +159,7 @@ describe('buildNodeDebugPod', () => {
   it('keeps names of long or dotted nodes valid: the pod name within 63 characters, the label value cut', () => {
     const long = 'ip-10-0-12-34.eu-west-1.compute.internal.' + 'a'.repeat(40);
     const { pod } = buildNodeDebugPod(aNode(long).build() as V1Node, preset('shell'), req(), 'x7k2p');
-    expect(pod.metadata?.name).toBe('node-debugger-ip-10-0-12-34.eu-west-1.compute.internal.aa-x7k2p');
+    expect(pod.metadata?.name).toBe('node-debugger-ip-10-0-12-34-eu-west-1-compute-internal-aa-x7k2p');
     expect(pod.metadata?.labels?.['kubectl-ephemeral.dev/node-debug']).toBe(long.slice(0, 63));
     expect(pod.metadata?.annotations?.['kubectl-ephemeral.dev/node-debug']).toBe(long);
     expect(pod.spec?.nodeName).toBe(long);
@@ -168,22 +168,25 @@ describe('buildNodeDebugPod', () => {
 
 describe('node names', () => {
   it.each([
-    ['127.0.0.1', 'abcde', 'node-debugger-127.0.0.1-abcde'],
+    ['127.0.0.1', 'abcde', 'node-debugger-127-0-0-1-abcde'],
     ['n'.repeat(60), 'abcde', `node-debugger-${'n'.repeat(43)}-abcde`],
-    ['a.b-' + 'c'.repeat(60), 'abcde', `node-debugger-a.b-${'c'.repeat(39)}-abcde`],
+    ['a.b-' + 'c'.repeat(60), 'abcde', `node-debugger-a-b-${'c'.repeat(39)}-abcde`],
   ])('nodeDebugPodName(%s)', (n, suffix, want) => {
     expect(nodeDebugPodName(n, suffix)).toBe(want);
     expect(nodeDebugPodName(n, suffix).length).toBeLessThanOrEqual(63);
   });
 
-  it('cuts a name ending in a dot before the suffix', () => expect(nodeDebugPodName('x'.repeat(42) + '.y', 'abcde')).toBe(`node-debugger-${'x'.repeat(42)}-abcde`));
+  it('cuts a name ending in a separator before the suffix', () => expect(nodeDebugPodName('x'.repeat(42) + '.y', 'abcde')).toBe(`node-debugger-${'x'.repeat(42)}-abcde`));
   it('label values drop a trailing separator after the cut', () => expect(labelValue('a'.repeat(62) + '.b')).toBe('a'.repeat(62)));
 
   it.each([
     ['node/worker-1', 'worker-1'],
+    ['nodes/worker-1', 'worker-1'],
+    ['no/worker-1', 'worker-1'],
     ['node/', ''],
     ['web-7d4b9', undefined],
-    ['nodes/x', undefined],
+    ['nod/x', undefined],
+    ['pod/web', undefined],
   ])('nodeRefName(%s)', (arg, want) => expect(nodeRefName(arg)).toBe(want));
 });
 
