@@ -82,6 +82,16 @@ describeOnRealNode(__filename)('<preset> node/NAME on the real node', () => {
       ]);
     }));
 
+  it('-- COMMAND: its output and exit code come back, and the pod is gone', () =>
+    inTerminal({}, async (t) => {
+      await t.runPlugin(args('shell', nodeName, '--', 'sh', '-c', `cat /host${hostDir}/planted.txt; exit 4`));
+      const name = (await t.waitFor(/created pod "(node-debugger-[^"]+)" on node/, { timeoutMs: 30_000 }))[1]!;
+      expect(await t.pluginExit(60_000)).toBe(4);
+      expect(t.text()).toMatch(new RegExp(`^${token}$`, 'm'));
+      expect(t.screen).toContain(`deleted node debug pod "${name}"`);
+      expect(nodePods()).toEqual([]);
+    }));
+
   it("network: the host's network namespace, with the node's CNI bridge ke-cni0", () =>
     inTerminal({}, async (t) => {
       await t.runPlugin(args('network'));
