@@ -44,11 +44,21 @@ function presetSection(p: Preset): string {
   ].join('\n');
 }
 
+/** One row per preset of the node session table: which host namespaces it shares and how /host is mounted. */
+function nodeRow(p: Preset): string {
+  const n = p.node;
+  if (!n) return `| \`${p.name}\` | (no node sessions) | | | |`;
+  const user = p.runAs.kind === 'root' ? 'root' : p.runAs.kind === 'uid' ? `uid ${p.runAs.uid}` : 'uid 65534 (a node has no target user)';
+  const caps = p.capabilities.length ? `, adds ${p.capabilities.join(', ')}` : '';
+  return `| \`${p.name}\` | ${n.hostNetwork ? 'yes' : 'no'} | ${n.hostPID ? 'yes' : 'no'} | ${n.hostReadOnly ? 'read-only' : 'read-write'} | ${user}, drops ALL${caps} |`;
+}
+
 /** The generated README sections, by marker name. */
 export function readmeSections(): Record<string, string> {
   const kinds = Object.keys(EXIT_CODES) as ErrorKind[];
   return {
     presets: BUILTIN_PRESETS.map(presetSection).join('\n\n'),
+    'node-presets': ['| preset | host network | host PID | `/host` | runs as |', '| --- | --- | --- | --- | --- |', ...BUILTIN_PRESETS.map(nodeRow)].join('\n'),
     'exit-codes': [
       '| code | meaning |',
       '| --- | --- |',

@@ -9,7 +9,7 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
   const out = withKubeFlags(y)
     .positional('pod', {
       type: 'string',
-      describe: `Pod to debug: NAME or pod/NAME, or a running pod of deploy/, sts/, ds/, rs/ or job/NAME${preset.crashSummary ? '; none: pick a crash-looping pod of the namespace' : ''}`,
+      describe: `Pod to debug: NAME or pod/NAME, a running pod of deploy/, sts/, ds/, rs/ or job/NAME, or node/NAME for a pod on that node with its root at /host${preset.crashSummary ? '; none: pick a crash-looping pod of the namespace' : ''}`,
       demandOption: !preset.crashSummary,
     })
     .option('container', {
@@ -66,6 +66,7 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
         .example(`kubectl ephemeral ${preset.name} deploy/web`, '# a running pod of deployment web (ready ones first), named on stderr')
         .example(`kubectl ephemeral ${preset.name} web-7d4b9 --dry-run -o yaml`, '# print the container that would be added')
         .example(`kubectl ephemeral ${preset.name} web-7d4b9 -n shop --no-attach`, '# start it and print how to attach later')
+        .example(`kubectl ephemeral ${preset.name} node/worker-1 -n node-debug`, '# debug the node from a privileged namespace; the pod is deleted at exit')
         .example(
           preset.copy ? `kubectl ephemeral ${preset.name} web-7d4b9 --copy --keepalive "sleep 3600"` : `kubectl ephemeral ${preset.name} web-7d4b9 -- ${preset.command?.[0] ?? 'sh'} -c 'id'`,
           preset.copy ? '# debug a copy whose crashing command sleeps instead' : '# run a command instead of the interactive shell',

@@ -6,6 +6,7 @@ import { chooseTargetContainer } from '../plan/debug-container.js';
 import { failingContainers } from '../plan/failing-container.js';
 import { chooseReusable } from '../plan/reuse-choice.js';
 import { buildEphemeralContainer, ephemeralContainerPatch, type DebugRequest } from '../plan/debug-container.js';
+import { nodeRefName } from '../plan/node-debug-pod.js';
 import { render } from '../output/render.js';
 import { auditEntry, recordAudit } from '../debug/audit.js';
 import { debugCopy } from '../debug/copy-session.js';
@@ -21,6 +22,8 @@ export type { DebugOptions } from '../debug/options.js';
 
 /** `kubectl ephemeral <preset> POD`: validate, preflight, add the container, wait for it, attach. Resolves with the exit code. */
 export async function runDebug(ctx: CommandContext, opts: DebugOptions): Promise<number> {
+  const node = nodeRefName(opts.pod);
+  if (node !== undefined) return (await import('../debug/node-session.js')).runNodeDebug(ctx, opts, node);
   const registry = await ctx.presets();
   const v = validateDebugOptions(opts, registry.get(opts.preset));
   const conn = await ctx.connect(opts.kube);

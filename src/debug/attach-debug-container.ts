@@ -13,6 +13,10 @@ export interface AttachTarget {
   user?: string;
   /** --record[=FILE]: true for the default file, a path, or false. */
   record: boolean | string;
+  /** False for a regular container (a node session's pod); ephemeral otherwise. */
+  ephemeral?: boolean;
+  /** The node a node session debugs, named in the recording. */
+  node?: string;
 }
 
 /**
@@ -58,6 +62,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
         preset: t.preset ?? '',
         image: t.image ?? '',
         user: t.user ?? '',
+        ...(t.node ? { node: t.node } : {}),
       },
     };
     ctx.printer.info(`recording this session to ${file}`);
@@ -71,8 +76,10 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   });
   if (exitCode !== 0) return exitCode;
   // kubectl attach exits 0 however the shell ended (`exit 3` included): the exit code is in the pod status.
-  const { state } = await waitForContainer(conn, { pod: t.pod, container: t.container, ephemeral: true }, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
+  const { state } = await waitForContainer(conn, { pod: t.pod, container: t.container, ephemeral: t.ephemeral ?? true }, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
   if (state?.phase === 'terminated') return state.exitCode;
+  // A node session's pod is deleted next: attaching again is no option there.
+  if (t.ephemeral === false) return 0;
   ctx.printer.info(`container "${t.container}" is still running; attach again with: ${attachCommand(ns, t.pod, t.container, flags)}`);
   return 0;
 }

@@ -11,6 +11,7 @@ import { enterSession } from './enter-session.js';
 import type { DebugOptions, ValidatedDebug } from './options.js';
 import { checkPodSecurity } from './pod-security-gate.js';
 import type { Preflight } from './preflight.js';
+import { withTemporaryPod } from './temporary-pod.js';
 import { requireStarted, waitForContainer } from './wait-for-container.js';
 
 /**
@@ -30,20 +31,9 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
     return 0;
   }
   checkPodSecurity(copy, undefined, preflight?.level ?? 'privileged', ns, 'debug in a namespace whose level allows the pod, or fix the pod');
-  // One deletion, shared by the interrupt handler and the finally below: the finally must wait for
-  // a deletion the handler started, or closing the connection would cut its request off.
-  let removal: Promise<void> | undefined;
-  // --no-attach keeps the copy only once its debug container runs: a run that failed before leaves nothing.
-  let keep = opts.keep;
   const deleteCommand = pasteableCommand(['kubectl', 'delete', 'pod', copyName], ns, opts.kube);
-  const remove = (): Promise<void> => {
-    if (keep) return Promise.resolve();
-    removal ??= conn.api.deletePod(ns, copyName).then(() => printer.info(`deleted pod copy "${copyName}"`));
-    return removal;
-  };
-  const unregister = ctx.onInterrupt(remove);
-  try {
-    const created = await conn.api.createPod(ns, copy);
+  // --no-attach keeps the copy only once its debug container runs: a run that failed before leaves nothing.
+  return withTemporaryPod(ctx, conn, copy, { what: 'pod copy', keep: opts.keep }, async (created, temporary) => {
     printer.info(`created pod copy "${copyName}" of "${pod.metadata!.name}" with "${target}" running: ${v.keepalive.join(' ')}`);
     const ref = { pod: copyName, container: target, ephemeral: false };
     const started = await waitForContainer(conn, ref, { until: 'started', timeoutMs: v.timeoutMs, now: ctx.now, resourceVersion: created.metadata?.resourceVersion, signal: ctx.signal });
@@ -60,15 +50,10 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
       recordAudit(ctx, conn, pod.metadata!.name!, entry, preflight),
     ]);
     const state = requireStarted(result, debugRef, ns, plan.container.image);
-    if (!opts.attach) keep = true;
-    if (keep) printer.info(`the copy stays (${opts.keep ? '--keep' : '--no-attach'}): delete it when done with ${deleteCommand}`);
+    if (!opts.attach) temporary.keep();
+    if (opts.keep || !opts.attach) printer.info(`the copy stays (${opts.keep ? '--keep' : '--no-attach'}): delete it when done with ${deleteCommand}`);
     return await enterSession(ctx, conn, opts, v.preset, copyName, plan.container, state, preflight?.user);
-  } finally {
-    unregister();
-    // After a signal the interrupt handler reports a failed deletion; otherwise it is this run's error.
-    if (ctx.signal.aborted) await remove().catch(() => undefined);
-    else await remove();
-  }
+  });
 }
 
 /**

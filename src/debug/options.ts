@@ -2,6 +2,7 @@ import { PluginError, usageError } from '../errors/plugin-error.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { checkAllowedImage } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
+import { noNodeProfile } from '../plan/node-debug-pod.js';
 import type { Preset, RunAs } from '../presets/preset.js';
 
 /** Options of `kubectl ephemeral <preset> POD`, as parsed by the CLI layer. */
@@ -56,8 +57,16 @@ export function checkReason(preset: Preset, reason: string | undefined): void {
     throw new PluginError('config', `preset "${preset.name}" requires --reason "..." (${preset.source}); say why you are debugging this pod`);
 }
 
-/** Checks flags against the preset before any request (kubectl's Validate step). */
-export function validateDebugOptions(opts: DebugOptions, preset: Preset): ValidatedDebug {
+/** Checks flags against the preset before any request (kubectl's Validate step); `target` says whether POD was node/NAME. */
+export function validateDebugOptions(opts: DebugOptions, preset: Preset, target: 'pod' | 'node' = 'pod'): ValidatedDebug {
+  if (target === 'pod' && !preset.pods) throw usageError(`preset "${preset.name}" debugs nodes only (${preset.source}); pass node/NAME`);
+  if (target === 'node') {
+    if (!preset.node) throw noNodeProfile(preset);
+    if (opts.container) throw usageError('-c/--container picks a container of a pod; a node session has none to target: drop -c');
+    if (opts.copy) throw usageError('--copy copies a pod; drop it for node/NAME');
+    if (!opts.attach)
+      throw usageError('--no-attach does not apply to node/NAME: the node debug pod lives as long as its session; attach, or run a command after --');
+  }
   if (opts.output && !opts.dryRun) throw usageError('-o/--output applies to --dry-run only; add --dry-run or drop -o');
   if (opts.copy && !preset.copy) throw usageError(`preset "${preset.name}" has no --copy mode; use crashloop --copy`);
   if ((opts.keep || opts.keepalive !== 'sleep infinity') && !opts.copy) throw usageError('--keep and --keepalive apply to --copy only');

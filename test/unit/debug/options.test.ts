@@ -43,6 +43,22 @@ describe('validateDebugOptions', () => {
     expect({ kind: (caught as PluginError).kind, message: (caught as PluginError).message }).toEqual({ kind, message });
   });
 
+  it.each<[string, Partial<DebugOptions>, Preset, 'pod' | 'node', string]>([
+    ['a node-only preset on a pod', {}, preset('shell', { name: 'node-admin', pods: false, source: '/p.yaml' }), 'pod', 'preset "node-admin" debugs nodes only (/p.yaml); pass node/NAME'],
+    ['a preset without node profile on a node', { pod: 'node/n1' }, preset('shell', { node: undefined, source: '/p.yaml' }), 'node', 'preset "shell" does not debug nodes (/p.yaml); use a preset with a node profile (kubectl ephemeral presets -o yaml)'],
+    ['-c on a node', { pod: 'node/n1', container: 'app' }, preset('shell'), 'node', '-c/--container picks a container of a pod; a node session has none to target: drop -c'],
+    ['--copy on a node', { pod: 'node/n1', copy: true }, preset('crashloop'), 'node', '--copy copies a pod; drop it for node/NAME'],
+    ['--no-attach on a node', { pod: 'node/n1', attach: false }, preset('shell'), 'node', '--no-attach does not apply to node/NAME: the node debug pod lives as long as its session; attach, or run a command after --'],
+    ['--keep on a node', { pod: 'node/n1', keep: true }, preset('crashloop'), 'node', '--keep and --keepalive apply to --copy only'],
+  ])('refuses %s', (_what, over, p, target, message) => {
+    expect(() => validateDebugOptions(opts(over), p, target)).toThrow(new PluginError('usage', message));
+  });
+
+  it('accepts a node session of a built-in preset, and a node-only preset on a node', () => {
+    expect(validateDebugOptions(opts({ pod: 'node/n1', runAs: 'root' }), preset('network'), 'node')).toEqual({ preset: preset('network'), timeoutMs: 120_000, runAs: { kind: 'root' }, keepalive: ['sleep', 'infinity'] });
+    expect(validateDebugOptions(opts({ pod: 'node/n1' }), preset('shell', { pods: false }), 'node').preset.pods).toBe(false);
+  });
+
   it('returns the parsed timeout, user and keep-alive command', () => {
     expect(validateDebugOptions(opts({ timeout: '30s', runAs: '1000:2000', copy: true, keepalive: ' sleep  3600 ' }), preset('crashloop'))).toEqual({
       preset: preset('crashloop'),
