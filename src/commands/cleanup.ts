@@ -7,11 +7,14 @@ import { ROLES } from '../plan/access-rules.js';
 import { ephemeralState } from '../plan/container-state.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
 import { COPY_LABEL } from '../plan/pod-copy.js';
+import { labelValue } from '../plan/names.js';
+import { NODE_DEBUG_LABEL, nodeRefName } from '../plan/node-debug-pod.js';
 import { waitForContainer } from '../debug/wait-for-container.js';
 import type { CommandContext, Connection } from '../context.js';
 
-/** Options of `kubectl ephemeral cleanup [POD]`. */
+/** Options of `kubectl ephemeral cleanup [POD|node/NAME]`. */
 export interface CleanupOptions {
+  /** A pod, or node/NAME for the node debug pods of one node. */
   pod?: string;
   allNamespaces: boolean;
   /** Also other users' sessions (asks first unless `yes`). */
@@ -23,7 +26,7 @@ export interface CleanupOptions {
 
 /** One thing cleanup does. */
 export interface CleanupAction {
-  kind: 'stop-container' | 'delete-copy';
+  kind: 'stop-container' | 'delete-copy' | 'delete-node-pod';
   namespace: string;
   pod: string;
   container?: string;
@@ -70,9 +73,10 @@ export function runningDebugContainers(pod: V1Pod): Array<{ name: string; user?:
 }
 
 /**
- * Plans cleanup over the pods found (pure): running debug containers are stopped, pod copies
- * deleted (which ends the sessions inside them). Only the caller's own unless allUsers: a session
- * is someone else's when its stamp names another user; a copy when the sessions in it all do.
+ * Plans cleanup over the pods found (pure): running debug containers are stopped, pod copies and
+ * leftover node debug pods deleted (which ends the sessions inside them). Only the caller's own
+ * unless allUsers: a session is someone else's when its stamp names another user; a copy or node
+ * debug pod when the sessions in it all do.
  */
 export function planCleanup(pods: V1Pod[], me: string | undefined, allUsers: boolean): CleanupPlan {
   const plan: CleanupPlan = { actions: [], othersLeft: [] };
@@ -80,9 +84,12 @@ export function planCleanup(pods: V1Pod[], me: string | undefined, allUsers: boo
   for (const pod of pods) {
     const namespace = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
-    if (pod.metadata?.labels?.[COPY_LABEL] !== undefined) {
-      const users = [...new Set((pod.spec?.ephemeralContainers ?? []).map((c) => stampOf(c, STAMP_ENV.user)).filter((u): u is string => u !== undefined))];
-      const action: CleanupAction = { kind: 'delete-copy', namespace, pod: name, ...(users.length ? { user: users.join(',') } : {}) };
+    const nodePod = pod.metadata?.labels?.[NODE_DEBUG_LABEL] !== undefined;
+    if (nodePod || pod.metadata?.labels?.[COPY_LABEL] !== undefined) {
+      // A node debug pod's session is its own container; a copy's sessions are its ephemeral containers.
+      const sessions = nodePod ? (pod.spec?.containers ?? []) : (pod.spec?.ephemeralContainers ?? []);
+      const users = [...new Set(sessions.map((c) => stampOf(c, STAMP_ENV.user)).filter((u): u is string => u !== undefined))];
+      const action: CleanupAction = { kind: nodePod ? 'delete-node-pod' : 'delete-copy', namespace, pod: name, ...(users.length ? { user: users.join(',') } : {}) };
       (users.length === 0 || users.some(mine) ? plan.actions : plan.othersLeft).push(action);
       continue;
     }
@@ -108,13 +115,15 @@ export async function runCleanup(ctx: CommandContext, opts: CleanupOptions): Pro
       throw usageError('cannot tell who you are (the API server has no SelfSubjectReview), so not which sessions are yours; pass --all-users to end every session');
     const pods = await podsInScope(conn, opts, ns);
     const plan = planCleanup(pods, me, opts.allUsers);
-    const label = (a: CleanupAction) => (a.kind === 'stop-container' ? `debug container ${a.container} of ${a.namespace}/${a.pod}` : `pod copy ${a.namespace}/${a.pod}`);
+    const label = (a: CleanupAction) =>
+      a.kind === 'stop-container' ? `debug container ${a.container} of ${a.namespace}/${a.pod}` : `${a.kind === 'delete-copy' ? 'pod copy' : 'node debug pod'} ${a.namespace}/${a.pod}`;
     if (plan.othersLeft.length && !opts.allUsers)
       ctx.printer.info(`note: left alone: ${plan.othersLeft.length} session(s) or copies of other users (${[...new Set(plan.othersLeft.map((a) => a.user))].join(', ')}); --all-users ends them too`);
     if (plan.actions.length === 0) {
-      ctx.printer.info(`nothing to clean up: no running debug container started by kubectl-ephemeral${opts.allUsers ? '' : ` as "${me}"`} and no pod copy`);
+      ctx.printer.info(`nothing to clean up: no running debug container started by kubectl-ephemeral${opts.allUsers ? '' : ` as "${me}"`}, no pod copy and no node debug pod`);
     } else if (opts.dryRun) {
-      const rows = plan.actions.map((a) => [a.kind === 'stop-container' ? 'stop debug container' : 'delete pod copy', a.namespace, a.pod, a.container ?? '-', a.user ?? '-']);
+      const verb = { 'stop-container': 'stop debug container', 'delete-copy': 'delete pod copy', 'delete-node-pod': 'delete node debug pod' } as const;
+      const rows = plan.actions.map((a) => [verb[a.kind], a.namespace, a.pod, a.container ?? '-', a.user ?? '-']);
       ctx.printer.out(formatTable(['ACTION', 'NAMESPACE', 'POD', 'CONTAINER', 'USER'], rows));
     } else {
       const others = plan.actions.filter((a) => a.user !== undefined && a.user !== me);
@@ -122,8 +131,8 @@ export async function runCleanup(ctx: CommandContext, opts: CleanupOptions): Pro
         throw usageError(`--all-users ends other users' live sessions: confirm on the terminal, or pass --yes`);
       const left: Array<{ action: CleanupAction; outcome: Extract<Outcome, { left: string }> }> = [];
       for (const a of plan.actions) {
-        const outcome = a.kind === 'delete-copy' ? await deleteCopy(conn, a) : await stopContainer(ctx, conn, opts.kube, a);
-        if ('done' in outcome) ctx.printer.out(`${label(a)}: ${outcome.done}`);
+        const outcome = a.kind === 'stop-container' ? await stopContainer(ctx, conn, opts.kube, a) : await deletePod(conn, a);
+        if ('done' in outcome) ctx.printer.out(a.kind === 'stop-container' ? `${label(a)}: ${outcome.done}` : `deleted ${label(a)}`);
         else {
           left.push({ action: a, outcome });
           ctx.printer.info(`left: ${label(a)}: ${outcome.left}`);
@@ -134,7 +143,7 @@ export async function runCleanup(ctx: CommandContext, opts: CleanupOptions): Pro
         throw new PluginError(kind, `cleanup left ${left.length} of ${plan.actions.length}: ${left.map((l) => label(l.action)).join(', ')} (why: above)`);
       }
     }
-    if (opts.pod) {
+    if (opts.pod && nodeRefName(opts.pod) === undefined) {
       const entries = pods.find((p) => p.metadata?.name === opts.pod)?.spec?.ephemeralContainers?.length ?? 0;
       if (entries > 0)
         ctx.printer.info(
@@ -147,10 +156,16 @@ export async function runCleanup(ctx: CommandContext, opts: CleanupOptions): Pro
   }
 }
 
-/** The pod named (and its copies), else every pod of the namespace or, with -A, of the cluster. */
+/**
+ * The pod named (and its copies), node/NAME's node debug pods, else every pod of the namespace or,
+ * with -A, of the cluster.
+ */
 async function podsInScope(conn: Connection, opts: CleanupOptions, ns: string): Promise<V1Pod[]> {
   const pods: V1Pod[] = [];
-  if (opts.pod) {
+  const node = opts.pod === undefined ? undefined : nodeRefName(opts.pod);
+  if (node !== undefined) {
+    await conn.api.listPods(opts.allNamespaces ? undefined : ns, { labelSelector: `${NODE_DEBUG_LABEL}=${labelValue(node)}` }, (page) => pods.push(...page));
+  } else if (opts.pod) {
     pods.push(await conn.api.getPod(ns, opts.pod));
     await conn.api.listPods(ns, { labelSelector: `${COPY_LABEL}=${opts.pod.slice(0, 63)}` }, (page) => pods.push(...page));
   } else {
@@ -159,7 +174,7 @@ async function podsInScope(conn: Connection, opts: CleanupOptions, ns: string): 
   return pods;
 }
 
-async function deleteCopy(conn: Connection, a: CleanupAction): Promise<Outcome> {
+async function deletePod(conn: Connection, a: CleanupAction): Promise<Outcome> {
   try {
     await conn.api.deletePod(a.namespace, a.pod);
     return { done: 'deleted' };

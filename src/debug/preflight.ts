@@ -16,10 +16,17 @@ export interface Preflight {
 export interface PreflightNeeds {
   attach: boolean;
   copy: boolean;
+  /** A node session: a pod of its own on the node instead of an ephemeral container. */
+  node?: boolean;
 }
 
-/** The permissions a debug run checks up front; `patch pods` (the audit annotation) is optional. */
-export function neededPermissions(needs: PreflightNeeds): Permission[] {
+/**
+ * The permissions a run checks up front; `patch pods` (the audit annotation) is optional. A node
+ * session needs its own (its node roles): a pod of its own, created, attached to and deleted.
+ */
+export function neededPermissions(needs: PreflightNeeds): Array<Pick<Permission, 'verb' | 'resource'> & { role?: Permission['role'] }> {
+  // `get nodes` is not here: it is cluster-scoped, and the node session's GET of the node answers it.
+  if (needs.node) return [{ verb: 'create', resource: 'pods' }, { verb: 'delete', resource: 'pods' }, ...(needs.attach ? [{ verb: 'create', resource: 'pods/attach' }] : [])];
   return PERMISSIONS.filter(
     (p) => p.preflight === 'always' || p.preflight === 'optional' || (p.preflight === 'attach' && needs.attach) || (p.preflight === 'copy' && needs.copy),
   );
@@ -59,4 +66,14 @@ export function checkPreflight(p: Preflight, ns: string): void {
     throw new PluginError('forbidden', `${who} cannot patch pods/ephemeralcontainers in namespace "${ns}"; ask for the ClusterRole ${ROLES.core} (README: permissions)`);
   if (denied('create pods/attach'))
     throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}"; ask for the ClusterRole ${ROLES.core} (README: permissions), or pass --no-attach`);
+}
+
+/** Refuses a node session the cluster would refuse: a pod it may not create, delete or attach to. */
+export function checkNodePreflight(p: Preflight, ns: string): void {
+  const who = p.user ? `user "${p.user}"` : 'this identity';
+  const denied = (perm: string) => p.allowed.get(perm) === false;
+  if (denied('create pods') || denied('delete pods'))
+    throw new PluginError('forbidden', `${who} cannot create and delete pods in namespace "${ns}" (a node session runs a pod on the node and deletes it at the end); ask for "create, delete pods" there, or pass --namespace with a namespace where you have them`);
+  if (denied('create pods/attach'))
+    throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}" (a node session attaches to its pod); ask for it, or pass --namespace with a namespace where you have it`);
 }

@@ -61,6 +61,10 @@ export const PERMISSIONS: readonly Permission[] = [
   { verb: 'list', resource: 'events', role: ROLES.core, purpose: 'recent events in the crash summary' },
   { verb: 'get', resource: 'namespaces', role: ROLES.core, purpose: "read the namespace's Pod Security labels (cluster-wide: a RoleBinding cannot grant it)" },
   { verb: 'create', resource: 'selfsubjectrulesreviews', group: 'authorization.k8s.io', role: ROLES.core, purpose: 'check these permissions before anything is created' },
+  ...(['deployments', 'statefulsets', 'daemonsets', 'replicasets'] as const).map(
+    (resource): Permission => ({ verb: 'get', resource, group: 'apps', role: ROLES.core, purpose: 'resolve a workload reference (deploy/NAME, sts/, ds/, rs/) to its pods' }),
+  ),
+  { verb: 'get', resource: 'jobs', group: 'batch', role: ROLES.core, purpose: 'resolve job/NAME to its pods' },
   { verb: 'create', resource: 'pods', role: ROLES.copy, purpose: 'crashloop --copy: create the pod copy', preflight: 'copy' },
   { verb: 'delete', resource: 'pods', role: ROLES.copy, purpose: 'crashloop --copy: delete the copy after the session', preflight: 'copy' },
   { verb: 'create', resource: 'pods/exec', role: ROLES.cleanup, purpose: 'cleanup: signal a debug shell that ignores Ctrl-C and exit' },

@@ -29,6 +29,8 @@ export interface AuditEntry {
   sha256?: string;
   /** Digest of the element before this one in the list (the chain); set when written. */
   prev?: string;
+  /** Set on entries for a node session: the node's name. */
+  node?: string;
 }
 
 /** What the annotation is about to become, or why it is left as it is. */
@@ -64,6 +66,7 @@ export function boundEntry(entry: AuditEntry): AuditEntry {
   if (entry.reason !== undefined) out.reason = cut(entry.reason);
   if (entry.copy !== undefined) out.copy = cut(entry.copy);
   if (entry.sha256 !== undefined) out.sha256 = cut(entry.sha256);
+  if (entry.node !== undefined) out.node = cut(entry.node);
   return out;
 }
 
@@ -97,6 +100,11 @@ export function appendAuditEntry(value: string | undefined, entry: AuditEntry, o
   if (bytes(out) > AUDIT_MAX_BYTES || total > ANNOTATIONS_MAX_BYTES)
     return { refused: `the pod's annotations would pass ${total > ANNOTATIONS_MAX_BYTES ? 'the API server\'s 256 KiB' : `${AUDIT_MAX_BYTES / 1024} KiB for ${AUDIT_ANNOTATION}`} (what others wrote is never dropped)` };
   return { value: out };
+}
+
+/** A new trail of one entry, for a pod the plugin creates itself (nothing to keep; it always fits). */
+export function newAuditTrail(entry: AuditEntry): string {
+  return JSON.stringify([{ ...boundEntry(entry), prev: '' }]);
 }
 
 /** The size of a pod's annotations other than the audit trail, as the API server counts them. */

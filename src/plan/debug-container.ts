@@ -96,7 +96,8 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
   return { container, target: target.name, notices };
 }
 
-function buildSecurityContext(pod: V1Pod, target: V1Container, req: DebugRequest, notices: string[]): V1SecurityContext {
+/** The debug container's securityContext: least privilege from the preset, or --privileged, or --run-as. */
+export function buildSecurityContext(pod: V1Pod, target: V1Container, req: DebugRequest, notices: string[]): V1SecurityContext {
   if (req.privileged) {
     notices.push('--privileged: the debug container gets every capability and host device access');
     return { privileged: true, runAsUser: 0, runAsNonRoot: false };

@@ -1,7 +1,10 @@
 import { PluginError } from '../errors/plugin-error.js';
 import { BUILTIN_PRESETS } from './builtin.js';
-import type { Preset } from './preset.js';
+import type { NodeProfile, Preset } from './preset.js';
 import type { UserPresetFile } from './user-presets.js';
+
+/** The node profile a new user preset starts from: /host read-write, no host namespace shared. */
+const NO_HOST_ACCESS: NodeProfile = { hostNetwork: false, hostPID: false, hostReadOnly: false, banner: [] };
 
 /** All presets known to this run: the built-ins, then the user's file on top. */
 export class PresetRegistry {
@@ -11,19 +14,24 @@ export class PresetRegistry {
   static from(file?: UserPresetFile): PresetRegistry {
     const byName = new Map(BUILTIN_PRESETS.map((p) => [p.name, p]));
     for (const user of file?.presets ?? []) {
-      const { extends: parentName, ...fields } = user;
+      const { extends: parentName, node, ...fields } = user;
       const parent = byName.get(parentName ?? user.name);
       if (parentName && !parent)
         throw new PluginError('config', `${file!.path}: presets.${user.name}.extends: no preset named "${parentName}"`);
       if (!parent && !fields.image)
         throw new PluginError('config', `${file!.path}: presets.${user.name}.image: a new preset needs an image (or "extends")`);
+      const base = parent ?? BUILTIN_PRESETS.find((p) => p.name === 'shell')!;
       const merged: Preset = {
-        ...(parent ?? BUILTIN_PRESETS.find((p) => p.name === 'shell')!),
+        ...base,
         ...(parent && parent.name !== user.name ? { aliases: [] } : {}),
         ...fields,
+        // A node mapping is merged over the parent's profile (a new preset starts from no host namespaces).
+        node: node === false ? undefined : node ? { ...(parent?.node ?? NO_HOST_ACCESS), ...node } : base.node,
         name: user.name,
         source: file!.path,
       } as Preset;
+      if (!merged.pods && !merged.node)
+        throw new PluginError('config', `${file!.path}: presets.${user.name}: "pods: false" needs a "node" mapping, or the preset debugs nothing`);
       byName.set(user.name, merged);
     }
     const policy = file?.policy ?? {};

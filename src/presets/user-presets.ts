@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../errors/plugin-error.js';
 import { loadYaml } from '../output/yaml.js';
-import type { Preset, RunAs } from './preset.js';
+import type { NodeProfile, Preset, RunAs } from './preset.js';
 
 /** The user preset file: $KUBECTL_EPHEMERAL_CONFIG, else $XDG_CONFIG_HOME/kubectl-ephemeral/presets.yaml. */
 export function userPresetsPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -15,11 +15,12 @@ export function userPresetsPath(env: NodeJS.ProcessEnv = process.env): string {
 /** A parsed user preset file: presets to add or override, and a policy for every preset. */
 export interface UserPresetFile {
   path: string;
-  presets: Array<Partial<Preset> & { name: string; extends?: string }>;
+  /** `node: false` removes the parent's node profile; a mapping is merged over it. */
+  presets: Array<Omit<Partial<Preset>, 'node'> & { name: string; extends?: string; node?: Partial<NodeProfile> | false }>;
   policy: { requireReason?: boolean; allowedImages?: string[] };
 }
 
-type Field = 'string' | 'strings' | 'boolean' | 'runAs';
+type Field = 'string' | 'strings' | 'boolean' | 'runAs' | 'node';
 const PRESET_FIELDS: Record<string, Field> = {
   extends: 'string',
   summary: 'string',
@@ -37,7 +38,10 @@ const PRESET_FIELDS: Record<string, Field> = {
   banner: 'strings',
   requireReason: 'boolean',
   allowedImages: 'strings',
+  pods: 'boolean',
+  node: 'node',
 };
+const NODE_FIELDS: Record<string, Field> = { hostNetwork: 'boolean', hostPID: 'boolean', hostReadOnly: 'boolean', banner: 'strings' };
 const POLICY_FIELDS: Record<string, Field> = { requireReason: 'boolean', allowedImages: 'strings' };
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
@@ -73,6 +77,11 @@ export async function parseUserPresets(path: string, text: string): Promise<User
       if (!isSeq(node) || !node.items.every((i) => isScalar(i) && typeof i.value === 'string'))
         return fail(at, field, 'expected a list of strings');
       return node.items.map((i) => (i as { value: string }).value);
+    }
+    if (type === 'node') {
+      if (isScalar(node) && node.value === false) return false;
+      if (!isMap(node)) return fail(at, field, 'expected false or a mapping of hostNetwork, hostPID, hostReadOnly, banner');
+      return readFields(node, NODE_FIELDS, field);
     }
     if (!isScalar(node)) return fail(at, field, `expected a ${type === 'boolean' ? 'boolean' : 'scalar'}`);
     const v = node.value;
