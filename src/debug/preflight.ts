@@ -24,9 +24,9 @@ export interface PreflightNeeds {
  * The permissions a run checks up front; `patch pods` (the audit annotation) is optional. A node
  * session needs its own (its node roles): a pod of its own, created, attached to and deleted.
  */
-export function neededPermissions(needs: PreflightNeeds): Array<Pick<Permission, 'verb' | 'resource'> & { role?: Permission['role'] }> {
+export function neededPermissions(needs: PreflightNeeds): Permission[] {
   // `get nodes` is not here: it is cluster-scoped, and the node session's GET of the node answers it.
-  if (needs.node) return [{ verb: 'create', resource: 'pods' }, { verb: 'delete', resource: 'pods' }, ...(needs.attach ? [{ verb: 'create', resource: 'pods/attach' }] : [])];
+  if (needs.node) return PERMISSIONS.filter((p) => p.preflight === 'node' || (p.preflight === 'node-attach' && needs.attach));
   return PERMISSIONS.filter(
     (p) => p.preflight === 'always' || p.preflight === 'optional' || (p.preflight === 'attach' && needs.attach) || (p.preflight === 'copy' && needs.copy),
   );

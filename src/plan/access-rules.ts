@@ -27,6 +27,10 @@ export const ROLES = {
   copy: 'kubectl-ephemeral-copy',
   cleanup: 'kubectl-ephemeral-cleanup',
   audit: 'kubectl-ephemeral-audit',
+  /** Node sessions: the pod on the node, bound with a RoleBinding in the privileged namespace. */
+  nodeSession: 'kubectl-ephemeral-node-session',
+  /** Node sessions: the node itself and its event, bound with a ClusterRoleBinding. */
+  nodeDebugger: 'kubectl-ephemeral-node-debugger',
 } as const;
 
 /** A shipped role's name. */
@@ -42,7 +46,7 @@ export interface Permission {
   /** What the plugin does with it (help, README and the RBAC file say the same). */
   purpose: string;
   /** Checked by the preflight of a debug run (the rest are asked for where they are used). */
-  preflight?: 'always' | 'attach' | 'copy' | 'optional';
+  preflight?: 'always' | 'attach' | 'copy' | 'optional' | 'node' | 'node-attach';
 }
 
 /**
@@ -70,6 +74,15 @@ export const PERMISSIONS: readonly Permission[] = [
   { verb: 'create', resource: 'pods/exec', role: ROLES.cleanup, purpose: 'cleanup: signal a debug shell that ignores Ctrl-C and exit' },
   { verb: 'delete', resource: 'pods', role: ROLES.cleanup, purpose: 'cleanup: delete pod copies left by --copy --keep' },
   { verb: 'patch', resource: 'pods', role: ROLES.audit, purpose: 'write the audit annotation on the debugged pod (optional: the env stamp records anyway)', preflight: 'optional' },
+  ...(['get', 'list', 'watch'] as const).map((verb): Permission => ({ verb, resource: 'pods', role: ROLES.nodeSession, purpose: 'node sessions: find and watch the node debug pod' })),
+  { verb: 'create', resource: 'pods', role: ROLES.nodeSession, purpose: 'node sessions: run the node debug pod', preflight: 'node' },
+  { verb: 'delete', resource: 'pods', role: ROLES.nodeSession, purpose: 'node sessions: delete it when the session ends', preflight: 'node' },
+  { verb: 'create', resource: 'pods/attach', role: ROLES.nodeSession, purpose: 'node sessions: attach to it', preflight: 'node-attach' },
+  { verb: 'get', resource: 'pods/attach', role: ROLES.nodeSession, purpose: 'node sessions: attach over WebSocket (before 1.35)' },
+  { verb: 'get', resource: 'pods/log', role: ROLES.nodeSession, purpose: 'node sessions: the output of a command that ended before the attach' },
+  { verb: 'get', resource: 'namespaces', role: ROLES.nodeSession, purpose: "node sessions: the namespace's Pod Security level" },
+  { verb: 'get', resource: 'nodes', role: ROLES.nodeDebugger, purpose: 'node sessions: check the node exists and is Ready' },
+  { verb: 'create', resource: 'events', role: ROLES.nodeDebugger, purpose: 'node sessions: the DebugSession event on the node (optional)' },
 ];
 
 /** The permissions each shipped role grants, as `--help` prints them (one line per role). */
@@ -88,6 +101,8 @@ export const ROLE_USE: Readonly<Record<RoleName, string>> = {
   [ROLES.copy]: 'crashloop --copy',
   [ROLES.cleanup]: 'cleanup',
   [ROLES.audit]: 'the audit annotation, optional',
+  [ROLES.nodeSession]: 'node sessions, in the privileged namespace',
+  [ROLES.nodeDebugger]: 'node sessions, cluster-wide',
 };
 
 /** The shipped role(s) granting verb on resource, for an error line: "the ClusterRole X" or "X or Y". */

@@ -177,7 +177,7 @@ export function writeExecCredentialScript(path: string, dir: string, expiresInS?
  * A token of a ServiceAccount (created if missing) bound in `ns` to `clusterRoles`: by default every
  * shipped role, as the test user `debugger` has them (the core role alone cannot --copy).
  */
-export function serviceAccountToken(ns: string, name: string, clusterRoles: string | string[] = Object.values(ROLES)): string {
+export function serviceAccountToken(ns: string, name: string, clusterRoles: string | string[] = [ROLES.core, ROLES.copy, ROLES.cleanup, ROLES.audit]): string {
   const admin = ['--kubeconfig', clusterEnv().kubeconfig, '--context', 'admin', '-n', ns];
   try {
     execFileSync(KUBECTL, [...admin, 'create', 'serviceaccount', name], { stdio: 'pipe' });
