@@ -107,6 +107,9 @@ export const ROLE_USE: Readonly<Record<RoleName, string>> = {
 
 /** The shipped role(s) granting verb on resource, for an error line: "the ClusterRole X" or "X or Y". */
 export function rolesGranting(verb: string, resource: string): string | undefined {
-  const roles = [...new Set(PERMISSIONS.filter((p) => p.verb === verb && p.resource === resource).map((p) => p.role))];
+  const granting = [...new Set(PERMISSIONS.filter((p) => p.verb === verb && p.resource === resource).map((p) => p.role))];
+  // A pod session's refusal names the pod roles; the node roles only when nothing else grants it.
+  const podRoles = granting.filter((r) => r !== ROLES.nodeSession && r !== ROLES.nodeDebugger);
+  const roles = podRoles.length ? podRoles : granting;
   return roles.length ? `the ClusterRole ${roles.join(' or ')}` : undefined;
 }

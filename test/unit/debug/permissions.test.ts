@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { neededPermissions } from '../../../src/debug/preflight';
-import { PERMISSIONS, ROLES } from '../../../src/plan/access-rules';
+import { PERMISSIONS, ROLES, rolesGranting } from '../../../src/plan/access-rules';
 
 interface Rule {
   apiGroups: string[];
@@ -59,4 +59,14 @@ describe('the shipped roles (scripts/cluster/rbac.yaml) and the code\'s list of 
       'patch pods (kubectl-ephemeral-audit)',
     ]);
   });
+});
+
+describe('rolesGranting (what a 403 names)', () => {
+  it.each([
+    ['list', 'pods', 'the ClusterRole kubectl-ephemeral-debugger'],
+    ['delete', 'pods', 'the ClusterRole kubectl-ephemeral-copy or kubectl-ephemeral-cleanup'],
+    ['patch', 'pods', 'the ClusterRole kubectl-ephemeral-audit'],
+    ['get', 'nodes', 'the ClusterRole kubectl-ephemeral-node-debugger'],
+    ['escalate', 'roles', undefined],
+  ])('%s %s: %s', (verb, resource, expected) => expect(rolesGranting(verb, resource)).toBe(expected));
 });
