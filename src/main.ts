@@ -26,6 +26,7 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
     printer,
     env,
     presets: async () => registry,
+    isTerminal: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
     kubectl: env.KUBECTL_EPHEMERAL_KUBECTL || 'kubectl',
     suffix: randomSuffix,
     now: () => Date.now(),

@@ -3,6 +3,7 @@ import type { DebugOptions } from '../debug/options.js';
 import type { Preset } from '../presets/preset.js';
 import { kubeFlagsFrom, withKubeFlags } from './kube-flags.js';
 import type { ParsedCommand } from './parsed-command.js';
+import { sessionFlagsFrom, withSessionOptions } from './session-options.js';
 
 /** Options every preset command shares. */
 function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
@@ -17,10 +18,10 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
     .option('timeout', { type: 'string', default: '2m', describe: 'How long to wait for the container to start (30s, 2m, ...)' })
     .option('privileged', { type: 'boolean', default: false, describe: 'Run privileged (only when you must: most namespaces refuse it)' })
     .option('run-as', { type: 'string', describe: 'User to run as: root, target, a uid or uid:gid (overrides the preset)' })
-    .option('reason', { type: 'string', describe: 'Why you are debugging (recorded on the container; some presets require it)' })
-    .option('record', { type: 'string', describe: `Record the session as asciicast to FILE (default dir if no FILE; --no-record to disable)${preset.record ? '; on by default for this preset' : ''}` });
-  if (!preset.copy) return out;
-  return out
+    .option('reason', { type: 'string', describe: 'Why you are debugging (recorded on the container; some presets require it)' });
+  const withSession = withSessionOptions(out, { streams: true, recordDefault: preset.record });
+  if (!preset.copy) return withSession;
+  return withSession
     .option('copy', { type: 'boolean', default: false, describe: 'Debug a copy of the pod (labels, probes, owner refs dropped) whose crashing command is replaced' })
     .option('keepalive', { type: 'string', default: 'sleep infinity', describe: 'Command that replaces the crashing one in the copy' })
     .option('keep', { type: 'boolean', default: false, describe: 'Keep the copy after the session (deleted by default)' });
@@ -33,14 +34,6 @@ function dryRunMode(value: unknown): DebugOptions['dryRun'] {
   if (value === 'server') return 'server';
   if (value === 'none') return undefined;
   throw new Error(`invalid --dry-run "${String(value)}"; use client or server`);
-}
-
-/** `--record` alone records to the default directory; `--record=FILE` to FILE; `--no-record` disables. */
-function recordMode(value: unknown): DebugOptions['record'] {
-  if (value === undefined) return undefined;
-  if (value === false || value === 'false') return false;
-  if (value === '' || value === true || value === 'true') return true;
-  return String(value);
 }
 
 /** The command module for one preset: `kubectl ephemeral <preset> POD [-- COMMAND...]`. */
@@ -81,7 +74,7 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
           keepalive: String(a.keepalive ?? 'sleep infinity'),
           keep: a.keep === true,
           reason: a.reason as string | undefined,
-          record: recordMode(a.record),
+          ...sessionFlagsFrom(a),
           kube: kubeFlagsFrom(a),
         },
       });

@@ -7,6 +7,7 @@ import { cleanupCommand } from './cleanup.command.js';
 import { sessionsCommand } from './sessions.command.js';
 import { debugCommand } from './debug.command.js';
 import { normalizeVerbosity } from './kube-flags.js';
+import { withOptionalValues } from './session-options.js';
 import { listCommand } from './list.command.js';
 import type { ParsedCommand } from './parsed-command.js';
 import { presetsCommand } from './presets.command.js';
@@ -26,7 +27,7 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   let parsed: ParsedCommand | undefined;
   const result = (p: ParsedCommand) => (parsed = p);
   let failure: Error | undefined;
-  const y = yargs(normalizeVerbosity(args))
+  const y = yargs(withOptionalValues(normalizeVerbosity(args)))
     .scriptName('kubectl ephemeral')
     .usage('$0 <preset> <pod> [-- command...]\n\nInject a preset debug container into a running pod and attach to it.')
     .parserConfiguration({ 'populate--': true, 'strip-aliased': true })
@@ -43,8 +44,13 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
     });
   for (const preset of registry.presets) y.command(debugCommand(preset, result));
   for (const command of [presetsCommand, listCommand, attachCommand, captureCommand, sessionsCommand, cleanupCommand]) y.command(command(result));
+  if (args.length === 0) {
+    // As kubectl and cobra-based plugins (krew) do with no arguments: the usage, on stdout, exit 0.
+    writeHelp(await y.getHelp());
+    return { command: 'done', exitCode: 0 };
+  }
   let helpText = '';
-  await y.parseAsync(args.length ? normalizeVerbosity(args) : [], {}, (err, _argv, output) => {
+  await y.parseAsync(withOptionalValues(normalizeVerbosity(args)), {}, (err, _argv, output) => {
     if (err && !failure) failure = err;
     helpText = output;
   });

@@ -3,6 +3,7 @@ import type { CommandContext, Connection } from '../context.js';
 import { PluginError } from '../errors/plugin-error.js';
 import { containerState, describeState } from '../plan/container-state.js';
 import { buildEphemeralContainer, ephemeralContainerPatch, type DebugRequest } from '../plan/debug-container.js';
+import { quietPrinter } from '../output/printer.js';
 import { render } from '../output/render.js';
 import { auditEntry, recordAudit } from '../debug/audit.js';
 import { debugCopy } from '../debug/copy-session.js';
@@ -17,8 +18,10 @@ export type { DebugOptions } from '../debug/options.js';
 
 /** `kubectl ephemeral <preset> POD`: validate, preflight, add the container, wait for it, attach. Resolves with the exit code. */
 export async function runDebug(ctx: CommandContext, opts: DebugOptions): Promise<number> {
+  if (opts.quiet) ctx = { ...ctx, printer: quietPrinter(ctx.printer) };
   const registry = await ctx.presets();
-  const v = validateDebugOptions(opts, registry.get(opts.preset));
+  const v = validateDebugOptions(opts, registry.get(opts.preset), ctx.isTerminal.stdin);
+  if (v.streams.warning && !opts.dryRun) ctx.printer.info(v.streams.warning);
   const conn = await ctx.connect(opts.kube);
   try {
     return await debugWith(ctx, conn, opts, v);
@@ -48,6 +51,8 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
     command: opts.command,
     privileged: opts.privileged,
     runAs: v.runAs,
+    stdin: v.streams.stdin,
+    tty: v.streams.tty,
     stamp: { user: preflight?.user ?? dryRunUser, reason: opts.reason },
   };
   let plan = buildEphemeralContainer(pod, req, ctx.suffix());

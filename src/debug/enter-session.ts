@@ -22,9 +22,19 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     return 0;
   }
   if (preset.banner.length) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
-  ctx.printer.info(`attaching to "${container.name}" (exit the shell to end; re-attach with: ${cmd})`);
   const record = opts.record ?? preset.record;
-  const code = await attachDebugContainer(ctx, conn, opts.kube, { pod, container: container.name, preset: preset.name, image: container.image, user, record });
+  const code = await attachDebugContainer(ctx, conn, opts.kube, {
+    pod,
+    container: container.name,
+    preset: preset.name,
+    image: container.image,
+    user,
+    record,
+    recordInput: opts.recordInput,
+    stdin: container.stdin === true,
+    tty: container.tty === true,
+    detachKeys: opts.detachKeys,
+  });
   if (code !== 0) throw new ContainerExit(code);
   return 0;
 }

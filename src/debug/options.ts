@@ -3,9 +3,10 @@ import type { KubeFlags } from '../kube/kube-flags.js';
 import { checkAllowedImage } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
 import type { Preset, RunAs } from '../presets/preset.js';
+import { resolveSessionStreams, type SessionFlags, type SessionStreams } from './session-streams.js';
 
 /** Options of `kubectl ephemeral <preset> POD`, as parsed by the CLI layer. */
-export interface DebugOptions {
+export interface DebugOptions extends SessionFlags {
   preset: string;
   pod: string;
   container?: string;
@@ -22,7 +23,6 @@ export interface DebugOptions {
   keepalive: string;
   keep: boolean;
   reason?: string;
-  record?: boolean | string;
   kube: KubeFlags;
 }
 
@@ -32,6 +32,8 @@ export interface ValidatedDebug {
   timeoutMs: number;
   runAs?: RunAs;
   keepalive: string[];
+  /** What the container gets (stdin, tty) and the warning to print when -t cannot be honoured. */
+  streams: SessionStreams;
 }
 
 /** Parses --run-as: root, target, a uid, or uid:gid. */
@@ -44,7 +46,7 @@ export function parseRunAs(text: string): RunAs {
 }
 
 /** Checks flags against the preset before any request (kubectl's Validate step). */
-export function validateDebugOptions(opts: DebugOptions, preset: Preset): ValidatedDebug {
+export function validateDebugOptions(opts: DebugOptions, preset: Preset, stdinIsTerminal = true): ValidatedDebug {
   if (opts.output && !opts.dryRun) throw usageError('-o/--output applies to --dry-run only; add --dry-run or drop -o');
   if (opts.copy && !preset.copy) throw usageError(`preset "${preset.name}" has no --copy mode; use crashloop --copy`);
   if ((opts.keep || opts.keepalive !== 'sleep infinity') && !opts.copy) throw usageError('--keep and --keepalive apply to --copy only');
@@ -54,5 +56,6 @@ export function validateDebugOptions(opts: DebugOptions, preset: Preset): Valida
   checkAllowedImage(preset, opts.image ?? preset.image);
   const keepalive = opts.keepalive.trim().split(/\s+/).filter(Boolean);
   if (keepalive.length === 0) throw usageError('--keepalive needs a command, such as "sleep infinity"');
-  return { preset, timeoutMs: parseDuration(opts.timeout), runAs: opts.runAs ? parseRunAs(opts.runAs) : undefined, keepalive };
+  const streams = resolveSessionStreams(opts, stdinIsTerminal);
+  return { preset, timeoutMs: parseDuration(opts.timeout), runAs: opts.runAs ? parseRunAs(opts.runAs) : undefined, keepalive, streams };
 }

@@ -18,7 +18,9 @@ export interface DebugRequest {
   privileged?: boolean;
   /** --run-as overrides the preset's user. */
   runAs?: RunAs;
-  /** false for capture-style sessions that stream stdout without a terminal. */
+  /** false when nothing is typed into it (-i=false); default true. */
+  stdin?: boolean;
+  /** false for a session without a terminal (a pipe, -t=false, capture's stream); default true. */
   tty?: boolean;
   /** Creator metadata stamped into the container's env, read back by `list`. */
   stamp?: { user?: string; reason?: string };
@@ -77,7 +79,7 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
     name,
     image,
     ...(req.command?.length ? { command: req.command } : preset.command ? { command: preset.command } : {}),
-    stdin: true,
+    stdin: req.stdin ?? true,
     tty: req.tty ?? true,
     terminationMessagePolicy: 'File',
     securityContext: buildSecurityContext(pod, target, req, notices),

@@ -32,6 +32,9 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
         keep: false,
         reason: undefined,
         record: undefined,
+        recordInput: false,
+        detachKeys: 'ctrl-p,ctrl-q',
+        quiet: false,
         kube: { namespace: 'shop', context: 'prod', kubeconfig: undefined, cluster: undefined, user: undefined, as: 'alice', asGroup: ['ops', 'sre'], requestTimeout: undefined, verbosity: 6 },
       },
     });
@@ -69,7 +72,6 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
     ['net web -o xml', /invalid values/],
     ['shell web --copy', /unknown argument: copy/],
     ['list web -A', /mutually exclusive|conflict/],
-    ['', /name a preset or a command/],
   ])('refuses %j with a usage error', async (line, message) => {
     await expect(parse(line)).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(message) });
   });

@@ -14,6 +14,9 @@ const opts = (over: Partial<DebugOptions> = {}): DebugOptions => ({
   copy: false,
   keepalive: 'sleep infinity',
   keep: false,
+  detachKeys: 'ctrl-p,ctrl-q',
+  recordInput: false,
+  quiet: false,
   kube: { verbosity: 0 },
   ...over,
 });
@@ -45,7 +48,12 @@ describe('validateDebugOptions', () => {
       timeoutMs: 30_000,
       runAs: { kind: 'uid', uid: 1000, gid: 2000 },
       keepalive: ['sleep', '3600'],
+      streams: { stdin: true, tty: true },
     });
+  });
+
+  it('refuses -t with -i=false in kubectl debug\'s words', () => {
+    expect(() => validateDebugOptions(opts({ stdin: false, tty: true }), preset('shell'))).toThrow('-i/--stdin is required for containers with -t/--tty=true; drop -t or add -i');
   });
 
   it.each([
