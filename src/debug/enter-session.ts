@@ -21,7 +21,8 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     if (state.exitCode !== 0) throw new ContainerExit(state.exitCode);
     return 0;
   }
-  if (preset.banner.length) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
+  // The banner suggests commands to type: for a terminal, not for a script.
+  if (preset.banner.length && container.tty) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
   const record = opts.record ?? preset.record;
   const code = await attachDebugContainer(ctx, conn, opts.kube, {
     pod,

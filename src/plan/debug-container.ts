@@ -81,6 +81,10 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
     ...(req.command?.length ? { command: req.command } : preset.command ? { command: preset.command } : {}),
     stdin: req.stdin ?? true,
     tty: req.tty ?? true,
+    // Without a TTY, containerd detaches the output the moment the attach's stdin ends, racing the
+    // program's last lines (kubectl debug -i loses them at random). stdinOnce makes the end of input
+    // close the container's stdin instead, with the output attached until the container stops.
+    ...((req.stdin ?? true) && req.tty === false ? { stdinOnce: true } : {}),
     terminationMessagePolicy: 'File',
     securityContext: buildSecurityContext(pod, target, req, notices),
   };
