@@ -236,9 +236,9 @@ export class Terminal {
     this.type(`${quoted}; echo "plugin-exit=$?"\r`);
   }
 
-  /** Waits until the plugin attached and the container's shell shows a prompt. */
-  async waitForShell(timeoutMs = 60_000): Promise<void> {
-    await this.waitFor(/If you don't see a command prompt, try pressing enter\.[\s\S]*[#$] /, { since: this.pluginStart, timeoutMs, what: 'the debug shell prompt' });
+  /** Waits until the plugin attached and the container's shell shows a prompt (kubectl's "If you don't see a command prompt" is silenced). */
+  async waitForShell(timeoutMs = 60_000, since = this.pluginStart): Promise<void> {
+    await this.waitFor(/attaching to "[^"]+" of pod "[^"]+" \(exit the shell to end it[^)]*\)\n[\s\S]*[#$] /, { since, timeoutMs, what: 'the debug shell prompt' });
   }
 
   /**
