@@ -228,9 +228,10 @@ export class Terminal {
     });
   }
 
-  /** Starts `kubectl-ephemeral ARGS` from the outer bash; bash prints its exit code when it ends. */
-  async runPlugin(args: string[]): Promise<void> {
-    const quoted = [PLUGIN, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  /** Starts `kubectl-ephemeral ARGS` from the outer bash (stdout to a file if asked); bash prints its exit code when it ends. */
+  async runPlugin(args: string[], opts: { stdout?: string } = {}): Promise<void> {
+    const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+    const quoted = [PLUGIN, ...args].map(quote).join(' ') + (opts.stdout ? ` > ${quote(opts.stdout)}` : '');
     this.pluginStart = this.mark();
     this.pluginActive = true;
     this.type(`${quoted}; echo "plugin-exit=$?"\r`);

@@ -36,12 +36,31 @@ describeOnRealNode(__filename)('the debug session in a terminal', () => {
       await t.expectCookedMode();
     }));
 
-  it('exit 3 in the debug shell makes the plugin exit 3', () =>
+  it('exit 3 in the debug shell makes the plugin exit 3, and the first and last lines are the plugin\'s own', () =>
     inTerminal({}, async (t) => {
       await t.runPlugin(args());
       await t.waitForShell();
+      const name = (await t.waitFor(/attaching to "(debugger-process-[a-z0-9]+)" of pod "web" \(exit the shell to end it, Ctrl-P Ctrl-Q to detach and leave it running\)\n/))[1]!;
       expect(await t.endPlugin('exit 3')).toBe(3);
+      const screen = t.text();
+      expect(screen).not.toMatch(/If you don't see a command prompt|Session ended|kubectl attach|All commands and output from this session/);
+      // The last line before bash's own is the true one: the container ended, with this code.
+      const lines = screen.split('\n');
+      expect(lines[lines.findIndex((l) => l.startsWith('plugin-exit=')) - 1]).toBe(`container "${name}" exited with code 3`);
       await t.expectCookedMode();
+    }));
+
+  it('with stdout redirected to a file, kubectl\'s lines do not land in it either', () =>
+    inTerminal({}, async (t) => {
+      const out = `${t.home}/session.out`;
+      // Typed into the terminal as a user would; the session's output goes to the file.
+      await t.runPlugin(args(), { stdout: out });
+      await t.waitFor(/attaching to "debugger-process-[a-z0-9]+"/, { timeoutMs: 60_000 });
+      t.type('echo redirected-$((6*7)); exit 4\r');
+      expect(await t.pluginExit()).toBe(4);
+      const file = await t.command(`cat ${out}`);
+      expect(file).toMatch(/^redirected-42\r?$/m);
+      expect(file).not.toMatch(/If you don't see a command prompt|Session ended|kubectl attach|All commands and output from this session/);
     }));
 
   it('Ctrl-C stops sleep 100 in the container and the debug shell carries on', () =>
