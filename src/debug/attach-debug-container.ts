@@ -92,8 +92,8 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
     });
   } catch (err) {
     // The recording file is opened before the terminal is touched: a bad path ends here, with the container running.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (recording && code && /^E[A-Z]+$/.test(code) && (err as NodeJS.ErrnoException).path === recording.file)
+    const { code, syscall } = err as NodeJS.ErrnoException;
+    if (recording && code && (syscall === 'open' || syscall === 'mkdir'))
       throw new PluginError('usage', `cannot record to ${recording.file} (${code}); pass --record=FILE with a new file in a writable directory, or --no-record; container "${t.container}" still runs: ${again()}`, { cause: err });
     throw err;
   }
