@@ -96,7 +96,7 @@ async function complete(words: string[], env: NodeJS.ProcessEnv, registry: Prese
 
 /** Runs the plugin and resolves with the process exit code; every error ends here. */
 export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const printer = processPrinter(isVerbose(args));
+  const printer = processPrinter(isVerbose(args), env);
   const controller = new AbortController();
   const cleanups = new Set<Cleanup>();
   // Set by the first signal: resolves, once every cleanup is done, with the code to exit with.

@@ -4,6 +4,7 @@ import { PluginError } from '../errors/plugin-error.js';
 import { containerState, describeState } from '../plan/container-state.js';
 import { buildEphemeralContainer, ephemeralContainerPatch, type DebugRequest } from '../plan/debug-container.js';
 import { quietPrinter } from '../output/printer.js';
+import { waitProgress } from '../output/progress.js';
 import { render } from '../output/render.js';
 import { auditEntry, recordAudit } from '../debug/audit.js';
 import { debugCopy } from '../debug/copy-session.js';
@@ -94,6 +95,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
   printer.info(`added ephemeral container "${name}" (${v.preset.name}, ${plan.container.image}) to pod "${opts.pod}" in namespace "${ns}"`);
   const entry = auditEntry(ctx, plan.container, v.preset, preflight?.user, opts.reason);
   const ref = { pod: opts.pod, container: name, ephemeral: true };
+  const progress = waitProgress(printer, name, ctx.now);
   // The audit entry is written while the container starts: it costs no wall-clock time.
   const [result] = await Promise.all([
     waitForContainer(conn, ref, {
@@ -102,8 +104,9 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
       now: ctx.now,
       resourceVersion: updated.metadata?.resourceVersion,
       signal: ctx.signal,
-      onWaiting: (s) => printer.info(`waiting for container "${name}": ${s.reason}${s.message ? `: ${s.message}` : ''}`),
-    }),
+      onWaiting: progress.onWaiting,
+      onEvent: progress.onEvent,
+    }).finally(() => progress.stop()),
     recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
   ]);
   const state = requireStarted(result, ref, ns, plan.container.image);

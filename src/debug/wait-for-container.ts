@@ -23,7 +23,23 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Told each new waiting reason (ContainerCreating, PodInitializing, ...). */
   onWaiting?: (state: Extract<ContainerState, { phase: 'waiting' }>) => void;
+  /** Told each new kubelet event about this container (Pulling, Pulled, Created, Started, BackOff); asking for it lists the pod's events while waiting. */
+  onEvent?: (event: ContainerEvent) => void;
 }
+
+/** A kubelet event about one container, as progress shows it. */
+export interface ContainerEvent {
+  reason: string;
+  message: string;
+  /** Normal or Warning. */
+  type: string;
+  /** How many times the kubelet has reported it (back-offs repeat). */
+  count: number;
+}
+
+// The pod watch says nothing while an image is pulled: the kubelet's events do. A second a list is
+// what `kubectl describe` users do by hand, and it stops with the wait.
+const EVENT_POLL_MS = 1000;
 
 /** What the wait ended with: the state, or undefined when the deadline passed; and the last waiting reason seen. */
 export interface WaitResult {
@@ -38,19 +54,56 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
   const ns = conn.target.namespace;
   const stateOf = ref.ephemeral ? ephemeralState : containerState;
   let lastReason = '';
-  const ended = await conn.api.watchPod(ns, ref.pod, opts.resourceVersion, opts.now() + opts.timeoutMs, (p) => {
-    if (opts.signal?.aborted) throw new PluginError('cancelled', `cancelled while waiting for container "${ref.container}" of pod "${ref.pod}"`);
-    const s = stateOf(p, ref.container);
-    if (s.phase === 'waiting') {
-      if (FATAL_WAITING_REASONS.has(s.reason)) return { s, p };
-      if (s.reason !== lastReason) opts.onWaiting?.(s);
-      lastReason = s.reason;
+  const stopEvents = opts.onEvent ? followContainerEvents(conn, ref, opts.onEvent) : () => {};
+  try {
+    const ended = await conn.api.watchPod(ns, ref.pod, opts.resourceVersion, opts.now() + opts.timeoutMs, (p) => {
+      if (opts.signal?.aborted) throw new PluginError('cancelled', `cancelled while waiting for container "${ref.container}" of pod "${ref.pod}"`);
+      const s = stateOf(p, ref.container);
+      if (s.phase === 'waiting') {
+        if (FATAL_WAITING_REASONS.has(s.reason)) return { s, p };
+        if (s.reason !== lastReason) opts.onWaiting?.(s);
+        lastReason = s.reason;
+        return undefined;
+      }
+      if (s.phase === 'terminated' || (s.phase === 'running' && opts.until === 'started')) return { s, p };
       return undefined;
+    });
+    return { state: ended?.s, lastReason, pod: ended?.p };
+  } finally {
+    stopEvents();
+  }
+}
+
+/** Lists the pod's events every second and passes on the new ones about this container; returns the stop function. */
+function followContainerEvents(conn: Connection, ref: ContainerRef, onEvent: (e: ContainerEvent) => void): () => void {
+  const ns = conn.target.namespace;
+  // The kubelet names the container in the event's fieldPath.
+  const fieldPath = `spec.${ref.ephemeral ? 'ephemeralContainers' : 'containers'}{${ref.container}}`;
+  const seen = new Map<string, number>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const poll = async () => {
+    try {
+      for (const e of await conn.api.podEvents(ns, ref.pod)) {
+        if (stopped) return;
+        if (e.involvedObject?.fieldPath !== fieldPath) continue;
+        const count = e.series?.count ?? e.count ?? 1;
+        const key = e.metadata?.uid ?? `${e.reason}/${e.message}`;
+        if (seen.get(key) === count) continue;
+        seen.set(key, count);
+        onEvent({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? 'Normal', count });
+      }
+    } catch {
+      // Progress is a courtesy: events the identity may not list, or a failed list, never end the wait.
+      return;
     }
-    if (s.phase === 'terminated' || (s.phase === 'running' && opts.until === 'started')) return { s, p };
-    return undefined;
-  });
-  return { state: ended?.s, lastReason, pod: ended?.p };
+    if (!stopped) timer = setTimeout(() => void poll(), EVENT_POLL_MS);
+  };
+  void poll();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
 }
 
 /**

@@ -10,24 +10,88 @@ export interface Printer {
   debug(text: string): void;
   /** Whether -v was given. */
   readonly verbose: boolean;
+  /** Whether stderr shows a live line (a terminal, and not -q); when false, progress is plain lines. */
+  readonly live: boolean;
+  /** Whether colour may be used: a terminal, and NO_COLOR unset (https://no-color.org). */
+  readonly color: boolean;
+  /** Draws the one live line on a terminal's stderr, replacing the last one; undefined clears it. */
+  status(text: string | undefined): void;
 }
 
-/** The production printer over the process streams. */
-export function processPrinter(verbose: boolean): Printer {
+/** Where a printer writes: the process streams in production, buffers in tests. */
+export interface PrinterStreams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+// Erase the line the cursor is on and return to its start.
+const CLEAR_LINE = '\r\x1b[K';
+
+/** The production printer over the process streams (or the given ones). */
+export function processPrinter(verbose: boolean, env: NodeJS.ProcessEnv = process.env, streams: PrinterStreams = process): Printer {
+  const { stdout, stderr } = streams;
+  const live = stderr.isTTY === true;
+  let shown: string | undefined;
+  const line = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
+  // Other lines go above the live line: clear it, write, draw it again.
+  const around = (write: () => void) => {
+    if (shown !== undefined) stderr.write(CLEAR_LINE);
+    write();
+    if (shown !== undefined) stderr.write(shown);
+  };
   return {
     verbose,
-    out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    info: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-    warn: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    live,
+    color: live && !env.NO_COLOR,
+    out: (text) => around(() => stdout.write(line(text))),
+    info: (text) => around(() => stderr.write(line(text))),
+    warn: (text) => around(() => stderr.write(line(text))),
     debug: (text) => {
-      if (verbose) process.stderr.write(`[debug] ${text}\n`);
+      if (verbose) around(() => stderr.write(`[debug] ${text}\n`));
+    },
+    status: (text) => {
+      if (!live) return;
+      // Cut to the width: a wrapped line cannot be replaced in place with \r.
+      const width = Math.max(20, (stderr.columns ?? 80) - 1);
+      shown = text === undefined ? undefined : cutToWidth(text, width);
+      stderr.write(CLEAR_LINE + (shown ?? ''));
     },
   };
 }
 
 /** The printer for -q/--quiet: progress and notices dropped; results, warnings and -v lines kept. */
 export function quietPrinter(printer: Printer): Printer {
-  return { verbose: printer.verbose, out: (t) => printer.out(t), info: () => {}, warn: (t) => printer.warn(t), debug: (t) => printer.debug(t) };
+  return {
+    verbose: printer.verbose,
+    live: false,
+    color: printer.color,
+    out: (t) => printer.out(t),
+    info: () => {},
+    warn: (t) => printer.warn(t),
+    debug: (t) => printer.debug(t),
+    status: () => {},
+  };
+}
+
+// Counts visible characters only: colour sequences take no column.
+function cutToWidth(text: string, width: number): string {
+  let visible = 0;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const esc = /^\x1b\[[0-9;]*m/.exec(text.slice(i));
+    if (esc) {
+      out += esc[0];
+      i += esc[0].length - 1;
+      continue;
+    }
+    if (visible === width - 1 && i < text.length - 1) {
+      // The cut may have dropped a colour's reset.
+      return `${out}…${out.includes('\x1b[') ? '\x1b[0m' : ''}`;
+    }
+    out += text[i];
+    visible++;
+  }
+  return out;
 }
 
 /** Renders rows as a kubectl-style table: upper-case headers, columns padded by three spaces. */

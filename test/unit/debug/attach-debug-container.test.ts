@@ -11,7 +11,7 @@ import { aPod } from '../../support/builders';
 
 function world(opts: { result?: AttachSessionResult; fail?: Error; state?: object; quiet?: boolean }) {
   const lines: string[] = [];
-  const base: Printer = { verbose: false, out: (t) => lines.push(`out: ${t}`), info: (t) => lines.push(`info: ${t}`), warn: (t) => lines.push(`warn: ${t}`), debug: () => {} };
+  const base: Printer = { verbose: false, live: false, color: false, status: () => {}, out: (t) => lines.push(`out: ${t}`), info: (t) => lines.push(`info: ${t}`), warn: (t) => lines.push(`warn: ${t}`), debug: () => {} };
   const attached: AttachSessionOptions[] = [];
   const pod = aPod('web').inNamespace('shop').build() as V1Pod;
   pod.status = { ephemeralContainerStatuses: [{ name: 'dbg', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: opts.state ?? { running: {} } }] } as V1Pod['status'];

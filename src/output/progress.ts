@@ -1,0 +1,68 @@
+// What the user sees while a debug container starts: on a terminal one live line with the elapsed
+// time and what the kubelet is doing, redrawn in place; otherwise plain lines, one per change.
+import type { Printer } from './printer.js';
+
+/** A waiting state, as the waiter reports it. */
+export interface WaitingState {
+  reason: string;
+  message: string;
+}
+
+/** A kubelet event about the container (Pulling, Pulled, Created, Started, BackOff). */
+export interface KubeletEvent {
+  reason: string;
+  message: string;
+  type: string;
+  count: number;
+}
+
+/** The callbacks to hand to the waiter, and stop() for when it is done. */
+export interface WaitProgress {
+  onWaiting(state: WaitingState): void;
+  onEvent(event: KubeletEvent): void;
+  /** Clears the live line: what follows (the session's first line) starts on a clean line. */
+  stop(): void;
+}
+
+// Redraw rate of the elapsed time on a terminal.
+const TICK_MS = 1000;
+
+/** Progress for the wait on one container; `now` is the clock the elapsed time is read from. */
+export function waitProgress(printer: Printer, container: string, now: () => number): WaitProgress {
+  const started = now();
+  let doing = 'creating';
+  let warning = false;
+  const paint = (text: string, code: string) => (printer.color ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const draw = () => {
+    const seconds = ((now() - started) / 1000).toFixed(0);
+    printer.status(`waiting for "${container}" ${paint(`${seconds}s`, '2')}: ${warning ? paint(doing, '33') : doing}`);
+  };
+  const timer = printer.live ? setInterval(draw, TICK_MS) : undefined;
+  // The clock alone must not keep the process alive.
+  timer?.unref();
+  return {
+    onWaiting(state) {
+      const text = `${state.reason}${state.message ? `: ${escapeControl(state.message)}` : ''}`;
+      if (!printer.live) return printer.info(`waiting for container "${container}": ${text}`);
+      doing = text;
+      warning = false;
+      draw();
+    },
+    onEvent(event) {
+      const text = `${event.reason}: ${escapeControl(event.message)}${event.count > 1 ? ` (x${event.count})` : ''}`;
+      if (!printer.live) return printer.info(`container "${container}": ${text}`);
+      doing = text;
+      warning = event.type === 'Warning';
+      draw();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      printer.status(undefined);
+    },
+  };
+}
+
+/** What the cluster sends is shown, never obeyed: control characters become \xNN (CVE-2021-25743's class). */
+function escapeControl(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
