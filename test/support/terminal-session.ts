@@ -162,6 +162,11 @@ export class Terminal {
     return this.raw.length;
   }
 
+  /** The bytes written since a mark, escape sequences and CRs kept (to see what was redrawn in place). */
+  rawText(since = 0): string {
+    return this.raw.slice(since);
+  }
+
   /** The screen text written since a mark. */
   text(since = 0): string {
     return stripAnsi(this.raw.slice(since));
