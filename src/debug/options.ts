@@ -56,6 +56,6 @@ export function validateDebugOptions(opts: DebugOptions, preset: Preset, stdinIs
   checkAllowedImage(preset, opts.image ?? preset.image);
   const keepalive = opts.keepalive.trim().split(/\s+/).filter(Boolean);
   if (keepalive.length === 0) throw usageError('--keepalive needs a command, such as "sleep infinity"');
-  const streams = resolveSessionStreams(opts, stdinIsTerminal);
+  const streams = resolveSessionStreams(opts, stdinIsTerminal, opts.attach);
   return { preset, timeoutMs: parseDuration(opts.timeout), runAs: opts.runAs ? parseRunAs(opts.runAs) : undefined, keepalive, streams };
 }

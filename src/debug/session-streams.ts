@@ -33,8 +33,14 @@ export interface SessionStreams {
  * a TTY exactly when stdin is a terminal. A pipe or a file gets `kubectl debug -i`: a container with
  * stdin and no TTY, so the bytes and the exit code pass through unchanged.
  */
-export function resolveSessionStreams(flags: StreamFlags, stdinIsTerminal: boolean): SessionStreams {
+export function resolveSessionStreams(flags: StreamFlags, stdinIsTerminal: boolean, attach = true): SessionStreams {
   const stdin = flags.stdin ?? true;
+  // --no-attach: whoever attaches later (`kubectl ephemeral attach`) does it from a terminal; the
+  // stdin of the run that only creates the container says nothing about that one.
+  if (!attach) {
+    if (flags.tty === true && !stdin) throw usageError('-i/--stdin is required for containers with -t/--tty=true; drop -t or add -i');
+    return { stdin, tty: flags.tty ?? stdin };
+  }
   // kubectl debug's own check and words (pkg/cmd/debug, Validate).
   if (flags.tty === true && !stdin) throw usageError('-i/--stdin is required for containers with -t/--tty=true; drop -t or add -i');
   if (flags.tty === true && !stdinIsTerminal) {

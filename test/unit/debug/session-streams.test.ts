@@ -19,7 +19,16 @@ describe('resolveSessionStreams', () => {
     expect(resolveSessionStreams(flags, terminal)).toEqual(expected);
   });
 
+  it.each<[string, { stdin?: boolean; tty?: boolean }, ReturnType<typeof resolveSessionStreams>]>([
+    ['--no-attach from a script: a TTY for whoever attaches later', {}, { stdin: true, tty: true }],
+    ['--no-attach -t=false', { tty: false }, { stdin: true, tty: false }],
+    ['--no-attach -i=false', { stdin: false }, { stdin: false, tty: false }],
+  ])('%s', (_what, flags, expected) => {
+    expect(resolveSessionStreams(flags, false, false)).toEqual(expected);
+  });
+
   it('refuses -t with -i=false as kubectl debug does', () => {
     expect(() => resolveSessionStreams({ stdin: false, tty: true }, true)).toThrow(/^-i\/--stdin is required for containers with -t\/--tty=true/);
+    expect(() => resolveSessionStreams({ stdin: false, tty: true }, true, false)).toThrow(/^-i\/--stdin is required/);
   });
 });
