@@ -30,12 +30,15 @@ const TICK_MS = 1000;
 /** Progress for the wait on one container; `now` is the clock the elapsed time is read from. */
 export function waitProgress(printer: Printer, container: string, now: () => number): WaitProgress {
   const started = now();
-  let doing = 'creating';
+  // The pod's waiting reason and the kubelet's last event arrive in either order: the line shows both.
+  let reason = '';
+  let latest = '';
   let warning = false;
   const paint = (text: string, code: string) => (printer.color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const draw = () => {
     const seconds = ((now() - started) / 1000).toFixed(0);
-    printer.status(`waiting for "${container}" ${paint(`${seconds}s`, '2')}: ${warning ? paint(doing, '33') : doing}`);
+    const event = latest && warning ? paint(latest, '33') : latest;
+    printer.status(`waiting for "${container}" ${paint(`${seconds}s`, '2')}: ${[reason, event].filter(Boolean).join('; ') || 'creating'}`);
   };
   const timer = printer.live ? setInterval(draw, TICK_MS) : undefined;
   // The clock alone must not keep the process alive.
@@ -44,14 +47,13 @@ export function waitProgress(printer: Printer, container: string, now: () => num
     onWaiting(state) {
       const text = `${state.reason}${state.message ? `: ${escapeControl(state.message)}` : ''}`;
       if (!printer.live) return printer.info(`waiting for container "${container}": ${text}`);
-      doing = text;
-      warning = false;
+      reason = text;
       draw();
     },
     onEvent(event) {
       const text = `${event.reason}: ${escapeControl(event.message)}${event.count > 1 ? ` (x${event.count})` : ''}`;
       if (!printer.live) return printer.info(`container "${container}": ${text}`);
-      doing = text;
+      latest = text;
       warning = event.type === 'Warning';
       draw();
     },

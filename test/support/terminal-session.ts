@@ -29,9 +29,12 @@ const SCREEN_LINES_ON_FAILURE = 60;
 // CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), charset selection and other two-byte escapes.
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78DEHMc]/g;
 
-/** Terminal output as a reader sees it: no escape sequences, LF line ends, no stray CR or BEL. */
+/**
+ * Terminal output as a reader sees it: no escape sequences, LF line ends, no stray CR or BEL, and
+ * a line erased in place (CR then erase-line, as a progress line is cleared) gone.
+ */
 export function stripAnsi(raw: string): string {
-  return raw.replace(ANSI, '').replace(/\r+\n/g, '\n').replace(/\r/g, '').replace(/\x07/g, '');
+  return raw.replace(/[^\n]*\r\x1b\[K/g, '').replace(ANSI, '').replace(/\r+\n/g, '\n').replace(/\r/g, '').replace(/\x07/g, '');
 }
 
 /** Why the real node cannot run these sessions, or '' when a containerd-backed kubelet is Ready. */

@@ -85,12 +85,12 @@ describeOnRealNode(__filename)('progress while the debug container starts', () =
       const pod = freshPod();
       const since = t.mark();
       await t.runPlugin(['shell', pod, '-n', ns, '--context', 'debugger', '--image', image()]);
-      const pulling = new RegExp(`waiting for "(debugger-shell-[a-z0-9]+)" (\\d+)s: Pulling: Pulling image "localhost:${port}/slow/busybox:1"`);
+      const pulling = new RegExp(`waiting for "(debugger-shell-[a-z0-9]+)" (\\d+)s: (?:ContainerCreating; )?Pulling: Pulling image "localhost:${port}/slow/busybox:1"`);
       const first = await t.waitFor(pulling, { since, timeoutMs: 60_000, what: 'the live line with the Pulling event' });
       const name = first[1]!;
       // The clock moves while the pull is held: the same line again, two seconds on.
       const later = Number(first[2]) + 2;
-      await t.waitFor(new RegExp(`waiting for "${name}" (${later}|[${later + 1}-9]|\\d\\d+)s: Pulling`), { since, timeoutMs: 30_000, what: 'the elapsed time to grow' });
+      await t.waitFor(new RegExp(`waiting for "${name}" (${later}|[${later + 1}-9]|\\d\\d+)s: (?:ContainerCreating; )?Pulling`), { since, timeoutMs: 30_000, what: 'the elapsed time to grow' });
       const raw = t.rawText(since);
       // Redrawn in place: each draw returns to the start of the line and erases it; no newline between draws.
       const draws = raw.split('\r\x1b[K').filter((d) => d.startsWith(`waiting for "${name}"`));
@@ -112,7 +112,7 @@ describeOnRealNode(__filename)('progress while the debug container starts', () =
       const pod = freshPod();
       const since = t.mark();
       await t.runPlugin(['shell', pod, '-n', ns, '--context', 'debugger', '--image', image()]);
-      await t.waitFor(/waiting for "debugger-shell-[a-z0-9]+" \d+s: Pulling: /, { since, timeoutMs: 60_000 });
+      await t.waitFor(/waiting for "debugger-shell-[a-z0-9]+" \d+s: (?:ContainerCreating; )?Pulling: /, { since, timeoutMs: 60_000 });
       registry.release();
       expect(await t.pluginExit(60_000)).toBe(76);
       const raw = t.rawText(since);

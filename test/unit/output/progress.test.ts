@@ -27,9 +27,9 @@ describe('waitProgress', () => {
     progress.stop();
     expect(p.err()).toBe(
       '\r\x1b[Kwaiting for "dbg" \x1b[2m0s\x1b[0m: ContainerCreating' +
-        '\r\x1b[Kwaiting for "dbg" \x1b[2m2s\x1b[0m: Pulling: Pulling image "busybox:1.36"' +
+        '\r\x1b[Kwaiting for "dbg" \x1b[2m2s\x1b[0m: ContainerCreating; Pulling: Pulling image "busybox:1.36"' +
         // Cut to the terminal's width less one (99 visible characters): a wrapped line could not be redrawn.
-        '\r\x1b[Kwaiting for "dbg" \x1b[2m8s\x1b[0m: Pulled: Successfully pulled image "busybox:1.36" in 7.2s (7.2s including wai…\x1b[0m' +
+        '\r\x1b[Kwaiting for "dbg" \x1b[2m8s\x1b[0m: ContainerCreating; Pulled: Successfully pulled image "busybox:1.36" in 7.2s …\x1b[0m' +
         '\r\x1b[K',
     );
     expect(p.out()).toBe('');
@@ -39,8 +39,12 @@ describe('waitProgress', () => {
     const p = printerOver({ tty: true, env: { NO_COLOR: '1' } });
     const progress = waitProgress(p.printer, 'dbg', () => 0);
     progress.onEvent({ reason: 'BackOff', message: 'Back-off pulling image "nope:1"', type: 'Warning', count: 3 });
+    // The event came first: the waiting reason joins it, it does not replace it.
+    progress.onWaiting({ reason: 'ContainerCreating', message: '' });
     progress.stop();
-    expect(p.err()).toBe('\r\x1b[Kwaiting for "dbg" 0s: BackOff: Back-off pulling image "nope:1" (x3)\r\x1b[K');
+    expect(p.err()).toBe(
+      '\r\x1b[Kwaiting for "dbg" 0s: BackOff: Back-off pulling image "nope:1" (x3)\r\x1b[Kwaiting for "dbg" 0s: ContainerCreating; BackOff: Back-off pulling image "nope:1" (x3)\r\x1b[K',
+    );
   });
 
   it('a warning event is yellow when colour is on', () => {
