@@ -48,7 +48,8 @@ export async function runAttachSession(opts: AttachSessionOptions): Promise<Atta
   const input = opts.input ?? process.stdin;
   const output = opts.output ?? process.stdout;
   const log = opts.verbose ?? (() => {});
-  if (!(opts.tty ?? input.isTTY) || !input.isTTY) return runPiped(opts, input, output, log);
+  // A terminal relay needs a terminal to relay; -t=false asks for none even on one.
+  if (!input.isTTY || opts.tty === false) return runPiped(opts, input, output, log);
   const pty = loadPty((err) => log(`node-pty could not be loaded (${describe(err)}): attaching with inherited stdio, so no recording and no terminal relay`));
   if (!pty) {
     opts.warn?.(`warning: node-pty could not be loaded, so this session has no detach keys${opts.recording ? ' and is NOT recorded' : ''}; reinstall the plugin to get them back`);
@@ -245,7 +246,8 @@ async function runInPty(
   return result;
 }
 
-// No terminal on stdin (a pipe, a file, CI): kubectl gets -i without -t and the bytes flow as they are.
+// No terminal on stdin (a pipe, a file, CI) or none wanted (-t=false): kubectl gets -i without -t
+// (nothing with -i=false) and the bytes flow as they are.
 async function runPiped(
   opts: AttachSessionOptions,
   input: NodeJS.ReadStream,
