@@ -63,6 +63,18 @@ describeOnRealNode(__filename)('the debug session in a terminal', () => {
       expect(file).not.toMatch(/If you don't see a command prompt|Session ended|kubectl attach|All commands and output from this session/);
     }));
 
+  it('-t=false on a terminal: no TTY in the container, lines go in as typed, Ctrl-D ends the shell', () =>
+    inTerminal({}, async (t) => {
+      await t.runPlugin([...args(), '-t=false']);
+      await t.waitFor(/attaching to "debugger-process-[a-z0-9]+" of pod "web" \(stdin is passed in, output and exit code out\)\n/, { timeoutMs: 60_000 });
+      t.type('tty; echo "n=$((6*7))"\r');
+      await t.waitFor(/^not a tty\nn=42$/m, { what: 'the answer of a shell without a TTY' });
+      // Ctrl-D at the start of a line: end of input, which closes the container's stdin (stdinOnce).
+      t.type('\x04');
+      expect(await t.pluginExit()).toBe(0);
+      await t.expectCookedMode();
+    }));
+
   it('Ctrl-C stops sleep 100 in the container and the debug shell carries on', () =>
     inTerminal({}, async (t) => {
       await t.runPlugin(args());
