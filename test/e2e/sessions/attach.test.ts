@@ -36,9 +36,8 @@ describeOnRealNode(__filename)('attach POD NAME: back into a running debug conta
       const since = t.mark();
       await t.runPlugin(['attach', 'web', name, '-n', ns, '--context', 'debugger']);
       await t.waitFor(`attaching to "${name}" of pod "web" (exit the shell to end it, Ctrl-P Ctrl-Q to detach and leave it running)`, { timeoutMs: 30_000 });
-      // What a user does when a shell that printed its prompt long ago shows none.
-      t.type('\r');
-      await t.waitForShell(60_000, since);
+      // No Enter typed: kubectl's resize on attach makes the shell draw its prompt again.
+      await t.waitForShell(20_000, since);
       expect(await t.command('echo attached-$((6*7)); id -u')).toMatch(/^attached-42\n65534$/m);
       expect(await t.endPlugin('exit 5')).toBe(5);
       expect(t.text(since)).toContain(`container "${name}" exited with code 5\n`);
@@ -65,8 +64,8 @@ describeOnRealNode(__filename)('attach POD NAME: back into a running debug conta
       const again = t.mark();
       await t.runPlugin(['attach', 'web', name, '-n', ns, '--context', 'debugger']);
       await t.waitFor(`attaching to "${name}"`, { since: again, timeoutMs: 30_000 });
-      t.type('\r');
-      await t.waitForShell(60_000, again);
+      // The prompt comes back by itself (no Enter typed), as it was left.
+      await t.waitForShell(20_000, again);
       expect(await t.command('echo "$KEPT in $(pwd)"')).toMatch(/^kept-42 in \/tmp$/m);
       expect(await t.endPlugin('exit 6')).toBe(6);
       expect(t.text(again)).toContain(`container "${name}" exited with code 6\n`);
