@@ -3,6 +3,7 @@
 // with its state (a variable set before detaching) intact. The session's first and last lines are
 // the plugin's own: none of kubectl's reaches the screen.
 import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
+import { runPlugin } from '../../support/plugin';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
@@ -86,6 +87,14 @@ describeOnRealNode(__filename)('attach POD NAME: back into a running debug conta
       t.type('\x18x');
       expect(await t.pluginExit()).toBe(0);
       expect(t.text(first)).toContain(`detached; container "${name}" is still running`);
+      expect(state(name).running).toBeDefined();
+
+      // A pipe cannot drive that TTY container (kubectl would end in "error stream protocol error"): one line, 64.
+      const piped = await runPlugin(['attach', 'web', name, '-n', ns, '--context', 'debugger'], { input: 'echo hi\n' });
+      expect(piped.code).toBe(64);
+      expect(piped.stderr).toBe(
+        `error: ephemeral container "${name}" of pod "web" has a TTY and stdin is not a terminal; attach from a terminal, or pipe into a new session (kubectl ephemeral <preset> web < FILE)\n`,
+      );
       expect(state(name).running).toBeDefined();
     }));
 });
