@@ -106,9 +106,12 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
       signal: ctx.signal,
       onWaiting: progress.onWaiting,
       onEvent: progress.onEvent,
+      // The preset's own shell waits for its stdin: it can be attached the moment the runtime started it.
+      startedByEvent: opts.attach && v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined,
     }).finally(() => progress.stop()),
     recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
   ]);
+  if (result.byEvent) printer.debug(`the kubelet started "${name}": attaching before the pod status says running`);
   const state = requireStarted(result, ref, ns, plan.container.image);
   return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
 }
