@@ -264,7 +264,12 @@ async function runPiped(
   const child = spawn(opts.kubectl, args, {
     env: opts.env ?? process.env,
     // Without -i kubectl does not read stdin; it must not hold the user's either.
-    stdio: [!stdin ? 'ignore' : pipeIn ? 'pipe' : 'inherit', pipeOut ? 'pipe' : 'inherit', 'inherit'],
+    // stderr is read here to drop kubectl's own log lines (see KUBECTL_NOISE); the container's pass.
+    stdio: [!stdin ? 'ignore' : pipeIn ? 'pipe' : 'inherit', pipeOut ? 'pipe' : 'inherit', 'pipe'],
+  });
+  child.stderr?.on('data', (data: Buffer) => {
+    const kept = dropKubectlNoise(data, log);
+    if (kept.length) process.stderr.write(kept);
   });
 
   const onInput = (data: Buffer | string) => recorder?.input(data);
@@ -355,6 +360,24 @@ async function waitForChild(child: ChildProcess, log: (line: string) => void): P
     for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
     process.off('exit', onProcessExit);
   }
+}
+
+// kubectl's websocket client logs (klog, level E, whatever -v says) a frame it receives for a stream
+// it has already closed, when the container's output ends as its stdin does; the output itself is
+// complete (tested in test/e2e/sessions/pipes.test.ts). It is kubectl's chatter, not the session's.
+const KUBECTL_NOISE = /^E\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ websocket\.go:\d+\] Unknown stream id \d+, discarding message\n/gm;
+
+/** The stderr chunk without kubectl's noise lines (klog writes each line whole, in one write); -v still shows them. */
+export function dropKubectlNoise(data: Buffer, log: (line: string) => void = () => {}): Buffer {
+  const text = data.toString('latin1');
+  if (!text.includes('websocket.go')) return data;
+  return Buffer.from(
+    text.replace(KUBECTL_NOISE, (line) => {
+      log(`kubectl: ${line.trimEnd()}`);
+      return '';
+    }),
+    'latin1',
+  );
 }
 
 /**

@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withAttachFlags } from '../../../src/terminal/attach-session';
+import { dropKubectlNoise, withAttachFlags } from '../../../src/terminal/attach-session';
 import { listRecordings } from '../../../src/terminal/sessions';
 import type { DriverConfig, DriverReport } from './driver/attach-driver';
-import { buildDriver, FAKE_KUBECTL, isAlive, isCooked, killLiveTerminals, OuterTerminal, type BuiltDriver } from './helpers/outer-terminal';
+import { buildDriver, exitedWithin, FAKE_KUBECTL, isAlive, isCooked, killLiveTerminals, OuterTerminal, type BuiltDriver } from './helpers/outer-terminal';
 
 jest.setTimeout(30_000);
 
@@ -42,6 +42,21 @@ describe('withAttachFlags', () => {
     [['p'], false, true, ['p', '-i', '--quiet']],
   ])('%j (tty %s, stdin %s) -> %j', (args, tty, stdin, expected) => {
     expect(withAttachFlags(args, tty, stdin)).toEqual(expected);
+  });
+});
+
+describe('dropKubectlNoise', () => {
+  const noise = 'E1130 10:38:49.044639   13263 websocket.go:296] Unknown stream id 1, discarding message\n';
+  it.each<[string, string, string]>([
+    ['kubectl\'s websocket noise alone', noise, ''],
+    ['noise between the container\'s own lines', `err one\n${noise}err two\n`, 'err one\nerr two\n'],
+    ['a partial line of the container (a prompt) passes at once', 'Password: ', 'Password: '],
+    ['a klog-looking line about something else stays', 'E1130 10:38:49.044639   13263 other.go:1] boom\n', 'E1130 10:38:49.044639   13263 other.go:1] boom\n'],
+    ['bytes that are not UTF-8 pass unchanged', '\xff\xfe websocket.go\n', '\xff\xfe websocket.go\n'],
+  ])('%s', (_what, input, kept) => {
+    const seen: string[] = [];
+    expect(dropKubectlNoise(Buffer.from(input, 'latin1'), (l) => seen.push(l)).toString('latin1')).toBe(kept);
+    expect(seen.length).toBe(input.includes('Unknown stream id') ? 1 : 0);
   });
 });
 
@@ -160,7 +175,8 @@ describe('runAttachSession with a terminal', () => {
     expect(driverExit).toBe(1);
     expect(outer.screen).toContain('driver crash');
     await outer.waitFor(/SHELL-STTY/);
-    expect(isAlive(kubectlPid)).toBe(false);
+    // The dying driver sent SIGHUP without waiting for kubectl to go: wait for the pid, not a guess.
+    expect(await exitedWithin(kubectlPid, 5000)).toBe(true);
   });
 
   it('with --record-input: records typed input, output and resizes to an asciicast file only the user can read', async () => {

@@ -190,3 +190,13 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** Resolves true once the pid is gone, false if it still exists after timeoutMs (checked every 20 ms). */
+export async function exitedWithin(pid: number, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
