@@ -29,12 +29,21 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     if (state.exitCode !== 0) throw new ContainerExit(state.exitCode);
     return 0;
   }
-  if (preset.banner.length) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
-  // A node session's pod goes with its session: there is nothing to come back to.
-  const after = place.node ? `exit the shell to end the session and delete pod "${pod}"` : `exit the shell to end; re-attach with: ${cmd}`;
-  ctx.printer.info(`attaching to "${container.name}" (${after})`);
+  // The banner suggests commands to type: for a terminal, not for a script.
+  if (preset.banner.length && container.tty) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
   const record = opts.record ?? preset.record;
-  const code = await attachDebugContainer(ctx, conn, opts.kube, { pod, container: container.name, preset: preset.name, image: container.image, user, record, ...place });
+  const code = await attachDebugContainer(ctx, conn, opts.kube, {
+    pod,
+    container: container.name,
+    preset: preset.name,
+    image: container.image,
+    user,
+    record,
+    recordInput: opts.recordInput,
+    stdin: container.stdin === true,
+    tty: container.tty === true,
+    detachKeys: opts.detachKeys,
+  });
   if (code !== 0) throw new ContainerExit(code);
   return 0;
 }
