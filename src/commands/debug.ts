@@ -52,7 +52,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
   };
   let plan = buildEphemeralContainer(pod, req, ctx.suffix());
   if (preflight) checkPreflight(preflight, ns);
-  plan.notices.forEach((n) => printer.info(`note: ${n}`));
+  [...(preflight?.notices ?? []), ...plan.notices].forEach((n) => printer.info(`note: ${n}`));
 
   if (v.preset.crashSummary && !opts.dryRun) await printCrashSummary(ctx, conn, pod, plan.target);
   const target = containerState(pod, plan.target);
