@@ -125,7 +125,7 @@ export class ClusterApi {
         body: ephemeralContainerPatch(container),
       });
     } catch (err) {
-      throw translateApiError(err, { verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod) });
+      throw translateApiError(err, { verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod), adding: container.name });
     }
     // A 1.22 server with the EphemeralContainers feature gate off answers 200 and drops the field.
     if (!answer.spec?.ephemeralContainers?.some((c) => c.name === container.name))

@@ -118,3 +118,31 @@ describe('SelfSubjectReview (GA in 1.28)', () => {
     expect([p.user, p.notices]).toEqual([undefined, []]);
   });
 });
+
+describe('a Pod Security refusal from the server', () => {
+  const refused = (message: string) => {
+    const { api } = server('v1.35.4', 'Pod', {
+      'PATCH /api/v1/namespaces/shop/pods/web/ephemeralcontainers': () => {
+        throw new ApiError(403, { kind: 'Status', reason: 'Forbidden', code: 403, message }, 'PATCH', '/api/v1/namespaces/shop/pods/web/ephemeralcontainers');
+      },
+    });
+    return api.addEphemeralContainer('shop', 'web', { name: 'dbg', image: 'busybox' }).then(
+      () => undefined,
+      (err: PluginError) => [err.kind, err.message],
+    );
+  };
+
+  it('of the new container: the preset is the cause', async () => {
+    expect(await refused('pods "web" is forbidden: violates PodSecurity "baseline:latest": privileged (container "dbg" must not set securityContext.privileged=true)')).toEqual([
+      'policy-rejected',
+      'pod "web" in namespace "shop": rejected by Pod Security admission: violates PodSecurity "baseline:latest": privileged (container "dbg" must not set securityContext.privileged=true); use a preset the namespace level allows, or ask for an exemption',
+    ]);
+  });
+
+  it('of the pod alone (a check newer servers added, unknown to the plugin\'s gate): the pod is the cause', async () => {
+    expect(await refused('pods "web" is forbidden: violates PodSecurity "baseline:latest": probe or lifecycle host (container "app" uses probe or lifecycle host "10.0.0.5")')).toEqual([
+      'policy-rejected',
+      'pod "web" in namespace "shop" is refused as a whole by this API server\'s Pod Security admission (violates PodSecurity "baseline:latest": probe or lifecycle host (container "app" uses probe or lifecycle host "10.0.0.5")); it checks the whole pod, so every debug container is rejected until the pod is fixed or exempted',
+    ]);
+  });
+});
