@@ -343,7 +343,6 @@ cmd_up() {
       *) die "unknown option for up: $a" ;;
     esac
   done
-  same_version_or_die
   # One node per machine (port 10250, the bridge, the kubepods cgroups): the default version's.
   [ "$with_node" = 0 ] || [ "$K8S_VERSION" = "$K8S_DEFAULT_VERSION" ] ||
     die "--node runs with the default version ($K8S_DEFAULT_VERSION) only; $K8S_VERSION gets a control plane"
@@ -381,7 +380,6 @@ node_owned() { # does this state dir have a node to stop? node.sh's cleanup is m
 }
 
 cmd_down() {
-  same_version_or_die
   if node_owned; then
     log "stopping the node: scripts/node.sh down"
     KE_STATE_DIR="$STATE" bash "$SCRIPTS/node.sh" down >&2 8>&- || log "scripts/node.sh down failed (continuing)"
@@ -425,8 +423,8 @@ lock() { # one up/down at a time per state dir (parallel test runners may all ca
 }
 
 case "${1:-}" in
-  up) shift; lock; cmd_up "$@" ;;
-  down) lock; cmd_down ;;
+  up) shift; same_version_or_die; lock; cmd_up "$@" ;;
+  down) same_version_or_die; lock; cmd_down ;;
   status) cmd_status ;;
   *) echo "usage: $0 up [--node] | down | status" >&2; exit 2 ;;
 esac
