@@ -4,8 +4,9 @@
 //
 // Not here: exit 72 ("cluster too old") against a real server. Every server the Go module proxy
 // serves from 1.29 on serves pods/ephemeralcontainers as a Pod; the only older release it serves,
-// v1.13.0, predates Go modules (GOPATH + Godeps, Go 1.11) and does not build from the proxy with
-// today's Go. test/unit/kube/server-facts.test.ts plays those servers' discovery answers instead.
+// v1.13.0, predates Go modules (GOPATH and Godeps, Go 1.11): its go.mod names no dependency, so
+// nothing pins what it builds with, and recreating that set by hand is not cheap.
+// test/unit/kube/server-facts.test.ts plays those servers' discovery answers instead.
 import { aPod } from '../../support/builders';
 import { auditEventsSince, auditLogSize, clusterEnv, createObject, getPod, kubectl, kubectlJson, markPodRunning, patchEphemeralContainers } from '../../support/cluster';
 import { serverExpectations } from '../../support/server-versions';
