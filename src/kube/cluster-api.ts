@@ -127,7 +127,8 @@ export class ClusterApi {
     } catch (err) {
       throw translateApiError(err, { verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod), adding: container.name });
     }
-    // A 1.22 server with the EphemeralContainers feature gate off answers 200 and drops the field.
+    // A server that does not keep ephemeral containers (the feature gate off) answers 200 without
+    // the new one: waiting for it would never end.
     if (!answer.spec?.ephemeralContainers?.some((c) => c.name === container.name))
       throw new PluginError('cluster-too-old', `the API server accepted ephemeral container "${container.name}" for ${podObject(ns, pod)} but dropped it: ephemeral containers are turned off there (the EphemeralContainers feature gate, before 1.23); ask for 1.23 or later, or use kubectl debug --copy-to`);
     return answer;

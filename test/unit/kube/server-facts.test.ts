@@ -79,7 +79,7 @@ describe('ephemeral container support comes from discovery', () => {
     expect(sent.filter((s) => s.startsWith('PATCH'))).toEqual([]);
   });
 
-  it('a 200 that dropped the container (1.22 with the feature gate off) is exit 72, not a wait for ever', async () => {
+  it('a 200 without the container (the field dropped, as with the feature gate off) is exit 72, not a wait for ever', async () => {
     const pod = { metadata: { name: 'web', namespace: 'shop' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } };
     const { api } = server('v1.22.17', 'Pod', { 'PATCH /api/v1/namespaces/shop/pods/web/ephemeralcontainers': pod });
     const e = await api.addEphemeralContainer('shop', 'web', { name: 'dbg', image: 'busybox' }).then(
