@@ -69,7 +69,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   };
   let plan = buildEphemeralContainer(pod, req, ctx.suffix());
   if (preflight) checkPreflight(preflight, ns);
-  plan.notices.forEach((n) => printer.info(`note: ${n}`));
+  [...(preflight?.notices ?? []), ...plan.notices].forEach((n) => printer.info(`note: ${n}`));
 
   // Nothing failing and no -c: the summary of a healthy container would only be noise.
   if (v.preset.crashSummary && !opts.dryRun && container) await printCrashSummary(ctx, conn, pod, plan.target);

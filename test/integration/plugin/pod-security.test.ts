@@ -1,7 +1,7 @@
 // Pod Security admission: the plugin refuses before sending what the API server would refuse, and
 // its prediction is checked against what the server says when the same patch is sent anyway.
 import { aPod, restrictedContainer } from '../../support/builders';
-import { addEphemeralContainer, auditEventsSince, auditLogSize, clusterEnv, createObject, getPod, kubectl, kubectlResult, markPodRunning } from '../../support/cluster';
+import { addEphemeralContainer, auditEventsSince, auditLogSize, clusterEnv, createObject, getPod, kubectl, markPodRunning, patchEphemeralContainers } from '../../support/cluster';
 import {
   createTestNamespace,
   expectExit,
@@ -25,10 +25,8 @@ async function dryRunContainer(preset: string, ns: string, name: string): Promis
 }
 
 /** Sends that container as kubectl would, skipping the plugin's preflight: the API server's own verdict. */
-function serverVerdict(ns: string, container: object, dryRun = false): { ok: boolean; stderr: string } {
-  const patch = JSON.stringify({ spec: { ephemeralContainers: [container] } });
-  const args = ['patch', 'pod', 'web', '--subresource=ephemeralcontainers', '--type=strategic', '-p', patch, ...(dryRun ? ['--dry-run=server'] : [])];
-  return kubectlResult(args, { namespace: ns, context: 'debugger' });
+function serverVerdict(ns: string, container: object, dryRun = false): { ok: boolean; message: string } {
+  return patchEphemeralContainers(ns, 'web', { spec: { ephemeralContainers: [container] } }, { context: 'debugger', dryRun });
 }
 
 /** The debugger's ephemeral container PATCHes in one namespace (other suites may run at the same time). */
@@ -68,8 +66,8 @@ describe('Pod Security', () => {
     it('the API server, sent the same container anyway, refuses it for the same reason', async () => {
       const v = serverVerdict(ns, await dryRunContainer('network', ns, 'unchecked-net'));
       expect(v.ok).toBe(false);
-      expect(v.stderr).toContain('violates PodSecurity "restricted:latest"');
-      expect(v.stderr).toMatch(/unrestricted capabilities \(container "unchecked-net" must not include "NET_ADMIN", "NET_RAW" in securityContext\.capabilities\.add\)/);
+      expect(v.message).toContain('violates PodSecurity "restricted:latest"');
+      expect(v.message).toMatch(/unrestricted capabilities \(container "unchecked-net" must not include "NET_ADMIN", "NET_RAW" in securityContext\.capabilities\.add\)/);
       expect(getPod(ns, 'web').spec.ephemeralContainers).toBeUndefined();
     });
 
@@ -141,9 +139,9 @@ describe('Pod Security', () => {
       expect(shell.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
       const v = serverVerdict(ns, shell);
       expect(v.ok).toBe(false);
-      expect(v.stderr).toContain('violates PodSecurity "baseline:latest"');
-      expect(v.stderr).toContain('privileged (container "root-shell" must not set securityContext.privileged=true)');
-      expect(v.stderr).not.toContain('unchecked-shell');
+      expect(v.message).toContain('violates PodSecurity "baseline:latest"');
+      expect(v.message).toContain('privileged (container "root-shell" must not set securityContext.privileged=true)');
+      expect(v.message).not.toContain('unchecked-shell');
       expect(getPod(ns, 'web').spec.ephemeralContainers.map((c: any) => c.name)).toEqual(['root-shell']);
     });
   });
