@@ -31,7 +31,7 @@ export interface AttachTarget {
  * The command a user can paste to attach again. It carries every flag that chose the cluster and
  * the identity: without --kubeconfig or --as it would reach another cluster or another user.
  */
-export function attachCommand(namespace: string, pod: string, container: string, flags: KubeFlags): string {
+export function reattachCommandLine(namespace: string, pod: string, container: string, flags: KubeFlags): string {
   return pasteableCommand(['kubectl', 'ephemeral', 'attach', pod, container], namespace, flags);
 }
 
@@ -59,7 +59,7 @@ const EXIT_STATUS_WAIT_MS = 10_000;
 export async function attachDebugContainer(ctx: CommandContext, conn: Connection, flags: KubeFlags, t: AttachTarget): Promise<number> {
   const ns = conn.target.namespace;
   const { printer } = ctx;
-  const again = () => attachCommand(ns, t.pod, t.container, flags);
+  const again = () => reattachCommandLine(ns, t.pod, t.container, flags);
   const { parseDetachKeys, describeDetachKeys } = await import('../terminal/detach-keys.js');
   // A relay of a terminal is what can see the keys; a pipe has none to type.
   const detachKeys = t.tty ? parseDetachKeys(t.detachKeys) : Buffer.alloc(0);

@@ -3,7 +3,7 @@ import type { CommandContext, Connection } from '../context.js';
 import { ContainerExit } from '../errors/plugin-error.js';
 import { describeState, type ContainerState } from '../plan/container-state.js';
 import type { Preset } from '../presets/preset.js';
-import { attachCommand, attachDebugContainer } from './attach-debug-container.js';
+import { reattachCommandLine, attachDebugContainer } from './attach-debug-container.js';
 import type { DebugOptions } from './options.js';
 
 /** Where a session runs besides an ephemeral container: a node session's own pod. */
@@ -17,7 +17,7 @@ export interface SessionPlace {
 /** Attaches to a started debug container (or prints how to), passing the session's exit code through. */
 export async function enterSession(ctx: CommandContext, conn: Connection, opts: DebugOptions, preset: Preset, pod: string, container: V1EphemeralContainer, state: ContainerState, user: string | undefined, place: SessionPlace = {}): Promise<number> {
   const ns = conn.target.namespace;
-  const cmd = attachCommand(ns, pod, container.name, opts.kube);
+  const cmd = reattachCommandLine(ns, pod, container.name, opts.kube);
   if (!opts.attach) {
     ctx.printer.out(container.name);
     ctx.printer.info(`attach with: ${cmd}`);
