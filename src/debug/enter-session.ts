@@ -42,7 +42,9 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     recordInput: opts.recordInput,
     stdin: container.stdin === true,
     tty: container.tty === true,
-    detachKeys: opts.detachKeys,
+    // A node session's pod is deleted when the session ends: there is nothing to detach from.
+    detachKeys: place.node ? '' : opts.detachKeys,
+    ...place,
   });
   if (code !== 0) throw new ContainerExit(code);
   return 0;

@@ -245,7 +245,7 @@ export class Terminal {
 
   /** Waits until the plugin attached and the container's shell shows a prompt (kubectl's "If you don't see a command prompt" is silenced). */
   async waitForShell(timeoutMs = 60_000, since = this.pluginStart): Promise<void> {
-    await this.waitFor(/attaching to "[^"]+" of pod "[^"]+" \(exit the shell to end it[^)]*\)\n[\s\S]*[#$] /, { since, timeoutMs, what: 'the debug shell prompt' });
+    await this.waitFor(/attaching to "[^"]+" of pod "[^"]+" \(exit the shell to end [^)]*\)\n[\s\S]*[#$] /, { since, timeoutMs, what: 'the debug shell prompt' });
   }
 
   /**

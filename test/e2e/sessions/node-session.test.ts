@@ -60,7 +60,7 @@ describeOnRealNode(__filename)('<preset> node/NAME on the real node', () => {
       expect(pod.spec).toMatchObject({ nodeName, tolerations: [{ operator: 'Exists' }], volumes: [{ name: 'host-root', hostPath: { path: '/' } }] });
       expect(pod.spec.hostNetwork).toBeUndefined();
       expect(pod.metadata.annotations['kubectl-ephemeral.dev/owner']).toBe(USER);
-      expect(t.screen).toContain(`attaching to "${pod.spec.containers[0].name}" (exit the shell to end the session and delete pod "${pod.metadata.name}")`);
+      expect(t.screen).toContain(`attaching to "${pod.spec.containers[0].name}" of pod "${pod.metadata.name}" (exit the shell to end the session and delete pod "${pod.metadata.name}")`);
       expect(await t.command(`cat /host${hostDir}/planted.txt; id -u`)).toMatch(new RegExp(`^${token}\\n65534\\n`));
       // Ctrl-C inside the session belongs to the shell's program: the session and its pod go on.
       const since = t.mark();
