@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { DebugOptions } from '../debug/options.js';
-import type { Preset } from '../presets/preset.js';
+import { POD_SECURITY_LEVELS, type Preset } from '../presets/preset.js';
 import { kubeFlagsFrom, withKubeFlags } from './kube-flags.js';
 import type { ParsedCommand } from './parsed-command.js';
 
@@ -17,6 +17,11 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
     .option('timeout', { type: 'string', default: '2m', describe: 'How long to wait for the container to start (30s, 2m, ...)' })
     .option('privileged', { type: 'boolean', default: false, describe: 'Run privileged (only when you must: most namespaces refuse it)' })
     .option('run-as', { type: 'string', describe: 'User to run as: root, target, a uid or uid:gid (overrides the preset)' })
+    .option('level', {
+      type: 'string',
+      choices: POD_SECURITY_LEVELS,
+      describe: "Use the preset's form for this Pod Security level (default: the strongest the namespace's enforced level allows; see presets -o wide)",
+    })
     .option('reason', { type: 'string', describe: 'Why you are debugging (recorded on the container; some presets require it)' })
     .option('record', { type: 'string', describe: `Record the session as asciicast to FILE (default dir if no FILE; --no-record to disable)${preset.record ? '; on by default for this preset' : ''}` });
   if (!preset.copy) return out;
@@ -82,6 +87,7 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
           keep: a.keep === true,
           reason: a.reason as string | undefined,
           record: recordMode(a.record),
+          level: a.level as DebugOptions['level'],
           kube: kubeFlagsFrom(a),
         },
       });

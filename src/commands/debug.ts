@@ -2,7 +2,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { CommandContext, Connection } from '../context.js';
 import { PluginError } from '../errors/plugin-error.js';
 import { containerState, describeState } from '../plan/container-state.js';
-import { buildEphemeralContainer, ephemeralContainerPatch, type DebugRequest } from '../plan/debug-container.js';
+import { ephemeralContainerPatch, type DebugRequest } from '../plan/debug-container.js';
+import { planForLevel } from '../plan/level-form.js';
+import { enforcedLevel } from '../plan/pod-security.js';
 import { render } from '../output/render.js';
 import { auditEntry, recordAudit } from '../debug/audit.js';
 import { debugCopy } from '../debug/copy-session.js';
@@ -33,13 +35,16 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
   const { printer } = ctx;
   const clientDryRun = opts.dryRun === 'client';
   // The pod and every preflight answer are fetched at once: preflight adds no round trip.
-  // A client dry run skips preflight but still asks who the user is: the creator stamp is part of
-  // the container it prints, which must be exactly the one a real run sends.
-  const [pod, preflight, dryRunUser] = await Promise.all([
+  // A client dry run skips preflight but still asks who the user is and the namespace's level: the
+  // creator stamp and the form chosen are part of the container it prints, which must be exactly
+  // the one a real run sends.
+  const [pod, preflight, dryRunUser, dryRunNamespace] = await Promise.all([
     api.getPod(ns, opts.pod),
     clientDryRun ? undefined : runPreflight(conn, { attach: opts.attach && !opts.dryRun, copy: opts.copy }),
     clientDryRun ? api.whoAmI() : undefined,
+    clientDryRun ? api.getNamespace(ns) : undefined,
   ]);
+  const level = preflight?.level ?? enforcedLevel(dryRunNamespace?.metadata?.labels);
   const req: DebugRequest = {
     preset: v.preset,
     container: opts.container,
@@ -50,9 +55,10 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
     runAs: v.runAs,
     stamp: { user: preflight?.user ?? dryRunUser, reason: opts.reason },
   };
-  let plan = buildEphemeralContainer(pod, req, ctx.suffix());
+  let plan = planForLevel(pod, req, level, ctx.suffix(), opts.level);
   if (preflight) checkPreflight(preflight, ns);
   plan.notices.forEach((n) => printer.info(`note: ${n}`));
+  if (plan.choice && !opts.copy) printer.info(plan.choice);
 
   if (v.preset.crashSummary && !opts.dryRun) await printCrashSummary(ctx, conn, pod, plan.target);
   const target = containerState(pod, plan.target);
@@ -62,7 +68,8 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
     printer.info(`warning: ${problem}`);
   }
   if (opts.copy) return debugCopy(ctx, conn, pod, opts, v, plan.target, preflight);
-  if (preflight) checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level));
+  if (preflight)
+    checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level, { privileged: opts.privileged, runAs: opts.runAs !== undefined, level: opts.level !== undefined }));
 
   if (opts.dryRun) {
     let sent = plan.container;
@@ -82,7 +89,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
     } catch (err) {
       const duplicate = err instanceof PluginError && /Duplicate value/i.test(err.message);
       if (!duplicate || opts.name || attempt >= 4) throw err;
-      plan = buildEphemeralContainer(pod, req, ctx.suffix());
+      plan = planForLevel(pod, req, level, ctx.suffix(), opts.level);
     }
   }
   const name = plan.container.name;

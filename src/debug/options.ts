@@ -2,7 +2,7 @@ import { PluginError, usageError } from '../errors/plugin-error.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { checkAllowedImage } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
-import type { Preset, RunAs } from '../presets/preset.js';
+import { parseRunAsText, type PodSecurityLevel, type Preset, type RunAs } from '../presets/preset.js';
 
 /** Options of `kubectl ephemeral <preset> POD`, as parsed by the CLI layer. */
 export interface DebugOptions {
@@ -23,6 +23,8 @@ export interface DebugOptions {
   keep: boolean;
   reason?: string;
   record?: boolean | string;
+  /** --level: build the preset's form for this Pod Security level instead of choosing one. */
+  level?: PodSecurityLevel;
   kube: KubeFlags;
 }
 
@@ -36,11 +38,9 @@ export interface ValidatedDebug {
 
 /** Parses --run-as: root, target, a uid, or uid:gid. */
 export function parseRunAs(text: string): RunAs {
-  if (text === 'root') return { kind: 'root' };
-  if (text === 'target') return { kind: 'target' };
-  const m = /^(\d+)(?::(\d+))?$/.exec(text);
-  if (!m) throw usageError(`invalid --run-as "${text}"; use root, target, a uid or uid:gid`);
-  return { kind: 'uid', uid: Number(m[1]), ...(m[2] ? { gid: Number(m[2]) } : {}) };
+  const runAs = parseRunAsText(text);
+  if (!runAs) throw usageError(`invalid --run-as "${text}"; use root, target, a uid or uid:gid`);
+  return runAs;
 }
 
 /** Checks flags against the preset before any request (kubectl's Validate step). */

@@ -17,7 +17,7 @@ describe('buildEphemeralContainer', () => {
 
   it.each([
     [
-      'network targets the default container as root with NET_ADMIN and NET_RAW only',
+      'network targets the default container as root with NET_ADMIN, NET_RAW and SETGID only',
       'network',
       {},
       {
@@ -29,7 +29,7 @@ describe('buildEphemeralContainer', () => {
         terminationMessagePolicy: 'File',
         targetContainerName: 'app',
         env: stamp('network'),
-        securityContext: { ...hardened, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] }, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
+        securityContext: { ...hardened, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'SETGID'] }, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
       },
     ],
     [
@@ -95,7 +95,7 @@ describe('buildEphemeralContainer', () => {
       },
     ],
     [
-      '--run-as root overrides a least-privilege preset',
+      "--run-as root on process keeps exactly the target's capabilities (none set: the runtime's defaults), what reading a root /proc/1/root needs",
       'process',
       { runAs: { kind: 'root' as const } },
       {
@@ -107,7 +107,7 @@ describe('buildEphemeralContainer', () => {
         terminationMessagePolicy: 'File',
         targetContainerName: 'app',
         env: stamp('process'),
-        securityContext: { ...hardened, capabilities: { drop: ['ALL'] }, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
+        securityContext: { ...hardened, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
       },
     ],
   ])('%s', (_title, presetName, extra, expected) => {
