@@ -3,9 +3,12 @@
 // command, and `list` shows state and creator. No kubelet runs the pod: the test writes statuses.
 import { aPod } from '../../support/builders';
 import { clusterEnv, createObject, getPod, markPodRunning, writeContainerStatuses } from '../../support/cluster';
+import { writeFileSync } from 'node:fs';
 import {
   createTestNamespace,
   expectExit,
+  tempDir,
+  theErrorLine,
   KubeletStandIn,
   removeNamespace,
   requireBuiltPlugin,
@@ -165,3 +168,50 @@ describe('presets against the API server', () => {
   }, 60_000);
 });
 
+
+describe('the presets command and the preset file, through the built plugin', () => {
+  const dir = tempDir('ke-presets-cli-');
+  beforeAll(() => requireBuiltPlugin());
+  afterAll(() => dir.remove());
+
+  it('presets -o yaml is a preset file: fed back through KUBECTL_EPHEMERAL_CONFIG it prints itself, without YAML anchors', async () => {
+    const first = await runPlugin(['presets', '-o', 'yaml']);
+    expectExit(first, 0);
+    expect(first.stdout).not.toMatch(/(^|\s)[&*][\w-]+/m);
+    const file = dir.file('copy.yaml', first.stdout);
+    const again = await runPlugin(['presets', '-o', 'yaml'], { env: { KUBECTL_EPHEMERAL_CONFIG: file } });
+    expectExit(again, 0);
+    expect(again.stdout).toBe(first.stdout);
+    const wide = await runPlugin(['presets', '-o', 'wide'], { env: { KUBECTL_EPHEMERAL_CONFIG: file } });
+    expect(wide.stdout).toMatch(new RegExp(`^network .* ${file.replace(/[.]/g, '\\.')}\\s+Network toolbox`, 'm'));
+  });
+
+  it('presets -o wide shows what each preset does at each Pod Security level', async () => {
+    const r = await runPlugin(['presets', '-o', 'wide']);
+    expectExit(r, 0);
+    const [head, ...rows] = r.stdout.trimEnd().split('\n');
+    expect(head!.split(/\s{2,}/)).toEqual(['NAME', 'ALIASES', 'IMAGE', 'TARGETS', 'PRIVILEGED', 'BASELINE', 'RESTRICTED', 'RECORD', 'SOURCE', 'SUMMARY']);
+    const network = rows.find((l) => l.startsWith('network '))!.split(/\s{2,}/);
+    expect(network.slice(4, 7)).toEqual([
+      'root, +NET_ADMIN,NET_RAW,SETGID',
+      "root, keeps NET_RAW,SETGID of the runtime's; no NET_ADMIN (ip link/route changes)",
+      'uid 65534, no caps; no tcpdump and ping (they need NET_RAW as root)',
+    ]);
+  });
+
+  it.each([
+    ['a named file that is missing', null, (f: string) => `error: ${f}: no such preset file (named by KUBECTL_EPHEMERAL_CONFIG); create it or unset KUBECTL_EPHEMERAL_CONFIG`],
+    ['a preset named like a command', 'presets:\n  list:\n    image: busybox\n', (f: string) => `error: ${f}:2: presets.list: "list" is a kubectl ephemeral command; name the preset otherwise; fix the file or unset KUBECTL_EPHEMERAL_CONFIG`],
+    ['an unknown capability', 'presets:\n  x:\n    image: a\n    capabilities: [NET_RAWW]\n', (f: string) => `error: ${f}:4: presets.x.capabilities: unknown capability "NET_RAWW" (names as in capabilities(7) without CAP_, e.g. NET_RAW); fix the file or unset KUBECTL_EPHEMERAL_CONFIG`],
+    ['an inherited key', 'presets:\n  x:\n    image: a\n    constructor: root\n', (f: string) => expect.stringMatching(new RegExp(`^error: ${f}:4: presets\\.x\\.constructor: unknown field`))],
+    ['extends of an unknown preset', 'presets:\n  x:\n    extends: nope\n', (f: string) => `error: ${f}:3: presets.x.extends: no preset named "nope" (define it above, or extend a built-in); fix the file or unset KUBECTL_EPHEMERAL_CONFIG`],
+  ])('%s: exit 78 with one line naming the file and line, for every command', async (_t, text, line) => {
+    const file = `${dir.dir}/${Math.random().toString(36).slice(2)}.yaml`;
+    if (text !== null) writeFileSync(file, text);
+    for (const args of [['presets'], ['shell', 'web', '--dry-run']]) {
+      const r = await runPlugin(args, { env: { KUBECTL_EPHEMERAL_CONFIG: file } });
+      expectExit(r, 78);
+      expect(theErrorLine(r)).toEqual(line(file));
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadUserPresets, parseUserPresets, toPresetFile, userPresetsPath } from '../../../src/presets/user-presets';
@@ -121,6 +121,16 @@ presets:
     expect(text).not.toMatch(/[&*]\w/);
     const again = PresetRegistry.from(await parseUserPresets('/copy.yaml', text));
     expect(again.presets).toEqual(withUser.presets.map((p) => ({ ...p, source: '/copy.yaml' })));
+  });
+
+  it("the README's example preset file is valid and means what its comments say", async () => {
+    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
+    const example = /### Your own presets[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+    const registry = PresetRegistry.from(await parse(example));
+    const jvm = registry.get('jvm');
+    expect(jvm).toMatchObject({ targetProcesses: true, runAs: { kind: 'target' }, requireReason: true, allowedImages: ['registry.corp.example/'] });
+    expect(presetForm(jvm, 'restricted')).toMatchObject({ runAs: { kind: 'uid', uid: 1000, gid: 1000 }, keepCapabilities: 'target' });
+    expect(registry.get('network').image).toBe('registry.corp.example/netshoot:v0.13');
   });
 
   it('an empty file adds nothing', async () => {
