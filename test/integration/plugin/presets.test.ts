@@ -30,7 +30,7 @@ const EXPECTED: Record<string, object> = {
     targetContainerName: 'app',
     securityContext: {
       allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'SETGID'] },
       runAsUser: 0,
       runAsNonRoot: false,
     },
