@@ -23,7 +23,7 @@ export function checkPodSecurity(pod: V1Pod, container: V1EphemeralContainer | u
   // The pod itself breaks the level (it predates the label): no debug container can fix that.
   const why = mine.length
     ? fix
-    : 'Pod Security checks the whole pod, so no debug container can be added to it; debug a copy (crashloop --copy) or a replica that complies';
+    : 'Pod Security checks the whole pod, so no debug container can be added until the pod complies or the namespace admits it';
   throw new PluginError(
     'policy-rejected',
     `namespace "${ns}" enforces Pod Security "${level}": ${mine.length ? 'the debug container' : `pod "${podName}"`} violates ${first.check} (${first.field}: ${first.message}); ${why}`,

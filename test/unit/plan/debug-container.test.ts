@@ -33,7 +33,7 @@ describe('buildEphemeralContainer', () => {
       },
     ],
     [
-      'forensics runs read-only as the target user with no capability',
+      'forensics runs as the non-root target user with no capability, its own root filesystem read-only',
       'forensics',
       {},
       {
