@@ -13,6 +13,9 @@ log() { echo "build-cluster-bins: $*" >&2; }
 
 # One build at a time (two concurrent `go build`s of kube-apiserver would not fit in 2 cores well,
 # and could race on the outputs): a second caller waits, then finds the cache warm.
+# Already built: nothing to wait for (another version's build may hold the lock for minutes).
+built() { local b; for b in kube-apiserver kube-controller-manager kubelet; do [ -x "$k8s_dir/$b" ] || return 1; done; [ -x "$etcd_dir/etcd" ]; }
+if [ "${1:-all}" = all ] && built; then echo "$KE_CACHE/bin"; exit 0; fi
 mkdir -p "$KE_CACHE"
 exec 9>"$KE_CACHE/build.lock"
 if ! flock -n 9; then log "another build holds $KE_CACHE/build.lock; waiting for it"; flock 9; fi

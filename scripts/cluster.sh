@@ -6,6 +6,7 @@
 #   scripts/cluster.sh up [--node]   start (or reuse) it; the LAST stdout line is the admin kubeconfig
 #   scripts/cluster.sh down          stop everything (scripts/node.sh down first) and remove the state
 #   scripts/cluster.sh status        what runs: pids, ports, health
+#   scripts/cluster.sh restart-apiserver   stop kube-apiserver (SIGTERM: watches end as in an upgrade) and start it again
 #
 # State: $KE_STATE_DIR (default <repo>/.state/cluster). $KE_STATE_DIR/env holds shell variables for
 # other scripts and the tests (KE_APISERVER, KE_CA_CRT, KE_CA_KEY, KE_KUBECONFIG, KE_AUDIT_LOG, ...).
@@ -392,6 +393,12 @@ cmd_status() {
   return $rc
 }
 
+cmd_restart_apiserver() {
+  pid_of kube-apiserver >/dev/null || die "kube-apiserver is not running; run scripts/cluster.sh up"
+  stop_proc kube-apiserver
+  start_apiserver
+}
+
 lock() { # one up/down at a time per state dir (parallel test runners may all call `up`)
   mkdir -p "$(dirname "$STATE")"
   exec 8>"$STATE.lock"
@@ -402,5 +409,6 @@ case "${1:-}" in
   up) shift; lock; cmd_up "$@" ;;
   down) lock; cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up [--node] | down | status" >&2; exit 2 ;;
+  restart-apiserver) lock; cmd_restart_apiserver ;;
+  *) echo "usage: $0 up [--node] | down | status | restart-apiserver" >&2; exit 2 ;;
 esac

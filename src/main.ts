@@ -35,18 +35,11 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
       return () => cleanups.delete(cleanup);
     },
     async connect(flags) {
-      const [{ loadKubeTarget }, { KubeHttpClient }, { ClusterApi }, { parseDuration }] = await Promise.all([
-        import('./kube/kubeconfig.js'),
-        import('./kube/http-client.js'),
-        import('./kube/cluster-api.js'),
-        import('./plan/duration.js'),
-      ]);
-      const target = loadKubeTarget(flags, env);
-      const http = new KubeHttpClient(target, {
-        asGroups: flags.asGroup,
-        requestTimeoutMs: flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined,
+      const [{ openConnection }, { ClusterApi }] = await Promise.all([import('./kube/connection.js'), import('./kube/cluster-api.js')]);
+      const { target, http } = await openConnection(flags, env, {
         userAgent: `kubectl-ephemeral/${VERSION}`,
         debug: printer.verbose ? (line) => printer.debug(line) : undefined,
+        stderrLine: (line) => printer.info(line),
       });
       return {
         api: new ClusterApi(http, { env, target, as: flags.as, now: () => Date.now() }),
@@ -78,6 +71,8 @@ async function dispatch(ctx: CommandContext, parsed: ParsedCommand): Promise<num
       return (await import('./commands/attach.js')).runAttach(ctx, parsed.options);
     case 'capture':
       return (await import('./commands/capture.js')).runCapture(ctx, parsed.options);
+    case 'collect':
+      return (await import('./commands/collect.js')).runCollect(ctx, parsed.options);
     case 'cleanup':
       return (await import('./commands/cleanup.js')).runCleanup(ctx, parsed.options);
     case 'sessions':

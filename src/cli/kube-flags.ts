@@ -1,42 +1,57 @@
-import type { Argv } from 'yargs';
-import type { KubeFlags } from '../kube/kube-flags.js';
+import type { Argv, Options } from 'yargs';
+import { GLOBAL_FLAGS, type KubeFlags } from '../kube/kube-flags.js';
 
 const GROUP = 'kubectl flags (passed to the spawned kubectl too):';
 
-/** Adds kubectl's global flags, which kubectl hands to plugins unparsed. */
+/** Adds kubectl's global flags (every flag of `kubectl options`), which kubectl hands to plugins unparsed. */
 export function withKubeFlags<T>(y: Argv<T>) {
-  return y
-    .option('namespace', { alias: 'n', type: 'string', describe: 'Namespace (default: the context namespace)', group: GROUP })
-    .option('context', { type: 'string', describe: 'kubeconfig context to use', group: GROUP })
-    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)', group: GROUP })
-    .option('cluster', { type: 'string', describe: 'kubeconfig cluster to use', group: GROUP })
-    .option('user', { type: 'string', describe: 'kubeconfig user to use', group: GROUP })
-    .option('as', { type: 'string', describe: 'User to impersonate', group: GROUP })
-    .option('as-group', { type: 'string', array: true, describe: 'Group to impersonate (repeatable)', group: GROUP })
-    .option('request-timeout', { type: 'string', describe: 'Timeout of a single API request (e.g. 30s)', group: GROUP })
-    .option('v', { type: 'number', default: 0, describe: 'Log level: -v shows requests and stack traces', group: GROUP });
+  for (const f of GLOBAL_FLAGS) {
+    const option: Options = { type: f.kind === 'strings' ? 'string' : f.kind, describe: f.describe, group: GROUP };
+    if (f.kind === 'strings') option.array = true;
+    if (f.short) option.alias = f.short;
+    y = y.option(f.flag, option) as Argv<T>;
+  }
+  return y.option('v', { type: 'number', default: 0, describe: 'Log level: -v shows requests and stack traces', group: GROUP });
 }
 
 /** The kube flags out of a parsed argv. */
 export function kubeFlagsFrom(argv: Record<string, unknown>): KubeFlags {
-  const str = (k: string) => (typeof argv[k] === 'string' && argv[k] !== '' ? (argv[k] as string) : undefined);
-  return {
-    namespace: str('namespace'),
-    context: str('context'),
-    kubeconfig: str('kubeconfig'),
-    cluster: str('cluster'),
-    user: str('user'),
-    as: str('as'),
-    asGroup: (argv['as-group'] as string[] | undefined) ?? [],
-    requestTimeout: str('request-timeout'),
-    verbosity: Number(argv.v) || 0,
-  };
+  const flags: KubeFlags = { verbosity: Number(argv.v) || 0 };
+  const passThrough: string[] = [];
+  const target = flags as unknown as Record<string, unknown>;
+  for (const f of GLOBAL_FLAGS) {
+    const value = argv[f.flag];
+    if (f.kind === 'strings') {
+      if (f.key) target[f.key] = Array.isArray(value) ? value.map(String) : [];
+    } else if (f.kind === 'boolean') {
+      if (value === true) f.key ? (target[f.key] = true) : passThrough.push(`--${f.flag}`);
+    } else if (typeof value === 'string' && value !== '') {
+      f.key ? (target[f.key] = value) : passThrough.push(`--${f.flag}=${value}`);
+    }
+  }
+  if (passThrough.length) flags.passThrough = passThrough;
+  return flags;
 }
 
-/** kubectl accepts a bare `-v`; yargs needs a number, so a bare one means level 1. */
-export function normalizeVerbosity(args: string[]): string[] {
+const SHORT_WITH_VALUE = new Map(GLOBAL_FLAGS.filter((f) => f.short).map((f) => [f.short!, f.flag]));
+
+/**
+ * Rewrites kubectl's short forms that yargs reads differently: `-nNS` and `-n=NS` (yargs would
+ * split `-nkube-system` into single-letter flags), `-sURL`, `-v6`/`-v=6`, and a bare `-v` (level 1;
+ * kubectl wants a number). Only before `--`: what follows is the container's command.
+ */
+export function normalizeKubeFlags(args: string[]): string[] {
   const end = args.indexOf('--');
   const head = end < 0 ? args : args.slice(0, end);
   const tail = end < 0 ? [] : args.slice(end);
-  return [...head.map((a, i) => (a === '-v' && !/^\d+$/.test(head[i + 1] ?? '') ? '-v=1' : a)), ...tail];
+  const out = head.map((a, i) => {
+    if (a === '-v') return /^\d+$/.test(head[i + 1] ?? '') ? a : '--v=1';
+    const verbosity = /^-v=?(\d+)$/.exec(a);
+    if (verbosity) return `--v=${verbosity[1]}`;
+    const short = /^-([a-zA-Z])=?(.+)$/.exec(a);
+    const long = short && SHORT_WITH_VALUE.get(short[1]!);
+    if (long) return `--${long}=${short[2]}`;
+    return a;
+  });
+  return [...out, ...tail];
 }

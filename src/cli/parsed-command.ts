@@ -1,6 +1,7 @@
 import type { AttachOptions } from '../commands/attach.js';
 import type { CaptureOptions } from '../commands/capture.js';
 import type { CleanupOptions } from '../commands/cleanup.js';
+import type { CollectOptions } from '../commands/collect.js';
 import type { SessionsOptions } from '../commands/sessions.js';
 import type { DebugOptions } from '../debug/options.js';
 import type { ListOptions } from '../commands/list.js';
@@ -13,6 +14,7 @@ export type ParsedCommand =
   | { command: 'list'; options: ListOptions }
   | { command: 'attach'; options: AttachOptions }
   | { command: 'capture'; options: CaptureOptions }
+  | { command: 'collect'; options: CollectOptions }
   | { command: 'cleanup'; options: CleanupOptions }
   | { command: 'sessions'; options: SessionsOptions }
   | { command: 'done'; exitCode: number };

@@ -4,9 +4,10 @@ import type { PresetRegistry } from '../presets/registry.js';
 import { attachCommand } from './attach.command.js';
 import { captureCommand } from './capture.command.js';
 import { cleanupCommand } from './cleanup.command.js';
+import { collectCommand } from './collect.command.js';
 import { sessionsCommand } from './sessions.command.js';
 import { debugCommand } from './debug.command.js';
-import { normalizeVerbosity } from './kube-flags.js';
+import { normalizeKubeFlags } from './kube-flags.js';
 import { listCommand } from './list.command.js';
 import type { ParsedCommand } from './parsed-command.js';
 import { presetsCommand } from './presets.command.js';
@@ -18,6 +19,14 @@ const EPILOGUE = [
   'Exit codes: the debugged program\'s own code once attached; 64 usage, 65 Pod Security, 66 not found, 69 unreachable, 70 internal, 72 cluster too old, 75 timeout, 76 image, 77 forbidden, 78 config, 130 interrupted.',
 ].join('\n\n');
 
+// yargs names an unknown --some-flag twice (some-flag, someFlag): keep the form the user typed.
+function withoutCamelCaseTwins(msg: string): string {
+  return msg.replace(/^Unknown arguments?: (.*)$/, (_, list: string) => {
+    const names = list.split(', ').filter((n) => !/[A-Z]/.test(n));
+    return `Unknown argument${names.length > 1 ? 's' : ''}: ${names.join(', ')}`;
+  });
+}
+
 /** Where help and version text go (stdout in production, a buffer in tests). */
 export type HelpWriter = (text: string) => void;
 
@@ -26,7 +35,7 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   let parsed: ParsedCommand | undefined;
   const result = (p: ParsedCommand) => (parsed = p);
   let failure: Error | undefined;
-  const y = yargs(normalizeVerbosity(args))
+  const y = yargs(normalizeKubeFlags(args))
     .scriptName('kubectl ephemeral')
     .usage('$0 <preset> <pod> [-- command...]\n\nInject a preset debug container into a running pod and attach to it.')
     .parserConfiguration({ 'populate--': true, 'strip-aliased': true })
@@ -39,12 +48,12 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
     .demandCommand(1, 'name a preset or a command')
     .recommendCommands()
     .fail((msg, err) => {
-      failure = err ?? usageError(`${(msg ?? 'invalid arguments').replace(/\n/g, ' ').toLowerCase()}; see kubectl ephemeral --help`);
+      failure = err ?? usageError(`${withoutCamelCaseTwins(msg ?? 'invalid arguments').replace(/\n/g, ' ').toLowerCase()}; see kubectl ephemeral --help`);
     });
   for (const preset of registry.presets) y.command(debugCommand(preset, result));
-  for (const command of [presetsCommand, listCommand, attachCommand, captureCommand, sessionsCommand, cleanupCommand]) y.command(command(result));
+  for (const command of [presetsCommand, listCommand, attachCommand, captureCommand, collectCommand, sessionsCommand, cleanupCommand]) y.command(command(result));
   let helpText = '';
-  await y.parseAsync(args.length ? normalizeVerbosity(args) : [], {}, (err, _argv, output) => {
+  await y.parseAsync(args.length ? normalizeKubeFlags(args) : [], {}, (err, _argv, output) => {
     if (err && !failure) failure = err;
     helpText = output;
   });

@@ -1,4 +1,4 @@
-import { createWriteStream, openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync } from 'node:fs';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { PluginError, usageError } from '../errors/plugin-error.js';
 import { planForLevel } from '../plan/level-form.js';
@@ -10,7 +10,8 @@ import { checkPodSecurity } from '../debug/pod-security-gate.js';
 import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
 import { kubectlArgs } from '../kube/kube-flags.js';
 import { streamAttach } from '../debug/stream-attach.js';
-import type { CommandContext } from '../context.js';
+import { createOutputFile } from '../debug/output-file.js';
+import type { CommandContext, Connection } from '../context.js';
 
 /** Options of `kubectl ephemeral capture POD`. */
 export interface CaptureOptions {
@@ -61,10 +62,16 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
   const durationMs = opts.duration ? parseDuration(opts.duration, '--duration') : undefined;
   const timeoutMs = parseDuration(opts.timeout);
   const preset = capturePreset((await ctx.presets()).get('network'));
-  const conn = await ctx.connect(opts.kube);
-  const { api } = conn;
-  const ns = conn.target.namespace;
+  const toStdout = opts.write === '-';
+  // The file first (exclusive, 0600, no symlink followed): a -w that cannot be created fails before anything reaches the cluster.
+  const file = toStdout ? undefined : createOutputFile(opts.write, '-w');
+  let streaming = false;
+  let connection: Connection | undefined;
   try {
+    const conn = await ctx.connect(opts.kube);
+    connection = conn;
+    const { api } = conn;
+    const ns = conn.target.namespace;
     const [pod, namespace, user] = await Promise.all([api.getPod(ns, opts.pod), api.getNamespace(ns), api.whoAmI()]);
     const level = enforcedLevel(namespace?.metadata?.labels);
     const plan = planForLevel(
@@ -99,8 +106,8 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
     );
     if (state.phase !== 'running') throw new PluginError('internal', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
 
-    const toStdout = opts.write === '-';
-    const sink = toStdout ? process.stdout : createWriteStream(opts.write, { mode: 0o600 });
+    const sink = file?.stream ?? process.stdout;
+    streaming = true;
     const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink, !toStdout);
     session.send('go');
     let stopped = false;
@@ -137,7 +144,11 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
     } finally {
       unregister();
     }
+  } catch (err) {
+    // Until the stream began the file holds nothing, and this run created it.
+    if (file && !streaming) file.remove();
+    throw err;
   } finally {
-    conn.close();
+    connection?.close();
   }
 }

@@ -25,10 +25,10 @@ export interface CompletionDeps {
 export const Directive = { Default: 0, Error: 1, NoSpace: 2, NoFileComp: 4, FilterDirs: 16 } as const;
 
 /** The plugin's commands besides the presets. */
-export const SUBCOMMANDS = ['presets', 'list', 'attach', 'sessions', 'capture', 'cleanup'] as const;
+export const SUBCOMMANDS = ['presets', 'list', 'attach', 'sessions', 'capture', 'collect', 'cleanup'] as const;
 
 /** Commands whose first positional argument is a pod. */
-const POD_COMMANDS = new Set(['list', 'attach', 'capture', 'cleanup']);
+const POD_COMMANDS = new Set(['list', 'attach', 'capture', 'collect', 'cleanup']);
 
 /** -o choices by command (a preset command only prints its dry run as json or yaml). */
 const OUTPUT_CHOICES: Record<string, string[]> = { presets: ['wide', 'json', 'yaml'], list: ['wide', 'json', 'yaml'], sessions: ['json', 'yaml'] };
@@ -58,6 +58,8 @@ const VALUE_FLAGS: Record<string, string> = {
   '--dry-run': 'dry-run',
   '--record': 'record',
   '--dir': 'dir',
+  '--path': 'path',
+  '--max-size': 'max-size',
   '-w': 'write',
   '--write': 'write',
 };

@@ -21,7 +21,7 @@ export interface AttachTarget {
  */
 export function attachCommand(namespace: string, pod: string, container: string, flags: KubeFlags): string {
   // The same flags the spawned kubectl gets, less the per-run ones (timeout, log level).
-  const args = ['kubectl', 'ephemeral', 'attach', pod, container, ...kubectlArgs({ ...flags, requestTimeout: undefined, verbosity: 0 }, namespace)];
+  const args = ['kubectl', 'ephemeral', 'attach', pod, container, ...kubectlArgs({ ...flags, requestTimeout: undefined, verbosity: 0 }, namespace, { display: true })];
   return args.map(shellQuote).join(' ');
 }
 

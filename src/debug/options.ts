@@ -43,13 +43,18 @@ export function parseRunAs(text: string): RunAs {
   return runAs;
 }
 
+/** Refuses a run without --reason when the preset requires one (sessions and collect alike). */
+export function checkReason(preset: Preset, reason: string | undefined): void {
+  if (preset.requireReason && !reason?.trim())
+    throw new PluginError('config', `preset "${preset.name}" requires --reason "..." (${preset.source}); say why you are debugging this pod`);
+}
+
 /** Checks flags against the preset before any request (kubectl's Validate step). */
 export function validateDebugOptions(opts: DebugOptions, preset: Preset): ValidatedDebug {
   if (opts.output && !opts.dryRun) throw usageError('-o/--output applies to --dry-run only; add --dry-run or drop -o');
   if (opts.copy && !preset.copy) throw usageError(`preset "${preset.name}" has no --copy mode; use crashloop --copy`);
   if ((opts.keep || opts.keepalive !== 'sleep infinity') && !opts.copy) throw usageError('--keep and --keepalive apply to --copy only');
-  if (preset.requireReason && !opts.reason?.trim())
-    throw new PluginError('config', `preset "${preset.name}" requires --reason "..." (${preset.source}); say why you are debugging this pod`);
+  checkReason(preset, opts.reason);
   if (opts.privileged && opts.runAs) throw usageError('--privileged and --run-as conflict; --privileged already runs as root');
   checkAllowedImage(preset, opts.image ?? preset.image);
   const keepalive = opts.keepalive.trim().split(/\s+/).filter(Boolean);

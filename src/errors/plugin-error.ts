@@ -30,9 +30,9 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
 /** One line of what a user sees for each kind, for the README's exit code table. */
 export const EXIT_CODE_MEANINGS: Readonly<Record<ErrorKind, string>> = {
   usage: 'bad flags or arguments',
-  config: 'a user preset file is malformed or a preset policy (reason, allowed images) refuses the request',
+  config: 'a kubeconfig or user preset file is malformed (an exec plugin missing included), or a preset policy (reason, allowed images) refuses the request',
   'not-found': 'pod, container, namespace, context or kubeconfig not found',
-  forbidden: 'RBAC denies a verb the command needs (named in the message)',
+  forbidden: 'RBAC denies a verb the command needs (named in the message), or the credentials are refused or cannot be had (exec plugin, OIDC refresh)',
   'policy-rejected': 'Pod Security admission rejects (or would reject) the debug container',
   'cluster-too-old': 'the API server has no usable ephemeralcontainers subresource (before 1.23)',
   unreachable: 'the API server cannot be reached',

@@ -32,7 +32,7 @@ export class ClusterApi {
     } catch (err) {
       if (err instanceof ApiError && err.status === 404)
         throw new PluginError('not-found', `pod "${name}" not found in namespace "${ns}"; list pods with kubectl get pods -n ${ns}`);
-      throw translateApiError(err, { verb: 'get', resource: 'pods', object: podObject(ns, name) });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'get', resource: 'pods', object: podObject(ns, name) });
     }
   }
 
@@ -63,11 +63,16 @@ export class ClusterApi {
 
   /** The identity's resource rules in a namespace (one SelfSubjectRulesReview); incomplete when an authorizer cannot list them. */
   async rules(ns: string): Promise<{ rules: ResourceRule[]; incomplete: boolean }> {
-    const review = await this.http.request<{ status?: { resourceRules?: ResourceRule[]; incomplete?: boolean } }>({
-      method: 'POST',
-      path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: ns } },
-    });
+    let review: { status?: { resourceRules?: ResourceRule[]; incomplete?: boolean } };
+    try {
+      review = await this.http.request({
+        method: 'POST',
+        path: '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: ns } },
+      });
+    } catch (err) {
+      throw translateApiError(err, { target: this.cache?.target, verb: 'create', resource: 'selfsubjectrulesreviews', object: `namespace "${ns}"` });
+    }
     return { rules: review.status?.resourceRules ?? [], incomplete: review.status?.incomplete === true };
   }
 
@@ -110,30 +115,40 @@ export class ClusterApi {
         body: ephemeralContainerPatch(container),
       });
     } catch (err) {
-      throw translateApiError(err, { verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod) });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod) });
     }
   }
 
   /**
    * Watches one pod from resourceVersion until `check` returns a value (done) or the deadline
-   * passes; reconnects when the server ends the watch. Resolves with check's value.
+   * passes. Like client-go's RetryWatcher it survives the stream ending, being cut (a reset, an API
+   * server restart: it reconnects with a backoff) and 410 Gone (it reads the pod again and goes on
+   * from there). Resolves with check's value, or undefined at the deadline.
    */
   async watchPod<T>(ns: string, name: string, resourceVersion: string | undefined, deadline: number, check: (pod: V1Pod) => T | undefined): Promise<T | undefined> {
     let rv = resourceVersion;
+    let failures = 0;
     while (Date.now() < deadline) {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
       let result: T | undefined;
       try {
+        if (rv === undefined) {
+          const pod = await this.getPod(ns, name);
+          rv = pod.metadata?.resourceVersion;
+          result = check(pod);
+          if (result !== undefined) return result;
+        }
         await this.http.watch<V1Pod>(
           {
             path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
-            query: { fieldSelector: `metadata.name=${name}`, resourceVersion: rv, timeoutSeconds: Math.ceil((deadline - Date.now()) / 1000) },
+            query: { fieldSelector: `metadata.name=${name}`, resourceVersion: rv, timeoutSeconds: Math.max(1, Math.ceil((deadline - Date.now()) / 1000)) },
             signal: controller.signal,
           },
           (event) => {
+            failures = 0;
             if (event.type === 'ERROR') {
-              rv = undefined; // a 410 Gone: start again from the current state
+              rv = undefined; // 410 Gone (too old a version): read the pod again
               return true;
             }
             if (event.type === 'DELETED') throw new PluginError('not-found', `pod "${name}" was deleted in namespace "${ns}" while waiting`);
@@ -144,17 +159,17 @@ export class ClusterApi {
           },
         );
       } catch (err) {
-        throw translateApiError(err, { verb: 'watch', resource: 'pods', object: podObject(ns, name) });
+        const gone = err instanceof ApiError && err.status === 410;
+        const transient = gone || (err instanceof PluginError && err.kind === 'unreachable') || (err instanceof ApiError && (err.status === 429 || err.status >= 500));
+        if (!transient || Date.now() >= deadline) throw translateApiError(err, { target: this.cache?.target, verb: 'watch', resource: 'pods', object: podObject(ns, name) });
+        if (gone) rv = undefined;
+        failures++;
+        // Back off while the API server is away (1/4 s doubling to 2 s), never past the deadline.
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** Math.min(failures - 1, 3), 2_000, Math.max(0, deadline - Date.now()))));
       } finally {
         clearTimeout(timer);
       }
       if (result !== undefined) return result;
-      if (rv === undefined) {
-        const pod = await this.getPod(ns, name);
-        rv = pod.metadata?.resourceVersion;
-        result = check(pod);
-        if (result !== undefined) return result;
-      }
     }
     return undefined;
   }
@@ -165,7 +180,7 @@ export class ClusterApi {
       return await this.http.text({ path: `${podPath(ns, pod)}/log`, query: { container, previous: opts.previous, tailLines: opts.tailLines } });
     } catch (err) {
       if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return '';
-      throw translateApiError(err, { verb: 'get', resource: 'pods/log', object: podObject(ns, pod) });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'get', resource: 'pods/log', object: podObject(ns, pod) });
     }
   }
 
@@ -193,7 +208,7 @@ export class ClusterApi {
       try {
         page = await this.http.request<V1PodList>({ path, query: { limit: opts.limit ?? 500, continue: cont, labelSelector: opts.labelSelector } });
       } catch (err) {
-        throw translateApiError(err, { verb: 'list', resource: 'pods', object: ns ? `namespace "${ns}"` : 'all namespaces' });
+        throw translateApiError(err, { target: this.cache?.target, verb: 'list', resource: 'pods', object: ns ? `namespace "${ns}"` : 'all namespaces' });
       }
       onPage(page.items);
       cont = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
@@ -205,7 +220,7 @@ export class ClusterApi {
     try {
       return await this.http.request<V1Pod>({ method: 'POST', path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, body: pod });
     } catch (err) {
-      throw translateApiError(err, { verb: 'create', resource: 'pods', object: podObject(ns, pod.metadata?.name ?? '') });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'create', resource: 'pods', object: podObject(ns, pod.metadata?.name ?? '') });
     }
   }
 
@@ -215,7 +230,7 @@ export class ClusterApi {
       await this.http.request({ method: 'DELETE', path: podPath(ns, name), body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 } });
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return;
-      throw translateApiError(err, { verb: 'delete', resource: 'pods', object: podObject(ns, name) });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'delete', resource: 'pods', object: podObject(ns, name) });
     }
   }
 
@@ -234,7 +249,7 @@ export class ClusterApi {
         return;
       } catch (err) {
         if (!(err instanceof ApiError && err.status === 409) || attempt >= attempts)
-          throw translateApiError(err, { verb: 'patch', resource: 'pods', object: podObject(ns, name) });
+          throw translateApiError(err, { target: this.cache?.target, verb: 'patch', resource: 'pods', object: podObject(ns, name) });
         await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * Math.min(attempt, 5)));
       }
     }

@@ -65,9 +65,9 @@ function kubeconfigContexts(flags: KubeFlags, env: NodeJS.ProcessEnv): string[] 
 
 // One GET, abandoned after COMPLETION_TIMEOUT_MS however far it got (an exec credential plugin included).
 async function getWithin<T>(env: NodeJS.ProcessEnv, userAgent: string, flags: KubeFlags, path: (namespace: string) => string): Promise<T> {
-  const [{ loadKubeTarget }, { KubeHttpClient }] = await Promise.all([import('./kubeconfig.js'), import('./http-client.js')]);
-  const target = loadKubeTarget(flags, env);
-  const http = new KubeHttpClient(target, { asGroups: flags.asGroup, userAgent });
+  const { openConnection } = await import('./connection.js');
+  // A completion must never prompt: an exec plugin gets no terminal and its stderr is dropped.
+  const { target, http } = await openConnection(flags, env, { userAgent, stderrLine: () => undefined, stdinIsTerminal: false });
   const signal = AbortSignal.timeout(COMPLETION_TIMEOUT_MS);
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -1,8 +1,12 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { getCACertificates } from 'node:tls';
 import { PluginError } from '../errors/plugin-error.js';
 import { ApiError, type KubeStatus } from './api-error.js';
+import type { CredentialSource } from './credentials.js';
 import type { KubeTarget } from './kubeconfig.js';
+import { proxyFor } from './proxy-route.js';
 
 /** A request to the API server: a path under the server URL, optional query, body and content type. */
 export interface KubeRequest {
@@ -11,7 +15,7 @@ export interface KubeRequest {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
-  /** Per-request timeout in milliseconds (defaults to --request-timeout, else none). */
+  /** Deadline of the whole request in milliseconds (defaults to --request-timeout, else none). */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -22,32 +26,57 @@ export interface WatchEvent<T> {
   object: T;
 }
 
+/** How the client is set up: identity, route, deadlines and retries. */
+export interface HttpClientOptions {
+  credentials: CredentialSource;
+  userAgent: string;
+  /** --request-timeout in ms: a deadline per request (never for watches). */
+  requestTimeoutMs?: number;
+  /** The environment whose HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply. */
+  env?: NodeJS.ProcessEnv;
+  debug?: (line: string) => void;
+  /** client-go's default: 10 tries after the first on 429/5xx with Retry-After and on connection resets. */
+  maxRetries?: number;
+  /** The pause before a retry (tests shorten it). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
 const CONNECT_TIMEOUT_MS = 10_000;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * A small REST transport over one keep-alive connection. Credentials come from client-node's
- * KubeConfig (tokens, client certificates, exec and OIDC plugins); requests go through node:https
- * so that impersonated groups, request timeouts and streaming watches are under our control.
+ * The REST transport: every request asks the CredentialSource for its identity (so exec, tokenFile
+ * and OIDC credentials may change mid-run), goes direct or through the proxy kubectl would use, and
+ * survives faults as client-go does (rest/with_retry.go): 429 and 5xx answers with Retry-After are
+ * tried again after that pause, a GET cut by a connection reset after a backoff, a 401 once after
+ * fresh credentials. (A watch that drops is resumed by its caller: ClusterApi.watchPod.)
  */
 export class KubeHttpClient {
   /** How many HTTP requests this client sent (the benchmark reports it). */
   requestCount = 0;
-  private base: Promise<RequestOptions> | undefined;
   private readonly url: URL;
-  private readonly agent: Agent;
+  private readonly tls: RequestOptions;
+  private agent: HttpAgent | undefined;
+  private agentReady: Promise<HttpAgent> | undefined;
+  private readonly proxy: URL | undefined;
 
   constructor(
     private readonly target: KubeTarget,
-    private readonly options: { asGroups?: string[]; requestTimeoutMs?: number; userAgent: string; debug?: (line: string) => void },
+    private readonly options: HttpClientOptions,
   ) {
-    this.url = new URL(target.server);
-    this.agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    try {
+      this.url = new URL(target.server);
+    } catch {
+      throw new PluginError('config', `the server "${target.server}" of cluster "${target.clusterName}" is not a URL; fix it in the kubeconfig or --server`);
+    }
+    this.tls = tlsOptions(target);
+    this.proxy = proxyFor(this.url, target.cluster.proxyUrl, options.env ?? process.env);
   }
 
   /** Sends one request and parses the JSON answer; non-2xx answers become ApiError. */
   async request<T>(req: KubeRequest): Promise<T> {
     const { status, text } = await this.send(req);
-    const body = text ? (JSON.parse(text) as unknown) : undefined;
+    const body = text ? (safeJson(text) as unknown) : undefined;
     if (status >= 200 && status < 300) return body as T;
     throw new ApiError(status, body as KubeStatus | undefined, req.method ?? 'GET', req.path);
   }
@@ -56,21 +85,16 @@ export class KubeHttpClient {
   async text(req: KubeRequest): Promise<string> {
     const { status, text } = await this.send(req);
     if (status >= 200 && status < 300) return text;
-    let body: KubeStatus | undefined;
-    try {
-      body = JSON.parse(text) as KubeStatus;
-    } catch {
-      body = { message: text };
-    }
-    throw new ApiError(status, body, req.method ?? 'GET', req.path);
+    throw new ApiError(status, safeJson(text), req.method ?? 'GET', req.path);
   }
 
   /**
    * Streams a watch, calling onEvent for each event until it returns true (done), the signal
    * aborts, or the server closes the stream (then resolves with false so the caller can re-watch).
+   * No deadline applies: a watch ends by its own timeoutSeconds, never by --request-timeout.
    */
   async watch<T>(req: KubeRequest, onEvent: (event: WatchEvent<T>) => boolean | void): Promise<boolean> {
-    const res = await this.open({ ...req, query: { ...req.query, watch: true, allowWatchBookmarks: true } });
+    const res = await this.exchange({ ...req, query: { ...req.query, watch: true, allowWatchBookmarks: true } }, true);
     if ((res.statusCode ?? 0) >= 300) {
       const text = await readAll(res);
       throw new ApiError(res.statusCode ?? 0, safeJson(text), 'GET', req.path);
@@ -84,6 +108,12 @@ export class KubeHttpClient {
         res.destroy();
         resolve(value);
       };
+      const fail = (err: Error) => {
+        if (done) return;
+        done = true;
+        res.destroy();
+        reject(err);
+      };
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         buffer += chunk;
@@ -95,84 +125,209 @@ export class KubeHttpClient {
           try {
             if (onEvent(JSON.parse(line) as WatchEvent<T>) === true) finish(true);
           } catch (err) {
-            done = true;
-            res.destroy();
-            reject(err);
+            fail(err as Error);
           }
         }
       });
       res.on('end', () => finish(false));
-      res.on('error', (err) => (done ? undefined : ((done = true), reject(this.translateNetworkError(err)))));
+      // A stream cut by a reset or a server restart: the caller watches again from the last version.
+      res.on('aborted', () => fail(this.translateNetworkError(Object.assign(new Error('watch stream cut'), { code: 'ECONNRESET' }))));
+      res.on('error', (err) => fail(this.translateNetworkError(err)));
       req.signal?.addEventListener('abort', () => finish(false), { once: true });
     });
   }
 
   /** Closes idle keep-alive sockets so the process can exit at once. */
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
   }
 
   private async send(req: KubeRequest): Promise<{ status: number; text: string }> {
-    const res = await this.open(req);
-    return { status: res.statusCode ?? 0, text: await readAll(res) };
+    const res = await this.exchange(req, false);
+    try {
+      return { status: res.statusCode ?? 0, text: await readAll(res) };
+    } catch (err) {
+      // The deadline covers reading the body too (Go's http.Client.Timeout).
+      const timeoutMs = req.timeoutMs ?? this.options.requestTimeoutMs;
+      if ((err as Error).name === 'AbortError' && timeoutMs && !req.signal?.aborted) throw this.deadlineError(req.method ?? 'GET', req.path, timeoutMs);
+      throw this.translateNetworkError(err as Error);
+    }
   }
 
-  private open(req: KubeRequest): Promise<import('node:http').IncomingMessage> {
-    return this.baseOptions().then(
-      (base) =>
-        new Promise((resolve, reject) => {
-          const path = this.url.pathname.replace(/\/$/, '') + req.path + queryString(req.query);
-          const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
-          const headers: Record<string, string | string[]> = {
-            ...(base.headers as Record<string, string>),
-            Accept: 'application/json',
-            'User-Agent': this.options.userAgent,
-          };
-          if (this.options.asGroups?.length) headers['Impersonate-Group'] = this.options.asGroups;
-          if (body) {
-            headers['Content-Type'] = req.contentType ?? 'application/json';
-            headers['Content-Length'] = String(body.length);
-          }
-          this.requestCount++;
-          this.options.debug?.(`${req.method ?? 'GET'} ${path}`);
-          const send = this.url.protocol === 'http:' ? httpRequest : httpsRequest;
-          const r = send(
-            { ...base, agent: this.url.protocol === 'http:' ? undefined : this.agent, method: req.method ?? 'GET', path, headers, signal: req.signal },
-            resolve,
-          );
-          const timeout = req.timeoutMs ?? this.options.requestTimeoutMs;
-          if (timeout) r.setTimeout(timeout, () => r.destroy(Object.assign(new Error(`timeout after ${timeout}ms`), { code: 'ETIMEDOUT' })));
-          r.on('socket', (socket) => {
-            if (socket.connecting) {
-              const t = setTimeout(() => r.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
-              socket.once('connect', () => clearTimeout(t));
-              socket.once('close', () => clearTimeout(t));
-            }
-          });
-          r.on('error', (err) => reject(this.translateNetworkError(err)));
-          r.end(body);
-        }),
-    );
+  // One logical request: its retries, the 401 refresh, and the deadline around all of them.
+  private async exchange(req: KubeRequest, watch: boolean): Promise<IncomingMessage> {
+    const method = req.method ?? 'GET';
+    const maxRetries = this.options.maxRetries ?? 10;
+    const timeoutMs = watch ? undefined : (req.timeoutMs ?? this.options.requestTimeoutMs);
+    const deadline = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
+    const signal = deadline && req.signal ? AbortSignal.any([deadline, req.signal]) : (deadline ?? req.signal);
+    // client-go also tells the server how long it will wait (?timeout=), so it gives up too.
+    const query = timeoutMs && !watch ? { ...req.query, timeout: `${Math.ceil(timeoutMs / 1000)}s` } : req.query;
+    let refreshed = false;
+    for (let attempt = 0; ; attempt++) {
+      let res: IncomingMessage;
+      try {
+        res = await this.once({ ...req, query, signal }, method);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (deadline?.aborted) throw this.deadlineError(method, req.path, timeoutMs!);
+        // client-go (request.go IsRetryableError): only a GET, only when the connection was reset or
+        // cut (EOF); a refused connection fails at once, so "server down" is reported without delay.
+        const retriable = IDEMPOTENT.has(method) && (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code) || /socket hang up/.test((err as Error).message));
+        if (!retriable || attempt >= maxRetries || signal?.aborted) throw this.translateNetworkError(err as Error);
+        const pause = Math.min(250 * 2 ** attempt, 2_000);
+        this.options.debug?.(`${method} ${req.path}: ${code || (err as Error).message}; trying again in ${pause}ms`);
+        await this.pause(pause, signal, deadline, method, req.path, timeoutMs);
+        continue;
+      }
+      const status = res.statusCode ?? 0;
+      if (status === 401 && !refreshed && this.options.credentials.invalidate()) {
+        refreshed = true;
+        res.resume();
+        this.options.debug?.(`${method} ${req.path}: 401, fetching the credentials again`);
+        continue;
+      }
+      const retryAfter = retryAfterMs(res);
+      if ((status === 429 || status >= 500) && retryAfter !== undefined && attempt < maxRetries) {
+        res.resume();
+        this.options.debug?.(`${method} ${req.path}: ${status}, Retry-After ${retryAfter / 1000}s (try ${attempt + 1} of ${maxRetries})`);
+        await this.pause(retryAfter, signal, deadline, method, req.path, timeoutMs);
+        continue;
+      }
+      return res;
+    }
   }
 
-  private baseOptions(): Promise<RequestOptions> {
-    this.base ??= (async () => {
-      const opts: RequestOptions = { hostname: this.url.hostname.replace(/^\[|\]$/g, ''), port: this.url.port || (this.url.protocol === 'http:' ? 80 : 443), headers: {} };
-      await this.target.config.applyToHTTPSOptions(opts as never);
-      return opts;
+  private async pause(ms: number, signal: AbortSignal | undefined, deadline: AbortSignal | undefined, method: string, path: string, timeoutMs: number | undefined): Promise<void> {
+    await (this.options.sleep ?? sleep)(ms, signal);
+    if (deadline?.aborted) throw this.deadlineError(method, path, timeoutMs!);
+    if (signal?.aborted) throw new PluginError('cancelled', 'cancelled');
+  }
+
+  private deadlineError(method: string, path: string, timeoutMs: number): PluginError {
+    return new PluginError('unreachable', `${method} ${path} got no answer from the API server ${this.target.server} within --request-timeout (${timeoutMs / 1000}s); raise --request-timeout or check the cluster`);
+  }
+
+  // One HTTP exchange with the identity of this moment.
+  private async once(req: KubeRequest, method: string): Promise<IncomingMessage> {
+    const identity = await this.options.credentials.identity();
+    const agent = await this.getAgent();
+    return new Promise((resolve, reject) => {
+      const path = this.url.pathname.replace(/\/$/, '') + req.path + queryString(req.query);
+      const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+      const headers: Record<string, string | string[]> = { ...identity.headers, Accept: 'application/json', 'User-Agent': this.options.userAgent };
+      if (body) {
+        headers['Content-Type'] = req.contentType ?? 'application/json';
+        headers['Content-Length'] = String(body.length);
+      }
+      this.requestCount++;
+      this.options.debug?.(`${method} ${path} (${Math.round(performance.now())} ms after start)`);
+      const send = this.url.protocol === 'http:' ? httpRequest : httpsRequest;
+      const r = send(
+        {
+          ...this.tls,
+          ...(identity.cert ? { cert: identity.cert, key: identity.key } : {}),
+          hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+          port: this.url.port || (this.url.protocol === 'http:' ? 80 : 443),
+          agent,
+          method,
+          path,
+          headers,
+          signal: req.signal,
+        },
+        resolve,
+      );
+      r.on('socket', (socket) => {
+        if (socket.connecting) {
+          const t = setTimeout(() => r.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
+          socket.once('connect', () => clearTimeout(t));
+          socket.once('close', () => clearTimeout(t));
+        }
+      });
+      r.on('error', reject);
+      r.end(body);
+    });
+  }
+
+  // A keep-alive agent, through the proxy when one applies; the proxy agents (the ones client-node
+  // uses: hpagent for http/https proxies, socks-proxy-agent for socks5) load only when needed.
+  private getAgent(): Promise<HttpAgent> {
+    this.agentReady ??= (async () => {
+      const secure = this.url.protocol !== 'http:';
+      const base = { keepAlive: true, maxSockets: 8 };
+      if (!this.proxy) this.agent = secure ? new Agent(base) : new HttpAgent(base);
+      else if (this.proxy.protocol.startsWith('socks')) {
+        const { SocksProxyAgent } = await import('socks-proxy-agent');
+        // Go's SOCKS5 dialer hands the host name to the proxy; socks-proxy-agent resolves it
+        // locally for socks5:// and remotely only for socks5h://, so ask for the latter.
+        const url = new URL(this.proxy.href.replace(/^socks5:/, 'socks5h:'));
+        this.agent = new SocksProxyAgent(url, base) as unknown as HttpAgent;
+      } else {
+        // hpagent is CommonJS: the split ES-module build sees only its default export.
+        const hp = (await import('hpagent')) as unknown as typeof import('hpagent') & { default?: typeof import('hpagent') };
+        const { HttpsProxyAgent, HttpProxyAgent } = hp.default ?? hp;
+        this.agent = secure ? new HttpsProxyAgent({ ...base, proxy: this.proxy }) : new HttpProxyAgent({ ...base, proxy: this.proxy });
+      }
+      if (this.proxy) this.options.debug?.(`through proxy ${this.proxy.protocol}//${this.proxy.host}`);
+      return this.agent;
     })();
-    return this.base;
+    return this.agentReady;
   }
 
   private translateNetworkError(err: Error & { code?: string }): Error {
     if (err.name === 'AbortError') return new PluginError('cancelled', 'cancelled');
     if (err instanceof PluginError || err instanceof ApiError) return err;
+    const via = this.proxy ? ` through the proxy ${this.proxy.protocol}//${this.proxy.host}` : '';
+    const fix = /certificate|self.signed|unable to verify|altnames|SSL|CERT/i.test(`${err.code} ${err.message}`)
+      ? 'check certificate-authority, tls-server-name or the server address'
+      : 'check that the cluster is up and the context is right';
     return new PluginError(
       'unreachable',
-      `cannot reach the API server ${this.target.server} of context "${this.target.contextName}" (${err.code ?? err.message}); check that the cluster is up and the context is right`,
+      `cannot reach the API server ${this.target.server}${via} of context "${this.target.contextName}" (${err.code ?? err.message}); ${fix}`,
       { cause: err },
     );
   }
+}
+
+// client-go's TLS rules: a CA file and CA data together, or a CA with insecure-skip-tls-verify, are
+// errors; no CA at all means the system's trust store (as Go), not Node's bundled one.
+function tlsOptions(target: KubeTarget): RequestOptions {
+  const c = target.cluster;
+  if (c.certificateAuthority && c.certificateAuthorityData)
+    throw new PluginError('config', `cluster "${c.name}" sets both certificate-authority and certificate-authority-data; kubectl refuses that too: keep one`);
+  if (c.insecureSkipTlsVerify && (c.certificateAuthority || c.certificateAuthorityData))
+    throw new PluginError('config', `cluster "${c.name}" sets insecure-skip-tls-verify together with a certificate authority; kubectl refuses that too: keep one`);
+  const opts: RequestOptions = {};
+  if (c.insecureSkipTlsVerify) opts.rejectUnauthorized = false;
+  else if (c.certificateAuthorityData) opts.ca = Buffer.from(c.certificateAuthorityData, 'base64');
+  else if (c.certificateAuthority) {
+    try {
+      opts.ca = readFileSync(c.certificateAuthority);
+    } catch (err) {
+      throw new PluginError('config', `cannot read the certificate-authority ${c.certificateAuthority} of cluster "${c.name}" (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); fix the path`);
+    }
+  } else {
+    const system = getCACertificates('system');
+    if (system.length) opts.ca = system;
+  }
+  // Node checks the certificate against servername when set (tls.checkServerIdentity), as Go's ServerName.
+  if (c.tlsServerName) opts.servername = c.tlsServerName;
+  return opts;
+}
+
+/** Retry-After in ms (seconds form, as client-go reads it), or undefined when absent or unreadable. */
+function retryAfterMs(res: IncomingMessage): number | undefined {
+  const raw = res.headers['retry-after'];
+  if (raw === undefined) return undefined;
+  const seconds = Number(raw);
+  return Number.isInteger(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
 }
 
 function queryString(query: KubeRequest['query']): string {
@@ -183,12 +338,13 @@ function queryString(query: KubeRequest['query']): string {
   return s ? `?${s}` : '';
 }
 
-function readAll(res: import('node:http').IncomingMessage): Promise<string> {
+function readAll(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
+    res.on('aborted', () => reject(Object.assign(new Error('response cut'), { code: 'ECONNRESET' })));
   });
 }
 

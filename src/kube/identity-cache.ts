@@ -10,11 +10,11 @@ import type { KubeTarget } from './kubeconfig.js';
  * plugins, whose identity only the server knows (a SelfSubjectReview then).
  */
 export function localIdentity(target: KubeTarget, as: string | undefined): string | undefined {
-  if (as) return as;
-  const user = target.config.getCurrentUser();
+  if (as ?? target.user.impersonate) return as ?? target.user.impersonate;
+  const user = target.user;
   try {
-    const pem = user?.certData ? Buffer.from(user.certData, 'base64') : user?.certFile ? readFileSync(user.certFile) : undefined;
-    if (!pem || user?.token || user?.exec || user?.authProvider) return undefined;
+    const pem = user.clientCertificateData ? Buffer.from(user.clientCertificateData, 'base64') : user.clientCertificate ? readFileSync(user.clientCertificate) : undefined;
+    if (!pem || user.token || user.tokenFile || user.exec || user.authProvider || user.username !== undefined) return undefined;
     const cn = /(?:^|\n)CN=([^\n]+)/.exec(new X509Certificate(pem).subject)?.[1];
     return cn || undefined;
   } catch {

@@ -1,30 +1,91 @@
-/** kubectl's global flags, which kubectl hands to a plugin unparsed. */
+/** kubectl's global flags (`kubectl options`), which kubectl hands to a plugin unparsed. */
 export interface KubeFlags {
   namespace?: string;
   context?: string;
   kubeconfig?: string;
   cluster?: string;
   user?: string;
+  server?: string;
+  token?: string;
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  insecureSkipTlsVerify?: boolean;
+  tlsServerName?: string;
+  username?: string;
+  password?: string;
   as?: string;
   asGroup?: string[];
+  asUid?: string;
   requestTimeout?: string;
+  disableCompression?: boolean;
+  /** Flags the plugin accepts for kubectl's sake and hands to the spawned kubectl unchanged (--cache-dir, --vmodule, ...). */
+  passThrough?: string[];
   /** kubectl's -v level (0 = quiet). */
   verbosity: number;
 }
 
-/** The same flags as kubectl arguments, for the `kubectl attach` the plugin spawns. */
-export function kubectlArgs(flags: KubeFlags, namespace: string): string[] {
+/** One kubectl global flag: its name, the KubeFlags key it fills, its kind, and whether its value is a secret. */
+export interface GlobalFlag {
+  flag: string;
+  key?: Exclude<keyof KubeFlags, 'verbosity' | 'passThrough'>;
+  kind: 'string' | 'boolean' | 'strings';
+  short?: string;
+  describe: string;
+  secret?: boolean;
+}
+
+/**
+ * Every flag of `kubectl options` (kubectl 1.32), the one list the CLI mixin, the flag normaliser
+ * and kubectlArgs derive from. Flags without a key only matter to kubectl: they pass through.
+ */
+export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
+  { flag: 'namespace', short: 'n', key: 'namespace', kind: 'string', describe: 'Namespace (default: the context namespace)' },
+  { flag: 'context', key: 'context', kind: 'string', describe: 'kubeconfig context to use' },
+  { flag: 'kubeconfig', key: 'kubeconfig', kind: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)' },
+  { flag: 'cluster', key: 'cluster', kind: 'string', describe: 'kubeconfig cluster to use' },
+  { flag: 'user', key: 'user', kind: 'string', describe: 'kubeconfig user to use' },
+  { flag: 'server', short: 's', key: 'server', kind: 'string', describe: 'Address of the API server' },
+  { flag: 'token', key: 'token', kind: 'string', describe: 'Bearer token', secret: true },
+  { flag: 'certificate-authority', key: 'certificateAuthority', kind: 'string', describe: 'CA certificate file' },
+  { flag: 'client-certificate', key: 'clientCertificate', kind: 'string', describe: 'Client certificate file' },
+  { flag: 'client-key', key: 'clientKey', kind: 'string', describe: 'Client key file' },
+  { flag: 'insecure-skip-tls-verify', key: 'insecureSkipTlsVerify', kind: 'boolean', describe: 'Do not verify the server certificate (insecure)' },
+  { flag: 'tls-server-name', key: 'tlsServerName', kind: 'string', describe: 'Server name to verify the server certificate against' },
+  { flag: 'username', key: 'username', kind: 'string', describe: 'Username for basic authentication' },
+  { flag: 'password', key: 'password', kind: 'string', describe: 'Password for basic authentication', secret: true },
+  { flag: 'as', key: 'as', kind: 'string', describe: 'User to impersonate' },
+  { flag: 'as-group', key: 'asGroup', kind: 'strings', describe: 'Group to impersonate (repeatable)' },
+  { flag: 'as-uid', key: 'asUid', kind: 'string', describe: 'UID to impersonate' },
+  { flag: 'request-timeout', key: 'requestTimeout', kind: 'string', describe: 'Deadline of a single API request (e.g. 30s; 0: none)' },
+  { flag: 'disable-compression', key: 'disableCompression', kind: 'boolean', describe: 'Ask the server for uncompressed responses' },
+  { flag: 'cache-dir', kind: 'string', describe: 'kubectl cache directory (passed to kubectl)' },
+  { flag: 'log-flush-frequency', kind: 'string', describe: 'kubectl log flush interval (passed to kubectl)' },
+  { flag: 'match-server-version', kind: 'boolean', describe: 'Passed to kubectl' },
+  { flag: 'profile', kind: 'string', describe: 'kubectl profiling (passed to kubectl)' },
+  { flag: 'profile-output', kind: 'string', describe: 'kubectl profile file (passed to kubectl)' },
+  { flag: 'vmodule', kind: 'string', describe: 'kubectl per-file log levels (passed to kubectl)' },
+  { flag: 'warnings-as-errors', kind: 'boolean', describe: 'Passed to kubectl' },
+];
+
+/**
+ * The same flags as kubectl arguments, for the `kubectl attach` the plugin spawns (same identity,
+ * same route). `display` replaces secrets by a placeholder, for a command printed for the user.
+ */
+export function kubectlArgs(flags: KubeFlags, namespace: string, opts: { display?: boolean } = {}): string[] {
   const args = ['-n', namespace];
-  const pairs: Array<[string, string | undefined]> = [
-    ['--context', flags.context],
-    ['--kubeconfig', flags.kubeconfig],
-    ['--cluster', flags.cluster],
-    ['--user', flags.user],
-    ['--as', flags.as],
-    ['--request-timeout', flags.requestTimeout],
-  ];
-  for (const [flag, value] of pairs) if (value) args.push(flag, value);
-  for (const group of flags.asGroup ?? []) args.push('--as-group', group);
+  for (const f of GLOBAL_FLAGS) {
+    if (!f.key || f.key === 'namespace') continue;
+    const value = flags[f.key];
+    if (f.kind === 'boolean') {
+      if (value === true) args.push(`--${f.flag}`);
+    } else if (f.kind === 'strings') {
+      for (const v of (value as string[] | undefined) ?? []) args.push(`--${f.flag}`, v);
+    } else if (typeof value === 'string' && value !== '') {
+      args.push(`--${f.flag}`, f.secret && opts.display ? `<${f.flag}>` : value);
+    }
+  }
+  args.push(...(flags.passThrough ?? []));
   if (flags.verbosity > 0) args.push(`-v=${flags.verbosity}`);
   return args;
 }

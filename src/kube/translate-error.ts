@@ -1,5 +1,6 @@
 import { PluginError } from '../errors/plugin-error.js';
 import { ApiError } from './api-error.js';
+import type { KubeTarget } from './kubeconfig.js';
 
 /** What was being done when an API call failed, so the message can name it. */
 export interface ErrorContext {
@@ -8,6 +9,8 @@ export interface ErrorContext {
   resource: string;
   /** e.g. `pod "web" in namespace "shop"`. */
   object: string;
+  /** The connection, to name the context when the server took the request as anonymous. */
+  target?: KubeTarget;
 }
 
 /** Turns an API answer into one of the plugin's error kinds with a one-line message and fix. */
@@ -18,6 +21,8 @@ export function translateApiError(err: unknown, ctx: ErrorContext): Error {
     case 401:
       return new PluginError('forbidden', `unauthorized: the API server refused the credentials of this context; log in again or check --context`);
     case 403:
+      if (/User "system:anonymous"/.test(msg) && ctx.target)
+        return new PluginError('forbidden', `the API server took the request as anonymous (system:anonymous): it accepted none of the credentials ${ctx.target.contextName ? `of context "${ctx.target.contextName}" (user "${ctx.target.user.name}")` : 'given by the flags'}; check them with kubectl auth whoami`);
       if (/violates PodSecurity/.test(msg))
         return new PluginError('policy-rejected', `${ctx.object}: rejected by Pod Security admission: ${stripPrefix(msg)}; use a preset the namespace level allows, or ask for an exemption`);
       return new PluginError('forbidden', `cannot ${ctx.verb} ${ctx.resource} for ${ctx.object}: ${stripPrefix(msg)}; ask for the RBAC shown by "kubectl ephemeral --help" (README: permissions)`);

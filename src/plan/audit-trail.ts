@@ -13,6 +13,8 @@ export interface AuditEntry {
   reason?: string;
   /** Set on entries for a pod copy: the copy's name. */
   copy?: string;
+  /** Set by collect once its archive is written: the archive's sha256, to check a later copy against. */
+  sha256?: string;
 }
 
 /** Parses the annotation leniently: a hand-edited or foreign value yields an empty trail. */

@@ -139,6 +139,6 @@ describeNode('capture, recorded sessions and cleanup on the real node', () => {
     await eventually(async () => copies().length === 0, 30_000, 'the pod copy to be gone');
   });
 
-  // Capture under baseline now keeps the runtime's NET_RAW, and its refusal under restricted is
-  // tested in test/e2e/sessions/pod-security-levels.test.ts.
+  // Capture under baseline keeps the runtime's NET_RAW (issue 19): its refusal under restricted, on
+  // a pod restricted admits, is tested in test/e2e/sessions/pod-security-levels.test.ts.
 });

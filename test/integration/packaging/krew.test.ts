@@ -19,11 +19,10 @@ import {
   VERSION,
   which,
 } from './artifacts';
+import { describeIfAvailable } from '../../support/suite-gate';
 
 const KUBECTL = which('kubectl');
-const skipReason = !KUBECTL ? 'no kubectl on PATH' : krewToolsUnavailable();
-if (skipReason) process.stderr.write(`\n!!! SKIPPING the krew packaging tests: ${skipReason}\n\n`);
-const suite = skipReason ? describe.skip : describe;
+const suite = describeIfAvailable('test/integration/packaging/krew.test.ts', !KUBECTL ? 'no kubectl on PATH' : krewToolsUnavailable() ?? '', 'krew is built from the Go module proxy by the packaging tests');
 
 suite('krew packaging (offline)', () => {
   let tools: string;

@@ -62,7 +62,32 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
     expect((await parse(line)).parsed).toEqual(expected);
   });
 
+  it('collect with every flag, --path repeated', async () => {
+    const { parsed } = await parse("collect web -n shop -w ev.tar -c app --path /app/logs --path '/srv/my data' --env --max-size 1Gi --reason INC-42 --run-as 1000:1000 --image mirror/busybox:1 --timeout 30s");
+    expect(parsed).toEqual({
+      command: 'collect',
+      options: {
+        pod: 'web',
+        container: 'app',
+        write: 'ev.tar',
+        paths: ['/app/logs', '/srv/my data'],
+        env: true,
+        maxSize: '1Gi',
+        reason: 'INC-42',
+        runAs: '1000:1000',
+        image: 'mirror/busybox:1',
+        timeout: '30s',
+        kube: { namespace: 'shop', context: undefined, kubeconfig: undefined, cluster: undefined, user: undefined, as: undefined, asGroup: [], requestTimeout: undefined, verbosity: 0 },
+      },
+    });
+  });
+
+  it('collect defaults: no extra path, no env, the default size cap and timeout', async () => {
+    expect((await parse('collect web -w -')).parsed).toMatchObject({ command: 'collect', options: { write: '-', paths: [], env: false, maxSize: undefined, timeout: '2m' } });
+  });
+
   it.each([
+    ['collect web', /missing required argument: w/],
     ['net', /not enough non-option arguments|pod/],
     ['bogus web', /unknown arguments?: bogus/],
     ['net web --bogus', /unknown argument/],

@@ -54,7 +54,7 @@ describe('runCompletion', () => {
   it('offers subcommands, presets and aliases first, and no files', async () => {
     const cluster = new FakeCluster();
     expect(await complete(cluster, '')).toEqual([
-      'presets', 'list', 'attach', 'sessions', 'capture', 'cleanup',
+      'presets', 'list', 'attach', 'sessions', 'capture', 'collect', 'cleanup',
       'network', 'net', 'forensics', 'crashloop', 'process', 'proc', 'shell', ':4',
     ]);
     expect(cluster.calls).toEqual([]);
@@ -79,7 +79,7 @@ describe('runCompletion', () => {
 
   it('offers pods after the commands that take one', async () => {
     const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
-    for (const command of ['list', 'attach', 'capture', 'cleanup']) expect(await complete(cluster, `${command} `)).toEqual(['web-1', ':4']);
+    for (const command of ['list', 'attach', 'capture', 'collect', 'cleanup']) expect(await complete(cluster, `${command} `)).toEqual(['web-1', ':4']);
     expect(await complete(cluster, 'presets ')).toEqual([':4']);
   });
 

@@ -1,0 +1,24 @@
+import { parseDuration } from '../plan/duration.js';
+import { CredentialSource } from './credentials.js';
+import { KubeHttpClient } from './http-client.js';
+import type { KubeFlags } from './kube-flags.js';
+import { loadKubeTarget, type KubeTarget } from './kubeconfig.js';
+
+/** What a connection reports to the user: request lines under -v, and an exec plugin's stderr. */
+export interface ConnectionIo {
+  userAgent: string;
+  debug?: (line: string) => void;
+  /** Each stderr line of an exec credential plugin (shown to the user, as kubectl does). */
+  stderrLine: (line: string) => void;
+  stdinIsTerminal?: boolean;
+}
+
+/** Reads the kubeconfig and flags as kubectl would and opens the transport to that cluster. */
+export async function openConnection(flags: KubeFlags, env: NodeJS.ProcessEnv, io: ConnectionIo): Promise<{ target: KubeTarget; http: KubeHttpClient }> {
+  const target = await loadKubeTarget(flags, env);
+  const credentials = new CredentialSource(target, { stdinIsTerminal: io.stdinIsTerminal ?? process.stdin.isTTY === true, stderrLine: io.stderrLine });
+  // kubectl: a bare number is seconds, and 0 (the default) means no deadline.
+  const timeout = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
+  const http = new KubeHttpClient(target, { credentials, userAgent: io.userAgent, requestTimeoutMs: timeout || undefined, env, debug: io.debug });
+  return { target, http };
+}
