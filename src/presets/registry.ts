@@ -7,7 +7,7 @@ import type { UserPresetFile } from './user-presets.js';
  * The plugin's own commands (and yargs' help and version): a preset with one of these names or
  * aliases could never be reached, so the preset file may not use them.
  */
-export const COMMAND_NAMES: readonly string[] = ['presets', 'list', 'attach', 'sessions', 'capture', 'cleanup', 'help', 'version', 'completion', '__complete'];
+export const COMMAND_NAMES: readonly string[] = ['presets', 'list', 'attach', 'sessions', 'capture', 'collect', 'cleanup', 'help', 'version', 'completion', '__complete'];
 
 /** All presets known to this run: the built-ins, then the user's file on top. */
 export class PresetRegistry {
