@@ -10,7 +10,7 @@ function presetSecurity(p: Preset): string {
     p.runAs.kind === 'root'
       ? 'root (uid 0)'
       : p.runAs.kind === 'target'
-        ? "the target's user (its runAsUser, else the user its status reports, else 65534)"
+        ? "the target's user (its runAsUser, else the user its status reports, else the image's default, root, unless runAsNonRoot: then 65534)"
         : `uid ${p.runAs.uid}`;
   const caps =
     p.keepCapabilities === 'target'

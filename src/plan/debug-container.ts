@@ -125,26 +125,40 @@ function reportedUser(pod: V1Pod, container: string): { uid?: number; gid?: numb
   return linux ? { uid: linux.uid, gid: linux.gid } : {};
 }
 
+/**
+ * The user a container runs as: its runAsUser (else the pod's), else the user its status reports;
+ * with none of these, the image's default (root unless the image says otherwise, `assumed`) — or,
+ * when runAsNonRoot forbids root, unknown (undefined).
+ */
+export function targetUser(pod: V1Pod, target: V1Container): { uid: number; gid?: number; assumed?: true } | undefined {
+  const reported = reportedUser(pod, target.name);
+  const uid = target.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser ?? reported.uid;
+  const gid = target.securityContext?.runAsGroup ?? pod.spec?.securityContext?.runAsGroup ?? reported.gid;
+  if (uid !== undefined) return { uid, ...(gid !== undefined ? { gid } : {}) };
+  if (target.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot) return undefined;
+  return { uid: 0, gid: gid ?? 0, assumed: true };
+}
+
 function resolveUser(pod: V1Pod, target: V1Container, req: DebugRequest, form: PresetForm, notices: string[]): { uid: number; gid?: number } {
   const runAs: RunAs = req.runAs ?? form.runAs;
   if (runAs.kind === 'root') return { uid: 0, gid: 0 };
   if (runAs.kind === 'uid') return { uid: runAs.uid, gid: runAs.gid ?? runAs.uid };
-  const reported = reportedUser(pod, target.name);
-  const uid = target.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser ?? reported.uid;
-  const gid = target.securityContext?.runAsGroup ?? pod.spec?.securityContext?.runAsGroup ?? reported.gid;
-  if (uid === undefined) {
+  const user = targetUser(pod, target);
+  if (!user) {
     notices.push(
-      `container "${target.name}" sets no runAsUser and its status reports no user: the debug shell runs as uid ${NOBODY_UID}, which cannot read another user's /proc/1/root; add --run-as=root (or the app's uid) if you know it`,
+      `container "${target.name}" runs as a non-root user its pod spec does not name (runAsNonRoot without runAsUser): the debug shell runs as uid ${NOBODY_UID}, which cannot read another user's /proc/1/root; pass --run-as=UID[:GID] with the app's user`,
     );
     return { uid: NOBODY_UID, gid: NOBODY_UID };
   }
-  if (uid === 0 && req.level === 'restricted' && !req.runAs) {
+  if (user.uid === 0 && req.level === 'restricted' && !req.runAs) {
     notices.push(
       `container "${target.name}" runs as root and Pod Security "restricted" forbids root: the debug shell runs as uid ${NOBODY_UID}, so /proc/1/root and root's files are unreadable (ps works); debug where baseline applies`,
     );
     return { uid: NOBODY_UID, gid: NOBODY_UID };
   }
-  return { uid, ...(gid !== undefined ? { gid } : {}) };
+  if (user.assumed)
+    notices.push(`container "${target.name}" names no user: the debug shell runs as root, the image's default; if the app runs as another user, pass --run-as=UID[:GID]`);
+  return { uid: user.uid, ...(user.gid !== undefined ? { gid: user.gid } : {}) };
 }
 
 /** Drop ALL then add, or keep some of the runtime's defaults, or (root) exactly the target's own set. */

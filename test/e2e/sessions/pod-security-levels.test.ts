@@ -120,19 +120,15 @@ describeOnRealNode(__filename)('presets under Pod Security levels on the real no
         expect(kubectlResult(['exec', 'root-app', '-c', 'app', '--', 'cat', '/tmp/forensics-wrote'], { namespace: baseline }).stdout).toBe('x\n');
       }));
 
-    it("process on a root image without runAsUser says the user is unknown; with --run-as root it reads /proc/1/root", () =>
+    it("process on a root image that names no user runs as root, the image's default, says so, and reads /proc/1/root", () =>
       inTerminal({}, async (t) => {
-        await t.runPlugin(['process', 'image-root', '-n', baseline, '--context', 'debugger', '--run-as', 'root']);
+        await t.runPlugin(['process', 'image-root', '-n', baseline, '--context', 'debugger']);
         await t.waitForShell();
+        expect(t.screen).toContain(`note: container "app" names no user: the debug shell runs as root, the image's default; if the app runs as another user, pass --run-as=UID[:GID]`);
         expect(await t.command('cat /proc/1/root/planted')).toMatch(new RegExp(`^${SECRET}$`, 'm'));
+        // Exactly the target's capabilities: containerd's default set, nothing added.
         expect(await t.command('grep CapEff /proc/self/status')).toMatch(/CapEff:\s+00000000a80425fb/);
         expect(await t.endPlugin('exit')).toBe(0);
-
-        const dry = await runPlugin(['process', 'image-root', '-n', baseline, '--context', 'debugger', '--dry-run', '-o', 'json']);
-        expectExit(dry, 0);
-        expect(stderrLines(dry)).toContain(
-          'note: container "app" sets no runAsUser and its status reports no user: the debug shell runs as uid 65534, which cannot read another user\'s /proc/1/root; add --run-as=root (or the app\'s uid) if you know it',
-        );
       }));
 
     it('--level restricted on a root target: the note says /proc/1/root is unreadable, and it is', () =>
@@ -148,9 +144,9 @@ describeOnRealNode(__filename)('presets under Pod Security levels on the real no
   });
 
   describe('privileged', () => {
-    it('forensics with --run-as root reads a root target', async () =>
+    it('forensics reads a root target', async () =>
       inTerminal({}, async (t) => {
-        await t.runPlugin(['forensics', 'image-root', '-n', privileged, '--context', 'debugger', '--run-as', 'root', '--no-record']);
+        await t.runPlugin(['forensics', 'image-root', '-n', privileged, '--context', 'debugger', '--no-record']);
         await t.waitForShell();
         expect(await t.command('cat /proc/1/root/planted')).toMatch(new RegExp(`^${SECRET}$`, 'm'));
         expect(await t.endPlugin('exit')).toBe(0);
