@@ -36,6 +36,15 @@ describe('the Pod Security gate', () => {
     expect(() => checkPodSecurity(pod, plan.container, 'restricted', 'shop', presetLevelFix('restricted', { runAs: 'runAs' in explicit, level: 'level' in explicit }))).toThrow(message);
   });
 
+  it('a user preset with no form the level admits says so and where to look', async () => {
+    const { parseUserPresets } = await import('../../../src/presets/user-presets');
+    const registry = PresetRegistry.from(await parseUserPresets('/p.yaml', 'presets:\n  sniff:\n    image: a\n    runAs: root\n    capabilities: [NET_ADMIN]\n'));
+    const plan = planForLevel(compliant, { preset: registry.get('sniff') }, 'baseline', 'abcde');
+    expect(() => checkPodSecurity(compliant, plan.container, 'baseline', 'shop', presetLevelFix('baseline', {}))).toThrow(
+      'namespace "shop" enforces Pod Security "baseline": the debug container violates capabilities (spec.ephemeralContainers[0].securityContext.capabilities.add: container "debugger-sniff-abcde" adds NET_ADMIN); this preset has no form that "baseline" allows; use one that does (kubectl ephemeral presets -o wide) or debug in a namespace with a laxer level',
+    );
+  });
+
   it('lets through what the level admits', () => {
     const plan = planForLevel(compliant, { preset: presets.get('network') }, 'restricted', 'abcde');
     expect(() => checkPodSecurity(compliant, plan.container, 'restricted', 'shop', 'unused')).not.toThrow();
