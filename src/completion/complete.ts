@@ -1,4 +1,5 @@
 import type { KubeFlags } from '../kube/kube-flags.js';
+import { POD_SECURITY_LEVELS } from '../presets/preset.js';
 
 /** A pod as completion needs it: its name and the names of its containers. */
 export interface CompletionPod {
@@ -53,6 +54,7 @@ const VALUE_FLAGS: Record<string, string> = {
   '--name': 'name',
   '--timeout': 'timeout',
   '--run-as': 'run-as',
+  '--level': 'level',
   '--reason': 'reason',
   '--keepalive': 'keepalive',
   '--dry-run': 'dry-run',
@@ -186,6 +188,8 @@ async function flagValues(flag: string, read: ReadWords, deps: CompletionDeps): 
       return ['client', 'server'];
     case 'run-as':
       return ['root', 'target'];
+    case 'level':
+      return [...POD_SECURITY_LEVELS];
     case 'container': {
       const pod = read.positionals[1];
       return pod ? containersOf(pod, read, deps, (p) => p.containers) : [];

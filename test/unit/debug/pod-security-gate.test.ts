@@ -2,6 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { checkPodSecurity, presetLevelFix } from '../../../src/debug/pod-security-gate';
 import { planForLevel } from '../../../src/plan/level-form';
 import { PresetRegistry } from '../../../src/presets/registry';
+import { parseUserPresets } from '../../../src/presets/user-presets';
 import { aPod, restrictedContainer } from '../../support/builders';
 
 const presets = PresetRegistry.from();
@@ -37,7 +38,6 @@ describe('the Pod Security gate', () => {
   });
 
   it('a user preset with no form the level admits says so and where to look', async () => {
-    const { parseUserPresets } = await import('../../../src/presets/user-presets');
     const registry = PresetRegistry.from(await parseUserPresets('/p.yaml', 'presets:\n  sniff:\n    image: a\n    runAs: root\n    capabilities: [NET_ADMIN]\n'));
     const plan = planForLevel(compliant, { preset: registry.get('sniff') }, 'baseline', 'abcde');
     expect(() => checkPodSecurity(compliant, plan.container, 'baseline', 'shop', presetLevelFix('baseline', {}))).toThrow(
