@@ -2,7 +2,7 @@
 // the server's validation (and --dry-run=server) accepts it, --no-attach prints name and attach
 // command, and `list` shows state and creator. No kubelet runs the pod: the test writes statuses.
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, getPod, markPodRunning, writeContainerStatuses } from '../../support/cluster';
+import { clusterEnv, createObject, deleteTestNamespace, getPod, markPodRunning, writeContainerStatuses } from '../../support/cluster';
 import { writeFileSync } from 'node:fs';
 import {
   createTestNamespace,
@@ -213,5 +213,34 @@ describe('the presets command and the preset file, through the built plugin', ()
       expectExit(r, 78);
       expect(theErrorLine(r)).toEqual(line(file));
     }
+  });
+});
+
+describe("the target's user, as the API server carries it", () => {
+  let ns = '';
+  beforeAll(() => {
+    requireBuiltPlugin();
+    ns = createTestNamespace('plugin-target-user');
+    createObject(aPod('named').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
+    createObject(aPod('nonroot').withPodSecurityContext({ runAsNonRoot: true }).withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
+    createObject(aPod('silent').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
+    for (const pod of ['named', 'nonroot', 'silent']) markPodRunning(ns, pod);
+    // The test, as a kubelet whose runtime reports the user (KEP-3619): uid 1000, gid 2000.
+    const status = getPod(ns, 'named').status;
+    writeContainerStatuses(ns, 'named', { containerStatuses: status.containerStatuses.map((c: any) => ({ ...c, user: { linux: { uid: 1000, gid: 2000, supplementalGroups: [2000] } } })) });
+  });
+  afterAll(() => deleteTestNamespace(ns));
+
+  it.each([
+    ['named', 'the user its status reports', { runAsUser: 1000, runAsGroup: 2000, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }, []],
+    ['silent', "the image's default, root, with the target's (default) capabilities", { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }, [`note: container "app" names no user: the debug shell runs as root, the image's default; if the app runs as another user, pass --run-as=UID[:GID]`]],
+    ['nonroot', 'nobody, with a note, when runAsNonRoot hides the uid', { runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }, [`note: container "app" runs as a non-root user its pod spec does not name (runAsNonRoot without runAsUser): the debug shell runs as uid 65534, which cannot read another user's /proc/1/root; pass --run-as=UID[:GID] with the app's user`]],
+  ])('process on %s runs as %s', async (pod, _t, securityContext, notes) => {
+    expect(getPod(ns, 'named').status.containerStatuses[0].user).toEqual({ linux: { uid: 1000, gid: 2000, supplementalGroups: [2000] } });
+    const r = await runPlugin(['process', pod, '-n', ns, '--context', 'debugger', '--dry-run', '-o', 'json']);
+    expectExit(r, 0);
+    expect(stderrLines(r)).toEqual(notes);
+    const sc = JSON.parse(r.stdout).spec.ephemeralContainers[0].securityContext;
+    expect(sc).toEqual({ allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' }, ...securityContext });
   });
 });
