@@ -32,4 +32,6 @@ export interface CommandContext {
   onInterrupt(cleanup: () => Promise<void | number>): () => void;
   /** Aborted when the user presses Ctrl-C or the process gets SIGTERM/SIGHUP. */
   signal: AbortSignal;
+  /** Asks the user one question on the terminal; undefined (nothing asked) when stdin or stderr is not a terminal. */
+  ask(question: string): Promise<string | undefined>;
 }

@@ -50,6 +50,10 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
         },
       };
     },
+    async ask(question) {
+      const { askOnTerminal } = await import('./output/ask.js');
+      return askOnTerminal(question, controller.signal);
+    },
     async attach(opts) {
       const { runAttachSession } = await import('./terminal/attach-session.js');
       return runAttachSession(opts);

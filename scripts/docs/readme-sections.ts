@@ -40,8 +40,17 @@ function presetSection(p: Preset): string {
       ? ["- it can change what the target's user can: write the target's files through `/proc/1/root` and signal its processes"]
       : []),
     ...(p.record ? ['- records the session by default (asciicast, `--no-record` to turn off)'] : []),
-    ...(p.crashSummary ? ['- prints the last exit code and reason, the previous logs and recent events first'] : []),
-    ...(p.copy ? ['- `--copy`: debugs a copy of the pod whose crashing command is replaced by `--keepalive` (default `sleep infinity`), deleted after the session unless `--keep`'] : []),
+    ...(p.crashSummary
+      ? [
+          '- targets the container that is failing (an init container in `Init:CrashLoopBackOff` or `Init:Error`, a sidecar, or a main container; `-c` chooses another) and says so when nothing fails; prints its last exit code and reason, previous logs and recent events first (or which permission, `get pods/log` or `list events`, is missing)',
+          '- without a POD: lists the namespace\'s crash-looping pods (restarts, last exit, init or main container) to pick one on a terminal; without a terminal, fails with one line naming them',
+        ]
+      : []),
+    ...(p.copy
+      ? [
+          '- `--copy`: debugs a copy of the pod (no labels, probes or owner references) whose failing container, init containers included, runs `--keepalive` (default `sleep infinity`); the scheduler places it unless `--same-node`; `--share-processes` shares one process namespace; deleted after the session unless `--keep` or `--no-attach`, which print how to delete it',
+        ]
+      : []),
     '- what to try first:',
     '',
     '```sh',
@@ -50,11 +59,21 @@ function presetSection(p: Preset): string {
   ].join('\n');
 }
 
+/** One row per preset of the node session table: which host namespaces it shares and how /host is mounted. */
+function nodeRow(p: Preset): string {
+  const n = p.node;
+  if (!n) return `| \`${p.name}\` | (no node sessions) | | | |`;
+  const user = p.runAs.kind === 'root' ? 'root' : p.runAs.kind === 'uid' ? `uid ${p.runAs.uid}` : 'uid 65534 (a node has no target user)';
+  const caps = p.capabilities.length ? `, adds ${p.capabilities.join(', ')}` : '';
+  return `| \`${p.name}\` | ${n.hostNetwork ? 'yes' : 'no'} | ${n.hostPID ? 'yes' : 'no'} | ${n.hostReadOnly ? 'read-only' : 'read-write'} | ${user}, drops ALL${caps} |`;
+}
+
 /** The generated README sections, by marker name. */
 export function readmeSections(): Record<string, string> {
   const kinds = Object.keys(EXIT_CODES) as ErrorKind[];
   return {
     presets: BUILTIN_PRESETS.map(presetSection).join('\n\n'),
+    'node-presets': ['| preset | host network | host PID | `/host` | runs as |', '| --- | --- | --- | --- | --- |', ...BUILTIN_PRESETS.map(nodeRow)].join('\n'),
     'exit-codes': [
       '| code | meaning |',
       '| --- | --- |',

@@ -7,8 +7,16 @@ import type { ParsedCommand } from './parsed-command.js';
 /** Options every preset command shares. */
 function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
   const out = withKubeFlags(y)
-    .positional('pod', { type: 'string', describe: 'Pod to debug', demandOption: true })
-    .option('container', { alias: 'c', type: 'string', describe: 'Container to target (default: the kubectl.kubernetes.io/default-container annotation, else the first)' })
+    .positional('pod', {
+      type: 'string',
+      describe: `Pod to debug: NAME or pod/NAME, a running pod of deploy/, sts/, ds/, rs/ or job/NAME, or node/NAME for a pod on that node with its root at /host${preset.crashSummary ? '; none: pick a crash-looping pod of the namespace' : ''}`,
+      demandOption: !preset.crashSummary,
+    })
+    .option('container', {
+      alias: 'c',
+      type: 'string',
+      describe: `Container to target (default: ${preset.crashSummary ? 'the failing one, init containers and sidecars included; else ' : ''}the kubectl.kubernetes.io/default-container annotation, else the first)`,
+    })
     .option('image', { type: 'string', describe: `Image to run instead of ${preset.image}` })
     .option('name', { type: 'string', describe: 'Name of the debug container (default: debugger-<preset>-<random>)' })
     .option('attach', { type: 'boolean', default: true, describe: 'Attach when running; --no-attach prints the container name and the attach command' })
@@ -23,12 +31,15 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
       describe: "Use the preset's form for this Pod Security level (default: the strongest the namespace's enforced level allows; see presets -o wide)",
     })
     .option('reason', { type: 'string', describe: 'Why you are debugging (recorded on the container; some presets require it)' })
+    .option('new', { type: 'boolean', default: false, describe: 'Add a new debug container even when one of yours with this preset and image is running (reused by default)' })
     .option('record', { type: 'string', describe: `Record the session as asciicast to FILE (default dir if no FILE; --no-record to disable)${preset.record ? '; on by default for this preset' : ''}` });
   if (!preset.copy) return out;
   return out
     .option('copy', { type: 'boolean', default: false, describe: 'Debug a copy of the pod (labels, probes, owner refs dropped) whose crashing command is replaced' })
     .option('keepalive', { type: 'string', default: 'sleep infinity', describe: 'Command that replaces the crashing one in the copy' })
-    .option('keep', { type: 'boolean', default: false, describe: 'Keep the copy after the session (deleted by default)' });
+    .option('keep', { type: 'boolean', default: false, describe: 'Keep the copy after the session (deleted by default; --no-attach keeps it too)' })
+    .option('same-node', { type: 'boolean', default: false, describe: "Run the copy on the original's node (default: the scheduler places it)" })
+    .option('share-processes', { type: 'boolean', default: false, describe: "Let the copy's containers see each other's processes (shareProcessNamespace)" });
 }
 
 /** `--dry-run` alone means client; `--dry-run=server` asks the API server to validate. */
@@ -51,17 +62,23 @@ function recordMode(value: unknown): DebugOptions['record'] {
 /** The command module for one preset: `kubectl ephemeral <preset> POD [-- COMMAND...]`. */
 export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => void): CommandModule {
   return {
-    command: `${preset.name} <pod> [command..]`,
+    command: `${preset.name} ${preset.crashSummary ? '[pod]' : '<pod>'} [command..]`,
     aliases: preset.aliases,
     describe: preset.summary,
     builder: (y) =>
       withDebugOptions(y, preset)
         .example(`kubectl ephemeral ${preset.name} web-7d4b9`, `# ${preset.summary.split(',')[0]}`)
+        .example(`kubectl ephemeral ${preset.name} deploy/web`, '# a running pod of deployment web (ready ones first), named on stderr')
         .example(`kubectl ephemeral ${preset.name} web-7d4b9 --dry-run -o yaml`, '# print the container that would be added')
         .example(`kubectl ephemeral ${preset.name} web-7d4b9 -n shop --no-attach`, '# start it and print how to attach later')
+        .example(`kubectl ephemeral ${preset.name} node/worker-1 -n node-debug`, '# debug the node from a privileged namespace; the pod is deleted at exit')
         .example(
           preset.copy ? `kubectl ephemeral ${preset.name} web-7d4b9 --copy --keepalive "sleep 3600"` : `kubectl ephemeral ${preset.name} web-7d4b9 -- ${preset.command?.[0] ?? 'sh'} -c 'id'`,
           preset.copy ? '# debug a copy whose crashing command sleeps instead' : '# run a command instead of the interactive shell',
+        )
+        .example(
+          preset.crashSummary ? `kubectl ephemeral ${preset.name}` : `kubectl ephemeral ${preset.name} web-7d4b9 --new`,
+          preset.crashSummary ? '# list the crash-looping pods of the namespace and pick one (terminal only)' : '# add a new container even if one of yours is running (reused otherwise)',
         ) as Argv,
     handler: (argv) => {
       const a = argv as Record<string, unknown>;
@@ -71,7 +88,7 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
         command: 'debug',
         options: {
           preset: preset.name,
-          pod: String(a.pod),
+          pod: a.pod === undefined ? undefined : String(a.pod),
           container: a.container as string | undefined,
           image: a.image as string | undefined,
           name: a.name as string | undefined,
@@ -85,6 +102,9 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
           copy: a.copy === true,
           keepalive: String(a.keepalive ?? 'sleep infinity'),
           keep: a.keep === true,
+          sameNode: a['same-node'] === true,
+          shareProcesses: a['share-processes'] === true,
+          new: a.new === true,
           reason: a.reason as string | undefined,
           record: recordMode(a.record),
           level: a.level as DebugOptions['level'],

@@ -6,6 +6,8 @@ import { formatTable } from '../output/printer.js';
 import { ephemeralState } from '../plan/container-state.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
 import { COPY_LABEL } from '../plan/pod-copy.js';
+import { labelValue } from '../plan/names.js';
+import { NODE_DEBUG_LABEL, nodeRefName } from '../plan/node-debug-pod.js';
 import type { CommandContext, Connection } from '../context.js';
 
 /** Options of `kubectl ephemeral cleanup [POD]`. */
@@ -18,7 +20,7 @@ export interface CleanupOptions {
 
 /** One thing cleanup does. */
 export interface CleanupAction {
-  kind: 'stop-container' | 'delete-copy';
+  kind: 'stop-container' | 'delete-copy' | 'delete-node-pod';
   namespace: string;
   pod: string;
   container?: string;
@@ -86,23 +88,36 @@ export async function runCleanup(ctx: CommandContext, opts: CleanupOptions): Pro
     const ns = conn.target.namespace;
     const actions: CleanupAction[] = [];
     let entries = 0;
-    if (opts.pod) {
+    // `cleanup node/NAME`: only the node debug pods of that node.
+    const node = opts.pod === undefined ? undefined : nodeRefName(opts.pod);
+    if (opts.pod && node === undefined) {
       const pod = await conn.api.getPod(ns, opts.pod);
       entries = pod.spec?.ephemeralContainers?.length ?? 0;
       for (const c of runningDebugContainers(pod)) actions.push({ kind: 'stop-container', namespace: ns, pod: opts.pod, container: c });
     }
-    const selector = opts.pod ? `${COPY_LABEL}=${opts.pod.slice(0, 63)}` : COPY_LABEL;
-    await conn.api.listPods(opts.allNamespaces ? undefined : ns, { labelSelector: selector }, (pods) =>
-      pods.forEach((p) => actions.push({ kind: 'delete-copy', namespace: p.metadata!.namespace!, pod: p.metadata!.name! })),
-    );
-    const rows = actions.map((a) => [a.kind === 'stop-container' ? 'stop debug container' : 'delete pod copy', a.namespace, a.pod, a.container ?? '-']);
-    if (actions.length === 0) ctx.printer.info('nothing to clean up: no running debug container started by kubectl-ephemeral and no pod copy');
+    const where = opts.allNamespaces ? undefined : ns;
+    if (node === undefined) {
+      const selector = opts.pod ? `${COPY_LABEL}=${opts.pod.slice(0, 63)}` : COPY_LABEL;
+      await conn.api.listPods(where, { labelSelector: selector }, (pods) =>
+        pods.forEach((p) => actions.push({ kind: 'delete-copy', namespace: p.metadata!.namespace!, pod: p.metadata!.name! })),
+      );
+    }
+    // Node debug pods outlive their session only when the plugin was killed (SIGKILL, a crash).
+    if (!opts.pod || node !== undefined) {
+      const selector = node ? `${NODE_DEBUG_LABEL}=${labelValue(node)}` : NODE_DEBUG_LABEL;
+      await conn.api.listPods(where, { labelSelector: selector }, (pods) =>
+        pods.forEach((p) => actions.push({ kind: 'delete-node-pod', namespace: p.metadata!.namespace!, pod: p.metadata!.name! })),
+      );
+    }
+    const label = { 'stop-container': 'stop debug container', 'delete-copy': 'delete pod copy', 'delete-node-pod': 'delete node debug pod' } as const;
+    const rows = actions.map((a) => [label[a.kind], a.namespace, a.pod, a.container ?? '-']);
+    if (actions.length === 0) ctx.printer.info('nothing to clean up: no running debug container started by kubectl-ephemeral, no pod copy and no node debug pod');
     else if (opts.dryRun) ctx.printer.out(formatTable(['ACTION', 'NAMESPACE', 'POD', 'CONTAINER'], rows));
     if (!opts.dryRun) {
       for (const a of actions) {
-        if (a.kind === 'delete-copy') {
+        if (a.kind !== 'stop-container') {
           await conn.api.deletePod(a.namespace, a.pod);
-          ctx.printer.out(`deleted pod copy ${a.namespace}/${a.pod}`);
+          ctx.printer.out(`deleted ${a.kind === 'delete-copy' ? 'pod copy' : 'node debug pod'} ${a.namespace}/${a.pod}`);
         } else {
           ctx.printer.out(`debug container ${a.container} of ${a.namespace}/${a.pod}: ${await stopContainer(ctx, conn, opts.kube, a.namespace, a.pod, a.container!)}`);
         }

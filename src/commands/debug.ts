@@ -1,10 +1,14 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CommandContext, Connection } from '../context.js';
 import { PluginError } from '../errors/plugin-error.js';
-import { containerState, describeState } from '../plan/container-state.js';
+import { containerState, describeState, ephemeralState } from '../plan/container-state.js';
+import { chooseTargetContainer } from '../plan/debug-container.js';
+import { failingContainers } from '../plan/failing-container.js';
+import { chooseReusable } from '../plan/reuse-choice.js';
 import { ephemeralContainerPatch, type DebugRequest } from '../plan/debug-container.js';
 import { planForLevel } from '../plan/level-form.js';
 import { enforcedLevel } from '../plan/pod-security.js';
+import { nodeRefName } from '../plan/node-debug-pod.js';
 import { render } from '../output/render.js';
 import { auditEntry, recordAudit } from '../debug/audit.js';
 import { debugCopy } from '../debug/copy-session.js';
@@ -13,12 +17,15 @@ import { enterSession } from '../debug/enter-session.js';
 import { validateDebugOptions, type DebugOptions, type ValidatedDebug } from '../debug/options.js';
 import { checkPodSecurity, presetLevelFix } from '../debug/pod-security-gate.js';
 import { checkPreflight, runPreflight } from '../debug/preflight.js';
+import { resolveTargetPod } from '../debug/target-pod.js';
 import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
 
 export type { DebugOptions } from '../debug/options.js';
 
 /** `kubectl ephemeral <preset> POD`: validate, preflight, add the container, wait for it, attach. Resolves with the exit code. */
 export async function runDebug(ctx: CommandContext, opts: DebugOptions): Promise<number> {
+  const node = nodeRefName(opts.pod);
+  if (node !== undefined) return (await import('../debug/node-session.js')).runNodeDebug(ctx, opts, node);
   const registry = await ctx.presets();
   const v = validateDebugOptions(opts, registry.get(opts.preset));
   const conn = await ctx.connect(opts.kube);
@@ -29,25 +36,29 @@ export async function runDebug(ctx: CommandContext, opts: DebugOptions): Promise
   }
 }
 
-async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptions, v: ValidatedDebug): Promise<number> {
+async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOptions, v: ValidatedDebug): Promise<number> {
   const { api } = conn;
   const ns = conn.target.namespace;
   const { printer } = ctx;
-  const clientDryRun = opts.dryRun === 'client';
+  const clientDryRun = asked.dryRun === 'client';
   // The pod and every preflight answer are fetched at once: preflight adds no round trip.
   // A client dry run skips preflight but still asks who the user is and the namespace's level: the
   // creator stamp and the form chosen are part of the container it prints, which must be exactly
   // the one a real run sends.
+  // The POD argument may name a workload (deploy/web), or nothing at all for crashloop.
   const [pod, preflight, dryRunUser, dryRunNamespace] = await Promise.all([
-    api.getPod(ns, opts.pod),
-    clientDryRun ? undefined : runPreflight(conn, { attach: opts.attach && !opts.dryRun, copy: opts.copy }),
+    resolveTargetPod(ctx, conn, asked.pod, { preferFailing: v.preset.crashSummary, command: v.preset.name }),
+    clientDryRun ? undefined : runPreflight(conn, { attach: asked.attach && !asked.dryRun, copy: asked.copy }),
     clientDryRun ? api.whoAmI() : undefined,
     clientDryRun ? api.getNamespace(ns) : undefined,
   ]);
   const level = preflight?.level ?? enforcedLevel(dryRunNamespace?.metadata?.labels);
+  const opts: DebugOptions & { pod: string } = { ...asked, pod: pod.metadata!.name! };
+  if (!opts.copy && !opts.dryRun) refuseFinishedPod(pod, v);
+  const container = opts.container ?? (v.preset.crashSummary ? failingTarget(ctx, pod) : undefined);
   const req: DebugRequest = {
     preset: v.preset,
-    container: opts.container,
+    container,
     image: opts.image,
     name: opts.name,
     command: opts.command,
@@ -60,7 +71,8 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
   plan.notices.forEach((n) => printer.info(`note: ${n}`));
   if (plan.choice && !opts.copy) printer.info(plan.choice);
 
-  if (v.preset.crashSummary && !opts.dryRun) await printCrashSummary(ctx, conn, pod, plan.target);
+  // Nothing failing and no -c: the summary of a healthy container would only be noise.
+  if (v.preset.crashSummary && !opts.dryRun && container) await printCrashSummary(ctx, conn, pod, plan.target);
   const target = containerState(pod, plan.target);
   if (v.preset.targetProcesses && target.phase !== 'running' && !opts.copy) {
     const problem = `container "${plan.target}" of pod "${opts.pod}" is ${describeState(target)}: the runtime needs it running to share its processes; use "kubectl ephemeral crashloop ${opts.pod} --copy", or the shell preset`;
@@ -68,6 +80,18 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
     printer.info(`warning: ${problem}`);
   }
   if (opts.copy) return debugCopy(ctx, conn, pod, opts, v, plan.target, preflight);
+
+  // Ephemeral containers cannot be removed (k/k #84764): attach to the user's own running one
+  // rather than pile up another. A custom command or --name asks for a container of its own.
+  if (!opts.dryRun && !opts.new && !opts.name && !opts.command.length) {
+    const choice = chooseReusable(pod, plan.container);
+    if (choice.reuse) {
+      const { name, image } = choice.reuse;
+      printer.info(`reusing your running debug container "${name}" (${v.preset.name}, ${image}) in pod "${opts.pod}": ephemeral containers cannot be removed; --new adds another`);
+      return enterSession(ctx, conn, opts, v.preset, opts.pod, choice.reuse, ephemeralState(pod, name), preflight?.user);
+    }
+    printer.debug(`no debug container to reuse: ${choice.why}`);
+  }
   if (preflight)
     checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level, { privileged: opts.privileged, runAs: opts.runAs !== undefined, level: opts.level !== undefined }));
 
@@ -110,4 +134,28 @@ async function debugWith(ctx: CommandContext, conn: Connection, opts: DebugOptio
   ]);
   const state = requireStarted(result, ref, ns, plan.container.image);
   return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
+}
+
+/**
+ * crashloop's default target: the container that is failing (an init container or sidecar
+ * included), else the pod's default container, said in one line.
+ */
+function failingTarget(ctx: CommandContext, pod: V1Pod): string | undefined {
+  const [failing] = failingContainers(pod);
+  if (failing) return failing.name;
+  const fallback = chooseTargetContainer(pod).name;
+  ctx.printer.info(`note: no container of pod "${pod.metadata?.name}" is failing (none waiting in a back-off, exited with an error or restarted after one); debugging "${fallback}"`);
+  return undefined;
+}
+
+/**
+ * The kubelet starts nothing more in a finished pod (an init container that failed with
+ * restartPolicy Never: Init:Error): an ephemeral container would wait there until --timeout.
+ */
+function refuseFinishedPod(pod: V1Pod, v: ValidatedDebug): void {
+  const phase = pod.status?.phase;
+  if (phase !== 'Failed' && phase !== 'Succeeded') return;
+  const name = pod.metadata?.name;
+  const fix = v.preset.copy ? `debug a copy: kubectl ephemeral ${v.preset.name} ${name} --copy` : 'debug a copy with kubectl ephemeral crashloop POD --copy';
+  throw new PluginError('usage', `pod "${name}" has finished (${phase}): no container can start in it any more; ${fix}`);
 }

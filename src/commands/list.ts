@@ -1,8 +1,9 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { formatTable } from '../output/printer.js';
 import { render } from '../output/render.js';
-import { describeState, ephemeralState, type ContainerState } from '../plan/container-state.js';
+import { containerState, describeState, ephemeralState, type ContainerState } from '../plan/container-state.js';
+import { NODE_DEBUG_LABEL } from '../plan/node-debug-pod.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
 import { formatAge } from '../plan/duration.js';
 import type { CommandContext } from '../context.js';
@@ -29,20 +30,25 @@ export interface DebugContainerRow {
   reason?: string;
 }
 
-/** Every ephemeral container of a pod, with preset and creator read from the plugin's env stamp (else managedFields). */
+/**
+ * Every ephemeral container of a pod, with preset and creator read from the plugin's env stamp
+ * (else managedFields); for a node debug pod, its container, targeting node/NAME.
+ */
 export function debugContainerRows(pod: V1Pod): DebugContainerRow[] {
   const managers = (pod.metadata?.managedFields ?? []).filter((f) => f.subresource === 'ephemeralcontainers').map((f) => f.manager ?? '');
-  return (pod.spec?.ephemeralContainers ?? []).map((c) => {
+  const node = pod.metadata?.annotations?.[NODE_DEBUG_LABEL];
+  const statuses = node ? pod.status?.containerStatuses : pod.status?.ephemeralContainerStatuses;
+  return ((node ? pod.spec?.containers : pod.spec?.ephemeralContainers) ?? []).map((c) => {
     const env = new Map((c.env ?? []).map((e) => [e.name, e.value ?? '']));
-    const state = ephemeralState(pod, c.name);
-    const started = state.phase === 'running' ? state.startedAt : pod.status?.ephemeralContainerStatuses?.find((s) => s.name === c.name)?.state?.terminated?.startedAt;
+    const state = (node ? containerState : ephemeralState)(pod, c.name);
+    const started = state.phase === 'running' ? state.startedAt : statuses?.find((s) => s.name === c.name)?.state?.terminated?.startedAt;
     return {
       namespace: pod.metadata?.namespace ?? '',
       pod: pod.metadata?.name ?? '',
       container: c.name,
       preset: env.get(STAMP_ENV.preset) ?? '-',
       image: c.image ?? '',
-      target: c.targetContainerName ?? '-',
+      target: node ? `node/${node}` : ((c as V1EphemeralContainer).targetContainerName ?? '-'),
       state,
       startedAt: started ? String(started) : undefined,
       createdBy: env.get(STAMP_ENV.user) ?? (managers.length ? `(${[...new Set(managers)].join(',')})` : '-'),

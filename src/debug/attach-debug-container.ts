@@ -13,6 +13,10 @@ export interface AttachTarget {
   user?: string;
   /** --record[=FILE]: true for the default file, a path, or false. */
   record: boolean | string;
+  /** False for a regular container (a node session's pod); ephemeral otherwise. */
+  ephemeral?: boolean;
+  /** The node a node session debugs, named in the recording. */
+  node?: string;
 }
 
 /**
@@ -20,9 +24,12 @@ export interface AttachTarget {
  * the identity: without --kubeconfig or --as it would reach another cluster or another user.
  */
 export function attachCommand(namespace: string, pod: string, container: string, flags: KubeFlags): string {
-  // The same flags the spawned kubectl gets, less the per-run ones (timeout, log level).
-  const args = ['kubectl', 'ephemeral', 'attach', pod, container, ...kubectlArgs({ ...flags, requestTimeout: undefined, verbosity: 0 }, namespace, { display: true })];
-  return args.map(shellQuote).join(' ');
+  return pasteableCommand(['kubectl', 'ephemeral', 'attach', pod, container], namespace, flags);
+}
+
+/** A kubectl command line to paste, with the flags that chose the cluster and identity (less the per-run ones: timeout, log level). */
+export function pasteableCommand(words: string[], namespace: string, flags: KubeFlags): string {
+  return [...words, ...kubectlArgs({ ...flags, requestTimeout: undefined, verbosity: 0 }, namespace, { display: true })].map(shellQuote).join(' ');
 }
 
 /** Quotes a word for a POSIX shell only when it needs it (a kubeconfig path with a space, say). */
@@ -55,6 +62,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
         preset: t.preset ?? '',
         image: t.image ?? '',
         user: t.user ?? '',
+        ...(t.node ? { node: t.node } : {}),
       },
     };
     ctx.printer.info(`recording this session to ${file}`);
@@ -68,8 +76,10 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   });
   if (exitCode !== 0) return exitCode;
   // kubectl attach exits 0 however the shell ended (`exit 3` included): the exit code is in the pod status.
-  const { state } = await waitForContainer(conn, { pod: t.pod, container: t.container, ephemeral: true }, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
+  const { state } = await waitForContainer(conn, { pod: t.pod, container: t.container, ephemeral: t.ephemeral ?? true }, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
   if (state?.phase === 'terminated') return state.exitCode;
+  // A node session's pod is deleted next: attaching again is no option there.
+  if (t.ephemeral === false) return 0;
   ctx.printer.info(`container "${t.container}" is still running; attach again with: ${attachCommand(ns, t.pod, t.container, flags)}`);
   return 0;
 }

@@ -5,18 +5,23 @@ import { describeState } from '../plan/container-state.js';
 import { buildEphemeralContainer } from '../plan/debug-container.js';
 import { buildPodCopy } from '../plan/pod-copy.js';
 import { render } from '../output/render.js';
+import { pasteableCommand } from './attach-debug-container.js';
 import { auditEntry, recordAudit } from './audit.js';
 import { enterSession } from './enter-session.js';
 import type { DebugOptions, ValidatedDebug } from './options.js';
 import { checkPodSecurity } from './pod-security-gate.js';
 import type { Preflight } from './preflight.js';
+import { withTemporaryPod } from './temporary-pod.js';
 import { requireStarted, waitForContainer } from './wait-for-container.js';
 
-/** crashloop --copy: a copy of the pod with the crashing command replaced, debugged, then deleted. */
+/**
+ * crashloop --copy: a copy of the pod with the crashing (main, init or sidecar) container's command
+ * replaced, debugged, then deleted; kept with --keep, and with --no-attach (nobody is attached yet).
+ */
 export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, opts: DebugOptions, v: ValidatedDebug, target: string, preflight: Preflight | undefined): Promise<number> {
   const ns = conn.target.namespace;
   const { printer } = ctx;
-  const { pod: copy, notices } = buildPodCopy(pod, { container: target, keepalive: v.keepalive, sameNode: true }, ctx.suffix());
+  const { pod: copy, notices } = buildPodCopy(pod, { container: target, keepalive: v.keepalive, sameNode: opts.sameNode === true, shareProcesses: opts.shareProcesses }, ctx.suffix());
   notices.forEach((n) => printer.info(`note: ${n}`));
   const copyName = copy.metadata!.name!;
   const planFor = (p: V1Pod) =>
@@ -26,20 +31,13 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
     return 0;
   }
   checkPodSecurity(copy, undefined, preflight?.level ?? 'privileged', ns, 'debug in a namespace whose level allows the pod, or fix the pod');
-  // One deletion, shared by the interrupt handler and the finally below: the finally must wait for
-  // a deletion the handler started, or closing the connection would cut its request off.
-  let removal: Promise<void> | undefined;
-  const remove = (): Promise<void> => {
-    if (opts.keep) return Promise.resolve();
-    removal ??= conn.api.deletePod(ns, copyName).then(() => printer.info(`deleted pod copy "${copyName}"`));
-    return removal;
-  };
-  const unregister = ctx.onInterrupt(remove);
-  try {
-    const created = await conn.api.createPod(ns, copy);
-    printer.info(`created pod copy "${copyName}" of "${opts.pod}" with "${target}" running: ${v.keepalive.join(' ')}`);
+  const deleteCommand = pasteableCommand(['kubectl', 'delete', 'pod', copyName], ns, opts.kube);
+  // --no-attach keeps the copy only once its debug container runs: a run that failed before leaves nothing.
+  return withTemporaryPod(ctx, conn, copy, { what: 'pod copy', keep: opts.keep }, async (created, temporary) => {
+    printer.info(`created pod copy "${copyName}" of "${pod.metadata!.name}" with "${target}" running: ${v.keepalive.join(' ')}`);
     const ref = { pod: copyName, container: target, ephemeral: false };
     const started = await waitForContainer(conn, ref, { until: 'started', timeoutMs: v.timeoutMs, now: ctx.now, resourceVersion: created.metadata?.resourceVersion, signal: ctx.signal });
+    if (!started.state) await explainUnscheduled(conn, copyName, pod);
     const app = requireStarted(started, ref, ns, undefined);
     if (app.phase === 'terminated')
       throw new PluginError('usage', `container "${target}" of pod copy "${copyName}" exited (${describeState(app)}) even with --keepalive "${v.keepalive.join(' ')}"; pass a keep-alive the image has`);
@@ -49,15 +47,28 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
     const debugRef = { pod: copyName, container: plan.container.name, ephemeral: true };
     const [result] = await Promise.all([
       waitForContainer(conn, debugRef, { until: 'started', timeoutMs: v.timeoutMs, now: ctx.now, resourceVersion: updated.metadata?.resourceVersion, signal: ctx.signal }),
-      recordAudit(ctx, conn, opts.pod, entry, preflight),
+      recordAudit(ctx, conn, pod.metadata!.name!, entry, preflight),
     ]);
     const state = requireStarted(result, debugRef, ns, plan.container.image);
-    if (opts.keep) printer.info(`the copy stays (--keep): delete it with kubectl delete pod ${copyName} -n ${ns}`);
+    if (!opts.attach) temporary.keep();
+    if (opts.keep || !opts.attach) printer.info(`the copy stays (${opts.keep ? '--keep' : '--no-attach'}): delete it when done with ${deleteCommand}`);
     return await enterSession(ctx, conn, opts, v.preset, copyName, plan.container, state, preflight?.user);
-  } finally {
-    unregister();
-    // After a signal the interrupt handler reports a failed deletion; otherwise it is this run's error.
-    if (ctx.signal.aborted) await remove().catch(() => undefined);
-    else await remove();
-  }
+  });
+}
+
+/**
+ * After a timeout: a copy no node took gets its own line, since without --same-node the scheduler
+ * places it (taints, resources, a cluster without a scheduler) and the fix differs from a slow image.
+ */
+async function explainUnscheduled(conn: Connection, copyName: string, original: V1Pod): Promise<void> {
+  const ns = conn.target.namespace;
+  const copy = await conn.api.getPod(ns, copyName).catch(() => undefined);
+  if (!copy || copy.spec?.nodeName) return;
+  const scheduled = copy.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  const why = scheduled?.message ? `: ${scheduled.reason ?? 'Unschedulable'}: ${scheduled.message}` : ': no scheduler has bound it to a node';
+  const node = original.spec?.nodeName;
+  throw new PluginError(
+    'timeout',
+    `pod copy "${copyName}" was not placed on a node within --timeout${why}; ${node ? `pass --same-node to run it on "${node}" like the original, ` : ''}or check kubectl describe pod ${copyName} -n ${ns}`,
+  );
 }

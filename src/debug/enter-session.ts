@@ -6,8 +6,16 @@ import type { Preset } from '../presets/preset.js';
 import { attachCommand, attachDebugContainer } from './attach-debug-container.js';
 import type { DebugOptions } from './options.js';
 
+/** Where a session runs besides an ephemeral container: a node session's own pod. */
+export interface SessionPlace {
+  /** False for a regular container (a node debug pod's). */
+  ephemeral?: boolean;
+  /** The node of a node session, for the recording. */
+  node?: string;
+}
+
 /** Attaches to a started debug container (or prints how to), passing the session's exit code through. */
-export async function enterSession(ctx: CommandContext, conn: Connection, opts: DebugOptions, preset: Preset, pod: string, container: V1EphemeralContainer, state: ContainerState, user: string | undefined): Promise<number> {
+export async function enterSession(ctx: CommandContext, conn: Connection, opts: DebugOptions, preset: Preset, pod: string, container: V1EphemeralContainer, state: ContainerState, user: string | undefined, place: SessionPlace = {}): Promise<number> {
   const ns = conn.target.namespace;
   const cmd = attachCommand(ns, pod, container.name, opts.kube);
   if (!opts.attach) {
@@ -22,9 +30,11 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     return 0;
   }
   if (preset.banner.length) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
-  ctx.printer.info(`attaching to "${container.name}" (exit the shell to end; re-attach with: ${cmd})`);
+  // A node session's pod goes with its session: there is nothing to come back to.
+  const after = place.node ? `exit the shell to end the session and delete pod "${pod}"` : `exit the shell to end; re-attach with: ${cmd}`;
+  ctx.printer.info(`attaching to "${container.name}" (${after})`);
   const record = opts.record ?? preset.record;
-  const code = await attachDebugContainer(ctx, conn, opts.kube, { pod, container: container.name, preset: preset.name, image: container.image, user, record });
+  const code = await attachDebugContainer(ctx, conn, opts.kube, { pod, container: container.name, preset: preset.name, image: container.image, user, record, ...place });
   if (code !== 0) throw new ContainerExit(code);
   return 0;
 }

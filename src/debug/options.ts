@@ -2,12 +2,14 @@ import { PluginError, usageError } from '../errors/plugin-error.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { checkAllowedImage } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
+import { noNodeProfile } from '../plan/node-debug-pod.js';
 import { parseRunAsText, type PodSecurityLevel, type Preset, type RunAs } from '../presets/preset.js';
 
 /** Options of `kubectl ephemeral <preset> POD`, as parsed by the CLI layer. */
 export interface DebugOptions {
   preset: string;
-  pod: string;
+  /** POD, pod/NAME or a workload reference (deploy/NAME, ...); absent: pick a crash-looping pod (crashloop only). */
+  pod?: string;
   container?: string;
   image?: string;
   name?: string;
@@ -21,6 +23,12 @@ export interface DebugOptions {
   copy: boolean;
   keepalive: string;
   keep: boolean;
+  /** --copy --same-node: keep the original's node instead of letting the scheduler place the copy. */
+  sameNode?: boolean;
+  /** --copy --share-processes: the copy's containers share one process namespace. */
+  shareProcesses?: boolean;
+  /** --new: add a container even when a running one of the same user, preset and image could be reused. */
+  new?: boolean;
   reason?: string;
   record?: boolean | string;
   /** --level: build the preset's form for this Pod Security level instead of choosing one. */
@@ -49,11 +57,22 @@ export function checkReason(preset: Preset, reason: string | undefined): void {
     throw new PluginError('config', `preset "${preset.name}" requires --reason "..." (${preset.source}); say why you are debugging this pod`);
 }
 
-/** Checks flags against the preset before any request (kubectl's Validate step). */
-export function validateDebugOptions(opts: DebugOptions, preset: Preset): ValidatedDebug {
+/** Checks flags against the preset before any request (kubectl's Validate step); `target` says whether POD was node/NAME. */
+export function validateDebugOptions(opts: DebugOptions, preset: Preset, target: 'pod' | 'node' = 'pod'): ValidatedDebug {
+  if (target === 'pod' && !preset.pods) throw usageError(`preset "${preset.name}" debugs nodes only (${preset.source}); pass node/NAME`);
+  if (target === 'node') {
+    if (!preset.node) throw noNodeProfile(preset);
+    if (opts.container) throw usageError('-c/--container picks a container of a pod; a node session has none to target: drop -c');
+    if (opts.copy) throw usageError('--copy copies a pod; drop it for node/NAME');
+    if (!opts.attach)
+      throw usageError('--no-attach does not apply to node/NAME: the node debug pod lives as long as its session; attach, or run a command after --');
+  }
   if (opts.output && !opts.dryRun) throw usageError('-o/--output applies to --dry-run only; add --dry-run or drop -o');
   if (opts.copy && !preset.copy) throw usageError(`preset "${preset.name}" has no --copy mode; use crashloop --copy`);
   if ((opts.keep || opts.keepalive !== 'sleep infinity') && !opts.copy) throw usageError('--keep and --keepalive apply to --copy only');
+  if ((opts.sameNode || opts.shareProcesses) && !opts.copy) throw usageError(`--${opts.sameNode ? 'same-node' : 'share-processes'} applies to --copy only; add --copy, or use a preset that targets the container's processes`);
+  if (opts.new && opts.copy) throw usageError('--new and --copy conflict: a copy always gets a new debug container; drop --new');
+  if (opts.pod === undefined && !preset.crashSummary) throw usageError(`preset "${preset.name}" needs a POD; only crashloop picks a crash-looping pod when none is named`);
   checkReason(preset, opts.reason);
   if (opts.privileged && opts.runAs) throw usageError('--privileged and --run-as conflict; --privileged already runs as root');
   checkAllowedImage(preset, opts.image ?? preset.image);

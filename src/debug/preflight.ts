@@ -16,10 +16,14 @@ export interface Preflight {
 export interface PreflightNeeds {
   attach: boolean;
   copy: boolean;
+  /** A node session: a pod of its own on the node instead of an ephemeral container. */
+  node?: boolean;
 }
 
 /** The permissions a run needs, as [verb, resource] pairs; `patch pods` (the audit annotation) is optional. */
 export function neededPermissions(needs: PreflightNeeds): Array<[string, string]> {
+  // `get nodes` is not here: it is cluster-scoped, and the node session's GET of the node answers it.
+  if (needs.node) return [['create', 'pods'], ['delete', 'pods'], ...(needs.attach ? [['create', 'pods/attach'] as [string, string]] : [])];
   const out: Array<[string, string]> = [['patch', 'pods/ephemeralcontainers'], ['patch', 'pods']];
   if (needs.attach) out.push(['create', 'pods/attach']);
   if (needs.copy) out.push(['create', 'pods'], ['delete', 'pods']);
@@ -60,4 +64,14 @@ export function checkPreflight(p: Preflight, ns: string): void {
     throw new PluginError('forbidden', `${who} cannot patch pods/ephemeralcontainers in namespace "${ns}"; ask for the kubectl-ephemeral RBAC rules (README: permissions)`);
   if (denied('create pods/attach'))
     throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}"; ask for it, or pass --no-attach`);
+}
+
+/** Refuses a node session the cluster would refuse: a pod it may not create, delete or attach to. */
+export function checkNodePreflight(p: Preflight, ns: string): void {
+  const who = p.user ? `user "${p.user}"` : 'this identity';
+  const denied = (perm: string) => p.allowed.get(perm) === false;
+  if (denied('create pods') || denied('delete pods'))
+    throw new PluginError('forbidden', `${who} cannot create and delete pods in namespace "${ns}" (a node session runs a pod on the node and deletes it at the end); ask for "create, delete pods" there, or pass --namespace with a namespace where you have them`);
+  if (denied('create pods/attach'))
+    throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}" (a node session attaches to its pod); ask for it, or pass --namespace with a namespace where you have it`);
 }

@@ -1,8 +1,9 @@
-import type { CoreV1Event, V1EphemeralContainer, V1Namespace, V1Pod, V1PodList } from '@kubernetes/client-node';
+import type { CoreV1Event, V1EphemeralContainer, V1LabelSelector, V1Namespace, V1NamespaceList, V1Node, V1Pod, V1PodList } from '@kubernetes/client-node';
 import { PluginError } from '../errors/plugin-error.js';
 import { ApiError } from './api-error.js';
 import type { ResourceRule } from '../plan/access-rules.js';
 import { ephemeralContainerPatch } from '../plan/debug-container.js';
+import { WORKLOAD_KINDS, type WorkloadKind } from '../plan/workload-ref.js';
 import type { KubeHttpClient } from './http-client.js';
 import { translateApiError } from './translate-error.js';
 import { localIdentity, versionCache } from './identity-cache.js';
@@ -184,7 +185,7 @@ export class ClusterApi {
     }
   }
 
-  /** The pod's events, oldest first; empty when the identity may not list events. */
+  /** The pod's events, oldest first; a denial is a forbidden error (the crash summary names the missing permission). */
   async podEvents(ns: string, pod: string): Promise<CoreV1Event[]> {
     try {
       const list = await this.http.request<{ items: CoreV1Event[] }>({
@@ -194,8 +195,7 @@ export class ClusterApi {
       const time = (e: CoreV1Event) => String(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '');
       return list.items.sort((a, b) => time(a).localeCompare(time(b)));
     } catch (err) {
-      if (err instanceof ApiError && err.status === 403) return [];
-      throw err;
+      throw translateApiError(err, { verb: 'list', resource: 'events', object: `namespace "${ns}"` });
     }
   }
 
@@ -252,6 +252,63 @@ export class ClusterApi {
           throw translateApiError(err, { target: this.cache?.target, verb: 'patch', resource: 'pods', object: podObject(ns, name) });
         await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * Math.min(attempt, 5)));
       }
+    }
+  }
+
+  /** A workload (deployment, statefulset, daemonset, replicaset, job): its pod selector; not-found names it and how to list them. */
+  async getWorkload(ns: string, kind: WorkloadKind, name: string): Promise<{ selector?: V1LabelSelector }> {
+    const { group, resource } = WORKLOAD_KINDS[kind];
+    try {
+      const w = await this.http.request<{ spec?: { selector?: V1LabelSelector } }>({
+        path: `/apis/${group}/v1/namespaces/${encodeURIComponent(ns)}/${resource}/${encodeURIComponent(name)}`,
+      });
+      return { selector: w.spec?.selector };
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404)
+        throw new PluginError('not-found', `${kind} "${name}" not found in namespace "${ns}"; list them with kubectl get ${resource} -n ${ns}`);
+      throw translateApiError(err, { verb: 'get', resource: `${resource}.${group}`, object: `${kind} "${name}" in namespace "${ns}"` });
+    }
+  }
+
+  /** GET a node; not-found and forbidden name the node and the fix. */
+  async getNode(name: string): Promise<V1Node> {
+    try {
+      return await this.http.request<V1Node>({ path: `/api/v1/nodes/${encodeURIComponent(name)}` });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) throw new PluginError('not-found', `node "${name}" not found; list nodes with kubectl get nodes`);
+      if (err instanceof ApiError && err.status === 403)
+        throw new PluginError('forbidden', `cannot get node "${name}": ${err.body?.message ?? err.message}; a node session needs "get nodes" (README: node sessions)`);
+      throw translateApiError(err, { verb: 'get', resource: 'nodes', object: `node "${name}"` });
+    }
+  }
+
+  /** Creates a pod with dryRun=All: the API server validates and admits it, and stores nothing. */
+  async dryRunCreatePod(ns: string, pod: V1Pod): Promise<V1Pod> {
+    try {
+      return await this.http.request<V1Pod>({ method: 'POST', path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, query: { dryRun: 'All' }, body: pod });
+    } catch (err) {
+      throw translateApiError(err, { verb: 'create', resource: 'pods', object: podObject(ns, pod.metadata?.name ?? '') });
+    }
+  }
+
+  /** Creates an Event in its own namespace. */
+  async createEvent(event: CoreV1Event): Promise<CoreV1Event> {
+    const ns = event.metadata?.namespace ?? 'default';
+    try {
+      return await this.http.request<CoreV1Event>({ method: 'POST', path: `/api/v1/namespaces/${encodeURIComponent(ns)}/events`, body: event });
+    } catch (err) {
+      throw translateApiError(err, { verb: 'create', resource: 'events', object: `namespace "${ns}"` });
+    }
+  }
+
+  /** Names of the namespaces matching a label selector, or undefined when the identity may not list namespaces. */
+  async namespaceNames(labelSelector: string): Promise<string[] | undefined> {
+    try {
+      const list = await this.http.request<V1NamespaceList>({ path: '/api/v1/namespaces', query: { labelSelector } });
+      return list.items.map((n) => n.metadata?.name ?? '').filter(Boolean);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403) return undefined;
+      throw translateApiError(err, { verb: 'list', resource: 'namespaces', object: 'the cluster' });
     }
   }
 }

@@ -15,6 +15,8 @@ export interface AuditEntry {
   copy?: string;
   /** Set by collect once its archive is written: the archive's sha256, to check a later copy against. */
   sha256?: string;
+  /** Set on entries for a node session: the node's name. */
+  node?: string;
 }
 
 /** Parses the annotation leniently: a hand-edited or foreign value yields an empty trail. */

@@ -86,7 +86,7 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
     stdin: true,
     tty: req.tty ?? true,
     terminationMessagePolicy: 'File',
-    securityContext: buildSecurityContext(pod, target, req, form, notices),
+    securityContext: buildSecurityContext(pod, target, { ...req, form }, notices),
   };
   if (preset.targetProcesses) container.targetContainerName = target.name;
   const env: V1EnvVar[] = [];
@@ -102,7 +102,9 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
   return { container, target: target.name, notices };
 }
 
-function buildSecurityContext(pod: V1Pod, target: V1Container, req: DebugRequest, form: PresetForm, notices: string[]): V1SecurityContext {
+/** The debug container's securityContext: least privilege from the preset's form (req.form, else its own), or --privileged, or --run-as. */
+export function buildSecurityContext(pod: V1Pod, target: V1Container, req: DebugRequest, notices: string[]): V1SecurityContext {
+  const form = req.form ?? presetForm(req.preset, 'privileged');
   if (req.privileged) {
     notices.push('--privileged: the debug container gets every capability and host device access');
     return { privileged: true, runAsUser: 0, runAsNonRoot: false };

@@ -27,3 +27,17 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export function isDnsLabel(name: string): boolean {
   return name.length <= 63 && DNS_LABEL.test(name);
 }
+
+/**
+ * `node-debugger-<node>-<suffix>` (kubectl debug node's pattern) as a DNS label: dots become dashes
+ * (the API server warns that a dotted pod name makes a surprising hostname) and it is cut to 63.
+ */
+export function nodeDebugPodName(node: string, suffix: string): string {
+  const head = `node-debugger-${node.replace(/\./g, '-')}`.slice(0, 63 - suffix.length - 1).replace(/-+$/, '');
+  return `${head}-${suffix}`;
+}
+
+/** A name cut to a valid label value (63 characters, alphanumeric at both ends). */
+export function labelValue(name: string): string {
+  return name.slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+}

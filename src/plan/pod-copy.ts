@@ -8,34 +8,38 @@ export const MANAGED_BY = 'kubectl-ephemeral';
 
 /** How to copy the pod. */
 export interface PodCopyRequest {
-  /** The crashing container whose command is replaced. */
+  /** The crashing container (main, init or sidecar) whose command is replaced. */
   container: string;
   /** The keep-alive command, already split into argv. */
   keepalive: string[];
-  /** Keep spec.nodeName so the copy runs where the original did. */
+  /** Keep spec.nodeName so the copy runs where the original did (kubectl debug --same-node); else the scheduler places it. */
   sameNode: boolean;
+  /** Set spec.shareProcessNamespace so every container sees the others' processes (kubectl debug --share-processes). */
+  shareProcesses?: boolean;
 }
 
 /**
  * A copy of the pod with `kubectl debug --copy-to` semantics: no labels (no Service routes to it),
- * no probes, no owner references, and the crashing container's command replaced by a keep-alive.
+ * no probes (nothing restarts the replaced container under the user), no owner references, no
+ * node unless asked, and the crashing container's command replaced by a keep-alive. The container
+ * may be an init container: kept alive, it holds the main containers back, which is what debugging
+ * it needs (they would only fail after it).
  */
 export function buildPodCopy(pod: V1Pod, req: PodCopyRequest, suffix: string): { pod: V1Pod; notices: string[] } {
   const notices: string[] = [];
-  const source = structuredClone(pod);
-  const spec = source.spec!;
-  const stripProbes = (c: V1Container): V1Container => {
+  const spec = structuredClone(pod.spec!);
+  const replace = (c: V1Container): V1Container => {
     const { livenessProbe: _l, readinessProbe: _r, startupProbe: _s, ...rest } = c;
-    return rest;
+    if (c.name !== req.container) return rest;
+    const { args: _a, ...kept } = rest;
+    return { ...kept, command: req.keepalive };
   };
-  const containers = spec.containers.map((c) => {
-    const copy = stripProbes(c);
-    if (c.name !== req.container) return copy;
-    const { args: _a, ...rest } = copy;
-    return { ...rest, command: req.keepalive };
-  });
-  const { ephemeralContainers: _e, nodeName, ...specRest } = spec;
+  const init = spec.initContainers?.find((c) => c.name === req.container);
+  if (init && init.restartPolicy !== 'Always')
+    notices.push(`init container "${req.container}" runs "${req.keepalive.join(' ')}" in the copy, so the copy's main containers do not start: debug the init container`);
+  const { ephemeralContainers: _e, nodeName, shareProcessNamespace, ...specRest } = spec;
   if (spec.ephemeralContainers?.length) notices.push(`the copy leaves out ${spec.ephemeralContainers.length} ephemeral container(s) of the original`);
+  const share = req.shareProcesses || shareProcessNamespace;
   const copy: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -48,8 +52,9 @@ export function buildPodCopy(pod: V1Pod, req: PodCopyRequest, suffix: string): {
     spec: {
       ...specRest,
       ...(req.sameNode && nodeName ? { nodeName } : {}),
-      containers,
-      ...(spec.initContainers ? { initContainers: spec.initContainers.map(stripProbes) } : {}),
+      ...(share !== undefined ? { shareProcessNamespace: share } : {}),
+      containers: spec.containers.map(replace),
+      ...(spec.initContainers ? { initContainers: spec.initContainers.map(replace) } : {}),
     },
   };
   return { pod: copy, notices };

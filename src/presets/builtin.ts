@@ -17,6 +17,7 @@ const base = {
   requireReason: false,
   allowedImages: [],
   source: 'built-in',
+  pods: true,
 } satisfies Partial<Preset>;
 
 /** The presets shipped with the plugin; user presets may add to or override them. */
@@ -46,6 +47,16 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
       'curl -sv http://localhost:8080/    # the app as the pod sees it',
       'nslookup kubernetes.default        # DNS as the pod resolves it',
     ],
+    node: {
+      hostNetwork: true,
+      hostPID: false,
+      hostReadOnly: true,
+      banner: [
+        'ip addr; ip route                  # the node\'s interfaces (CNI bridge, veths) and routes',
+        'ss -lntp                           # sockets listening on the node',
+        'tcpdump -i any -nn port 53         # watch DNS traffic of the whole node (Ctrl-C stops)',
+      ],
+    },
   },
   {
     ...base,
@@ -68,6 +79,16 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
       'crontab -l; ls /proc/1/root/etc/crontabs /proc/1/root/var/spool/cron 2>/dev/null',
       'ls -la /proc/1/root/tmp /proc/1/root/var/tmp   # dropped files (look, do not touch: you could write them)',
     ],
+    node: {
+      hostNetwork: false,
+      hostPID: true,
+      hostReadOnly: true,
+      banner: [
+        'ps -ef                             # every process of the node',
+        'ls -la /host/tmp /host/var/tmp     # dropped files (read-only: /host cannot be changed)',
+        'cat /host/etc/crontab; ls /host/etc/cron.d',
+      ],
+    },
   },
   {
     ...base,
@@ -84,6 +105,12 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
       'env | sort                         # the app environment',
       'netstat -tlnp                      # ports already taken',
     ],
+    node: {
+      hostNetwork: false,
+      hostPID: false,
+      hostReadOnly: true,
+      banner: ['ls /host/var/log/pods            # the logs of every container on the node (--run-as root to read them)'],
+    },
   },
   {
     ...base,
@@ -100,6 +127,15 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
       'ls /proc/1/root/                   # the app filesystem',
       'cat /proc/1/status | grep -i cap   # its capabilities',
     ],
+    node: {
+      hostNetwork: false,
+      hostPID: true,
+      hostReadOnly: true,
+      banner: [
+        'ps -ef; top                        # every process of the node (kubelet, containerd, containers)',
+        'grep -i cap /proc/$(pidof kubelet)/status   # the kubelet\'s capabilities',
+      ],
+    },
   },
   {
     ...base,
@@ -109,6 +145,7 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     command: ['sh'],
     runAs: { kind: 'uid', uid: 65534, gid: 65534 },
     banner: ['wget -qO- http://localhost:8080/   # the app as the pod sees it'],
+    node: { hostNetwork: false, hostPID: false, hostReadOnly: false, banner: ['ls /host/etc /host/var/log       # the node\'s filesystem'] },
   },
 ];
 

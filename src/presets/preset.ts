@@ -71,6 +71,22 @@ export interface Preset extends PresetForm {
   allowedImages: string[];
   /** Where the preset was defined: "built-in" or a file path. */
   source: string;
+  /** Debugs pods; false makes a node-only preset. */
+  pods: boolean;
+  /** How the preset debugs a node (node/NAME); absent: it does not. */
+  node?: NodeProfile;
+}
+
+/** A node session: a pod on the node sharing the host namespaces named here, the node's root at /host. */
+export interface NodeProfile {
+  /** Share the node's network namespace (hostNetwork). */
+  hostNetwork: boolean;
+  /** Share the node's process namespace (hostPID). */
+  hostPID: boolean;
+  /** Mount the node's root filesystem at /host read-only. */
+  hostReadOnly: boolean;
+  /** What to try first on a node (the pod banner talks about a pod). */
+  banner: string[];
 }
 
 /** The unprivileged uid used when a least-privilege preset cannot learn the target's user. */

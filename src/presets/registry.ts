@@ -1,6 +1,6 @@
 import { PluginError } from '../errors/plugin-error.js';
 import { BUILTIN_PRESETS } from './builtin.js';
-import type { Preset } from './preset.js';
+import type { NodeProfile, Preset } from './preset.js';
 import type { UserPresetFile } from './user-presets.js';
 
 /**
@@ -8,6 +8,9 @@ import type { UserPresetFile } from './user-presets.js';
  * aliases could never be reached, so the preset file may not use them.
  */
 export const COMMAND_NAMES: readonly string[] = ['presets', 'list', 'attach', 'sessions', 'capture', 'collect', 'cleanup', 'help', 'version', 'completion', '__complete'];
+
+/** The node profile a new user preset starts from: /host read-write, no host namespace shared. */
+const NO_HOST_ACCESS: NodeProfile = { hostNetwork: false, hostPID: false, hostReadOnly: false, banner: [] };
 
 /** All presets known to this run: the built-ins, then the user's file on top. */
 export class PresetRegistry {
@@ -22,7 +25,7 @@ export class PresetRegistry {
       throw new PluginError('config', `${file!.path}:${lines[field] ?? lines[''] ?? 1}: presets.${name}${field ? `.${field}` : ''}: ${msg}; fix the file or unset KUBECTL_EPHEMERAL_CONFIG`);
     };
     for (const user of file?.presets ?? []) {
-      const { extends: parentName, lines, ...fields } = user;
+      const { extends: parentName, lines, node, ...fields } = user;
       lineOf.set(user.name, lines);
       if (COMMAND_NAMES.includes(user.name)) fail(user.name, '', `"${user.name}" is a kubectl ephemeral command; name the preset otherwise`);
       const parent = byName.get(parentName ?? user.name);
@@ -38,9 +41,12 @@ export class PresetRegistry {
         ...(parent && parent.name !== user.name ? { aliases: [] } : {}),
         ...fields,
         levels,
+        // A node mapping is merged over the parent's profile (a new preset starts from no host namespaces).
+        node: node === false ? undefined : node ? { ...(parent?.node ?? NO_HOST_ACCESS), ...node } : base.node,
         name: user.name,
         source: file!.path,
       } as Preset;
+      if (!merged.pods && !merged.node) fail(user.name, 'pods', '"pods: false" needs a "node" mapping, or the preset debugs nothing');
       byName.set(user.name, merged);
     }
     const policy = file?.policy ?? {};

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../errors/plugin-error.js';
 import { loadYaml } from '../output/yaml.js';
-import { formatRunAs, LINUX_CAPABILITIES, parseRunAsText, type Preset, type PresetForm } from './preset.js';
+import { formatRunAs, LINUX_CAPABILITIES, parseRunAsText, type NodeProfile, type Preset, type PresetForm } from './preset.js';
 
 /** The user preset file: $KUBECTL_EPHEMERAL_CONFIG, else $XDG_CONFIG_HOME/kubectl-ephemeral/presets.yaml. */
 export function userPresetsPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -12,8 +12,11 @@ export function userPresetsPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(configHome, 'kubectl-ephemeral', 'presets.yaml');
 }
 
-/** One preset as the file gives it, with the line of each field (key '' is the preset's own line). */
-export type UserPreset = Partial<Preset> & { name: string; extends?: string; lines: Record<string, number> };
+/**
+ * One preset as the file gives it, with the line of each field (key '' is the preset's own line).
+ * `node: false` removes the parent's node profile; a mapping is merged over it.
+ */
+export type UserPreset = Omit<Partial<Preset>, 'node'> & { name: string; extends?: string; node?: Partial<NodeProfile> | false; lines: Record<string, number> };
 
 /** A parsed user preset file: presets to add or override, and a policy for every preset. */
 export interface UserPresetFile {
@@ -22,7 +25,7 @@ export interface UserPresetFile {
   policy: { requireReason?: boolean; allowedImages?: string[] };
 }
 
-type Field = 'string' | 'strings' | 'boolean' | 'runAs' | 'capabilities' | 'keepCapabilities' | 'levels';
+type Field = 'string' | 'strings' | 'boolean' | 'runAs' | 'capabilities' | 'keepCapabilities' | 'levels' | 'node';
 /** The fields a form (a preset's own, or one under `levels`) takes. */
 const FORM_FIELD_TYPES: Record<keyof PresetForm, Field> = {
   runAs: 'runAs',
@@ -49,7 +52,10 @@ const PRESET_FIELDS: Record<string, Field> = {
   banner: 'strings',
   requireReason: 'boolean',
   allowedImages: 'strings',
+  pods: 'boolean',
+  node: 'node',
 };
+const NODE_FIELDS: Record<string, Field> = { hostNetwork: 'boolean', hostPID: 'boolean', hostReadOnly: 'boolean', banner: 'strings' };
 const POLICY_FIELDS: Record<string, Field> = { requireReason: 'boolean', allowedImages: 'strings' };
 const LEVEL_KEYS: Record<string, Field> = { baseline: 'levels', restricted: 'levels' };
 const KNOWN_CAPABILITIES = new Set<string>(['ALL', ...LINUX_CAPABILITIES]);
@@ -108,6 +114,11 @@ export async function parseUserPresets(path: string, text: string): Promise<User
       if (!isSeq(node) || !node.items.every((i) => isScalar(i) && typeof i.value === 'string'))
         return fail(at, field, 'expected a list of strings');
       return node.items.map((i) => (i as { value: string }).value);
+    }
+    if (type === 'node') {
+      if (isScalar(node) && node.value === false) return false;
+      if (!isMap(node)) return fail(at, field, 'expected false or a mapping of hostNetwork, hostPID, hostReadOnly, banner');
+      return readFields(node, NODE_FIELDS, field).values;
     }
     if (!isScalar(node)) return fail(at, field, `expected a ${type === 'boolean' ? 'boolean' : 'scalar'}`);
     const v = node.value;
@@ -184,6 +195,8 @@ export function toPresetFile(presets: readonly Preset[]): { presets: Record<stri
       banner: [...p.banner],
       requireReason: p.requireReason,
       allowedImages: [...p.allowedImages],
+      pods: p.pods,
+      ...(p.node ? { node: { hostNetwork: p.node.hostNetwork, hostPID: p.node.hostPID, hostReadOnly: p.node.hostReadOnly, banner: [...p.node.banner] } } : {}),
     };
   }
   return { presets: out };

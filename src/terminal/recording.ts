@@ -15,6 +15,8 @@ export interface RecordingHeader {
   preset?: string;
   image?: string;
   user?: string;
+  /** The node of a node session (node/NAME). */
+  node?: string;
   /** Shown by players; defaults to `namespace/pod container`. */
   title?: string;
 }
@@ -80,7 +82,7 @@ export class AsciicastWriter {
       width: size.cols,
       height: size.rows,
       timestamp: Math.floor(now.getTime() / 1000),
-      title: title ?? `${header.namespace}/${header.pod} ${header.container}`,
+      title: title ?? `${header.namespace}/${header.pod} ${header.container}${header.node ? ` (node ${header.node})` : ''}`,
       env: { TERM: env.TERM ?? null, SHELL: env.SHELL ?? null },
       [HEADER_KEY]: {
         cluster: meta.cluster ?? null,
@@ -91,6 +93,7 @@ export class AsciicastWriter {
         preset: meta.preset ?? null,
         image: meta.image ?? null,
         user: meta.user ?? null,
+        ...(meta.node ? { node: meta.node } : {}),
       },
     };
     this.stream.write(JSON.stringify(line) + '\n');

@@ -13,6 +13,8 @@ export interface RecordingSummary {
   container: string;
   preset?: string;
   context?: string;
+  /** The node of a node session. */
+  node?: string;
   /** Time of the last event; absent when the tail could not be read as one. */
   durationSeconds?: number;
   sizeBytes: number;
@@ -68,6 +70,7 @@ async function summarize(file: string): Promise<RecordingSummary | undefined> {
     };
     if (typeof meta.preset === 'string') summary.preset = meta.preset;
     if (typeof meta.context === 'string') summary.context = meta.context;
+    if (typeof meta.node === 'string') summary.node = meta.node;
     const duration = await lastEventTime(handle, size);
     if (duration !== undefined) summary.durationSeconds = duration;
     return summary;

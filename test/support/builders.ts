@@ -154,3 +154,43 @@ export function restrictedContainer(opts: ContainerOptions = {}): ContainerOptio
     },
   };
 }
+
+export class NodeBuilder {
+  private metadata: Record<string, any>;
+  private spec: Record<string, any> = {};
+  private conditions: Record<string, any>[] = [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }];
+
+  constructor(name: string) {
+    this.metadata = { name, labels: { 'kubernetes.io/hostname': name } };
+  }
+
+  withUid(uid: string): this {
+    this.metadata.uid = uid;
+    return this;
+  }
+
+  withTaint(key: string, effect: 'NoSchedule' | 'NoExecute' | 'PreferNoSchedule' = 'NoSchedule', value?: string): this {
+    (this.spec.taints ??= []).push({ key, effect, ...(value ? { value } : {}) });
+    return this;
+  }
+
+  /** Replaces the Ready condition (status 'False' or 'Unknown', with the kubelet's reason and message). */
+  withReady(status: 'True' | 'False' | 'Unknown', reason?: string, message?: string): this {
+    this.conditions = [{ type: 'Ready', status, ...(reason ? { reason } : {}), ...(message ? { message } : {}) }];
+    return this;
+  }
+
+  withoutConditions(): this {
+    this.conditions = [];
+    return this;
+  }
+
+  build(): Record<string, any> {
+    return { apiVersion: 'v1', kind: 'Node', metadata: structuredClone(this.metadata), spec: structuredClone(this.spec), status: { conditions: structuredClone(this.conditions) } };
+  }
+}
+
+/** A Ready node: aNode('worker-1').withTaint('dedicated').build(). */
+export function aNode(name: string): NodeBuilder {
+  return new NodeBuilder(name);
+}

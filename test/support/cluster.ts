@@ -188,6 +188,28 @@ export function waitFor(check: () => boolean, timeoutMs: number, what: string): 
   }
 }
 
+/**
+ * Grants `user` the given rules in one namespace (a Role and its RoleBinding, both named `name`):
+ * for the opt-in permissions a test needs (pod copies, workload references) whatever cluster-wide
+ * role the local cluster binds.
+ */
+export function grantInNamespace(namespace: string, user: string, name: string, rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>): void {
+  createObject({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name }, rules }, { namespace });
+  createObject(
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    },
+    { namespace },
+  );
+}
+
+/** The rules `crashloop --copy` needs on top of the core role: create and delete pods. */
+export const COPY_RULES = [{ apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete'] }];
+
 // ------------------------------------------------------------------- the kubelet's part: statuses
 
 export interface ContainerStatus {
@@ -377,6 +399,42 @@ export function markContainerCrashLooping(namespace: string, pod: string, contai
     startTime: p.status?.startTime ?? ts,
     conditions: [cond('Initialized', 'True'), cond('Ready', 'False'), cond('ContainersReady', 'False'), cond('PodScheduled', 'True')],
     containerStatuses,
+  });
+}
+
+/**
+ * A pod in Init:CrashLoopBackOff: the init containers before `container` completed, `container` in
+ * back-off after exiting with exitCode (restartCount 4), the later ones and every main container
+ * waiting in PodInitializing, phase Pending, Initialized False.
+ */
+export function markInitContainerCrashLooping(namespace: string, pod: string, container: string, exitCode = 1, reason = 'Error'): any {
+  const p = getPod(namespace, pod);
+  const inits: any[] = p.spec.initContainers ?? [];
+  const at = inits.findIndex((c) => c.name === container);
+  if (at < 0) throw new Error(`pod ${namespace}/${pod} has no init container ${container}`);
+  const ts = now();
+  const base = (c: any) => ({ name: c.name, image: imageOf(c, c.name), imageID: '', ready: false, restartCount: 0 });
+  const initializing = (c: any) => ({ ...base(c), state: { waiting: { reason: 'PodInitializing' } } });
+  const initContainerStatuses = inits.map((c, i) => {
+    if (i < at) return { ...base(c), ready: true, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: ts, finishedAt: ts } } };
+    if (i > at) return initializing(c);
+    return {
+      ...base(c),
+      containerID: `containerd://${randomBytes(8).toString('hex')}`,
+      restartCount: 4,
+      state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 1m20s restarting failed container=${container} pod=${pod}_${namespace}` } },
+      lastState: { terminated: { exitCode, reason, startedAt: ts, finishedAt: ts } },
+    };
+  });
+  const cond = (type: string, st: string) => ({ type, status: st, lastProbeTime: null, lastTransitionTime: ts });
+  return writeContainerStatuses(namespace, pod, {
+    phase: 'Pending',
+    podIP: '10.244.0.11',
+    hostIP: '127.0.0.1',
+    startTime: p.status?.startTime ?? ts,
+    conditions: [cond('Initialized', 'False'), cond('Ready', 'False'), cond('ContainersReady', 'False'), cond('PodScheduled', 'True')],
+    initContainerStatuses,
+    containerStatuses: (p.spec.containers ?? []).map(initializing),
   });
 }
 

@@ -222,6 +222,12 @@ export interface StandInOptions {
   ephemeral?: (pod: any, container: any) => KubeletVerdict;
   /** Also start pods that have no container statuses yet (pod copies): every container running. */
   startPods?: boolean;
+  /**
+   * With startPods: what each init container of a started pod does (default: completed). A classic
+   * init container left running holds back the ones after it and the main containers
+   * (PodInitializing, phase Pending), as the kubelet runs them in order.
+   */
+  initContainer?: (pod: any, container: any) => 'completed' | 'running';
   /** Called with every pod the stand-in sees (to capture a short-lived copy). */
   onPod?: (pod: any) => void;
   everyMs?: number;
@@ -295,7 +301,17 @@ export class KubeletStandIn {
         status.phase = 'Running';
         status.podIP = '10.244.0.20';
         status.startTime = ts();
-        status.containerStatuses = pod.spec.containers.map((c: any) => ({ ...statusFor(c, RUNNING), ready: true }));
+        let blocked = false;
+        const waiting = (c: any) => statusFor(c, { state: 'waiting', reason: 'PodInitializing' });
+        const init = (pod.spec.initContainers ?? []).map((c: any) => {
+          if (blocked) return waiting(c);
+          const running = c.restartPolicy === 'Always' || this.opts.initContainer?.(pod, c) === 'running';
+          if (running && c.restartPolicy !== 'Always') blocked = true;
+          return running ? { ...statusFor(c, RUNNING), ready: c.restartPolicy === 'Always' } : statusFor(c, { state: 'terminated', exitCode: 0 });
+        });
+        if (init.length) status.initContainerStatuses = init;
+        if (blocked) status.phase = 'Pending';
+        status.containerStatuses = pod.spec.containers.map((c: any) => (blocked ? waiting(c) : { ...statusFor(c, RUNNING), ready: true }));
       }
       // A container that already has a status was handled before this stand-in started.
       const known = new Set((pod.status?.ephemeralContainerStatuses ?? []).map((s: any) => s.name));

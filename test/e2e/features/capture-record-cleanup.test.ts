@@ -119,7 +119,7 @@ describeNode('capture, recorded sessions and cleanup on the real node', () => {
     expectExit(started, 0);
     const name = started.stdout.trim();
     // A leftover copy, as a --keep session would leave.
-    const copy = await runPlugin(['crashloop', 'web', '-n', ns, '--context', 'debugger', '--copy', '--keep', '--no-attach'], { env, timeoutMs: 90_000 });
+    const copy = await runPlugin(['crashloop', 'web', '-n', ns, '--context', 'debugger', '--copy', '--same-node', '--keep', '--no-attach'], { env, timeoutMs: 90_000 });
     expectExit(copy, 0);
     const copies = () => JSON.parse(kubectlResult(['get', 'pods', '-n', ns, '-l', 'kubectl-ephemeral.dev/copy-of=web', '-o', 'json']).stdout).items;
     expect(copies()).toHaveLength(1);

@@ -1,7 +1,7 @@
 // `kubectl ephemeral crashloop POD` on the real node, for a container that exits 1 in a loop: the
 // crash summary (last exit code, previous logs), a shell with the app's ConfigMap mounted where the
 // app has it, and --copy: a running copy of the pod that is gone once the shell exits.
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitFor } from '../../support/cluster';
+import { COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectlResult, waitFor } from '../../support/cluster';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
@@ -15,6 +15,7 @@ describeOnRealNode(__filename)('crashloop POD: debugging a container that exits 
 
   beforeAll(() => {
     ns = createTestNamespace('e2e-crashloop');
+    grantInNamespace(ns, 'debugger', 'debug-copies', COPY_RULES);
     createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { 'app.conf': 'listen=8080\n' } }, { namespace: ns });
     createObject(
       sampleAppPod('crashy', {
@@ -50,7 +51,7 @@ describeOnRealNode(__filename)('crashloop POD: debugging a container that exits 
 
   it('--copy gives a running copy of the pod to debug, deleted when the shell exits', () =>
     inTerminal({}, async (t) => {
-      await t.runPlugin(['crashloop', 'crashy', '--copy', '-n', ns, '--context', 'debugger']);
+      await t.runPlugin(['crashloop', 'crashy', '--copy', '--same-node', '-n', ns, '--context', 'debugger']);
       const copy = (await t.waitFor(/created pod copy "([a-z0-9-]+)" of "crashy"/, { timeoutMs: 30_000 }))[1]!;
       await t.waitForShell();
 

@@ -30,7 +30,8 @@ describe('concurrent invocations against one pod', () => {
       const presets = ['network', 'forensics', 'crashloop', 'process', 'shell'];
       const started = Date.now();
       const runs = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => runPlugin([presets[i % presets.length]!, 'web', '-n', ns, '--context', 'debugger', '--no-attach', '--timeout', '60s'], { timeoutMs: 90_000 })),
+        // --new: the same user's running containers of these presets would be reused otherwise.
+        Array.from({ length: 20 }, (_, i) => runPlugin([presets[i % presets.length]!, 'web', '-n', ns, '--context', 'debugger', '--no-attach', '--new', '--timeout', '60s'], { timeoutMs: 90_000 })),
       );
       const elapsed = Date.now() - started;
       runs.forEach((r) => expectExit(r, 0));

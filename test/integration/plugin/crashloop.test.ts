@@ -2,7 +2,7 @@
 // app's volumes and env, and --copy (a copy of the pod that is deleted when the session ends,
 // also on SIGINT and SIGTERM). No kubelet runs these pods: the test writes every status.
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, getPod, kubectl, markContainerCrashLooping, markPodRunning } from '../../support/cluster';
+import { clusterEnv, COPY_RULES, createObject, getPod, grantInNamespace, kubectl, markContainerCrashLooping, markPodRunning } from '../../support/cluster';
 import {
   createTestNamespace,
   eventually,
@@ -30,6 +30,7 @@ describe('crashloop against the API server', () => {
   beforeAll(() => {
     requireBuiltPlugin();
     ns = createTestNamespace('plugin-crashloop');
+    grantInNamespace(ns, 'debugger', 'debug-copies', COPY_RULES);
     createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { 'app.yaml': 'port: 8080\n' } }, { namespace: ns });
     // A real owner object, so the garbage collector keeps the pod; the copy must drop the reference.
     ownerUid = createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } }, { namespace: ns }).metadata.uid;
@@ -106,10 +107,10 @@ describe('crashloop against the API server', () => {
     expect(c.targetContainerName).toBeUndefined();
   });
 
-  it('--copy --no-attach: a copy without labels, probes and owner refs is made, debugged and deleted at exit (statuses written by the test acting as kubelet)', async () => {
+  it('--copy --same-node --no-attach: a copy without labels, probes and owner refs is made on the original node, debugged, and kept with the command that deletes it (statuses written by the test acting as kubelet)', async () => {
     const seen = new Map<string, any>();
     const kubelet = new KubeletStandIn(ns, { pods: (p) => p.metadata.labels?.[COPY_LABEL] === 'web', startPods: true, onPod: (p) => seen.set(p.metadata.name, p) }).start();
-    const r = await runPlugin(['crashloop', 'web', '-n', ns, '--context', 'debugger', '--copy', '--no-attach']).finally(() => kubelet.stop());
+    const r = await runPlugin(['crashloop', 'web', '-n', ns, '--context', 'debugger', '--copy', '--same-node', '--no-attach']).finally(() => kubelet.stop());
     expectExit(r, 0);
     expect(seen.size).toBe(1);
     const [copyName, copy] = [...seen.entries()][0]!;
@@ -122,9 +123,10 @@ describe('crashloop against the API server', () => {
       expect.arrayContaining([
         `created pod copy "${copyName}" of "web" with "app" running: sleep infinity`,
         `attach with: kubectl ephemeral attach ${copyName} ${debugName} -n ${ns} --context debugger`,
-        `deleted pod copy "${copyName}"`,
+        `the copy stays (--no-attach): delete it when done with kubectl delete pod ${copyName} -n ${ns} --context debugger`,
       ]),
     );
+    expect(r.stderr).not.toContain('deleted pod copy');
 
     // What the copy was while it lived.
     expect(copy.metadata.labels).toEqual({ [COPY_LABEL]: 'web', 'app.kubernetes.io/managed-by': 'kubectl-ephemeral' });
@@ -139,8 +141,9 @@ describe('crashloop against the API server', () => {
     expect(copy.spec.nodeName).toBe(clusterEnv().fakeNode);
     expect(copy.spec.ephemeralContainers.map((x: any) => [x.name, x.targetContainerName])).toEqual([[debugName, 'app']]);
 
-    // --no-attach ends the session at once, so the copy is gone when the plugin exits.
-    expect(await copiesOf('web')).toEqual([]);
+    // Nobody is attached yet: the copy stays for the attach command printed, until the user deletes it.
+    expect((await copiesOf('web')).map((p) => p.metadata.name)).toEqual([copyName]);
+    kubectl(['delete', 'pod', copyName, '--grace-period=0', '--force'], { namespace: ns, context: 'debugger' });
     // The original is untouched.
     const original = getPod(ns, 'web');
     expect(original.metadata.labels).toEqual({ app: 'web', tier: 'front' });
@@ -150,12 +153,12 @@ describe('crashloop against the API server', () => {
 
   it('--copy --keep --no-attach: the copy stays, with its debug container running (statuses written by the test acting as kubelet)', async () => {
     const kubelet = new KubeletStandIn(ns, { pods: (p) => p.metadata.labels?.[COPY_LABEL] === 'web', startPods: true }).start();
-    const r = await runPlugin(['crashloop', 'web', '-n', ns, '--context', 'debugger', '--copy', '--keep', '--no-attach', '--name', 'kept-dbg']).finally(() => kubelet.stop());
+    const r = await runPlugin(['crashloop', 'web', '-n', ns, '--context', 'debugger', '--copy', '--same-node', '--keep', '--no-attach', '--name', 'kept-dbg']).finally(() => kubelet.stop());
     expectExit(r, 0);
     const copies = await copiesOf('web');
     expect(copies).toHaveLength(1);
     const copy = copies[0];
-    expect(stderrLines(r)).toContain(`the copy stays (--keep): delete it with kubectl delete pod ${copy.metadata.name} -n ${ns}`);
+    expect(stderrLines(r)).toContain(`the copy stays (--keep): delete it when done with kubectl delete pod ${copy.metadata.name} -n ${ns} --context debugger`);
     expect(r.stderr).not.toContain('deleted pod copy');
     expect(copy.status.containerStatuses.find((s: any) => s.name === 'app').state.running).toBeTruthy();
     expect(copy.status.ephemeralContainerStatuses.map((s: any) => [s.name, !!s.state.running])).toEqual([['kept-dbg', true]]);

@@ -30,6 +30,9 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
         copy: false,
         keepalive: 'sleep infinity',
         keep: false,
+        sameNode: false,
+        shareProcesses: false,
+        new: false,
         reason: undefined,
         record: undefined,
         kube: { namespace: 'shop', context: 'prod', kubeconfig: undefined, cluster: undefined, user: undefined, as: 'alice', asGroup: ['ops', 'sre'], requestTimeout: undefined, verbosity: 6 },
@@ -45,6 +48,9 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
     ['forensics web --record=/tmp/s.cast', { record: '/tmp/s.cast' }],
     ['forensics web --no-record', { record: false }],
     ['crashloop web --copy --keepalive "sleep 3600" --keep', { copy: true, keep: true }],
+    ['crashloop deploy/web --copy --same-node --share-processes', { pod: 'deploy/web', copy: true, sameNode: true, shareProcesses: true }],
+    ['crashloop -n shop', { pod: undefined, kube: expect.objectContaining({ namespace: 'shop' }) }],
+    ['shell web --new', { new: true }],
     ['proc web --run-as 1000:1000 --reason INC-7', { preset: 'process', runAs: '1000:1000', reason: 'INC-7' }],
     ['shell web -v', { kube: expect.objectContaining({ verbosity: 1 }) }],
   ])('%s', async (line, expected) => {
@@ -102,7 +108,7 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
   it('--help prints the presets from the registry and parses to done', async () => {
     const { parsed, help } = await parse('--help');
     expect(parsed).toEqual({ command: 'done', exitCode: 0 });
-    for (const p of registry.presets) expect(help).toContain(`kubectl ephemeral ${p.name} <pod>`);
+    for (const p of registry.presets) expect(help).toContain(`kubectl ephemeral ${p.name} ${p.crashSummary ? '[pod]' : '<pod>'}`);
     expect(help).toMatch(/Exit codes/);
   });
 

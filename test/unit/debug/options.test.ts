@@ -28,6 +28,10 @@ describe('validateDebugOptions', () => {
     ['--privileged with --run-as', { privileged: true, runAs: '0' }, preset('shell'), 'usage', '--privileged and --run-as conflict; --privileged already runs as root'],
     ['an image outside allowedImages', { image: 'evil.io/x:1' }, preset('shell', { allowedImages: ['registry.local/'], source: '/p.yaml' }), 'config', 'image "evil.io/x:1" is not allowed for preset "shell" (/p.yaml); use an image under registry.local/'],
     ['an empty --keepalive', { copy: true, keepalive: '  ' }, preset('crashloop'), 'usage', '--keepalive needs a command, such as "sleep infinity"'],
+    ['--same-node without --copy', { sameNode: true }, preset('crashloop'), 'usage', "--same-node applies to --copy only; add --copy, or use a preset that targets the container's processes"],
+    ['--share-processes without --copy', { shareProcesses: true }, preset('crashloop'), 'usage', "--share-processes applies to --copy only; add --copy, or use a preset that targets the container's processes"],
+    ['--new with --copy', { new: true, copy: true }, preset('crashloop'), 'usage', '--new and --copy conflict: a copy always gets a new debug container; drop --new'],
+    ['no POD for a preset that cannot pick one', { pod: undefined }, preset('shell'), 'usage', 'preset "shell" needs a POD; only crashloop picks a crash-looping pod when none is named'],
   ])('refuses %s', (_what, over, p, kind, message) => {
     let caught: unknown;
     try {
@@ -39,6 +43,22 @@ describe('validateDebugOptions', () => {
     expect({ kind: (caught as PluginError).kind, message: (caught as PluginError).message }).toEqual({ kind, message });
   });
 
+  it.each<[string, Partial<DebugOptions>, Preset, 'pod' | 'node', string]>([
+    ['a node-only preset on a pod', {}, preset('shell', { name: 'node-admin', pods: false, source: '/p.yaml' }), 'pod', 'preset "node-admin" debugs nodes only (/p.yaml); pass node/NAME'],
+    ['a preset without node profile on a node', { pod: 'node/n1' }, preset('shell', { node: undefined, source: '/p.yaml' }), 'node', 'preset "shell" does not debug nodes (/p.yaml); use a preset with a node profile (kubectl ephemeral presets -o yaml)'],
+    ['-c on a node', { pod: 'node/n1', container: 'app' }, preset('shell'), 'node', '-c/--container picks a container of a pod; a node session has none to target: drop -c'],
+    ['--copy on a node', { pod: 'node/n1', copy: true }, preset('crashloop'), 'node', '--copy copies a pod; drop it for node/NAME'],
+    ['--no-attach on a node', { pod: 'node/n1', attach: false }, preset('shell'), 'node', '--no-attach does not apply to node/NAME: the node debug pod lives as long as its session; attach, or run a command after --'],
+    ['--keep on a node', { pod: 'node/n1', keep: true }, preset('crashloop'), 'node', '--keep and --keepalive apply to --copy only'],
+  ])('refuses %s', (_what, over, p, target, message) => {
+    expect(() => validateDebugOptions(opts(over), p, target)).toThrow(new PluginError('usage', message));
+  });
+
+  it('accepts a node session of a built-in preset, and a node-only preset on a node', () => {
+    expect(validateDebugOptions(opts({ pod: 'node/n1', runAs: 'root' }), preset('network'), 'node')).toEqual({ preset: preset('network'), timeoutMs: 120_000, runAs: { kind: 'root' }, keepalive: ['sleep', 'infinity'] });
+    expect(validateDebugOptions(opts({ pod: 'node/n1' }), preset('shell', { pods: false }), 'node').preset.pods).toBe(false);
+  });
+
   it('returns the parsed timeout, user and keep-alive command', () => {
     expect(validateDebugOptions(opts({ timeout: '30s', runAs: '1000:2000', copy: true, keepalive: ' sleep  3600 ' }), preset('crashloop'))).toEqual({
       preset: preset('crashloop'),
@@ -46,6 +66,10 @@ describe('validateDebugOptions', () => {
       runAs: { kind: 'uid', uid: 1000, gid: 2000 },
       keepalive: ['sleep', '3600'],
     });
+  });
+
+  it('accepts crashloop without a POD and with the copy flags (the pod is picked later)', () => {
+    expect(validateDebugOptions(opts({ pod: undefined, copy: true, sameNode: true, shareProcesses: true }), preset('crashloop')).keepalive).toEqual(['sleep', 'infinity']);
   });
 
   it.each([

@@ -47,6 +47,62 @@ describe('buildPodCopy', () => {
     expect(pod.metadata?.name).toMatch(/-debug-abcde$/);
   });
 
+  it('of an init container: replaces THAT init container (kubectl debug --copy-to --container=init-myservice), drops every probe, no node, shares processes when asked', () => {
+    const pod = aPod('my-pod')
+      .inNamespace('shop')
+      .withNodeName('node-1')
+      .withInitContainer('init-myservice', { image: 'busybox:1.36', command: ['sh', '-c'], args: ['until nslookup myservice; do sleep 2; done'] })
+      .withInitContainer('proxy', { image: 'envoy:1', restartPolicy: 'Always', startupProbe: probe, livenessProbe: probe })
+      .withContainer('app', { image: 'web:1', command: ['/web'], livenessProbe: probe })
+      .build() as V1Pod;
+    expect(buildPodCopy(pod, { container: 'init-myservice', keepalive: ['sleep', 'infinity'], sameNode: false, shareProcesses: true }, 'x7k2p')).toEqual({
+      pod: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: 'my-pod-debug-x7k2p',
+          namespace: 'shop',
+          labels: { 'kubectl-ephemeral.dev/copy-of': 'my-pod', 'app.kubernetes.io/managed-by': 'kubectl-ephemeral' },
+          annotations: { 'kubectl-ephemeral.dev/copy-of': 'my-pod' },
+        },
+        spec: {
+          shareProcessNamespace: true,
+          initContainers: [
+            { name: 'init-myservice', image: 'busybox:1.36', command: ['sleep', 'infinity'] },
+            { name: 'proxy', image: 'envoy:1', restartPolicy: 'Always' },
+          ],
+          containers: [{ name: 'app', image: 'web:1', command: ['/web'] }],
+        },
+      },
+      notices: ['init container "init-myservice" runs "sleep infinity" in the copy, so the copy\'s main containers do not start: debug the init container'],
+    });
+  });
+
+  it('of a sidecar: its command and probes replaced, the main containers kept; the original shareProcessNamespace kept', () => {
+    const pod = aPod('web')
+      .withShareProcessNamespace(false)
+      .withInitContainer('proxy', { image: 'envoy:1', restartPolicy: 'Always', command: ['envoy'], args: ['-c', '/etc/envoy.yaml'], readinessProbe: probe })
+      .withContainer('app', { image: 'web:1' })
+      .build() as V1Pod;
+    expect(buildPodCopy(pod, { container: 'proxy', keepalive: ['sleep', '3600'], sameNode: true }, 'abcde')).toEqual({
+      pod: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: 'web-debug-abcde',
+          labels: { 'kubectl-ephemeral.dev/copy-of': 'web', 'app.kubernetes.io/managed-by': 'kubectl-ephemeral' },
+          annotations: { 'kubectl-ephemeral.dev/copy-of': 'web' },
+        },
+        spec: {
+          shareProcessNamespace: false,
+          initContainers: [{ name: 'proxy', image: 'envoy:1', restartPolicy: 'Always', command: ['sleep', '3600'] }],
+          containers: [{ name: 'app', image: 'web:1' }],
+        },
+      },
+      notices: [],
+    });
+  });
+
   it('does not change the original', () => {
     const before = JSON.stringify(original);
     buildPodCopy(original, { container: 'app', keepalive: ['sleep', 'infinity'], sameNode: true }, 'abcde');

@@ -72,6 +72,43 @@ presets:
     expect(() => PresetRegistry.from(file)).toThrow(`/home/u/${message}; fix the file or unset KUBECTL_EPHEMERAL_CONFIG`);
   });
 
+  it('built-ins all debug pods and nodes; a user preset can change the node profile, drop it, or debug nodes only', async () => {
+    expect(BUILTIN_PRESETS.map((p) => [p.name, p.pods, !!p.node])).toEqual(BUILTIN_PRESETS.map((p) => [p.name, true, true]));
+    const file = await parse(`
+presets:
+  network:
+    node: {hostReadOnly: false}
+  shell:
+    node: false
+  node-admin:
+    image: corp/node-tools:1
+    pods: false
+    node:
+      hostPID: true
+      hostNetwork: true
+      banner: [crictl ps]
+`);
+    const registry = PresetRegistry.from(file);
+    expect(registry.get('network').node).toEqual({ ...BUILTIN_PRESETS.find((p) => p.name === 'network')!.node, hostReadOnly: false });
+    expect(registry.get('shell').node).toBeUndefined();
+    expect(registry.get('node-admin')).toMatchObject({ pods: false, image: 'corp/node-tools:1', node: { hostNetwork: true, hostPID: true, hostReadOnly: false, banner: ['crictl ps'] } });
+  });
+
+  it.each([
+    ['pods: false without a node profile', 'presets:\n  x:\n    image: a:1\n    pods: false\n    node: false\n', '/home/u/presets.yaml:4: presets.x.pods: "pods: false" needs a "node" mapping, or the preset debugs nothing; fix the file or unset KUBECTL_EPHEMERAL_CONFIG'],
+    ['a node field that is not a mapping', 'presets:\n  x:\n    image: a:1\n    node: yes\n', '/home/u/presets.yaml:4: presets.x.node: expected false or a mapping of hostNetwork, hostPID, hostReadOnly, banner; fix the file or unset KUBECTL_EPHEMERAL_CONFIG'],
+    ['an unknown node field', 'presets:\n  x:\n    image: a:1\n    node:\n      hostIPC: true\n', '/home/u/presets.yaml:5: presets.x.node.hostIPC: unknown field (known: hostNetwork, hostPID, hostReadOnly, banner); fix the file or unset KUBECTL_EPHEMERAL_CONFIG'],
+  ])('refuses %s', async (_what, text, message) => {
+    await expect((async () => PresetRegistry.from(await parse(text)))()).rejects.toThrow(message);
+  });
+
+  it("the README's node-only example loads as documented", async () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const example = /```yaml\n(presets:\n  node-admin:[\s\S]*?)```/.exec(readme)![1]!;
+    const p = PresetRegistry.from(await parse(example)).get('node-admin');
+    expect(p).toMatchObject({ pods: false, runAs: { kind: 'root' }, image: 'registry.corp.example/node-tools:1', node: { hostNetwork: true, hostPID: true, hostReadOnly: false, banner: ['crictl ps'] } });
+  });
+
   it.each(SUBCOMMANDS.map((c) => [c]))('the command %s cannot be a preset name', async (command) => {
     expect(COMMAND_NAMES).toContain(command);
     expect(() => PresetRegistry.from({ path: '/p.yaml', presets: [{ name: command, image: 'a', lines: { '': 2 } }], policy: {} })).toThrow(/is a kubectl ephemeral command/);
