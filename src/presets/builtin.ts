@@ -54,7 +54,7 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
       banner: [
         'ip addr; ip route                  # the node\'s interfaces (CNI bridge, veths) and routes',
         'ss -lntp                           # sockets listening on the node',
-        'tcpdump -i any -nn port 53         # watch DNS traffic of the whole node (Ctrl-C stops)',
+        'tcpdump -Z root -i any -nn port 53 # watch DNS traffic of the whole node (Ctrl-C stops)',
       ],
     },
   },
