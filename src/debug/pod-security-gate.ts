@@ -20,8 +20,9 @@ export function checkPodSecurity(pod: V1Pod, container: V1EphemeralContainer | u
   }
   const mine = violations.filter((x) => x.isNew);
   const first = mine[0] ?? violations[0]!;
-  // The pod itself breaks the level (it predates the label): no debug container can fix that.
-  const why = mine.length
+  // A debug container added to a pod that itself breaks the level (it predates the label): no
+  // container can fix that. Without a container the pod is what is being created: the caller's fix.
+  const why = mine.length || !container
     ? fix
     : 'Pod Security checks the whole pod, so no debug container can be added until the pod complies or the namespace admits it';
   throw new PluginError(
