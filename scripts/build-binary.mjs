@@ -124,7 +124,9 @@ export async function buildBinary({ entry, out = join(root, 'dist', `kubectl-eph
   for (const f of files) hash.update(f.name).update(readFileSync(f.src));
   const native = {
     dir: `native-${process.platform}-${process.arch}-${hash.digest('hex').slice(0, 16)}`,
-    files: files.map((f) => ({ name: f.name, size: statSync(f.src).size, mode: f.mode })),
+    // The loader writes a file again unless its SHA-256 is this one (size alone would let a
+    // same-sized pty.node planted in the cache be loaded).
+    files: files.map((f) => ({ name: f.name, size: statSync(f.src).size, mode: f.mode, sha256: createHash('sha256').update(readFileSync(f.src)).digest('hex') })),
   };
 
   const main = join(work, 'kubectl-ephemeral.cjs');

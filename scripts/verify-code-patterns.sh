@@ -12,6 +12,8 @@ check 'process.exit outside src/main.ts' 'process\.exit\(' src '^src/main\.ts:'
 check 'console.* outside src/output' '\bconsole\.(log|error|warn|info|debug)\(' src '^src/output/'
 check '@kubernetes/client-node (values) outside src/kube' "^import [^t].*from '@kubernetes/client-node'" src '^src/kube/'
 check 'node-pty outside src/terminal' "(from|require\\()\\s*'node-pty'" src '^src/terminal/'
+# The printer escapes control characters from the cluster: text reaches the console through it.
+check 'process.stdout/stderr.write outside src/output and src/terminal (print through the Printer, which escapes)' 'process\.(stdout|stderr)\.write\(' src '^src/(output|terminal)/'
 check 'a stack trace printed outside main.ts' '\.stack\b' src '^src/main\.ts:'
 check 'watching a pod outside the one waiter (src/debug/wait-for-container.ts)' '\.watchPod\(' src '^src/(kube/cluster-api|debug/wait-for-container)\.ts:'
 # Dependencies point one way: cli -> commands -> debug -> plan/presets; kube, terminal and output sit below.

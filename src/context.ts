@@ -5,6 +5,7 @@ import type { SuffixSource } from './plan/names.js';
 import type { ClusterApi } from './kube/cluster-api.js';
 import type { KubeTarget } from './kube/kubeconfig.js';
 import type { AttachSessionOptions } from './terminal/attach-session.js';
+import type { KubectlRunner } from './debug/kubectl-runner.js';
 
 /** A live connection to one cluster, opened lazily so commands without the API never load client-node. */
 export interface Connection {
@@ -23,6 +24,10 @@ export interface CommandContext {
   attach(opts: AttachSessionOptions): Promise<{ exitCode: number }>;
   /** kubectl to spawn for attach/exec. */
   kubectl: string;
+  /** Runs kubectl for exec and typed keys (cleanup). */
+  runner: KubectlRunner;
+  /** Asks the user a yes/no question on the terminal; false when there is no terminal to ask on. */
+  confirm(question: string): Promise<boolean>;
   suffix: SuffixSource;
   now(): number;
   /**

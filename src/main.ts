@@ -3,6 +3,7 @@ import type { CommandContext } from './context.js';
 import { ContainerExit, EXIT_CODES, PluginError } from './errors/plugin-error.js';
 import { processPrinter, type Printer } from './output/printer.js';
 import { randomSuffix } from './plan/names.js';
+import { spawnKubectlRunner } from './debug/kubectl-runner.js';
 import type { PresetRegistry } from './presets/registry.js';
 import type { ParsedCommand } from './cli/parsed-command.js';
 import { VERSION } from './version.js';
@@ -27,6 +28,17 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
     env,
     presets: async () => registry,
     kubectl: env.KUBECTL_EPHEMERAL_KUBECTL || 'kubectl',
+    runner: spawnKubectlRunner(env.KUBECTL_EPHEMERAL_KUBECTL || 'kubectl', env),
+    async confirm(question) {
+      if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+      } finally {
+        rl.close();
+      }
+    },
     suffix: randomSuffix,
     now: () => Date.now(),
     signal: controller.signal,
@@ -86,8 +98,12 @@ async function dispatch(ctx: CommandContext, parsed: ParsedCommand): Promise<num
 
 /** `kubectl_complete-ephemeral` (kubectl's plugin completion) runs `kubectl-ephemeral __complete WORDS...`. */
 async function complete(words: string[], env: NodeJS.ProcessEnv, registry: PresetRegistry, printer: Printer): Promise<number> {
-  const [{ runCompletion }, { completionLookups }] = await Promise.all([import('./completion/complete.js'), import('./kube/completion-lookups.js')]);
-  const lines = await runCompletion(words, { presetNames: () => registry.names(), ...completionLookups(env, `kubectl-ephemeral/${VERSION}`) });
+  const [{ runCompletion }, { completionLookups }, { commandSpecs }] = await Promise.all([
+    import('./completion/complete.js'),
+    import('./kube/completion-lookups.js'),
+    import('./cli/command-spec.js'),
+  ]);
+  const lines = await runCompletion(words, { ...completionLookups(env, `kubectl-ephemeral/${VERSION}`), commands: commandSpecs(registry) });
   printer.out(lines.join('\n'));
   return 0;
 }

@@ -3,6 +3,7 @@
 import { EXIT_CODES, EXIT_CODE_MEANINGS, type ErrorKind } from '../../src/errors/plugin-error';
 import { BUILTIN_PRESETS } from '../../src/presets/builtin';
 import { describeLevels } from '../../src/presets/describe';
+import { PERMISSIONS, ROLE_USE, ROLES, type RoleName } from '../../src/plan/access-rules';
 import type { Preset } from '../../src/presets/preset';
 
 function presetSecurity(p: Preset): string {
@@ -59,6 +60,17 @@ function presetSection(p: Preset): string {
   ].join('\n');
 }
 
+/** The shipped roles, one row per permission, from the code's own list (src/plan/access-rules.ts). */
+function permissionsSection(): string {
+  return [
+    '| ClusterRole | for | grants | what the plugin does with it |',
+    '| --- | --- | --- | --- |',
+    ...(Object.values(ROLES) as RoleName[]).flatMap((role) =>
+      PERMISSIONS.filter((p) => p.role === role).map((p) => `| \`${role}\` | ${ROLE_USE[role]} | \`${p.verb}\` \`${p.group ? `${p.group}/` : ''}${p.resource}\` | ${p.purpose} |`),
+    ),
+  ].join('\n');
+}
+
 /** One row per preset of the node session table: which host namespaces it shares and how /host is mounted. */
 function nodeRow(p: Preset): string {
   const n = p.node;
@@ -73,6 +85,7 @@ export function readmeSections(): Record<string, string> {
   const kinds = Object.keys(EXIT_CODES) as ErrorKind[];
   return {
     presets: BUILTIN_PRESETS.map(presetSection).join('\n\n'),
+    permissions: permissionsSection(),
     'node-presets': ['| preset | host network | host PID | `/host` | runs as |', '| --- | --- | --- | --- | --- |', ...BUILTIN_PRESETS.map(nodeRow)].join('\n'),
     'exit-codes': [
       '| code | meaning |',

@@ -3,13 +3,15 @@
 // swaps it in). node-pty loads `pty.node` from beside its own package, which an executable does not
 // have: the addon travels as an SEA asset instead, is written once per user to
 // ${XDG_CACHE_HOME:-~/.cache}/kubectl-ephemeral/native-<platform>-<arch>-<sha256 prefix>/ and is
-// loaded from there with process.dlopen. The directory name changes with the addon's content, so
-// a file that exists with the right size is the right file: it only ever appears by rename.
+// loaded from there with process.dlopen. A file is loaded only when its SHA-256 is the one recorded
+// at build time (anything else is written again), and only from directories that no other user
+// can write to (another user could otherwise swap the file between the check and the load).
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-/** Filled in at build time: { dir, files: [{ name, size, mode }] }. */
+/** Filled in at build time: { dir, files: [{ name, size, mode, sha256 }] }. */
 const NATIVE = __KUBECTL_EPHEMERAL_NATIVE__;
 
 let extractedDir;
@@ -41,7 +43,10 @@ function extractAssets() {
     const dir = path.join(root, NATIVE.dir);
     try {
       if (shared) ensurePrivate(root);
+      else makeDirs(root);
+      requireUnwritableByOthers(root);
       for (const f of NATIVE.files) ensureFile(dir, f);
+      requireUnwritableByOthers(dir);
       return (extractedDir = dir);
     } catch (err) {
       errors.push(`${dir}: ${err.message}`);
@@ -76,9 +81,22 @@ function ensurePrivate(root) {
     throw new Error(`${root} is not a private directory of this user`);
 }
 
-function isComplete(target, size) {
+// Code is loaded from here: a directory that another user can write to (group or other write, or
+// not ours) would let them replace pty.node after it was checked.
+function requireUnwritableByOthers(dir) {
+  if (typeof process.getuid !== 'function') return;
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if (st.uid !== process.getuid()) throw new Error(`${dir} belongs to another user (uid ${st.uid}): refusing to load code from it`);
+  if ((st.mode & 0o022) !== 0) throw new Error(`${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)}): refusing to load code from it`);
+}
+
+// The file is the one built in: same size (cheap) and same SHA-256 (what counts).
+function isComplete(target, { size, sha256 }) {
   try {
-    return fs.statSync(target).size === size;
+    const st = fs.lstatSync(target);
+    if (!st.isFile() || st.size !== size) return false;
+    return crypto.createHash('sha256').update(fs.readFileSync(target)).digest('hex') === sha256;
   } catch {
     return false;
   }
@@ -97,9 +115,10 @@ function makeDirs(dir) {
 }
 
 // Temp file + rename: a concurrent run sees either no file or the whole file, never half of one.
-function ensureFile(dir, { name, size, mode }) {
+function ensureFile(dir, file) {
+  const { name, mode } = file;
   const target = path.join(dir, name);
-  if (isComplete(target, size)) return;
+  if (isComplete(target, file)) return;
   makeDirs(dir);
   const tmp = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
   try {
@@ -109,7 +128,7 @@ function ensureFile(dir, { name, size, mode }) {
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     // Windows refuses to replace a file another process has loaded: that one is complete.
-    if (!isComplete(target, size)) throw err;
+    if (!isComplete(target, file)) throw err;
   }
 }
 

@@ -10,7 +10,7 @@ export function captureCommand(result: (parsed: ParsedCommand) => void): Command
     builder: (y) =>
       withKubeFlags(y)
         .positional('pod', { type: 'string', describe: 'Pod whose network to capture', demandOption: true })
-        .option('write', { alias: 'w', type: 'string', demandOption: true, describe: 'pcap file to write, or - for stdout' })
+        .option('write', { alias: 'w', type: 'string', describe: 'pcap file to create (required; never overwritten, mode 0600), or - for stdout' })
         .option('interface', { alias: 'i', type: 'string', default: 'any', describe: 'Interface in the pod' })
         .option('filter', { alias: 'f', type: 'string', describe: 'BPF filter, e.g. "tcp port 8080"' })
         .option('count', { type: 'number', describe: 'Stop after this many packets' })
@@ -30,7 +30,7 @@ export function captureCommand(result: (parsed: ParsedCommand) => void): Command
           container: a.container as string | undefined,
           iface: String(a.interface ?? 'any'),
           filter: a.filter as string | undefined,
-          write: String(a.write),
+          write: typeof a.write === 'string' && a.write !== '' ? a.write : undefined,
           count: a.count as number | undefined,
           duration: a.duration as string | undefined,
           image: a.image as string | undefined,

@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { DebugOptions } from '../debug/options.js';
 import { POD_SECURITY_LEVELS, type Preset } from '../presets/preset.js';
 import { kubeFlagsFrom, withKubeFlags } from './kube-flags.js';
+import { dryRunMode, recordMode } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
 
 /** Options every preset command shares. */
@@ -20,9 +21,9 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
     .option('image', { type: 'string', describe: `Image to run instead of ${preset.image}` })
     .option('name', { type: 'string', describe: 'Name of the debug container (default: debugger-<preset>-<random>)' })
     .option('attach', { type: 'boolean', default: true, describe: 'Attach when running; --no-attach prints the container name and the attach command' })
-    .option('dry-run', { type: 'string', describe: 'Print what would be sent and create nothing: client (default) or server (validated by the API server)' })
+    .option('dry-run', { type: 'string', describe: 'Print what would be sent and create nothing: --dry-run[=client] or --dry-run=server (validated by the API server)' })
     .option('output', { alias: 'o', type: 'string', choices: ['json', 'yaml'], describe: 'Format of --dry-run output' })
-    .option('timeout', { type: 'string', default: '2m', describe: 'How long to wait for the container to start (30s, 2m, ...)' })
+    .option('timeout', { type: 'string', default: '2m', describe: 'How long to wait for the container to start, with a unit (30s, 2m, 1h)' })
     .option('privileged', { type: 'boolean', default: false, describe: 'Run privileged (only when you must: most namespaces refuse it)' })
     .option('run-as', { type: 'string', describe: 'User to run as: root, target, a uid or uid:gid (overrides the preset)' })
     .option('level', {
@@ -32,31 +33,16 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
     })
     .option('reason', { type: 'string', describe: 'Why you are debugging (recorded on the container; some presets require it)' })
     .option('new', { type: 'boolean', default: false, describe: 'Add a new debug container even when one of yours with this preset and image is running (reused by default)' })
-    .option('record', { type: 'string', describe: `Record the session as asciicast to FILE (default dir if no FILE; --no-record to disable)${preset.record ? '; on by default for this preset' : ''}` });
-  if (!preset.copy) return out;
+    .option('record', { type: 'string', describe: `Record the session as asciicast: --record (default dir), --record=FILE, --no-record${preset.record ? '; on by default for this preset' : ''}` });
+  // Presets without a copy mode still accept the copy flags, hidden, so that validation can say
+  // "--copy is for crashloop only" instead of yargs' "unknown argument".
+  const hidden = !preset.copy;
   return out
-    .option('copy', { type: 'boolean', default: false, describe: 'Debug a copy of the pod (labels, probes, owner refs dropped) whose crashing command is replaced' })
-    .option('keepalive', { type: 'string', default: 'sleep infinity', describe: 'Command that replaces the crashing one in the copy' })
-    .option('keep', { type: 'boolean', default: false, describe: 'Keep the copy after the session (deleted by default; --no-attach keeps it too)' })
-    .option('same-node', { type: 'boolean', default: false, describe: "Run the copy on the original's node (default: the scheduler places it)" })
-    .option('share-processes', { type: 'boolean', default: false, describe: "Let the copy's containers see each other's processes (shareProcessNamespace)" });
-}
-
-/** `--dry-run` alone means client; `--dry-run=server` asks the API server to validate. */
-function dryRunMode(value: unknown): DebugOptions['dryRun'] {
-  if (value === undefined || value === false) return undefined;
-  if (value === '' || value === true || value === 'client') return 'client';
-  if (value === 'server') return 'server';
-  if (value === 'none') return undefined;
-  throw new Error(`invalid --dry-run "${String(value)}"; use client or server`);
-}
-
-/** `--record` alone records to the default directory; `--record=FILE` to FILE; `--no-record` disables. */
-function recordMode(value: unknown): DebugOptions['record'] {
-  if (value === undefined) return undefined;
-  if (value === false || value === 'false') return false;
-  if (value === '' || value === true || value === 'true') return true;
-  return String(value);
+    .option('copy', { type: 'boolean', default: false, hidden, describe: 'Debug a copy of the pod (labels, probes, owner refs dropped) whose crashing command is replaced' })
+    .option('keepalive', { type: 'string', default: 'sleep infinity', hidden, describe: 'Command that replaces the crashing one in the copy' })
+    .option('keep', { type: 'boolean', default: false, hidden, describe: 'Keep the copy after the session (deleted by default; --no-attach keeps it too)' })
+    .option('same-node', { type: 'boolean', default: false, hidden, describe: "Run the copy on the original's node (default: the scheduler places it)" })
+    .option('share-processes', { type: 'boolean', default: false, hidden, describe: "Let the copy's containers see each other's processes (shareProcessNamespace)" });
 }
 
 /** The command module for one preset: `kubectl ephemeral <preset> POD [-- COMMAND...]`. */

@@ -1,30 +1,30 @@
 import yargs from 'yargs';
-import { PluginError, usageError } from '../errors/plugin-error.js';
+import { EXIT_CODES, PluginError, usageError, type ErrorKind } from '../errors/plugin-error.js';
+import { permissionsByRole, ROLE_USE } from '../plan/access-rules.js';
 import type { PresetRegistry } from '../presets/registry.js';
-import { attachCommand } from './attach.command.js';
-import { captureCommand } from './capture.command.js';
-import { cleanupCommand } from './cleanup.command.js';
-import { collectCommand } from './collect.command.js';
-import { sessionsCommand } from './sessions.command.js';
-import { debugCommand } from './debug.command.js';
+import { commandModules, commandSpecNamed, firstPositional, kubeFlagSpecs, type CommandSpec } from './command-spec.js';
 import { normalizeKubeFlags } from './kube-flags.js';
-import { listCommand } from './list.command.js';
+import { normalizeOptionalValues } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
-import { presetsCommand } from './presets.command.js';
 import { VERSION } from '../version.js';
 
+/** Exit codes in help, from the one table (src/errors/plugin-error.ts), lowest first. */
+function exitCodesLine(): string {
+  const kinds = (Object.keys(EXIT_CODES) as ErrorKind[]).sort((a, b) => EXIT_CODES[a] - EXIT_CODES[b]);
+  return `Exit codes: the debugged program's own code once attached; ${kinds.map((k) => `${EXIT_CODES[k]} ${k}`).join(', ')}.`;
+}
 
-const EPILOGUE = [
-  'Permissions: patch pods/ephemeralcontainers; get, list, watch pods; create pods/attach; get pods/log; create, delete pods for --copy.',
-  'Exit codes: the debugged program\'s own code once attached; 64 usage, 65 Pod Security, 66 not found, 69 unreachable, 70 internal, 72 cluster too old, 75 timeout, 76 image, 77 forbidden, 78 config, 130 interrupted.',
-].join('\n\n');
+/** Permissions in help, from the code's own list (src/debug/preflight.ts), one shipped ClusterRole each. */
+function permissionsLines(): string {
+  return [
+    'Permissions (ClusterRoles in scripts/cluster/rbac.yaml; README: permissions):',
+    ...permissionsByRole().map(({ role, grants }) => `  ${role} (${ROLE_USE[role]}): ${grants}`),
+  ].join('\n');
+}
 
-// yargs names an unknown --some-flag twice (some-flag, someFlag): keep the form the user typed.
-function withoutCamelCaseTwins(msg: string): string {
-  return msg.replace(/^Unknown arguments?: (.*)$/, (_, list: string) => {
-    const names = list.split(', ').filter((n) => !/[A-Z]/.test(n));
-    return `Unknown argument${names.length > 1 ? 's' : ''}: ${names.join(', ')}`;
-  });
+/** The help epilogue: generated, so it cannot drift from the code. */
+export function helpEpilogue(): string {
+  return [permissionsLines(), exitCodesLine()].join('\n\n');
 }
 
 /** Where help and version text go (stdout in production, a buffer in tests). */
@@ -35,25 +35,27 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   let parsed: ParsedCommand | undefined;
   const result = (p: ParsedCommand) => (parsed = p);
   let failure: Error | undefined;
-  const y = yargs(normalizeKubeFlags(args))
+  const kubeNormal = normalizeKubeFlags(args);
+  const command = checkCommandName(kubeNormal, registry);
+  const argv = normalizeOptionalValues(kubeNormal, (flag) => command?.flags.some((f) => f.name === flag && f.type === 'string') === true);
+  const y = yargs(argv)
     .scriptName('kubectl ephemeral')
     .usage('$0 <preset> <pod> [-- command...]\n\nInject a preset debug container into a running pod and attach to it.')
-    .parserConfiguration({ 'populate--': true, 'strip-aliased': true })
+    .parserConfiguration({ 'populate--': true, 'strip-aliased': true, 'camel-case-expansion': false })
     .strict()
     .exitProcess(false)
     .wrap(width)
     .version('version', 'Print the plugin version', VERSION)
     .alias('help', 'h')
-    .epilogue(EPILOGUE)
+    .epilogue(helpEpilogue())
     .demandCommand(1, 'name a preset or a command')
     .recommendCommands()
     .fail((msg, err) => {
-      failure = err ?? usageError(`${withoutCamelCaseTwins(msg ?? 'invalid arguments').replace(/\n/g, ' ').toLowerCase()}; see kubectl ephemeral --help`);
+      failure = err ?? usageError(`${(msg ?? 'invalid arguments').replace(/\n/g, ' ').toLowerCase()}; see kubectl ephemeral --help`);
     });
-  for (const preset of registry.presets) y.command(debugCommand(preset, result));
-  for (const command of [presetsCommand, listCommand, attachCommand, captureCommand, collectCommand, sessionsCommand, cleanupCommand]) y.command(command(result));
+  for (const module of commandModules(registry, result)) y.command(module);
   let helpText = '';
-  await y.parseAsync(args.length ? normalizeKubeFlags(args) : [], {}, (err, _argv, output) => {
+  await y.parseAsync(argv, {}, (err, _argv, output) => {
     if (err && !failure) failure = err;
     helpText = output;
   });
@@ -61,4 +63,19 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   if (parsed) return parsed;
   if (helpText) writeHelp(helpText);
   return { command: 'done', exitCode: 0 };
+}
+
+/**
+ * The command the user named; an unknown one is named in the error itself (yargs would list every
+ * word it could not place: "unknown arguments: n, nosuchpreset, web").
+ */
+function checkCommandName(args: string[], registry: PresetRegistry): CommandSpec | undefined {
+  const word = firstPositional(args, kubeFlagSpecs());
+  if (word === undefined || word === 'help') return undefined;
+  const known = commandSpecNamed(registry, word);
+  if (known) return known;
+  const commands = commandModules(registry, () => undefined)
+    .slice(registry.presets.length)
+    .map((m) => String(m.command).split(' ')[0]);
+  throw usageError(`unknown preset or command "${word}"; presets: ${registry.names().join(', ')}; commands: ${commands.join(', ')}`);
 }

@@ -1,6 +1,7 @@
 import { openSync, readSync, closeSync } from 'node:fs';
+import { createOutputFile, type OutputFile } from '../debug/output-file.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
-import { PluginError, usageError } from '../errors/plugin-error.js';
+import { EXIT_CODES, PluginError, usageError } from '../errors/plugin-error.js';
 import { planForLevel } from '../plan/level-form.js';
 import { capturePreset } from '../presets/builtin.js';
 import { parseDuration } from '../plan/duration.js';
@@ -10,8 +11,7 @@ import { checkPodSecurity } from '../debug/pod-security-gate.js';
 import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
 import { kubectlArgs } from '../kube/kube-flags.js';
 import { streamAttach } from '../debug/stream-attach.js';
-import { createOutputFile } from '../debug/output-file.js';
-import type { CommandContext, Connection } from '../context.js';
+import type { CommandContext } from '../context.js';
 
 /** Options of `kubectl ephemeral capture POD`. */
 export interface CaptureOptions {
@@ -19,7 +19,8 @@ export interface CaptureOptions {
   container?: string;
   iface: string;
   filter?: string;
-  write: string;
+  /** -w: the pcap file, or - for stdout; required (checked here, so the error can say how). */
+  write?: string;
   count?: number;
   duration?: string;
   image?: string;
@@ -58,20 +59,27 @@ export function hasPcapMagic(file: string): boolean {
 
 /** `kubectl ephemeral capture`: tcpdump in an ephemeral network container, streamed to a local pcap. */
 export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Promise<number> {
+  if (!opts.write) throw usageError(`capture needs -w FILE (or -w - for stdout); for example: kubectl ephemeral capture ${opts.pod} -w ${opts.pod}.pcap`);
   if (opts.count !== undefined && (!Number.isInteger(opts.count) || opts.count < 1)) throw usageError('--count must be a positive integer');
   const durationMs = opts.duration ? parseDuration(opts.duration, '--duration') : undefined;
-  const timeoutMs = parseDuration(opts.timeout);
-  const preset = capturePreset((await ctx.presets()).get('network'));
-  const toStdout = opts.write === '-';
-  // The file first (exclusive, 0600, no symlink followed): a -w that cannot be created fails before anything reaches the cluster.
-  const file = toStdout ? undefined : createOutputFile(opts.write, '-w');
-  let streaming = false;
-  let connection: Connection | undefined;
+  const timeoutMs = parseDuration(opts.timeout, '--timeout');
+  // The output is created before anything is sent to the cluster: a path that cannot be written
+  // must not leave a capture container behind. A failed capture removes the file it created.
+  const file = opts.write === '-' ? undefined : createOutputFile(opts.write, '-w');
   try {
-    const conn = await ctx.connect(opts.kube);
-    connection = conn;
-    const { api } = conn;
-    const ns = conn.target.namespace;
+    return await captureInto(ctx, { ...opts, write: opts.write }, file, durationMs, timeoutMs);
+  } catch (err) {
+    file?.remove();
+    throw err;
+  }
+}
+
+async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: string }, file: OutputFile | undefined, durationMs: number | undefined, timeoutMs: number): Promise<number> {
+  const preset = capturePreset((await ctx.presets()).get('network'));
+  const conn = await ctx.connect(opts.kube);
+  const { api } = conn;
+  const ns = conn.target.namespace;
+  try {
     const [pod, namespace, user] = await Promise.all([api.getPod(ns, opts.pod), api.getNamespace(ns), api.whoAmI()]);
     const level = enforcedLevel(namespace?.metadata?.labels);
     const plan = planForLevel(
@@ -104,11 +112,11 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
       ns,
       container.image,
     );
-    if (state.phase !== 'running') throw new PluginError('internal', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
+    if (state.phase !== 'running') throw new PluginError('tool-failed', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
 
+    const toStdout = file === undefined;
     const sink = file?.stream ?? process.stdout;
-    streaming = true;
-    const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink, !toStdout);
+    const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink, !toStdout, (line) => ctx.printer.info(line));
     session.send('go');
     let stopped = false;
     const stop = () => {
@@ -128,27 +136,27 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
         // tcpdump's own exit status tells a capture from a failure (it exits 0 on TERM and -c).
         const { state: ended } = await waitForContainer(conn, ref, { until: 'terminated', timeoutMs: 15_000, now: ctx.now });
         if (ended?.phase === 'terminated' && ended.exitCode !== 0)
-          throw new PluginError('internal', `tcpdump in "${container.name}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
+          throw new PluginError('tool-failed', `tcpdump in "${container.name}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
         if (!toStdout && session.bytes() > 0 && !hasPcapMagic(opts.write))
-          throw new PluginError('internal', `${opts.write} is not a pcap file (kubectl attach exited ${code}); rerun with -v`);
+          throw new PluginError('tool-failed', `${opts.write} is not a pcap file (kubectl attach exited ${code}); rerun with -v`);
         ctx.printer.info(`${session.bytes()} bytes of pcap written to ${toStdout ? 'stdout' : opts.write}`);
         return 0;
       })());
     // Ctrl-C ends the capture cleanly: tcpdump writes its last packets and the file stays valid.
     const unregister = ctx.onInterrupt(async () => {
       stop();
-      return finish().catch((err: Error) => (ctx.printer.info(`error: ${err.message}`), 70));
+      return finish().catch((err: Error) => {
+        file?.remove();
+        ctx.printer.info(`error: ${err.message}`);
+        return err instanceof PluginError ? err.exitCode : EXIT_CODES.internal;
+      });
     });
     try {
       return await finish();
     } finally {
       unregister();
     }
-  } catch (err) {
-    // Until the stream began the file holds nothing, and this run created it.
-    if (file && !streaming) file.remove();
-    throw err;
   } finally {
-    connection?.close();
+    conn.close();
   }
 }

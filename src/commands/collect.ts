@@ -134,7 +134,7 @@ async function collectWith(ctx: CommandContext, conn: Connection, opts: CollectO
   const out = file?.stream ?? process.stdout;
   const sink = archiveSink(header, out, Boolean(file));
   state.streaming = true;
-  const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink.input, false);
+  const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink.input, false, (line) => ctx.printer.info(line));
   session.send('go');
   let interrupted = false;
   const outcome = (async () => {

@@ -1,19 +1,23 @@
+// Shell completion for kubectl's plugin completion. The commands, their flags and positionals come
+// from the command definitions themselves (src/cli/command-spec.ts reads the yargs builders):
+// nothing here lists a flag, so a flag added to a builder completes without touching this file.
+import { flagNamed, takesNextWord, type CommandSpec, type FlagSpec } from '../cli/command-spec.js';
+import { OPTIONAL_VALUE_FLAGS } from '../cli/optional-values.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
-import { POD_SECURITY_LEVELS } from '../presets/preset.js';
 
 /** A pod as completion needs it: its name and the names of its containers. */
 export interface CompletionPod {
   name: string;
   /** Regular containers (the targets of -c). */
   containers: string[];
-  /** Ephemeral containers (what `attach` re-attaches to). */
+  /** Running ephemeral containers (what `attach` can attach to; terminated ones it refuses). */
   ephemeralContainers?: string[];
 }
 
 /** What completion may look up; main.ts wires the real ones (src/kube/completion-lookups.ts). */
 export interface CompletionDeps {
-  /** Preset names and aliases. */
-  presetNames(): string[];
+  /** The command line's shape (commandSpecs of the registry). */
+  commands: CommandSpec[];
   /** Context names in the kubeconfig these flags select (no API call). */
   contexts(flags: KubeFlags): string[];
   /** Pods of a namespace (undefined: the context's); one API call with a short timeout. */
@@ -25,83 +29,62 @@ export interface CompletionDeps {
 /** Cobra's ShellCompDirective values, which kubectl relays to the shell as the last line `:<n>`. */
 export const Directive = { Default: 0, Error: 1, NoSpace: 2, NoFileComp: 4, FilterDirs: 16 } as const;
 
-/** The plugin's commands besides the presets. */
-export const SUBCOMMANDS = ['presets', 'list', 'attach', 'sessions', 'capture', 'collect', 'cleanup'] as const;
+/**
+ * The workload prefixes a pod argument takes besides a pod name (kubectl's TYPE/NAME forms),
+ * offered once a word is started; `pod/` then completes pod names.
+ */
+export const WORKLOAD_PREFIXES = ['pod/', 'deploy/', 'sts/', 'ds/', 'rs/', 'job/'];
 
-/** Commands whose first positional argument is a pod. */
-const POD_COMMANDS = new Set(['list', 'attach', 'capture', 'collect', 'cleanup']);
-
-/** -o choices by command (a preset command only prints its dry run as json or yaml). */
-const OUTPUT_CHOICES: Record<string, string[]> = { presets: ['wide', 'json', 'yaml'], list: ['wide', 'json', 'yaml'], sessions: ['json', 'yaml'] };
-const DEBUG_OUTPUT_CHOICES = ['json', 'yaml'];
-
-/** Flags that take a value (as a separate word or after `=`), short forms mapped to long names. */
-const VALUE_FLAGS: Record<string, string> = {
-  '-n': 'namespace',
-  '--namespace': 'namespace',
-  '--context': 'context',
-  '--kubeconfig': 'kubeconfig',
-  '--cluster': 'cluster',
-  '--user': 'user',
-  '--as': 'as',
-  '--as-group': 'as-group',
-  '--request-timeout': 'request-timeout',
-  '-c': 'container',
-  '--container': 'container',
-  '-o': 'output',
-  '--output': 'output',
-  '--image': 'image',
-  '--name': 'name',
-  '--timeout': 'timeout',
-  '--run-as': 'run-as',
-  '--level': 'level',
-  '--reason': 'reason',
-  '--keepalive': 'keepalive',
-  '--dry-run': 'dry-run',
-  '--record': 'record',
-  '--dir': 'dir',
-  '--path': 'path',
-  '--max-size': 'max-size',
-  '-w': 'write',
-  '--write': 'write',
+/**
+ * What a flag's value is, by the flag's long name: where the values come from. The flags
+ * themselves (names, aliases, types, choices) come from the builders.
+ */
+const VALUE_KINDS: Record<string, 'namespaces' | 'contexts' | 'files' | 'dirs' | 'containers' | string[]> = {
+  namespace: 'namespaces',
+  context: 'contexts',
+  kubeconfig: 'files',
+  record: 'files',
+  write: 'files',
+  dir: 'dirs',
+  container: 'containers',
+  'dry-run': ['client', 'server'],
+  'run-as': ['root', 'target'],
 };
-
-/** Flags whose value is optional: the next word is theirs only if it is one of these. */
-const OPTIONAL_VALUES: Record<string, RegExp> = { 'dry-run': /^(client|server|none)$/ };
 
 /** The words before the one being completed, read the way the CLI reads them. */
 interface ReadWords {
+  command?: CommandSpec;
   flags: Map<string, string>;
   positionals: string[];
   /** The last word was a flag still waiting for its value. */
-  pending?: string;
+  pending?: FlagSpec;
   /** A `--` was seen: the rest is the command run in the container. */
-  command: boolean;
+  dashdash: boolean;
 }
 
-function readWords(words: string[]): ReadWords {
-  const read: ReadWords = { flags: new Map(), positionals: [], command: false };
+function readWords(words: string[], commands: CommandSpec[]): ReadWords {
+  const read: ReadWords = { flags: new Map(), positionals: [], dashdash: false };
+  // Before the command is named only kubectl's global flags apply; all commands share them.
+  const global = commands[0]?.flags ?? [];
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     if (word === '--') {
-      read.command = true;
+      read.dashdash = true;
       break;
     }
-    const eq = word.indexOf('=');
-    const name = word.startsWith('-') ? (eq > 0 ? word.slice(0, eq) : word) : undefined;
-    if (name === undefined) {
+    if (!word.startsWith('-') || word === '-') {
+      if (!read.command) read.command = commands.find((c) => c.name === word || c.aliases.includes(word));
       read.positionals.push(word);
-    } else if (name === '-v') {
-      // kubectl's -v takes a level, but a bare -v is accepted too (level 1).
-      if (eq < 0 && /^\d+$/.test(words[i + 1] ?? '')) i++;
-    } else if (VALUE_FLAGS[name]) {
-      const flag = VALUE_FLAGS[name];
-      const optional = OPTIONAL_VALUES[flag];
-      if (eq > 0) read.flags.set(flag, word.slice(eq + 1));
-      else if (optional && i + 1 < words.length && !optional.test(words[i + 1]!)) read.flags.set(flag, '');
-      else if (i + 1 < words.length) read.flags.set(flag, words[++i]!);
-      else if (!optional) read.pending = flag;
+      continue;
     }
+    const flag = flagNamed(read.command?.flags ?? global, word);
+    if (!flag) continue;
+    const eq = word.indexOf('=');
+    if (eq > 0) read.flags.set(flag.name, word.slice(eq + 1));
+    else if (i + 1 >= words.length) {
+      // A flag at the end still waiting for its value (an optional-value flag never waits).
+      if (flag.type !== 'boolean' && !(flag.name in OPTIONAL_VALUE_FLAGS) && flag.name !== 'v') read.pending = flag;
+    } else if (takesNextWord(flag, word, words[i + 1])) read.flags.set(flag.name, words[++i]!);
   }
   return read;
 }
@@ -128,21 +111,18 @@ function kubeFlagsOf(read: ReadWords): KubeFlags {
  */
 export async function runCompletion(words: string[], deps: CompletionDeps): Promise<string[]> {
   const partial = words.length ? words[words.length - 1]! : '';
-  const read = readWords(words.slice(0, -1));
-  const done = (candidates: string[], directive: number = Directive.NoFileComp) => [
-    ...candidates.filter((c) => c.startsWith(partial)),
-    `:${directive}`,
-  ];
+  const read = readWords(words.slice(0, -1), deps.commands);
+  const done = (candidates: string[], directive: number = Directive.NoFileComp) => [...candidates.filter((c) => c.startsWith(partial)), `:${directive}`];
   // After -- comes the command run in the container: local file names mean nothing there.
-  if (read.command) return done([]);
+  if (read.dashdash) return done([]);
+  const flags = read.command?.flags ?? deps.commands[0]?.flags ?? [];
 
   // A flag's value: `-n <TAB>` or `--namespace=<TAB>`.
   let flag = read.pending;
   let prefix = '';
   if (!flag && partial.startsWith('-') && partial.includes('=')) {
-    const name = partial.slice(0, partial.indexOf('='));
-    flag = VALUE_FLAGS[name];
-    prefix = `${name}=`;
+    prefix = partial.slice(0, partial.indexOf('=') + 1);
+    flag = flagNamed(flags, partial);
     if (!flag) return done([]);
   }
   if (flag) {
@@ -151,46 +131,50 @@ export async function runCompletion(words: string[], deps: CompletionDeps): Prom
     if (values === 'dirs') return done([], Directive.FilterDirs);
     return done(values.map((v) => prefix + v));
   }
-  // Flag names are left to `--help`: the flags are defined once, in src/cli.
-  if (partial.startsWith('-')) return done([]);
+  // A flag name: the command's visible flags, long forms (kubectl's own completion offers those).
+  if (partial.startsWith('-')) {
+    const names = flags.filter((f) => !f.hidden && f.name.length > 1 && f.name !== 'help').map((f) => `--${f.negatable ? 'no-' : ''}${f.name}`);
+    return done([...names, '--help']);
+  }
 
-  const [command, ...args] = read.positionals;
-  if (command === undefined) return done([...SUBCOMMANDS, ...deps.presetNames()]);
-  const isPreset = deps.presetNames().includes(command);
-  if (args.length === 0 && (isPreset || POD_COMMANDS.has(command))) {
-    return done(await lookup(() => deps.listPods(read.flags.get('namespace'), kubeFlagsOf(read)), (pods) => pods.map((p) => p.name)));
-  }
-  if (args.length === 1 && command === 'attach') {
-    return done(await containersOf(args[0]!, read, deps, (p) => p.ephemeralContainers ?? []));
-  }
+  const command = read.command;
+  if (read.positionals.length === 0) return done(deps.commands.flatMap((c) => (c.preset ? [c.name, ...c.aliases] : [c.name])));
+  if (!command) return done([]);
+  const position = command.positionals[read.positionals.length - 1];
+  if (position === 'pod') return completePod(partial, read, deps);
+  if (position === 'container' && command.name === 'attach') return done(await containersOf(read.positionals[1]!, read, deps, (p) => p.ephemeralContainers ?? []));
   return done([]);
+}
+
+/** Pod names and the workload prefixes; after `pod/`, pod names under it. */
+async function completePod(partial: string, read: ReadWords, deps: CompletionDeps): Promise<string[]> {
+  const slash = partial.indexOf('/');
+  const kind = slash < 0 ? '' : partial.slice(0, slash + 1);
+  if (kind && kind !== 'pod/') return [`:${Directive.NoFileComp}`];
+  const pods = await lookup(() => deps.listPods(read.flags.get('namespace'), kubeFlagsOf(read)), (list) => list.map((p) => kind + p.name));
+  // Prefixes once something is typed: a bare <TAB> lists pods, as kubectl's own completion does.
+  const candidates = [...pods, ...(kind || !partial ? [] : WORKLOAD_PREFIXES)].filter((c) => c.startsWith(partial));
+  // Only prefixes left: no space after `deploy/`, the name comes next.
+  const onlyPrefixes = candidates.length > 0 && candidates.every((c) => WORKLOAD_PREFIXES.includes(c));
+  return [...candidates, `:${onlyPrefixes ? Directive.NoSpace | Directive.NoFileComp : Directive.NoFileComp}`];
 }
 
 type FlagValues = string[] | 'files' | 'dirs';
 
-async function flagValues(flag: string, read: ReadWords, deps: CompletionDeps): Promise<FlagValues> {
+async function flagValues(flag: FlagSpec, read: ReadWords, deps: CompletionDeps): Promise<FlagValues> {
+  if (flag.choices) return flag.choices;
+  const kind = VALUE_KINDS[flag.name];
+  if (Array.isArray(kind)) return kind;
   const flags = kubeFlagsOf(read);
-  const command = read.positionals[0];
-  switch (flag) {
-    case 'namespace':
+  switch (kind) {
+    case 'namespaces':
       return lookup(() => deps.listNamespaces(flags), (names) => names);
-    case 'context':
+    case 'contexts':
       return lookup(async () => deps.contexts(flags), (names) => names);
-    case 'kubeconfig':
-    case 'record':
-    case 'write':
-      return 'files';
-    case 'output':
-      return command && deps.presetNames().includes(command) ? DEBUG_OUTPUT_CHOICES : (OUTPUT_CHOICES[command ?? ''] ?? []);
-    case 'dir':
-      return 'dirs';
-    case 'dry-run':
-      return ['client', 'server'];
-    case 'run-as':
-      return ['root', 'target'];
-    case 'level':
-      return [...POD_SECURITY_LEVELS];
-    case 'container': {
+    case 'files':
+    case 'dirs':
+      return kind;
+    case 'containers': {
       const pod = read.positionals[1];
       return pod ? containersOf(pod, read, deps, (p) => p.containers) : [];
     }
@@ -200,9 +184,10 @@ async function flagValues(flag: string, read: ReadWords, deps: CompletionDeps): 
 }
 
 function containersOf(pod: string, read: ReadWords, deps: CompletionDeps, pick: (p: CompletionPod) => string[]): Promise<string[]> {
+  const name = pod.startsWith('pod/') ? pod.slice(4) : pod;
   return lookup(
     () => deps.listPods(read.flags.get('namespace'), kubeFlagsOf(read)),
-    (pods) => pick(pods.find((p) => p.name === pod) ?? { name: pod, containers: [] }),
+    (pods) => pick(pods.find((p) => p.name === name) ?? { name, containers: [] }),
   );
 }
 

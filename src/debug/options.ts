@@ -68,7 +68,10 @@ export function validateDebugOptions(opts: DebugOptions, preset: Preset, target:
       throw usageError('--no-attach does not apply to node/NAME: the node debug pod lives as long as its session; attach, or run a command after --');
   }
   if (opts.output && !opts.dryRun) throw usageError('-o/--output applies to --dry-run only; add --dry-run or drop -o');
-  if (opts.copy && !preset.copy) throw usageError(`preset "${preset.name}" has no --copy mode; use crashloop --copy`);
+  if (!preset.copy) {
+    const copyFlag = opts.copy ? 'copy' : opts.keep ? 'keep' : opts.keepalive !== 'sleep infinity' ? 'keepalive' : opts.sameNode ? 'same-node' : opts.shareProcesses ? 'share-processes' : undefined;
+    if (copyFlag) throw usageError(`--${copyFlag} is for crashloop only (preset "${preset.name}" has no copy mode); use kubectl ephemeral crashloop ${opts.pod} --copy`);
+  }
   if ((opts.keep || opts.keepalive !== 'sleep infinity') && !opts.copy) throw usageError('--keep and --keepalive apply to --copy only');
   if ((opts.sameNode || opts.shareProcesses) && !opts.copy) throw usageError(`--${opts.sameNode ? 'same-node' : 'share-processes'} applies to --copy only; add --copy, or use a preset that targets the container's processes`);
   if (opts.new && opts.copy) throw usageError('--new and --copy conflict: a copy always gets a new debug container; drop --new');
@@ -78,5 +81,5 @@ export function validateDebugOptions(opts: DebugOptions, preset: Preset, target:
   checkAllowedImage(preset, opts.image ?? preset.image);
   const keepalive = opts.keepalive.trim().split(/\s+/).filter(Boolean);
   if (keepalive.length === 0) throw usageError('--keepalive needs a command, such as "sleep infinity"');
-  return { preset, timeoutMs: parseDuration(opts.timeout), runAs: opts.runAs ? parseRunAs(opts.runAs) : undefined, keepalive };
+  return { preset, timeoutMs: parseDuration(opts.timeout, '--timeout'), runAs: opts.runAs ? parseRunAs(opts.runAs) : undefined, keepalive };
 }

@@ -1,4 +1,4 @@
-import { closeSync, constants, createWriteStream, fchmodSync, openSync, unlinkSync, type WriteStream } from 'node:fs';
+import { closeSync, constants, createWriteStream, fchmodSync, fstatSync, lstatSync, openSync, unlinkSync, type WriteStream } from 'node:fs';
 import { PluginError, usageError } from '../errors/plugin-error.js';
 
 /** A local file a command streams into: created by this run only, so it may be removed on failure. */
@@ -6,7 +6,7 @@ export interface OutputFile {
   /** The path as given. */
   path: string;
   stream: WriteStream;
-  /** Removes the file (the run created it: nothing of the user's is lost). */
+  /** Removes the file if it is still the one this run created (idempotent). */
   remove(): void;
 }
 
@@ -33,14 +33,20 @@ export function createOutputFile(path: string, flag: string): OutputFile {
     closeSync(fd);
     throw err;
   }
+  const { dev, ino } = fstatSync(fd);
   const stream = createWriteStream(path, { fd, autoClose: true });
+  let removed = false;
   return {
     path,
     stream,
     remove: () => {
+      if (removed) return;
+      removed = true;
       stream.destroy();
       try {
-        unlinkSync(path);
+        // Only the file this run created: a path replaced since (by the user, say) is left alone.
+        const now = lstatSync(path);
+        if (now.dev === dev && now.ino === ino) unlinkSync(path);
       } catch {
         /* already gone */
       }

@@ -1,6 +1,6 @@
 import type { Connection } from '../context.js';
 import { PluginError } from '../errors/plugin-error.js';
-import { rulesAllow } from '../plan/access-rules.js';
+import { PERMISSIONS, ROLES, rulesAllow, type Permission } from '../plan/access-rules.js';
 import { enforcedLevel, type PodSecurityLevel } from '../plan/pod-security.js';
 
 /** What the cluster says before anything is created: version, permissions, Pod Security level, identity. */
@@ -20,14 +20,16 @@ export interface PreflightNeeds {
   node?: boolean;
 }
 
-/** The permissions a run needs, as [verb, resource] pairs; `patch pods` (the audit annotation) is optional. */
-export function neededPermissions(needs: PreflightNeeds): Array<[string, string]> {
+/**
+ * The permissions a run checks up front; `patch pods` (the audit annotation) is optional. A node
+ * session needs its own (its node roles): a pod of its own, created, attached to and deleted.
+ */
+export function neededPermissions(needs: PreflightNeeds): Permission[] {
   // `get nodes` is not here: it is cluster-scoped, and the node session's GET of the node answers it.
-  if (needs.node) return [['create', 'pods'], ['delete', 'pods'], ...(needs.attach ? [['create', 'pods/attach'] as [string, string]] : [])];
-  const out: Array<[string, string]> = [['patch', 'pods/ephemeralcontainers'], ['patch', 'pods']];
-  if (needs.attach) out.push(['create', 'pods/attach']);
-  if (needs.copy) out.push(['create', 'pods'], ['delete', 'pods']);
-  return out;
+  if (needs.node) return PERMISSIONS.filter((p) => p.preflight === 'node' || (p.preflight === 'node-attach' && needs.attach));
+  return PERMISSIONS.filter(
+    (p) => p.preflight === 'always' || p.preflight === 'optional' || (p.preflight === 'attach' && needs.attach) || (p.preflight === 'copy' && needs.copy),
+  );
 }
 
 /** Version, permissions (one SelfSubjectRulesReview), Pod Security level and identity, all at once. */
@@ -36,7 +38,7 @@ export async function runPreflight(conn: Connection, needs: PreflightNeeds): Pro
   const ns = conn.target.namespace;
   const [serverVersion, rules, namespace, user] = await Promise.all([api.serverVersion(), api.rules(ns), api.getNamespace(ns), api.whoAmI()]);
   const allowed = new Map<string, boolean>();
-  for (const [verb, resource] of neededPermissions(needs)) {
+  for (const { verb, resource } of neededPermissions(needs)) {
     let ok = rulesAllow(rules.rules, verb, resource);
     // Some authorizers (webhooks) cannot list rules: ask about that one permission directly.
     if (!ok && rules.incomplete) {
@@ -59,11 +61,11 @@ export function checkPreflight(p: Preflight, ns: string): void {
   const who = p.user ? `user "${p.user}"` : 'this identity';
   const denied = (perm: string) => p.allowed.get(perm) === false;
   if (denied('create pods') || denied('delete pods'))
-    throw new PluginError('forbidden', `${who} cannot create and delete pods in namespace "${ns}" (needed by --copy); ask for "create, delete pods" or debug without --copy`);
+    throw new PluginError('forbidden', `${who} cannot create and delete pods in namespace "${ns}" (needed by --copy); ask for the ClusterRole ${ROLES.copy} (README: permissions), or debug without --copy`);
   if (denied('patch pods/ephemeralcontainers'))
-    throw new PluginError('forbidden', `${who} cannot patch pods/ephemeralcontainers in namespace "${ns}"; ask for the kubectl-ephemeral RBAC rules (README: permissions)`);
+    throw new PluginError('forbidden', `${who} cannot patch pods/ephemeralcontainers in namespace "${ns}"; ask for the ClusterRole ${ROLES.core} (README: permissions)`);
   if (denied('create pods/attach'))
-    throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}"; ask for it, or pass --no-attach`);
+    throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}"; ask for the ClusterRole ${ROLES.core} (README: permissions), or pass --no-attach`);
 }
 
 /** Refuses a node session the cluster would refuse: a pod it may not create, delete or attach to. */

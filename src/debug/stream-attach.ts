@@ -13,9 +13,20 @@ export interface StreamAttach {
   bytes(): number;
 }
 
-/** Spawns `kubectl attach -i` (no TTY, so binary output such as pcap is not mangled) into sink. */
-export function streamAttach(kubectl: string, args: string[], env: NodeJS.ProcessEnv, sink: Writable, closeSink: boolean): StreamAttach {
-  const child = spawn(kubectl, ['attach', '-i', '--quiet', ...args], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * Spawns `kubectl attach -i` (no TTY, so binary output such as pcap is not mangled) into sink.
+ * The container's stderr (tcpdump's messages) comes back line by line through onStderr, so the
+ * printer escapes it like everything else from the cluster.
+ */
+export function streamAttach(kubectl: string, args: string[], env: NodeJS.ProcessEnv, sink: Writable, closeSink: boolean, onStderr: (line: string) => void): StreamAttach {
+  const child = spawn(kubectl, ['attach', '-i', '--quiet', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let partial = '';
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    lines.forEach(onStderr);
+  });
+  child.stderr.on('end', () => partial && onStderr(partial));
   let count = 0;
   child.stdout.on('data', (chunk: Buffer) => {
     count += chunk.length;

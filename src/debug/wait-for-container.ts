@@ -6,6 +6,8 @@ import { containerState, ephemeralState, FATAL_WAITING_REASONS, type ContainerSt
 /** One container of one pod: an ephemeral container, or a regular/init one. */
 export interface ContainerRef {
   pod: string;
+  /** The pod's namespace when it is not the connection's (cleanup -A). */
+  namespace?: string;
   container: string;
   ephemeral: boolean;
 }
@@ -35,7 +37,7 @@ export interface WaitResult {
 
 /** The one "watch the pod until a container is in a state" of the plugin. A fatal waiting reason (image pull, config) ends it at once. */
 export async function waitForContainer(conn: Connection, ref: ContainerRef, opts: WaitOptions): Promise<WaitResult> {
-  const ns = conn.target.namespace;
+  const ns = ref.namespace ?? conn.target.namespace;
   const stateOf = ref.ephemeral ? ephemeralState : containerState;
   let lastReason = '';
   const ended = await conn.api.watchPod(ns, ref.pod, opts.resourceVersion, opts.now() + opts.timeoutMs, (p) => {

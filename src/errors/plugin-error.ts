@@ -9,6 +9,8 @@ export type ErrorKind =
   | 'unreachable'
   | 'timeout'
   | 'image-pull'
+  | 'tool-failed'
+  | 'incomplete'
   | 'cancelled'
   | 'internal';
 
@@ -23,6 +25,8 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
   unreachable: 69,
   timeout: 75,
   'image-pull': 76,
+  'tool-failed': 71,
+  incomplete: 74,
   cancelled: 130,
   internal: 70,
 };
@@ -38,6 +42,8 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ErrorKind, string>> = {
   unreachable: 'the API server cannot be reached',
   timeout: 'the debug container did not start within --timeout',
   'image-pull': 'the debug image cannot be pulled or the container cannot be created',
+  'tool-failed': 'a tool the plugin runs failed (tcpdump in the capture container, kubectl); its own message is above',
+  incomplete: 'cleanup could not end everything it found; what is left and why is printed',
   cancelled: 'interrupted by Ctrl-C or a signal before the session started',
   internal: 'anything else (a bug: rerun with -v and report it)',
 };

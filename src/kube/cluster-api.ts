@@ -237,16 +237,28 @@ export class ClusterApi {
   /**
    * Rewrites one annotation from its current value, with optimistic concurrency: the merge patch
    * carries the resourceVersion it read, so a concurrent writer makes it fail with 409 and it
-   * reads again (jittered), never overwriting the other writer's entry.
+   * reads again (jittered), never overwriting the other writer's entry. `update` sees the pod's
+   * annotations too (to bound their total) and returns undefined to leave the value alone; the
+   * result says whether it wrote.
    */
-  async updateAnnotation(ns: string, name: string, key: string, update: (current: string | undefined) => string, known?: V1Pod, attempts = 30): Promise<void> {
+  async updateAnnotation(
+    ns: string,
+    name: string,
+    key: string,
+    update: (current: string | undefined, annotations: Record<string, string>) => string | undefined,
+    known?: V1Pod,
+    attempts = 30,
+  ): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       // The first try starts from a pod the caller already holds, saving a GET.
       const pod = attempt === 1 && known ? known : await this.getPod(ns, name);
-      const metadata = { resourceVersion: pod.metadata?.resourceVersion, annotations: { [key]: update(pod.metadata?.annotations?.[key]) } };
+      const annotations = pod.metadata?.annotations ?? {};
+      const value = update(annotations[key], annotations);
+      if (value === undefined) return false;
+      const metadata = { resourceVersion: pod.metadata?.resourceVersion, annotations: { [key]: value } };
       try {
         await this.http.request<V1Pod>({ method: 'PATCH', path: podPath(ns, name), contentType: 'application/merge-patch+json', body: { metadata } });
-        return;
+        return true;
       } catch (err) {
         if (!(err instanceof ApiError && err.status === 409) || attempt >= attempts)
           throw translateApiError(err, { target: this.cache?.target, verb: 'patch', resource: 'pods', object: podObject(ns, name) });

@@ -12,7 +12,18 @@ interface PodList {
   items: Array<{
     metadata: { name: string };
     spec?: { containers?: Array<{ name: string }>; ephemeralContainers?: Array<{ name: string }> };
+    status?: { ephemeralContainerStatuses?: Array<{ name: string; state?: { running?: unknown } }> };
   }>;
+}
+
+/** A pod as completion offers it: attach takes only running ephemeral containers, so only those are offered. */
+export function completionPodOf(p: PodList['items'][number]): CompletionPod {
+  const running = new Set((p.status?.ephemeralContainerStatuses ?? []).filter((s) => s.state?.running).map((s) => s.name));
+  return {
+    name: p.metadata.name,
+    containers: (p.spec?.containers ?? []).map((c) => c.name),
+    ephemeralContainers: (p.spec?.ephemeralContainers ?? []).map((c) => c.name).filter((n) => running.has(n)),
+  };
 }
 
 interface NamespaceList {
@@ -20,20 +31,14 @@ interface NamespaceList {
 }
 
 /** The cluster-facing half of CompletionDeps: kubeconfig contexts, pods and namespaces. */
-export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): Omit<CompletionDeps, 'presetNames'> {
+export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): Omit<CompletionDeps, 'commands'> {
   return {
     contexts(flags) {
       return kubeconfigContexts(flags, env);
     },
     async listPods(namespace, flags) {
       const list = await getWithin<PodList>(env, userAgent, flags, (ns) => `/api/v1/namespaces/${encodeURIComponent(namespace ?? ns)}/pods`);
-      return list.items.map(
-        (p): CompletionPod => ({
-          name: p.metadata.name,
-          containers: (p.spec?.containers ?? []).map((c) => c.name),
-          ephemeralContainers: (p.spec?.ephemeralContainers ?? []).map((c) => c.name),
-        }),
-      );
+      return list.items.map(completionPodOf);
     },
     async listNamespaces(flags) {
       const list = await getWithin<NamespaceList>(env, userAgent, flags, () => '/api/v1/namespaces');

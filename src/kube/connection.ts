@@ -18,7 +18,7 @@ export async function openConnection(flags: KubeFlags, env: NodeJS.ProcessEnv, i
   const target = await loadKubeTarget(flags, env);
   const credentials = new CredentialSource(target, { stdinIsTerminal: io.stdinIsTerminal ?? process.stdin.isTTY === true, stderrLine: io.stderrLine });
   // kubectl: a bare number is seconds, and 0 (the default) means no deadline.
-  const timeout = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout') : undefined;
+  const timeout = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout', { bareSeconds: true }) : undefined;
   const http = new KubeHttpClient(target, { credentials, userAgent: io.userAgent, requestTimeoutMs: timeout || undefined, env, debug: io.debug });
   return { target, http };
 }

@@ -1,5 +1,6 @@
 import { PluginError } from '../errors/plugin-error.js';
 import { ApiError } from './api-error.js';
+import { rolesGranting } from '../plan/access-rules.js';
 import type { KubeTarget } from './kubeconfig.js';
 
 /** What was being done when an API call failed, so the message can name it. */
@@ -25,7 +26,7 @@ export function translateApiError(err: unknown, ctx: ErrorContext): Error {
         return new PluginError('forbidden', `the API server took the request as anonymous (system:anonymous): it accepted none of the credentials ${ctx.target.contextName ? `of context "${ctx.target.contextName}" (user "${ctx.target.user.name}")` : 'given by the flags'}; check them with kubectl auth whoami`);
       if (/violates PodSecurity/.test(msg))
         return new PluginError('policy-rejected', `${ctx.object}: rejected by Pod Security admission: ${stripPrefix(msg)}; use a preset the namespace level allows, or ask for an exemption`);
-      return new PluginError('forbidden', `cannot ${ctx.verb} ${ctx.resource} for ${ctx.object}: ${stripPrefix(msg)}; ask for the RBAC shown by "kubectl ephemeral --help" (README: permissions)`);
+      return new PluginError('forbidden', `cannot ${ctx.verb} ${ctx.resource} for ${ctx.object}: ${stripPrefix(msg)}; ask for ${rolesGranting(ctx.verb, ctx.resource) ?? 'the RBAC shown by "kubectl ephemeral --help"'} (README: permissions)`);
     case 404:
       if (ctx.resource === 'pods/ephemeralcontainers' && !err.body?.details?.name)
         return new PluginError('cluster-too-old', `the API server has no pods/ephemeralcontainers subresource (ephemeral containers need Kubernetes 1.23 or later); upgrade the cluster or use kubectl debug --copy-to`);

@@ -2,10 +2,14 @@ import { usageError } from '../errors/plugin-error.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Parses a kubectl-style duration ("30s", "2m", "1h30m", "500ms"; a bare number is seconds) into ms. */
-export function parseDuration(text: string, flag = '--timeout'): number {
+/**
+ * Parses a Go-style duration with units ("30s", "2m", "1h30m", "500ms") into ms, refusing zero:
+ * a wait of nothing would create the container and give up at once. `bareSeconds` accepts a plain
+ * number as seconds, as kubectl's --request-timeout does (where 0 means no timeout).
+ */
+export function parseDuration(text: string, flag = '--timeout', opts: { bareSeconds?: boolean } = {}): number {
   const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (opts.bareSeconds && /^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
   let total = 0;
   let match: RegExpExecArray | null;
@@ -16,6 +20,7 @@ export function parseDuration(text: string, flag = '--timeout'): number {
   }
   if (consumed !== trimmed.length || trimmed === '')
     throw usageError(`invalid duration "${text}" for ${flag}; use a number with a unit, such as 30s, 2m or 1h`);
+  if (total <= 0 && !opts.bareSeconds) throw usageError(`${flag} must be longer than zero (got "${text}"); use a number with a unit, such as 30s, 2m or 1h`);
   return total;
 }
 

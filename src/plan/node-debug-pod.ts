@@ -1,7 +1,7 @@
 import type { CoreV1Event, V1Container, V1EnvVar, V1Node, V1Pod } from '@kubernetes/client-node';
 import { usageError } from '../errors/plugin-error.js';
 import { NOBODY_UID, presetForm, type Preset } from '../presets/preset.js';
-import { appendAuditEntry, AUDIT_ANNOTATION, type AuditEntry } from './audit-trail.js';
+import { newAuditTrail, AUDIT_ANNOTATION, type AuditEntry } from './audit-trail.js';
 import { buildSecurityContext, checkAllowedImage, STAMP_ENV, type DebugRequest } from './debug-container.js';
 import { debugContainerName, isDnsLabel, labelValue, nodeDebugPodName } from './names.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from './pod-copy.js';
@@ -100,7 +100,7 @@ export function buildNodeDebugPod(node: V1Node, preset: Preset, req: NodeDebugRe
       annotations: {
         [NODE_DEBUG_LABEL]: nodeName,
         [OWNER_ANNOTATION]: req.stamp?.user || 'unknown',
-        [AUDIT_ANNOTATION]: appendAuditEntry(undefined, entry),
+        [AUDIT_ANNOTATION]: newAuditTrail(entry),
       },
     },
     spec: {

@@ -126,7 +126,8 @@ describe('local control plane', () => {
 
     // The audit log records the debugger's patches (a benchmark counts requests this way).
     const patches = auditEventsSince(from, 'debugger').filter(
-      (e) => e.verb === 'patch' && e.objectRef?.subresource === 'ephemeralcontainers' && e.stage === 'ResponseComplete',
+      // This namespace only: other suites patch as debugger on the same cluster at the same time.
+      (e) => e.verb === 'patch' && e.objectRef?.subresource === 'ephemeralcontainers' && e.objectRef?.namespace === ns && e.stage === 'ResponseComplete',
     );
     expect(patches.length).toBe(3);
   });

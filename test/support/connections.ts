@@ -8,6 +8,7 @@ import { createServer as createHttpsServer, request as httpsRequest } from 'node
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROLES } from '../../src/plan/access-rules';
 import { clusterEnv, KUBECTL } from './cluster';
 
 /** A name only the test proxies resolve (the .invalid TLD never resolves in DNS). */
@@ -172,12 +173,16 @@ export function writeExecCredentialScript(path: string, dir: string, expiresInS?
   chmodSync(path, 0o755);
 }
 
-/** A token of a ServiceAccount (created if missing) bound to `clusterRole` in `ns`. */
-export function serviceAccountToken(ns: string, name: string, clusterRole = 'kubectl-ephemeral-debugger'): string {
+/**
+ * A token of a ServiceAccount (created if missing) bound in `ns` to `clusterRoles`: by default every
+ * shipped role, as the test user `debugger` has them (the core role alone cannot --copy).
+ */
+export function serviceAccountToken(ns: string, name: string, clusterRoles: string | string[] = [ROLES.core, ROLES.copy, ROLES.cleanup, ROLES.audit]): string {
   const admin = ['--kubeconfig', clusterEnv().kubeconfig, '--context', 'admin', '-n', ns];
   try {
     execFileSync(KUBECTL, [...admin, 'create', 'serviceaccount', name], { stdio: 'pipe' });
-    execFileSync(KUBECTL, [...admin, 'create', 'rolebinding', `${name}-binding`, `--clusterrole=${clusterRole}`, `--serviceaccount=${ns}:${name}`], { stdio: 'pipe' });
+    for (const role of [clusterRoles].flat())
+      execFileSync(KUBECTL, [...admin, 'create', 'rolebinding', `${name}-${role}`, `--clusterrole=${role}`, `--serviceaccount=${ns}:${name}`], { stdio: 'pipe' });
   } catch {
     /* exists already */
   }

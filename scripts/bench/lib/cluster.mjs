@@ -74,6 +74,8 @@ export function bindingsManifest(users, runId) {
     kind: 'List',
     items: [
       binding(users.tool, 'kubectl-ephemeral-debugger', users.tool),
+      // The audit role too: the measured run writes the annotation, as it did with the all-in-one role.
+      binding(`${users.tool}-audit`, 'kubectl-ephemeral-audit', users.tool),
       binding(users.wait, 'kubectl-ephemeral-reader', users.wait),
       binding(users.observer, 'kubectl-ephemeral-reader', users.observer),
     ],

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, kubectl, markContainerCrashLooping, markEphemeralRunning, markPodRunning } from '../../support/cluster';
+import { clusterEnv, createObject, kubectl, markContainerCrashLooping, markPodRunning } from '../../support/cluster';
 import { runKubectl, serviceAccountToken, writeExecCredentialScript } from '../../support/connections';
 import {
   createTestNamespace,
@@ -108,12 +108,13 @@ describe('credentials, as kubectl reads them', () => {
     const config = kubeconfigWith('exec-expiry', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: './bin/get-token', interactiveMode: 'Never' } });
     const run = startPlugin(['crashloop', 'crashy', '--kubeconfig', config, '--copy', '--no-attach', '--timeout', '90s'], { timeoutMs: 110_000 });
     const copy = await eventually(async () => (await copiesOf('crashy')).find((p) => p.spec.ephemeralContainers?.length), 60_000, 'the copy with its debug container');
-    // The container runs only once the first credential has expired.
+    // The session ends (SIGTERM, the same deletion as a session's end: --no-attach would keep the copy
+    // once its debug container runs) only after the first credential has expired.
     const firstRun = Number(readFileSync(join(dir, 'run-times'), 'utf8').split('\n')[0]);
     await eventually(async () => Date.now() / 1000 > firstRun + 4, 10_000, 'the first credential to expire', 250);
-    markEphemeralRunning(ns, copy.metadata.name, copy.spec.ephemeralContainers[0].name);
+    run.child.kill('SIGTERM');
     const r = await run.done;
-    expectExit(r, 0);
+    expectExit(r, 143);
     expect(stderrLines(r)).toContain(`deleted pod copy "${copy.metadata.name}"`);
     expect(Number(readFileSync(join(dir, 'runs'), 'utf8'))).toBeGreaterThanOrEqual(2);
     expect(await copiesOf('crashy')).toEqual([]);
@@ -130,9 +131,11 @@ describe('credentials, as kubectl reads them', () => {
     // Rotate: the file now holds B's token, and A's token stops working (its ServiceAccount is gone).
     writeFileSync(tokenFile, serviceAccountToken(ns, 'token-b'));
     kubectl(['delete', 'serviceaccount', 'token-a', '--wait=true'], { namespace: ns });
-    markEphemeralRunning(ns, copy.metadata.name, copy.spec.ephemeralContainers[0].name);
+    // Ends the session with SIGTERM (--no-attach would keep the copy once its debug container runs):
+    // the deletion must use B's token.
+    run.child.kill('SIGTERM');
     const r = await run.done;
-    expectExit(r, 0);
+    expectExit(r, 143);
     expect(stderrLines(r)).toContain(`deleted pod copy "${copy.metadata.name}"`);
     expect(await copiesOf('crashy2')).toEqual([]);
     const after = await runKubectl(['--kubeconfig', config, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);

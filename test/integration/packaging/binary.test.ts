@@ -3,7 +3,8 @@
 // stand-in API server relays a stand-in kubectl through a pseudo-terminal, the addon having been
 // written once to the user's cache (and safely when several runs start at once).
 import { createServer, type Server } from 'node:http';
-import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
@@ -134,6 +135,49 @@ describe('single executable (offline)', () => {
     expect(dirs).toEqual([expect.stringMatching(new RegExp(`^native-${process.platform}-${process.arch}-[0-9a-f]{16}$`))]);
     expect(readdirSync(join(cache, dirs[0]!))).toEqual(process.platform === 'darwin' ? ['pty.node', 'spawn-helper'] : ['pty.node']);
   }, 60_000);
+
+  describe('the addon cache is trusted only when it holds the built pty.node in directories only this user writes', () => {
+    const fakeKubectl = () => {
+      const file = join(tempDir('kubectl'), 'kubectl');
+      writeFileSync(file, '#!/bin/sh\nif [ -t 0 ]; then echo "stdin-is-a-tty"; else echo "stdin-is-not-a-tty"; fi\n');
+      chmodSync(file, 0o755);
+      return file;
+    };
+    const attach = (home: string, tmp: string) =>
+      runInTerminal(exe, ['attach', POD, '-v'], env({ HOME: home, XDG_CACHE_HOME: join(home, 'cache'), TMPDIR: tmp, KUBECONFIG: kubeconfig, KUBECTL_EPHEMERAL_KUBECTL: fakeKubectl(), TERM: 'xterm' }), cwd);
+    const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+    it('a same-sized pty.node planted in the cache is written again, never loaded', async () => {
+      const home = tempDir('home');
+      const tmp = tempDir('tmp');
+      expect((await attach(home, tmp)).screen).toContain('stdin-is-a-tty');
+      const cache = join(home, 'cache', 'kubectl-ephemeral');
+      const addon = join(cache, readdirSync(cache)[0]!, 'pty.node');
+      const built = sha256(addon);
+      // Same size, other bytes: a size check alone would dlopen it (and crash, or run its code).
+      writeFileSync(addon, Buffer.alloc(statSync(addon).size, 0x90));
+      const again = await attach(home, tmp);
+      expect(again.screen).toContain('under a pty');
+      expect(again.screen).not.toContain('node-pty could not be loaded');
+      expect(again.exitCode).toBe(0);
+      expect(sha256(addon)).toBe(built);
+    }, 60_000);
+
+    it('a cache directory other users can write to is refused: the addon goes to a private temp directory instead', async () => {
+      const home = tempDir('home');
+      const tmp = tempDir('tmp');
+      const cache = join(home, 'cache', 'kubectl-ephemeral');
+      mkdirSync(cache, { recursive: true });
+      chmodSync(cache, 0o777);
+      const r = await attach(home, tmp);
+      expect(r.screen).toContain('under a pty');
+      expect(readdirSync(cache)).toEqual([]);
+      const uid = process.getuid!();
+      const fallback = join(tmp, `kubectl-ephemeral-${uid}`);
+      expect(readdirSync(fallback)).toEqual([expect.stringMatching(/^native-/)]);
+      expect(statSync(fallback).mode & 0o777).toBe(0o700);
+    }, 60_000);
+  });
 
   describe('__complete (what kubectl_complete-ephemeral runs)', () => {
     // Asynchronous: the stand-in API server answers from this process.

@@ -1,5 +1,7 @@
 // Bad input against the live server: each failure is one line on stderr with its documented exit
 // code, no stack trace, and nothing left behind that the plugin could have avoided.
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { aPod } from '../../support/builders';
 import { clusterEnv, createObject, getPod, kubectlJson, markPodRunning } from '../../support/cluster';
 import {
@@ -55,6 +57,75 @@ describe('bad input against the live server', () => {
     expect(stderrLines(r)).toEqual([theErrorLine(r)]);
     expect(theErrorLine(r)).toMatch(message);
     expect(r.stdout).toBe('');
+    expectUntouched();
+  });
+
+  // Usage errors and files that cannot be written: found before anything is sent, so the cluster is
+  // untouched and no file is created. (Each was an exit 70, a stack trace or a swallowed pod name.)
+  const usage: Array<{ what: string; args: () => string[]; code: number; line: () => string }> = [
+    { what: '--dry-run=maybe', args: () => ['shell', 'web', '-n', ns, '--context', 'debugger', '--dry-run=maybe'], code: 64, line: () => 'error: invalid --dry-run "maybe"; use --dry-run, --dry-run=client or --dry-run=server' },
+    {
+      what: '-n NS nosuchpreset web',
+      args: () => ['-n', ns, 'nosuchpreset', 'web'],
+      code: 64,
+      line: () => 'error: unknown preset or command "nosuchpreset"; presets: network, net, forensics, crashloop, process, proc, shell; commands: presets, list, attach, capture, collect, sessions, cleanup',
+    },
+    { what: 'a bad flag (named once)', args: () => ['shell', 'web', '-n', ns, '--bogus-flag'], code: 64, line: () => 'error: unknown argument: bogus-flag; see kubectl ephemeral --help' },
+    { what: 'shell web --copy', args: () => ['shell', 'web', '-n', ns, '--context', 'debugger', '--copy'], code: 64, line: () => 'error: --copy is for crashloop only (preset "shell" has no copy mode); use kubectl ephemeral crashloop web --copy' },
+    { what: 'capture without -w', args: () => ['capture', 'web', '-n', ns, '--context', 'debugger'], code: 64, line: () => 'error: capture needs -w FILE (or -w - for stdout); for example: kubectl ephemeral capture web -w web.pcap' },
+    { what: '--timeout 0s', args: () => ['shell', 'web', '-n', ns, '--context', 'debugger', '--timeout', '0s', '--no-attach'], code: 64, line: () => 'error: --timeout must be longer than zero (got "0s"); use a number with a unit, such as 30s, 2m or 1h' },
+    { what: '--timeout 10 (no unit)', args: () => ['shell', 'web', '-n', ns, '--context', 'debugger', '--timeout', '10', '--no-attach'], code: 64, line: () => 'error: invalid duration "10" for --timeout; use a number with a unit, such as 30s, 2m or 1h' },
+    {
+      what: 'capture -w into a missing directory',
+      args: () => ['capture', 'web', '-n', ns, '--context', 'debugger', '-w', `${files.dir}/missing/out.pcap`],
+      code: 66,
+      line: () => `error: the directory of ${files.dir}/missing/out.pcap does not exist; create it or name another -w file`,
+    },
+  ];
+  it.each(usage)('$what: exit $code, one line, nothing created', async ({ args, code, line }) => {
+    const r = await runPlugin(args());
+    expectExit(r, code);
+    expect(stderrLines(r)).toEqual([line()]);
+    expect(r.stdout).toBe('');
+    expectUntouched();
+    expect(readdirSync(files.dir).filter((f) => f !== 'down.json')).toEqual([]);
+  });
+
+  it('capture -w through a symlink: refused (64) before the cluster is asked, the linked file untouched', async () => {
+    const victim = files.file('victim.txt', 'precious');
+    chmodSync(victim, 0o644);
+    const link = join(files.dir, 'link.pcap');
+    symlinkSync(victim, link);
+    try {
+      const r = await runPlugin(['capture', 'web', '-n', ns, '--context', 'debugger', '-w', link]);
+      expectExit(r, 64);
+      expect(stderrLines(r)).toEqual([`error: ${link} already exists; -w never overwrites a file: name a new one`]);
+      expect(readFileSync(victim, 'utf8')).toBe('precious');
+      expect(statSync(victim).mode & 0o777).toBe(0o644);
+      expectUntouched();
+    } finally {
+      rmSync(link);
+      rmSync(victim);
+    }
+  });
+
+  it('a capture that fails after the file was created removes it (pod not found: 66)', async () => {
+    const out = join(files.dir, 'gone.pcap');
+    const r = await runPlugin(['capture', 'nope', '-n', ns, '--context', 'debugger', '-w', out]);
+    expectExit(r, 66);
+    expect(theErrorLine(r)).toMatch(/^error: pod "nope" not found/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it.each([
+    ['shell --dry-run web', ['shell', '--dry-run', 'web']],
+    ['shell --record web --dry-run', ['shell', '--record', 'web', '--dry-run']],
+    ['shell --dry-run server web', ['shell', '--dry-run', 'server', 'web']],
+  ])('%s: the pod name is not taken as the flag value', async (_what, words) => {
+    const r = await runPlugin([...words, '-n', ns, '--context', 'debugger', '-o', 'json']);
+    expectExit(r, 0);
+    const patch = JSON.parse(r.stdout);
+    expect(patch.spec.ephemeralContainers).toHaveLength(1);
     expectUntouched();
   });
 

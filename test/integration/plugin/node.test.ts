@@ -269,7 +269,7 @@ describe('node sessions against the API server', () => {
     const name = pod.metadata.name;
     expect(pod.metadata.annotations).toMatchObject({ [LABEL]: fakeNode, 'kubectl-ephemeral.dev/owner': NODE_USER });
     expect(JSON.parse(pod.metadata.annotations['kubectl-ephemeral.dev/audit'])).toEqual([
-      { container: pod.spec.containers[0].name, preset: 'forensics', image: 'docker.io/library/busybox:1.36', user: NODE_USER, time: expect.any(String), reason: 'INC-7', node: fakeNode },
+      { container: pod.spec.containers[0].name, preset: 'forensics', image: 'docker.io/library/busybox:1.36', user: NODE_USER, time: expect.any(String), reason: 'INC-7', node: fakeNode, prev: '' },
     ]);
 
     const list = await runPlugin(['list', '-n', privileged, '--as', NODE_USER, '-o', 'json']);
@@ -280,7 +280,7 @@ describe('node sessions against the API server', () => {
 
     const plan = await runPlugin(['cleanup', '-n', privileged, '--as', NODE_USER, '--dry-run']);
     expectExit(plan, 0);
-    expect(plan.stdout).toMatch(new RegExp(`^delete node debug pod\\s+${privileged}\\s+${name}\\s+-$`, 'm'));
+    expect(plan.stdout).toMatch(new RegExp(`^delete node debug pod\\s+${privileged}\\s+${name}\\s+-\\s+${NODE_USER}$`, 'm'));
     expect(nodePods(privileged)).toHaveLength(1);
 
     const cleanup = await runPlugin(['cleanup', `node/${fakeNode}`, '-n', privileged, '--as', NODE_USER]);

@@ -1,5 +1,9 @@
 import { parseCommandLine } from '../../../src/cli/root';
 import { PresetRegistry } from '../../../src/presets/registry';
+import { validateDebugOptions, type DebugOptions } from '../../../src/debug/options';
+import { EXIT_CODES, PluginError } from '../../../src/errors/plugin-error';
+import { PERMISSIONS, permissionsByRole, ROLE_USE, ROLES } from '../../../src/plan/access-rules';
+import { debugContainerName } from '../../../src/plan/names';
 
 const registry = PresetRegistry.from();
 const parse = async (line: string) => {
@@ -45,6 +49,10 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
     ['shell web --dry-run=server -o json', { dryRun: 'server', output: 'json' }],
     ['shell web --no-attach --timeout 30s', { attach: false, timeout: '30s' }],
     ['forensics web --record', { record: true }],
+    ['shell --record web', { pod: 'web', record: true }],
+    ['shell --dry-run web', { pod: 'web', dryRun: 'client', command: [] }],
+    ['shell --dry-run server web', { pod: 'web', dryRun: 'server' }],
+    ['shell web --dry-run -- --dry-run x', { dryRun: 'client', command: ['--dry-run', 'x'] }],
     ['forensics web --record=/tmp/s.cast', { record: '/tmp/s.cast' }],
     ['forensics web --no-record', { record: false }],
     ['crashloop web --copy --keepalive "sleep 3600" --keep', { copy: true, keep: true }],
@@ -60,6 +68,11 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
   });
 
   it.each([
+    ['cleanup --dry-run', { command: 'cleanup', options: expect.objectContaining({ dryRun: true, pod: undefined }) }],
+    ['cleanup --dry-run web', { command: 'cleanup', options: expect.objectContaining({ dryRun: true, pod: 'web' }) }],
+    ['cleanup -n shop --dry-run -A', { command: 'cleanup', options: expect.objectContaining({ dryRun: true, allNamespaces: true }) }],
+    ['attach --record web', { command: 'attach', options: expect.objectContaining({ pod: 'web', record: true }) }],
+    ['attach web --record=false', { command: 'attach', options: expect.objectContaining({ record: false }) }],
     ['list -A', { command: 'list', options: expect.objectContaining({ allNamespaces: true, pod: undefined }) }],
     ['ls web -n shop -o wide', { command: 'list', options: expect.objectContaining({ pod: 'web', output: 'wide' }) }],
     ['attach web debugger-net-x7k2p', { command: 'attach', options: expect.objectContaining({ pod: 'web', container: 'debugger-net-x7k2p' }) }],
@@ -95,14 +108,31 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
   it.each([
     ['collect web', /missing required argument: w/],
     ['net', /not enough non-option arguments|pod/],
-    ['bogus web', /unknown arguments?: bogus/],
+    ['bogus web', /^unknown preset or command "bogus"; presets: network, net, forensics, crashloop, process, proc, shell; commands: presets, list, attach, capture, collect, sessions, cleanup$/],
+    ['-n shop nosuchpreset web', /^unknown preset or command "nosuchpreset"; presets: network, net/],
+    ['--context=prod -v 6 nosuch web', /^unknown preset or command "nosuch"; presets:/],
+    ['net web --bogus-flag', /^unknown argument: bogus-flag; see kubectl ephemeral --help$/],
+    ['shell web --dry-run=maybe', /^invalid --dry-run "maybe"; use --dry-run, --dry-run=client or --dry-run=server$/],
     ['net web --bogus', /unknown argument/],
     ['net web -o xml', /invalid values/],
-    ['shell web --copy', /unknown argument: copy/],
     ['list web -A', /mutually exclusive|conflict/],
     ['', /name a preset or a command/],
   ])('refuses %j with a usage error', async (line, message) => {
     await expect(parse(line)).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(message) });
+  });
+
+  it('shell web --copy parses (the flag is known, hidden) and validation names crashloop', async () => {
+    const { parsed } = await parse('shell web --copy');
+    const options = (parsed as { options: DebugOptions }).options;
+    expect(options.copy).toBe(true);
+    expect(() => validateDebugOptions(options, registry.get('shell'))).toThrow(
+      new PluginError('usage', '--copy is for crashloop only (preset "shell" has no copy mode); use kubectl ephemeral crashloop web --copy'),
+    );
+  });
+
+  it('capture without -w parses; the command names -w and the fix before connecting', async () => {
+    const { parsed } = await parse('capture web');
+    expect(parsed).toMatchObject({ command: 'capture', options: { pod: 'web', write: undefined } });
   });
 
   it('--help prints the presets from the registry and parses to done', async () => {
@@ -110,6 +140,25 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
     expect(parsed).toEqual({ command: 'done', exitCode: 0 });
     for (const p of registry.presets) expect(help).toContain(`kubectl ephemeral ${p.name} ${p.crashSummary ? '[pod]' : '<pod>'}`);
     expect(help).toMatch(/Exit codes/);
+  });
+
+  it('help prints every permission of src/debug/preflight.ts under its shipped role, and every exit code of the one table', async () => {
+    const flat = (await parse('--help')).help.replace(/\s+/g, ' ');
+    const roles = permissionsByRole();
+    expect(roles.map((r) => r.role)).toEqual(Object.values(ROLES));
+    for (const { role, grants } of roles) expect(flat).toContain(`${role} (${ROLE_USE[role]}): ${grants}`);
+    for (const p of PERMISSIONS) expect(roles.find((r) => r.role === p.role)!.grants).toMatch(new RegExp(`(^|; )[a-z, ]*\\b${p.verb}\\b[a-z, ]* ${p.resource}(;|$)`));
+    for (const [kind, code] of Object.entries(EXIT_CODES)) expect(flat).toContain(`${code} ${kind}`);
+  });
+
+  it('the attach example names a container the way the plugin names them', async () => {
+    let help = '';
+    await parseCommandLine(['attach', '--help'], registry, (t) => (help += t), 200);
+    const example = /kubectl ephemeral attach [^<\s]\S* (\S+)/.exec(help)![1]!;
+    const [, preset, suffix] = /^debugger-(.+)-(\w{5})$/.exec(example)!;
+    expect(registry.find(preset!)?.name).toBe(preset);
+    expect(debugContainerName(preset!, suffix!)).toBe(example);
+    expect(suffix).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{5}$/);
   });
 
   it('--version prints the build version', async () => {

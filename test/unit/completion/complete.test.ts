@@ -1,4 +1,10 @@
-import { runCompletion, type CompletionDeps, type CompletionPod } from '../../../src/completion/complete';
+import { commandSpecs } from '../../../src/cli/command-spec';
+import { runCompletion, WORKLOAD_PREFIXES, type CompletionDeps, type CompletionPod } from '../../../src/completion/complete';
+import { completionPodOf } from '../../../src/kube/completion-lookups';
+import { PresetRegistry } from '../../../src/presets/registry';
+
+// The real command definitions: completion is derived from them, so the tests read them too.
+const commands = commandSpecs(PresetRegistry.from());
 import type { KubeFlags } from '../../../src/kube/kube-flags';
 
 /** Fake lookups that record every call, built like the other test data. */
@@ -28,7 +34,7 @@ class FakeCluster {
 
   deps(): CompletionDeps {
     return {
-      presetNames: () => ['network', 'net', 'forensics', 'crashloop', 'process', 'proc', 'shell'],
+      commands,
       contexts: (flags) => {
         this.calls.push({ fn: 'contexts', flags });
         return this.contextNames;
@@ -54,14 +60,14 @@ describe('runCompletion', () => {
   it('offers subcommands, presets and aliases first, and no files', async () => {
     const cluster = new FakeCluster();
     expect(await complete(cluster, '')).toEqual([
-      'presets', 'list', 'attach', 'sessions', 'capture', 'collect', 'cleanup',
-      'network', 'net', 'forensics', 'crashloop', 'process', 'proc', 'shell', ':4',
+      'network', 'net', 'forensics', 'crashloop', 'process', 'proc', 'shell',
+      'presets', 'list', 'attach', 'capture', 'collect', 'sessions', 'cleanup', ':4',
     ]);
     expect(cluster.calls).toEqual([]);
   });
 
   it('filters by the word typed so far', async () => {
-    expect(await complete(new FakeCluster(), 'pr')).toEqual(['presets', 'process', 'proc', ':4']);
+    expect(await complete(new FakeCluster(), 'pr')).toEqual(['process', 'proc', 'presets', ':4']);
   });
 
   it('offers pods of the namespace from -n after a preset, in one lookup', async () => {
@@ -79,7 +85,7 @@ describe('runCompletion', () => {
 
   it('offers pods after the commands that take one', async () => {
     const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
-    for (const command of ['list', 'attach', 'capture', 'collect', 'cleanup']) expect(await complete(cluster, `${command} `)).toEqual(['web-1', ':4']);
+    for (const command of ['list', 'attach', 'capture', 'collect', 'cleanup']) expect(await complete(cluster, `${command} w`)).toEqual(['web-1', ':4']);
     expect(await complete(cluster, 'presets ')).toEqual([':4']);
   });
 
@@ -99,6 +105,39 @@ describe('runCompletion', () => {
   it('offers the debug containers of a pod to attach', async () => {
     const cluster = new FakeCluster().withPods('default', pod('web-1', ['app'], ['debugger-net-x1', 'debugger-shell-y2']));
     expect(await complete(cluster, 'attach web-1 ')).toEqual(['debugger-net-x1', 'debugger-shell-y2', ':4']);
+  });
+
+  it('attach: only running debug containers are offered (attach refuses the others)', () => {
+    const item = {
+      metadata: { name: 'web-1' },
+      spec: { containers: [{ name: 'app' }], ephemeralContainers: [{ name: 'debugger-shell-done1' }, { name: 'debugger-shell-live2' }, { name: 'debugger-shell-new33' }] },
+      status: { ephemeralContainerStatuses: [{ name: 'debugger-shell-done1', state: { terminated: {} } }, { name: 'debugger-shell-live2', state: { running: {} } }] },
+    };
+    expect(completionPodOf(item)).toEqual({ name: 'web-1', containers: ['app'], ephemeralContainers: ['debugger-shell-live2'] });
+  });
+
+  it("capture's own flags take their values, so the pod still completes after them", async () => {
+    const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
+    for (const line of ['capture -i eth0 w', 'capture -f port w', "capture --count 10 w", 'capture --duration 30s w', 'capture -w out.pcap w'])
+      expect(await complete(cluster, line)).toEqual(['web-1', ':4']);
+    expect(await complete(cluster, 'capture web-1 --co')).toEqual(['--context', '--count', '--container', ':4']);
+  });
+
+  it('offers flag names from the command definitions (hidden ones not)', async () => {
+    expect(await complete(new FakeCluster(), 'net web --n')).toEqual(['--namespace', '--name', '--no-attach', '--new', ':4']);
+    expect(await complete(new FakeCluster(), 'net web --k')).toEqual(['--kubeconfig', ':4']);
+    expect(await complete(new FakeCluster(), 'crashloop web --k')).toEqual(['--kubeconfig', '--keepalive', '--keep', ':4']);
+    expect(await complete(new FakeCluster(), 'cleanup --all')).toEqual(['--all-namespaces', '--all-users', ':4']);
+  });
+
+  it('offers workload prefixes for a pod, without a space after a lone prefix; pod/ completes pod names', async () => {
+    const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
+    expect(await complete(cluster, 'net dep')).toEqual(['deploy/', ':6']);
+    expect(await complete(cluster, 'net j')).toEqual(['job/', ':6']);
+    expect(await complete(cluster, 'net w')).toEqual(['web-1', ':4']);
+    expect(WORKLOAD_PREFIXES).toEqual(['pod/', 'deploy/', 'sts/', 'ds/', 'rs/', 'job/']);
+    expect(await complete(cluster, 'net pod/')).toEqual(['pod/web-1', ':4']);
+    expect(await complete(cluster, 'net sts/')).toEqual([':4']);
   });
 
   it('offers -o choices by command', async () => {
@@ -130,7 +169,7 @@ describe('runCompletion', () => {
 
   it('takes the word after --dry-run only when it is a dry-run mode (cleanup has a plain --dry-run)', async () => {
     const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
-    expect(await complete(cluster, 'cleanup --dry-run ')).toEqual(['web-1', ':4']);
+    expect(await complete(cluster, 'cleanup --dry-run w')).toEqual(['web-1', ':4']);
     expect(await complete(cluster, 'net --dry-run server w')).toEqual(['web-1', ':4']);
     expect(await complete(cluster, 'net --dry-run=')).toEqual(['--dry-run=client', '--dry-run=server', ':4']);
   });
@@ -143,18 +182,19 @@ describe('runCompletion', () => {
 
   it('skips -v with or without its level', async () => {
     const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
-    expect(await complete(cluster, 'net -v 6 ')).toEqual(['web-1', ':4']);
-    expect(await complete(cluster, 'net -v ')).toEqual(['web-1', ':4']);
+    expect(await complete(cluster, 'net -v 6 w')).toEqual(['web-1', ':4']);
+    expect(await complete(cluster, 'net -v w')).toEqual(['web-1', ':4']);
   });
 
   it('offers nothing, quietly, when the cluster cannot answer', async () => {
     const cluster = new FakeCluster().failing(new Error('no answer within 1000ms'));
     expect(await complete(cluster, 'net ')).toEqual([':4']);
     expect(await complete(cluster, 'net -n ')).toEqual([':4']);
+    // The workload prefixes are the plugin's own: still offered.
+    expect(await complete(cluster, 'net d')).toEqual(['deploy/', 'ds/', ':6']);
   });
 
-  it('offers nothing for a flag name or an unknown flag value', async () => {
-    expect(await complete(new FakeCluster(), 'net --ima')).toEqual([':4']);
+  it('offers nothing for an unknown flag value', async () => {
     expect(await complete(new FakeCluster(), 'net --bogus=')).toEqual([':4']);
   });
 });

@@ -21,7 +21,10 @@ const opts = (over: Partial<DebugOptions> = {}): DebugOptions => ({
 describe('validateDebugOptions', () => {
   it.each<[string, Partial<DebugOptions>, Preset, string, string]>([
     ['-o without --dry-run', { output: 'yaml' }, preset('shell'), 'usage', '-o/--output applies to --dry-run only; add --dry-run or drop -o'],
-    ['--copy on a preset without copy', { copy: true }, preset('shell'), 'usage', 'preset "shell" has no --copy mode; use crashloop --copy'],
+    ['--copy on a preset without copy', { copy: true }, preset('shell'), 'usage', '--copy is for crashloop only (preset "shell" has no copy mode); use kubectl ephemeral crashloop web --copy'],
+    ['--keep on a preset without copy', { keep: true }, preset('network'), 'usage', '--keep is for crashloop only (preset "network" has no copy mode); use kubectl ephemeral crashloop web --copy'],
+    ['--timeout without a unit', { timeout: '10' }, preset('shell'), 'usage', 'invalid duration "10" for --timeout; use a number with a unit, such as 30s, 2m or 1h'],
+    ['--timeout 0s', { timeout: '0s' }, preset('shell'), 'usage', '--timeout must be longer than zero (got "0s"); use a number with a unit, such as 30s, 2m or 1h'],
     ['--keep without --copy', { keep: true }, preset('crashloop'), 'usage', '--keep and --keepalive apply to --copy only'],
     ['--keepalive without --copy', { keepalive: 'sleep 5' }, preset('crashloop'), 'usage', '--keep and --keepalive apply to --copy only'],
     ['a preset requiring a reason', {}, preset('shell', { requireReason: true, source: '/p.yaml' }), 'config', 'preset "shell" requires --reason "..." (/p.yaml); say why you are debugging this pod'],

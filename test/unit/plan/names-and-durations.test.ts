@@ -29,11 +29,19 @@ describe('parseDuration', () => {
     ['2m', 120_000],
     ['1h30m', 5_400_000],
     ['500ms', 500],
-    ['10', 10_000],
     ['1.5s', 1500],
   ])('%s → %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', 'abc', '5x', '2m junk', '-1s'])('refuses %j with a usage error naming the flag', (text) => {
+  it('takes a bare number as seconds only where kubectl does (--request-timeout), where 0 is no timeout', () => {
+    expect(parseDuration('10', '--request-timeout', { bareSeconds: true })).toBe(10_000);
+    expect(parseDuration('0', '--request-timeout', { bareSeconds: true })).toBe(0);
+  });
+
+  it.each(['0s', '0m0s', '0ms'])('refuses %j: a wait of nothing', (text) => {
+    expect(() => parseDuration(text)).toThrow(`--timeout must be longer than zero (got "${text}")`);
+  });
+
+  it.each(['', 'abc', '5x', '2m junk', '-1s', '10'])('refuses %j with a usage error naming the flag', (text) => {
     expect(() => parseDuration(text)).toThrow(/invalid duration .* for --timeout; use a number with a unit/);
   });
 

@@ -32,7 +32,7 @@ function expectedPod(o: {
       annotations: {
         'kubectl-ephemeral.dev/node-debug': 'worker-1',
         'kubectl-ephemeral.dev/owner': 'alice',
-        'kubectl-ephemeral.dev/audit': JSON.stringify([{ container, preset: o.preset, image: o.image, user: 'alice', time: TIME, ...o.audit, node: 'worker-1' }]),
+        'kubectl-ephemeral.dev/audit': JSON.stringify([{ container, preset: o.preset, image: o.image, user: 'alice', time: TIME, ...o.audit, node: 'worker-1', prev: '' }]),
       },
     },
     spec: {

@@ -5,7 +5,7 @@ import { loadUserPresets, parseUserPresets, toPresetFile, userPresetsPath } from
 import { COMMAND_NAMES, PresetRegistry } from '../../../src/presets/registry';
 import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
 import { presetForm } from '../../../src/presets/preset';
-import { SUBCOMMANDS } from '../../../src/completion/complete';
+import { commandSpecs } from '../../../src/cli/command-spec';
 import { render } from '../../../src/output/render';
 
 const parse = (text: string) => parseUserPresets('/home/u/presets.yaml', text);
@@ -109,7 +109,8 @@ presets:
     expect(p).toMatchObject({ pods: false, runAs: { kind: 'root' }, image: 'registry.corp.example/node-tools:1', node: { hostNetwork: true, hostPID: true, hostReadOnly: false, banner: ['crictl ps'] } });
   });
 
-  it.each(SUBCOMMANDS.map((c) => [c]))('the command %s cannot be a preset name', async (command) => {
+  const subcommands = commandSpecs(PresetRegistry.from()).filter((c) => !c.preset).map((c) => c.name);
+  it.each(subcommands.map((c) => [c]))('the command %s cannot be a preset name', async (command) => {
     expect(COMMAND_NAMES).toContain(command);
     expect(() => PresetRegistry.from({ path: '/p.yaml', presets: [{ name: command, image: 'a', lines: { '': 2 } }], policy: {} })).toThrow(/is a kubectl ephemeral command/);
   });

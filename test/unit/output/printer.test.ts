@@ -1,0 +1,46 @@
+import { escapeTerminal, processPrinter } from '../../../src/output/printer';
+
+describe('escapeTerminal (what came from the cluster cannot drive the terminal)', () => {
+  it.each([
+    ['a title-setting OSC', 'log \x1b]0;pwned\x07 line', 'log ^[]0;pwned^G line'],
+    ['a colour CSI', '\x1b[31mred\x1b[0m', '^[[31mred^[[0m'],
+    ['clear screen and cursor home', '\x1b[2J\x1b[H', '^[[2J^[[H'],
+    ['a one-byte C1 CSI', 'a\u009b31mb', 'a\\u009b31mb'],
+    ['a carriage return that overwrites the line', 'ok\rFAKE', 'ok\\rFAKE'],
+    ['backspaces and DEL', 'ab\b\b\x7f', 'ab^H^H^?'],
+    ['a NUL', 'a\x00b', 'a^@b'],
+  ])('escapes %s', (_what, input, expected) => {
+    expect(escapeTerminal(input)).toBe(expected);
+  });
+
+  it('keeps newlines, tabs, CRLF line ends (as LF) and non-ASCII text', () => {
+    expect(escapeTerminal('one\ttwo\r\nthree\nünïcode ✓ 日本')).toBe('one\ttwo\nthree\nünïcode ✓ 日本');
+  });
+
+  it('output without control characters is unchanged', () => {
+    const text = 'NAMESPACE   POD   CONTAINER\nshop   web-7d4b9   debugger-network-x7k2p';
+    expect(escapeTerminal(text)).toBe(text);
+  });
+});
+
+describe('processPrinter', () => {
+  const capture = (verbose = false) => {
+    const written = { stdout: '', stderr: '' };
+    const printer = processPrinter(verbose, { stdout: { write: (t: string) => (written.stdout += t) }, stderr: { write: (t: string) => (written.stderr += t) } });
+    return { printer, written };
+  };
+
+  it('escapes everything it prints on stdout, stderr and under -v', () => {
+    const { printer, written } = capture(true);
+    printer.out('\x1b]52;c;ZXZpbA==\x07');
+    printer.info('event: \x1b[2J');
+    printer.debug('body \x1b[8m');
+    expect(written).toEqual({ stdout: '^[]52;c;ZXZpbA==^G\n', stderr: 'event: ^[[2J\n[debug] body ^[[8m\n' });
+  });
+
+  it('rawInfo is the one unescaped path (the plugin\'s own progress line)', () => {
+    const { printer, written } = capture();
+    printer.rawInfo('\r\x1b[Kwaiting 3s');
+    expect(written).toEqual({ stdout: '', stderr: '\r\x1b[Kwaiting 3s' });
+  });
+});
