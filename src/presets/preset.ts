@@ -31,9 +31,6 @@ export interface PresetForm {
   works?: string;
 }
 
-/** The form fields, for code that copies or compares them. */
-export const FORM_FIELDS = ['runAs', 'capabilities', 'keepCapabilities', 'workingDir', 'unavailable', 'works'] as const satisfies ReadonlyArray<keyof PresetForm>;
-
 /** A preset is data: everything needed to build one debug container for one job. */
 export interface Preset extends PresetForm {
   /** The name typed on the command line. */
