@@ -11,6 +11,16 @@ k8s_dir="$KE_CACHE/bin/kubernetes-$K8S_VERSION"
 etcd_dir="$KE_CACHE/bin/etcd-$ETCD_VERSION"
 log() { echo "build-cluster-bins: $*" >&2; }
 
+# Cached already: no lock, so a cluster of a built version starts while another version builds.
+cached() {
+  case "${1:-all}" in
+    kubernetes) [ -x "$k8s_dir/kube-apiserver" ] && [ -x "$k8s_dir/kube-controller-manager" ] && [ -x "$k8s_dir/kubelet" ] ;;
+    etcd) [ -x "$etcd_dir/etcd" ] ;;
+    *) cached kubernetes && cached etcd ;;
+  esac
+}
+if cached "${1:-all}"; then echo "$KE_CACHE/bin"; exit 0; fi
+
 # One build at a time (two concurrent `go build`s of kube-apiserver would not fit in 2 cores well,
 # and could race on the outputs): a second caller waits, then finds the cache warm.
 # Already built: nothing to wait for (another version's build may hold the lock for minutes).

@@ -8,6 +8,8 @@
 #   scripts/cluster.sh status        what runs: pids, ports, health
 #   scripts/cluster.sh restart-apiserver   stop kube-apiserver (SIGTERM: watches end as in an upgrade) and start it again
 #
+# K8S_VERSION picks the Kubernetes release (default in scripts/versions.sh); a non-default one runs
+# beside the default cluster from <repo>/.state/cluster-<version> on its own ports (see below).
 # State: $KE_STATE_DIR (default <repo>/.state/cluster). $KE_STATE_DIR/env holds shell variables for
 # other scripts and the tests (KE_APISERVER, KE_CA_CRT, KE_CA_KEY, KE_KUBECONFIG, KE_AUDIT_LOG, ...).
 # Progress goes to stderr; process logs go to $KE_STATE_DIR/logs/.
@@ -18,11 +20,23 @@ REPO=$(cd "$SCRIPTS/.." && pwd)
 # shellcheck source=scripts/versions.sh
 source "$SCRIPTS/versions.sh"
 
-STATE=${KE_STATE_DIR:-$REPO/.state/cluster}
-ETCD_PORT=${KE_ETCD_PORT:-23790}
-ETCD_PEER_PORT=${KE_ETCD_PEER_PORT:-23800}
-API_PORT=${KE_APISERVER_PORT:-6443}
-KCM_PORT=${KE_KCM_PORT:-10257}
+# The default version runs from .state/cluster on the well-known ports. Any other K8S_VERSION gets
+# its own state dir and a block of four ports derived from the version, so clusters of different
+# versions run side by side and never collide: 10000 + 4 * (minor * 100 + patch), i.e. v1.30.14 on
+# 22056-22059 and v1.37.2 on 24808-24811 (below Linux's ephemeral range, 32768+, while minor < 56).
+if [ "$K8S_VERSION" = "$K8S_DEFAULT_VERSION" ]; then
+  DEFAULT_STATE=$REPO/.state/cluster
+  PORT_BASE=
+else
+  [[ "$K8S_VERSION" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] || { echo "cluster: error: K8S_VERSION=$K8S_VERSION is not v1.MINOR.PATCH" >&2; exit 2; }
+  DEFAULT_STATE=$REPO/.state/cluster-$K8S_VERSION
+  PORT_BASE=$((10000 + 4 * (10#${BASH_REMATCH[1]} * 100 + 10#${BASH_REMATCH[2]})))
+fi
+STATE=${KE_STATE_DIR:-$DEFAULT_STATE}
+API_PORT=${KE_APISERVER_PORT:-${PORT_BASE:-6443}}
+ETCD_PORT=${KE_ETCD_PORT:-${PORT_BASE:+$((PORT_BASE + 1))}}; ETCD_PORT=${ETCD_PORT:-23790}
+ETCD_PEER_PORT=${KE_ETCD_PEER_PORT:-${PORT_BASE:+$((PORT_BASE + 2))}}; ETCD_PEER_PORT=${ETCD_PEER_PORT:-23800}
+KCM_PORT=${KE_KCM_PORT:-${PORT_BASE:+$((PORT_BASE + 3))}}; KCM_PORT=${KCM_PORT:-10257}
 NODE_NAME=127.0.0.1        # the node the tests bind pods to (a real kubelet may take it over)
 FAKE_NODE=ke-fake-node     # a node no kubelet ever runs on: statuses written by the tests stay put
 K8S_BIN="$KE_CACHE/bin/kubernetes-$K8S_VERSION"
@@ -315,6 +329,13 @@ wait_default_sa() {
 }
 
 # ------------------------------------------------------------------------------------ commands
+same_version_or_die() { # a state dir holds one version: never reuse (or stop) another's cluster
+  local had
+  had=$(sed -n 's/^KE_K8S_VERSION=//p' "$STATE/env" 2>/dev/null || true)
+  [ -z "$had" ] || [ "$had" = "$K8S_VERSION" ] ||
+    die "$STATE holds a $had cluster, not $K8S_VERSION; unset KE_STATE_DIR (each version has its own) or run with K8S_VERSION=$had"
+}
+
 cmd_up() {
   local with_node=0 a
   for a in "$@"; do
@@ -323,6 +344,9 @@ cmd_up() {
       *) die "unknown option for up: $a" ;;
     esac
   done
+  # One node per machine (port 10250, the bridge, the kubepods cgroups): the default version's.
+  [ "$with_node" = 0 ] || [ "$K8S_VERSION" = "$K8S_DEFAULT_VERSION" ] ||
+    die "--node runs with the default version ($K8S_DEFAULT_VERSION) only; $K8S_VERSION gets a control plane"
   need_cmds openssl:openssl curl:curl ss:iproute2 base64:coreutils
   [ -x "$KUBECTL" ] || die "kubectl not found at $KUBECTL"
   if [ ! -x "$ETCD_BIN" ] || [ ! -x "$K8S_BIN/kube-apiserver" ] || [ ! -x "$K8S_BIN/kube-controller-manager" ]; then
@@ -370,7 +394,7 @@ cmd_down() {
 
 cmd_status() {
   local rc=0 name pid port health
-  echo "state: $STATE"
+  echo "state: $STATE (Kubernetes $K8S_VERSION)"
   for name in etcd kube-apiserver kube-controller-manager; do
     case $name in
       etcd) port=$ETCD_PORT; etcd_healthy && health=healthy || health=unhealthy ;;
@@ -406,8 +430,8 @@ lock() { # one up/down at a time per state dir (parallel test runners may all ca
 }
 
 case "${1:-}" in
-  up) shift; lock; cmd_up "$@" ;;
-  down) lock; cmd_down ;;
+  up) shift; same_version_or_die; lock; cmd_up "$@" ;;
+  down) same_version_or_die; lock; cmd_down ;;
   status) cmd_status ;;
   restart-apiserver) lock; cmd_restart_apiserver ;;
   *) echo "usage: $0 up [--node] | down | status | restart-apiserver" >&2; exit 2 ;;

@@ -4,7 +4,7 @@ import type { PresetRegistry } from './presets/registry.js';
 import type { SuffixSource } from './plan/names.js';
 import type { ClusterApi } from './kube/cluster-api.js';
 import type { KubeTarget } from './kube/kubeconfig.js';
-import type { AttachSessionOptions } from './terminal/attach-session.js';
+import type { AttachSessionOptions, AttachSessionResult } from './terminal/attach-session.js';
 import type { KubectlRunner } from './debug/kubectl-runner.js';
 
 /** A live connection to one cluster, opened lazily so commands without the API never load client-node. */
@@ -21,7 +21,9 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   presets: () => Promise<PresetRegistry>;
   connect(flags: KubeFlags): Promise<Connection>;
-  attach(opts: AttachSessionOptions): Promise<{ exitCode: number }>;
+  attach(opts: AttachSessionOptions): Promise<AttachSessionResult>;
+  /** Which standard streams are terminals: picks the session's TTY and how progress is drawn. */
+  isTerminal: { stdin: boolean; stdout: boolean; stderr: boolean };
   /** kubectl to spawn for attach/exec. */
   kubectl: string;
   /** Runs kubectl for exec and typed keys (cleanup). */

@@ -27,6 +27,7 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
     printer,
     env,
     presets: async () => registry,
+    isTerminal: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
     kubectl: env.KUBECTL_EPHEMERAL_KUBECTL || 'kubectl',
     runner: spawnKubectlRunner(env.KUBECTL_EPHEMERAL_KUBECTL || 'kubectl', env),
     async confirm(question) {
@@ -110,7 +111,7 @@ async function complete(words: string[], env: NodeJS.ProcessEnv, registry: Prese
 
 /** Runs the plugin and resolves with the process exit code; every error ends here. */
 export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const printer = processPrinter(isVerbose(args));
+  const printer = processPrinter(isVerbose(args), env);
   const controller = new AbortController();
   const cleanups = new Set<Cleanup>();
   // Set by the first signal: resolves, once every cleanup is done, with the code to exit with.

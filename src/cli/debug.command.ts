@@ -2,8 +2,9 @@ import type { Argv, CommandModule } from 'yargs';
 import type { DebugOptions } from '../debug/options.js';
 import { POD_SECURITY_LEVELS, type Preset } from '../presets/preset.js';
 import { kubeFlagsFrom, withKubeFlags } from './kube-flags.js';
-import { dryRunMode, recordMode } from './optional-values.js';
+import { dryRunMode } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
+import { sessionFlagsFrom, withSessionOptions } from './session-options.js';
 
 /** Options every preset command shares. */
 function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
@@ -32,12 +33,12 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
       describe: "Use the preset's form for this Pod Security level (default: the strongest the namespace's enforced level allows; see presets -o wide)",
     })
     .option('reason', { type: 'string', describe: 'Why you are debugging (recorded on the container; some presets require it)' })
-    .option('new', { type: 'boolean', default: false, describe: 'Add a new debug container even when one of yours with this preset and image is running (reused by default)' })
-    .option('record', { type: 'string', describe: `Record the session as asciicast: --record (default dir), --record=FILE, --no-record${preset.record ? '; on by default for this preset' : ''}` });
+    .option('new', { type: 'boolean', default: false, describe: 'Add a new debug container even when one of yours with this preset and image is running (reused by default)' });
+  const withSession = withSessionOptions(out, { streams: true, recordDefault: preset.record });
   // Presets without a copy mode still accept the copy flags, hidden, so that validation can say
   // "--copy is for crashloop only" instead of yargs' "unknown argument".
   const hidden = !preset.copy;
-  return out
+  return withSession
     .option('copy', { type: 'boolean', default: false, hidden, describe: 'Debug a copy of the pod (labels, probes, owner refs dropped) whose crashing command is replaced' })
     .option('keepalive', { type: 'string', default: 'sleep infinity', hidden, describe: 'Command that replaces the crashing one in the copy' })
     .option('keep', { type: 'boolean', default: false, hidden, describe: 'Keep the copy after the session (deleted by default; --no-attach keeps it too)' })
@@ -92,7 +93,7 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
           shareProcesses: a['share-processes'] === true,
           new: a.new === true,
           reason: a.reason as string | undefined,
-          record: recordMode(a.record),
+          ...sessionFlagsFrom(a),
           level: a.level as DebugOptions['level'],
           kube: kubeFlagsFrom(a),
         },

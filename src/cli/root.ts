@@ -54,6 +54,11 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
       failure = err ?? usageError(`${(msg ?? 'invalid arguments').replace(/\n/g, ' ').toLowerCase()}; see kubectl ephemeral --help`);
     });
   for (const module of commandModules(registry, result)) y.command(module);
+  if (args.length === 0) {
+    // As kubectl and cobra-based plugins (krew) do with no arguments: the usage, on stdout, exit 0.
+    writeHelp(await y.getHelp());
+    return { command: 'done', exitCode: 0 };
+  }
   let helpText = '';
   await y.parseAsync(argv, {}, (err, _argv, output) => {
     if (err && !failure) failure = err;

@@ -4,17 +4,19 @@ import { describeState, ephemeralState } from '../plan/container-state.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
 import { attachDebugContainer } from '../debug/attach-debug-container.js';
 import type { CommandContext } from '../context.js';
+import { quietPrinter } from '../output/printer.js';
+import type { SessionFlags } from '../debug/session-streams.js';
 
 /** Options of `kubectl ephemeral attach POD [CONTAINER]`. */
-export interface AttachOptions {
+export interface AttachOptions extends SessionFlags {
   pod: string;
   container?: string;
-  record?: boolean | string;
   kube: KubeFlags;
 }
 
 /** `kubectl ephemeral attach`: attach again to a running debug container instead of piling up new ones. */
 export async function runAttach(ctx: CommandContext, opts: AttachOptions): Promise<number> {
+  if (opts.quiet) ctx = { ...ctx, printer: quietPrinter(ctx.printer) };
   const conn = await ctx.connect(opts.kube);
   try {
     const ns = conn.target.namespace;
@@ -39,8 +41,20 @@ export async function runAttach(ctx: CommandContext, opts: AttachOptions): Promi
     if (state.phase !== 'running')
       throw new PluginError('usage', `ephemeral container "${name}" of pod "${opts.pod}" is ${describeState(state)} and cannot be attached; start a new one`);
     const preset = container.env?.find((e) => e.name === STAMP_ENV.preset)?.value;
-    ctx.printer.info(`attaching to "${name}" of pod "${opts.pod}"`);
-    const code = await attachDebugContainer(ctx, conn, opts.kube, { pod: opts.pod, container: name, preset, image: container.image, record: opts.record ?? false });
+    // kubectl attach to a TTY container from a pipe ends in "error stream protocol error".
+    if (container.tty && !ctx.isTerminal.stdin)
+      throw new PluginError('usage', `ephemeral container "${name}" of pod "${opts.pod}" has a TTY and stdin is not a terminal; attach from a terminal, or pipe into a new session (kubectl ephemeral <preset> ${opts.pod} < FILE)`);
+    const code = await attachDebugContainer(ctx, conn, opts.kube, {
+      pod: opts.pod,
+      container: name,
+      preset,
+      image: container.image,
+      record: opts.record ?? false,
+      recordInput: opts.recordInput,
+      stdin: container.stdin === true,
+      tty: container.tty === true,
+      detachKeys: opts.detachKeys,
+    });
     if (code !== 0) throw new ContainerExit(code);
     return 0;
   } finally {

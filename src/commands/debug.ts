@@ -9,6 +9,8 @@ import { ephemeralContainerPatch, type DebugRequest } from '../plan/debug-contai
 import { planForLevel } from '../plan/level-form.js';
 import { enforcedLevel } from '../plan/pod-security.js';
 import { nodeRefName } from '../plan/node-debug-pod.js';
+import { quietPrinter } from '../output/printer.js';
+import { waitProgress } from '../output/progress.js';
 import { render } from '../output/render.js';
 import { auditEntry, recordAudit } from '../debug/audit.js';
 import { debugCopy } from '../debug/copy-session.js';
@@ -24,10 +26,12 @@ export type { DebugOptions } from '../debug/options.js';
 
 /** `kubectl ephemeral <preset> POD`: validate, preflight, add the container, wait for it, attach. Resolves with the exit code. */
 export async function runDebug(ctx: CommandContext, opts: DebugOptions): Promise<number> {
+  if (opts.quiet) ctx = { ...ctx, printer: quietPrinter(ctx.printer) };
   const node = nodeRefName(opts.pod);
   if (node !== undefined) return (await import('../debug/node-session.js')).runNodeDebug(ctx, opts, node);
   const registry = await ctx.presets();
-  const v = validateDebugOptions(opts, registry.get(opts.preset));
+  const v = validateDebugOptions(opts, registry.get(opts.preset), 'pod', ctx.isTerminal.stdin);
+  if (v.streams.warning && !opts.dryRun) ctx.printer.info(v.streams.warning);
   const conn = await ctx.connect(opts.kube);
   try {
     return await debugWith(ctx, conn, opts, v);
@@ -64,11 +68,13 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     command: opts.command,
     privileged: opts.privileged,
     runAs: v.runAs,
+    stdin: v.streams.stdin,
+    tty: v.streams.tty,
     stamp: { user: preflight?.user ?? dryRunUser, reason: opts.reason },
   };
   let plan = planForLevel(pod, req, level, ctx.suffix(), opts.level);
   if (preflight) checkPreflight(preflight, ns);
-  plan.notices.forEach((n) => printer.info(`note: ${n}`));
+  [...(preflight?.notices ?? []), ...plan.notices].forEach((n) => printer.info(`note: ${n}`));
   if (plan.choice && !opts.copy) printer.info(plan.choice);
 
   // Nothing failing and no -c: the summary of a healthy container would only be noise.
@@ -120,6 +126,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   printer.info(`added ephemeral container "${name}" (${v.preset.name}, ${plan.container.image}) to pod "${opts.pod}" in namespace "${ns}"`);
   const entry = auditEntry(ctx, plan.container, v.preset, preflight?.user, opts.reason);
   const ref = { pod: opts.pod, container: name, ephemeral: true };
+  const progress = waitProgress(printer, name, ctx.now);
   // The audit entry is written while the container starts: it costs no wall-clock time.
   const [result] = await Promise.all([
     waitForContainer(conn, ref, {
@@ -128,10 +135,14 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
       now: ctx.now,
       resourceVersion: updated.metadata?.resourceVersion,
       signal: ctx.signal,
-      onWaiting: (s) => printer.info(`waiting for container "${name}": ${s.reason}${s.message ? `: ${s.message}` : ''}`),
-    }),
+      onWaiting: progress.onWaiting,
+      onEvent: progress.onEvent,
+      // The preset's own shell waits for its stdin: it can be attached the moment the runtime started it.
+      startedByEvent: opts.attach && v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined,
+    }).finally(() => progress.stop()),
     recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
   ]);
+  if (result.byEvent) printer.debug(`the kubelet started "${name}": attaching before the pod status says running`);
   const state = requireStarted(result, ref, ns, plan.container.image);
   return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
 }

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { CommandContext, Connection } from '../context.js';
 import { kubectlArgs, type KubeFlags } from '../kube/kube-flags.js';
+import { PluginError } from '../errors/plugin-error.js';
 import { waitForContainer } from './wait-for-container.js';
 import type { RecordingOptions } from '../terminal/recording.js';
 
-/** Who and what a session attaches to. */
+/** Who and what a session attaches to, and how. */
 export interface AttachTarget {
   pod: string;
   container: string;
@@ -17,13 +18,20 @@ export interface AttachTarget {
   ephemeral?: boolean;
   /** The node a node session debugs, named in the recording. */
   node?: string;
+  /** --record-input: keystrokes go into the recording too. */
+  recordInput: boolean;
+  /** The container's own stdin and tty fields: what the session can attach to. */
+  stdin: boolean;
+  tty: boolean;
+  /** --detach-keys, docker's format; '' disables. */
+  detachKeys: string;
 }
 
 /**
  * The command a user can paste to attach again. It carries every flag that chose the cluster and
  * the identity: without --kubeconfig or --as it would reach another cluster or another user.
  */
-export function attachCommand(namespace: string, pod: string, container: string, flags: KubeFlags): string {
+export function reattachCommandLine(namespace: string, pod: string, container: string, flags: KubeFlags): string {
   return pasteableCommand(['kubectl', 'ephemeral', 'attach', pod, container], namespace, flags);
 }
 
@@ -38,21 +46,30 @@ function shellQuote(word: string): string {
 }
 
 // How long the kubelet gets to report a container ended after its attach stream closed (PLEG
-// relist every second, then the status sync; measured 0.5-1.5 s on the local node).
-const EXIT_STATUS_WAIT_MS = 5000;
+// relist every second, then the status sync; measured 0.5-1.5 s on the local node, up to ~2 s with
+// other suites loading it). Only a session that ended while its container runs waits this long, and
+// the last line must not call an ended container running.
+const EXIT_STATUS_WAIT_MS = 10_000;
 
 /**
- * Spawns `kubectl attach` for a debug container through the terminal relay; resolves with the
- * container's exit code (kubectl's own when kubectl failed).
+ * Spawns `kubectl attach` for a debug container through the terminal relay and prints the
+ * session's first and last lines (kubectl's own are silenced); resolves with the container's exit
+ * code, 0 when it still runs (detached), or kubectl's own code when kubectl failed.
  */
 export async function attachDebugContainer(ctx: CommandContext, conn: Connection, flags: KubeFlags, t: AttachTarget): Promise<number> {
   const ns = conn.target.namespace;
+  const { printer } = ctx;
+  const again = () => reattachCommandLine(ns, t.pod, t.container, flags);
+  const { parseDetachKeys, describeDetachKeys } = await import('../terminal/detach-keys.js');
+  // A relay of a terminal is what can see the keys; a pipe has none to type.
+  const detachKeys = t.tty ? parseDetachKeys(t.detachKeys) : Buffer.alloc(0);
   let recording: RecordingOptions | undefined;
   if (t.record !== false) {
     const { defaultSessionsDir, defaultRecordingFileName } = await import('../terminal/recording.js');
     const file = typeof t.record === 'string' ? t.record : join(defaultSessionsDir(ctx.env), defaultRecordingFileName(t.pod, t.container, new Date(ctx.now())));
     recording = {
       file,
+      input: t.recordInput,
       header: {
         cluster: conn.target.clusterName,
         context: conn.target.contextName,
@@ -65,21 +82,52 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
         ...(t.node ? { node: t.node } : {}),
       },
     };
-    ctx.printer.info(`recording this session to ${file}`);
+    // Said even under -q: nobody should be recorded without being told.
+    printer.warn(`this session is recorded to ${file} (${t.recordInput ? 'output and keystrokes' : 'output only; --record-input adds keystrokes'})`);
   }
-  const { exitCode } = await ctx.attach({
-    kubectl: ctx.kubectl,
-    args: ['attach', t.pod, '-c', t.container, ...kubectlArgs(flags, ns)],
-    env: ctx.env,
-    recording,
-    verbose: ctx.printer.verbose ? (line) => ctx.printer.debug(line) : undefined,
-  });
-  if (exitCode !== 0) return exitCode;
+  const how =
+    t.ephemeral === false
+      ? `exit the shell to end the session and delete pod "${t.pod}"`
+      : t.tty
+        ? `exit the shell to end it${detachKeys.length ? `, ${describeDetachKeys(detachKeys)} to detach and leave it running` : ''}`
+        : t.stdin
+          ? 'stdin is passed in, output and exit code out'
+          : 'output only, no stdin';
+  printer.info(`attaching to "${t.container}" of pod "${t.pod}" (${how})`);
+  let result: { exitCode: number; detached?: boolean; recordingError?: Error };
+  try {
+    result = await ctx.attach({
+      kubectl: ctx.kubectl,
+      args: ['attach', t.pod, '-c', t.container, ...kubectlArgs(flags, ns)],
+      env: ctx.env,
+      stdin: t.stdin,
+      tty: t.tty,
+      detachKeys,
+      recording,
+      verbose: printer.verbose ? (line) => printer.debug(line) : undefined,
+      warn: (line) => printer.warn(line),
+    });
+  } catch (err) {
+    // The recording file is opened before the terminal is touched: a bad path ends here, with the container running.
+    const { code, syscall } = err as NodeJS.ErrnoException;
+    if (recording && code && (syscall === 'open' || syscall === 'mkdir'))
+      throw new PluginError('usage', `cannot record to ${recording.file} (${code}); pass --record=FILE with a new file in a writable directory, or --no-record; container "${t.container}" still runs: ${again()}`, { cause: err });
+    throw err;
+  }
+  if (result.recordingError)
+    printer.warn(`warning: the recording ${recording?.file ?? ''} is incomplete: ${result.recordingError.message.split('\n')[0]}`);
+  if (result.detached) {
+    printer.info(`detached; container "${t.container}" is still running; attach again with: ${again()}`);
+    return 0;
+  }
   // kubectl attach exits 0 however the shell ended (`exit 3` included): the exit code is in the pod status.
   const { state } = await waitForContainer(conn, { pod: t.pod, container: t.container, ephemeral: t.ephemeral ?? true }, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
-  if (state?.phase === 'terminated') return state.exitCode;
+  if (state?.phase === 'terminated') {
+    printer.info(`container "${t.container}" exited with code ${state.exitCode}${state.reason && !['Completed', 'Error'].includes(state.reason) ? ` (${state.reason})` : ''}`);
+    return state.exitCode;
+  }
   // A node session's pod is deleted next: attaching again is no option there.
-  if (t.ephemeral === false) return 0;
-  ctx.printer.info(`container "${t.container}" is still running; attach again with: ${attachCommand(ns, t.pod, t.container, flags)}`);
-  return 0;
+  if (t.ephemeral === false) return result.exitCode;
+  printer.info(`container "${t.container}" is still running${result.exitCode ? ` (kubectl attach failed with code ${result.exitCode})` : ''}; attach again with: ${again()}`);
+  return result.exitCode;
 }

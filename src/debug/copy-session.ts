@@ -25,7 +25,7 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
   notices.forEach((n) => printer.info(`note: ${n}`));
   const copyName = copy.metadata!.name!;
   const planFor = (p: V1Pod) =>
-    buildEphemeralContainer(p, { preset: { ...v.preset, targetProcesses: true }, container: target, image: opts.image, name: opts.name, command: opts.command, privileged: opts.privileged, runAs: v.runAs, stamp: { user: preflight?.user, reason: opts.reason } }, ctx.suffix());
+    buildEphemeralContainer(p, { preset: { ...v.preset, targetProcesses: true }, container: target, image: opts.image, name: opts.name, command: opts.command, privileged: opts.privileged, runAs: v.runAs, stdin: v.streams.stdin, tty: v.streams.tty, stamp: { user: preflight?.user, reason: opts.reason } }, ctx.suffix());
   if (opts.dryRun) {
     printer.out(await render(copy, opts.output ?? 'yaml'));
     return 0;

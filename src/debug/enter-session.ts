@@ -3,7 +3,7 @@ import type { CommandContext, Connection } from '../context.js';
 import { ContainerExit } from '../errors/plugin-error.js';
 import { describeState, type ContainerState } from '../plan/container-state.js';
 import type { Preset } from '../presets/preset.js';
-import { attachCommand, attachDebugContainer } from './attach-debug-container.js';
+import { reattachCommandLine, attachDebugContainer } from './attach-debug-container.js';
 import type { DebugOptions } from './options.js';
 
 /** Where a session runs besides an ephemeral container: a node session's own pod. */
@@ -17,7 +17,7 @@ export interface SessionPlace {
 /** Attaches to a started debug container (or prints how to), passing the session's exit code through. */
 export async function enterSession(ctx: CommandContext, conn: Connection, opts: DebugOptions, preset: Preset, pod: string, container: V1EphemeralContainer, state: ContainerState, user: string | undefined, place: SessionPlace = {}): Promise<number> {
   const ns = conn.target.namespace;
-  const cmd = attachCommand(ns, pod, container.name, opts.kube);
+  const cmd = reattachCommandLine(ns, pod, container.name, opts.kube);
   if (!opts.attach) {
     ctx.printer.out(container.name);
     ctx.printer.info(`attach with: ${cmd}`);
@@ -29,12 +29,21 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     if (state.exitCode !== 0) throw new ContainerExit(state.exitCode);
     return 0;
   }
-  if (preset.banner.length) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
-  // A node session's pod goes with its session: there is nothing to come back to.
-  const after = place.node ? `exit the shell to end the session and delete pod "${pod}"` : `exit the shell to end; re-attach with: ${cmd}`;
-  ctx.printer.info(`attaching to "${container.name}" (${after})`);
+  // The banner suggests commands to type: for a terminal, not for a script.
+  if (preset.banner.length && container.tty) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
   const record = opts.record ?? preset.record;
-  const code = await attachDebugContainer(ctx, conn, opts.kube, { pod, container: container.name, preset: preset.name, image: container.image, user, record, ...place });
+  const code = await attachDebugContainer(ctx, conn, opts.kube, {
+    pod,
+    container: container.name,
+    preset: preset.name,
+    image: container.image,
+    user,
+    record,
+    recordInput: opts.recordInput,
+    stdin: container.stdin === true,
+    tty: container.tty === true,
+    detachKeys: opts.detachKeys,
+  });
   if (code !== 0) throw new ContainerExit(code);
   return 0;
 }

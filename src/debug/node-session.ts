@@ -20,7 +20,7 @@ const PRIVILEGED_LABEL = 'pod-security.kubernetes.io/enforce=privileged';
  */
 export async function runNodeDebug(ctx: CommandContext, opts: DebugOptions, nodeName: string): Promise<number> {
   const registry = await ctx.presets();
-  const v = validateDebugOptions(opts, registry.get(opts.preset), 'node');
+  const v = validateDebugOptions(opts, registry.get(opts.preset), 'node', ctx.isTerminal.stdin);
   if (!nodeName) throw new PluginError('usage', 'node/ needs a node name: node/NAME (list them with kubectl get nodes)');
   const conn = await ctx.connect(opts.kube);
   try {

@@ -4,9 +4,10 @@ import { checkAllowedImage } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
 import { noNodeProfile } from '../plan/node-debug-pod.js';
 import { parseRunAsText, type PodSecurityLevel, type Preset, type RunAs } from '../presets/preset.js';
+import { resolveSessionStreams, type SessionFlags, type SessionStreams } from './session-streams.js';
 
 /** Options of `kubectl ephemeral <preset> POD`, as parsed by the CLI layer. */
-export interface DebugOptions {
+export interface DebugOptions extends SessionFlags {
   preset: string;
   /** POD, pod/NAME or a workload reference (deploy/NAME, ...); absent: pick a crash-looping pod (crashloop only). */
   pod?: string;
@@ -30,7 +31,6 @@ export interface DebugOptions {
   /** --new: add a container even when a running one of the same user, preset and image could be reused. */
   new?: boolean;
   reason?: string;
-  record?: boolean | string;
   /** --level: build the preset's form for this Pod Security level instead of choosing one. */
   level?: PodSecurityLevel;
   kube: KubeFlags;
@@ -42,6 +42,8 @@ export interface ValidatedDebug {
   timeoutMs: number;
   runAs?: RunAs;
   keepalive: string[];
+  /** What the container gets (stdin, tty) and the warning to print when -t cannot be honoured. */
+  streams: SessionStreams;
 }
 
 /** Parses --run-as: root, target, a uid, or uid:gid. */
@@ -58,7 +60,7 @@ export function checkReason(preset: Preset, reason: string | undefined): void {
 }
 
 /** Checks flags against the preset before any request (kubectl's Validate step); `target` says whether POD was node/NAME. */
-export function validateDebugOptions(opts: DebugOptions, preset: Preset, target: 'pod' | 'node' = 'pod'): ValidatedDebug {
+export function validateDebugOptions(opts: DebugOptions, preset: Preset, target: 'pod' | 'node' = 'pod', stdinIsTerminal = true): ValidatedDebug {
   if (target === 'pod' && !preset.pods) throw usageError(`preset "${preset.name}" debugs nodes only (${preset.source}); pass node/NAME`);
   if (target === 'node') {
     if (!preset.node) throw noNodeProfile(preset);
@@ -81,5 +83,6 @@ export function validateDebugOptions(opts: DebugOptions, preset: Preset, target:
   checkAllowedImage(preset, opts.image ?? preset.image);
   const keepalive = opts.keepalive.trim().split(/\s+/).filter(Boolean);
   if (keepalive.length === 0) throw usageError('--keepalive needs a command, such as "sleep infinity"');
-  return { preset, timeoutMs: parseDuration(opts.timeout, '--timeout'), runAs: opts.runAs ? parseRunAs(opts.runAs) : undefined, keepalive };
+  const streams = resolveSessionStreams(opts, stdinIsTerminal, opts.attach);
+  return { preset, timeoutMs: parseDuration(opts.timeout, '--timeout'), runAs: opts.runAs ? parseRunAs(opts.runAs) : undefined, keepalive, streams };
 }

@@ -1,15 +1,18 @@
 import type { Connection } from '../context.js';
+import type { ServerFacts } from '../kube/cluster-api.js';
 import { PluginError } from '../errors/plugin-error.js';
 import { PERMISSIONS, ROLES, rulesAllow, type Permission } from '../plan/access-rules.js';
 import { enforcedLevel, type PodSecurityLevel } from '../plan/pod-security.js';
 
-/** What the cluster says before anything is created: version, permissions, Pod Security level, identity. */
+/** What the cluster says before anything is created: what it serves, permissions, Pod Security level, identity. */
 export interface Preflight {
-  serverVersion: { major: number; minor: number; gitVersion: string };
+  server: ServerFacts;
   /** "verb resource" → allowed, for every permission this run needs. */
   allowed: Map<string, boolean>;
   level: PodSecurityLevel;
   user?: string;
+  /** One line each about a feature this server lacks and what the run does without it. */
+  notices: string[];
 }
 
 /** What a run is about to do, which decides the permissions it needs. */
@@ -32,11 +35,11 @@ export function neededPermissions(needs: PreflightNeeds): Permission[] {
   );
 }
 
-/** Version, permissions (one SelfSubjectRulesReview), Pod Security level and identity, all at once. */
+/** Server facts, permissions (one SelfSubjectRulesReview), Pod Security level and identity, all at once. */
 export async function runPreflight(conn: Connection, needs: PreflightNeeds): Promise<Preflight> {
   const { api } = conn;
   const ns = conn.target.namespace;
-  const [serverVersion, rules, namespace, user] = await Promise.all([api.serverVersion(), api.rules(ns), api.getNamespace(ns), api.whoAmI()]);
+  const [server, rules, namespace, identity] = await Promise.all([api.serverFacts(), api.rules(ns), api.getNamespace(ns), api.identity()]);
   const allowed = new Map<string, boolean>();
   for (const { verb, resource } of neededPermissions(needs)) {
     let ok = rulesAllow(rules.rules, verb, resource);
@@ -47,16 +50,22 @@ export async function runPreflight(conn: Connection, needs: PreflightNeeds): Pro
     }
     allowed.set(`${verb} ${resource}`, ok);
   }
-  return { serverVersion, allowed, level: enforcedLevel(namespace?.metadata?.labels), user };
+  const notices = identity.noSelfSubjectReview
+    ? [`the API server (${server.gitVersion}) has no SelfSubjectReview (Kubernetes 1.28+): the debug container carries no creator and errors say "this identity"`]
+    : [];
+  return { server, allowed, level: enforcedLevel(namespace?.metadata?.labels), user: identity.user, notices };
 }
 
 /** Refuses a run the cluster would refuse: too old, or a needed permission missing. */
 export function checkPreflight(p: Preflight, ns: string): void {
-  const { major, minor, gitVersion } = p.serverVersion;
-  if (major === 1 && minor < 23)
+  // What discovery says, not the version number: a server that serves the subresource as a Pod works.
+  const { gitVersion, ephemeralContainersKind: kind } = p.server;
+  if (kind !== 'Pod')
     throw new PluginError(
       'cluster-too-old',
-      `the cluster runs ${gitVersion}: ephemeral containers are off before 1.23 (1.16-1.21 also used the legacy EphemeralContainers kind); upgrade, or use kubectl debug --copy-to`,
+      kind
+        ? `the API server (${gitVersion}) serves pods/ephemeralcontainers as the legacy ${kind} kind (Kubernetes 1.16-1.21); ephemeral containers need 1.23 or later: upgrade, or use kubectl debug --copy-to`
+        : `the API server (${gitVersion}) has no pods/ephemeralcontainers subresource; ephemeral containers need Kubernetes 1.23 or later: upgrade, or use kubectl debug --copy-to`,
     );
   const who = p.user ? `user "${p.user}"` : 'this identity';
   const denied = (perm: string) => p.allowed.get(perm) === false;

@@ -12,11 +12,16 @@ import type { KubeTarget } from './kubeconfig.js';
 const podPath = (ns: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}`;
 const podObject = (ns: string, name: string) => `pod "${name}" in namespace "${ns}"`;
 
-/** The API server's version, as /version reports it. */
-export interface ServerVersion {
-  major: number;
-  minor: number;
+/** What the API server says about itself before anything is sent: its version and what it serves. */
+export interface ServerFacts {
+  /** As /version reports it; for messages only (capabilities come from discovery, not from this). */
   gitVersion: string;
+  /**
+   * The kind discovery names for pods/ephemeralcontainers: "Pod" from 1.22 on, "EphemeralContainers"
+   * on 1.16-1.21 (a legacy body the plugin does not speak), undefined when the server has none
+   * (before 1.16, or the feature gate off).
+   */
+  ephemeralContainersKind: string | undefined;
 }
 
 /** The cluster operations the commands use, each translating API errors into the plugin's. */
@@ -37,15 +42,19 @@ export class ClusterApi {
     }
   }
 
-  /** The server version (major/minor parsed leniently: "28+" → 28), cached per server for a day. */
-  async serverVersion(): Promise<ServerVersion> {
+  /** Version and ephemeral container support (discovery of /api/v1); a usable answer is cached per server for a day. */
+  async serverFacts(): Promise<ServerFacts> {
     const c = this.cache;
     const cached = c && versionCache.get(c.env, c.target.server, c.now());
-    if (cached) return { major: cached.major, minor: cached.minor, gitVersion: cached.gitVersion };
-    const v = await this.http.request<{ major: string; minor: string; gitVersion: string }>({ path: '/version' });
-    const version = { major: parseInt(v.major, 10), minor: parseInt(v.minor, 10), gitVersion: v.gitVersion };
-    if (c) versionCache.put(c.env, c.target.server, version, c.now());
-    return version;
+    if (cached) return { gitVersion: cached.gitVersion, ephemeralContainersKind: cached.ephemeralContainersKind };
+    const [v, core] = await Promise.all([
+      this.http.request<{ gitVersion: string }>({ path: '/version' }),
+      this.http.request<{ resources?: Array<{ name: string; kind: string }> }>({ path: '/api/v1' }),
+    ]);
+    const facts = { gitVersion: v.gitVersion, ephemeralContainersKind: core.resources?.find((r) => r.name === 'pods/ephemeralcontainers')?.kind };
+    // Only a usable answer is kept: a cluster upgraded past the refusal is asked again at once.
+    if (c && facts.ephemeralContainersKind === 'Pod') versionCache.put(c.env, c.target.server, facts, c.now());
+    return facts;
   }
 
   /** Whether the current identity may do verb on resource[/subresource] in ns (a SelfSubjectAccessReview). */
@@ -79,17 +88,22 @@ export class ClusterApi {
 
   /** The authenticated user name: from the credentials when they say it, else a SelfSubjectReview (GA in 1.28); undefined when unavailable. */
   async whoAmI(): Promise<string | undefined> {
+    return (await this.identity()).user;
+  }
+
+  /** Like whoAmI, and says when the server has no SelfSubjectReview to ask (before 1.28: a 404). */
+  async identity(): Promise<{ user: string | undefined; noSelfSubjectReview: boolean }> {
     const known = this.cache && localIdentity(this.cache.target, this.cache.as);
-    if (known) return known;
+    if (known) return { user: known, noSelfSubjectReview: false };
     try {
       const r = await this.http.request<{ status?: { userInfo?: { username?: string } } }>({
         method: 'POST',
         path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
         body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
       });
-      return r.status?.userInfo?.username;
-    } catch {
-      return undefined;
+      return { user: r.status?.userInfo?.username, noSelfSubjectReview: false };
+    } catch (err) {
+      return { user: undefined, noSelfSubjectReview: err instanceof ApiError && err.status === 404 };
     }
   }
 
@@ -107,8 +121,9 @@ export class ClusterApi {
 
   /** Adds one ephemeral container with a strategic merge patch (merged by name, so concurrent adds never clobber). */
   async addEphemeralContainer(ns: string, pod: string, container: V1EphemeralContainer, dryRun = false): Promise<V1Pod> {
+    let answer: V1Pod;
     try {
-      return await this.http.request<V1Pod>({
+      answer = await this.http.request<V1Pod>({
         method: 'PATCH',
         path: `${podPath(ns, pod)}/ephemeralcontainers`,
         query: dryRun ? { dryRun: 'All' } : undefined,
@@ -116,8 +131,13 @@ export class ClusterApi {
         body: ephemeralContainerPatch(container),
       });
     } catch (err) {
-      throw translateApiError(err, { target: this.cache?.target, verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod) });
+      throw translateApiError(err, { target: this.cache?.target, verb: 'patch', resource: 'pods/ephemeralcontainers', object: podObject(ns, pod), adding: container.name });
     }
+    // A server that does not keep ephemeral containers (the feature gate off) answers 200 without
+    // the new one: waiting for it would never end.
+    if (!answer.spec?.ephemeralContainers?.some((c) => c.name === container.name))
+      throw new PluginError('cluster-too-old', `the API server accepted ephemeral container "${container.name}" for ${podObject(ns, pod)} but dropped it: ephemeral containers are turned off there (the EphemeralContainers feature gate, before 1.23); ask for 1.23 or later, or use kubectl debug --copy-to`);
+    return answer;
   }
 
   /**

@@ -22,11 +22,10 @@ export function localIdentity(target: KubeTarget, as: string | undefined): strin
   }
 }
 
-/** A server's version as the plugin keeps it between runs. */
+/** What the plugin keeps between runs about a server: its version and how it serves ephemeral containers. */
 export interface CachedVersion {
-  major: number;
-  minor: number;
   gitVersion: string;
+  ephemeralContainersKind: string | undefined;
   at: number;
 }
 
@@ -37,14 +36,15 @@ function cacheFile(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * Server versions cached per API server URL for a day, like kubectl's discovery cache: the preflight
- * only needs to know the server is 1.23 or later, which an upgrade never undoes.
+ * Server facts cached per API server URL for a day, like kubectl's discovery cache: the preflight
+ * only needs to know the server serves ephemeral containers as a Pod, which an upgrade never undoes.
  */
 export const versionCache = {
   get(env: NodeJS.ProcessEnv, server: string, now: number): CachedVersion | undefined {
     try {
       const entry = (JSON.parse(readFileSync(cacheFile(env), 'utf8')) as Record<string, CachedVersion>)[server];
-      return entry && now - entry.at < VERSION_TTL_MS ? entry : undefined;
+      // Entries written before discovery was kept (version only) count as missing.
+      return entry && entry.ephemeralContainersKind && now - entry.at < VERSION_TTL_MS ? entry : undefined;
     } catch {
       return undefined;
     }

@@ -12,6 +12,8 @@ export interface ErrorContext {
   object: string;
   /** The connection, to name the context when the server took the request as anonymous. */
   target?: KubeTarget;
+  /** The container being added, to tell a refusal of it from one of the pod it joins. */
+  adding?: string;
 }
 
 /** Turns an API answer into one of the plugin's error kinds with a one-line message and fix. */
@@ -24,6 +26,10 @@ export function translateApiError(err: unknown, ctx: ErrorContext): Error {
     case 403:
       if (/User "system:anonymous"/.test(msg) && ctx.target)
         return new PluginError('forbidden', `the API server took the request as anonymous (system:anonymous): it accepted none of the credentials ${ctx.target.contextName ? `of context "${ctx.target.contextName}" (user "${ctx.target.user.name}")` : 'given by the flags'}; check them with kubectl auth whoami`);
+      // A check the plugin's own gate does not know (newer servers add some, e.g. probe hosts in
+      // 1.34) may fault the pod rather than the new container: say so, the preset is not the cause.
+      if (/violates PodSecurity/.test(msg) && ctx.adding && !msg.includes(`container "${ctx.adding}"`))
+        return new PluginError('policy-rejected', `${ctx.object} is refused as a whole by this API server's Pod Security admission (${stripPrefix(msg)}); it checks the whole pod, so every debug container is rejected until the pod is fixed or exempted`);
       if (/violates PodSecurity/.test(msg))
         return new PluginError('policy-rejected', `${ctx.object}: rejected by Pod Security admission: ${stripPrefix(msg)}; use a preset the namespace level allows, or ask for an exemption`);
       return new PluginError('forbidden', `cannot ${ctx.verb} ${ctx.resource} for ${ctx.object}: ${stripPrefix(msg)}; ask for ${rolesGranting(ctx.verb, ctx.resource) ?? 'the RBAC shown by "kubectl ephemeral --help"'} (README: permissions)`);

@@ -2,22 +2,26 @@
  * The only module that writes to the console: stdout for results, stderr for progress and notices.
  * Everything goes through escapeTerminal first: pod logs, events, names and server messages come
  * from the cluster, and a control sequence in them must not drive the user's terminal (the class
- * of CVE-2021-25743). The plugin's own deliberate control sequences use `rawInfo`.
+ * of CVE-2021-25743). The plugin's own deliberate control sequences (the live progress line) go through `status`,
+ * whose caller escapes what came from the cluster in it.
  */
 export interface Printer {
   /** Writes a result line to stdout (what a pipe or `-o json` consumer reads), control characters escaped. */
   out(text: string): void;
-  /** Writes a progress or notice line to stderr, control characters escaped. */
+  /** Writes a progress or notice line to stderr (dropped under -q), control characters escaped. */
   info(text: string): void;
+  /** Writes a line to stderr that -q keeps (warnings, what the user must know: a recording), escaped. */
+  warn(text: string): void;
   /** Writes only under -v, control characters escaped. */
   debug(text: string): void;
-  /**
-   * Writes to stderr unescaped: only for the plugin's own control sequences (a live progress line
-   * that rewrites itself), never for text that came from the cluster.
-   */
-  rawInfo(text: string): void;
   /** Whether -v was given. */
   readonly verbose: boolean;
+  /** Whether stderr shows a live line (a terminal, and not -q); when false, progress is plain lines. */
+  readonly live: boolean;
+  /** Whether colour may be used: a terminal, and NO_COLOR unset (https://no-color.org). */
+  readonly color: boolean;
+  /** Draws the one live line on a terminal's stderr, replacing the last one; undefined clears it. Not escaped: the caller escapes cluster text in it. */
+  status(text: string | undefined): void;
 }
 
 // C0 controls but tab and newline, DEL, and the C1 controls (U+0080-U+009F: U+009B is a one-byte CSI).
@@ -38,27 +42,83 @@ export function escapeTerminal(text: string): string {
   });
 }
 
-/** Streams a printer writes to (the process's own in production). */
+/** Where a printer writes: the process streams in production, buffers in tests. */
 export interface PrinterStreams {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
 }
 
-/** The production printer over the process streams. */
-export function processPrinter(verbose: boolean, streams: PrinterStreams = process): Printer {
+// Erase the line the cursor is on and return to its start.
+const CLEAR_LINE = '\r\x1b[K';
+
+/** The production printer over the process streams (or the given ones). */
+export function processPrinter(verbose: boolean, env: NodeJS.ProcessEnv = process.env, streams: PrinterStreams = process): Printer {
+  const { stdout, stderr } = streams;
+  const live = stderr.isTTY === true;
+  let shown: string | undefined;
   const line = (text: string) => {
     const safe = escapeTerminal(text);
     return safe.endsWith('\n') ? safe : `${safe}\n`;
   };
+  // Other lines go above the live line: clear it, write, draw it again.
+  const around = (write: () => void) => {
+    if (shown !== undefined) stderr.write(CLEAR_LINE);
+    write();
+    if (shown !== undefined) stderr.write(shown);
+  };
   return {
     verbose,
-    out: (text) => void streams.stdout.write(line(text)),
-    info: (text) => void streams.stderr.write(line(text)),
+    live,
+    color: live && !env.NO_COLOR,
+    out: (text) => around(() => stdout.write(line(text))),
+    info: (text) => around(() => stderr.write(line(text))),
+    warn: (text) => around(() => stderr.write(line(text))),
     debug: (text) => {
-      if (verbose) streams.stderr.write(`[debug] ${line(text)}`);
+      if (verbose) around(() => stderr.write(`[debug] ${line(text)}`));
     },
-    rawInfo: (text) => void streams.stderr.write(text),
+    status: (text) => {
+      if (!live) return;
+      // Cut to the width: a wrapped line cannot be replaced in place with \r.
+      const width = Math.max(20, (stderr.columns ?? 80) - 1);
+      shown = text === undefined ? undefined : cutToWidth(text, width);
+      stderr.write(CLEAR_LINE + (shown ?? ''));
+    },
   };
+}
+
+/** The printer for -q/--quiet: progress and notices dropped; results, warnings and -v lines kept. */
+export function quietPrinter(printer: Printer): Printer {
+  return {
+    verbose: printer.verbose,
+    live: false,
+    color: printer.color,
+    out: (t) => printer.out(t),
+    info: () => {},
+    warn: (t) => printer.warn(t),
+    debug: (t) => printer.debug(t),
+    status: () => {},
+  };
+}
+
+// Counts visible characters only: colour sequences take no column.
+function cutToWidth(text: string, width: number): string {
+  let visible = 0;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const esc = /^\x1b\[[0-9;]*m/.exec(text.slice(i));
+    if (esc) {
+      out += esc[0];
+      i += esc[0].length - 1;
+      continue;
+    }
+    if (visible === width - 1 && i < text.length - 1) {
+      // The cut may have dropped a colour's reset.
+      return `${out}…${out.includes('\x1b[') ? '\x1b[0m' : ''}`;
+    }
+    out += text[i];
+    visible++;
+  }
+  return out;
 }
 
 /** Renders rows as a kubectl-style table: upper-case headers, columns padded by three spaces. */

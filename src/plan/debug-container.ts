@@ -18,7 +18,9 @@ export interface DebugRequest {
   privileged?: boolean;
   /** --run-as overrides the preset's user. */
   runAs?: RunAs;
-  /** false for capture-style sessions that stream stdout without a terminal. */
+  /** false when nothing is typed into it (-i=false); default true. */
+  stdin?: boolean;
+  /** false for a session without a terminal (a pipe, -t=false, capture's stream); default true. */
   tty?: boolean;
   /** Creator metadata stamped into the container's env, read back by `list`. */
   stamp?: { user?: string; reason?: string };
@@ -83,8 +85,12 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
     image,
     ...(req.command?.length ? { command: req.command } : preset.command ? { command: preset.command } : {}),
     ...(form.workingDir ? { workingDir: form.workingDir } : {}),
-    stdin: true,
+    stdin: req.stdin ?? true,
     tty: req.tty ?? true,
+    // Without a TTY, containerd detaches the output the moment the attach's stdin ends, racing the
+    // program's last lines (kubectl debug -i loses them at random). stdinOnce makes the end of input
+    // close the container's stdin instead, with the output attached until the container stops.
+    ...((req.stdin ?? true) && req.tty === false ? { stdinOnce: true } : {}),
     terminationMessagePolicy: 'File',
     securityContext: buildSecurityContext(pod, target, { ...req, form }, notices),
   };

@@ -5,6 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import type * as NodePty from 'node-pty';
+import { DetachKeyMatcher } from './detach-keys';
 import { loadPty } from './pty-loader';
 import { AsciicastWriter, type RecordingOptions, type TerminalSize } from './recording';
 
@@ -12,8 +13,14 @@ import { AsciicastWriter, type RecordingOptions, type TerminalSize } from './rec
 export interface AttachSessionOptions {
   /** Path of kubectl. */
   kubectl: string;
-  /** kubectl arguments, e.g. ['attach', POD, '-c', NAME, '-n', NS]; -i/-t are added here. */
+  /** kubectl arguments, e.g. ['attach', POD, '-c', NAME, '-n', NS]; -i/-t/--quiet are added here. */
   args: string[];
+  /** Pass our stdin to the container (kubectl attach -i); default true. */
+  stdin?: boolean;
+  /** Relay a terminal (kubectl attach -t under a pty of ours); default: whether input is a TTY. */
+  tty?: boolean;
+  /** Typed on a terminal, these bytes leave the session with the container running; empty or absent: never. */
+  detachKeys?: Buffer;
   env?: NodeJS.ProcessEnv;
   /** Defaults to process.stdin; whether it is a TTY picks the mode. */
   input?: NodeJS.ReadStream;
@@ -22,12 +29,16 @@ export interface AttachSessionOptions {
   recording?: RecordingOptions;
   /** The -v logger (stderr); never called for things the user must see. */
   verbose?: (line: string) => void;
+  /** Lines the user must see before the session starts (a recording that cannot happen). */
+  warn?: (line: string) => void;
 }
 
 /** How a session ended. */
 export interface AttachSessionResult {
-  /** kubectl's exit code, or 128 + signal number when it was killed. */
+  /** kubectl's exit code, or 128 + signal number when it was killed; 0 after a detach. */
   exitCode: number;
+  /** The user typed the detach keys: kubectl was ended, the container still runs. */
+  detached?: boolean;
   /** Set when a requested recording failed or was impossible; the session itself still ran. */
   recordingError?: Error;
 }
@@ -37,9 +48,13 @@ export async function runAttachSession(opts: AttachSessionOptions): Promise<Atta
   const input = opts.input ?? process.stdin;
   const output = opts.output ?? process.stdout;
   const log = opts.verbose ?? (() => {});
-  if (!input.isTTY) return runPiped(opts, input, output, log);
+  // A terminal relay needs a terminal to relay; -t=false asks for none even on one.
+  if (!input.isTTY || opts.tty === false) return runPiped(opts, input, output, log);
   const pty = loadPty((err) => log(`node-pty could not be loaded (${describe(err)}): attaching with inherited stdio, so no recording and no terminal relay`));
-  if (!pty) return runInherited(opts, input, log);
+  if (!pty) {
+    opts.warn?.(`warning: node-pty could not be loaded, so this session has no detach keys${opts.recording ? ' and is NOT recorded' : ''}; reinstall the plugin to get them back`);
+    return runInherited(opts, input, log);
+  }
   return runInPty(pty, opts, input, output, log);
 }
 
@@ -72,6 +87,7 @@ async function runInPty(
   const recorder = opts.recording ? AsciicastWriter.open(opts.recording, size, env) : undefined;
   const args = withAttachFlags(opts.args, true);
   log(`running ${opts.kubectl} ${args.join(' ')} under a pty (${size.cols}x${size.rows})`);
+  const detachKeys = new DetachKeyMatcher(opts.detachKeys ?? Buffer.alloc(0));
 
   let child: NodePty.IPty;
   try {
@@ -90,6 +106,7 @@ async function runInPty(
   }
 
   let abnormal = false;
+  let detached = false;
   let restored = false;
   let paused = false;
   let pauses = 0;
@@ -97,8 +114,19 @@ async function runInPty(
   let killTimer: NodeJS.Timeout | undefined;
 
   const onInput = (data: Buffer | string) => {
-    child.write(data);
-    recorder?.input(data);
+    if (detached) return;
+    const { pass, detach } = detachKeys.feed(typeof data === 'string' ? Buffer.from(data) : data);
+    if (pass.length) {
+      child.write(pass);
+      recorder?.input(pass);
+    }
+    if (!detach) return;
+    // kubectl attach has no detach of its own: ending it closes the attach stream only; the
+    // container keeps its stdin (stdinOnce is off) and its shell, for `attach` to find again.
+    log('detach keys typed: ending kubectl attach, the container keeps running');
+    detached = true;
+    child.kill('SIGTERM');
+    killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
   };
   const onResize = () => {
     const next = terminalSize(output);
@@ -211,12 +239,15 @@ async function runInPty(
   output.off('error', onOutputError);
   await recorder?.close();
 
-  const exitCode = exit.signal ? 128 + exit.signal : exit.exitCode;
+  const exitCode = detached ? 0 : exit.signal ? 128 + exit.signal : exit.exitCode;
   log(`kubectl exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}; relayed ${relayed} bytes, paused for the terminal ${pauses} times`);
-  return recordingResult(exitCode, recorder);
+  const result = recordingResult(exitCode, recorder);
+  if (detached) result.detached = true;
+  return result;
 }
 
-// No terminal on stdin (a pipe, a file, CI): kubectl gets -i without -t and the bytes flow as they are.
+// No terminal on stdin (a pipe, a file, CI) or none wanted (-t=false): kubectl gets -i without -t
+// (nothing with -i=false) and the bytes flow as they are.
 async function runPiped(
   opts: AttachSessionOptions,
   input: NodeJS.ReadStream,
@@ -224,14 +255,21 @@ async function runPiped(
   log: (line: string) => void,
 ): Promise<AttachSessionResult> {
   const recorder = opts.recording ? AsciicastWriter.open(opts.recording, terminalSize(output), opts.env ?? process.env) : undefined;
+  const stdin = opts.stdin ?? true;
   // Inherit what we can: kubectl then sees EOF and errors on the real descriptors, with no copy.
-  const pipeIn = recorder !== undefined || input !== process.stdin;
+  const pipeIn = stdin && ((recorder !== undefined && opts.recording?.input === true) || input !== process.stdin);
   const pipeOut = recorder !== undefined || output !== process.stdout;
-  const args = withAttachFlags(opts.args, false);
+  const args = withAttachFlags(opts.args, false, stdin);
   log(`running ${opts.kubectl} ${args.join(' ')} without a terminal`);
   const child = spawn(opts.kubectl, args, {
     env: opts.env ?? process.env,
-    stdio: [pipeIn ? 'pipe' : 'inherit', pipeOut ? 'pipe' : 'inherit', 'inherit'],
+    // Without -i kubectl does not read stdin; it must not hold the user's either.
+    // stderr is read here to drop kubectl's own log lines (see KUBECTL_NOISE); the container's pass.
+    stdio: [!stdin ? 'ignore' : pipeIn ? 'pipe' : 'inherit', pipeOut ? 'pipe' : 'inherit', 'pipe'],
+  });
+  child.stderr?.on('data', (data: Buffer) => {
+    const kept = dropKubectlNoise(data, log);
+    if (kept.length) process.stderr.write(kept);
   });
 
   const onInput = (data: Buffer | string) => recorder?.input(data);
@@ -324,6 +362,24 @@ async function waitForChild(child: ChildProcess, log: (line: string) => void): P
   }
 }
 
+// kubectl's websocket client logs (klog, level E, whatever -v says) a frame it receives for a stream
+// it has already closed, when the container's output ends as its stdin does; the output itself is
+// complete (tested in test/e2e/sessions/pipes.test.ts). It is kubectl's chatter, not the session's.
+const KUBECTL_NOISE = /^E\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ websocket\.go:\d+\] Unknown stream id \d+, discarding message\n/gm;
+
+/** The stderr chunk without kubectl's noise lines (klog writes each line whole, in one write); -v still shows them. */
+export function dropKubectlNoise(data: Buffer, log: (line: string) => void = () => {}): Buffer {
+  const text = data.toString('latin1');
+  if (!text.includes('websocket.go')) return data;
+  return Buffer.from(
+    text.replace(KUBECTL_NOISE, (line) => {
+      log(`kubectl: ${line.trimEnd()}`);
+      return '';
+    }),
+    'latin1',
+  );
+}
+
 /**
  * libuv's raw mode keeps output post-processing on (it sets ONLCR), so the container's \r\n would
  * reach the terminal as \r\r\n; kubectl's own raw mode turns OPOST off, and so does this. Safe to
@@ -337,9 +393,13 @@ function passOutputThrough(input: NodeJS.ReadStream, log: (line: string) => void
   }
 }
 
-/** The kubectl arguments with -i (and -t for a terminal) added right after the attach verb. */
-export function withAttachFlags(args: readonly string[], tty: boolean): string[] {
-  const flags = tty ? ['-i', '-t'] : ['-i'];
+/**
+ * The kubectl arguments with -i (unless stdin is off), -t for a terminal, and --quiet added right
+ * after the attach verb. --quiet keeps kubectl's own lines ("If you don't see a command prompt",
+ * "Session ended, ... kubectl attach") out of the session: the plugin prints its own, true ones.
+ */
+export function withAttachFlags(args: readonly string[], tty: boolean, stdin = true): string[] {
+  const flags = [...(stdin ? ['-i'] : []), ...(tty ? ['-t'] : []), '--quiet'];
   const verb = args.indexOf('attach');
   const at = verb < 0 ? args.length : verb + 1;
   return [...args.slice(0, at), ...flags, ...args.slice(at)];

@@ -25,6 +25,8 @@ export interface RecordingHeader {
 export interface RecordingOptions {
   file: string;
   header: RecordingHeader;
+  /** Keep what is typed too (--record-input); by default only output, so a password typed with echo off stays out. */
+  input?: boolean;
 }
 
 /** The custom header key that carries a RecordingHeader; sessions.ts reads it back. */
@@ -60,6 +62,7 @@ export class AsciicastWriter {
   private readonly inDecoder = new StringDecoder('utf8');
   private failure: Error | undefined;
   private closed = false;
+  private readonly keepInput: boolean;
 
   /** Creates the file (0600, parent directories 0700) and writes the header line. */
   static open(options: RecordingOptions, size: TerminalSize, env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): AsciicastWriter {
@@ -67,11 +70,13 @@ export class AsciicastWriter {
     // 'wx' refuses to follow a planted symlink or overwrite an earlier session; opening here,
     // synchronously, makes an unwritable path fail before the terminal is touched.
     const fd = openSync(options.file, 'wx', 0o600);
-    return new AsciicastWriter(createWriteStream(options.file, { fd, highWaterMark: 256 * 1024 }), options.header, size, env, now);
+    return new AsciicastWriter(createWriteStream(options.file, { fd, highWaterMark: 256 * 1024 }), options, size, env, now);
   }
 
-  private constructor(stream: WriteStream, header: RecordingHeader, size: TerminalSize, env: NodeJS.ProcessEnv, now: Date) {
+  private constructor(stream: WriteStream, options: RecordingOptions, size: TerminalSize, env: NodeJS.ProcessEnv, now: Date) {
+    const { header } = options;
     this.stream = stream;
+    this.keepInput = options.input === true;
     this.started = process.hrtime.bigint();
     this.stream.on('error', (err) => {
       this.failure ??= err;
@@ -109,8 +114,9 @@ export class AsciicastWriter {
     this.event('o', typeof data === 'string' ? data : this.outDecoder.write(data));
   }
 
-  /** Records bytes the user typed. */
+  /** Records bytes the user typed, when the recording keeps input at all. */
   input(data: Buffer | string): void {
+    if (!this.keepInput) return;
     this.event('i', typeof data === 'string' ? data : this.inDecoder.write(data));
   }
 

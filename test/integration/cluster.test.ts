@@ -17,6 +17,7 @@ import {
   markEphemeralRunning,
   markEphemeralWaiting,
   markPodRunning,
+  patchEphemeralContainers,
   statusNode,
 } from '../support/cluster';
 
@@ -33,9 +34,10 @@ describe('local control plane', () => {
     if (ns) deleteTestNamespace(ns);
   });
 
-  it('serves the pinned Kubernetes version', () => {
+  it('serves the Kubernetes version its state dir was brought up with (scripts/versions.sh pins the default)', () => {
     const v = kubectlJson(['version']);
-    expect(v.serverVersion.gitVersion).toBe('v1.35.4');
+    expect(env.k8sVersion).toMatch(/^v1\.\d+\.\d+$/);
+    expect(v.serverVersion.gitVersion).toBe(env.k8sVersion);
     expect(env.apiserver).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
   });
 
@@ -107,16 +109,13 @@ describe('local control plane', () => {
         ephemeralContainers: [{ ...dbg, name: 'debugger-last' }],
       },
     };
-    kubectl(['patch', 'pod', 'target', '--subresource=ephemeralcontainers', '--type=strategic', '-p', JSON.stringify(ordered)], { namespace: ns, context: 'debugger' });
+    expect(patchEphemeralContainers(ns, 'target', ordered, { context: 'debugger' }).code).toBe(200);
     expect(getPod(ns, 'target').spec.ephemeralContainers.map((c: any) => c.name)).toEqual(['debugger-xyz34', 'debugger-abc12', 'debugger-last']);
 
     // reader is refused.
-    const r = kubectlResult(
-      ['patch', 'pod', 'target', '--subresource=ephemeralcontainers', '--type=strategic', '-p', JSON.stringify({ spec: { ephemeralContainers: [{ ...dbg, name: 'nope' }] } })],
-      { namespace: ns, context: 'reader' },
-    );
-    expect(r.ok).toBe(false);
-    expect(r.stderr).toMatch(/forbidden/i);
+    const r = patchEphemeralContainers(ns, 'target', { spec: { ephemeralContainers: [{ ...dbg, name: 'nope' }] } }, { context: 'reader' });
+    expect([r.code, r.body.reason]).toEqual([403, 'Forbidden']);
+    expect(r.message).toMatch(/^pods "target" is forbidden: User "reader" cannot patch resource "pods\/ephemeralcontainers"/);
 
     const waiting = markEphemeralWaiting(ns, 'target', 'debugger-abc12', 'ErrImagePull', 'failed to pull image "busybox:1.36"');
     expect(waiting.status.ephemeralContainerStatuses[0].state.waiting.reason).toBe('ErrImagePull');

@@ -6,7 +6,7 @@
 // mark* helpers PATCH the pod's status subresource as admin.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
@@ -438,12 +438,43 @@ export function markInitContainerCrashLooping(namespace: string, pod: string, co
   });
 }
 
-/** The ephemeral container subresource as kubectl debug sends it: a strategic merge patch. */
-export function addEphemeralContainer(namespace: string, pod: string, container: object, context: Context = 'admin'): any {
-  return kubectlJson(
-    ['patch', 'pod', pod, '--subresource=ephemeralcontainers', '--type=strategic', '-p', JSON.stringify({ spec: { ephemeralContainers: [container] } })],
-    { namespace, context },
+/** The API server's answer to one request: HTTP code, parsed body, and the Status message when it failed. */
+export interface ApiAnswer {
+  ok: boolean;
+  code: number;
+  body: any;
+  message: string;
+}
+
+/**
+ * PATCHes pods/ephemeralcontainers as kubectl debug does (a strategic merge patch), straight to the
+ * API server with the context's client certificate (scripts/cluster.sh signs one per identity). Not
+ * `kubectl patch --subresource`: the kubectl on PATH may be a version dispatcher that runs kubectl
+ * 1.30 against a 1.30 server, and before 1.32 that flag knows only status and scale.
+ */
+export function patchEphemeralContainers(namespace: string, pod: string, patch: object, opts: { context?: Context; dryRun?: boolean } = {}): ApiAnswer {
+  const env = clusterEnv();
+  const pki = dirname(env.caCrt);
+  const who = opts.context ?? 'admin';
+  const url = `${env.apiserver}/api/v1/namespaces/${namespace}/pods/${pod}/ephemeralcontainers${opts.dryRun ? '?dryRun=All' : ''}`;
+  const out = execFileSync(
+    'curl',
+    ['-sS', '--max-time', '30', '--cacert', env.caCrt, '--cert', join(pki, `${who}.crt`), '--key', join(pki, `${who}.key`), '-X', 'PATCH',
+      '-H', 'Content-Type: application/strategic-merge-patch+json', '-H', 'Accept: application/json', '--data-binary', '@-', '-w', '\n%{http_code}', url],
+    { encoding: 'utf8', input: JSON.stringify(patch) },
   );
+  const cut = out.lastIndexOf('\n');
+  const code = Number(out.slice(cut + 1));
+  const body = JSON.parse(out.slice(0, cut));
+  const ok = code >= 200 && code < 300;
+  return { ok, code, body, message: ok ? '' : String(body?.message ?? '') };
+}
+
+/** Adds one ephemeral container as kubectl debug sends it; throws with the server's message when refused. */
+export function addEphemeralContainer(namespace: string, pod: string, container: object, context: Context = 'admin'): any {
+  const r = patchEphemeralContainers(namespace, pod, { spec: { ephemeralContainers: [container] } }, { context });
+  if (!r.ok) throw new Error(`PATCH pods/ephemeralcontainers of ${namespace}/${pod} as ${context}: HTTP ${r.code}: ${r.message}`);
+  return r.body;
 }
 
 /** Audit events (JSON lines) written since `fromByte`; pair with auditLogSize() to count requests. */

@@ -95,6 +95,8 @@ export interface PluginOptions {
   env?: Record<string, string | null>;
   /** Kill the plugin (SIGKILL) after this long; the result then has code null. */
   timeoutMs?: number;
+  /** Written to the plugin's stdin (a pipe, closed after it); stdin is /dev/null otherwise. */
+  input?: string;
 }
 
 let home: string | undefined;
@@ -126,7 +128,12 @@ function pluginEnv(extra: PluginOptions['env'] = {}): NodeJS.ProcessEnv {
 /** Starts the plugin; `done` resolves when it exits (never rejects). */
 export function startPlugin(args: string[], opts: PluginOptions = {}): { child: ChildProcess; done: Promise<PluginResult> } {
   const started = Date.now();
-  const child = spawn(pluginPath(), args, { env: pluginEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(pluginPath(), args, { env: pluginEnv(opts.env), stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (opts.input !== undefined) {
+    // The plugin may end before reading it all (a usage error): that is its answer, not a test error.
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(opts.input);
+  }
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));

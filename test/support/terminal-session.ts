@@ -28,9 +28,12 @@ const SCREEN_LINES_ON_FAILURE = 60;
 // CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), charset selection and other two-byte escapes.
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78DEHMc]/g;
 
-/** Terminal output as a reader sees it: no escape sequences, LF line ends, no stray CR or BEL. */
+/**
+ * Terminal output as a reader sees it: no escape sequences, LF line ends, no stray CR or BEL, and
+ * a line erased in place (CR then erase-line, as a progress line is cleared) gone.
+ */
 export function stripAnsi(raw: string): string {
-  return raw.replace(ANSI, '').replace(/\r+\n/g, '\n').replace(/\r/g, '').replace(/\x07/g, '');
+  return raw.replace(/[^\n]*\r\x1b\[K/g, '').replace(ANSI, '').replace(/\r+\n/g, '\n').replace(/\r/g, '').replace(/\x07/g, '');
 }
 
 /** Why the real node cannot run these sessions, or '' when a containerd-backed kubelet is Ready. */
@@ -158,6 +161,11 @@ export class Terminal {
     return this.raw.length;
   }
 
+  /** The bytes written since a mark, escape sequences and CRs kept (to see what was redrawn in place). */
+  rawText(since = 0): string {
+    return this.raw.slice(since);
+  }
+
   /** The screen text written since a mark. */
   text(since = 0): string {
     return stripAnsi(this.raw.slice(since));
@@ -224,17 +232,18 @@ export class Terminal {
     });
   }
 
-  /** Starts `kubectl-ephemeral ARGS` from the outer bash; bash prints its exit code when it ends. */
-  async runPlugin(args: string[]): Promise<void> {
-    const quoted = [PLUGIN, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  /** Starts `kubectl-ephemeral ARGS` from the outer bash (stdout to a file if asked); bash prints its exit code when it ends. */
+  async runPlugin(args: string[], opts: { stdout?: string } = {}): Promise<void> {
+    const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+    const quoted = [PLUGIN, ...args].map(quote).join(' ') + (opts.stdout ? ` > ${quote(opts.stdout)}` : '');
     this.pluginStart = this.mark();
     this.pluginActive = true;
     this.type(`${quoted}; echo "plugin-exit=$?"\r`);
   }
 
-  /** Waits until the plugin attached and the container's shell shows a prompt. */
-  async waitForShell(timeoutMs = 60_000): Promise<void> {
-    await this.waitFor(/If you don't see a command prompt, try pressing enter\.[\s\S]*[#$] /, { since: this.pluginStart, timeoutMs, what: 'the debug shell prompt' });
+  /** Waits until the plugin attached and the container's shell shows a prompt (kubectl's "If you don't see a command prompt" is silenced). */
+  async waitForShell(timeoutMs = 60_000, since = this.pluginStart): Promise<void> {
+    await this.waitFor(/attaching to "[^"]+" of pod "[^"]+" \(exit the shell to end it[^)]*\)\n[\s\S]*[#$] /, { since, timeoutMs, what: 'the debug shell prompt' });
   }
 
   /**

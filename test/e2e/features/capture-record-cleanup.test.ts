@@ -81,7 +81,8 @@ describeNode('capture, recorded sessions and cleanup on the real node', () => {
 
   it('a recorded session parses as asciicast v2 and holds what was typed and printed', async () => {
     const cast = join(home.dir, 'session.cast');
-    const term = pty.spawn(PLUGIN, ['shell', 'web', '-n', ns, '--context', 'debugger', `--record=${cast}`], {
+    // --record-input: keystrokes are kept only when asked for (issue 13 item 8).
+    const term = pty.spawn(PLUGIN, ['shell', 'web', '-n', ns, '--context', 'debugger', `--record=${cast}`, '--record-input'], {
       cols: 100,
       rows: 30,
       env: { ...process.env, ...env, KUBECONFIG: clusterEnv().kubeconfig, TERM: 'xterm' } as Record<string, string>,

@@ -36,12 +36,60 @@ describeOnRealNode(__filename)('the debug session in a terminal', () => {
       await t.expectCookedMode();
     }));
 
-  it('exit 3 in the debug shell makes the plugin exit 3', () =>
+  it('exit 3 in the debug shell makes the plugin exit 3, and the first and last lines are the plugin\'s own', () =>
     inTerminal({}, async (t) => {
       await t.runPlugin(args());
       await t.waitForShell();
+      const name = (await t.waitFor(/attaching to "(debugger-process-[a-z0-9]+)" of pod "web" \(exit the shell to end it, Ctrl-P Ctrl-Q to detach and leave it running\)\n/))[1]!;
       expect(await t.endPlugin('exit 3')).toBe(3);
+      const screen = t.text();
+      expect(screen).not.toMatch(/If you don't see a command prompt|Session ended|kubectl attach|All commands and output from this session/);
+      // The last line before bash's own is the true one: the container ended, with this code.
+      const lines = screen.split('\n');
+      expect(lines[lines.findIndex((l) => l.startsWith('plugin-exit=')) - 1]).toBe(`container "${name}" exited with code 3`);
       await t.expectCookedMode();
+    }));
+
+  it('with stdout redirected to a file, kubectl\'s lines do not land in it either', () =>
+    inTerminal({}, async (t) => {
+      const out = `${t.home}/session.out`;
+      // Typed into the terminal as a user would; the session's output goes to the file.
+      await t.runPlugin(args(), { stdout: out });
+      await t.waitFor(/attaching to "debugger-process-[a-z0-9]+"/, { timeoutMs: 60_000 });
+      t.type('echo redirected-$((6*7)); exit 4\r');
+      expect(await t.pluginExit()).toBe(4);
+      const file = await t.command(`cat ${out}`);
+      expect(file).toMatch(/^redirected-42\r?$/m);
+      expect(file).not.toMatch(/If you don't see a command prompt|Session ended|kubectl attach|All commands and output from this session/);
+    }));
+
+  it('-t=false on a terminal: no TTY in the container, lines go in as typed, Ctrl-D ends the shell', () =>
+    inTerminal({}, async (t) => {
+      await t.runPlugin([...args(), '-t=false']);
+      await t.waitFor(/attaching to "debugger-process-[a-z0-9]+" of pod "web" \(stdin is passed in, output and exit code out\)\n/, { timeoutMs: 60_000 });
+      t.type('tty; echo "n=$((6*7))"\r');
+      await t.waitFor(/^not a tty\nn=42$/m, { what: 'the answer of a shell without a TTY' });
+      // Ctrl-D at the start of a line: end of input, which closes the container's stdin (stdinOnce).
+      t.type('\x04');
+      expect(await t.pluginExit()).toBe(0);
+      await t.expectCookedMode();
+    }));
+
+  it('attaches at the kubelet\'s Started event, ahead of the pod status (issue 12), and the shell answers at once', () =>
+    inTerminal({}, async (t) => {
+      // The event comes 0.6-1 s before the status here; the race is run three times and must be
+      // won at least once, and every session must work whichever way it went.
+      let early = 0;
+      for (let i = 0; i < 3; i++) {
+        const since = t.mark();
+        await t.runPlugin([...args(), '-v']);
+        await t.waitForShell(60_000, since);
+        if (/\[debug\] the kubelet started "debugger-process-[a-z0-9]+": attaching before the pod status says running/.test(t.text(since))) early++;
+        expect(await t.command('echo early-$((40+2))')).toMatch(/^early-42$/m);
+        expect(await t.endPlugin('exit')).toBe(0);
+      }
+      process.stderr.write(`attached at the Started event in ${early} of 3 sessions\n`);
+      expect(early).toBeGreaterThanOrEqual(1);
     }));
 
   it('Ctrl-C stops sleep 100 in the container and the debug shell carries on', () =>

@@ -125,7 +125,7 @@ describe('single executable (offline)', () => {
     const results = await Promise.all([1, 2, 3].map(() => runInTerminal(exe, ['attach', POD, '-v'], runEnv, cwd)));
     for (const { exitCode, screen } of results) {
       expect(screen).toContain('stdin-is-a-tty');
-      expect(screen).toMatch(new RegExp(`kubectl attach -i -t ${POD} -c ${CONTAINER} `));
+      expect(screen).toMatch(new RegExp(`kubectl attach -i -t --quiet ${POD} -c ${CONTAINER} `));
       expect(screen).toContain('under a pty');
       expect(screen).not.toContain('node-pty could not be loaded');
       expect(exitCode).toBe(0);

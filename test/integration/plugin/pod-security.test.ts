@@ -1,7 +1,7 @@
 // Pod Security admission: the plugin refuses before sending what the API server would refuse, and
 // its prediction is checked against what the server says when the same patch is sent anyway.
 import { aPod, restrictedContainer } from '../../support/builders';
-import { addEphemeralContainer, auditEventsSince, auditLogSize, clusterEnv, createObject, getPod, kubectl, kubectlResult, markPodRunning } from '../../support/cluster';
+import { addEphemeralContainer, auditEventsSince, auditLogSize, clusterEnv, createObject, getPod, kubectl, markPodRunning, patchEphemeralContainers } from '../../support/cluster';
 import {
   createTestNamespace,
   expectExit,
@@ -24,15 +24,9 @@ async function dryRunContainer(preset: string, ns: string, name: string, extra: 
   return JSON.parse(r.stdout).spec.ephemeralContainers[0];
 }
 
-/**
- * Sends that container as kubectl would, skipping the plugin's preflight: the API server's own
- * verdict. As admin: Pod Security does not depend on who asks, and `kubectl patch --subresource`
- * also needs `get pods/ephemeralcontainers`, which the minimal debugger role does not grant.
- */
-function serverVerdict(ns: string, container: object, dryRun = false, pod = 'web'): { ok: boolean; stderr: string } {
-  const patch = JSON.stringify({ spec: { ephemeralContainers: [container] } });
-  const args = ['patch', 'pod', pod, '--subresource=ephemeralcontainers', '--type=strategic', '-p', patch, ...(dryRun ? ['--dry-run=server'] : [])];
-  return kubectlResult(args, { namespace: ns, context: 'admin' });
+/** Sends that container as kubectl would, skipping the plugin's preflight: the API server's own verdict. */
+function serverVerdict(ns: string, container: object, dryRun = false, pod = 'web'): { ok: boolean; message: string } {
+  return patchEphemeralContainers(ns, pod, { spec: { ephemeralContainers: [container] } }, { context: 'debugger', dryRun });
 }
 
 /** Runs `work` over `items`, `width` at a time (each item spawns processes; the CPU is shared). */
@@ -79,8 +73,8 @@ describe('Pod Security', () => {
     it('the API server, sent the same container anyway, refuses it for the same reason', async () => {
       const v = serverVerdict(ns, await dryRunContainer('network', ns, 'unchecked-net', ['--level', 'privileged']));
       expect(v.ok).toBe(false);
-      expect(v.stderr).toContain('violates PodSecurity "restricted:latest"');
-      expect(v.stderr).toMatch(/unrestricted capabilities \(container "unchecked-net" must not include "NET_ADMIN", "NET_RAW", "SETGID" in securityContext\.capabilities\.add\)/);
+      expect(v.message).toContain('violates PodSecurity "restricted:latest"');
+      expect(v.message).toMatch(/unrestricted capabilities \(container "unchecked-net" must not include "NET_ADMIN", "NET_RAW", "SETGID" in securityContext\.capabilities\.add\)/);
       expect(getPod(ns, 'web').spec.ephemeralContainers).toBeUndefined();
     });
 
@@ -144,10 +138,10 @@ describe('Pod Security', () => {
         const container = await dryRunContainer(c.preset, ns, c.name, extra, c.pod);
         const server = serverVerdict(ns, container, true, c.pod);
         // A refusal must be Pod Security's, or the comparison would count an unrelated error as one.
-        if (!server.ok) expect(server.stderr).toContain(`violates PodSecurity "${level}:latest"`);
+        if (!server.ok) expect(server.message).toContain(`violates PodSecurity "${level}:latest"`);
         const plugin = await runPlugin([c.preset, c.pod, '-n', ns, '--context', 'debugger', '--name', c.name, ...extra, '--dry-run=server', '-o', 'json']);
         expect([0, 65]).toContain(plugin.code);
-        return { ...c, plugin: plugin.code === 0, server: server.ok, stderr: server.stderr };
+        return { ...c, plugin: plugin.code === 0, server: server.ok, message: server.message };
       });
       const verdicts = (of: 'plugin' | 'server') => Object.fromEntries(results.map((r) => [r.name, r[of]]));
       // The prediction is exact: never refused what the server accepts, never accepted what it refuses.
@@ -196,9 +190,9 @@ describe('Pod Security', () => {
       expect(shell.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
       const v = serverVerdict(ns, shell);
       expect(v.ok).toBe(false);
-      expect(v.stderr).toContain('violates PodSecurity "baseline:latest"');
-      expect(v.stderr).toContain('privileged (container "root-shell" must not set securityContext.privileged=true)');
-      expect(v.stderr).not.toContain('unchecked-shell');
+      expect(v.message).toContain('violates PodSecurity "baseline:latest"');
+      expect(v.message).toContain('privileged (container "root-shell" must not set securityContext.privileged=true)');
+      expect(v.message).not.toContain('unchecked-shell');
       expect(getPod(ns, 'web').spec.ephemeralContainers.map((c: any) => c.name)).toEqual(['root-shell']);
     });
   });

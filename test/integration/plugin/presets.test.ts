@@ -84,7 +84,8 @@ describe('presets against the API server', () => {
     async (preset) => {
       const name = `dbg-${preset}`;
       names[preset] = name;
-      const common = [preset, 'web', '-n', ns, '--context', 'debugger', '--name', name];
+      // One command line for all three runs: whether it attaches decides tty/stdinOnce (a pipe gets no TTY).
+      const common = [preset, 'web', '-n', ns, '--context', 'debugger', '--name', name, '--no-attach'];
       const [client, server] = await Promise.all([runPlugin([...common, '--dry-run', '-o', 'json']), runPlugin([...common, '--dry-run=server', '-o', 'json'])]);
       expectExit(client, 0);
       expectExit(server, 0);
@@ -96,7 +97,7 @@ describe('presets against the API server', () => {
       expect(await serverContainer(ns, 'web', name)).toBeUndefined();
 
       const kubelet = new KubeletStandIn(ns).start();
-      const run = await runPlugin([...common, '--no-attach']).finally(() => kubelet.stop());
+      const run = await runPlugin(common).finally(() => kubelet.stop());
       expectExit(run, 0);
       expect(kubelet.handled).toEqual([`web/${name}`]);
       // stdout: the container name alone (for scripts); stderr: what happened and how to attach.

@@ -39,6 +39,9 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
         new: false,
         reason: undefined,
         record: undefined,
+        recordInput: false,
+        detachKeys: 'ctrl-p,ctrl-q',
+        quiet: false,
         kube: { namespace: 'shop', context: 'prod', kubeconfig: undefined, cluster: undefined, user: undefined, as: 'alice', asGroup: ['ops', 'sre'], requestTimeout: undefined, verbosity: 6 },
       },
     });
@@ -116,7 +119,6 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
     ['net web --bogus', /unknown argument/],
     ['net web -o xml', /invalid values/],
     ['list web -A', /mutually exclusive|conflict/],
-    ['', /name a preset or a command/],
   ])('refuses %j with a usage error', async (line, message) => {
     await expect(parse(line)).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(message) });
   });

@@ -90,7 +90,7 @@ class FakeCluster {
 function run(cluster: FakeCluster, over: Partial<CleanupOptions> = {}, confirm = false) {
   const printed = { out: [] as string[], info: [] as string[], asked: [] as string[] };
   const ctx = {
-    printer: { out: (t: string) => printed.out.push(t), info: (t: string) => printed.info.push(t), debug: () => undefined, rawInfo: () => undefined, verbose: false },
+    printer: { out: (t: string) => printed.out.push(t), info: (t: string) => printed.info.push(t), debug: () => undefined, warn: () => undefined, status: () => undefined, verbose: false, live: false, color: false },
     env: {},
     now: () => Date.now(),
     connect: async () => cluster.connection(),

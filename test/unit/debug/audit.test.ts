@@ -6,7 +6,7 @@ const entry = { container: 'debugger-shell-x7k2p', preset: 'shell', image: 'busy
 
 function fakes(updateAnnotation: (...args: any[]) => Promise<boolean>) {
   const info: string[] = [];
-  const ctx = { printer: { info: (t: string) => info.push(t), out: () => undefined, debug: () => undefined, rawInfo: () => undefined, verbose: false } } as unknown as CommandContext;
+  const ctx = { printer: { info: (t: string) => info.push(t), out: () => undefined, debug: () => undefined, warn: () => undefined, status: () => undefined, verbose: false, live: false, color: false } } as unknown as CommandContext;
   const conn = { api: { updateAnnotation }, target: { namespace: 'shop' } } as unknown as Connection;
   return { ctx, conn, info };
 }

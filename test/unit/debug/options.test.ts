@@ -14,6 +14,9 @@ const opts = (over: Partial<DebugOptions> = {}): DebugOptions => ({
   copy: false,
   keepalive: 'sleep infinity',
   keep: false,
+  detachKeys: 'ctrl-p,ctrl-q',
+  recordInput: false,
+  quiet: false,
   kube: { verbosity: 0 },
   ...over,
 });
@@ -58,7 +61,7 @@ describe('validateDebugOptions', () => {
   });
 
   it('accepts a node session of a built-in preset, and a node-only preset on a node', () => {
-    expect(validateDebugOptions(opts({ pod: 'node/n1', runAs: 'root' }), preset('network'), 'node')).toEqual({ preset: preset('network'), timeoutMs: 120_000, runAs: { kind: 'root' }, keepalive: ['sleep', 'infinity'] });
+    expect(validateDebugOptions(opts({ pod: 'node/n1', runAs: 'root' }), preset('network'), 'node')).toEqual({ preset: preset('network'), timeoutMs: 120_000, runAs: { kind: 'root' }, keepalive: ['sleep', 'infinity'], streams: { stdin: true, tty: true } });
     expect(validateDebugOptions(opts({ pod: 'node/n1' }), preset('shell', { pods: false }), 'node').preset.pods).toBe(false);
   });
 
@@ -68,11 +71,16 @@ describe('validateDebugOptions', () => {
       timeoutMs: 30_000,
       runAs: { kind: 'uid', uid: 1000, gid: 2000 },
       keepalive: ['sleep', '3600'],
+      streams: { stdin: true, tty: true },
     });
   });
 
   it('accepts crashloop without a POD and with the copy flags (the pod is picked later)', () => {
     expect(validateDebugOptions(opts({ pod: undefined, copy: true, sameNode: true, shareProcesses: true }), preset('crashloop')).keepalive).toEqual(['sleep', 'infinity']);
+  });
+
+  it('refuses -t with -i=false in kubectl debug\'s words', () => {
+    expect(() => validateDebugOptions(opts({ stdin: false, tty: true }), preset('shell'))).toThrow('-i/--stdin is required for containers with -t/--tty=true; drop -t or add -i');
   });
 
   it.each([

@@ -26,7 +26,7 @@ describe('escapeTerminal (what came from the cluster cannot drive the terminal)'
 describe('processPrinter', () => {
   const capture = (verbose = false) => {
     const written = { stdout: '', stderr: '' };
-    const printer = processPrinter(verbose, { stdout: { write: (t: string) => (written.stdout += t) }, stderr: { write: (t: string) => (written.stderr += t) } });
+    const printer = processPrinter(verbose, {}, { stdout: { write: (t: string) => (written.stdout += t) }, stderr: { isTTY: true, columns: 80, write: (t: string) => (written.stderr += t) } });
     return { printer, written };
   };
 
@@ -38,9 +38,10 @@ describe('processPrinter', () => {
     expect(written).toEqual({ stdout: '^[]52;c;ZXZpbA==^G\n', stderr: 'event: ^[[2J\n[debug] body ^[[8m\n' });
   });
 
-  it('rawInfo is the one unescaped path (the plugin\'s own progress line)', () => {
+  it('status is the one unescaped path (the plugin\'s own live line, which it draws and clears)', () => {
     const { printer, written } = capture();
-    printer.rawInfo('\r\x1b[Kwaiting 3s');
-    expect(written).toEqual({ stdout: '', stderr: '\r\x1b[Kwaiting 3s' });
+    printer.status('\x1b[2mwaiting 3s\x1b[0m');
+    printer.status(undefined);
+    expect(written).toEqual({ stdout: '', stderr: '\r\x1b[K\x1b[2mwaiting 3s\x1b[0m\r\x1b[K' });
   });
 });

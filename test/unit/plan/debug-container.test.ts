@@ -174,6 +174,25 @@ describe('buildEphemeralContainer', () => {
     ]);
   });
 
+  // A pipe (-i, no TTY) gets stdinOnce: containerd then keeps the output attached until the
+  // program ends, instead of detaching it when the input ends.
+  it.each([
+    ['a terminal: stdin and a TTY', { stdin: true, tty: true }, { stdin: true, tty: true }],
+    ['a pipe: stdin once, no TTY', { stdin: true, tty: false }, { stdin: true, tty: false, stdinOnce: true }],
+    ['-i=false: neither', { stdin: false, tty: false }, { stdin: false, tty: false }],
+  ])('%s', (_what, streams, expected) => {
+    const { container } = buildEphemeralContainer(appPod, { preset: presets.get('shell'), ...streams }, 'abcde');
+    expect(container).toEqual({
+      name: 'debugger-shell-abcde',
+      image: 'docker.io/library/busybox:1.36',
+      command: ['sh'],
+      ...expected,
+      terminationMessagePolicy: 'File',
+      env: stamp('shell'),
+      securityContext: { ...hardened, capabilities: { drop: ['ALL'] }, runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true },
+    });
+  });
+
   it.each([
     ['unknown -c', { container: 'nope' }, /container "nope" not found in pod "web"; choose one of: app, sidecar/],
     ['--name taken', { name: 'sidecar' }, /container name "sidecar" is already used/],

@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withAttachFlags } from '../../../src/terminal/attach-session';
+import { dropKubectlNoise, withAttachFlags } from '../../../src/terminal/attach-session';
 import { listRecordings } from '../../../src/terminal/sessions';
 import type { DriverConfig, DriverReport } from './driver/attach-driver';
-import { buildDriver, FAKE_KUBECTL, isAlive, isCooked, killLiveTerminals, OuterTerminal, type BuiltDriver } from './helpers/outer-terminal';
+import { buildDriver, exitedWithin, FAKE_KUBECTL, isAlive, isCooked, killLiveTerminals, OuterTerminal, type BuiltDriver } from './helpers/outer-terminal';
 
 jest.setTimeout(30_000);
 
@@ -33,20 +33,37 @@ async function started(opts: ConstructorParameters<typeof OuterTerminal>[0]): Pr
 }
 
 describe('withAttachFlags', () => {
-  it.each([
-    [['attach', 'p', '-c', 'c'], true, ['attach', '-i', '-t', 'p', '-c', 'c']],
-    [['attach', 'p'], false, ['attach', '-i', 'p']],
-    [['--context', 'x', 'attach', 'p'], true, ['--context', 'x', 'attach', '-i', '-t', 'p']],
-    [['p'], false, ['p', '-i']],
-  ])('%j (tty %s) -> %j', (args, tty, expected) => {
-    expect(withAttachFlags(args, tty)).toEqual(expected);
+  // --quiet always: kubectl's own first and last lines are not the plugin's to show.
+  it.each<[string[], boolean, boolean, string[]]>([
+    [['attach', 'p', '-c', 'c'], true, true, ['attach', '-i', '-t', '--quiet', 'p', '-c', 'c']],
+    [['attach', 'p'], false, true, ['attach', '-i', '--quiet', 'p']],
+    [['attach', 'p'], false, false, ['attach', '--quiet', 'p']],
+    [['--context', 'x', 'attach', 'p'], true, true, ['--context', 'x', 'attach', '-i', '-t', '--quiet', 'p']],
+    [['p'], false, true, ['p', '-i', '--quiet']],
+  ])('%j (tty %s, stdin %s) -> %j', (args, tty, stdin, expected) => {
+    expect(withAttachFlags(args, tty, stdin)).toEqual(expected);
+  });
+});
+
+describe('dropKubectlNoise', () => {
+  const noise = 'E1130 10:38:49.044639   13263 websocket.go:296] Unknown stream id 1, discarding message\n';
+  it.each<[string, string, string]>([
+    ['kubectl\'s websocket noise alone', noise, ''],
+    ['noise between the container\'s own lines', `err one\n${noise}err two\n`, 'err one\nerr two\n'],
+    ['a partial line of the container (a prompt) passes at once', 'Password: ', 'Password: '],
+    ['a klog-looking line about something else stays', 'E1130 10:38:49.044639   13263 other.go:1] boom\n', 'E1130 10:38:49.044639   13263 other.go:1] boom\n'],
+    ['bytes that are not UTF-8 pass unchanged', '\xff\xfe websocket.go\n', '\xff\xfe websocket.go\n'],
+  ])('%s', (_what, input, kept) => {
+    const seen: string[] = [];
+    expect(dropKubectlNoise(Buffer.from(input, 'latin1'), (l) => seen.push(l)).toString('latin1')).toBe(kept);
+    expect(seen.length).toBe(input.includes('Unknown stream id') ? 1 : 0);
   });
 });
 
 describe('runAttachSession with a terminal', () => {
   it('starts kubectl attach -i -t in a pty the size of the outer terminal', async () => {
     const outer = await started({ driver, config: session(), cols: 97, rows: 31 });
-    expect(outer.screen).toContain('args=attach -i -t web-1 -c debugger-x1 -n shop --context kind-test\n');
+    expect(outer.screen).toContain('args=attach -i -t --quiet web-1 -c debugger-x1 -n shop --context kind-test\n');
     expect(outer.screen).toContain('SIZE 31 97\n');
     outer.type('q');
     expect((await outer.finish()).report.exitCode).toBe(0);
@@ -158,14 +175,15 @@ describe('runAttachSession with a terminal', () => {
     expect(driverExit).toBe(1);
     expect(outer.screen).toContain('driver crash');
     await outer.waitFor(/SHELL-STTY/);
-    expect(isAlive(kubectlPid)).toBe(false);
+    // The dying driver sent SIGHUP without waiting for kubectl to go: wait for the pid, not a guess.
+    expect(await exitedWithin(kubectlPid, 5000)).toBe(true);
   });
 
-  it('records typed input, output and resizes to an asciicast file only the user can read', async () => {
+  it('with --record-input: records typed input, output and resizes to an asciicast file only the user can read', async () => {
     const dir = join(scratch, 'rec', 'sessions');
     const file = join(dir, 'one.cast');
     const header = { cluster: 'kind', context: 'kind-test', namespace: 'shop', pod: 'web-1', container: 'debugger-x1', preset: 'net', image: 'nicolaka/netshoot', user: 'dev' };
-    const outer = await started({ driver, config: session({ recording: { file, header } }), cols: 90, rows: 25 });
+    const outer = await started({ driver, config: session({ recording: { file, header, input: true } }), cols: 90, rows: 25 });
     outer.type('h');
     await outer.waitFor(/KEY\[h\]\n/, 3000);
     outer.resize(110, 35);
@@ -196,6 +214,60 @@ describe('runAttachSession with a terminal', () => {
     expect(listed[0]!.durationSeconds).toBeGreaterThan(0);
   });
 
+  it('records output only by default: typed keys stay out of the file', async () => {
+    const file = join(scratch, 'output-only.cast');
+    const outer = await started({ driver, config: session({ recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } }) });
+    outer.type('s');
+    await outer.waitFor(/KEY\[s\]\n/, 3000);
+    outer.type('q');
+    expect((await outer.finish()).report.recordingError).toBeUndefined();
+    const events = readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+    expect(events.filter((e) => e[1] === 'i')).toEqual([]);
+    // What the container printed back is output, and stays.
+    expect(events.filter((e) => e[1] === 'o').map((e) => e[2]).join('')).toContain('KEY[s]\r\n');
+  });
+
+  it('reports a recording that failed (the file could not grow: EFBIG, as on a full disk) and the session still ends normally', async () => {
+    const file = join(scratch, 'too-big.cast');
+    const outer = new OuterTerminal({ driver, config: session({ recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } }), env: { FAKE_KUBECTL_FLOOD: String(64 * 1024) }, fileSizeLimitKiB: 4 });
+    const { report, driverExit } = await outer.finish();
+    expect(report.exitCode).toBe(0);
+    expect(driverExit).toBe(0);
+    expect(report.recordingError).toMatch(/EFBIG/);
+    expect(outer.screen).toContain('FLOOD-END');
+  });
+
+  it('detach keys: Ctrl-P Ctrl-Q ends kubectl attach, exits 0 and restores the terminal; the keys never reach the container', async () => {
+    const outer = await started({ driver, config: session({ detachKeys: 'ctrl-p,ctrl-q' }) });
+    const kubectlPid = await outer.kubectlPid();
+    outer.type('x');
+    await outer.waitFor(/KEY\[x\]\n/, 3000);
+    // Ctrl-P alone is held back until the next key says whether it is the sequence.
+    outer.type('\x10');
+    outer.type('y');
+    await outer.waitFor(/KEY\[y\]\n/, 3000);
+    expect(outer.screen).toContain('KEY[\x10]\nKEY[y]\n');
+    outer.type('\x10');
+    outer.type('\x11');
+    const { report, driverStty, shellStty, driverExit } = await outer.finish();
+    expect(report).toMatchObject({ exitCode: 0, detached: true });
+    expect(driverExit).toBe(0);
+    expect(isCooked(driverStty)).toBe(true);
+    expect(isCooked(shellStty)).toBe(true);
+    expect(outer.screen).not.toContain('KEY[^Q]');
+    expect(outer.screen).not.toMatch(/KEY\[\x10\]\n(?!KEY\[y\])/);
+    expect(isAlive(kubectlPid)).toBe(false);
+  });
+
+  it('--detach-keys "" disables detaching: Ctrl-P Ctrl-Q go to the container', async () => {
+    const outer = await started({ driver, config: session({ detachKeys: '' }) });
+    outer.type('\x10\x11');
+    await outer.waitFor(/KEY\[\^Q\]\n/, 3000);
+    outer.type('q');
+    const { report } = await outer.finish();
+    expect(report.detached).toBeUndefined();
+  });
+
   it('fails before touching the terminal when kubectl is not there', async () => {
     const outer = new OuterTerminal({ driver, config: session({ kubectl: join(scratch, 'no-kubectl') }) });
     // The driver does not catch: the rejection ends it with code 1.
@@ -208,7 +280,9 @@ describe('runAttachSession with a terminal', () => {
   it('without node-pty: falls back to kubectl attach -it on the inherited terminal and says so', async () => {
     const outer = await started({ driver, config: session(), breakPty: true, env: { FAKE_KUBECTL_EXIT: '4' } });
     expect(outer.screen).toContain('V: node-pty could not be loaded (Failed to load native module: pty.node (test double))');
-    expect(outer.screen).toContain('args=attach -i -t web-1');
+    // Said to the user, not only under -v: the detach keys cannot work without the relay.
+    expect(outer.screen).toContain('W: warning: node-pty could not be loaded, so this session has no detach keys; reinstall the plugin to get them back');
+    expect(outer.screen).toContain('args=attach -i -t --quiet web-1');
     expect(outer.screen).toContain('SIZE 30 100\n');
     // The stand-in set -icanon itself (as kubectl does), so one key gets through without Enter.
     outer.type('z');
@@ -244,18 +318,36 @@ describe('runAttachSession without a terminal', () => {
     return { out, code };
   }
 
-  it('records piped input and output too', async () => {
+  it('records piped input and output too, with --record-input', async () => {
     const file = join(scratch, 'piped.cast');
-    const { code } = await piped(session({ recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } }), 'one\n');
+    const { code } = await piped(session({ recording: { file, input: true, header: { namespace: 'n', pod: 'p', container: 'c' } } }), 'one\n');
     expect(code).toBe(3);
     const events = readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
     expect(events.filter((e) => e[1] === 'i').map((e) => e[2]).join('')).toBe('one\n');
     expect(events.filter((e) => e[1] === 'o').map((e) => e[2]).join('')).toContain('LINE[one]\nSTDIN-EOF\n');
   });
 
+  it('with stdin off (-i=false): kubectl attach without -i, and nothing of ours is read', async () => {
+    const { out, code } = await piped(session({ stdin: false }), 'not-for-kubectl\n');
+    expect(out).toContain('args=attach --quiet web-1 -c debugger-x1');
+    expect(out).toContain('SIZE none\nSTDIN-EOF\n');
+    expect(out).not.toContain('LINE[');
+    expect(code).toBe(3);
+  });
+
+  it('records no piped input by default', async () => {
+    const file = join(scratch, 'piped-output-only.cast');
+    const { code } = await piped(session({ recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } }), 'secret\n');
+    expect(code).toBe(3);
+    const text = readFileSync(file, 'utf8');
+    expect(text.split('\n').slice(1).filter((l) => l.includes('"i"'))).toEqual([]);
+    // The container echoed it back: that is output, and stays.
+    expect(text).toContain('LINE[secret]');
+  });
+
   it('runs kubectl attach -i with the pipe as stdin and passes the exit code through', async () => {
     const { out, code } = await piped(session(), 'hello\nworld\n');
-    expect(out).toContain('args=attach -i web-1 -c debugger-x1');
+    expect(out).toContain('args=attach -i --quiet web-1 -c debugger-x1');
     expect(out).toContain('SIZE none\nLINE[hello]\nLINE[world]\nSTDIN-EOF\n');
     expect(out).toContain('DRIVER-STTY not a tty');
     expect(code).toBe(3);

@@ -32,7 +32,7 @@ describe('defaultRecordingFileName', () => {
 describe('AsciicastWriter', () => {
   it('keeps a UTF-8 character split across chunks whole', async () => {
     const file = join(dir, 'a.cast');
-    const w = AsciicastWriter.open({ file, header }, { cols: 80, rows: 24 });
+    const w = AsciicastWriter.open({ file, header, input: true }, { cols: 80, rows: 24 });
     const euro = Buffer.from('€', 'utf8');
     w.output(euro.subarray(0, 1));
     w.output(Buffer.concat([euro.subarray(1), Buffer.from('!')]));
@@ -77,9 +77,20 @@ describe('AsciicastWriter', () => {
     expect(readFileSync(file, 'utf8')).toBe('someone else\n');
   });
 
+  it('keeps output only unless asked for input: a password typed with echo off stays out', async () => {
+    const file = join(dir, 'f.cast');
+    const w = AsciicastWriter.open({ file, header }, { cols: 80, rows: 24 });
+    w.output('Password: ');
+    w.input('hunter2\r');
+    w.output('\r\nok\r\n');
+    await w.close();
+    expect(events(file).map((e) => [e[1], e[2]])).toEqual([['o', 'Password: '], ['o', '\r\nok\r\n']]);
+    expect(readFileSync(file, 'utf8')).not.toContain('hunter2');
+  });
+
   it('stamps events with increasing times from the start', async () => {
     const file = join(dir, 'e.cast');
-    const w = AsciicastWriter.open({ file, header }, { cols: 80, rows: 24 });
+    const w = AsciicastWriter.open({ file, header, input: true }, { cols: 80, rows: 24 });
     w.output('a');
     await new Promise((r) => setTimeout(r, 30));
     w.input('b');

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { runAttachSession } from '../../../../src/terminal/attach-session';
+import { parseDetachKeys } from '../../../../src/terminal/detach-keys';
 import type { RecordingOptions } from '../../../../src/terminal/recording';
 
 /** What the test asks the driver to do. */
@@ -16,11 +17,17 @@ export interface DriverConfig {
   output?: 'stdout' | 'sink' | 'slow';
   /** Throw from a timer when SIGUSR2 arrives, to exercise the crash path. */
   crashOnUsr2?: boolean;
+  /** --detach-keys as the user gives it. */
+  detachKeys?: string;
+  stdin?: boolean;
+  tty?: boolean;
 }
 
 /** The DRIVER-RESULT line, as JSON. */
 export interface DriverReport {
   exitCode: number;
+  detached?: boolean;
+  warnings?: string[];
   ms: number;
   recordingError?: string;
   sinkBytes?: number;
@@ -58,9 +65,17 @@ async function main(): Promise<void> {
   process.stderr.write(`DRIVER-PID ${process.pid}\r\n`);
   const sink = config.output === 'sink' || config.output === 'slow' ? new Sink(config.output === 'slow') : undefined;
   const started = performance.now();
+  const warnings: string[] = [];
   const session = runAttachSession({
     kubectl: config.kubectl,
     args: config.args,
+    ...(config.detachKeys !== undefined ? { detachKeys: parseDetachKeys(config.detachKeys) } : {}),
+    ...(config.stdin !== undefined ? { stdin: config.stdin } : {}),
+    ...(config.tty !== undefined ? { tty: config.tty } : {}),
+    warn: (line) => {
+      warnings.push(line);
+      process.stderr.write(`W: ${line}\r\n`);
+    },
     ...(sink ? { output: sink as unknown as NodeJS.WriteStream } : {}),
     ...(config.recording ? { recording: config.recording } : {}),
     verbose: (line) => process.stderr.write(`V: ${line}\r\n`),
@@ -74,6 +89,8 @@ async function main(): Promise<void> {
   const result = await session;
   const report: DriverReport = { exitCode: result.exitCode, ms: performance.now() - started };
   if (result.recordingError) report.recordingError = result.recordingError.message;
+  if (result.detached) report.detached = true;
+  if (warnings.length) report.warnings = warnings;
   if (sink) Object.assign(report, { sinkBytes: sink.bytes, sinkTail: sink.tail, maxBuffered: sink.maxBuffered });
   process.stdout.write(`\r\nDRIVER-RESULT ${JSON.stringify(report)}\r\n`);
   process.stdout.write(`DRIVER-STTY ${process.stdin.isTTY ? sttyNow() : 'not a tty'}\r\n`);

@@ -58,6 +58,8 @@ export interface OuterOptions {
   env?: Record<string, string>;
   /** Load the throwing node-pty instead of the real one. */
   breakPty?: boolean;
+  /** ulimit -f for the driver, in KiB: files it writes past that fail with EFBIG, as a full disk would fail them. */
+  fileSizeLimitKiB?: number;
 }
 
 const live = new Set<OuterTerminal>();
@@ -75,7 +77,8 @@ export class OuterTerminal {
     if (!ptyModule) throw new Error('node-pty does not load: the terminal tests need it');
     // A non-interactive shell never touches the terminal modes, so the last stty shows what the
     // driver left behind (an interactive one would reset them at its prompt).
-    const script = '"$DRIVER_NODE" "$DRIVER_JS"; echo "DRIVER-EXIT $?"; echo "SHELL-STTY $(stty -a | tr \'\\n\' \' \')"';
+    const limit = opts.fileSizeLimitKiB !== undefined ? `ulimit -f ${opts.fileSizeLimitKiB}; ` : '';
+    const script = limit + '"$DRIVER_NODE" "$DRIVER_JS"; echo "DRIVER-EXIT $?"; echo "SHELL-STTY $(stty -a | tr \'\\n\' \' \')"';
     this.pty = ptyModule.spawn('bash', ['--noprofile', '--norc', '-c', script], {
       cols: opts.cols ?? 100,
       rows: opts.rows ?? 30,
@@ -186,4 +189,14 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Resolves true once the pid is gone, false if it still exists after timeoutMs (checked every 20 ms). */
+export async function exitedWithin(pid: number, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }

@@ -1,0 +1,107 @@
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import type { Connection } from '../../../src/context';
+import { waitForContainer, type ContainerEvent } from '../../../src/debug/wait-for-container';
+import { aPod } from '../../support/builders';
+
+const event = (uid: string, fieldPath: string, reason: string, message: string, count = 1, type = 'Normal'): CoreV1Event =>
+  ({ metadata: { uid }, involvedObject: { fieldPath }, reason, message, count, type }) as CoreV1Event;
+
+describe('waitForContainer with onEvent', () => {
+  it('passes on the kubelet events about this container only, each once, and again when its count grows', async () => {
+    const lists: CoreV1Event[][] = [
+      [
+        event('1', 'spec.ephemeralContainers{dbg}', 'Pulling', 'Pulling image "busybox"'),
+        event('2', 'spec.containers{app}', 'Started', 'Started container app'),
+        event('3', 'spec.ephemeralContainers{other}', 'Pulling', 'Pulling image "x"'),
+      ],
+      [
+        event('1', 'spec.ephemeralContainers{dbg}', 'Pulling', 'Pulling image "busybox"'),
+        event('4', 'spec.ephemeralContainers{dbg}', 'BackOff', 'Back-off pulling image "busybox"', 2, 'Warning'),
+      ],
+      [event('4', 'spec.ephemeralContainers{dbg}', 'BackOff', 'Back-off pulling image "busybox"', 3, 'Warning')],
+    ];
+    const seen: ContainerEvent[] = [];
+    let listsRead = 0;
+    let release: () => void = () => {};
+    const thirdListDone = new Promise<void>((r) => (release = r));
+    const running = aPod('web').build() as V1Pod;
+    running.status = { ephemeralContainerStatuses: [{ name: 'dbg', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { running: {} } }] };
+    const conn = {
+      target: { namespace: 'shop' },
+      api: {
+        podEvents: async () => {
+          const list = lists[Math.min(listsRead, lists.length - 1)]!;
+          listsRead++;
+          // Told once this list has been handed on (the waiter reads it before the next poll).
+          if (listsRead === 3) setImmediate(release);
+          return list;
+        },
+        // The container runs once the third list is read: the wait ends then.
+        watchPod: async (_ns: string, _pod: string, _rv: unknown, _deadline: number, check: (p: V1Pod) => unknown) => {
+          await thirdListDone;
+          return check(running);
+        },
+      },
+    } as unknown as Connection;
+    const result = await waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, onEvent: (e) => seen.push(e) });
+    expect(result.state).toEqual({ phase: 'running', startedAt: undefined });
+    expect(seen).toEqual([
+      { reason: 'Pulling', message: 'Pulling image "busybox"', type: 'Normal', count: 1 },
+      { reason: 'BackOff', message: 'Back-off pulling image "busybox"', type: 'Warning', count: 2 },
+      { reason: 'BackOff', message: 'Back-off pulling image "busybox"', type: 'Warning', count: 3 },
+    ]);
+  });
+});
+
+describe('waitForContainer with startedByEvent', () => {
+  const podWith = (state: object) => {
+    const p = aPod('web').build() as V1Pod;
+    p.status = { ephemeralContainerStatuses: [{ name: 'dbg', image: 'busybox', imageID: '', ready: false, restartCount: 0, state }] };
+    return p;
+  };
+
+  function fakeConn(events: CoreV1Event[]) {
+    let check: ((p: V1Pod) => unknown) | undefined;
+    let settle: (v: unknown) => void = () => {};
+    const conn = {
+      target: { namespace: 'shop' },
+      api: {
+        podEvents: async () => events,
+        // A watch that hears nothing until the test pushes a pod update.
+        watchPod: (_ns: string, _pod: string, _rv: unknown, _deadline: number, c: (p: V1Pod) => unknown) => {
+          check = c;
+          return new Promise((resolve) => (settle = resolve));
+        },
+      },
+    } as unknown as Connection;
+    const push = (p: V1Pod) => {
+      const r = check!(p);
+      if (r !== undefined) settle(r);
+      return r;
+    };
+    return { conn, push };
+  }
+
+  it('ends at the kubelet\'s Started event while the status still says ContainerCreating; the watch ends at its next update', async () => {
+    const { conn, push } = fakeConn([
+      event('1', 'spec.ephemeralContainers{dbg}', 'Pulled', 'Container image "busybox" already present on machine'),
+      event('2', 'spec.ephemeralContainers{dbg}', 'Created', 'Container created'),
+      event('3', 'spec.ephemeralContainers{dbg}', 'Started', 'Container started'),
+    ]);
+    const reasons: string[] = [];
+    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedByEvent: true, onEvent: (e) => reasons.push(e.reason), onWaiting: (s) => reasons.push(s.reason) });
+    // Until the relist the status says ContainerCreating: that alone does not end the wait.
+    expect(push(podWith({ waiting: { reason: 'ContainerCreating' } }))).toBeUndefined();
+    await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: 'ContainerCreating', byEvent: true });
+    expect(reasons).toEqual(['ContainerCreating', 'Pulled', 'Created', 'Started']);
+    // The abandoned watch stops at the next pod update, whatever it says.
+    expect(push(podWith({ waiting: { reason: 'ContainerCreating' } }))).toBeDefined();
+  });
+
+  it('still ends at once on a fatal status (no Started event comes)', async () => {
+    const { conn, push } = fakeConn([event('1', 'spec.ephemeralContainers{dbg}', 'Pulling', 'Pulling image "nope"')]);
+    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedByEvent: true });
+    push(podWith({ waiting: { reason: 'ErrImagePull', message: 'not found' } }));
+    await expect(waiting).resolves.toMatchObject({ state: { phase: 'waiting', reason: 'ErrImagePull', message: 'not found' } });
+  });
+});
