@@ -47,8 +47,9 @@ LOGS="$STATE/logs"
 RUN="$STATE/run"
 API_URL="https://127.0.0.1:$API_PORT"
 
-log() { echo "cluster: $*" >&2; }
-die() { echo "cluster: error: $*" >&2; exit 1; }
+KE_LOG_PREFIX=cluster
+# shellcheck source=scripts/lib.sh
+source "$SCRIPTS/lib.sh"
 now() { date +%s.%N; }
 T0=$(now)
 elapsed() { awk -v a="$T0" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
@@ -63,16 +64,13 @@ pid_of() { # prints the pid of component $1 if it is running (and is really ours
   echo "$pid"
 }
 
-start_bg() { # start_bg NAME BINARY ARGS...: detached (own session), pid in $RUN/NAME.pid
+start_component() { # start_component NAME BINARY ARGS...: pid in $RUN/NAME.pid, log in $LOGS/NAME.log
   local name=$1; shift
-  mkdir -p "$RUN" "$LOGS"
-  setsid nohup "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 8>&- &
-  echo $! > "$RUN/$name.pid"
-  log "started $name (pid $!), log $LOGS/$name.log"
+  start_bg "$name" "$RUN/$name.pid" "$LOGS/$name.log" "$@"
 }
 
 stop_procs() { # stop_procs NAME...: SIGTERM them together, SIGKILL whatever is left after 10s
-  local name pid pids=() i p alive
+  local name pid pids=() _ p alive
   for name in "$@"; do
     if pid=$(pid_of "$name"); then
       log "stopping $name (pid $pid)"
@@ -80,27 +78,19 @@ stop_procs() { # stop_procs NAME...: SIGTERM them together, SIGKILL whatever is 
       pids+=("$pid")
     fi
   done
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     alive=0
     for p in "${pids[@]}"; do [ -d "/proc/$p" ] && alive=1; done
     [ "$alive" = 0 ] && break
     sleep 0.1
   done
-  for p in "${pids[@]}"; do [ -d "/proc/$p" ] && kill -KILL "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do if [ -d "/proc/$p" ]; then kill -KILL "$p" 2>/dev/null || true; fi; done
   for name in "$@"; do rm -f "$RUN/$name.pid"; done
 }
 stop_proc() { stop_procs "$1"; }
 
 port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
-wait_for() { # wait_for WHAT SECONDS COMMAND...
-  local what=$1 secs=$2 i; shift 2
-  for i in $(seq 1 $((secs * 10))); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 etcd_healthy() { curl -fs --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" 2>/dev/null | grep -q '"health":"true"'; }
 api_ready() { curl -fs --max-time 3 --cacert "$PKI/ca.crt" "$API_URL/readyz" 2>/dev/null | grep -qx ok; }
@@ -108,14 +98,6 @@ kcm_healthy() { curl -fsk --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz" 2>/
 k() { "$KUBECTL" --kubeconfig "$STATE/admin.kubeconfig" "$@"; }
 
 # ----------------------------------------------------------------------------------- packages
-need_cmds() { # need_cmds CMD:PACKAGE ...: apt-get install whatever is missing (apt-get update once)
-  local missing=() c
-  for c in "$@"; do command -v "${c%%:*}" >/dev/null 2>&1 || missing+=("${c#*:}"); done
-  [ ${#missing[@]} = 0 ] && return 0
-  log "installing ${missing[*]} with apt-get"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
-    { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2; }
-}
 
 # ---------------------------------------------------------------------------------------- PKI
 sign() { # sign NAME SUBJECT [EXTENSIONS]: EC P-256 key + cert signed by the cluster CA
@@ -218,7 +200,7 @@ start_etcd() {
   pid_of etcd >/dev/null && etcd_healthy && return 0
   stop_proc etcd
   port_busy "$ETCD_PORT" && die "port $ETCD_PORT is taken by another process (set KE_ETCD_PORT)"
-  start_bg etcd "$ETCD_BIN" --name ke-etcd --data-dir "$STATE/etcd" \
+  start_component etcd "$ETCD_BIN" --name ke-etcd --data-dir "$STATE/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "ke-etcd=http://127.0.0.1:$ETCD_PEER_PORT" \
@@ -234,7 +216,7 @@ start_apiserver() {
   pid_of kube-apiserver >/dev/null && api_ready && return 0
   stop_proc kube-apiserver
   port_busy "$API_PORT" && die "port $API_PORT is taken by another process (set KE_APISERVER_PORT)"
-  start_bg kube-apiserver "$K8S_BIN/kube-apiserver" \
+  start_component kube-apiserver "$K8S_BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
     --endpoint-reconciler-type none \
@@ -264,7 +246,7 @@ start_kcm() {
   # Only the controllers the suites need: each one costs kube-controller-manager a ServiceAccount
   # and a token at start (--use-service-account-credentials). No node lifecycle controller: fake
   # nodes never heartbeat, and its taints would evict the tests' pods after 5 minutes.
-  start_bg kube-controller-manager "$K8S_BIN/kube-controller-manager" \
+  start_component kube-controller-manager "$K8S_BIN/kube-controller-manager" \
     --kubeconfig "$STATE/controller-manager.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port "$KCM_PORT" \
     --leader-elect=false --use-service-account-credentials \
@@ -318,8 +300,8 @@ setup_cluster() { # idempotent: RBAC, nodes; redone when rbac.yaml changes
 }
 
 wait_default_sa() {
-  local i
-  for i in $(seq 1 300); do
+  local _
+  for _ in $(seq 1 300); do
     k get serviceaccount default -n default >/dev/null 2>&1 &&
       k get configmap kube-root-ca.crt -n default >/dev/null 2>&1 && return 0
     pid_of kube-controller-manager >/dev/null || die "kube-controller-manager exited; see $LOGS/kube-controller-manager.log"
@@ -347,7 +329,7 @@ cmd_up() {
   # One node per machine (port 10250, the bridge, the kubepods cgroups): the default version's.
   [ "$with_node" = 0 ] || [ "$K8S_VERSION" = "$K8S_DEFAULT_VERSION" ] ||
     die "--node runs with the default version ($K8S_DEFAULT_VERSION) only; $K8S_VERSION gets a control plane"
-  need_cmds openssl:openssl curl:curl ss:iproute2 base64:coreutils
+  need_pkgs openssl curl iproute2 coreutils
   [ -x "$KUBECTL" ] || die "kubectl not found at $KUBECTL"
   if [ ! -x "$ETCD_BIN" ] || [ ! -x "$K8S_BIN/kube-apiserver" ] || [ ! -x "$K8S_BIN/kube-controller-manager" ]; then
     log "building binaries (cold: 15-30 min)"

@@ -45,14 +45,9 @@ running() { # name: is the process of that pid file alive?
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q "$1" "/proc/$pid/cmdline" 2>/dev/null
 }
 
-start_bg() { # name command...: detached from this shell's session, pid file written by the child
+start_daemon() { # name command...: pid and log under the node dir
   local name=$1; shift
-  # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$KE_NODE_DIR/$name.pid" "$@" \
-    >>"$KE_NODE_DIR/$name.log" 2>&1 </dev/null 9>&- &
-  local _
-  for _ in $(seq 50); do [ -s "$KE_NODE_DIR/$name.pid" ] && return 0; sleep 0.1; done
-  die "$name did not start"
+  start_bg "$name" "$KE_NODE_DIR/$name.pid" "$KE_NODE_DIR/$name.log" "$@"
 }
 
 stop_pid() { # name [seconds]: TERM, then KILL after the grace period
@@ -67,12 +62,6 @@ stop_pid() { # name [seconds]: TERM, then KILL after the grace period
   rm -f "$KE_NODE_DIR/$1.pid"
 }
 
-wait_for() { # seconds what command...
-  local secs=$1 what=$2 _; shift 2
-  for _ in $(seq $((secs * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  log "timed out after ${secs}s waiting for $what"
-  return 1
-}
 
 ctr_() { ctr -a "$SOCK" -n k8s.io "$@"; }
 
@@ -118,8 +107,8 @@ start_containerd() {
   # Restarting containerd leaves the containers running: their shims outlive it.
   stop_pid containerd 5
   log "starting containerd ($(containerd --version | awk '{print $3}'), log $KE_NODE_DIR/containerd.log)"
-  start_bg containerd containerd --config "$KE_NODE_DIR/containerd.toml"
-  wait_for 30 containerd ctr -a "$SOCK" version || { tail -20 "$KE_NODE_DIR/containerd.log" >&2; die "containerd did not come up"; }
+  start_daemon containerd containerd --config "$KE_NODE_DIR/containerd.toml"
+  wait_for containerd 30 ctr -a "$SOCK" version || { tail -20 "$KE_NODE_DIR/containerd.log" >&2; die "containerd did not come up"; }
 }
 
 # Client and serving certificates for the kubelet, signed by the cluster CA; returns 1 when it
@@ -168,10 +157,10 @@ start_kubelet() {
   stop_pid kubelet 5
   log "starting kubelet $K8S_VERSION (log $KE_NODE_DIR/kubelet.log)"
   KUBELET_STARTED=$(($(date +%s) - 1))
-  start_bg kubelet "$KUBELET_BIN" --config="$KE_NODE_DIR/kubelet-config.yaml" \
+  start_daemon kubelet "$KUBELET_BIN" --config="$KE_NODE_DIR/kubelet-config.yaml" \
     --kubeconfig="$KE_NODE_DIR/kubelet.kubeconfig" --hostname-override="$NODE_NAME" \
     --root-dir="$KE_NODE_DIR/kubelet" --node-labels=kubectl-ephemeral/real-node=true --v="${KE_KUBELET_V:-2}"
-  wait_for 60 kubelet curl -sf "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" ||
+  wait_for kubelet 60 curl -sf "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" ||
     { tail -30 "$KE_NODE_DIR/kubelet.log" >&2; die "kubelet did not become healthy"; }
 }
 
@@ -215,7 +204,7 @@ cmd_up() {
   [ -x "$KUBELET_BIN" ] || "$KE_REPO/scripts/build-cluster-bins.sh" kubernetes >/dev/null
   start_kubelet
   log "waiting for Node $NODE_NAME to be Ready"
-  wait_for 120 node node_ready || { tail -30 "$KE_NODE_DIR/kubelet.log" >&2; die "node $NODE_NAME not Ready"; }
+  wait_for node 120 node_ready || { tail -30 "$KE_NODE_DIR/kubelet.log" >&2; die "node $NODE_NAME not Ready"; }
   # cluster.sh registered this Node for its fake status helper, so the kubelet did not apply
   # --node-labels (they only count at registration): relabel it as the real node it now is.
   if [ -x "${KUBECTL:-/usr/bin/kubectl}" ] && [ -n "${KE_ADMIN_KUBECONFIG:-}" ]; then

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Forbids the shortcuts the team agreed to avoid (see ../shared/STYLE.md, rule 10). Run by npm test.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 fail=0
 check() { # description, grep -E pattern, files to search, files allowed to match
   local what=$1 pattern=$2 where=$3 allowed=$4 hits
+  # shellcheck disable=SC2086 # $where is a list of folders
   hits=$(grep -rnE "$pattern" $where --include='*.ts' | grep -vE "$allowed" || true)
   if [ -n "$hits" ]; then echo "verify-code-patterns: $what:" >&2; echo "$hits" >&2; fail=1; fi
 }
@@ -20,4 +21,13 @@ check 'watching a pod outside the one waiter (src/debug/wait-for-container.ts)' 
 check 'src/plan or src/presets importing a layer above them' "from '\.\./(commands|debug|cli|terminal)/" 'src/plan src/presets' '^$'
 check 'src/debug importing src/commands or src/cli' "from '\.\./(commands|cli)/" src/debug '^$'
 check 'src/kube, src/terminal or src/output importing a layer above them' "from '\.\./(commands|debug|cli)/" 'src/kube src/terminal src/output' '^$'
+# Shell scripts: shellcheck (installed from Debian when missing, as the test tools are).
+if ! command -v shellcheck >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; } ||
+    { echo "verify-code-patterns: shellcheck is missing and could not be installed" >&2; fail=1; }
+fi
+if command -v shellcheck >/dev/null; then
+  shellcheck -x scripts/*.sh scripts/node/*.sh .ci/run >&2 || { echo "verify-code-patterns: shellcheck found problems (above)" >&2; fail=1; }
+fi
 exit $fail

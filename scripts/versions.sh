@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sourced: the variables are the scripts'
 # Pinned versions of everything the local cluster is built from; sourced by the scripts.
 # k8s.io/kubernetes v1.35.4 expects etcd v3.6.5, which the module proxy no longer serves: v3.6.13 is
 # the nearest served release of the same minor line. The matrix versions share it: v1.37.2 pins
