@@ -95,7 +95,8 @@ async function buildDev(help, metafile) {
 export function renderHelp(run) {
   const home = mkdtempSync(join(tmpdir(), 'ke-help-'));
   try {
-    const env = { PATH: process.env.PATH, HOME: home, KUBECTL_EPHEMERAL_CONFIG: join(home, 'none.yaml') };
+    // A fresh HOME has no preset file (a named one that is missing would be an error).
+    const env = { PATH: process.env.PATH, HOME: home };
     return run(['--help'], env).replace(/\n$/, '');
   } finally {
     rmSync(home, { recursive: true, force: true });

@@ -49,11 +49,6 @@ fi
 step "waiting for $NS/$POD to run"
 k -n "$NS" wait --for=condition=Ready "pod/$POD" --timeout=90s >/dev/null
 
-# The local node's netshoot is built from Debian, whose tcpdump drops root for user "tcpdump" and so
-# needs SETUID/SETGID (the real Alpine image does not): this override lets the banner's tcpdump work.
-# It replaces your own preset file for this run only.
-export KUBECTL_EPHEMERAL_CONFIG=${KUBECTL_EPHEMERAL_CONFIG:-$PWD/test/support/local-presets.yaml}
-
 if [ -t 0 ]; then
   step "kubectl ephemeral net $POD -n $NS: you are in the pod's network namespace; exit to leave"
   exec plugin/kubectl-ephemeral net "$POD" -n "$NS" --kubeconfig "$KUBECONFIG_FILE"

@@ -17,7 +17,7 @@ function isVerbose(args: string[]): boolean {
 
 async function loadRegistry(env: NodeJS.ProcessEnv): Promise<PresetRegistry> {
   const [{ PresetRegistry }, { userPresetsPath, loadUserPresets }] = await Promise.all([import('./presets/registry.js'), import('./presets/user-presets.js')]);
-  return PresetRegistry.from(await loadUserPresets(userPresetsPath(env)));
+  return PresetRegistry.from(await loadUserPresets(userPresetsPath(env), Boolean(env.KUBECTL_EPHEMERAL_CONFIG)));
 }
 
 type Cleanup = () => Promise<void | number>;

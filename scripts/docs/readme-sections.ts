@@ -2,13 +2,24 @@
 // so they cannot drift: `npm run docs` rewrites them, a unit test fails when they are stale.
 import { EXIT_CODES, EXIT_CODE_MEANINGS, type ErrorKind } from '../../src/errors/plugin-error';
 import { BUILTIN_PRESETS } from '../../src/presets/builtin';
+import { describeLevels } from '../../src/presets/describe';
 import { PERMISSIONS, ROLE_USE, ROLES, type RoleName } from '../../src/plan/access-rules';
 import type { Preset } from '../../src/presets/preset';
 
 function presetSecurity(p: Preset): string {
-  const user = p.runAs.kind === 'root' ? 'root (uid 0)' : p.runAs.kind === 'target' ? "the target's runAsUser (else 65534)" : `uid ${p.runAs.uid}`;
-  const caps = p.capabilities.length ? `drops ALL, adds ${p.capabilities.join(', ')}` : 'drops ALL capabilities';
-  return [user, caps, 'no privilege escalation', 'seccomp RuntimeDefault', ...(p.readOnlyRootFilesystem ? ['read-only root filesystem'] : [])].join('; ');
+  const user =
+    p.runAs.kind === 'root'
+      ? 'root (uid 0)'
+      : p.runAs.kind === 'target'
+        ? "the target's user (its runAsUser, else the user its status reports, else the image's default, root, unless runAsNonRoot: then 65534)"
+        : `uid ${p.runAs.uid}`;
+  const caps =
+    p.keepCapabilities === 'target'
+      ? "as root, exactly the target's capabilities (the least that reads a root target's /proc/1/root); otherwise drops ALL"
+      : p.capabilities.length
+        ? `drops ALL, adds ${p.capabilities.join(', ')}`
+        : 'drops ALL capabilities';
+  return [user, caps, 'no privilege escalation', 'seccomp RuntimeDefault', ...(p.readOnlyRootFilesystem ? ["its own root filesystem read-only (not the target's)"] : [])].join('; ');
 }
 
 function presetSection(p: Preset): string {
@@ -25,6 +36,10 @@ function presetSection(p: Preset): string {
     `- image: \`${p.image}\`${p.command ? `, command \`${p.command.join(' ')}\`` : ''}`,
     `- shares: ${shares}`,
     `- runs as: ${presetSecurity(p)}`,
+    `- by Pod Security level (the strongest the namespace allows is chosen; \`--level\` forces one): ${describeLevels(p).map(([l, d]) => `${l}: ${d}`).join('; ')}`,
+    ...(p.targetProcesses && p.runAs.kind === 'target'
+      ? ["- it can change what the target's user can: write the target's files through `/proc/1/root` and signal its processes"]
+      : []),
     ...(p.record ? ['- records the session by default (asciicast, `--no-record` to turn off)'] : []),
     ...(p.crashSummary
       ? [

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { DebugOptions } from '../debug/options.js';
-import type { Preset } from '../presets/preset.js';
+import { POD_SECURITY_LEVELS, type Preset } from '../presets/preset.js';
 import { kubeFlagsFrom, withKubeFlags } from './kube-flags.js';
 import { dryRunMode } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
@@ -27,6 +27,11 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
     .option('timeout', { type: 'string', default: '2m', describe: 'How long to wait for the container to start, with a unit (30s, 2m, 1h)' })
     .option('privileged', { type: 'boolean', default: false, describe: 'Run privileged (only when you must: most namespaces refuse it)' })
     .option('run-as', { type: 'string', describe: 'User to run as: root, target, a uid or uid:gid (overrides the preset)' })
+    .option('level', {
+      type: 'string',
+      choices: POD_SECURITY_LEVELS,
+      describe: "Use the preset's form for this Pod Security level (default: the strongest the namespace's enforced level allows; see presets -o wide)",
+    })
     .option('reason', { type: 'string', describe: 'Why you are debugging (recorded on the container; some presets require it)' })
     .option('new', { type: 'boolean', default: false, describe: 'Add a new debug container even when one of yours with this preset and image is running (reused by default)' });
   const withSession = withSessionOptions(out, { streams: true, recordDefault: preset.record });
@@ -89,6 +94,7 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
           new: a.new === true,
           reason: a.reason as string | undefined,
           ...sessionFlagsFrom(a),
+          level: a.level as DebugOptions['level'],
           kube: kubeFlagsFrom(a),
         },
       });

@@ -10,7 +10,8 @@ export function presetsCommand(result: (parsed: ParsedCommand) => void): Command
     builder: (y) =>
       y
         .option('output', { alias: 'o', type: 'string', choices: ['wide', 'json', 'yaml'], describe: 'Output format' })
-        .example('kubectl ephemeral presets -o wide', '# with recording and where each preset comes from'),
+        .example('kubectl ephemeral presets -o wide', '# what each preset does at each Pod Security level, recording, and where it comes from')
+        .example('kubectl ephemeral presets -o yaml', '# every preset as a preset file, to copy one and change it'),
     handler: (argv) => result({ command: 'presets', options: { output: argv.output as PresetsOptions['output'] } }),
   };
 }

@@ -2,7 +2,8 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { createOutputFile, type OutputFile } from '../debug/output-file.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { EXIT_CODES, PluginError, usageError } from '../errors/plugin-error.js';
-import { buildEphemeralContainer } from '../plan/debug-container.js';
+import { planForLevel } from '../plan/level-form.js';
+import { capturePreset } from '../presets/builtin.js';
 import { parseDuration } from '../plan/duration.js';
 import { enforcedLevel } from '../plan/pod-security.js';
 import { describeState } from '../plan/container-state.js';
@@ -35,10 +36,11 @@ export interface CaptureOptions {
  * through fd 3: a background job's own stdin is /dev/null. EOF (the attach lost) stops it too.
  * A tcpdump that switched to its own user cannot be signalled without CAP_KILL: then the shell,
  * PID 1 of the container, exits and the kernel ends tcpdump (-U has already flushed every packet).
- * No `$$` anywhere: Kubernetes turns `$$` in a command into `$`.
+ * No `$$` anywhere: Kubernetes turns `$$` in a command into `$`. `-Z root` keeps tcpdump root instead
+ * of switching to its own user (Debian's default), which needs only SETGID (for initgroups), not SETUID.
  */
 export const CAPTURE_SCRIPT =
-  'read go; set -- -U -n -i "$CAPTURE_IFACE" -w -; [ -n "$CAPTURE_COUNT" ] && set -- "$@" -c "$CAPTURE_COUNT"; ' +
+  'read go; set -- -Z root -U -n -i "$CAPTURE_IFACE" -w -; [ -n "$CAPTURE_COUNT" ] && set -- "$@" -c "$CAPTURE_COUNT"; ' +
   'exec 3<&0; trap "exit 0" TERM; tcpdump "$@" ${CAPTURE_FILTER:+"$CAPTURE_FILTER"} & p=$!; ' +
   '(read stop <&3; kill -TERM $p 2>/dev/null || kill -TERM 1) & wait $p';
 
@@ -73,15 +75,17 @@ export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Pro
 }
 
 async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: string }, file: OutputFile | undefined, durationMs: number | undefined, timeoutMs: number): Promise<number> {
-  const preset = (await ctx.presets()).get('network');
+  const preset = capturePreset((await ctx.presets()).get('network'));
   const conn = await ctx.connect(opts.kube);
   const { api } = conn;
   const ns = conn.target.namespace;
   try {
     const [pod, namespace, user] = await Promise.all([api.getPod(ns, opts.pod), api.getNamespace(ns), api.whoAmI()]);
-    const plan = buildEphemeralContainer(
+    const level = enforcedLevel(namespace?.metadata?.labels);
+    const plan = planForLevel(
       pod,
-      { preset: { ...preset, targetProcesses: false }, container: opts.container, image: opts.image, command: ['sh', '-c', CAPTURE_SCRIPT], tty: false, stamp: { user } },
+      { preset, container: opts.container, image: opts.image, command: ['sh', '-c', CAPTURE_SCRIPT], tty: false, stamp: { user } },
+      level,
       ctx.suffix(),
     );
     const container = { ...plan.container, stdinOnce: true };
@@ -91,7 +95,14 @@ async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: 
       { name: 'CAPTURE_FILTER', value: opts.filter ?? '' },
       { name: 'CAPTURE_COUNT', value: opts.count ? String(opts.count) : '' },
     ];
-    checkPodSecurity(pod, container, enforcedLevel(namespace?.metadata?.labels), ns, 'tcpdump needs the NET_RAW capability: capture in a namespace at level privileged, or ask for an exemption');
+    checkPodSecurity(
+      pod,
+      container,
+      level,
+      ns,
+      'tcpdump needs root with NET_RAW, which restricted forbids: capture where baseline or privileged applies, or use the network preset for curl and ss here',
+    );
+    if (plan.choice) ctx.printer.info(plan.choice);
     const updated = await api.addEphemeralContainer(ns, opts.pod, container);
     ctx.printer.info(`capturing on ${opts.iface} in pod "${opts.pod}" with ephemeral container "${container.name}"${opts.filter ? ` (filter: ${opts.filter})` : ''}; Ctrl-C stops`);
     const ref = { pod: opts.pod, container: container.name, ephemeral: true };

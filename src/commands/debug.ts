@@ -5,7 +5,9 @@ import { containerState, describeState, ephemeralState } from '../plan/container
 import { chooseTargetContainer } from '../plan/debug-container.js';
 import { failingContainers } from '../plan/failing-container.js';
 import { chooseReusable } from '../plan/reuse-choice.js';
-import { buildEphemeralContainer, ephemeralContainerPatch, type DebugRequest } from '../plan/debug-container.js';
+import { ephemeralContainerPatch, type DebugRequest } from '../plan/debug-container.js';
+import { planForLevel } from '../plan/level-form.js';
+import { enforcedLevel } from '../plan/pod-security.js';
 import { nodeRefName } from '../plan/node-debug-pod.js';
 import { quietPrinter } from '../output/printer.js';
 import { waitProgress } from '../output/progress.js';
@@ -44,14 +46,17 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   const { printer } = ctx;
   const clientDryRun = asked.dryRun === 'client';
   // The pod and every preflight answer are fetched at once: preflight adds no round trip.
-  // A client dry run skips preflight but still asks who the user is: the creator stamp is part of
-  // the container it prints, which must be exactly the one a real run sends.
+  // A client dry run skips preflight but still asks who the user is and the namespace's level: the
+  // creator stamp and the form chosen are part of the container it prints, which must be exactly
+  // the one a real run sends.
   // The POD argument may name a workload (deploy/web), or nothing at all for crashloop.
-  const [pod, preflight, dryRunUser] = await Promise.all([
+  const [pod, preflight, dryRunUser, dryRunNamespace] = await Promise.all([
     resolveTargetPod(ctx, conn, asked.pod, { preferFailing: v.preset.crashSummary, command: v.preset.name }),
     clientDryRun ? undefined : runPreflight(conn, { attach: asked.attach && !asked.dryRun, copy: asked.copy }),
     clientDryRun ? api.whoAmI() : undefined,
+    clientDryRun ? api.getNamespace(ns) : undefined,
   ]);
+  const level = preflight?.level ?? enforcedLevel(dryRunNamespace?.metadata?.labels);
   const opts: DebugOptions & { pod: string } = { ...asked, pod: pod.metadata!.name! };
   if (!opts.copy && !opts.dryRun) refuseFinishedPod(pod, v);
   const container = opts.container ?? (v.preset.crashSummary ? failingTarget(ctx, pod) : undefined);
@@ -67,9 +72,10 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     tty: v.streams.tty,
     stamp: { user: preflight?.user ?? dryRunUser, reason: opts.reason },
   };
-  let plan = buildEphemeralContainer(pod, req, ctx.suffix());
+  let plan = planForLevel(pod, req, level, ctx.suffix(), opts.level);
   if (preflight) checkPreflight(preflight, ns);
   [...(preflight?.notices ?? []), ...plan.notices].forEach((n) => printer.info(`note: ${n}`));
+  if (plan.choice && !opts.copy) printer.info(plan.choice);
 
   // Nothing failing and no -c: the summary of a healthy container would only be noise.
   if (v.preset.crashSummary && !opts.dryRun && container) await printCrashSummary(ctx, conn, pod, plan.target);
@@ -92,7 +98,8 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     }
     printer.debug(`no debug container to reuse: ${choice.why}`);
   }
-  if (preflight) checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level));
+  if (preflight)
+    checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level, { privileged: opts.privileged, runAs: opts.runAs !== undefined, level: opts.level !== undefined }));
 
   if (opts.dryRun) {
     let sent = plan.container;
@@ -112,7 +119,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     } catch (err) {
       const duplicate = err instanceof PluginError && /Duplicate value/i.test(err.message);
       if (!duplicate || opts.name || attempt >= 4) throw err;
-      plan = buildEphemeralContainer(pod, req, ctx.suffix());
+      plan = planForLevel(pod, req, level, ctx.suffix(), opts.level);
     }
   }
   const name = plan.container.name;

@@ -3,7 +3,7 @@ import type { KubeFlags } from '../kube/kube-flags.js';
 import { checkAllowedImage } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
 import { noNodeProfile } from '../plan/node-debug-pod.js';
-import type { Preset, RunAs } from '../presets/preset.js';
+import { parseRunAsText, type PodSecurityLevel, type Preset, type RunAs } from '../presets/preset.js';
 import { resolveSessionStreams, type SessionFlags, type SessionStreams } from './session-streams.js';
 
 /** Options of `kubectl ephemeral <preset> POD`, as parsed by the CLI layer. */
@@ -31,6 +31,8 @@ export interface DebugOptions extends SessionFlags {
   /** --new: add a container even when a running one of the same user, preset and image could be reused. */
   new?: boolean;
   reason?: string;
+  /** --level: build the preset's form for this Pod Security level instead of choosing one. */
+  level?: PodSecurityLevel;
   kube: KubeFlags;
 }
 
@@ -46,11 +48,9 @@ export interface ValidatedDebug {
 
 /** Parses --run-as: root, target, a uid, or uid:gid. */
 export function parseRunAs(text: string): RunAs {
-  if (text === 'root') return { kind: 'root' };
-  if (text === 'target') return { kind: 'target' };
-  const m = /^(\d+)(?::(\d+))?$/.exec(text);
-  if (!m) throw usageError(`invalid --run-as "${text}"; use root, target, a uid or uid:gid`);
-  return { kind: 'uid', uid: Number(m[1]), ...(m[2] ? { gid: Number(m[2]) } : {}) };
+  const runAs = parseRunAsText(text);
+  if (!runAs) throw usageError(`invalid --run-as "${text}"; use root, target, a uid or uid:gid`);
+  return runAs;
 }
 
 /** Refuses a run without --reason when the preset requires one (sessions and collect alike). */

@@ -20,13 +20,21 @@ export function checkPodSecurity(pod: V1Pod, container: V1EphemeralContainer | u
   }
   const mine = violations.filter((x) => x.isNew);
   const first = mine[0] ?? violations[0]!;
+  // A debug container added to a pod that itself breaks the level (it predates the label): no
+  // container can fix that. Without a container the pod is what is being created: the caller's fix.
+  const why = mine.length || !container
+    ? fix
+    : 'Pod Security checks the whole pod, so no debug container can be added until the pod complies or the namespace admits it';
   throw new PluginError(
     'policy-rejected',
-    `namespace "${ns}" enforces Pod Security "${level}": ${mine.length ? 'the debug container' : `pod "${podName}"`} violates ${first.check} (${first.field}: ${first.message}); ${fix}`,
+    `namespace "${ns}" enforces Pod Security "${level}": ${mine.length ? 'the debug container' : `pod "${podName}"`} violates ${first.check} (${first.field}: ${first.message}); ${why}`,
   );
 }
 
-/** The fix a preset session suggests when the namespace's level refuses it. */
-export function presetLevelFix(level: PodSecurityLevel): string {
-  return `use a preset this level allows (shell, forensics${level === 'restricted' ? '' : ', process'}) or debug in a namespace with a laxer level`;
+/** The fix a preset session suggests when no form of the preset fits the namespace's level. */
+export function presetLevelFix(level: PodSecurityLevel, explicit: { privileged?: boolean; runAs?: boolean; level?: boolean }): string {
+  if (explicit.privileged) return `drop --privileged: Pod Security "${level}" forbids it`;
+  if (explicit.runAs) return `drop --run-as or choose a user "${level}" allows${level === 'restricted' ? ' (non-root)' : ''}`;
+  if (explicit.level) return `drop --level to let the plugin choose the form "${level}" allows`;
+  return `this preset has no form that "${level}" allows; use one that does (kubectl ephemeral presets -o wide) or debug in a namespace with a laxer level`;
 }

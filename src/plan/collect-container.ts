@@ -1,7 +1,7 @@
 import type { V1Container, V1EphemeralContainer, V1Pod, V1SecurityContext } from '@kubernetes/client-node';
 import { usageError } from '../errors/plugin-error.js';
 import type { Preset, RunAs } from '../presets/preset.js';
-import { buildEphemeralContainer, chooseTargetContainer, STAMP_ENV, type DebugContainerPlan } from './debug-container.js';
+import { buildEphemeralContainer, chooseTargetContainer, STAMP_ENV, targetUser, type DebugContainerPlan } from './debug-container.js';
 import { debugContainerName } from './names.js';
 import { COLLECT_SCRIPT } from './collect-script.js';
 
@@ -101,13 +101,13 @@ export function buildCollectContainer(pod: V1Pod, req: CollectRequest, suffix: s
 /** Whether the target runs as root as far as the pod spec says: runAsUser 0, or no user and no runAsNonRoot. */
 function readsAsRoot(pod: V1Pod, target: V1Container, runAs: RunAs | undefined): boolean {
   if (runAs) return runAs.kind === 'root' || (runAs.kind === 'uid' && runAs.uid === 0);
-  const uid = target.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser;
-  if (uid !== undefined) return uid === 0;
-  if (target.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot)
+  // The one reading of "which user the target runs as", shared with the presets that run as it.
+  const user = targetUser(pod, target);
+  if (!user)
     throw usageError(
       `container "${target.name}" runs as a non-root user its pod spec does not name (runAsNonRoot without runAsUser); pass --run-as UID[:GID] with the uid it runs as (kubectl ephemeral process ${pod.metadata?.name} -- ps -o user,pid,args shows it)`,
     );
-  return true;
+  return user.uid === 0;
 }
 
 /** Root with the runtime's default capabilities and the target's added ones: a superset of a root target's. */

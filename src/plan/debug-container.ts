@@ -1,6 +1,6 @@
-import type { V1Container, V1EphemeralContainer, V1EnvVar, V1Pod, V1SecurityContext } from '@kubernetes/client-node';
+import type { V1Capabilities, V1Container, V1EphemeralContainer, V1EnvVar, V1Pod, V1SecurityContext } from '@kubernetes/client-node';
 import { PluginError, notFound, usageError } from '../errors/plugin-error.js';
-import { NOBODY_UID, type Preset, type RunAs } from '../presets/preset.js';
+import { LINUX_CAPABILITIES, NOBODY_UID, presetForm, type PodSecurityLevel, type Preset, type PresetForm, type RunAs } from '../presets/preset.js';
 import { debugContainerName, isDnsLabel } from './names.js';
 
 /** What the user asked for, on top of the preset. */
@@ -24,6 +24,10 @@ export interface DebugRequest {
   tty?: boolean;
   /** Creator metadata stamped into the container's env, read back by `list`. */
   stamp?: { user?: string; reason?: string };
+  /** The preset's form to build (its privileged form when absent). */
+  form?: PresetForm;
+  /** The Pod Security level the container must meet (privileged when absent): restricted never runs a target's root as root. */
+  level?: PodSecurityLevel;
 }
 
 /** A generated debug container and the notices worth telling the user. */
@@ -75,10 +79,12 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
   const image = req.image ?? preset.image;
   checkAllowedImage(preset, image);
 
+  const form = req.form ?? presetForm(preset, 'privileged');
   const container: V1EphemeralContainer = {
     name,
     image,
     ...(req.command?.length ? { command: req.command } : preset.command ? { command: preset.command } : {}),
+    ...(form.workingDir ? { workingDir: form.workingDir } : {}),
     stdin: req.stdin ?? true,
     tty: req.tty ?? true,
     // Without a TTY, containerd detaches the output the moment the attach's stdin ends, racing the
@@ -86,7 +92,7 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
     // close the container's stdin instead, with the output attached until the container stops.
     ...((req.stdin ?? true) && req.tty === false ? { stdinOnce: true } : {}),
     terminationMessagePolicy: 'File',
-    securityContext: buildSecurityContext(pod, target, req, notices),
+    securityContext: buildSecurityContext(pod, target, { ...req, form }, notices),
   };
   if (preset.targetProcesses) container.targetContainerName = target.name;
   const env: V1EnvVar[] = [];
@@ -102,37 +108,83 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
   return { container, target: target.name, notices };
 }
 
-/** The debug container's securityContext: least privilege from the preset, or --privileged, or --run-as. */
+/** The debug container's securityContext: least privilege from the preset's form (req.form, else its own), or --privileged, or --run-as. */
 export function buildSecurityContext(pod: V1Pod, target: V1Container, req: DebugRequest, notices: string[]): V1SecurityContext {
+  const form = req.form ?? presetForm(req.preset, 'privileged');
   if (req.privileged) {
     notices.push('--privileged: the debug container gets every capability and host device access');
     return { privileged: true, runAsUser: 0, runAsNonRoot: false };
   }
-  const sc: V1SecurityContext = {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ['ALL'], ...(req.preset.capabilities.length ? { add: [...req.preset.capabilities] } : {}) },
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
+  const user = resolveUser(pod, target, req, form, notices);
+  const sc: V1SecurityContext = { allowPrivilegeEscalation: false };
+  const capabilities = buildCapabilities(target, form, user.uid, notices);
+  if (capabilities) sc.capabilities = capabilities;
+  sc.seccompProfile = { type: 'RuntimeDefault' };
   if (req.preset.readOnlyRootFilesystem) sc.readOnlyRootFilesystem = true;
-  const runAs = req.runAs ?? req.preset.runAs;
-  if (runAs.kind === 'root') {
-    // Set at container level so a pod-level runAsUser/runAsNonRoot cannot silently win (kubectl#1650, k/k#113006).
-    Object.assign(sc, { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false });
-  } else if (runAs.kind === 'uid') {
-    Object.assign(sc, { runAsUser: runAs.uid, runAsGroup: runAs.gid ?? runAs.uid, runAsNonRoot: runAs.uid !== 0 });
-  } else {
-    const uid = target.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser;
-    const gid = target.securityContext?.runAsGroup ?? pod.spec?.securityContext?.runAsGroup;
-    if (uid === undefined) {
-      notices.push(
-        `container "${target.name}" sets no runAsUser: the debug shell runs as uid ${NOBODY_UID}, so files of a root process are not readable; add --run-as=root if the namespace allows it`,
-      );
-      Object.assign(sc, { runAsUser: NOBODY_UID, runAsGroup: NOBODY_UID, runAsNonRoot: true });
-    } else {
-      Object.assign(sc, { runAsUser: uid, ...(gid !== undefined ? { runAsGroup: gid } : {}), runAsNonRoot: uid !== 0 });
-    }
-  }
+  // Set at container level so a pod-level runAsUser/runAsNonRoot cannot silently win (kubectl#1650, k/k#113006).
+  Object.assign(sc, { runAsUser: user.uid, ...(user.gid !== undefined ? { runAsGroup: user.gid } : {}), runAsNonRoot: user.uid !== 0 });
   return sc;
+}
+
+/** The user a container reports in its status (kubelet 1.31+ with a runtime that tells, KEP-3619). */
+function reportedUser(pod: V1Pod, container: string): { uid?: number; gid?: number } {
+  const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+  const linux = statuses.find((s) => s.name === container)?.user?.linux;
+  return linux ? { uid: linux.uid, gid: linux.gid } : {};
+}
+
+/**
+ * The user a container runs as: its runAsUser (else the pod's), else the user its status reports;
+ * with none of these, the image's default (root unless the image says otherwise, `assumed`) — or,
+ * when runAsNonRoot forbids root, unknown (undefined).
+ */
+export function targetUser(pod: V1Pod, target: V1Container): { uid: number; gid?: number; assumed?: true } | undefined {
+  const reported = reportedUser(pod, target.name);
+  const uid = target.securityContext?.runAsUser ?? pod.spec?.securityContext?.runAsUser ?? reported.uid;
+  const gid = target.securityContext?.runAsGroup ?? pod.spec?.securityContext?.runAsGroup ?? reported.gid;
+  if (uid !== undefined) return { uid, ...(gid !== undefined ? { gid } : {}) };
+  if (target.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot) return undefined;
+  return { uid: 0, gid: gid ?? 0, assumed: true };
+}
+
+function resolveUser(pod: V1Pod, target: V1Container, req: DebugRequest, form: PresetForm, notices: string[]): { uid: number; gid?: number } {
+  const runAs: RunAs = req.runAs ?? form.runAs;
+  if (runAs.kind === 'root') return { uid: 0, gid: 0 };
+  if (runAs.kind === 'uid') return { uid: runAs.uid, gid: runAs.gid ?? runAs.uid };
+  const user = targetUser(pod, target);
+  if (!user) {
+    notices.push(
+      `container "${target.name}" runs as a non-root user its pod spec does not name (runAsNonRoot without runAsUser): the debug shell runs as uid ${NOBODY_UID}, which cannot read another user's /proc/1/root; pass --run-as=UID[:GID] with the app's user`,
+    );
+    return { uid: NOBODY_UID, gid: NOBODY_UID };
+  }
+  if (user.uid === 0 && req.level === 'restricted' && !req.runAs) {
+    notices.push(
+      `container "${target.name}" runs as root and Pod Security "restricted" forbids root: the debug shell runs as uid ${NOBODY_UID}, so /proc/1/root and root's files are unreadable (ps works); debug where baseline applies`,
+    );
+    return { uid: NOBODY_UID, gid: NOBODY_UID };
+  }
+  if (user.assumed)
+    notices.push(`container "${target.name}" names no user: the debug shell runs as root, the image's default; if the app runs as another user, pass --run-as=UID[:GID]`);
+  return { uid: user.uid, ...(user.gid !== undefined ? { gid: user.gid } : {}) };
+}
+
+/** Drop ALL then add, or keep some of the runtime's defaults, or (root) exactly the target's own set. */
+function buildCapabilities(target: V1Container, form: PresetForm, uid: number, notices: string[]): V1Capabilities | undefined {
+  const add = form.capabilities.length ? { add: [...form.capabilities] } : {};
+  if (form.keepCapabilities === 'target') {
+    // A non-root process holds no capabilities after exec: dropping them all costs nothing.
+    if (uid !== 0) return { drop: ['ALL'], ...add };
+    if (target.securityContext?.privileged)
+      notices.push(`container "${target.name}" is privileged: reading its /proc/1/root needs every capability (--privileged)`);
+    const own = target.securityContext?.capabilities;
+    // The target's own drop and add, so the debug container's capabilities equal the target's.
+    const merged = { ...(own?.drop?.length ? { drop: [...own.drop] } : {}), ...(own?.add?.length || form.capabilities.length ? { add: [...new Set([...(own?.add ?? []), ...form.capabilities])] } : {}) };
+    return Object.keys(merged).length ? merged : undefined;
+  }
+  if (form.keepCapabilities.length === 0) return { drop: ['ALL'], ...add };
+  const kept = new Set([...form.keepCapabilities, ...form.capabilities]);
+  return { drop: LINUX_CAPABILITIES.filter((c) => !kept.has(c)), ...add };
 }
 
 function mirrorVolumeMounts(target: V1Container, notices: string[]) {

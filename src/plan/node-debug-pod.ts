@@ -1,6 +1,6 @@
 import type { CoreV1Event, V1Container, V1EnvVar, V1Node, V1Pod } from '@kubernetes/client-node';
 import { usageError } from '../errors/plugin-error.js';
-import { NOBODY_UID, type Preset } from '../presets/preset.js';
+import { NOBODY_UID, presetForm, type Preset } from '../presets/preset.js';
 import { newAuditTrail, AUDIT_ANNOTATION, type AuditEntry } from './audit-trail.js';
 import { buildSecurityContext, checkAllowedImage, STAMP_ENV, type DebugRequest } from './debug-container.js';
 import { debugContainerName, isDnsLabel, labelValue, nodeDebugPodName } from './names.js';
@@ -62,7 +62,10 @@ export function buildNodeDebugPod(node: V1Node, preset: Preset, req: NodeDebugRe
     runAs = { kind: 'uid', uid: NOBODY_UID };
   }
   const placeholder: V1Container = { name };
-  const securityContext = buildSecurityContext({ spec: { containers: [] } }, placeholder, { preset, privileged: req.privileged, runAs }, notices);
+  // Nor target capabilities to mirror: a preset that would keep the target's drops them all here.
+  const own = presetForm(preset, 'privileged');
+  const form = { ...own, keepCapabilities: own.keepCapabilities === 'target' ? [] : own.keepCapabilities };
+  const securityContext = buildSecurityContext({ spec: { containers: [] } }, placeholder, { preset, privileged: req.privileged, runAs, form }, notices);
 
   const env: V1EnvVar[] = [{ name: STAMP_ENV.preset, value: preset.name }];
   if (req.stamp?.user) env.push({ name: STAMP_ENV.user, value: req.stamp.user });

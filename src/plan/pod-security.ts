@@ -1,7 +1,7 @@
 import type { V1Container, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+import type { PodSecurityLevel } from '../presets/preset.js';
 
-/** Pod Security Standards levels, as namespaces label them. */
-export type PodSecurityLevel = 'privileged' | 'baseline' | 'restricted';
+export type { PodSecurityLevel } from '../presets/preset.js';
 
 /** One way a pod breaks a level, named like the API server names it. */
 export interface Violation {

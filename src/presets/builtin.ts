@@ -7,6 +7,8 @@ const base = {
   aliases: [],
   targetProcesses: false,
   capabilities: [],
+  keepCapabilities: [],
+  levels: {},
   readOnlyRootFilesystem: false,
   mirrorTarget: false,
   record: false,
@@ -24,16 +26,24 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     ...base,
     name: 'network',
     aliases: ['net'],
-    summary: 'Network toolbox in the pod network namespace, root with only NET_ADMIN and NET_RAW for tcpdump',
+    summary: 'Network toolbox in the pod network namespace: tcpdump as root where Pod Security allows it, curl and ss everywhere',
     image: NETSHOOT,
     command: ['bash'],
     targetProcesses: true,
-    // tcpdump opens raw sockets: root with exactly these two capabilities, all others dropped.
+    // tcpdump opens raw sockets (NET_RAW); `-Z root` keeps it root instead of switching to its own
+    // user, but it still calls initgroups (SETGID) on Debian, Ubuntu and Alpine builds alike.
     runAs: { kind: 'root' },
-    capabilities: ['NET_ADMIN', 'NET_RAW'],
+    capabilities: ['NET_ADMIN', 'NET_RAW', 'SETGID'],
+    levels: {
+      // Baseline forbids adding NET_ADMIN and NET_RAW, not keeping the runtime's NET_RAW (containerd
+      // and Docker grant it by default; CRI-O does not).
+      baseline: { capabilities: [], keepCapabilities: ['NET_RAW', 'SETGID'], unavailable: 'NET_ADMIN (ip link/route changes)', works: 'tcpdump -Z root, ping, curl, ss and ip addr' },
+      // Restricted: non-root without capabilities; '/' because netshoot's working directory is /root.
+      restricted: { runAs: { kind: 'uid', uid: 65534, gid: 65534 }, keepCapabilities: [], workingDir: '/', unavailable: 'tcpdump and ping (they need NET_RAW as root)', works: 'curl, ss and ip addr' },
+    },
     banner: [
       'ip addr; ss -lntp                  # addresses and listening sockets of the pod',
-      'tcpdump -i any -nn port 8080       # watch traffic (Ctrl-C stops)',
+      'tcpdump -Z root -i any -nn port 8080   # watch traffic (Ctrl-C stops)',
       'curl -sv http://localhost:8080/    # the app as the pod sees it',
       'nslookup kubernetes.default        # DNS as the pod resolves it',
     ],
@@ -44,18 +54,22 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
       banner: [
         'ip addr; ip route                  # the node\'s interfaces (CNI bridge, veths) and routes',
         'ss -lntp                           # sockets listening on the node',
-        'tcpdump -i any -nn port 53         # watch DNS traffic of the whole node (Ctrl-C stops)',
+        'tcpdump -Z root -i any -nn port 53 # watch DNS traffic of the whole node (Ctrl-C stops)',
       ],
     },
   },
   {
     ...base,
     name: 'forensics',
-    summary: 'Read-only busybox in the target process namespace as the target user, recorded for the audit trail',
+    summary: "Busybox in the target process namespace as the target's user, recorded; it can change what that user can",
     image: BUSYBOX,
     command: ['sh'],
     targetProcesses: true,
+    // The target's own user and capabilities: the least with which the kernel lets it read
+    // /proc/1/root (same uid and gid, capabilities a superset of the target's). Its root filesystem
+    // is read-only; the target's is not: the same user can write the target's files and signal it.
     runAs: { kind: 'target' },
+    keepCapabilities: 'target',
     readOnlyRootFilesystem: true,
     record: true,
     banner: [
@@ -63,7 +77,7 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
       'ps -ef                             # the target process tree (PID 1 is the app)',
       'netstat -tulpn                     # suspicious listening ports',
       'crontab -l; ls /proc/1/root/etc/crontabs /proc/1/root/var/spool/cron 2>/dev/null',
-      'ls -la /proc/1/root/tmp /proc/1/root/var/tmp   # dropped files (read, never write, the target)',
+      'ls -la /proc/1/root/tmp /proc/1/root/var/tmp   # dropped files (look, do not touch: you could write them)',
     ],
     node: {
       hostNetwork: false,
@@ -102,11 +116,12 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     ...base,
     name: 'process',
     aliases: ['proc'],
-    summary: 'Busybox in the target process namespace for ps, top and /proc/1/root',
+    summary: "Busybox in the target process namespace as the target's user for ps, top and /proc/1/root",
     image: BUSYBOX,
     command: ['sh'],
     targetProcesses: true,
     runAs: { kind: 'target' },
+    keepCapabilities: 'target',
     banner: [
       'ps -ef; top                        # the target processes (PID 1 is the app)',
       'ls /proc/1/root/                   # the app filesystem',
@@ -133,3 +148,23 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     node: { hostNetwork: false, hostPID: false, hostReadOnly: false, banner: ['ls /host/etc /host/var/log       # the node\'s filesystem'] },
   },
 ];
+
+/**
+ * The preset capture runs tcpdump with: the network preset's image and policy, and only what
+ * `tcpdump -Z root` needs (NET_RAW, SETGID) as root. Restricted forbids root: capture cannot run there.
+ */
+export function capturePreset(network: Preset): Preset {
+  return {
+    ...network,
+    command: undefined,
+    targetProcesses: false,
+    banner: [],
+    runAs: { kind: 'root' },
+    capabilities: ['NET_RAW', 'SETGID'],
+    keepCapabilities: [],
+    workingDir: undefined,
+    unavailable: undefined,
+    works: undefined,
+    levels: { baseline: { capabilities: [], keepCapabilities: ['NET_RAW', 'SETGID'] } },
+  };
+}

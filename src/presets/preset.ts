@@ -1,12 +1,38 @@
 /** Which user the debug container runs as. */
 export type RunAs =
   | { kind: 'root' }
-  /** The target container's (or pod's) runAsUser/runAsGroup where set, else an unprivileged uid. */
+  /** The target container's user: its (or the pod's) runAsUser/runAsGroup, else what the node reports, else an unprivileged uid. */
   | { kind: 'target' }
   | { kind: 'uid'; uid: number; gid?: number };
 
+/** Pod Security Standards levels, laxest first. */
+export const POD_SECURITY_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
+
+/** A Pod Security Standards level, as namespaces label them. */
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
+
+/** How a preset does its job at one Pod Security level: who it runs as and which capabilities it holds. */
+export interface PresetForm {
+  /** Who the container runs as. */
+  runAs: RunAs;
+  /** Capabilities added (baseline allows adding only its own list, restricted only NET_BIND_SERVICE). */
+  capabilities: string[];
+  /**
+   * Capabilities kept from the container runtime's default set; every other one is dropped. Baseline
+   * forbids adding NET_RAW but not keeping it. "target": when running as root, exactly the target
+   * container's own capabilities (reading a root process's /proc/PID/root needs a superset of them).
+   */
+  keepCapabilities: string[] | 'target';
+  /** Working directory (a non-root user cannot start in an image's /root). */
+  workingDir?: string;
+  /** What does not work in this form, said when it is chosen ("tcpdump and ping"). */
+  unavailable?: string;
+  /** What still works in this form, said with `unavailable` ("curl, ss and ip"). */
+  works?: string;
+}
+
 /** A preset is data: everything needed to build one debug container for one job. */
-export interface Preset {
+export interface Preset extends PresetForm {
   /** The name typed on the command line. */
   name: string;
   /** Other accepted names. */
@@ -19,11 +45,12 @@ export interface Preset {
   command?: string[];
   /** Share the target container's process namespace (targetContainerName). */
   targetProcesses: boolean;
-  /** Who the container runs as. */
-  runAs: RunAs;
-  /** Capabilities added; every other capability is dropped. */
-  capabilities: string[];
-  /** Mount the root filesystem read-only. */
+  /**
+   * How the job is done where Pod Security forbids the preset's own form (its top-level fields):
+   * the fields that change at baseline, then at restricted (a stricter level starts from the laxer one).
+   */
+  levels: Partial<Record<Exclude<PodSecurityLevel, 'privileged'>, Partial<PresetForm>>>;
+  /** Mount the debug container's own root filesystem read-only (it does not protect the target). */
   readOnlyRootFilesystem: boolean;
   /** Mirror the target container's volumeMounts (without subPath) and env. */
   mirrorTarget: boolean;
@@ -61,3 +88,48 @@ export interface NodeProfile {
 
 /** The unprivileged uid used when a least-privilege preset cannot learn the target's user. */
 export const NOBODY_UID = 65534;
+
+/** The form a preset takes at a level: its own fields, then each stricter level's changes in turn. */
+export function presetForm(preset: Preset, level: PodSecurityLevel): PresetForm {
+  let form: PresetForm = {
+    runAs: preset.runAs,
+    capabilities: preset.capabilities,
+    keepCapabilities: preset.keepCapabilities,
+    ...(preset.workingDir ? { workingDir: preset.workingDir } : {}),
+    ...(preset.unavailable ? { unavailable: preset.unavailable } : {}),
+    ...(preset.works ? { works: preset.works } : {}),
+  };
+  for (const l of POD_SECURITY_LEVELS.slice(1, POD_SECURITY_LEVELS.indexOf(level) + 1)) form = { ...form, ...preset.levels[l as Exclude<PodSecurityLevel, 'privileged'>] };
+  return form;
+}
+
+/** Every Linux capability name, as Kubernetes spells them (capabilities(7) without CAP_). */
+export const LINUX_CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
+  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
+  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
+  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
+  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+  'CHECKPOINT_RESTORE',
+] as const;
+
+/** The capabilities containerd and Docker give a container by default (CRI-O: fewer, no NET_RAW). */
+export const RUNTIME_DEFAULT_CAPABILITIES = [
+  'CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP',
+  'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE',
+] as const;
+
+/** Parses a user as the preset file and --run-as write it: root, target, a uid or uid:gid; undefined if malformed. */
+export function parseRunAsText(text: string): RunAs | undefined {
+  if (text === 'root') return { kind: 'root' };
+  if (text === 'target') return { kind: 'target' };
+  const m = /^(\d+)(?::(\d+))?$/.exec(text);
+  if (!m) return undefined;
+  return { kind: 'uid', uid: Number(m[1]), ...(m[2] ? { gid: Number(m[2]) } : {}) };
+}
+
+/** A user as the preset file writes it (the inverse of parseRunAsText; a bare uid stays a number). */
+export function formatRunAs(runAs: RunAs): string | number {
+  if (runAs.kind !== 'uid') return runAs.kind;
+  return runAs.gid === undefined ? runAs.uid : `${runAs.uid}:${runAs.gid}`;
+}

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../errors/plugin-error.js';
 import { loadYaml } from '../output/yaml.js';
-import type { NodeProfile, Preset, RunAs } from './preset.js';
+import { formatRunAs, LINUX_CAPABILITIES, parseRunAsText, type NodeProfile, type Preset, type PresetForm } from './preset.js';
 
 /** The user preset file: $KUBECTL_EPHEMERAL_CONFIG, else $XDG_CONFIG_HOME/kubectl-ephemeral/presets.yaml. */
 export function userPresetsPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -12,15 +12,29 @@ export function userPresetsPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(configHome, 'kubectl-ephemeral', 'presets.yaml');
 }
 
+/**
+ * One preset as the file gives it, with the line of each field (key '' is the preset's own line).
+ * `node: false` removes the parent's node profile; a mapping is merged over it.
+ */
+export type UserPreset = Omit<Partial<Preset>, 'node'> & { name: string; extends?: string; node?: Partial<NodeProfile> | false; lines: Record<string, number> };
+
 /** A parsed user preset file: presets to add or override, and a policy for every preset. */
 export interface UserPresetFile {
   path: string;
-  /** `node: false` removes the parent's node profile; a mapping is merged over it. */
-  presets: Array<Omit<Partial<Preset>, 'node'> & { name: string; extends?: string; node?: Partial<NodeProfile> | false }>;
+  presets: UserPreset[];
   policy: { requireReason?: boolean; allowedImages?: string[] };
 }
 
-type Field = 'string' | 'strings' | 'boolean' | 'runAs' | 'node';
+type Field = 'string' | 'strings' | 'boolean' | 'runAs' | 'capabilities' | 'keepCapabilities' | 'levels' | 'node';
+/** The fields a form (a preset's own, or one under `levels`) takes. */
+const FORM_FIELD_TYPES: Record<keyof PresetForm, Field> = {
+  runAs: 'runAs',
+  capabilities: 'capabilities',
+  keepCapabilities: 'keepCapabilities',
+  workingDir: 'string',
+  unavailable: 'string',
+  works: 'string',
+};
 const PRESET_FIELDS: Record<string, Field> = {
   extends: 'string',
   summary: 'string',
@@ -28,8 +42,8 @@ const PRESET_FIELDS: Record<string, Field> = {
   command: 'strings',
   aliases: 'strings',
   targetProcesses: 'boolean',
-  runAs: 'runAs',
-  capabilities: 'strings',
+  ...FORM_FIELD_TYPES,
+  levels: 'levels',
   readOnlyRootFilesystem: 'boolean',
   mirrorTarget: 'boolean',
   record: 'boolean',
@@ -43,14 +57,22 @@ const PRESET_FIELDS: Record<string, Field> = {
 };
 const NODE_FIELDS: Record<string, Field> = { hostNetwork: 'boolean', hostPID: 'boolean', hostReadOnly: 'boolean', banner: 'strings' };
 const POLICY_FIELDS: Record<string, Field> = { requireReason: 'boolean', allowedImages: 'strings' };
+const LEVEL_KEYS: Record<string, Field> = { baseline: 'levels', restricted: 'levels' };
+const KNOWN_CAPABILITIES = new Set<string>(['ALL', ...LINUX_CAPABILITIES]);
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
 /** The start offset of a YAML node, for line numbers in errors. */
 const offsetOf = (node: unknown): number | undefined => (node as { range?: number[] } | null)?.range?.[0];
 
-/** Reads and validates the user preset file; undefined when there is none. */
-export async function loadUserPresets(path: string): Promise<UserPresetFile | undefined> {
-  if (!existsSync(path)) return undefined;
+/**
+ * Reads and validates the user preset file; undefined when there is none. A file the user named
+ * ($KUBECTL_EPHEMERAL_CONFIG) must exist, as kubectl requires of a named kubeconfig.
+ */
+export async function loadUserPresets(path: string, named = false): Promise<UserPresetFile | undefined> {
+  if (!existsSync(path)) {
+    if (named) throw new PluginError('config', `${path}: no such preset file (named by KUBECTL_EPHEMERAL_CONFIG); create it or unset KUBECTL_EPHEMERAL_CONFIG`);
+    return undefined;
+  }
   return parseUserPresets(path, readFileSync(path, 'utf8'));
 }
 
@@ -60,8 +82,9 @@ export async function parseUserPresets(path: string, text: string): Promise<User
   const { parseDocument, LineCounter, isMap, isSeq, isScalar } = await loadYaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const lineOf = (offset: number | undefined): number => (offset === undefined ? 1 : lines.linePos(offset).line);
   const fail = (offset: number | undefined, field: string, msg: string): never => {
-    const line = offset === undefined ? 1 : lines.linePos(offset).line;
+    const line = lineOf(offset);
     throw new PluginError('config', `${path}:${line}: ${field}: ${msg}; fix the file or unset KUBECTL_EPHEMERAL_CONFIG`);
   };
   const first = doc.errors[0];
@@ -73,6 +96,20 @@ export async function parseUserPresets(path: string, text: string): Promise<User
 
   const readValue = (node: unknown, type: Field, field: string): unknown => {
     const at = offsetOf(node);
+    if (type === 'levels') {
+      // Per-level forms: `levels: {baseline: {...}, restricted: {...}}`, each with the form fields only.
+      const levels = readFields(node, LEVEL_KEYS, field, (n, f) => readFields(n, FORM_FIELD_TYPES, f).values);
+      return levels.values;
+    }
+    if (type === 'keepCapabilities' && isScalar(node) && node.value === 'target') return 'target';
+    if (type === 'capabilities' || type === 'keepCapabilities') {
+      const caps = readValue(node, 'strings', field) as string[];
+      (isSeq(node) ? node.items : []).forEach((item, i) => {
+        if (!KNOWN_CAPABILITIES.has(caps[i]!))
+          fail(offsetOf(item), field, `unknown capability "${caps[i]}" (names as in capabilities(7) without CAP_, e.g. NET_RAW)`);
+      });
+      return caps;
+    }
     if (type === 'strings') {
       if (!isSeq(node) || !node.items.every((i) => isScalar(i) && typeof i.value === 'string'))
         return fail(at, field, 'expected a list of strings');
@@ -81,44 +118,86 @@ export async function parseUserPresets(path: string, text: string): Promise<User
     if (type === 'node') {
       if (isScalar(node) && node.value === false) return false;
       if (!isMap(node)) return fail(at, field, 'expected false or a mapping of hostNetwork, hostPID, hostReadOnly, banner');
-      return readFields(node, NODE_FIELDS, field);
+      return readFields(node, NODE_FIELDS, field).values;
     }
     if (!isScalar(node)) return fail(at, field, `expected a ${type === 'boolean' ? 'boolean' : 'scalar'}`);
     const v = node.value;
     if (type === 'boolean') return typeof v === 'boolean' ? v : fail(at, field, 'expected true or false');
     if (type === 'string') return typeof v === 'string' && v !== '' ? v : fail(at, field, 'expected a non-empty string');
-    if (v === 'root') return { kind: 'root' } satisfies RunAs;
-    if (v === 'target') return { kind: 'target' } satisfies RunAs;
-    if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return { kind: 'uid', uid: v } satisfies RunAs;
-    return fail(at, field, 'expected "root", "target" or a numeric uid');
+    const runAs = typeof v === 'number' || typeof v === 'string' ? parseRunAsText(String(v)) : undefined;
+    return runAs ?? fail(at, field, 'expected "root", "target", a numeric uid or "uid:gid"');
   };
 
-  const readFields = (map: unknown, fields: Record<string, Field>, prefix: string): Record<string, unknown> => {
+  type Read = (node: unknown, field: string) => unknown;
+  function readFields(map: unknown, fields: Record<string, Field>, prefix: string, read?: Read): { values: Record<string, unknown>; lines: Record<string, number> } {
     if (!isMap(map)) return fail(offsetOf(map), prefix, 'expected a mapping');
-    const out: Record<string, unknown> = {};
+    const values: Record<string, unknown> = {};
+    const at: Record<string, number> = {};
     for (const pair of map.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
-      const at = offsetOf(pair.key);
-      const type = fields[key];
-      if (!type) fail(at, `${prefix}.${key}`, `unknown field (known: ${Object.keys(fields).join(', ')})`);
-      out[key] = readValue(pair.value, type!, `${prefix}.${key}`);
+      // Own keys only: "constructor" or "toString" are not fields because every object inherits them.
+      if (!Object.hasOwn(fields, key)) fail(offsetOf(pair.key), `${prefix}.${key}`, `unknown field (known: ${Object.keys(fields).join(', ')})`);
+      const field = `${prefix}.${key}`;
+      values[key] = read ? read(pair.value, field) : readValue(pair.value, fields[key]!, field);
+      at[key] = lineOf(offsetOf(pair.key));
     }
-    return out;
-  };
+    return { values, lines: at };
+  }
 
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const at = offsetOf(pair.key);
-    if (key === 'policy') result.policy = readFields(pair.value, POLICY_FIELDS, 'policy');
+    if (key === 'policy') result.policy = readFields(pair.value, POLICY_FIELDS, 'policy').values;
     else if (key === 'presets') {
       if (!isMap(pair.value)) fail(at, 'presets', 'expected a mapping of preset name to fields');
       for (const p of (pair.value as { items: Array<{ key: unknown; value: unknown }> }).items) {
         const name = isScalar(p.key) ? String(p.key.value) : '';
         const pAt = offsetOf(p.key);
         if (!NAME.test(name)) fail(pAt, `presets.${name}`, 'a preset name is lowercase letters, digits and dashes');
-        result.presets.push({ name, ...readFields(p.value, PRESET_FIELDS, `presets.${name}`) });
+        const { values, lines: at } = readFields(p.value, PRESET_FIELDS, `presets.${name}`);
+        result.presets.push({ name, ...values, lines: { '': lineOf(pAt), ...at } });
       }
     } else fail(at, key, 'unknown top-level field (known: presets, policy)');
   }
   return result;
+}
+
+/** A form's fields as the preset file writes them (fresh arrays: the YAML printer must not alias them). */
+function formToFile(form: Partial<PresetForm>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (form.runAs) out.runAs = formatRunAs(form.runAs);
+  if (form.capabilities) out.capabilities = [...form.capabilities];
+  if (form.keepCapabilities) out.keepCapabilities = form.keepCapabilities === 'target' ? 'target' : [...form.keepCapabilities];
+  if (form.workingDir) out.workingDir = form.workingDir;
+  if (form.unavailable) out.unavailable = form.unavailable;
+  if (form.works) out.works = form.works;
+  return out;
+}
+
+/** Presets as a preset file that parseUserPresets accepts, field for field: what `presets -o yaml` prints. */
+export function toPresetFile(presets: readonly Preset[]): { presets: Record<string, Record<string, unknown>> } {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const p of presets) {
+    const levels = Object.fromEntries(Object.entries(p.levels).map(([l, form]) => [l, formToFile(form ?? {})]));
+    out[p.name] = {
+      summary: p.summary,
+      image: p.image,
+      ...(p.command ? { command: [...p.command] } : {}),
+      aliases: [...p.aliases],
+      targetProcesses: p.targetProcesses,
+      ...formToFile(p),
+      ...(Object.keys(levels).length ? { levels } : {}),
+      readOnlyRootFilesystem: p.readOnlyRootFilesystem,
+      mirrorTarget: p.mirrorTarget,
+      record: p.record,
+      copy: p.copy,
+      crashSummary: p.crashSummary,
+      banner: [...p.banner],
+      requireReason: p.requireReason,
+      allowedImages: [...p.allowedImages],
+      pods: p.pods,
+      ...(p.node ? { node: { hostNetwork: p.node.hostNetwork, hostPID: p.node.hostPID, hostReadOnly: p.node.hostReadOnly, banner: [...p.node.banner] } } : {}),
+    };
+  }
+  return { presets: out };
 }

@@ -20,8 +20,6 @@ import { describeIfAvailable } from './suite-gate';
 
 const REPO = resolve(__dirname, '..', '..');
 export const PLUGIN = join(REPO, 'plugin', 'kubectl-ephemeral');
-/** Overrides for the local node's Debian netshoot, whose tcpdump needs SETUID/SETGID to drop root. */
-export const LOCAL_PRESETS = join(REPO, 'test', 'support', 'local-presets.yaml');
 export const SAMPLE_APP = 'localhost/kubectl-ephemeral/sample-app:1';
 
 const DEFAULT_WAIT_MS = 30_000;

@@ -12,7 +12,6 @@ import { createTestNamespace, expectExit, pluginPath, removeNamespace, requireBu
 jest.setTimeout(180_000);
 
 const REPO = join(__dirname, '..', '..', '..');
-const LOCAL_PRESETS = join(__dirname, '../../support/local-presets.yaml');
 const describeNode = describeOnRealNode('test/e2e/features/hardening.test.ts');
 
 /** A debug command whose main process (PID 1 of its container) ignores INT, TERM and HUP and reads no input. */
@@ -20,7 +19,8 @@ const STUBBORN = ['sh', '-c', 'trap "" INT TERM HUP; while :; do sleep 1; done']
 
 describeNode('promises kept on the real node', () => {
   let ns = '';
-  const env = { KUBECTL_EPHEMERAL_CONFIG: LOCAL_PRESETS };
+  // The built-in presets as they ship (capture's tcpdump -Z root works with the local Debian image).
+  const env = {};
   const running = (pod: string, name: string) => getPod(ns, pod).status?.ephemeralContainerStatuses?.find((s: any) => s.name === name)?.state?.running !== undefined;
 
   beforeAll(() => {
@@ -96,7 +96,7 @@ describeNode('promises kept on the real node', () => {
     try {
       const r = spawnSync(pluginPath(), ['capture', 'web', '-n', ns, '--context', 'debugger', '--duration', '3s', '-w', '-'], {
         cwd,
-        env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: clusterEnv().kubeconfig, KUBECTL_EPHEMERAL_CONFIG: LOCAL_PRESETS, KUBECTL_EPHEMERAL_NODE: join(REPO, 'node_modules', 'node', 'bin', 'node') },
+        env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: clusterEnv().kubeconfig, KUBECTL_EPHEMERAL_NODE: join(REPO, 'node_modules', 'node', 'bin', 'node') },
         timeout: 120_000,
       });
       expect({ status: r.status, stderr: r.stderr.toString().split('\n').filter((l) => l.startsWith('error')) }).toEqual({ status: 0, stderr: [] });

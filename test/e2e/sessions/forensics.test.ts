@@ -1,6 +1,6 @@
-// `kubectl ephemeral forensics POD` on the real node: a read-only shell as the app's user in its
-// process namespace sees the app's processes and files, and the session is recorded (0600, with a
-// header naming pod, container and preset).
+// `kubectl ephemeral forensics POD` on the real node: a shell as the app's user in its process
+// namespace (its own root filesystem read-only) sees the app's processes and files, and the session
+// is recorded (0600, with a header naming pod, container and preset).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
@@ -8,7 +8,7 @@ import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/term
 
 jest.setTimeout(120_000);
 
-describeOnRealNode(__filename)('forensics POD: a recorded read-only shell next to the app', () => {
+describeOnRealNode(__filename)('forensics POD: a recorded shell as the app\'s user next to the app', () => {
   let ns = '';
 
   beforeAll(() => {

@@ -1,14 +1,12 @@
 // `kubectl ephemeral net POD` on the real node, typed into a real terminal: the network debug shell
 // sees the pod's address and listening port, and tcpdump in it sees a request made from the host.
 import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
-import { describeOnRealNode, httpGet, inTerminal, LOCAL_PRESETS, sampleAppPod } from '../../support/terminal-session';
+import { describeOnRealNode, httpGet, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
 
-// The local netshoot is Debian's tcpdump, which drops root for user "tcpdump" after opening the
-// socket (even with -Z root: initgroups needs CAP_SETGID); the real Alpine-based image does not.
-// The override adds SETUID/SETGID for the local image only.
-const env = { KUBECTL_EPHEMERAL_CONFIG: LOCAL_PRESETS };
+// The built-in preset as it ships, no preset file: the local netshoot's tcpdump is Debian's, which
+// `-Z root` keeps root (it still calls initgroups, hence SETGID in the preset).
 
 describeOnRealNode(__filename)('net POD: a network debug shell in the pod', () => {
   let ns = '';
@@ -25,10 +23,10 @@ describeOnRealNode(__filename)('net POD: a network debug shell in the pod', () =
   });
 
   it("shows the pod's IP in ip addr, :8080 in ss -lnt, and a request from the host in tcpdump", () =>
-    inTerminal({ env }, async (t) => {
+    inTerminal({}, async (t) => {
       await t.runPlugin(['net', 'web', '-n', ns, '--context', 'debugger']);
       await t.waitForShell();
-      expect(t.screen).toMatch(/tcpdump -i any -nn port 8080/); // the preset's banner
+      expect(t.screen).toMatch(/tcpdump -Z root -i any -nn port 8080/); // the preset's banner
 
       const addr = await t.command('ip -4 addr show eth0');
       expect(addr).toContain(`inet ${podIP}/`);
@@ -37,7 +35,7 @@ describeOnRealNode(__filename)('net POD: a network debug shell in the pod', () =
       expect(ss).toMatch(/LISTEN\s.*[:*]8080\s/);
 
       const since = t.mark();
-      t.type('tcpdump -i any -nn -c 1 tcp port 8080\r');
+      t.type('tcpdump -Z root -i any -nn -c 1 tcp port 8080\r');
       await t.waitFor(/listening on any/, { since, timeoutMs: 15_000, what: 'tcpdump to listen' });
       expect(await httpGet(`http://${podIP}:8080/`)).toBe(200);
       const m = await t.waitFor(/^.*IP (\S+) > (\S+): Flags.*$/m, { since, timeoutMs: 15_000, what: 'the captured packet' });

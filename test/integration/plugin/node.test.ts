@@ -181,7 +181,7 @@ describe('node sessions against the API server', () => {
     expect(pod.metadata.name).toMatch(new RegExp(`^node-debugger-${fakeNode}-[a-z0-9]{5}$`));
     expect(pod.metadata.uid).toBeDefined(); // filled in by the server
     expect(pod.spec).toMatchObject({ nodeName: fakeNode, hostNetwork: true, tolerations: [{ operator: 'Exists' }], volumes: [{ name: 'host-root', hostPath: { path: '/', type: '' } }] });
-    expect(pod.spec.containers[0].securityContext.capabilities).toEqual({ add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] });
+    expect(pod.spec.containers[0].securityContext.capabilities).toEqual({ add: ['NET_ADMIN', 'NET_RAW', 'SETGID'], drop: ['ALL'] });
     expect(nodePods(privileged)).toEqual([]);
   });
 

@@ -18,15 +18,22 @@ jest.setTimeout(60_000);
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
 
 /** The plugin's container for a preset, from its client dry run (what it would send). */
-async function dryRunContainer(preset: string, ns: string, name: string): Promise<any> {
-  const r = await runPlugin([preset, 'web', '-n', ns, '--context', 'debugger', '--name', name, '--dry-run', '-o', 'json']);
+async function dryRunContainer(preset: string, ns: string, name: string, extra: string[] = [], pod = 'web'): Promise<any> {
+  const r = await runPlugin([preset, pod, '-n', ns, '--context', 'debugger', '--name', name, ...extra, '--dry-run', '-o', 'json']);
   expectExit(r, 0);
   return JSON.parse(r.stdout).spec.ephemeralContainers[0];
 }
 
 /** Sends that container as kubectl would, skipping the plugin's preflight: the API server's own verdict. */
-function serverVerdict(ns: string, container: object, dryRun = false): { ok: boolean; message: string } {
-  return patchEphemeralContainers(ns, 'web', { spec: { ephemeralContainers: [container] } }, { context: 'debugger', dryRun });
+function serverVerdict(ns: string, container: object, dryRun = false, pod = 'web'): { ok: boolean; message: string } {
+  return patchEphemeralContainers(ns, pod, { spec: { ephemeralContainers: [container] } }, { context: 'debugger', dryRun });
+}
+
+/** Runs `work` over `items`, `width` at a time (each item spawns processes; the CPU is shared). */
+async function inBatches<T, R>(items: T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += width) out.push(...(await Promise.all(items.slice(i, i + width).map(work))));
+  return out;
 }
 
 /** The debugger's ephemeral container PATCHes in one namespace (other suites may run at the same time). */
@@ -49,14 +56,14 @@ describe('Pod Security', () => {
       markPodRunning(ns, 'web');
     });
 
-    it('refuses network before sending: exit 65 naming "restricted" and capabilities, no PATCH in the audit log', async () => {
+    it('refuses network --level privileged before sending: exit 65 naming "restricted", capabilities and the fix, no PATCH in the audit log', async () => {
       const from = auditLogSize();
-      const r = await runPlugin(['net', 'web', '-n', ns, '--context', 'debugger', '--no-attach']);
+      const r = await runPlugin(['net', 'web', '-n', ns, '--context', 'debugger', '--no-attach', '--level', 'privileged']);
       expectExit(r, 65);
       expect(stderrLines(r)).toHaveLength(1);
       const line = theErrorLine(r);
       expect(line).toContain(`namespace "${ns}" enforces Pod Security "restricted"`);
-      expect(line).toMatch(/violates capabilities \(spec\.ephemeralContainers\[0\]\.securityContext\.capabilities\.add: container "debugger-network-[a-z0-9]{5}" adds NET_ADMIN, NET_RAW\)/);
+      expect(line).toMatch(/violates capabilities \(spec\.ephemeralContainers\[0\]\.securityContext\.capabilities\.add: container "debugger-network-[a-z0-9]{5}" adds NET_ADMIN, NET_RAW\); drop --level to let the plugin choose the form "restricted" allows$/);
       expect(ephemeralPatches(from, ns)).toEqual([]);
       // Not even a dry-run PATCH: the refusal is the plugin's own.
       expect(auditEventsSince(from, 'debugger').filter((e) => e.verb === 'patch' && e.objectRef?.namespace === ns)).toEqual([]);
@@ -64,11 +71,35 @@ describe('Pod Security', () => {
     });
 
     it('the API server, sent the same container anyway, refuses it for the same reason', async () => {
-      const v = serverVerdict(ns, await dryRunContainer('network', ns, 'unchecked-net'));
+      const v = serverVerdict(ns, await dryRunContainer('network', ns, 'unchecked-net', ['--level', 'privileged']));
       expect(v.ok).toBe(false);
       expect(v.message).toContain('violates PodSecurity "restricted:latest"');
-      expect(v.message).toMatch(/unrestricted capabilities \(container "unchecked-net" must not include "NET_ADMIN", "NET_RAW" in securityContext\.capabilities\.add\)/);
+      expect(v.message).toMatch(/unrestricted capabilities \(container "unchecked-net" must not include "NET_ADMIN", "NET_RAW", "SETGID" in securityContext\.capabilities\.add\)/);
       expect(getPod(ns, 'web').spec.ephemeralContainers).toBeUndefined();
+    });
+
+    it("chooses network's restricted form and says so in one line; --dry-run prints that form", async () => {
+      const r = await runPlugin(['net', 'web', '-n', ns, '--context', 'debugger', '--dry-run', '-o', 'json']);
+      expectExit(r, 0);
+      expect(stderrLines(r)).toEqual([
+        'Pod Security "restricted": the debug container runs as uid 65534 without capabilities; tcpdump and ping (they need NET_RAW as root) unavailable; curl, ss and ip addr work',
+      ]);
+      const c = JSON.parse(r.stdout).spec.ephemeralContainers[0];
+      expect({ workingDir: c.workingDir, securityContext: c.securityContext }).toEqual({
+        workingDir: '/',
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' }, runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true },
+      });
+    });
+
+    it.each([
+      [['--run-as', 'root'], 'drop --run-as or choose a user "restricted" allows (non-root)'],
+      [['--privileged'], 'drop --privileged: Pod Security "restricted" forbids it'],
+    ])('an explicit %j is not weakened: refused before sending (65): "%s"', async (flags, fix) => {
+      const from = auditLogSize();
+      const r = await runPlugin(['shell', 'web', '-n', ns, '--context', 'debugger', '--no-attach', ...flags]);
+      expectExit(r, 65);
+      expect(theErrorLine(r)).toMatch(new RegExp(`^error: namespace "${ns}" enforces Pod Security "restricted": the debug container violates .*; ${fix.replace(/[()]/g, '\\$&')}$`));
+      expect(auditEventsSince(from, 'debugger').filter((e) => e.verb === 'patch' && e.objectRef?.namespace === ns)).toEqual([]);
     });
 
     it('lets shell in: it is restricted-compatible, and the audit log shows the one PATCH (status written by the test acting as kubelet)', async () => {
@@ -82,32 +113,52 @@ describe('Pod Security', () => {
     });
   });
 
-  describe.each(['restricted', 'baseline'])('every preset at %s: the plugin predicts exactly what the API server decides', (level) => {
+  describe.each(['privileged', 'baseline', 'restricted'])('every preset in every form at %s: the plugin predicts exactly what the API server decides', (level) => {
     let ns = '';
+    const PRESETS = ['network', 'forensics', 'crashloop', 'process', 'shell'];
+    // "auto": the form the plugin chooses; the others forced with --level.
+    const FORMS = ['auto', 'privileged', 'baseline', 'restricted'];
+    // A pod restricted admits (uid 65534), and one whose app runs as root (created before the label:
+    // restricted would refuse it, and then refuses every debug container because of it).
+    const PODS = ['web', 'rootweb'];
     beforeAll(() => {
-      ns = createTestNamespace(`plugin-predict-${level}`, { [ENFORCE]: level });
+      ns = createTestNamespace(`plugin-predict-${level}`);
       namespaces.push(ns);
       createObject(aPod('web').withRestrictedSecurity().withContainer('app', restrictedContainer({ image: 'nginx:1.27' })).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
+      createObject(aPod('rootweb').withContainer('app', { image: 'nginx:1.27', securityContext: { runAsUser: 0 } }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
       markPodRunning(ns, 'web');
+      markPodRunning(ns, 'rootweb');
+      kubectl(['label', 'namespace', ns, `${ENFORCE}=${level}`, '--overwrite']);
     });
 
-    it('--dry-run=server refuses (65, without sending) exactly the presets the server refuses', async () => {
-      const presets = ['network', 'forensics', 'crashloop', 'process', 'shell'];
-      const containers = await Promise.all(presets.map((p) => dryRunContainer(p, ns, `predict-${p}`)));
-      const server = containers.map((c) => serverVerdict(ns, c, true).ok);
-      const from = auditLogSize();
-      const plugin = await Promise.all(presets.map((p) => runPlugin([p, 'web', '-n', ns, '--context', 'debugger', '--name', `predict-${p}`, '--dry-run=server', '-o', 'json'])));
-      plugin.forEach((r) => expect([0, 65]).toContain(r.code));
-      const verdicts = Object.fromEntries(presets.map((p, i) => [p, { plugin: plugin[i]!.code === 0, server: server[i] }]));
-      expect(Object.fromEntries(presets.map((p, i) => [p, plugin[i]!.code === 0]))).toEqual(Object.fromEntries(presets.map((p, i) => [p, server[i]])));
-      // network is the one both refuse at either level (NET_ADMIN and NET_RAW are beyond baseline).
-      expect(verdicts.network).toEqual({ plugin: false, server: false });
-      expect(verdicts.shell).toEqual({ plugin: true, server: true });
-      // A refusal is a prediction: only the accepted presets reached the server (as dry runs).
-      const sent = ephemeralPatches(from, ns).filter((e) => e.userAgent?.startsWith('kubectl-ephemeral/'));
-      expect(sent.map((e) => [e.responseStatus.code, e.requestURI.includes('dryRun=All')])).toEqual(server.filter(Boolean).map(() => [200, true]));
+    it('--dry-run=server refuses (65, without sending) exactly the containers the server refuses', async () => {
+      const cases = PODS.flatMap((pod) => PRESETS.flatMap((preset) => FORMS.map((form) => ({ pod, preset, form, name: `p-${pod}-${preset}-${form}` }))));
+      const results = await inBatches(cases, 6, async (c) => {
+        const extra = c.form === 'auto' ? [] : ['--level', c.form];
+        const container = await dryRunContainer(c.preset, ns, c.name, extra, c.pod);
+        const server = serverVerdict(ns, container, true, c.pod);
+        // A refusal must be Pod Security's, or the comparison would count an unrelated error as one.
+        if (!server.ok) expect(server.message).toContain(`violates PodSecurity "${level}:latest"`);
+        const plugin = await runPlugin([c.preset, c.pod, '-n', ns, '--context', 'debugger', '--name', c.name, ...extra, '--dry-run=server', '-o', 'json']);
+        expect([0, 65]).toContain(plugin.code);
+        return { ...c, plugin: plugin.code === 0, server: server.ok, message: server.message };
+      });
+      const verdicts = (of: 'plugin' | 'server') => Object.fromEntries(results.map((r) => [r.name, r[of]]));
+      // The prediction is exact: never refused what the server accepts, never accepted what it refuses.
+      expect(verdicts('plugin')).toEqual(verdicts('server'));
+      // And no built-in preset is refused outright where its job is possible: every one is admitted
+      // on a compliant pod in its chosen form; on the root pod, everywhere but restricted.
+      const auto = results.filter((r) => r.form === 'auto');
+      expect(auto.filter((r) => r.pod === 'web').every((r) => r.server)).toBe(true);
+      expect(auto.filter((r) => r.pod === 'rootweb').every((r) => r.server === (level !== 'restricted'))).toBe(true);
+      // Each preset's own form is what privileged admits; network's is refused by baseline and restricted.
+      const forced = (pod: string, preset: string, form: string) => results.find((r) => r.pod === pod && r.preset === preset && r.form === form)!.server;
+      expect(forced('web', 'network', 'privileged')).toBe(level === 'privileged');
+      expect(forced('web', 'network', 'baseline')).toBe(level !== 'restricted');
+      expect(forced('web', 'network', 'restricted')).toBe(true);
       expect(getPod(ns, 'web').spec.ephemeralContainers).toBeUndefined();
-    });
+      expect(getPod(ns, 'rootweb').spec.ephemeralContainers).toBeUndefined();
+    }, 600_000);
   });
 
   describe('a baseline namespace whose pod already holds a privileged ephemeral container', () => {

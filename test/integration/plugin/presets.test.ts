@@ -2,10 +2,13 @@
 // the server's validation (and --dry-run=server) accepts it, --no-attach prints name and attach
 // command, and `list` shows state and creator. No kubelet runs the pod: the test writes statuses.
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, getPod, markPodRunning, writeContainerStatuses } from '../../support/cluster';
+import { clusterEnv, createObject, deleteTestNamespace, getPod, markPodRunning, writeContainerStatuses } from '../../support/cluster';
+import { writeFileSync } from 'node:fs';
 import {
   createTestNamespace,
   expectExit,
+  tempDir,
+  theErrorLine,
   KubeletStandIn,
   removeNamespace,
   requireBuiltPlugin,
@@ -27,7 +30,7 @@ const EXPECTED: Record<string, object> = {
     targetContainerName: 'app',
     securityContext: {
       allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'SETGID'] },
       runAsUser: 0,
       runAsNonRoot: false,
     },
@@ -166,3 +169,79 @@ describe('presets against the API server', () => {
   }, 60_000);
 });
 
+
+describe('the presets command and the preset file, through the built plugin', () => {
+  const dir = tempDir('ke-presets-cli-');
+  beforeAll(() => requireBuiltPlugin());
+  afterAll(() => dir.remove());
+
+  it('presets -o yaml is a preset file: fed back through KUBECTL_EPHEMERAL_CONFIG it prints itself, without YAML anchors', async () => {
+    const first = await runPlugin(['presets', '-o', 'yaml']);
+    expectExit(first, 0);
+    expect(first.stdout).not.toMatch(/(^|\s)[&*][\w-]+/m);
+    const file = dir.file('copy.yaml', first.stdout);
+    const again = await runPlugin(['presets', '-o', 'yaml'], { env: { KUBECTL_EPHEMERAL_CONFIG: file } });
+    expectExit(again, 0);
+    expect(again.stdout).toBe(first.stdout);
+    const wide = await runPlugin(['presets', '-o', 'wide'], { env: { KUBECTL_EPHEMERAL_CONFIG: file } });
+    expect(wide.stdout).toMatch(new RegExp(`^network .* ${file.replace(/[.]/g, '\\.')}\\s+Network toolbox`, 'm'));
+  });
+
+  it('presets -o wide shows what each preset does at each Pod Security level', async () => {
+    const r = await runPlugin(['presets', '-o', 'wide']);
+    expectExit(r, 0);
+    const [head, ...rows] = r.stdout.trimEnd().split('\n');
+    expect(head!.split(/\s{2,}/)).toEqual(['NAME', 'ALIASES', 'IMAGE', 'TARGETS', 'PRIVILEGED', 'BASELINE', 'RESTRICTED', 'RECORD', 'SOURCE', 'SUMMARY']);
+    const network = rows.find((l) => l.startsWith('network '))!.split(/\s{2,}/);
+    expect(network.slice(4, 7)).toEqual([
+      'root, +NET_ADMIN,NET_RAW,SETGID',
+      "root, keeps NET_RAW,SETGID of the runtime's; no NET_ADMIN (ip link/route changes)",
+      'uid 65534, no caps; no tcpdump and ping (they need NET_RAW as root)',
+    ]);
+  });
+
+  it.each([
+    ['a named file that is missing', null, (f: string) => `error: ${f}: no such preset file (named by KUBECTL_EPHEMERAL_CONFIG); create it or unset KUBECTL_EPHEMERAL_CONFIG`],
+    ['a preset named like a command', 'presets:\n  list:\n    image: busybox\n', (f: string) => `error: ${f}:2: presets.list: "list" is a kubectl ephemeral command; name the preset otherwise; fix the file or unset KUBECTL_EPHEMERAL_CONFIG`],
+    ['an unknown capability', 'presets:\n  x:\n    image: a\n    capabilities: [NET_RAWW]\n', (f: string) => `error: ${f}:4: presets.x.capabilities: unknown capability "NET_RAWW" (names as in capabilities(7) without CAP_, e.g. NET_RAW); fix the file or unset KUBECTL_EPHEMERAL_CONFIG`],
+    ['an inherited key', 'presets:\n  x:\n    image: a\n    constructor: root\n', (f: string) => expect.stringMatching(new RegExp(`^error: ${f}:4: presets\\.x\\.constructor: unknown field`))],
+    ['extends of an unknown preset', 'presets:\n  x:\n    extends: nope\n', (f: string) => `error: ${f}:3: presets.x.extends: no preset named "nope" (define it above, or extend a built-in); fix the file or unset KUBECTL_EPHEMERAL_CONFIG`],
+  ])('%s: exit 78 with one line naming the file and line, for every command', async (_t, text, line) => {
+    const file = `${dir.dir}/${Math.random().toString(36).slice(2)}.yaml`;
+    if (text !== null) writeFileSync(file, text);
+    for (const args of [['presets'], ['shell', 'web', '--dry-run']]) {
+      const r = await runPlugin(args, { env: { KUBECTL_EPHEMERAL_CONFIG: file } });
+      expectExit(r, 78);
+      expect(theErrorLine(r)).toEqual(line(file));
+    }
+  });
+});
+
+describe("the target's user, as the API server carries it", () => {
+  let ns = '';
+  beforeAll(() => {
+    requireBuiltPlugin();
+    ns = createTestNamespace('plugin-target-user');
+    createObject(aPod('named').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
+    createObject(aPod('nonroot').withPodSecurityContext({ runAsNonRoot: true }).withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
+    createObject(aPod('silent').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
+    for (const pod of ['named', 'nonroot', 'silent']) markPodRunning(ns, pod);
+    // The test, as a kubelet whose runtime reports the user (KEP-3619): uid 1000, gid 2000.
+    const status = getPod(ns, 'named').status;
+    writeContainerStatuses(ns, 'named', { containerStatuses: status.containerStatuses.map((c: any) => ({ ...c, user: { linux: { uid: 1000, gid: 2000, supplementalGroups: [2000] } } })) });
+  });
+  afterAll(() => deleteTestNamespace(ns));
+
+  it.each([
+    ['named', 'the user its status reports', { runAsUser: 1000, runAsGroup: 2000, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }, []],
+    ['silent', "the image's default, root, with the target's (default) capabilities", { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }, [`note: container "app" names no user: the debug shell runs as root, the image's default; if the app runs as another user, pass --run-as=UID[:GID]`]],
+    ['nonroot', 'nobody, with a note, when runAsNonRoot hides the uid', { runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }, [`note: container "app" runs as a non-root user its pod spec does not name (runAsNonRoot without runAsUser): the debug shell runs as uid 65534, which cannot read another user's /proc/1/root; pass --run-as=UID[:GID] with the app's user`]],
+  ])('process on %s runs as %s', async (pod, _t, securityContext, notes) => {
+    expect(getPod(ns, 'named').status.containerStatuses[0].user).toEqual({ linux: { uid: 1000, gid: 2000, supplementalGroups: [2000] } });
+    const r = await runPlugin(['process', pod, '-n', ns, '--context', 'debugger', '--dry-run', '-o', 'json']);
+    expectExit(r, 0);
+    expect(stderrLines(r)).toEqual(notes);
+    const sc = JSON.parse(r.stdout).spec.ephemeralContainers[0].securityContext;
+    expect(sc).toEqual({ allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' }, ...securityContext });
+  });
+});

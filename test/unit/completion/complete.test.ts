@@ -147,6 +147,12 @@ describe('runCompletion', () => {
     expect(await complete(cluster, 'net web-1 --dry-run server -o ')).toEqual(['json', 'yaml', ':4']);
   });
 
+  it('offers the Pod Security levels for --level', async () => {
+    const cluster = new FakeCluster();
+    expect(await complete(cluster, 'net web-1 --level ')).toEqual(['privileged', 'baseline', 'restricted', ':4']);
+    expect(await complete(cluster, 'net web-1 --level=r')).toEqual(['--level=restricted', ':4']);
+  });
+
   it('offers kubeconfig contexts for --context and namespaces for -n', async () => {
     const cluster = new FakeCluster().withContexts('dev', 'prod').withNamespaces('default', 'shop');
     expect(await complete(cluster, 'net --kubeconfig /tmp/kc --context ')).toEqual(['dev', 'prod', ':4']);

@@ -17,7 +17,7 @@ describe('buildEphemeralContainer', () => {
 
   it.each([
     [
-      'network targets the default container as root with NET_ADMIN and NET_RAW only',
+      'network targets the default container as root with NET_ADMIN, NET_RAW and SETGID only',
       'network',
       {},
       {
@@ -29,11 +29,11 @@ describe('buildEphemeralContainer', () => {
         terminationMessagePolicy: 'File',
         targetContainerName: 'app',
         env: stamp('network'),
-        securityContext: { ...hardened, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] }, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
+        securityContext: { ...hardened, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'SETGID'] }, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
       },
     ],
     [
-      'forensics runs read-only as the target user with no capability',
+      'forensics runs as the non-root target user with no capability, its own root filesystem read-only',
       'forensics',
       {},
       {
@@ -61,7 +61,8 @@ describe('buildEphemeralContainer', () => {
         terminationMessagePolicy: 'File',
         targetContainerName: 'sidecar',
         env: stamp('process', [{ name: 'KUBECTL_EPHEMERAL_USER', value: 'alice' }, { name: 'KUBECTL_EPHEMERAL_REASON', value: 'INC-42' }]),
-        securityContext: { ...hardened, capabilities: { drop: ['ALL'] }, runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true },
+        // The sidecar names no user: the image's default, root, with the sidecar's own capabilities (none set).
+        securityContext: { ...hardened, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
       },
     ],
     [
@@ -95,7 +96,7 @@ describe('buildEphemeralContainer', () => {
       },
     ],
     [
-      '--run-as root overrides a least-privilege preset',
+      "--run-as root on process keeps exactly the target's capabilities (none set: the runtime's defaults), what reading a root /proc/1/root needs",
       'process',
       { runAs: { kind: 'root' as const } },
       {
@@ -107,7 +108,7 @@ describe('buildEphemeralContainer', () => {
         terminationMessagePolicy: 'File',
         targetContainerName: 'app',
         env: stamp('process'),
-        securityContext: { ...hardened, capabilities: { drop: ['ALL'] }, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
+        securityContext: { ...hardened, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
       },
     ],
   ])('%s', (_title, presetName, extra, expected) => {
@@ -126,10 +127,18 @@ describe('buildEphemeralContainer', () => {
     expect(buildEphemeralContainer(p, { preset: presets.get('net') }, 'abcde').container.securityContext).toMatchObject({ runAsUser: 0, runAsNonRoot: false });
   });
 
-  it('a target without runAsUser falls back to nobody and says why', () => {
+  it("a target that names no user is taken as the image's default, root, and the note says so", () => {
     const plan = buildEphemeralContainer(pod(aPod('web').withContainer('app')), { preset: presets.get('forensics') }, 'abcde');
-    expect(plan.container.securityContext?.runAsUser).toBe(65534);
-    expect(plan.notices.join()).toMatch(/sets no runAsUser.*--run-as=root/);
+    expect(plan.container.securityContext).toEqual({ ...hardened, readOnlyRootFilesystem: true, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false });
+    expect(plan.notices).toEqual([`container "app" names no user: the debug shell runs as root, the image's default; if the app runs as another user, pass --run-as=UID[:GID]`]);
+  });
+
+  it('a target that must not be root but names no uid falls back to nobody and says why', () => {
+    const plan = buildEphemeralContainer(pod(aPod('web').withPodSecurityContext({ runAsNonRoot: true }).withContainer('app')), { preset: presets.get('process') }, 'abcde');
+    expect(plan.container.securityContext).toEqual({ ...hardened, capabilities: { drop: ['ALL'] }, runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true });
+    expect(plan.notices).toEqual([
+      `container "app" runs as a non-root user its pod spec does not name (runAsNonRoot without runAsUser): the debug shell runs as uid 65534, which cannot read another user's /proc/1/root; pass --run-as=UID[:GID] with the app's user`,
+    ]);
   });
 
   it('crashloop mirrors volume mounts without subPath, and env, and does not target', () => {
@@ -157,9 +166,12 @@ describe('buildEphemeralContainer', () => {
       volumeMounts: [{ name: 'config', mountPath: '/app/config', readOnly: true }],
       envFrom: [{ configMapRef: { name: 'web-env' } }],
       env: [{ name: 'MODE', value: 'prod' }, ...stamp('crashloop')],
-      securityContext: { ...hardened, capabilities: { drop: ['ALL'] }, runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true },
+      securityContext: { ...hardened, capabilities: { drop: ['ALL'] }, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
     });
-    expect(plan.notices.join('\n')).toMatch(/"data" at \/app\/data\/one.db uses subPath/);
+    expect(plan.notices).toEqual([
+      `container "app" names no user: the debug shell runs as root, the image's default; if the app runs as another user, pass --run-as=UID[:GID]`,
+      'volume "data" at /app/data/one.db uses subPath, which ephemeral containers cannot mount; skipped',
+    ]);
   });
 
   // A pipe (-i, no TTY) gets stdinOnce: containerd then keeps the output attached until the

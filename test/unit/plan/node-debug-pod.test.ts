@@ -77,7 +77,7 @@ describe('buildNodeDebugPod', () => {
       [],
     ],
     [
-      'network: host network, root with NET_ADMIN and NET_RAW only, /host read-only',
+      'network: host network, root with NET_ADMIN, NET_RAW and SETGID (for tcpdump -Z root) only, /host read-only',
       preset('network'),
       {},
       expectedPod({
@@ -86,7 +86,7 @@ describe('buildNodeDebugPod', () => {
         command: ['bash'],
         spec: { hostNetwork: true },
         readOnly: true,
-        securityContext: { ...leastPrivilege, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] }, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
+        securityContext: { ...leastPrivilege, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'SETGID'] }, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
       }),
       [],
     ],
