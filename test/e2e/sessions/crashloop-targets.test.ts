@@ -103,6 +103,9 @@ describeOnRealNode(__filename)('crashloop finds what crashes, reuse, workloads (
       await first.waitForShell();
       const name = (await first.waitFor(/attaching to "(debugger-process-[a-z0-9]+)"/))[1]!;
       await first.command('export MARK=set-in-the-first-run');
+      // Reuse takes a container the pod status says is running; the first session attached at the
+      // kubelet's Started event, which can come a second before that status.
+      waitFor(() => getPod(ns, 'web').status?.ephemeralContainerStatuses?.some((s: any) => s.name === name && s.state?.running), 30_000, `${name} running in the pod status`);
 
       await second.runPlugin(['process', 'web', '-n', ns, '--context', 'debugger']);
       await second.waitFor(`reusing your running debug container "${name}" (process, ${BUSYBOX}) in pod "web": ephemeral containers cannot be removed; --new adds another`);
