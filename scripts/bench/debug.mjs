@@ -1,5 +1,5 @@
 // 2. Time to a running debug container, from process start until the container is reported
-// running: `kubectl ephemeral shell POD --no-attach` (which waits itself) against `kubectl debug POD
+// running: `kubectl ephemeral shell POD --no-attach --new` (which waits itself) against `kubectl debug POD
 // --image=busybox -c NAME -- sleep 3600` followed by the harness's `kubectl wait` until running
 // (kubectl debug returns right after its PATCH). Same image, same pod, real node, in pairs on the
 // same pod. An observer watch records when the API server first showed each container running.
@@ -36,8 +36,9 @@ export async function benchDebug(ctx) {
       // part: the kubelet notices a started container at its next 1 s relist, and fixed pauses
       // lock every run to the same phase of it (both tools then read ~1.0 s, whatever they do).
       await delay(ctx.settleMs + Math.random() * 1000);
-      // A: the plugin, as kubectl runs it.
-      const a = await runTimed(kubectl, ['ephemeral', 'shell', pod, '-n', ns, '--no-attach'], { env, rss: true, tmpDir: ctx.work });
+      // A: the plugin, as kubectl runs it. --new: it would otherwise reuse the running container of
+      // the previous pair on this pod, and measure no creation at all.
+      const a = await runTimed(kubectl, ['ephemeral', 'shell', pod, '-n', ns, '--no-attach', '--new'], { env, rss: true, tmpDir: ctx.work });
       if (a.code !== 0) throw new Error(`kubectl ephemeral shell exited ${a.code}: ${a.stderr.slice(0, 800)}`);
       const name = a.stdout.trim().split('\n').pop();
 
@@ -90,7 +91,7 @@ export async function benchDebug(ctx) {
   const ratio = pairedRatios(kd.ms, plugin.ms);
   const result = {
     plugin: {
-      command: `kubectl ephemeral shell POD -n NS --no-attach`,
+      command: `kubectl ephemeral shell POD -n NS --no-attach --new`,
       ms: summarize(plugin.ms),
       observedRunningMs: summarize(plugin.observed),
       firstRequestMs: summarize(firstReq),

@@ -394,7 +394,7 @@ function buildTables(results, ctx) {
       title: `2. Time to a running debug container (ms from process start; real node; ${ctx.iterations} pairs on the same pods)`,
       headers: ['command', 'until reported running', 'ratio', 'first request at', 'PATCH at', 'API showed running at', 'then reported after', 'API requests', 'peak RSS'],
       rows: [
-        ['kubectl ephemeral shell POD --no-attach', range(p.ms, 0), ratio(d.ratio), median(p.firstRequestMs, 0), median(p.patchAtMs, 0), median(p.observedRunningMs, 0), median(p.reportMs, 0), median(p.requests, 0), mb(p.rssKB)],
+        ['kubectl ephemeral shell POD --no-attach --new', range(p.ms, 0), ratio(d.ratio), median(p.firstRequestMs, 0), median(p.patchAtMs, 0), median(p.observedRunningMs, 0), median(p.reportMs, 0), median(p.requests, 0), mb(p.rssKB)],
         ['kubectl debug ... -- sleep 3600 + kubectl wait', range(k.ms, 0), '1.00x', median(k.firstRequestMs, 0), median(k.patchAtMs, 0), median(k.observedRunningMs, 0), median(k.reportMs, 0), `${median(k.requests, 0)} (${median(k.requestsDebug, 0)} + ${median(k.requestsWait, 0)} wait)`, `${mb(k.rssKBDebug)} / ${mb(k.rssKBWait)}`],
         ['  of which kubectl debug', range(k.debugMs, 0), '', '', '', '', '', median(k.requestsDebug, 0), mb(k.rssKBDebug)],
         ['  of which kubectl wait (harness)', range(k.waitMs, 0), '', '', '', '', '', median(k.requestsWait, 0), mb(k.rssKBWait)],
