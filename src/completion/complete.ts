@@ -24,6 +24,8 @@ export interface CompletionDeps {
   listPods(namespace: string | undefined, flags: KubeFlags): Promise<CompletionPod[]>;
   /** Namespace names; one API call with a short timeout. */
   listNamespaces(flags: KubeFlags): Promise<string[]>;
+  /** Node names (for node/NAME); one API call with a short timeout. */
+  listNodes(flags: KubeFlags): Promise<string[]>;
 }
 
 /** Cobra's ShellCompDirective values, which kubectl relays to the shell as the last line `:<n>`. */
@@ -34,6 +36,9 @@ export const Directive = { Default: 0, Error: 1, NoSpace: 2, NoFileComp: 4, Filt
  * offered once a word is started; `pod/` then completes pod names.
  */
 export const WORKLOAD_PREFIXES = ['pod/', 'deploy/', 'sts/', 'ds/', 'rs/', 'job/'];
+
+/** A preset command also takes node/NAME (a node session); the other commands take pods only. */
+export const NODE_PREFIX = 'node/';
 
 /**
  * What a flag's value is, by the flag's long name: where the values come from. The flags
@@ -141,21 +146,29 @@ export async function runCompletion(words: string[], deps: CompletionDeps): Prom
   if (read.positionals.length === 0) return done(deps.commands.flatMap((c) => (c.preset ? [c.name, ...c.aliases] : [c.name])));
   if (!command) return done([]);
   const position = command.positionals[read.positionals.length - 1];
-  if (position === 'pod') return completePod(partial, read, deps);
+  if (position === 'pod') return completePod(partial, read, deps, command.preset);
   if (position === 'container' && command.name === 'attach') return done(await containersOf(read.positionals[1]!, read, deps, (p) => p.ephemeralContainers ?? []));
   return done([]);
 }
 
-/** Pod names and the workload prefixes; after `pod/`, pod names under it. */
-async function completePod(partial: string, read: ReadWords, deps: CompletionDeps): Promise<string[]> {
+/**
+ * Pod names and, for a preset command (which resolves them), the workload prefixes and node/;
+ * after `pod/` pod names under it, after `node/` node names.
+ */
+async function completePod(partial: string, read: ReadWords, deps: CompletionDeps, preset: boolean): Promise<string[]> {
   const slash = partial.indexOf('/');
   const kind = slash < 0 ? '' : partial.slice(0, slash + 1);
+  const prefixes = preset ? [...WORKLOAD_PREFIXES, NODE_PREFIX] : [];
+  if (preset && kind === NODE_PREFIX) {
+    const nodes = await lookup(() => deps.listNodes(kubeFlagsOf(read)), (list) => list.map((n) => NODE_PREFIX + n));
+    return [...nodes.filter((c) => c.startsWith(partial)), `:${Directive.NoFileComp}`];
+  }
   if (kind && kind !== 'pod/') return [`:${Directive.NoFileComp}`];
   const pods = await lookup(() => deps.listPods(read.flags.get('namespace'), kubeFlagsOf(read)), (list) => list.map((p) => kind + p.name));
   // Prefixes once something is typed: a bare <TAB> lists pods, as kubectl's own completion does.
-  const candidates = [...pods, ...(kind || !partial ? [] : WORKLOAD_PREFIXES)].filter((c) => c.startsWith(partial));
+  const candidates = [...pods, ...(kind || !partial ? [] : prefixes)].filter((c) => c.startsWith(partial));
   // Only prefixes left: no space after `deploy/`, the name comes next.
-  const onlyPrefixes = candidates.length > 0 && candidates.every((c) => WORKLOAD_PREFIXES.includes(c));
+  const onlyPrefixes = candidates.length > 0 && candidates.every((c) => prefixes.includes(c));
   return [...candidates, `:${onlyPrefixes ? Directive.NoSpace | Directive.NoFileComp : Directive.NoFileComp}`];
 }
 

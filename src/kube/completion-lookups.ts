@@ -30,7 +30,7 @@ interface NamespaceList {
   items: Array<{ metadata: { name: string } }>;
 }
 
-/** The cluster-facing half of CompletionDeps: kubeconfig contexts, pods and namespaces. */
+/** The cluster-facing half of CompletionDeps: kubeconfig contexts, pods, namespaces and nodes. */
 export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): Omit<CompletionDeps, 'commands'> {
   return {
     contexts(flags) {
@@ -42,6 +42,10 @@ export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): Om
     },
     async listNamespaces(flags) {
       const list = await getWithin<NamespaceList>(env, userAgent, flags, () => '/api/v1/namespaces');
+      return list.items.map((n) => n.metadata.name);
+    },
+    async listNodes(flags) {
+      const list = await getWithin<NamespaceList>(env, userAgent, flags, () => '/api/v1/nodes');
       return list.items.map((n) => n.metadata.name);
     },
   };

@@ -49,6 +49,11 @@ class FakeCluster {
         if (this.failure) throw this.failure;
         return this.namespaces;
       },
+      listNodes: async (flags) => {
+        this.calls.push({ fn: 'listNodes', flags });
+        if (this.failure) throw this.failure;
+        return ['worker-1', 'worker-2'];
+      },
     };
   }
 }
@@ -138,6 +143,14 @@ describe('runCompletion', () => {
     expect(WORKLOAD_PREFIXES).toEqual(['pod/', 'deploy/', 'sts/', 'ds/', 'rs/', 'job/']);
     expect(await complete(cluster, 'net pod/')).toEqual(['pod/web-1', ':4']);
     expect(await complete(cluster, 'net sts/')).toEqual([':4']);
+  });
+
+  it('offers node/ to preset commands, then node names; the other commands take pods only', async () => {
+    const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
+    expect(await complete(cluster, 'shell n')).toEqual(['node/', ':6']);
+    expect(await complete(cluster, 'shell node/w')).toEqual(['node/worker-1', 'node/worker-2', ':4']);
+    expect(await complete(cluster, 'attach d')).toEqual([':4']);
+    expect(await complete(cluster, 'capture w')).toEqual(['web-1', ':4']);
   });
 
   it('offers -o choices by command', async () => {
