@@ -10,6 +10,7 @@ import { checkPodSecurity } from './pod-security-gate.js';
 import { checkNodePreflight, runPreflight } from './preflight.js';
 import { withTemporaryPod } from './temporary-pod.js';
 import { requireStarted, waitForContainer } from './wait-for-container.js';
+import { waitProgress } from '../output/progress.js';
 
 /** The namespace label that lets a pod share host namespaces and mount hostPath volumes. */
 const PRIVILEGED_LABEL = 'pod-security.kubernetes.io/enforce=privileged';
@@ -75,6 +76,7 @@ async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOpt
     created = true;
     printer.info(`created pod "${podName}" on node "${nodeName}" in namespace "${ns}" (${v.preset.name}, ${container.image}); it is deleted when the session ends`);
     const ref = { pod: podName, container: container.name, ephemeral: false };
+    const progress = waitProgress(printer, container.name, ctx.now);
     // The event is written while the container starts: it costs no wall-clock time.
     const [result] = await Promise.all([
       waitForContainer(conn, ref, {
@@ -83,8 +85,10 @@ async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOpt
         now: ctx.now,
         resourceVersion: stored.metadata?.resourceVersion,
         signal: ctx.signal,
-        onWaiting: (s) => printer.info(`waiting for container "${container.name}": ${s.reason}${s.message ? `: ${s.message}` : ''}`),
-      }),
+        // The same progress as a pod session's: one live line on a terminal, plain lines otherwise.
+        onWaiting: progress.onWaiting,
+        onEvent: progress.onEvent,
+      }).finally(() => progress.stop()),
       recordNodeEvent(ctx, conn, node, stored, time),
     ]);
     const state = requireStarted(result, ref, ns, container.image);
