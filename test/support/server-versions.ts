@@ -20,12 +20,17 @@ export interface ServerExpectations {
    * is off (the server admits the container with procMount Default), "invalid" once it is on (422).
    */
   procMountUnmasked: 'reset to Default' | 'invalid';
+  /**
+   * ContainerStatus.user (KEP-3619, added in 1.31) is kept: a runtime can tell the target's uid. An
+   * older server drops the field, and the plugin then reads the target as naming no user.
+   */
+  containerStatusUser: boolean;
 }
 
 const BY_MINOR: Readonly<Record<number, ServerExpectations>> = {
-  30: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: false, procMountUnmasked: 'reset to Default' },
-  35: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid' },
-  37: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid' },
+  30: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: false, procMountUnmasked: 'reset to Default', containerStatusUser: false },
+  35: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid', containerStatusUser: true },
+  37: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid', containerStatusUser: true },
 };
 
 /** The row for the cluster under test (its state dir's version); an unlisted minor fails: measure it and add its row. */

@@ -4,6 +4,7 @@
 import { aPod } from '../../support/builders';
 import { clusterEnv, createObject, deleteTestNamespace, getPod, markPodRunning, writeContainerStatuses } from '../../support/cluster';
 import { writeFileSync } from 'node:fs';
+import { serverExpectations } from '../../support/server-versions';
 import {
   createTestNamespace,
   expectExit,
@@ -232,12 +233,16 @@ describe("the target's user, as the API server carries it", () => {
   });
   afterAll(() => deleteTestNamespace(ns));
 
-  it.each([
-    ['named', 'the user its status reports', { runAsUser: 1000, runAsGroup: 2000, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }, []],
-    ['silent', "the image's default, root, with the target's (default) capabilities", { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }, [`note: container "app" names no user: the debug shell runs as root, the image's default; if the app runs as another user, pass --run-as=UID[:GID]`]],
+  // A server before 1.31 drops ContainerStatus.user (server-versions.ts): "named" then names no user.
+  const keepsUser = serverExpectations().containerStatusUser;
+  const rootByDefault: [object, string[]] = [{ runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }, [`note: container "app" names no user: the debug shell runs as root, the image's default; if the app runs as another user, pass --run-as=UID[:GID]`]];
+  const namedUser: [object, string[]] = [{ runAsUser: 1000, runAsGroup: 2000, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }, []];
+  it.each<[string, string, object, string[]]>([
+    ['named', keepsUser ? 'the user its status reports' : 'root: this server drops the user its status would report', ...(keepsUser ? namedUser : rootByDefault)],
+    ['silent', "the image's default, root, with the target's (default) capabilities", ...rootByDefault],
     ['nonroot', 'nobody, with a note, when runAsNonRoot hides the uid', { runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true, capabilities: { drop: ['ALL'] } }, [`note: container "app" runs as a non-root user its pod spec does not name (runAsNonRoot without runAsUser): the debug shell runs as uid 65534, which cannot read another user's /proc/1/root; pass --run-as=UID[:GID] with the app's user`]],
   ])('process on %s runs as %s', async (pod, _t, securityContext, notes) => {
-    expect(getPod(ns, 'named').status.containerStatuses[0].user).toEqual({ linux: { uid: 1000, gid: 2000, supplementalGroups: [2000] } });
+    expect(getPod(ns, 'named').status.containerStatuses[0].user).toEqual(keepsUser ? { linux: { uid: 1000, gid: 2000, supplementalGroups: [2000] } } : undefined);
     const r = await runPlugin(['process', pod, '-n', ns, '--context', 'debugger', '--dry-run', '-o', 'json']);
     expectExit(r, 0);
     expect(stderrLines(r)).toEqual(notes);
