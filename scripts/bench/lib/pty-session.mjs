@@ -7,6 +7,8 @@ const require = createRequire(import.meta.url);
 const pty = require('node-pty');
 
 const PROMPT_HINT = Buffer.from("If you don't see a command prompt");
+// The plugin runs kubectl attach --quiet (no hint): its sessions show the busybox root prompt instead.
+const ROOT_PROMPT = Buffer.from('/ # ');
 
 export class PtySession {
   /** Spawns file/args under a cols x rows pty with raw byte output. */
@@ -33,7 +35,7 @@ export class PtySession {
     // "\r\r\n": a line ending the container's terminal already translated, translated again.
     for (let i = joined.indexOf('\r\r\n', Math.max(0, this.tail.length - 2)); i >= 0; i = joined.indexOf('\r\r\n', i + 3)) this.crcrlf++;
     this.tail = joined.subarray(Math.max(0, joined.length - 64));
-    if (this.waiter && joined.includes(this.waiter.marker)) {
+    if (this.waiter && this.waiter.markers.some((m) => joined.includes(m))) {
       const w = this.waiter;
       this.waiter = undefined;
       this.tail = Buffer.alloc(0);
@@ -41,16 +43,17 @@ export class PtySession {
     }
   }
 
-  /** Resolves with the time (performance.now) marker was seen in the output from now on. */
+  /** Resolves with the time (performance.now) marker (or any of an array of markers) was seen in the output from now on. */
   waitFor(marker, timeoutMs = 30_000) {
-    const m = Buffer.isBuffer(marker) ? marker : Buffer.from(marker);
+    const markers = (Array.isArray(marker) ? marker : [marker]).map((x) => (Buffer.isBuffer(x) ? x : Buffer.from(x)));
+    const m = Buffer.concat(markers.flatMap((x, i) => (i ? [Buffer.from(' | '), x] : [x])));
     this.tail = Buffer.alloc(0);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
         reject(new Error(`no ${JSON.stringify(m.toString())} within ${timeoutMs} ms; output so far: ${JSON.stringify(Buffer.concat(this.transcript).toString().slice(-600))}`));
       }, timeoutMs);
-      this.waiter = { marker: m, resolve: (t) => (clearTimeout(timer), resolve(t)) };
+      this.waiter = { markers, resolve: (t) => (clearTimeout(timer), resolve(t)) };
     });
   }
 
@@ -60,7 +63,8 @@ export class PtySession {
 
   /**
    * Waits until typing reaches the container's shell: kubectl's "If you don't see a command
-   * prompt" first (typing before that would be echoed by the local pty), then a probe command
+   * prompt", or the container's prompt where the plugin keeps kubectl quiet (typing before that would
+   * be echoed by the local pty), then a probe command
    * until its output (not its echo) comes back. Returns ms from spawn.
    */
   async waitAttached(timeoutMs = 60_000) {
@@ -69,7 +73,7 @@ export class PtySession {
     void this.exited.then((e) => (exit = e));
     const gone = () => new Error(`exited (${JSON.stringify(exit)}) before attaching: ${JSON.stringify(Buffer.concat(this.transcript).toString().slice(-600))}`);
     // A command that fails at once (bad build, no permission) ends the wait at once too.
-    await Promise.race([this.waitFor(PROMPT_HINT, timeoutMs).catch(() => undefined), this.exited.then(() => delay(100))]);
+    await Promise.race([this.waitFor([PROMPT_HINT, ROOT_PROMPT], timeoutMs).catch(() => undefined), this.exited.then(() => delay(100))]);
     while (performance.now() < end) {
       if (exit) throw gone();
       const seen = this.waitFor('R42', 700);
