@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { readClusterEnv } from '../../scripts/cluster/env.mjs';
 
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
@@ -35,21 +36,8 @@ let cached: ClusterEnv | undefined;
 /** Reads $KE_STATE_DIR/env (default <repo>/.state/cluster/env). Does not start anything. */
 export function clusterEnv(): ClusterEnv {
   if (cached) return cached;
-  const stateDir = process.env.KE_STATE_DIR ?? join(REPO, '.state', 'cluster');
-  const file = join(stateDir, 'env');
-  if (!existsSync(file)) {
-    throw new Error(`no local cluster: ${file} is missing; run scripts/cluster.sh up first`);
-  }
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) vars[m[1]!] = m[2]!;
-  }
-  const need = (k: string): string => {
-    const v = vars[k];
-    if (v === undefined) throw new Error(`${file} lacks ${k}`);
-    return v;
-  };
+  const vars = readClusterEnv(REPO, { required: ['KE_STATE_DIR', 'KE_APISERVER', 'KE_CA_CRT', 'KE_CA_KEY', 'KE_ADMIN_KUBECONFIG', 'KE_KUBECONFIG', 'KE_AUDIT_LOG'] });
+  const need = (k: string): string => vars[k]!;
   cached = {
     stateDir: need('KE_STATE_DIR'),
     apiserver: need('KE_APISERVER'),
