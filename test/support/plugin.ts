@@ -11,10 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { clusterEnv, createTestNamespace, KUBECTL, kubectl, kubectlResult, type Context, type KubectlOptions } from './cluster';
 
 const REPO = resolve(__dirname, '..', '..');
-/** What `npm run build` makes (runPlugin runs a private copy of it: see pluginPath). */
+/** What `npm run build` makes: the e2e terminal runs it as it is, runPlugin a private copy (see pluginPath). */
 export const BUILT_PLUGIN = join(REPO, 'plugin', 'kubectl-ephemeral');
-/** The built plugin's launcher, for callers that spawn it themselves. */
-export const PLUGIN = BUILT_PLUGIN;
 /** The pinned Node 24 the launcher runs the bundle on (never the machine's own node). */
 const PINNED_NODE = join(REPO, 'node_modules', 'node', 'bin', 'node');
 
@@ -195,7 +193,7 @@ export async function kubectlJsonAsync<T = any>(args: string[], opts: KubectlOpt
   return JSON.parse(await kubectlAsync([...args, '-o', 'json'], opts)) as T;
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls an async check until it returns a value other than undefined/false, or throws after timeoutMs. */
 export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string, everyMs = 100): Promise<T> {

@@ -5,7 +5,7 @@
 // references. No kubelet runs these pods: the test writes every status (KubeletStandIn).
 import { aPod } from '../../support/builders';
 import { clusterEnv, COPY_RULES, createObject, getPod, grantInNamespace, kubectl, markContainerCrashLooping, markEphemeralTerminated, markInitContainerCrashLooping, markPodRunning, writeContainerStatuses } from '../../support/cluster';
-import { createTestNamespace, expectExit, KubeletStandIn, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
+import { createTestNamespace, eventually, expectExit, KubeletStandIn, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 import { inTerminal } from '../../support/terminal-session';
 
 jest.setTimeout(90_000);
@@ -323,11 +323,10 @@ describe('workload references (API server)', () => {
       { namespace: ns },
     );
     // The controller manager makes the ReplicaSet and its two pods.
-    const deadline = Date.now() + 60_000;
-    while ((pods = (await kubectlJsonAsync(['get', 'pods', '-l', 'app=webdep'], { namespace: ns })).items.map((p: any) => p.metadata.name).sort()).length < 2) {
-      if (Date.now() > deadline) throw new Error('the deployment made no 2 pods');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    pods = await eventually(async () => {
+      const names: string[] = (await kubectlJsonAsync(['get', 'pods', '-l', 'app=webdep'], { namespace: ns })).items.map((p: any) => p.metadata.name).sort();
+      return names.length >= 2 && names;
+    }, 60_000, 'the deployment to make its 2 pods', 200);
     markPodRunning(ns, pods[0]!);
     markContainerCrashLooping(ns, pods[1]!, 'app', 1, 'Error');
   });
