@@ -5,9 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, getPod, kubectlResult, waitFor } from '../../support/cluster';
+import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult } from '../../support/cluster';
+import { expectExit, requireBuiltPlugin, runPlugin, startPlugin, tempDir } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal } from '../../support/terminal-session';
-import { createTestNamespace, eventually, expectExit, removeNamespace, requireBuiltPlugin, runPlugin, startPlugin, tempDir } from '../../support/plugin';
 
 jest.setTimeout(180_000);
 
@@ -22,18 +23,18 @@ describeNode('capture, recorded sessions and cleanup on the real node', () => {
   // The built-in network preset as it ships (capture runs the local Debian tcpdump with -Z root).
   const env = { XDG_STATE_HOME: join(home.dir, 'state') };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('e2e-features');
+    ns = await createTestNamespace('e2e-features');
     createObject(
       aPod('web').withContainer('app', { image: SAMPLE_APP, imagePullPolicy: 'IfNotPresent', securityContext: { runAsUser: 1000 } }).withNodeName(clusterEnv().nodeName).withTerminationGracePeriod(1).build(),
       { namespace: ns },
     );
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, 'pod web Running');
+    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, 'pod web Running');
     podIP = getPod(ns, 'web').status.podIP;
   });
   afterAll(() => {
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
     home.remove();
   });
 

@@ -2,8 +2,9 @@
 // --no-attach, and Ctrl-P Ctrl-Q leaves a session with the shell running, to be attached again
 // with its state (a variable set before detaching) intact. The session's first and last lines are
 // the plugin's own: none of kubectl's reaches the screen.
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
-import { eventually, runPlugin } from '../../support/plugin';
+import { createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { runPlugin } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
@@ -13,10 +14,10 @@ const KUBECTL_CHATTER = /If you don't see a command prompt|Session ended|kubectl
 describeOnRealNode(__filename)('attach POD NAME: back into a running debug container', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-attach');
+  beforeAll(async () => {
+    ns = await createTestNamespace('e2e-attach');
     createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

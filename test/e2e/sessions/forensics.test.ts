@@ -3,7 +3,8 @@
 // is recorded (0600, with a header naming pod, container and preset).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
+import { createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
@@ -11,10 +12,10 @@ jest.setTimeout(120_000);
 describeOnRealNode(__filename)('forensics POD: a recorded shell as the app\'s user next to the app', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-forensics');
+  beforeAll(async () => {
+    ns = await createTestNamespace('e2e-forensics');
     createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

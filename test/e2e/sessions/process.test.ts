@@ -1,5 +1,6 @@
 // `kubectl ephemeral process POD` on the real node: busybox in the target's process namespace.
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
+import { createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
@@ -7,10 +8,10 @@ jest.setTimeout(120_000);
 describeOnRealNode(__filename)('process POD: a shell in the target process namespace', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-process');
+  beforeAll(async () => {
+    ns = await createTestNamespace('e2e-process');
     createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

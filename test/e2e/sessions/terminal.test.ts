@@ -1,7 +1,8 @@
 // The terminal as a user at a keyboard sees it, on the real node: a resize of the outer terminal
 // reaches the container, the shell's exit code becomes the plugin's, Ctrl-C stops the program in
 // the container (not the plugin), and the outer bash gets its terminal back in cooked mode.
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
+import { createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
@@ -9,10 +10,10 @@ jest.setTimeout(120_000);
 describeOnRealNode(__filename)('the debug session in a terminal', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-terminal');
+  beforeAll(async () => {
+    ns = await createTestNamespace('e2e-terminal');
     createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);
