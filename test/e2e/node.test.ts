@@ -3,13 +3,12 @@
 // targeting the app reaches running. Skips itself unless `scripts/cluster.sh up --node` has run.
 import { spawn } from 'node:child_process';
 import { aPod } from '../support/builders';
-import { describeOnRealNode } from '../support/terminal-session';
-import { addEphemeralContainer, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, KUBECTL, kubectl, kubectlResult } from '../support/cluster';
+import { describeOnRealNode, SAMPLE_APP } from '../support/terminal-session';
+import { addEphemeralContainer, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, KUBECTL, waitForPodRunning } from '../support/cluster';
 import { eventually } from '../support/wait';
 
 jest.setTimeout(120_000);
 
-const SAMPLE_APP = 'localhost/kubectl-ephemeral/sample-app:1';
 const BUSYBOX = 'docker.io/library/busybox:1.36';
 const NETSHOOT = 'docker.io/nicolaka/netshoot:v0.13';
 const POD_SUBNET = /^10\.88\.\d+\.\d+$/;
@@ -60,7 +59,7 @@ describeNode('real node', () => {
         .build(),
       { namespace: ns },
     );
-    await eventually(async () => getPod(ns, pod).status?.phase === 'Running', 60_000, `pod ${ns}/${pod} Running`);
+    await waitForPodRunning(ns, pod);
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

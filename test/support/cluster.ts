@@ -209,6 +209,11 @@ export function getPod(namespace: string, pod: string, context: Context = 'admin
   return kubectlJson(['get', 'pod', pod], { namespace, context });
 }
 
+/** Waits until a (real) kubelet reports the pod Running. */
+export async function waitForPodRunning(namespace: string, pod: string, timeoutMs = 60_000): Promise<void> {
+  await eventually(async () => getPod(namespace, pod).status?.phase === 'Running', timeoutMs, `pod ${namespace}/${pod} Running`);
+}
+
 /** The API server's answer to one request: HTTP code, parsed body, and the Status message when it failed. */
 export interface ApiAnswer {
   ok: boolean;

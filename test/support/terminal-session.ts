@@ -15,7 +15,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as NodePty from 'node-pty';
-import { clusterEnv, kubectlResult } from './cluster';
+import { clusterEnv, createObject, createTestNamespace, kubectlResult, waitForPodRunning } from './cluster';
 import { BUILT_PLUGIN } from './plugin';
 import { describeIfAvailable } from './suite-gate';
 
@@ -82,6 +82,17 @@ export function sampleAppPod(name: string, extra: { command?: string[]; volumeMo
       ...(extra.volumes ? { volumes: extra.volumes } : {}),
     },
   };
+}
+
+/**
+ * The world most session suites start from: a namespace of their own (`prefix`, `labels`) holding
+ * the sample app's pod "web", Running on the real node. Returns the namespace (deleteTestNamespace after all).
+ */
+export async function sampleAppNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
+  const ns = await createTestNamespace(prefix, labels);
+  createObject(sampleAppPod('web'), { namespace: ns });
+  await waitForPodRunning(ns, 'web');
+  return ns;
 }
 
 /** GET http://host:port/path from this process; resolves with the status code. */

@@ -5,14 +5,12 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult } from '../../support/cluster';
+import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitForPodRunning } from '../../support/cluster';
 import { expectExit, requireBuiltPlugin, runPlugin, startPlugin, tempDir } from '../../support/plugin';
 import { eventually } from '../../support/wait';
-import { describeOnRealNode, inTerminal } from '../../support/terminal-session';
+import { describeOnRealNode, inTerminal, SAMPLE_APP } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
-
-const SAMPLE_APP = 'localhost/kubectl-ephemeral/sample-app:1';
 
 const describeNode = describeOnRealNode('test/e2e/features/capture-record-cleanup.test.ts');
 
@@ -30,7 +28,7 @@ describeNode('capture, recorded sessions and cleanup on the real node', () => {
       aPod('web').withContainer('app', { image: SAMPLE_APP, imagePullPolicy: 'IfNotPresent', securityContext: { runAsUser: 1000 } }).withNodeName(clusterEnv().nodeName).withTerminationGracePeriod(1).build(),
       { namespace: ns },
     );
-    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, 'pod web Running');
+    await waitForPodRunning(ns, 'web');
     podIP = getPod(ns, 'web').status.podIP;
   });
   afterAll(() => {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as pty from 'node-pty';
 import { aPod, restrictedContainer } from '../../support/builders';
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, kubectlResult } from '../../support/cluster';
+import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, kubectlResult, waitForPodRunning } from '../../support/cluster';
 import { expectExit, pluginPath, requireBuiltPlugin, runPlugin, startPlugin, tempDir, theErrorLine } from '../../support/plugin';
 import { eventually } from '../../support/wait';
 import { describeOnRealNode } from '../../support/terminal-session';
@@ -79,7 +79,7 @@ describeNode('collect on the real node', () => {
       { namespace: ns },
     );
     await eventually(async () => getPod(ns, 'victim').status?.phase === 'Running' && kubectlResult(['exec', 'victim', '--', 'test', '-f', '/tmp/.planted'], { namespace: ns }).ok, 90_000, 'pod victim running with its files planted');
-    await eventually(async () => getPod(ns, 'fresh').status?.phase === 'Running', 90_000, 'pod fresh running');
+    await waitForPodRunning(ns, 'fresh', 90_000);
   });
   afterAll(() => {
     deleteTestNamespace(ns);

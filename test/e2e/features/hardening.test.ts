@@ -5,9 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { applyManifest, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { applyManifest, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, waitForPodRunning } from '../../support/cluster';
 import { expectExit, pluginPath, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
-import { eventually } from '../../support/wait';
 import { describeOnRealNode, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
@@ -29,7 +28,7 @@ describeNode('promises kept on the real node', () => {
     applyManifest(readFileSync(join(REPO, 'scripts', 'cluster', 'rbac.yaml'), 'utf8'));
     ns = await createTestNamespace('e2e-hardening');
     for (const name of ['web', 'stubborn', 'noexec']) createObject(sampleAppPod(name), { namespace: ns });
-    for (const name of ['web', 'stubborn', 'noexec']) await eventually(async () => getPod(ns, name).status?.phase === 'Running', 90_000, `pod ${name} Running`);
+    for (const name of ['web', 'stubborn', 'noexec']) await waitForPodRunning(ns, name, 90_000);
   });
   afterAll(() => deleteTestNamespace(ns));
 

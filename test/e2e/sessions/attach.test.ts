@@ -2,10 +2,10 @@
 // --no-attach, and Ctrl-P Ctrl-Q leaves a session with the shell running, to be attached again
 // with its state (a variable set before detaching) intact. The session's first and last lines are
 // the plugin's own: none of kubectl's reaches the screen.
-import { createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { deleteTestNamespace, getPod } from '../../support/cluster';
 import { runPlugin } from '../../support/plugin';
 import { eventually } from '../../support/wait';
-import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
 
@@ -15,9 +15,7 @@ describeOnRealNode(__filename)('attach POD NAME: back into a running debug conta
   let ns = '';
 
   beforeAll(async () => {
-    ns = await createTestNamespace('e2e-attach');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+    ns = await sampleAppNamespace('e2e-attach');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

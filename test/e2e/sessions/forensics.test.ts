@@ -3,9 +3,8 @@
 // is recorded (0600, with a header naming pod, container and preset).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
-import { eventually } from '../../support/wait';
-import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { deleteTestNamespace } from '../../support/cluster';
+import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
 
@@ -13,9 +12,7 @@ describeOnRealNode(__filename)('forensics POD: a recorded shell as the app\'s us
   let ns = '';
 
   beforeAll(async () => {
-    ns = await createTestNamespace('e2e-forensics');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+    ns = await sampleAppNamespace('e2e-forensics');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

@@ -3,10 +3,10 @@
 // exit code through, and prints none of kubectl's lines. Run next to kubectl debug -i on the same
 // pod: the container's own record (its log and terminated status) is what both must agree with.
 import { execFile } from 'node:child_process';
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, KUBECTL, kubectlAsync } from '../../support/cluster';
+import { clusterEnv, deleteTestNamespace, getPod, KUBECTL, kubectlAsync } from '../../support/cluster';
 import { describeRun, type PluginResult, runPlugin } from '../../support/plugin';
 import { eventually } from '../../support/wait';
-import { describeOnRealNode, sampleAppPod } from '../../support/terminal-session';
+import { describeOnRealNode, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
 
@@ -40,9 +40,7 @@ describeOnRealNode(__filename)('a script piped into a session', () => {
   let ns = '';
 
   beforeAll(async () => {
-    ns = await createTestNamespace('e2e-pipes');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+    ns = await sampleAppNamespace('e2e-pipes');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

@@ -6,9 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod, restrictedContainer } from '../../support/builders';
-import { auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult } from '../../support/cluster';
+import { auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitForPodRunning } from '../../support/cluster';
 import { expectExit, runPlugin, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
-import { eventually } from '../../support/wait';
 import { describeOnRealNode, httpGet, inTerminal, SAMPLE_APP, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
@@ -42,7 +41,7 @@ function restrictedAppPod(name: string): object {
     .build();
 }
 
-const running = (ns: string, pod: string) => eventually(async () => getPod(ns, pod).status?.phase === 'Running', 90_000, `pod ${ns}/${pod} Running`);
+const running = (ns: string, pod: string) => waitForPodRunning(ns, pod, 90_000);
 
 describeOnRealNode(__filename)('presets under Pod Security levels on the real node', () => {
   const namespaces: string[] = [];

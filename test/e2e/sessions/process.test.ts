@@ -1,7 +1,6 @@
 // `kubectl ephemeral process POD` on the real node: busybox in the target's process namespace.
-import { createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
-import { eventually } from '../../support/wait';
-import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { deleteTestNamespace } from '../../support/cluster';
+import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
 
@@ -9,9 +8,7 @@ describeOnRealNode(__filename)('process POD: a shell in the target process names
   let ns = '';
 
   beforeAll(async () => {
-    ns = await createTestNamespace('e2e-process');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+    ns = await sampleAppNamespace('e2e-process');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

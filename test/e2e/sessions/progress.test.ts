@@ -5,7 +5,7 @@
 // stderr not a terminal, plain lines; with -q, nothing.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { createObject, createTestNamespace, deleteTestNamespace, waitForPodRunning } from '../../support/cluster';
 import { describeRun, startPlugin } from '../../support/plugin';
 import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
@@ -75,7 +75,7 @@ describeOnRealNode(__filename)('progress while the debug container starts', () =
   async function freshPod(): Promise<string> {
     const name = `web-${++pods}`;
     createObject(sampleAppPod(name), { namespace: ns });
-    await eventually(async () => getPod(ns, name).status?.phase === 'Running', 60_000, `pod ${ns}/${name} Running`);
+    await waitForPodRunning(ns, name);
     return name;
   }
 

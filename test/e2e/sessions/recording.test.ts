@@ -2,9 +2,8 @@
 // password read with echo off never reaches the file unless --record-input says so.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
-import { eventually } from '../../support/wait';
-import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { deleteTestNamespace } from '../../support/cluster';
+import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
 
@@ -18,9 +17,7 @@ describeOnRealNode(__filename)('recorded sessions', () => {
   let ns = '';
 
   beforeAll(async () => {
-    ns = await createTestNamespace('e2e-recording');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+    ns = await sampleAppNamespace('e2e-recording');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

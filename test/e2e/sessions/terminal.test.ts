@@ -1,9 +1,8 @@
 // The terminal as a user at a keyboard sees it, on the real node: a resize of the outer terminal
 // reaches the container, the shell's exit code becomes the plugin's, Ctrl-C stops the program in
 // the container (not the plugin), and the outer bash gets its terminal back in cooked mode.
-import { createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
-import { eventually } from '../../support/wait';
-import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { deleteTestNamespace } from '../../support/cluster';
+import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
 
@@ -11,9 +10,7 @@ describeOnRealNode(__filename)('the debug session in a terminal', () => {
   let ns = '';
 
   beforeAll(async () => {
-    ns = await createTestNamespace('e2e-terminal');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    await eventually(async () => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+    ns = await sampleAppNamespace('e2e-terminal');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);
