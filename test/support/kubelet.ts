@@ -8,7 +8,7 @@
 // One builder (containerStatus, startedPodStatus) makes every status, whether a test writes it at
 // once (the mark* helpers) or the stand-in writes it when a container appears.
 import { randomBytes } from 'node:crypto';
-import { clusterEnv, getPod, kubectlAsync, kubectlJson, kubectlJsonAsync, kubectlResult } from './cluster';
+import { clusterEnv, createObject, getPod, kubectlAsync, kubectlJson, kubectlJsonAsync, kubectlResult } from './cluster';
 import { eventually } from './wait';
 
 export interface ContainerStatus {
@@ -154,6 +154,12 @@ export function statusNode(): string {
 /** Phase Running, a pod IP, every (init) container done/running and ready, Ready conditions. */
 export function markPodRunning(namespace: string, pod: string, podIP = '10.244.0.10'): any {
   return writeContainerStatuses(namespace, pod, startedPodStatus(getPod(namespace, pod), { podIP }));
+}
+
+/** Creates a pod (as admin) bound to the node no kubelet runs and marks it Running; returns it as the server has it then. */
+export function createRunningPod(namespace: string, pod: any): any {
+  createObject({ ...pod, spec: { ...pod.spec, nodeName: clusterEnv().fakeNode } }, { namespace });
+  return markPodRunning(namespace, pod.metadata.name);
 }
 
 /** Replaces (or adds) one entry of status.ephemeralContainerStatuses, keeping the others. */

@@ -4,8 +4,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, KUBECTL, kubectlJsonAsync } from '../../support/cluster';
-import { KubeletStandIn, markEphemeralRunning, markPodRunning } from '../../support/kubelet';
+import { clusterEnv, createTestNamespace, deleteTestNamespace, KUBECTL, kubectlJsonAsync } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn, markEphemeralRunning } from '../../support/kubelet';
 import { expectExit, requireBuiltPlugin, startPlugin } from '../../support/plugin';
 import { eventually } from '../../support/wait';
 
@@ -28,8 +28,7 @@ describe('an API server restart while the plugin waits', () => {
   beforeAll(async () => {
     requireBuiltPlugin();
     ns = await createTestNamespace('conn-restart');
-    createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-    markPodRunning(ns, 'web');
+    createRunningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).build());
     // Debug containers get no status until the test says so.
     kubelet = new KubeletStandIn(ns, { ephemeral: () => ({ state: 'ignore' }) }).start();
   });

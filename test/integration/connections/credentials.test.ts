@@ -5,8 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, kubectl, kubectlJsonAsync } from '../../support/cluster';
-import { KubeletStandIn, markContainerCrashLooping, markPodRunning } from '../../support/kubelet';
+import { createTestNamespace, deleteTestNamespace, kubectl, kubectlJsonAsync } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn, markContainerCrashLooping } from '../../support/kubelet';
 import { expectExit, requireBuiltPlugin, runPlugin, standaloneKubeconfig, startPlugin, stderrLines, tempDir } from '../../support/plugin';
 import { eventually } from '../../support/wait';
 import { runKubectl, serviceAccountToken, writeExecCredentialScript } from '../../support/connections';
@@ -33,11 +33,9 @@ describe('credentials, as kubectl reads them', () => {
   beforeAll(async () => {
     requireBuiltPlugin();
     ns = await createTestNamespace('conn-creds');
-    createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-    markPodRunning(ns, 'web');
+    createRunningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).build());
     for (const name of ['crashy', 'crashy2']) {
-      createObject(aPod(name).withContainer('app', { image: 'example.com/app:1', command: ['/app'] }).withSpec({ automountServiceAccountToken: false }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, name);
+      createRunningPod(ns, aPod(name).withContainer('app', { image: 'example.com/app:1', command: ['/app'] }).withSpec({ automountServiceAccountToken: false }).build());
       markContainerCrashLooping(ns, name, 'app', 1, 'Error');
     }
     files = tempDir('ke-conn-creds-');

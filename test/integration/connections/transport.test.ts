@@ -3,8 +3,8 @@
 // test proxies resolve, tls-server-name, every form of kubectl's global flags, and 429s injected.
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace } from '../../support/cluster';
-import { KubeletStandIn, markPodRunning } from '../../support/kubelet';
+import { auditEventsSince, auditLogSize, clusterEnv, createTestNamespace, deleteTestNamespace } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn } from '../../support/kubelet';
 import { expectExit, requireBuiltPlugin, runPlugin, standaloneKubeconfig, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 import { PROXY_ONLY_NAME, runKubectl, serviceAccountToken, startConnectProxy, startFaultFront, startSocks5Proxy, type TestProxy } from '../../support/connections';
 
@@ -36,8 +36,7 @@ describe('routes and flags, as kubectl takes them', () => {
   beforeAll(async () => {
     requireBuiltPlugin();
     ns = await createTestNamespace('conn-transport');
-    createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-    markPodRunning(ns, 'web');
+    createRunningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).build());
     files = tempDir('ke-conn-transport-');
     kubelet = new KubeletStandIn(ns).start();
     connectProxy = await startConnectProxy();

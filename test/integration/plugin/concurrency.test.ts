@@ -1,8 +1,8 @@
 // Twenty users debugging one pod at the same moment: every container lands, none is lost or
 // changed by the others, and every session is recorded in the pod's audit annotation.
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
-import { KubeletStandIn, markPodRunning } from '../../support/kubelet';
+import { createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn } from '../../support/kubelet';
 import { expectExit, requireBuiltPlugin, runPlugin } from '../../support/plugin';
 
 jest.setTimeout(120_000);
@@ -15,8 +15,7 @@ describe('concurrent invocations against one pod', () => {
   beforeAll(async () => {
     requireBuiltPlugin();
     ns = await createTestNamespace('plugin-concurrency');
-    createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-    markPodRunning(ns, 'web');
+    createRunningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).build());
   });
   afterAll(() => deleteTestNamespace(ns));
 

@@ -3,8 +3,8 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlJson } from '../../support/cluster';
-import { KubeletStandIn, markPodRunning } from '../../support/kubelet';
+import { clusterEnv, createTestNamespace, deleteTestNamespace, getPod, kubectlJson } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn } from '../../support/kubelet';
 import { expectExit, requireBuiltPlugin, runPlugin, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(60_000);
@@ -23,8 +23,7 @@ describe('bad input against the live server', () => {
     requireBuiltPlugin();
     ns = await createTestNamespace('plugin-errors');
     for (const name of ['web', 'api']) {
-      createObject(aPod(name).withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, name);
+      createRunningPod(ns, aPod(name).withContainer('app', { image: 'nginx:1.27' }).build());
     }
     files = tempDir('ke-errors-');
   });

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
 import { applyManifest, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, kubectlResult } from '../../support/cluster';
-import { KubeletStandIn, markContainerCrashLooping, markPodRunning } from '../../support/kubelet';
+import { createRunningPod, KubeletStandIn, markContainerCrashLooping, markPodRunning } from '../../support/kubelet';
 import { expectExit, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(90_000);
@@ -26,12 +26,10 @@ describe('hardening against the live server', () => {
     applyManifest(readFileSync(join(__dirname, '..', '..', '..', 'scripts', 'cluster', 'rbac.yaml'), 'utf8'));
     ns = await createTestNamespace('plugin-hardening');
     for (const name of ['web', 'api', 'tamper', 'foreign']) {
-      createObject(aPod(name).withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, name);
+      createRunningPod(ns, aPod(name).withContainer('app', { image: 'nginx:1.27' }).build());
     }
     // A pod whose annotations already fill most of the API server's 256 KiB.
-    createObject(aPod('full').withAnnotations({ 'example.com/blob': 'x'.repeat(256 * 1024 - 100) }).withContainer('app').withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-    markPodRunning(ns, 'full');
+    createRunningPod(ns, aPod('full').withAnnotations({ 'example.com/blob': 'x'.repeat(256 * 1024 - 100) }).withContainer('app').build());
     // A user granted the core role in this namespace only (a RoleBinding).
     createObject(
       {

@@ -1,8 +1,8 @@
 // Who the plugin talks to the API server as: RBAC refusals, and kubectl's own flags for choosing
 // the cluster, namespace and identity (-n, --context, --kubeconfig, KUBECONFIG, --as, --as-group).
 import { aPod } from '../../support/builders';
-import { auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
-import { KubeletStandIn, markPodRunning } from '../../support/kubelet';
+import { auditEventsSince, auditLogSize, createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn } from '../../support/kubelet';
 import { expectExit, requireBuiltPlugin, runPlugin, serverContainer, standaloneKubeconfig, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(60_000);
@@ -18,8 +18,7 @@ describe('identity and kubectl flags', () => {
     requireBuiltPlugin();
     ns = await createTestNamespace('plugin-identity');
     for (const name of ['web', 'api']) {
-      createObject(aPod(name).withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, name);
+      createRunningPod(ns, aPod(name).withContainer('app', { image: 'nginx:1.27' }).build());
     }
     // A group that exists only in the impersonation headers, bound to the debugger role here.
     createObject(

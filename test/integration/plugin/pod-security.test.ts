@@ -2,7 +2,7 @@
 // its prediction is checked against what the server says when the same patch is sent anyway.
 import { aPod, restrictedContainer } from '../../support/builders';
 import { addEphemeralContainer, auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, patchEphemeralContainers } from '../../support/cluster';
-import { KubeletStandIn, markPodRunning } from '../../support/kubelet';
+import { createRunningPod, KubeletStandIn, markPodRunning } from '../../support/kubelet';
 import { expectExit, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(60_000);
@@ -44,8 +44,7 @@ describe('Pod Security', () => {
     beforeAll(async () => {
       ns = await createTestNamespace('plugin-restricted', { [ENFORCE]: 'restricted' });
       namespaces.push(ns);
-      createObject(aPod('web').withRestrictedSecurity().withContainer('app', restrictedContainer({ image: 'nginx:1.27' })).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, 'web');
+      createRunningPod(ns, aPod('web').withRestrictedSecurity().withContainer('app', restrictedContainer({ image: 'nginx:1.27' })).build());
     });
 
     it('refuses network --level privileged before sending: exit 65 naming "restricted", capabilities and the fix, no PATCH in the audit log', async () => {
@@ -159,8 +158,7 @@ describe('Pod Security', () => {
       // Created while the namespace is still privileged: baseline would have refused it.
       ns = await createTestNamespace('plugin-baseline');
       namespaces.push(ns);
-      createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, 'web');
+      createRunningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).build());
       addEphemeralContainer(ns, 'web', { name: 'root-shell', image: 'busybox:1.36', stdin: true, tty: true, securityContext: { privileged: true } });
       kubectl(['label', 'namespace', ns, `${ENFORCE}=baseline`, '--overwrite']);
     });
