@@ -17,10 +17,10 @@ check 'node-pty outside src/terminal' "(from|require\\()\\s*'node-pty'" src '^sr
 check 'process.stdout/stderr.write outside src/output and src/terminal (print through the Printer, which escapes)' 'process\.(stdout|stderr)\.write\(' src '^src/(output|terminal)/'
 check 'a stack trace printed outside main.ts' '\.stack\b' src '^src/main\.ts:'
 check 'watching a pod outside the one waiter (src/debug/wait-for-container.ts)' '\.watchPod\(' src '^src/(kube/cluster-api|debug/wait-for-container)\.ts:'
-# Dependencies point one way: cli -> commands -> debug -> plan/presets; kube, terminal and output sit below.
+# Dependencies point one way: cli -> commands -> debug -> plan/presets; kube, terminal, output and input sit below.
 check 'src/plan or src/presets importing a layer above them' "from '\.\./(commands|debug|cli|terminal)/" 'src/plan src/presets' '^$'
 check 'src/debug importing src/commands or src/cli' "from '\.\./(commands|cli)/" src/debug '^$'
-check 'src/kube, src/terminal or src/output importing a layer above them' "from '\.\./(commands|debug|cli)/" 'src/kube src/terminal src/output' '^$'
+check 'src/kube, src/terminal, src/output or src/input importing a layer above them' "from '\.\./(commands|debug|cli)/" 'src/kube src/terminal src/output src/input' '^$'
 # Shell scripts: shellcheck (installed from Debian when missing, as the test tools are).
 if ! command -v shellcheck >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null 2>&1 ||

@@ -26,7 +26,7 @@ export interface CommandContext {
   isTerminal: { stdin: boolean; stdout: boolean; stderr: boolean };
   /** kubectl to spawn for attach/exec. */
   kubectl: string;
-  /** Runs kubectl for exec and typed keys (cleanup). */
+  /** Runs kubectl for exec and typed keys (cleanup) and streams attach output (capture, collect). */
   runner: KubectlRunner;
   /** Asks the user a yes/no question on the terminal; false when there is no terminal to ask on. */
   confirm(question: string): Promise<boolean>;

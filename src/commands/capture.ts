@@ -10,7 +10,6 @@ import { describeState } from '../plan/container-state.js';
 import { checkPodSecurity } from '../debug/pod-security-gate.js';
 import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
 import { kubectlArgs } from '../kube/kube-flags.js';
-import { streamAttach } from '../debug/stream-attach.js';
 import type { CommandContext } from '../context.js';
 
 /** Options of `kubectl ephemeral capture POD`. */
@@ -116,7 +115,7 @@ async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: 
 
     const toStdout = file === undefined;
     const sink = file?.stream ?? process.stdout;
-    const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink, !toStdout, (line) => ctx.printer.info(line));
+    const session = ctx.runner.streamAttach([opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], sink, !toStdout, (line) => ctx.printer.info(line));
     session.send('go');
     let stopped = false;
     const stop = () => {

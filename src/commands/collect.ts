@@ -16,7 +16,6 @@ import { checkReason, parseRunAs } from '../debug/options.js';
 import { createOutputFile, type OutputFile } from '../debug/output-file.js';
 import { checkPodSecurity } from '../debug/pod-security-gate.js';
 import { checkPreflight, runPreflight, type Preflight } from '../debug/preflight.js';
-import { streamAttach } from '../debug/stream-attach.js';
 import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
 import { VERSION } from '../version.js';
 
@@ -134,7 +133,7 @@ async function collectWith(ctx: CommandContext, conn: Connection, opts: CollectO
   const out = file?.stream ?? process.stdout;
   const sink = archiveSink(header, out, Boolean(file));
   state.streaming = true;
-  const session = streamAttach(ctx.kubectl, [opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], ctx.env, sink.input, false, (line) => ctx.printer.info(line));
+  const session = ctx.runner.streamAttach([opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], sink.input, false, (line) => ctx.printer.info(line));
   session.send('go');
   let interrupted = false;
   const outcome = (async () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { PluginError } from '../errors/plugin-error.js';
-import { loadYaml } from '../output/yaml.js';
+import { loadYaml } from '../input/yaml.js';
 import type { KubeFlags } from './kube-flags.js';
 
 // The kubeconfig is read here with the yaml package rather than client-node's KubeConfig: loading

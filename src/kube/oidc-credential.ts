@@ -2,7 +2,7 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { PluginError } from '../errors/plugin-error.js';
-import { loadYaml } from '../output/yaml.js';
+import { loadYaml } from '../input/yaml.js';
 import type { KubeUser } from './kubeconfig.js';
 
 /** client-go refreshes an ID token this long before it expires (oidc.go expiryDelta). */

@@ -1,4 +1,4 @@
-import { loadYaml } from './yaml.js';
+import { loadYaml } from '../input/yaml.js';
 
 /** Serializes for -o json|yaml (the YAML printer is loaded only when asked for). */
 export async function render(value: unknown, format: 'json' | 'yaml'): Promise<string> {

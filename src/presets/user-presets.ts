@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../errors/plugin-error.js';
-import { loadYaml } from '../output/yaml.js';
+import { loadYaml } from '../input/yaml.js';
 import { formatRunAs, LINUX_CAPABILITIES, parseRunAsText, type NodeProfile, type Preset, type PresetForm } from './preset.js';
 
 /** The user preset file: $KUBECTL_EPHEMERAL_CONFIG, else $XDG_CONFIG_HOME/kubectl-ephemeral/presets.yaml. */

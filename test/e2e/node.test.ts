@@ -3,23 +3,12 @@
 // targeting the app reaches running. Skips itself unless `scripts/cluster.sh up --node` has run.
 import { spawn } from 'node:child_process';
 import { aPod } from '../support/builders';
-import { describeOnRealNode } from '../support/terminal-session';
-import {
-  addEphemeralContainer,
-  clusterEnv,
-  createObject,
-  createTestNamespace,
-  deleteTestNamespace,
-  getPod,
-  KUBECTL,
-  kubectl,
-  kubectlResult,
-  waitFor,
-} from '../support/cluster';
+import { describeOnRealNode, SAMPLE_APP } from '../support/terminal-session';
+import { addEphemeralContainer, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, KUBECTL, waitForPodRunning } from '../support/cluster';
+import { eventually } from '../support/wait';
 
 jest.setTimeout(120_000);
 
-const SAMPLE_APP = 'localhost/kubectl-ephemeral/sample-app:1';
 const BUSYBOX = 'docker.io/library/busybox:1.36';
 const NETSHOOT = 'docker.io/nicolaka/netshoot:v0.13';
 const POD_SUBNET = /^10\.88\.\d+\.\d+$/;
@@ -59,8 +48,8 @@ describeNode('real node', () => {
   let ns = '';
   const pod = 'sample';
 
-  beforeAll(() => {
-    ns = createTestNamespace('node-e2e');
+  beforeAll(async () => {
+    ns = await createTestNamespace('node-e2e');
     createObject(
       aPod(pod)
         .inNamespace(ns)
@@ -70,7 +59,7 @@ describeNode('real node', () => {
         .build(),
       { namespace: ns },
     );
-    waitFor(() => getPod(ns, pod).status?.phase === 'Running', 60_000, `pod ${ns}/${pod} Running`);
+    await waitForPodRunning(ns, pod);
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);
@@ -101,17 +90,17 @@ describeNode('real node', () => {
       stdin: true,
       command: ['sh'],
     });
-    waitFor(() => !!containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'debugger').running, 60_000, 'debugger running');
+    await eventually(async () => !!containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'debugger').running, 60_000, 'debugger running');
 
     // Attach goes API server -> kubelet (127.0.0.1:10250) -> containerd's stream server.
     const out = await attachAndRun(ns, pod, 'debugger', 'echo attached-$((6*7)); ps -o pid,args; exit 3');
     expect(out).toContain('attached-42');
     expect(out).toMatch(/^\s*1 \/bin\/httpd -f/m); // the target's PID 1: namespaces are shared
-    waitFor(() => !!containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'debugger').terminated, 30_000, 'debugger exit');
+    await eventually(async () => !!containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'debugger').terminated, 30_000, 'debugger exit');
     expect(containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'debugger').terminated.exitCode).toBe(3);
   });
 
-  it('runs the netshoot image as an ephemeral container that sees the pod network', () => {
+  it('runs the netshoot image as an ephemeral container that sees the pod network', async () => {
     addEphemeralContainer(ns, pod, {
       name: 'netshoot',
       image: NETSHOOT,
@@ -119,7 +108,7 @@ describeNode('real node', () => {
       targetContainerName: 'app',
       command: ['bash', '-c', 'ip -4 -o addr show eth0; curl -s http://127.0.0.1:8080/VERSION; tcpdump --version'],
     });
-    waitFor(() => !!containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'netshoot').terminated, 60_000, 'netshoot exit');
+    await eventually(async () => !!containerState(getPod(ns, pod), 'ephemeralContainerStatuses', 'netshoot').terminated, 60_000, 'netshoot exit');
     const logs = kubectl(['logs', pod, '-c', 'netshoot'], { namespace: ns });
     expect(logs).toMatch(/eth0\s+inet 10\.88\./);
     expect(logs).toMatch(/^1$/m);

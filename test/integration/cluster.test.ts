@@ -1,25 +1,7 @@
 // Smoke test of the local control plane and of the test helpers (needs `scripts/cluster.sh up`).
 import { aPod } from '../support/builders';
-import {
-  addEphemeralContainer,
-  auditEventsSince,
-  auditLogSize,
-  canI,
-  clusterEnv,
-  createObject,
-  createTestNamespace,
-  deleteTestNamespace,
-  getPod,
-  kubectl,
-  kubectlJson,
-  kubectlResult,
-  markContainerCrashLooping,
-  markEphemeralRunning,
-  markEphemeralWaiting,
-  markPodRunning,
-  patchEphemeralContainers,
-  statusNode,
-} from '../support/cluster';
+import { addEphemeralContainer, auditEventsSince, auditLogSize, canI, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, kubectlJson, kubectlResult, patchEphemeralContainers } from '../support/cluster';
+import { markContainerCrashLooping, markEphemeralRunning, markEphemeralWaiting, markPodRunning, statusNode } from '../support/kubelet';
 
 jest.setTimeout(60_000);
 
@@ -27,8 +9,8 @@ describe('local control plane', () => {
   const env = clusterEnv();
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('cluster-smoke');
+  beforeAll(async () => {
+    ns = await createTestNamespace('cluster-smoke');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);
@@ -49,8 +31,8 @@ describe('local control plane', () => {
     expect(canI('reader', 'create', 'pods', ns, 'attach')).toBe(false);
   });
 
-  it('enforces Pod Security: a restricted namespace rejects a privileged pod', () => {
-    const restricted = createTestNamespace('cluster-restricted', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+  it('enforces Pod Security: a restricted namespace rejects a privileged pod', async () => {
+    const restricted = await createTestNamespace('cluster-restricted', { 'pod-security.kubernetes.io/enforce': 'restricted' });
     try {
       const pod = aPod('priv').withContainer('app', { image: 'busybox', securityContext: { privileged: true } }).build();
       const r = kubectlResult(['create', '--dry-run=server', '-f', '-'], { namespace: restricted, input: JSON.stringify(pod) });

@@ -1,13 +1,13 @@
 // Helpers for the suites that run against the local control plane (`scripts/cluster.sh up`).
 // kubectl is driven with child_process (no client library), always with the cluster's own
-// kubeconfig, so a user's ~/.kube/config is never touched.
-//
-// With no kubelet on the test node, the tests play the kubelet: writeContainerStatuses and the
-// mark* helpers PATCH the pod's status subresource as admin.
-import { execFileSync } from 'node:child_process';
+// kubeconfig, so a user's ~/.kube/config is never touched. Where no kubelet runs, the tests play
+// it: see kubelet.ts.
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { readClusterEnv } from '../../scripts/cluster/env.mjs';
+import { eventually } from './wait';
 
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
@@ -35,21 +35,8 @@ let cached: ClusterEnv | undefined;
 /** Reads $KE_STATE_DIR/env (default <repo>/.state/cluster/env). Does not start anything. */
 export function clusterEnv(): ClusterEnv {
   if (cached) return cached;
-  const stateDir = process.env.KE_STATE_DIR ?? join(REPO, '.state', 'cluster');
-  const file = join(stateDir, 'env');
-  if (!existsSync(file)) {
-    throw new Error(`no local cluster: ${file} is missing; run scripts/cluster.sh up first`);
-  }
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) vars[m[1]!] = m[2]!;
-  }
-  const need = (k: string): string => {
-    const v = vars[k];
-    if (v === undefined) throw new Error(`${file} lacks ${k}`);
-    return v;
-  };
+  const vars = readClusterEnv(REPO, { required: ['KE_STATE_DIR', 'KE_APISERVER', 'KE_CA_CRT', 'KE_CA_KEY', 'KE_ADMIN_KUBECONFIG', 'KE_KUBECONFIG', 'KE_AUDIT_LOG'] });
+  const need = (k: string): string => vars[k]!;
   cached = {
     stateDir: need('KE_STATE_DIR'),
     apiserver: need('KE_APISERVER'),
@@ -124,6 +111,21 @@ export function kubectlResult(
   }
 }
 
+/** kubectl without blocking the event loop, so a running plugin's output keeps flowing; rejects on failure. */
+export function kubectlAsync(args: string[], opts: KubectlOptions = {}): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(KUBECTL, fullArgs(args, opts), { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolvePromise(stdout),
+    );
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+  });
+}
+
+/** Like kubectlAsync() but adds `-o json` and parses the output. */
+export async function kubectlJsonAsync<T = any>(args: string[], opts: KubectlOptions = {}): Promise<T> {
+  return JSON.parse(await kubectlAsync([...args, '-o', 'json'], opts)) as T;
+}
+
 /** `kubectl auth can-i VERB RESOURCE` as a boolean (exit 0 = yes, 1 = no). */
 export function canI(context: Context, verb: string, resource: string, namespace = 'default', subresource?: string): boolean {
   const args = ['auth', 'can-i', verb, resource, '--namespace', namespace];
@@ -152,40 +154,32 @@ export const TEST_NAMESPACE_LABEL = 'kubectl-ephemeral/test';
  * `labels`, e.g. { 'pod-security.kubernetes.io/enforce': 'restricted' }) and waits for its
  * default ServiceAccount, without which pods are refused.
  */
-export function createTestNamespace(prefix: string, labels: Record<string, string> = {}): string {
+export async function createTestNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`.toLowerCase().slice(0, 63);
   createObject({
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: { name, labels: { [TEST_NAMESPACE_LABEL]: 'true', ...labels } },
   });
-  waitFor(() => kubectlResult(['get', 'serviceaccount', 'default'], { namespace: name }).ok, 30_000, `default ServiceAccount in ${name}`);
+  await eventually(async () => kubectlResult(['get', 'serviceaccount', 'default'], { namespace: name }).ok, 30_000, `default ServiceAccount in ${name}`);
   return name;
 }
 
 /**
- * Deletes a namespace without waiting for it to be gone (the namespace controller finishes it).
- * Its pods are force-deleted first: pods bound to the fake node never confirm a graceful deletion
- * (no kubelet runs there), which would leave the namespace Terminating for ever.
+ * Deletes a test namespace (none when `name` is empty: a beforeAll that failed early) without
+ * waiting for it to be gone unless told; never throws, as it runs in afterAll. Its pods are
+ * force-deleted first: pods bound to the fake node never confirm a graceful deletion (no kubelet
+ * runs there), which would leave the namespace Terminating for ever.
  */
 export function deleteTestNamespace(name: string, wait = false): void {
+  if (!name) return;
   kubectlResult(['delete', 'pods', '--all', '--force', '--grace-period=0', '--wait=false'], { namespace: name, timeoutMs: 60_000 });
-  kubectl(['delete', 'namespace', name, '--ignore-not-found', `--wait=${wait}`], { timeoutMs: 120_000 });
+  kubectlResult(['delete', 'namespace', name, '--ignore-not-found', `--wait=${wait}`], { timeoutMs: 120_000 });
 }
 
 /** Deletes every namespace created by createTestNamespace (a cleanup for aborted runs). */
 export function deleteAllTestNamespaces(): void {
   kubectl(['delete', 'namespace', '-l', `${TEST_NAMESPACE_LABEL}=true`, '--wait=false']);
-}
-
-/** Polls `check` (synchronously, with a short sleep) until it returns true or `timeoutMs` passes. */
-export function waitFor(check: () => boolean, timeoutMs: number, what: string): void {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (check()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-  }
 }
 
 /**
@@ -210,232 +204,14 @@ export function grantInNamespace(namespace: string, user: string, name: string, 
 /** The rules `crashloop --copy` needs on top of the core role: create and delete pods. */
 export const COPY_RULES = [{ apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete'] }];
 
-// ------------------------------------------------------------------- the kubelet's part: statuses
-
-export interface ContainerStatus {
-  name: string;
-  image?: string;
-  imageID?: string;
-  containerID?: string;
-  ready?: boolean;
-  started?: boolean;
-  restartCount?: number;
-  state?: ContainerState;
-  lastState?: ContainerState;
-  [k: string]: unknown;
-}
-
-export interface ContainerState {
-  waiting?: { reason?: string; message?: string };
-  running?: { startedAt?: string };
-  terminated?: {
-    exitCode: number;
-    reason?: string;
-    message?: string;
-    startedAt?: string;
-    finishedAt?: string;
-    containerID?: string;
-  };
-}
-
-export interface StatusPatch {
-  phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
-  containerStatuses?: ContainerStatus[];
-  initContainerStatuses?: ContainerStatus[];
-  ephemeralContainerStatuses?: ContainerStatus[];
-  podIP?: string;
-  conditions?: object[];
-  [k: string]: unknown;
-}
-
-const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-
-/**
- * Merge-patches the pod's status subresource as admin. Lists (containerStatuses, ...) are replaced
- * whole by a merge patch, so pass every entry of a list you set. Returns the updated pod.
- */
-export function writeContainerStatuses(namespace: string, pod: string, status: StatusPatch): any {
-  return kubectlJson(
-    ['patch', 'pod', pod, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })],
-    { namespace },
-  );
-}
-
-/**
- * The node to bind pods to whose statuses the test writes itself: `127.0.0.1` while no real
- * kubelet runs it (scripts/cluster.sh registers it with containerRuntimeVersion fake://0),
- * otherwise `ke-fake-node`, which no kubelet ever runs (a kubelet would overwrite the statuses).
- */
-export function statusNode(): string {
-  const env = clusterEnv();
-  const r = kubectlResult(['get', 'node', env.nodeName, '-o', 'jsonpath={.status.nodeInfo.containerRuntimeVersion}']);
-  return r.ok && r.stdout.trim() === 'fake://0' ? env.nodeName : env.fakeNode;
-}
-
+/** The pod as `context` sees it. */
 export function getPod(namespace: string, pod: string, context: Context = 'admin'): any {
   return kubectlJson(['get', 'pod', pod], { namespace, context });
 }
 
-function imageOf(spec: any, name: string): string {
-  return spec?.image ?? `unknown-image-of-${name}`;
-}
-
-function running(c: any, name: string, started = now()): ContainerStatus {
-  return {
-    name,
-    image: imageOf(c, name),
-    imageID: '',
-    containerID: `containerd://${randomBytes(8).toString('hex')}`,
-    ready: true,
-    started: true,
-    restartCount: 0,
-    state: { running: { startedAt: started } },
-  };
-}
-
-/** Phase Running, a pod IP, every (init) container done/running and ready, Ready conditions. */
-export function markPodRunning(namespace: string, pod: string, podIP = '10.244.0.10'): any {
-  const p = getPod(namespace, pod);
-  const ts = now();
-  const containerStatuses = (p.spec.containers ?? []).map((c: any) => running(c, c.name, ts));
-  const initContainerStatuses = (p.spec.initContainers ?? []).map((c: any) =>
-    c.restartPolicy === 'Always'
-      ? running(c, c.name, ts)
-      : {
-          name: c.name,
-          image: imageOf(c, c.name),
-          imageID: '',
-          ready: true,
-          restartCount: 0,
-          state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: ts, finishedAt: ts } },
-        },
-  );
-  const cond = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: ts });
-  const status: StatusPatch = {
-    phase: 'Running',
-    podIP,
-    podIPs: [{ ip: podIP }],
-    hostIP: '127.0.0.1',
-    hostIPs: [{ ip: '127.0.0.1' }],
-    startTime: p.status?.startTime ?? ts,
-    conditions: [cond('PodReadyToStartContainers'), cond('Initialized'), cond('Ready'), cond('ContainersReady'), cond('PodScheduled')],
-    containerStatuses,
-  };
-  if (initContainerStatuses.length) status.initContainerStatuses = initContainerStatuses;
-  return writeContainerStatuses(namespace, pod, status);
-}
-
-/** Replaces (or adds) one entry of status.ephemeralContainerStatuses, keeping the others. */
-function setEphemeralStatus(namespace: string, pod: string, name: string, entry: (spec: any) => ContainerStatus): any {
-  const p = getPod(namespace, pod);
-  const spec = (p.spec.ephemeralContainers ?? []).find((c: any) => c.name === name);
-  if (!spec) throw new Error(`pod ${namespace}/${pod} has no ephemeral container ${name}`);
-  const others = (p.status?.ephemeralContainerStatuses ?? []).filter((s: any) => s.name !== name);
-  return writeContainerStatuses(namespace, pod, { ephemeralContainerStatuses: [...others, entry(spec)] });
-}
-
-export function markEphemeralRunning(namespace: string, pod: string, name: string): any {
-  return setEphemeralStatus(namespace, pod, name, (spec) => ({ ...running(spec, name), ready: false }));
-}
-
-/** E.g. markEphemeralWaiting(ns, pod, 'debugger-x', 'ErrImagePull', 'failed to pull image ...'). */
-export function markEphemeralWaiting(namespace: string, pod: string, name: string, reason: string, message = ''): any {
-  return setEphemeralStatus(namespace, pod, name, (spec) => ({
-    name,
-    image: imageOf(spec, name),
-    imageID: '',
-    ready: false,
-    restartCount: 0,
-    state: { waiting: { reason, ...(message ? { message } : {}) } },
-  }));
-}
-
-export function markEphemeralTerminated(namespace: string, pod: string, name: string, exitCode = 0, reason = 'Completed'): any {
-  const ts = now();
-  return setEphemeralStatus(namespace, pod, name, (spec) => ({
-    name,
-    image: imageOf(spec, name),
-    imageID: '',
-    ready: false,
-    restartCount: 0,
-    state: { terminated: { exitCode, reason, startedAt: ts, finishedAt: ts } },
-  }));
-}
-
-/**
- * One container in CrashLoopBackOff: waiting now, lastState.terminated with the exit code and
- * reason (e.g. 1, 'Error'), restartCount > 0, not ready. Other containers keep their statuses.
- */
-export function markContainerCrashLooping(namespace: string, pod: string, container: string, exitCode = 1, reason = 'Error'): any {
-  const p = getPod(namespace, pod);
-  const spec = (p.spec.containers ?? []).find((c: any) => c.name === container);
-  if (!spec) throw new Error(`pod ${namespace}/${pod} has no container ${container}`);
-  const ts = now();
-  const current: any[] = p.status?.containerStatuses ?? [];
-  const containerStatuses = (p.spec.containers ?? []).map((c: any) => {
-    if (c.name !== container) return current.find((s) => s.name === c.name) ?? running(c, c.name, ts);
-    return {
-      name: container,
-      image: imageOf(c, container),
-      imageID: '',
-      containerID: `containerd://${randomBytes(8).toString('hex')}`,
-      ready: false,
-      started: false,
-      restartCount: 5,
-      state: {
-        waiting: {
-          reason: 'CrashLoopBackOff',
-          message: `back-off 5m0s restarting failed container=${container} pod=${pod}_${namespace}`,
-        },
-      },
-      lastState: { terminated: { exitCode, reason, startedAt: ts, finishedAt: ts } },
-    };
-  });
-  const cond = (type: string, s: string) => ({ type, status: s, lastProbeTime: null, lastTransitionTime: ts });
-  return writeContainerStatuses(namespace, pod, {
-    phase: 'Running',
-    podIP: p.status?.podIP ?? '10.244.0.10',
-    hostIP: '127.0.0.1',
-    startTime: p.status?.startTime ?? ts,
-    conditions: [cond('Initialized', 'True'), cond('Ready', 'False'), cond('ContainersReady', 'False'), cond('PodScheduled', 'True')],
-    containerStatuses,
-  });
-}
-
-/**
- * A pod in Init:CrashLoopBackOff: the init containers before `container` completed, `container` in
- * back-off after exiting with exitCode (restartCount 4), the later ones and every main container
- * waiting in PodInitializing, phase Pending, Initialized False.
- */
-export function markInitContainerCrashLooping(namespace: string, pod: string, container: string, exitCode = 1, reason = 'Error'): any {
-  const p = getPod(namespace, pod);
-  const inits: any[] = p.spec.initContainers ?? [];
-  const at = inits.findIndex((c) => c.name === container);
-  if (at < 0) throw new Error(`pod ${namespace}/${pod} has no init container ${container}`);
-  const ts = now();
-  const base = (c: any) => ({ name: c.name, image: imageOf(c, c.name), imageID: '', ready: false, restartCount: 0 });
-  const initializing = (c: any) => ({ ...base(c), state: { waiting: { reason: 'PodInitializing' } } });
-  const initContainerStatuses = inits.map((c, i) => {
-    if (i < at) return { ...base(c), ready: true, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: ts, finishedAt: ts } } };
-    if (i > at) return initializing(c);
-    return {
-      ...base(c),
-      containerID: `containerd://${randomBytes(8).toString('hex')}`,
-      restartCount: 4,
-      state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 1m20s restarting failed container=${container} pod=${pod}_${namespace}` } },
-      lastState: { terminated: { exitCode, reason, startedAt: ts, finishedAt: ts } },
-    };
-  });
-  const cond = (type: string, st: string) => ({ type, status: st, lastProbeTime: null, lastTransitionTime: ts });
-  return writeContainerStatuses(namespace, pod, {
-    phase: 'Pending',
-    podIP: '10.244.0.11',
-    hostIP: '127.0.0.1',
-    startTime: p.status?.startTime ?? ts,
-    conditions: [cond('Initialized', 'False'), cond('Ready', 'False'), cond('ContainersReady', 'False'), cond('PodScheduled', 'True')],
-    initContainerStatuses,
-    containerStatuses: (p.spec.containers ?? []).map(initializing),
-  });
+/** Waits until a (real) kubelet reports the pod Running. */
+export async function waitForPodRunning(namespace: string, pod: string, timeoutMs = 60_000): Promise<void> {
+  await eventually(async () => getPod(namespace, pod).status?.phase === 'Running', timeoutMs, `pod ${namespace}/${pod} Running`);
 }
 
 /** The API server's answer to one request: HTTP code, parsed body, and the Status message when it failed. */

@@ -1,20 +1,16 @@
-// Helpers for the API suite (test/integration/plugin): run the built plugin as a user would, and
-// play the kubelet for pods bound to the fake node while the plugin waits.
+// Helpers for the API suite (test/integration/plugin): run the built plugin as a user would (the
+// kubelet's part, while it waits, is in kubelet.ts).
 //
 //   const run = await runPlugin(['shell', 'web', '-n', ns, '--context', 'debugger', '--no-attach']);
-//   const kubelet = new KubeletStandIn(ns).start();   // marks every new ephemeral container running
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { clusterEnv, createTestNamespace, KUBECTL, kubectl, kubectlResult, type Context, type KubectlOptions } from './cluster';
+import { clusterEnv, kubectl, kubectlJsonAsync, type Context } from './cluster';
 
 const REPO = resolve(__dirname, '..', '..');
-/** What `npm run build` makes (runPlugin runs a private copy of it: see pluginPath). */
+/** What `npm run build` makes: the e2e terminal runs it as it is, runPlugin a private copy (see pluginPath). */
 export const BUILT_PLUGIN = join(REPO, 'plugin', 'kubectl-ephemeral');
-/** The built plugin's launcher, for callers that spawn it themselves. */
-export const PLUGIN = BUILT_PLUGIN;
 /** The pinned Node 24 the launcher runs the bundle on (never the machine's own node). */
 const PINNED_NODE = join(REPO, 'node_modules', 'node', 'bin', 'node');
 
@@ -178,182 +174,7 @@ export function describeRun(r: PluginResult): string {
   return `exit ${r.code} (signal ${r.signal}) after ${r.ms} ms\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 }
 
-// ----------------------------------------------------------------------------- async kubectl
-
-/** kubectl as admin (unless told) without blocking the event loop, so a running plugin's output keeps flowing. */
-export function kubectlAsync(args: string[], opts: KubectlOptions = {}): Promise<string> {
-  const all = ['--kubeconfig', clusterEnv().kubeconfig, '--context', opts.context ?? 'admin', ...(opts.namespace ? ['--namespace', opts.namespace] : []), ...args];
-  return new Promise((resolvePromise, reject) => {
-    const child = execFile(KUBECTL, all, { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolvePromise(stdout),
-    );
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-  });
-}
-
-export async function kubectlJsonAsync<T = any>(args: string[], opts: KubectlOptions = {}): Promise<T> {
-  return JSON.parse(await kubectlAsync([...args, '-o', 'json'], opts)) as T;
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls an async check until it returns a value other than undefined/false, or throws after timeoutMs. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-// ---------------------------------------------------------------------------- the kubelet's part
-
-const ts = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-
-/** What the stand-in kubelet reports for a container it sees for the first time. */
-export type KubeletVerdict =
-  | { state: 'running' }
-  | { state: 'waiting'; reason: string; message?: string }
-  | { state: 'terminated'; exitCode: number; reason?: string }
-  /** Leave it without a status (the plugin keeps waiting). */
-  | { state: 'ignore' };
-
-export const RUNNING: KubeletVerdict = { state: 'running' };
-
-export interface StandInOptions {
-  /** Which pods of the namespace to look after (default: every pod). */
-  pods?: (pod: any) => boolean;
-  /** Verdict for each new ephemeral container (default: running). */
-  ephemeral?: (pod: any, container: any) => KubeletVerdict;
-  /** Also start pods that have no container statuses yet (pod copies): every container running. */
-  startPods?: boolean;
-  /**
-   * With startPods: what each init container of a started pod does (default: completed). A classic
-   * init container left running holds back the ones after it and the main containers
-   * (PodInitializing, phase Pending), as the kubelet runs them in order.
-   */
-  initContainer?: (pod: any, container: any) => 'completed' | 'running';
-  /** Called with every pod the stand-in sees (to capture a short-lived copy). */
-  onPod?: (pod: any) => void;
-  everyMs?: number;
-}
-
-function statusFor(c: any, v: KubeletVerdict): any {
-  const base = { name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0 };
-  switch (v.state) {
-    case 'running':
-      return { ...base, containerID: `containerd://${randomBytes(8).toString('hex')}`, started: true, state: { running: { startedAt: ts() } } };
-    case 'waiting':
-      return { ...base, state: { waiting: { reason: v.reason, ...(v.message ? { message: v.message } : {}) } } };
-    case 'terminated':
-      return { ...base, state: { terminated: { exitCode: v.exitCode, reason: v.reason ?? (v.exitCode ? 'Error' : 'Completed'), startedAt: ts(), finishedAt: ts() } } };
-    case 'ignore':
-      return undefined;
-  }
-}
-
-/**
- * Plays the kubelet for the pods of one namespace (bound to the fake node, which no kubelet runs):
- * polls them and writes a status for each ephemeral container that appears, as the kubelet would
- * once it started (or failed to start) it. Every write is a status-subresource patch as admin.
- */
-export class KubeletStandIn {
-  /** Ephemeral containers given a status, as "pod/container", in the order seen. */
-  readonly handled: string[] = [];
-  /** When each was marked (Date.now()). */
-  readonly markedAt = new Map<string, number>();
-  readonly errors: string[] = [];
-  private readonly done = new Set<string>();
-  private readonly started = new Set<string>();
-  private stopped = false;
-  private loop: Promise<void> | undefined;
-
-  constructor(
-    readonly namespace: string,
-    private readonly opts: StandInOptions = {},
-  ) {}
-
-  start(): this {
-    this.loop = this.run();
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        await this.tick();
-      } catch (err) {
-        this.errors.push((err as Error).message);
-      }
-      await sleep(this.opts.everyMs ?? 100);
-    }
-  }
-
-  private async tick(): Promise<void> {
-    const list = await kubectlJsonAsync(['get', 'pods'], { namespace: this.namespace });
-    for (const pod of list.items as any[]) {
-      if (this.opts.pods && !this.opts.pods(pod)) continue;
-      if (pod.metadata.deletionTimestamp) continue;
-      this.opts.onPod?.(pod);
-      const name = pod.metadata.name;
-      const status: Record<string, unknown> = {};
-      if (this.opts.startPods && !this.started.has(name) && !(pod.status?.containerStatuses?.length)) {
-        status.phase = 'Running';
-        status.podIP = '10.244.0.20';
-        status.startTime = ts();
-        let blocked = false;
-        const waiting = (c: any) => statusFor(c, { state: 'waiting', reason: 'PodInitializing' });
-        const init = (pod.spec.initContainers ?? []).map((c: any) => {
-          if (blocked) return waiting(c);
-          const running = c.restartPolicy === 'Always' || this.opts.initContainer?.(pod, c) === 'running';
-          if (running && c.restartPolicy !== 'Always') blocked = true;
-          return running ? { ...statusFor(c, RUNNING), ready: c.restartPolicy === 'Always' } : statusFor(c, { state: 'terminated', exitCode: 0 });
-        });
-        if (init.length) status.initContainerStatuses = init;
-        if (blocked) status.phase = 'Pending';
-        status.containerStatuses = pod.spec.containers.map((c: any) => (blocked ? waiting(c) : { ...statusFor(c, RUNNING), ready: true }));
-      }
-      // A container that already has a status was handled before this stand-in started.
-      const known = new Set((pod.status?.ephemeralContainerStatuses ?? []).map((s: any) => s.name));
-      const fresh: any[] = (pod.spec.ephemeralContainers ?? []).filter((c: any) => !this.done.has(`${name}/${c.name}`) && !known.has(c.name));
-      const entries: Array<{ c: any; s: any }> = fresh.map((c) => ({ c, s: statusFor(c, this.opts.ephemeral?.(pod, c) ?? RUNNING) })).filter((e) => e.s);
-      if (entries.length) {
-        const kept = (pod.status?.ephemeralContainerStatuses ?? []).filter((s: any) => !entries.some((e) => e.c.name === s.name));
-        status.ephemeralContainerStatuses = [...kept, ...entries.map((e) => e.s)];
-      }
-      if (Object.keys(status).length === 0) continue;
-      await kubectlAsync(['patch', 'pod', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })], { namespace: this.namespace });
-      if (status.containerStatuses) this.started.add(name);
-      const now = Date.now();
-      for (const { c } of entries) {
-        this.done.add(`${name}/${c.name}`);
-        this.handled.push(`${name}/${c.name}`);
-        this.markedAt.set(`${name}/${c.name}`, now);
-      }
-    }
-  }
-}
-
-// ------------------------------------------------------------------------- namespaces and files
-
-/**
- * Deletes a test namespace. Pods bound to the fake node never confirm a graceful deletion (no
- * kubelet), which would leave the namespace Terminating for ever: they are force-deleted first.
- */
-export function removeNamespace(ns: string): void {
-  if (!ns) return;
-  kubectlResult(['delete', 'pods', '--all', '--force', '--grace-period=0', '--wait=false'], { namespace: ns, timeoutMs: 60_000 });
-  kubectlResult(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false'], { timeoutMs: 60_000 });
-}
-
-export { createTestNamespace };
+// ------------------------------------------------------------------------------------- files
 
 /** A temp directory removed by the returned cleanup. */
 export function tempDir(prefix: string): { dir: string; file: (name: string, content: string) => string; remove: () => void } {

@@ -15,11 +15,11 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type * as NodePty from 'node-pty';
-import { clusterEnv, kubectlResult } from './cluster';
+import { clusterEnv, createObject, createTestNamespace, kubectlResult, waitForPodRunning } from './cluster';
+import { BUILT_PLUGIN } from './plugin';
 import { describeIfAvailable } from './suite-gate';
 
 const REPO = resolve(__dirname, '..', '..');
-export const PLUGIN = join(REPO, 'plugin', 'kubectl-ephemeral');
 export const SAMPLE_APP = 'localhost/kubectl-ephemeral/sample-app:1';
 
 const DEFAULT_WAIT_MS = 30_000;
@@ -51,7 +51,7 @@ export function realNodeUnavailable(): string {
   if (!runtime.startsWith('containerd://')) return `node ${nodeName} has no real kubelet (runtime "${runtime}")`;
   const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
   if (ready?.status !== 'True') return `node ${nodeName} is not Ready`;
-  if (!existsSync(PLUGIN) || !existsSync(join(REPO, 'plugin', 'lib', 'kubectl-ephemeral.cjs'))) return `${PLUGIN} is missing; run npm run build`;
+  if (!existsSync(BUILT_PLUGIN) || !existsSync(join(REPO, 'plugin', 'lib', 'kubectl-ephemeral.cjs'))) return `${BUILT_PLUGIN} is missing; run npm run build`;
   return '';
 }
 
@@ -82,6 +82,17 @@ export function sampleAppPod(name: string, extra: { command?: string[]; volumeMo
       ...(extra.volumes ? { volumes: extra.volumes } : {}),
     },
   };
+}
+
+/**
+ * The world most session suites start from: a namespace of their own (`prefix`, `labels`) holding
+ * the sample app's pod "web", Running on the real node. Returns the namespace (deleteTestNamespace after all).
+ */
+export async function sampleAppNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
+  const ns = await createTestNamespace(prefix, labels);
+  createObject(sampleAppPod('web'), { namespace: ns });
+  await waitForPodRunning(ns, 'web');
+  return ns;
 }
 
 /** GET http://host:port/path from this process; resolves with the status code. */
@@ -235,7 +246,7 @@ export class Terminal {
   /** Starts `kubectl-ephemeral ARGS` from the outer bash (stdout to a file if asked); bash prints its exit code when it ends. */
   async runPlugin(args: string[], opts: { stdout?: string } = {}): Promise<void> {
     const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-    const quoted = [PLUGIN, ...args].map(quote).join(' ') + (opts.stdout ? ` > ${quote(opts.stdout)}` : '');
+    const quoted = [BUILT_PLUGIN, ...args].map(quote).join(' ') + (opts.stdout ? ` > ${quote(opts.stdout)}` : '');
     this.pluginStart = this.mark();
     this.pluginActive = true;
     this.type(`${quoted}; echo "plugin-exit=$?"\r`);

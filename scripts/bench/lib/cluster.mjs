@@ -6,17 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
+import { readClusterEnv as readEnvFile } from '../../cluster/env.mjs';
 
-/** Reads .state/cluster/env (written by scripts/cluster.sh up). */
+/** Reads .state/cluster/env (written by scripts/cluster.sh up) with the node's defaults. */
 export function readClusterEnv(root) {
-  const file = join(process.env.KE_STATE_DIR ?? join(root, '.state', 'cluster'), 'env');
-  if (!existsSync(file)) throw new Error(`no local cluster: ${file} is missing; run scripts/cluster.sh up --node first`);
-  const vars = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) vars[m[1]] = m[2];
-  }
-  for (const k of ['KE_APISERVER', 'KE_CA_CRT', 'KE_CA_KEY', 'KE_ADMIN_KUBECONFIG', 'KE_AUDIT_LOG']) if (!vars[k]) throw new Error(`${file} lacks ${k}`);
+  const vars = readEnvFile(root, { required: ['KE_APISERVER', 'KE_CA_CRT', 'KE_CA_KEY', 'KE_ADMIN_KUBECONFIG', 'KE_AUDIT_LOG'], up: 'scripts/cluster.sh up --node' });
   return { ...vars, KE_NODE_NAME: vars.KE_NODE_NAME ?? '127.0.0.1', KE_FAKE_NODE: vars.KE_FAKE_NODE ?? 'ke-fake-node' };
 }
 

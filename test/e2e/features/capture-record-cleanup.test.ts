@@ -4,19 +4,15 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as pty from 'node-pty';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, getPod, kubectlResult, waitFor } from '../../support/cluster';
-import { describeOnRealNode } from '../../support/terminal-session';
-import { createTestNamespace, eventually, expectExit, PLUGIN, removeNamespace, requireBuiltPlugin, runPlugin, sleep, startPlugin, tempDir } from '../../support/plugin';
+import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitForPodRunning } from '../../support/cluster';
+import { expectExit, requireBuiltPlugin, runPlugin, startPlugin, tempDir } from '../../support/plugin';
+import { eventually } from '../../support/wait';
+import { describeOnRealNode, inTerminal, SAMPLE_APP } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
 
-const SAMPLE_APP = 'localhost/kubectl-ephemeral/sample-app:1';
-
 const describeNode = describeOnRealNode('test/e2e/features/capture-record-cleanup.test.ts');
-
-const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
 describeNode('capture, recorded sessions and cleanup on the real node', () => {
   let ns = '';
@@ -25,35 +21,33 @@ describeNode('capture, recorded sessions and cleanup on the real node', () => {
   // The built-in network preset as it ships (capture runs the local Debian tcpdump with -Z root).
   const env = { XDG_STATE_HOME: join(home.dir, 'state') };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('e2e-features');
+    ns = await createTestNamespace('e2e-features');
     createObject(
       aPod('web').withContainer('app', { image: SAMPLE_APP, imagePullPolicy: 'IfNotPresent', securityContext: { runAsUser: 1000 } }).withNodeName(clusterEnv().nodeName).withTerminationGracePeriod(1).build(),
       { namespace: ns },
     );
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, 'pod web Running');
+    await waitForPodRunning(ns, 'web');
     podIP = getPod(ns, 'web').status.podIP;
   });
   afterAll(() => {
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
     home.remove();
   });
 
   it('capture of a request made to the pod writes a pcap that tcpdump decodes', async () => {
     const out = join(home.dir, 'web.pcap');
-    const capture = runPlugin(['capture', 'web', '-n', ns, '--context', 'debugger', '-f', 'tcp port 8080', '--duration', '8s', '-w', out], { env, timeoutMs: 60_000 });
-    // Requests from the host to the pod while the capture runs.
-    for (let i = 0; i < 6; i++) {
-      await sleep(1000);
+    const capture = startPlugin(['capture', 'web', '-n', ns, '--context', 'debugger', '-f', 'tcp port 8080', '--duration', '8s', '-w', out], { env, timeoutMs: 60_000 });
+    let stderr = '';
+    capture.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Requests from the host to the pod once tcpdump listens (it says so on stderr).
+    await eventually(async () => /listening on/.test(stderr), 45_000, `tcpdump to listen; stderr:\n${stderr}`);
+    for (let i = 0; i < 3; i++) {
       kubectlResult(['get', '--raw', '/healthz']);
-      try {
-        execFileSync('curl', ['-s', '-o', '/dev/null', `http://${podIP}:8080/`], { timeout: 3000 });
-      } catch {
-        /* the request may race the capture start; later ones count */
-      }
+      execFileSync('curl', ['-s', '-o', '/dev/null', `http://${podIP}:8080/`], { timeout: 3000 });
     }
-    const r = await capture;
+    const r = await capture.done;
     expectExit(r, 0);
     const head = readFileSync(out).subarray(0, 4).toString('hex');
     expect(['d4c3b2a1', 'a1b2c3d4']).toContain(head);
@@ -81,22 +75,13 @@ describeNode('capture, recorded sessions and cleanup on the real node', () => {
 
   it('a recorded session parses as asciicast v2 and holds what was typed and printed', async () => {
     const cast = join(home.dir, 'session.cast');
-    // --record-input: keystrokes are kept only when asked for (issue 13 item 8).
-    const term = pty.spawn(PLUGIN, ['shell', 'web', '-n', ns, '--context', 'debugger', `--record=${cast}`, '--record-input'], {
-      cols: 100,
-      rows: 30,
-      env: { ...process.env, ...env, KUBECONFIG: clusterEnv().kubeconfig, TERM: 'xterm' } as Record<string, string>,
+    await inTerminal({ cols: 100, rows: 30, env }, async (t) => {
+      // --record-input: keystrokes are kept only when asked for (issue 13 item 8).
+      await t.runPlugin(['shell', 'web', '-n', ns, '--context', 'debugger', `--record=${cast}`, '--record-input']);
+      await t.waitForShell();
+      expect(await t.command('echo typed-$((6*7))')).toMatch(/^typed-42$/m);
+      expect(await t.endPlugin('exit')).toBe(0);
     });
-    let screen = '';
-    term.onData((d) => (screen += d));
-    const exited = new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode)));
-    await eventually(async () => /attaching to/.test(strip(screen)), 60_000, `the session to attach; screen:\n${screen}`);
-    await sleep(1500);
-    term.write('\r');
-    term.write('echo typed-$((6*7))\r');
-    await eventually(async () => /typed-42/.test(strip(screen)), 20_000, `the echo; screen:\n${strip(screen)}`);
-    term.write('exit\r');
-    expect(await exited).toBe(0);
     const lines = readFileSync(cast, 'utf8').trim().split('\n');
     const header = JSON.parse(lines[0]!);
     expect(header).toMatchObject({ version: 2, width: 100, height: 30 });

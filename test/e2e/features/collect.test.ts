@@ -7,9 +7,10 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as pty from 'node-pty';
 import { aPod, restrictedContainer } from '../../support/builders';
-import { clusterEnv, createObject, getPod, kubectl, kubectlResult, waitFor } from '../../support/cluster';
+import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, kubectlResult, waitForPodRunning } from '../../support/cluster';
+import { expectExit, pluginPath, requireBuiltPlugin, runPlugin, startPlugin, tempDir, theErrorLine } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 import { describeOnRealNode } from '../../support/terminal-session';
-import { createTestNamespace, eventually, expectExit, pluginPath, removeNamespace, requireBuiltPlugin, runPlugin, startPlugin, tempDir, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(180_000);
 
@@ -64,9 +65,9 @@ describeNode('collect on the real node', () => {
   let ns = '';
   const home = tempDir('ke-e2e-collect-');
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('e2e-collect');
+    ns = await createTestNamespace('e2e-collect');
     createObject(
       aPod('victim').withContainer('app', { image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', PLANT] }).withNodeName(clusterEnv().nodeName).withTerminationGracePeriod(1).build(),
       { namespace: ns },
@@ -77,11 +78,11 @@ describeNode('collect on the real node', () => {
       aPod('fresh').withContainer('app', { image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }).withNodeName(clusterEnv().nodeName).withTerminationGracePeriod(1).build(),
       { namespace: ns },
     );
-    waitFor(() => getPod(ns, 'victim').status?.phase === 'Running' && kubectlResult(['exec', 'victim', '--', 'test', '-f', '/tmp/.planted'], { namespace: ns }).ok, 90_000, 'pod victim running with its files planted');
-    waitFor(() => getPod(ns, 'fresh').status?.phase === 'Running', 90_000, 'pod fresh running');
+    await eventually(async () => getPod(ns, 'victim').status?.phase === 'Running' && kubectlResult(['exec', 'victim', '--', 'test', '-f', '/tmp/.planted'], { namespace: ns }).ok, 90_000, 'pod victim running with its files planted');
+    await waitForPodRunning(ns, 'fresh', 90_000);
   });
   afterAll(() => {
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
     home.remove();
   });
 
@@ -246,9 +247,9 @@ describeNode('collect interrupted', () => {
   let ns = '';
   const home = tempDir('ke-e2e-collect-int-');
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('e2e-collect-int');
+    ns = await createTestNamespace('e2e-collect-int');
     // Enough files that the collection is still running when Ctrl-C comes.
     createObject(
       aPod('many')
@@ -258,10 +259,10 @@ describeNode('collect interrupted', () => {
         .build(),
       { namespace: ns },
     );
-    waitFor(() => getPod(ns, 'many').status?.phase === 'Running' && kubectlResult(['exec', 'many', '--', 'test', '-f', '/tmp/.planted'], { namespace: ns }).ok, 120_000, 'pod many with its files');
+    await eventually(async () => getPod(ns, 'many').status?.phase === 'Running' && kubectlResult(['exec', 'many', '--', 'test', '-f', '/tmp/.planted'], { namespace: ns }).ok, 120_000, 'pod many with its files');
   });
   afterAll(() => {
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
     home.remove();
   });
 
@@ -292,9 +293,9 @@ describeNode('collect from a non-root target in a restricted namespace', () => {
   let ns = '';
   const home = tempDir('ke-e2e-collect-nonroot-');
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('e2e-collect-r', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+    ns = await createTestNamespace('e2e-collect-r', { 'pod-security.kubernetes.io/enforce': 'restricted' });
     createObject(
       aPod('app')
         .withRestrictedSecurity()
@@ -313,10 +314,10 @@ describeNode('collect from a non-root target in a restricted namespace', () => {
         .build(),
       { namespace: ns },
     );
-    waitFor(() => getPod(ns, 'app').status?.phase === 'Running' && kubectlResult(['exec', 'app', '--', 'test', '-f', '/tmp/.planted'], { namespace: ns }).ok, 90_000, 'pod app running with its file planted');
+    await eventually(async () => getPod(ns, 'app').status?.phase === 'Running' && kubectlResult(['exec', 'app', '--', 'test', '-f', '/tmp/.planted'], { namespace: ns }).ok, 90_000, 'pod app running with its file planted');
   });
   afterAll(() => {
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
     home.remove();
   });
 

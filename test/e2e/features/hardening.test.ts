@@ -5,9 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { applyManifest, clusterEnv, createObject, getPod, waitFor } from '../../support/cluster';
+import { applyManifest, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, waitForPodRunning } from '../../support/cluster';
+import { expectExit, pluginPath, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 import { describeOnRealNode, sampleAppPod } from '../../support/terminal-session';
-import { createTestNamespace, expectExit, pluginPath, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(180_000);
 
@@ -23,14 +23,14 @@ describeNode('promises kept on the real node', () => {
   const env = {};
   const running = (pod: string, name: string) => getPod(ns, pod).status?.ephemeralContainerStatuses?.find((s: any) => s.name === name)?.state?.running !== undefined;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
     applyManifest(readFileSync(join(REPO, 'scripts', 'cluster', 'rbac.yaml'), 'utf8'));
-    ns = createTestNamespace('e2e-hardening');
+    ns = await createTestNamespace('e2e-hardening');
     for (const name of ['web', 'stubborn', 'noexec']) createObject(sampleAppPod(name), { namespace: ns });
-    for (const name of ['web', 'stubborn', 'noexec']) waitFor(() => getPod(ns, name).status?.phase === 'Running', 90_000, `pod ${name} Running`);
+    for (const name of ['web', 'stubborn', 'noexec']) await waitForPodRunning(ns, name, 90_000);
   });
-  afterAll(() => removeNamespace(ns));
+  afterAll(() => deleteTestNamespace(ns));
 
   it("the README's run-one-command example works against the sample app, as written", async () => {
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');

@@ -2,9 +2,10 @@
 // --no-attach, and Ctrl-P Ctrl-Q leaves a session with the shell running, to be attached again
 // with its state (a variable set before detaching) intact. The session's first and last lines are
 // the plugin's own: none of kubectl's reaches the screen.
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
-import { eventually, runPlugin } from '../../support/plugin';
-import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { deleteTestNamespace, getPod } from '../../support/cluster';
+import { runPlugin } from '../../support/plugin';
+import { eventually } from '../../support/wait';
+import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
 
@@ -13,10 +14,8 @@ const KUBECTL_CHATTER = /If you don't see a command prompt|Session ended|kubectl
 describeOnRealNode(__filename)('attach POD NAME: back into a running debug container', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-attach');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+  beforeAll(async () => {
+    ns = await sampleAppNamespace('e2e-attach');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

@@ -3,8 +3,9 @@
 // (kubectl debug my-pod --copy-to=my-pod-debug --container=init-myservice, the article's example),
 // two runs of one preset sharing one shell instead of piling up containers, and deploy/NAME picking
 // the pod kubectl exec picks.
-import { clusterEnv, COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectl, kubectlResult, waitFor } from '../../support/cluster';
+import { clusterEnv, COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectl, kubectlResult } from '../../support/cluster';
 import { expectExit, runPlugin } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, sampleAppPod, Terminal } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
@@ -33,18 +34,18 @@ function initStatus(ns: string, pod: string): any {
 describeOnRealNode(__filename)('crashloop finds what crashes, reuse, workloads (real node)', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-crash-targets');
+  beforeAll(async () => {
+    ns = await createTestNamespace('e2e-crash-targets');
     grantInNamespace(ns, 'debugger', 'debug-copies', COPY_RULES);
     // Reading a deployment's selector takes "get deployments" (README: permissions).
     grantInNamespace(ns, 'debugger', 'read-workloads', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }]);
     createObject(initLoopPod('initloop'), { namespace: ns });
     createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => {
+    await eventually(async () => {
       const s = initStatus(ns, 'initloop');
       return (s.restartCount ?? 0) >= 1 && (s.state?.terminated ?? s.lastState?.terminated)?.exitCode === 1;
     }, 90_000, `init container of ${ns}/initloop to crash and restart`);
-    waitFor(() => getPod(ns, 'web').status?.containerStatuses?.[0]?.ready === true, 60_000, `${ns}/web to be ready`);
+    await eventually(async () => getPod(ns, 'web').status?.containerStatuses?.[0]?.ready === true, 60_000, `${ns}/web to be ready`);
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);
@@ -92,7 +93,7 @@ describeOnRealNode(__filename)('crashloop finds what crashes, reuse, workloads (
       expect((await t.command('echo "service=$SERVICE"')).trim()).toBe('service=myservice');
       expect(await t.endPlugin('exit', 60_000)).toBe(0);
       expect(t.screen).toContain(`deleted pod copy "${copy}"`);
-      waitFor(() => !kubectlResult(['get', 'pod', copy], { namespace: ns }).ok, 30_000, `pod copy ${copy} to be gone`);
+      await eventually(async () => !kubectlResult(['get', 'pod', copy], { namespace: ns }).ok, 30_000, `pod copy ${copy} to be gone`);
     }));
 
   it('two runs of the same preset share one shell instead of adding a second container; once it exits, a new one is added', async () => {
@@ -105,7 +106,7 @@ describeOnRealNode(__filename)('crashloop finds what crashes, reuse, workloads (
       await first.command('export MARK=set-in-the-first-run');
       // Reuse takes a container the pod status says is running; the first session attached at the
       // kubelet's Started event, which can come a second before that status.
-      waitFor(() => getPod(ns, 'web').status?.ephemeralContainerStatuses?.some((s: any) => s.name === name && s.state?.running), 30_000, `${name} running in the pod status`);
+      await eventually(async () => getPod(ns, 'web').status?.ephemeralContainerStatuses?.some((s: any) => s.name === name && s.state?.running), 30_000, `${name} running in the pod status`);
 
       await second.runPlugin(['process', 'web', '-n', ns, '--context', 'debugger']);
       await second.waitFor(`reusing your running debug container "${name}" (process, ${BUSYBOX}) in pod "web": ephemeral containers cannot be removed; --new adds another`);
@@ -140,10 +141,10 @@ describeOnRealNode(__filename)('crashloop finds what crashes, reuse, workloads (
       { namespace: ns },
     );
     const readyPods = () => JSON.parse(kubectl(['get', 'pods', '-l', 'app=webdep', '-o', 'json'], { namespace: ns })).items.filter((p: any) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-    waitFor(() => readyPods().length === 1, 90_000, 'the first pod of deployment webdep to be ready');
+    await eventually(async () => readyPods().length === 1, 90_000, 'the first pod of deployment webdep to be ready');
     // A second pod, ready later: both tools must prefer the first.
     kubectl(['scale', 'deployment', 'webdep', '--replicas=2'], { namespace: ns });
-    waitFor(() => readyPods().length === 2, 90_000, 'both pods of deployment webdep to be ready');
+    await eventually(async () => readyPods().length === 2, 90_000, 'both pods of deployment webdep to be ready');
     const kubectlsPick = kubectl(['exec', 'deploy/webdep', '--', 'hostname'], { namespace: ns }).trim();
 
     await inTerminal({}, async (t) => {
@@ -159,13 +160,13 @@ describeOnRealNode(__filename)('crashloop finds what crashes, reuse, workloads (
 
 describeOnRealNode(__filename)('crashloop without a pod, two crash-looping pods (real node)', () => {
   let ns = '';
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-crash-pick');
+  beforeAll(async () => {
+    ns = await createTestNamespace('e2e-crash-pick');
     createObject(initLoopPod('initloop'), { namespace: ns });
     createObject(sampleAppPod('crashy', { command: ['sh', '-c', 'echo crashy booting; exit 3'] }), { namespace: ns });
     createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => (initStatus(ns, 'initloop').restartCount ?? 0) >= 1, 90_000, `init container of ${ns}/initloop to restart`);
-    waitFor(() => (getPod(ns, 'crashy').status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 90_000, `${ns}/crashy to restart`);
+    await eventually(async () => (initStatus(ns, 'initloop').restartCount ?? 0) >= 1, 90_000, `init container of ${ns}/initloop to restart`);
+    await eventually(async () => (getPod(ns, 'crashy').status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 90_000, `${ns}/crashy to restart`);
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

@@ -1,7 +1,8 @@
 // `kubectl ephemeral crashloop POD` on the real node, for a container that exits 1 in a loop: the
 // crash summary (last exit code, previous logs), a shell with the app's ConfigMap mounted where the
 // app has it, and --copy: a running copy of the pod that is gone once the shell exits.
-import { COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectlResult, waitFor } from '../../support/cluster';
+import { COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectlResult } from '../../support/cluster';
+import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
@@ -13,8 +14,8 @@ function appStatus(ns: string): any {
 describeOnRealNode(__filename)('crashloop POD: debugging a container that exits 1 in a loop', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-crashloop');
+  beforeAll(async () => {
+    ns = await createTestNamespace('e2e-crashloop');
     grantInNamespace(ns, 'debugger', 'debug-copies', COPY_RULES);
     createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { 'app.conf': 'listen=8080\n' } }, { namespace: ns });
     createObject(
@@ -25,7 +26,7 @@ describeOnRealNode(__filename)('crashloop POD: debugging a container that exits 
       }),
       { namespace: ns },
     );
-    waitFor(() => {
+    await eventually(async () => {
       const s = appStatus(ns);
       return (s.state?.terminated ?? s.lastState?.terminated)?.exitCode === 1;
     }, 60_000, `container app of ${ns}/crashy to exit 1`);
@@ -68,7 +69,7 @@ describeOnRealNode(__filename)('crashloop POD: debugging a container that exits 
       expect(await t.endPlugin('exit', 60_000)).toBe(0);
       expect(t.screen).toContain(`deleted pod copy "${copy}"`);
       await t.expectCookedMode();
-      waitFor(() => !kubectlResult(['get', 'pod', copy], { namespace: ns }).ok, 30_000, `pod copy ${copy} to be gone`);
+      await eventually(async () => !kubectlResult(['get', 'pod', copy], { namespace: ns }).ok, 30_000, `pod copy ${copy} to be gone`);
       expect(kubectlResult(['get', 'pod', copy], { namespace: ns }).stderr).toMatch(/NotFound|not found/);
     }));
 });

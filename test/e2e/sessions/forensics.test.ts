@@ -3,18 +3,16 @@
 // is recorded (0600, with a header naming pod, container and preset).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
-import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { deleteTestNamespace } from '../../support/cluster';
+import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
 
 describeOnRealNode(__filename)('forensics POD: a recorded shell as the app\'s user next to the app', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-forensics');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+  beforeAll(async () => {
+    ns = await sampleAppNamespace('e2e-forensics');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

@@ -1,7 +1,7 @@
 // `kubectl ephemeral net POD` on the real node, typed into a real terminal: the network debug shell
 // sees the pod's address and listening port, and tcpdump in it sees a request made from the host.
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
-import { describeOnRealNode, httpGet, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { deleteTestNamespace, getPod } from '../../support/cluster';
+import { describeOnRealNode, httpGet, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
 
@@ -12,10 +12,8 @@ describeOnRealNode(__filename)('net POD: a network debug shell in the pod', () =
   let ns = '';
   let podIP = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-net');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running on ${clusterEnv().nodeName}`);
+  beforeAll(async () => {
+    ns = await sampleAppNamespace('e2e-net');
     podIP = getPod(ns, 'web').status.podIP;
   });
   afterAll(() => {

@@ -39,8 +39,8 @@ describeOnRealNode(__filename)('<preset> node/NAME on the real node', () => {
     return kubectlJson(['get', 'pod', name], { namespace: ns });
   };
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-node', { 'pod-security.kubernetes.io/enforce': 'privileged' });
+  beforeAll(async () => {
+    ns = await createTestNamespace('e2e-node', { 'pod-security.kubernetes.io/enforce': 'privileged' });
     ungrant = grantNodeSessions(USER, [ns]);
     // The test runs on the node's own host: a world-readable file under /tmp is the node's file.
     hostDir = mkdtempSync('/tmp/ke-node-e2e-');

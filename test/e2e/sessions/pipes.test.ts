@@ -3,9 +3,10 @@
 // exit code through, and prints none of kubectl's lines. Run next to kubectl debug -i on the same
 // pod: the container's own record (its log and terminated status) is what both must agree with.
 import { execFile } from 'node:child_process';
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, KUBECTL, waitFor } from '../../support/cluster';
-import { describeRun, runPlugin, kubectlAsync, eventually, type PluginResult } from '../../support/plugin';
-import { describeOnRealNode, sampleAppPod } from '../../support/terminal-session';
+import { clusterEnv, deleteTestNamespace, getPod, KUBECTL, kubectlAsync } from '../../support/cluster';
+import { describeRun, type PluginResult, runPlugin } from '../../support/plugin';
+import { eventually } from '../../support/wait';
+import { describeOnRealNode, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
 
@@ -38,10 +39,8 @@ function ourContainer(r: PluginResult): string {
 describeOnRealNode(__filename)('a script piped into a session', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-pipes');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+  beforeAll(async () => {
+    ns = await sampleAppNamespace('e2e-pipes');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

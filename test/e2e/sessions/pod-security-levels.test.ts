@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod, restrictedContainer } from '../../support/builders';
-import { auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitFor } from '../../support/cluster';
+import { auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitForPodRunning } from '../../support/cluster';
 import { expectExit, runPlugin, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 import { describeOnRealNode, httpGet, inTerminal, SAMPLE_APP, sampleAppPod } from '../../support/terminal-session';
 
@@ -41,7 +41,7 @@ function restrictedAppPod(name: string): object {
     .build();
 }
 
-const running = (ns: string, pod: string) => waitFor(() => getPod(ns, pod).status?.phase === 'Running', 90_000, `pod ${ns}/${pod} Running`);
+const running = (ns: string, pod: string) => waitForPodRunning(ns, pod, 90_000);
 
 describeOnRealNode(__filename)('presets under Pod Security levels on the real node', () => {
   const namespaces: string[] = [];
@@ -50,17 +50,17 @@ describeOnRealNode(__filename)('presets under Pod Security levels on the real no
   let privileged = '';
   const home = tempDir('ke-e2e-levels-');
 
-  beforeAll(() => {
-    baseline = createTestNamespace('e2e-baseline', { [ENFORCE]: 'baseline' });
-    restricted = createTestNamespace('e2e-restricted', { [ENFORCE]: 'restricted' });
-    privileged = createTestNamespace('e2e-privileged', { [ENFORCE]: 'privileged' });
+  beforeAll(async () => {
+    baseline = await createTestNamespace('e2e-baseline', { [ENFORCE]: 'baseline' });
+    restricted = await createTestNamespace('e2e-restricted', { [ENFORCE]: 'restricted' });
+    privileged = await createTestNamespace('e2e-privileged', { [ENFORCE]: 'privileged' });
     namespaces.push(baseline, restricted, privileged);
     createObject(sampleAppPod('web'), { namespace: baseline });
     createObject(rootTargetPod('root-app', true), { namespace: baseline });
     createObject(rootTargetPod('image-root', false), { namespace: baseline });
     createObject(rootTargetPod('image-root', false), { namespace: privileged });
     createObject(restrictedAppPod('web'), { namespace: restricted });
-    for (const [ns, pod] of [[baseline, 'web'], [baseline, 'root-app'], [baseline, 'image-root'], [privileged, 'image-root'], [restricted, 'web']] as const) running(ns, pod);
+    for (const [ns, pod] of [[baseline, 'web'], [baseline, 'root-app'], [baseline, 'image-root'], [privileged, 'image-root'], [restricted, 'web']] as const) await running(ns, pod);
   });
   afterAll(() => {
     namespaces.forEach((ns) => deleteTestNamespace(ns));

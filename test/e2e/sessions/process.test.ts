@@ -1,16 +1,14 @@
 // `kubectl ephemeral process POD` on the real node: busybox in the target's process namespace.
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
-import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { deleteTestNamespace } from '../../support/cluster';
+import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
 
 describeOnRealNode(__filename)('process POD: a shell in the target process namespace', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-process');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+  beforeAll(async () => {
+    ns = await sampleAppNamespace('e2e-process');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

@@ -5,8 +5,9 @@
 // stderr not a terminal, plain lines; with -q, nothing.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
-import { describeRun, startPlugin, eventually } from '../../support/plugin';
+import { createObject, createTestNamespace, deleteTestNamespace, waitForPodRunning } from '../../support/cluster';
+import { describeRun, startPlugin } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
 jest.setTimeout(180_000);
@@ -63,7 +64,7 @@ describeOnRealNode(__filename)('progress while the debug container starts', () =
   }
 
   beforeAll(async () => {
-    ns = createTestNamespace('e2e-progress');
+    ns = await createTestNamespace('e2e-progress');
     await newRegistry();
   });
   afterAll(() => {
@@ -71,10 +72,10 @@ describeOnRealNode(__filename)('progress while the debug container starts', () =
     if (ns) deleteTestNamespace(ns);
   });
 
-  function freshPod(): string {
+  async function freshPod(): Promise<string> {
     const name = `web-${++pods}`;
     createObject(sampleAppPod(name), { namespace: ns });
-    waitFor(() => getPod(ns, name).status?.phase === 'Running', 60_000, `pod ${ns}/${name} Running`);
+    await waitForPodRunning(ns, name);
     return name;
   }
 
@@ -82,7 +83,7 @@ describeOnRealNode(__filename)('progress while the debug container starts', () =
 
   it('on a terminal: one live line with the elapsed time and the kubelet\'s Pulling, redrawn in place, cleared before the error', () =>
     inTerminal({}, async (t) => {
-      const pod = freshPod();
+      const pod = await freshPod();
       const since = t.mark();
       await t.runPlugin(['shell', pod, '-n', ns, '--context', 'debugger', '--image', image()]);
       const pulling = new RegExp(`waiting for "(debugger-shell-[a-z0-9]+)" (\\d+)s: (?:ContainerCreating; )?Pulling: Pulling image "localhost:${port}/slow/busybox:1"`);
@@ -109,7 +110,7 @@ describeOnRealNode(__filename)('progress while the debug container starts', () =
   it('NO_COLOR: the same live line without colour', () =>
     inTerminal({ env: { NO_COLOR: '1' } }, async (t) => {
       await newRegistry();
-      const pod = freshPod();
+      const pod = await freshPod();
       const since = t.mark();
       await t.runPlugin(['shell', pod, '-n', ns, '--context', 'debugger', '--image', image()]);
       await t.waitFor(/waiting for "debugger-shell-[a-z0-9]+" \d+s: (?:ContainerCreating; )?Pulling: /, { since, timeoutMs: 60_000 });
@@ -124,7 +125,7 @@ describeOnRealNode(__filename)('progress while the debug container starts', () =
   it('-q on a terminal: no progress at all, only the error', () =>
     inTerminal({}, async (t) => {
       await newRegistry();
-      const pod = freshPod();
+      const pod = await freshPod();
       const since = t.mark();
       await t.runPlugin(['shell', pod, '-n', ns, '--context', 'debugger', '--image', image(), '-q']);
       // The kubelet is pulling (its event is in the API): the plugin has been waiting for a while.
@@ -138,7 +139,7 @@ describeOnRealNode(__filename)('progress while the debug container starts', () =
 
   it('stderr not a terminal: plain lines, one per change, no escape sequence', async () => {
     await newRegistry();
-    const pod = freshPod();
+    const pod = await freshPod();
     const run = startPlugin(['shell', pod, '-n', ns, '--context', 'debugger', '--image', image()], { timeoutMs: 120_000 });
     let stderr = '';
     run.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

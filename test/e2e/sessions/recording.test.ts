@@ -2,8 +2,8 @@
 // password read with echo off never reaches the file unless --record-input says so.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
-import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { deleteTestNamespace } from '../../support/cluster';
+import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
 
@@ -16,10 +16,8 @@ function events(file: string): Array<[number, string, string]> {
 describeOnRealNode(__filename)('recorded sessions', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-recording');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+  beforeAll(async () => {
+    ns = await sampleAppNamespace('e2e-recording');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

@@ -1,18 +1,16 @@
 // The terminal as a user at a keyboard sees it, on the real node: a resize of the outer terminal
 // reaches the container, the shell's exit code becomes the plugin's, Ctrl-C stops the program in
 // the container (not the plugin), and the outer bash gets its terminal back in cooked mode.
-import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
-import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
+import { deleteTestNamespace } from '../../support/cluster';
+import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
 
 describeOnRealNode(__filename)('the debug session in a terminal', () => {
   let ns = '';
 
-  beforeAll(() => {
-    ns = createTestNamespace('e2e-terminal');
-    createObject(sampleAppPod('web'), { namespace: ns });
-    waitFor(() => getPod(ns, 'web').status?.phase === 'Running', 60_000, `pod ${ns}/web Running`);
+  beforeAll(async () => {
+    ns = await sampleAppNamespace('e2e-terminal');
   });
   afterAll(() => {
     if (ns) deleteTestNamespace(ns);

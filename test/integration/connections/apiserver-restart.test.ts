@@ -4,8 +4,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, KUBECTL, markEphemeralRunning, markPodRunning } from '../../support/cluster';
-import { createTestNamespace, eventually, expectExit, KubeletStandIn, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, startPlugin } from '../../support/plugin';
+import { clusterEnv, createTestNamespace, deleteTestNamespace, KUBECTL, kubectlJsonAsync } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn, markEphemeralRunning } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, startPlugin } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 
 jest.setTimeout(300_000);
 
@@ -23,17 +25,16 @@ describe('an API server restart while the plugin waits', () => {
   let ns = '';
   let kubelet: KubeletStandIn;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('conn-restart');
-    createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-    markPodRunning(ns, 'web');
+    ns = await createTestNamespace('conn-restart');
+    createRunningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).build());
     // Debug containers get no status until the test says so.
     kubelet = new KubeletStandIn(ns, { ephemeral: () => ({ state: 'ignore' }) }).start();
   });
   afterAll(async () => {
     await kubelet?.stop();
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
   });
 
   it('the run survives it and reports the container running (kubectl wait: same)', async () => {

@@ -5,22 +5,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, kubectl, markContainerCrashLooping, markPodRunning } from '../../support/cluster';
+import { createTestNamespace, deleteTestNamespace, kubectl, kubectlJsonAsync } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn, markContainerCrashLooping } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin, standaloneKubeconfig, startPlugin, stderrLines, tempDir } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 import { runKubectl, serviceAccountToken, writeExecCredentialScript } from '../../support/connections';
-import {
-  createTestNamespace,
-  eventually,
-  expectExit,
-  KubeletStandIn,
-  kubectlJsonAsync,
-  removeNamespace,
-  requireBuiltPlugin,
-  runPlugin,
-  standaloneKubeconfig,
-  startPlugin,
-  stderrLines,
-  tempDir,
-} from '../../support/plugin';
 
 jest.setTimeout(120_000);
 
@@ -41,14 +30,12 @@ describe('credentials, as kubectl reads them', () => {
   };
   const copiesOf = async (pod: string): Promise<any[]> => (await kubectlJsonAsync(['get', 'pods', '-l', `kubectl-ephemeral.dev/copy-of=${pod}`], { namespace: ns })).items;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('conn-creds');
-    createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-    markPodRunning(ns, 'web');
+    ns = await createTestNamespace('conn-creds');
+    createRunningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).build());
     for (const name of ['crashy', 'crashy2']) {
-      createObject(aPod(name).withContainer('app', { image: 'example.com/app:1', command: ['/app'] }).withSpec({ automountServiceAccountToken: false }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, name);
+      createRunningPod(ns, aPod(name).withContainer('app', { image: 'example.com/app:1', command: ['/app'] }).withSpec({ automountServiceAccountToken: false }).build());
       markContainerCrashLooping(ns, name, 'app', 1, 'Error');
     }
     files = tempDir('ke-conn-creds-');
@@ -58,7 +45,7 @@ describe('credentials, as kubectl reads them', () => {
   afterAll(async () => {
     await kubelet?.stop();
     files?.remove();
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
   });
 
   it('exec plugin with a command relative to the kubeconfig, run from another directory: its stderr shown, its identity used (kubectl: same)', async () => {

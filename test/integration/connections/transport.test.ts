@@ -3,9 +3,10 @@
 // test proxies resolve, tls-server-name, every form of kubectl's global flags, and 429s injected.
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { auditEventsSince, auditLogSize, clusterEnv, createObject, markPodRunning } from '../../support/cluster';
+import { auditEventsSince, auditLogSize, clusterEnv, createTestNamespace, deleteTestNamespace } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin, standaloneKubeconfig, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 import { PROXY_ONLY_NAME, runKubectl, serviceAccountToken, startConnectProxy, startFaultFront, startSocks5Proxy, type TestProxy } from '../../support/connections';
-import { createTestNamespace, expectExit, KubeletStandIn, removeNamespace, requireBuiltPlugin, runPlugin, standaloneKubeconfig, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(120_000);
 
@@ -34,9 +35,8 @@ describe('routes and flags, as kubectl takes them', () => {
 
   beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('conn-transport');
-    createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-    markPodRunning(ns, 'web');
+    ns = await createTestNamespace('conn-transport');
+    createRunningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).build());
     files = tempDir('ke-conn-transport-');
     kubelet = new KubeletStandIn(ns).start();
     connectProxy = await startConnectProxy();
@@ -47,7 +47,7 @@ describe('routes and flags, as kubectl takes them', () => {
     await connectProxy?.close();
     await socksProxy?.close();
     files?.remove();
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
   });
 
   it('a name only the proxy resolves: a direct connection fails for both, one line, exit 69', async () => {

@@ -1,8 +1,9 @@
 // Twenty users debugging one pod at the same moment: every container lands, none is lost or
 // changed by the others, and every session is recorded in the pod's audit annotation.
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, getPod, markPodRunning } from '../../support/cluster';
-import { createTestNamespace, expectExit, KubeletStandIn, removeNamespace, requireBuiltPlugin, runPlugin } from '../../support/plugin';
+import { createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin } from '../../support/plugin';
 
 jest.setTimeout(120_000);
 
@@ -11,13 +12,12 @@ const AUDIT_ANNOTATION = 'kubectl-ephemeral.dev/audit';
 describe('concurrent invocations against one pod', () => {
   let ns = '';
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-concurrency');
-    createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-    markPodRunning(ns, 'web');
+    ns = await createTestNamespace('plugin-concurrency');
+    createRunningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).build());
   });
-  afterAll(() => removeNamespace(ns));
+  afterAll(() => deleteTestNamespace(ns));
 
   it('20 at once with --no-attach add 20 distinct containers, none lost, the earlier ones unchanged (status written by the test acting as kubelet)', async () => {
     const kubelet = new KubeletStandIn(ns).start();

@@ -4,8 +4,10 @@
 // permission, crashloop without a pod, reuse of the user's running debug container, and workload
 // references. No kubelet runs these pods: the test writes every status (KubeletStandIn).
 import { aPod } from '../../support/builders';
-import { clusterEnv, COPY_RULES, createObject, getPod, grantInNamespace, kubectl, markContainerCrashLooping, markEphemeralTerminated, markInitContainerCrashLooping, markPodRunning, writeContainerStatuses } from '../../support/cluster';
-import { createTestNamespace, expectExit, KubeletStandIn, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
+import { clusterEnv, COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectl, kubectlJsonAsync } from '../../support/cluster';
+import { KubeletStandIn, markContainerCrashLooping, markEphemeralTerminated, markInitContainerCrashLooping, markPodRunning, writeContainerStatuses } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 import { inTerminal } from '../../support/terminal-session';
 
 jest.setTimeout(90_000);
@@ -45,16 +47,16 @@ describe('crashloop finds what crashes (API server; statuses written by the test
   let ns = '';
   const copiesOf = async (pod: string): Promise<any[]> => (await kubectlJsonAsync(['get', 'pods', '-l', `${COPY_LABEL}=${pod}`], { namespace: ns })).items;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-crash-targets');
+    ns = await createTestNamespace('plugin-crash-targets');
     grantInNamespace(ns, 'debugger', 'debug-copies', COPY_RULES);
     createObject(initPod('initpod'), { namespace: ns });
     markInitContainerCrashLooping(ns, 'initpod', 'init-myservice', 1, 'Error');
     createObject(aPod('healthy').withContainer('app').withSpec({ automountServiceAccountToken: false }).withNodeName(fake()).build(), { namespace: ns });
     markPodRunning(ns, 'healthy');
   });
-  afterAll(() => removeNamespace(ns));
+  afterAll(() => deleteTestNamespace(ns));
 
   it('Init:CrashLoopBackOff: the summary and the debug container are for the init container, not the main one waiting in PodInitializing', async () => {
     const kubelet = new KubeletStandIn(ns, { pods: (p) => p.metadata.name === 'initpod' }).start();
@@ -159,9 +161,9 @@ describe('crashloop finds what crashes (API server; statuses written by the test
 
 describe('crash summary without pods/log or events permission (API server, RBAC)', () => {
   let ns = '';
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-crash-rbac');
+    ns = await createTestNamespace('plugin-crash-rbac');
     createObject(crashingMainPod('web'), { namespace: ns });
     markContainerCrashLooping(ns, 'web', 'app', 2, 'Error');
     // "nolog" may debug (pods, ephemeral containers, attach) but neither read logs nor list events.
@@ -171,7 +173,7 @@ describe('crash summary without pods/log or events permission (API server, RBAC)
       { apiGroups: [''], resources: ['pods/attach'], verbs: ['create'] },
     ]);
   });
-  afterAll(() => removeNamespace(ns));
+  afterAll(() => deleteTestNamespace(ns));
 
   it('names each missing permission instead of "(none)", and -v shows both denials', async () => {
     const kubelet = new KubeletStandIn(ns).start();
@@ -188,10 +190,10 @@ describe('crash summary without pods/log or events permission (API server, RBAC)
 describe('crashloop without a pod (API server)', () => {
   let ns = '';
   let quiet = '';
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-crash-pick');
-    quiet = createTestNamespace('plugin-crash-none');
+    ns = await createTestNamespace('plugin-crash-pick');
+    quiet = await createTestNamespace('plugin-crash-none');
     createObject(initPod('initpod'), { namespace: ns });
     markInitContainerCrashLooping(ns, 'initpod', 'init-myservice', 1, 'Error');
     createObject(crashingMainPod('web'), { namespace: ns });
@@ -200,8 +202,8 @@ describe('crashloop without a pod (API server)', () => {
     markPodRunning(ns, 'healthy');
   });
   afterAll(() => {
-    removeNamespace(ns);
-    removeNamespace(quiet);
+    deleteTestNamespace(ns);
+    deleteTestNamespace(quiet);
   });
 
   it('without a terminal: fails with one line naming the crash-looping pods (exit 64), creating nothing', async () => {
@@ -259,13 +261,13 @@ describe('crashloop without a pod (API server)', () => {
 
 describe('reuse instead of piling up (API server)', () => {
   let ns = '';
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-reuse');
+    ns = await createTestNamespace('plugin-reuse');
     createObject(aPod('web').withContainer('app', { securityContext: { runAsUser: 1000 } }).withSpec({ automountServiceAccountToken: false }).withNodeName(fake()).build(), { namespace: ns });
     markPodRunning(ns, 'web');
   });
-  afterAll(() => removeNamespace(ns));
+  afterAll(() => deleteTestNamespace(ns));
   const names = () => (getPod(ns, 'web').spec.ephemeralContainers ?? []).map((c: any) => c.name);
 
   it('a second run of the same preset attaches to your running container; --new, another user, another preset or an exited container add one', async () => {
@@ -311,7 +313,7 @@ describe('workload references (API server)', () => {
   let pods: string[] = [];
   beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-workloads');
+    ns = await createTestNamespace('plugin-workloads');
     // Reading a workload's selector takes "get" on it: a namespace role grants it to debugger.
     grantInNamespace(ns, 'debugger', 'read-workloads', [
       { apiGroups: ['apps'], resources: ['deployments', 'replicasets', 'daemonsets'], verbs: ['get'] },
@@ -323,15 +325,14 @@ describe('workload references (API server)', () => {
       { namespace: ns },
     );
     // The controller manager makes the ReplicaSet and its two pods.
-    const deadline = Date.now() + 60_000;
-    while ((pods = (await kubectlJsonAsync(['get', 'pods', '-l', 'app=webdep'], { namespace: ns })).items.map((p: any) => p.metadata.name).sort()).length < 2) {
-      if (Date.now() > deadline) throw new Error('the deployment made no 2 pods');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    pods = await eventually(async () => {
+      const names: string[] = (await kubectlJsonAsync(['get', 'pods', '-l', 'app=webdep'], { namespace: ns })).items.map((p: any) => p.metadata.name).sort();
+      return names.length >= 2 && names;
+    }, 60_000, 'the deployment to make its 2 pods', 200);
     markPodRunning(ns, pods[0]!);
     markContainerCrashLooping(ns, pods[1]!, 'app', 1, 'Error');
   });
-  afterAll(() => removeNamespace(ns));
+  afterAll(() => deleteTestNamespace(ns));
 
   it.each([
     ['shell', 'deploy/web', 'ready', 0, 'running and ready'],

@@ -2,20 +2,10 @@
 // app's volumes and env, and --copy (a copy of the pod that is deleted when the session ends,
 // also on SIGINT and SIGTERM). No kubelet runs these pods: the test writes every status.
 import { aPod } from '../../support/builders';
-import { clusterEnv, COPY_RULES, createObject, getPod, grantInNamespace, kubectl, markContainerCrashLooping, markPodRunning } from '../../support/cluster';
-import {
-  createTestNamespace,
-  eventually,
-  expectExit,
-  KubeletStandIn,
-  kubectlJsonAsync,
-  removeNamespace,
-  requireBuiltPlugin,
-  runPlugin,
-  serverContainer,
-  startPlugin,
-  stderrLines,
-} from '../../support/plugin';
+import { clusterEnv, COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectl, kubectlJsonAsync } from '../../support/cluster';
+import { KubeletStandIn, markContainerCrashLooping, markPodRunning } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin, serverContainer, startPlugin, stderrLines } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 
 jest.setTimeout(60_000);
 
@@ -27,9 +17,9 @@ describe('crashloop against the API server', () => {
 
   const copiesOf = async (pod: string): Promise<any[]> => (await kubectlJsonAsync(['get', 'pods', '-l', `${COPY_LABEL}=${pod}`], { namespace: ns })).items;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-crashloop');
+    ns = await createTestNamespace('plugin-crashloop');
     grantInNamespace(ns, 'debugger', 'debug-copies', COPY_RULES);
     createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { 'app.yaml': 'port: 8080\n' } }, { namespace: ns });
     // A real owner object, so the garbage collector keeps the pod; the copy must drop the reference.
@@ -73,7 +63,7 @@ describe('crashloop against the API server', () => {
     createObject(event('web.1', 'Normal', 'Pulled', 'Container image "example.com/shop/web:1.4.2" already present on machine', 6), { namespace: ns });
     createObject(event('web.2', 'Warning', 'BackOff', 'Back-off restarting failed container app in pod web_' + ns, 23), { namespace: ns });
   });
-  afterAll(() => removeNamespace(ns));
+  afterAll(() => deleteTestNamespace(ns));
 
   it('prints the crash summary (exit code, reason, no previous logs on this node, events), then adds a container mirroring volumes and env (status written by the test acting as kubelet)', async () => {
     const kubelet = new KubeletStandIn(ns).start();

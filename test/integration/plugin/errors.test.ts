@@ -3,18 +3,9 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, getPod, kubectlJson, markPodRunning } from '../../support/cluster';
-import {
-  createTestNamespace,
-  expectExit,
-  KubeletStandIn,
-  removeNamespace,
-  requireBuiltPlugin,
-  runPlugin,
-  stderrLines,
-  tempDir,
-  theErrorLine,
-} from '../../support/plugin';
+import { clusterEnv, createTestNamespace, deleteTestNamespace, getPod, kubectlJson } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(60_000);
 
@@ -28,18 +19,17 @@ describe('bad input against the live server', () => {
     expect(getPod(ns, 'web').spec.ephemeralContainers).toBeUndefined();
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-errors');
+    ns = await createTestNamespace('plugin-errors');
     for (const name of ['web', 'api']) {
-      createObject(aPod(name).withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, name);
+      createRunningPod(ns, aPod(name).withContainer('app', { image: 'nginx:1.27' }).build());
     }
     files = tempDir('ke-errors-');
   });
   afterAll(() => {
     files?.remove();
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
   });
 
   // Failures found before anything is sent: stderr is exactly the one error line.

@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { applyManifest, clusterEnv, createObject, getPod, kubectl, kubectlResult, markContainerCrashLooping, markPodRunning } from '../../support/cluster';
-import { createTestNamespace, expectExit, KubeletStandIn, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
+import { applyManifest, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, kubectlResult } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn, markContainerCrashLooping, markPodRunning } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(90_000);
 
@@ -18,19 +19,17 @@ describe('hardening against the live server', () => {
   const trailOf = (pod: string) => getPod(ns, pod).metadata.annotations?.[AUDIT] as string | undefined;
   const containersOf = (pod: string) => (getPod(ns, pod).spec.ephemeralContainers ?? []).map((c: any) => c.name);
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
     // The shipped roles, as scripts/cluster.sh applies them (idempotent; the test cluster may
     // have been set up from an older copy of the file).
     applyManifest(readFileSync(join(__dirname, '..', '..', '..', 'scripts', 'cluster', 'rbac.yaml'), 'utf8'));
-    ns = createTestNamespace('plugin-hardening');
+    ns = await createTestNamespace('plugin-hardening');
     for (const name of ['web', 'api', 'tamper', 'foreign']) {
-      createObject(aPod(name).withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, name);
+      createRunningPod(ns, aPod(name).withContainer('app', { image: 'nginx:1.27' }).build());
     }
     // A pod whose annotations already fill most of the API server's 256 KiB.
-    createObject(aPod('full').withAnnotations({ 'example.com/blob': 'x'.repeat(256 * 1024 - 100) }).withContainer('app').withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-    markPodRunning(ns, 'full');
+    createRunningPod(ns, aPod('full').withAnnotations({ 'example.com/blob': 'x'.repeat(256 * 1024 - 100) }).withContainer('app').build());
     // A user granted the core role in this namespace only (a RoleBinding).
     createObject(
       {
@@ -46,7 +45,7 @@ describe('hardening against the live server', () => {
   });
   afterAll(async () => {
     await kubelet?.stop();
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
   });
 
   describe('RBAC: the core role alone', () => {

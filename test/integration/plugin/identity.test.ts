@@ -1,20 +1,9 @@
 // Who the plugin talks to the API server as: RBAC refusals, and kubectl's own flags for choosing
 // the cluster, namespace and identity (-n, --context, --kubeconfig, KUBECONFIG, --as, --as-group).
 import { aPod } from '../../support/builders';
-import { auditEventsSince, auditLogSize, clusterEnv, createObject, getPod, markPodRunning } from '../../support/cluster';
-import {
-  createTestNamespace,
-  expectExit,
-  KubeletStandIn,
-  removeNamespace,
-  requireBuiltPlugin,
-  runPlugin,
-  serverContainer,
-  standaloneKubeconfig,
-  stderrLines,
-  tempDir,
-  theErrorLine,
-} from '../../support/plugin';
+import { auditEventsSince, auditLogSize, createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin, serverContainer, standaloneKubeconfig, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(60_000);
 
@@ -25,12 +14,11 @@ describe('identity and kubectl flags', () => {
   let kubelet: KubeletStandIn;
   let files: ReturnType<typeof tempDir>;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-identity');
+    ns = await createTestNamespace('plugin-identity');
     for (const name of ['web', 'api']) {
-      createObject(aPod(name).withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, name);
+      createRunningPod(ns, aPod(name).withContainer('app', { image: 'nginx:1.27' }).build());
     }
     // A group that exists only in the impersonation headers, bound to the debugger role here.
     createObject(
@@ -49,7 +37,7 @@ describe('identity and kubectl flags', () => {
   afterAll(async () => {
     await kubelet?.stop();
     files?.remove();
-    removeNamespace(ns);
+    deleteTestNamespace(ns);
   });
 
   it('reader: exit 77, one line naming patch and pods/ephemeralcontainers, nothing created', async () => {

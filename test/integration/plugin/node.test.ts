@@ -4,9 +4,10 @@
 // are bound to the fake node, which no kubelet runs: they never start, so the plugin waits.
 import { randomBytes } from 'node:crypto';
 import { aNode } from '../../support/builders';
-import { applyManifest, auditEventsSince, auditLogSize, clusterEnv, createObject, kubectl, kubectlJson, kubectlResult } from '../../support/cluster';
+import { applyManifest, auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, kubectl, kubectlJson, kubectlJsonAsync, kubectlResult } from '../../support/cluster';
+import { expectExit, requireBuiltPlugin, runPlugin, startPlugin, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 import { grantNodeSessions } from '../../support/node-identity';
-import { createTestNamespace, eventually, expectExit, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, startPlugin, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(90_000);
 
@@ -29,10 +30,10 @@ describe('node sessions against the API server', () => {
   let notReady = '';
   const ungrant: Array<() => void> = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    privileged = createTestNamespace('plugin-node', { [ENFORCE]: 'privileged' });
-    baseline = createTestNamespace('plugin-node-baseline', { [ENFORCE]: 'baseline' });
+    privileged = await createTestNamespace('plugin-node', { [ENFORCE]: 'privileged' });
+    baseline = await createTestNamespace('plugin-node-baseline', { [ENFORCE]: 'baseline' });
     ungrant.push(grantNodeSessions(NODE_USER, [privileged, baseline]), grantNodeSessions(LOOKER, []), grantNodeSessions(BLIND, []));
     applyManifest({
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -56,8 +57,8 @@ describe('node sessions against the API server', () => {
     kubectl(['patch', 'node', notReady, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: aNode(notReady).withReady('False', 'KubeletNotReady', 'container runtime network not ready').build().status })]);
   });
   afterAll(() => {
-    removeNamespace(privileged);
-    removeNamespace(baseline);
+    deleteTestNamespace(privileged);
+    deleteTestNamespace(baseline);
     ungrant.forEach((f) => f());
     if (notReady) kubectlResult(['delete', 'node', notReady, '--ignore-not-found']);
   });

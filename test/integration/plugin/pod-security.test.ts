@@ -1,17 +1,9 @@
 // Pod Security admission: the plugin refuses before sending what the API server would refuse, and
 // its prediction is checked against what the server says when the same patch is sent anyway.
 import { aPod, restrictedContainer } from '../../support/builders';
-import { addEphemeralContainer, auditEventsSince, auditLogSize, clusterEnv, createObject, getPod, kubectl, markPodRunning, patchEphemeralContainers } from '../../support/cluster';
-import {
-  createTestNamespace,
-  expectExit,
-  KubeletStandIn,
-  removeNamespace,
-  requireBuiltPlugin,
-  runPlugin,
-  stderrLines,
-  theErrorLine,
-} from '../../support/plugin';
+import { addEphemeralContainer, auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, patchEphemeralContainers } from '../../support/cluster';
+import { createRunningPod, KubeletStandIn, markPodRunning } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 
 jest.setTimeout(60_000);
 
@@ -45,15 +37,14 @@ const ephemeralPatches = (from: number, ns: string) =>
 describe('Pod Security', () => {
   const namespaces: string[] = [];
   beforeAll(() => requireBuiltPlugin());
-  afterAll(() => namespaces.forEach(removeNamespace));
+  afterAll(() => namespaces.forEach((ns) => deleteTestNamespace(ns)));
 
   describe('a restricted namespace', () => {
     let ns = '';
-    beforeAll(() => {
-      ns = createTestNamespace('plugin-restricted', { [ENFORCE]: 'restricted' });
+    beforeAll(async () => {
+      ns = await createTestNamespace('plugin-restricted', { [ENFORCE]: 'restricted' });
       namespaces.push(ns);
-      createObject(aPod('web').withRestrictedSecurity().withContainer('app', restrictedContainer({ image: 'nginx:1.27' })).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, 'web');
+      createRunningPod(ns, aPod('web').withRestrictedSecurity().withContainer('app', restrictedContainer({ image: 'nginx:1.27' })).build());
     });
 
     it('refuses network --level privileged before sending: exit 65 naming "restricted", capabilities and the fix, no PATCH in the audit log', async () => {
@@ -121,8 +112,8 @@ describe('Pod Security', () => {
     // A pod restricted admits (uid 65534), and one whose app runs as root (created before the label:
     // restricted would refuse it, and then refuses every debug container because of it).
     const PODS = ['web', 'rootweb'];
-    beforeAll(() => {
-      ns = createTestNamespace(`plugin-predict-${level}`);
+    beforeAll(async () => {
+      ns = await createTestNamespace(`plugin-predict-${level}`);
       namespaces.push(ns);
       createObject(aPod('web').withRestrictedSecurity().withContainer('app', restrictedContainer({ image: 'nginx:1.27' })).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
       createObject(aPod('rootweb').withContainer('app', { image: 'nginx:1.27', securityContext: { runAsUser: 0 } }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
@@ -163,12 +154,11 @@ describe('Pod Security', () => {
 
   describe('a baseline namespace whose pod already holds a privileged ephemeral container', () => {
     let ns = '';
-    beforeAll(() => {
+    beforeAll(async () => {
       // Created while the namespace is still privileged: baseline would have refused it.
-      ns = createTestNamespace('plugin-baseline');
+      ns = await createTestNamespace('plugin-baseline');
       namespaces.push(ns);
-      createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
-      markPodRunning(ns, 'web');
+      createRunningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).build());
       addEphemeralContainer(ns, 'web', { name: 'root-shell', image: 'busybox:1.36', stdin: true, tty: true, securityContext: { privileged: true } });
       kubectl(['label', 'namespace', ns, `${ENFORCE}=baseline`, '--overwrite']);
     });

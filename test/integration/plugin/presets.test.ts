@@ -2,21 +2,11 @@
 // the server's validation (and --dry-run=server) accepts it, --no-attach prints name and attach
 // command, and `list` shows state and creator. No kubelet runs the pod: the test writes statuses.
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, deleteTestNamespace, getPod, markPodRunning, writeContainerStatuses } from '../../support/cluster';
+import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod } from '../../support/cluster';
+import { KubeletStandIn, markPodRunning, writeContainerStatuses } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin, serverContainer, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 import { writeFileSync } from 'node:fs';
 import { serverExpectations } from '../../support/server-versions';
-import {
-  createTestNamespace,
-  expectExit,
-  tempDir,
-  theErrorLine,
-  KubeletStandIn,
-  removeNamespace,
-  requireBuiltPlugin,
-  runPlugin,
-  serverContainer,
-  stderrLines,
-} from '../../support/plugin';
 
 jest.setTimeout(60_000);
 
@@ -54,9 +44,9 @@ describe('presets against the API server', () => {
   let ns = '';
   const names: Record<string, string> = {};
 
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-presets');
+    ns = await createTestNamespace('plugin-presets');
     createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { 'app.yaml': 'port: 8080\n' } }, { namespace: ns });
     const pod = aPod('web')
       .withContainer('app', {
@@ -78,7 +68,7 @@ describe('presets against the API server', () => {
     createObject(pod, { namespace: ns });
     markPodRunning(ns, 'web');
   });
-  afterAll(() => removeNamespace(ns));
+  afterAll(() => deleteTestNamespace(ns));
 
   it.each(Object.keys(EXPECTED))(
     '%s: the server stores exactly what --dry-run -o json printed, as --dry-run=server predicted (status written by the test acting as kubelet)',
@@ -220,9 +210,9 @@ describe('the presets command and the preset file, through the built plugin', ()
 
 describe("the target's user, as the API server carries it", () => {
   let ns = '';
-  beforeAll(() => {
+  beforeAll(async () => {
     requireBuiltPlugin();
-    ns = createTestNamespace('plugin-target-user');
+    ns = await createTestNamespace('plugin-target-user');
     createObject(aPod('named').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
     createObject(aPod('nonroot').withPodSecurityContext({ runAsNonRoot: true }).withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
     createObject(aPod('silent').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });

@@ -8,21 +8,10 @@
 // nothing pins what it builds with, and recreating that set by hand is not cheap.
 // test/unit/kube/server-facts.test.ts plays those servers' discovery answers instead.
 import { aPod } from '../../support/builders';
-import { auditEventsSince, auditLogSize, clusterEnv, createObject, getPod, kubectl, kubectlJson, markPodRunning, patchEphemeralContainers } from '../../support/cluster';
+import { auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, kubectlJson, patchEphemeralContainers } from '../../support/cluster';
+import { KubeletStandIn, markPodRunning } from '../../support/kubelet';
+import { expectExit, requireBuiltPlugin, runPlugin, serverContainer, standaloneKubeconfig, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 import { serverExpectations } from '../../support/server-versions';
-import {
-  createTestNamespace,
-  expectExit,
-  KubeletStandIn,
-  removeNamespace,
-  requireBuiltPlugin,
-  runPlugin,
-  serverContainer,
-  standaloneKubeconfig,
-  stderrLines,
-  tempDir,
-  theErrorLine,
-} from '../../support/plugin';
 
 jest.setTimeout(60_000);
 
@@ -32,8 +21,8 @@ const expected = serverExpectations();
 describe(`what differs between Kubernetes versions: this server is ${clusterEnv().k8sVersion}`, () => {
   const namespaces: string[] = [];
   let files: ReturnType<typeof tempDir>;
-  const namespace = (prefix: string, labels: Record<string, string> = {}) => {
-    const ns = createTestNamespace(prefix, labels);
+  const namespace = async (prefix: string, labels: Record<string, string> = {}) => {
+    const ns = await createTestNamespace(prefix, labels);
     namespaces.push(ns);
     return ns;
   };
@@ -48,7 +37,7 @@ describe(`what differs between Kubernetes versions: this server is ${clusterEnv(
   });
   afterAll(() => {
     files?.remove();
-    namespaces.forEach(removeNamespace);
+    namespaces.forEach((ns) => deleteTestNamespace(ns));
   });
 
   it('the server is the version its state dir names', () => {
@@ -58,7 +47,7 @@ describe(`what differs between Kubernetes versions: this server is ${clusterEnv(
   it('"too old" is decided by discovery: the plugin reads /api/v1, which names pods/ephemeralcontainers as a Pod', async () => {
     const discovered = JSON.parse(kubectl(['get', '--raw', '/api/v1'])).resources.find((r: any) => r.name === 'pods/ephemeralcontainers');
     expect(discovered?.kind).toBe(expected.ephemeralContainersKind);
-    const ns = namespace('versions-discovery');
+    const ns = await namespace('versions-discovery');
     runningPod(ns);
     const from = auditLogSize();
     // An empty cache directory: the server facts are asked, not remembered from an earlier run.
@@ -68,14 +57,14 @@ describe(`what differs between Kubernetes versions: this server is ${clusterEnv(
     expect(asked.filter((e) => e.requestURI === '/api/v1').map((e) => [e.verb, e.responseStatus.code])).toEqual([['get', 200]]);
   });
 
-  it('a PATCH of a missing pod answers 404 naming the pod (how the plugin tells "not found" from "no subresource")', () => {
-    const ns = namespace('versions-404');
+  it('a PATCH of a missing pod answers 404 naming the pod (how the plugin tells "not found" from "no subresource")', async () => {
+    const ns = await namespace('versions-404');
     const r = patchEphemeralContainers(ns, 'nope', { spec: { ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36' }] } }, { context: 'debugger' });
     expect([r.code, r.body.reason, r.body.details]).toEqual([404, 'NotFound', { name: 'nope', kind: 'pods' }]);
   });
 
   it(`SelfSubjectReview ${expected.selfSubjectReview ? 'names' : 'cannot name'} a token user: the creator stamp ${expected.selfSubjectReview ? 'is the service account' : 'is missing, said in one note'}`, async () => {
-    const ns = namespace('versions-token');
+    const ns = await namespace('versions-token');
     runningPod(ns);
     kubectl(['create', 'serviceaccount', 'oncall'], { namespace: ns });
     kubectl(['create', 'rolebinding', 'oncall-debugger', '--clusterrole', 'kubectl-ephemeral-debugger', `--serviceaccount=${ns}:oncall`], { namespace: ns });
@@ -92,7 +81,7 @@ describe(`what differs between Kubernetes versions: this server is ${clusterEnv(
   });
 
   it('server-side dry run of the ephemeralcontainers subresource: the server defaults the container and keeps nothing', async () => {
-    const ns = namespace('versions-dryrun');
+    const ns = await namespace('versions-dryrun');
     runningPod(ns);
     const from = auditLogSize();
     const r = await runPlugin(['shell', 'web', '-n', ns, '--context', 'debugger', '--name', 'dry', '--dry-run=server', '-o', 'json']);
@@ -105,7 +94,7 @@ describe(`what differs between Kubernetes versions: this server is ${clusterEnv(
   });
 
   it('a sidecar (restartable init container) can be the target of a process session', async () => {
-    const ns = namespace('versions-sidecar');
+    const ns = await namespace('versions-sidecar');
     runningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27' }).withInitContainer('side', { image: 'busybox:1.36', restartPolicy: 'Always', command: ['sleep', 'infinity'] }));
     const kubelet = new KubeletStandIn(ns).start();
     const r = await runPlugin(['process', 'web', '-c', 'side', '-n', ns, '--context', 'debugger', '--name', 'into-side', '--no-attach']).finally(() => kubelet.stop());
@@ -115,7 +104,7 @@ describe(`what differs between Kubernetes versions: this server is ${clusterEnv(
 
   it(`Pod Security "probe or lifecycle host" at baseline: ${expected.podSecurityProbeHost ? 'the server refuses the whole pod, and the plugin says the pod is the cause (65)' : 'not a check of this server: the debug container joins'}`, async () => {
     // Created while the namespace is privileged; baseline arrives later (as on a cluster being tightened).
-    const ns = namespace('versions-probehost');
+    const ns = await namespace('versions-probehost');
     runningPod(ns, aPod('web').withContainer('app', { image: 'nginx:1.27', readinessProbe: { httpGet: { host: '10.0.0.5', port: 80 } } }));
     kubectl(['label', 'namespace', ns, `${ENFORCE}=baseline`]);
     const kubelet = new KubeletStandIn(ns).start();
@@ -133,8 +122,8 @@ describe(`what differs between Kubernetes versions: this server is ${clusterEnv(
     }
   });
 
-  it(`procMount "Unmasked" without hostUsers: false is ${expected.procMountUnmasked} (no preset sets procMount; the Pod Security gate only sees what the server kept)`, () => {
-    const ns = namespace('versions-procmount');
+  it(`procMount "Unmasked" without hostUsers: false is ${expected.procMountUnmasked} (no preset sets procMount; the Pod Security gate only sees what the server kept)`, async () => {
+    const ns = await namespace('versions-procmount');
     runningPod(ns);
     const r = patchEphemeralContainers(ns, 'web', { spec: { ephemeralContainers: [{ name: 'unmasked', image: 'busybox:1.36', securityContext: { procMount: 'Unmasked' } }] } });
     if (expected.procMountUnmasked === 'invalid') {

@@ -83,6 +83,9 @@ class FakeCluster {
         if (this.shell === 'obeys-signals') this.end(args[args.indexOf('-n') + 1]!, args[1]!, args[3]!);
         return { code: 0, stderr: '' };
       },
+      streamAttach: () => {
+        throw new Error('cleanup streams nothing');
+      },
     };
   }
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CollectArchive, type CollectSummary } from '../../../src/plan/collect-archive';
 import { COLLECT_SCRIPT } from '../../../src/plan/collect-script';
+import { eventually } from '../../support/wait';
 import { describeIfAvailable } from '../../support/suite-gate';
 
 const busybox = spawnSync('busybox', ['true']).status === 0;
@@ -171,8 +172,10 @@ describeIfAvailable('test/unit/plan/collect-script.test.ts', busybox && asNobody
         { cluster: '', context: '', namespace: '', pod: '', podUid: '', container: '', image: '', imageDigest: '', node: '', time: new Date().toISOString(), user: '', reason: '', pluginVersion: '', collector: { container: '', image: '' }, paths: [], environment: false, maxBytes: 1 << 20 },
         (b) => chunks.push(Buffer.from(b)),
       );
-      // The target must have exec'd busybox (as 65534) before the collector looks at it.
-      for (let i = 0; i < 50 && !readFileSync(`/proc/${target.pid}/cmdline`, 'utf8').includes('busybox'); i++) await new Promise((r) => setTimeout(r, 20));
+      // The target must have exec'd past setpriv, as 65534, before the collector looks at it. Not
+      // "busybox in its cmdline": busybox sh execs the sleep, so that shows for a moment if at all.
+      const execd = () => /^Uid:\s+65534\s/m.test(readFileSync(`/proc/${target.pid}/status`, 'utf8')) && !/^(unshare|setpriv)\0/.test(readFileSync(`/proc/${target.pid}/cmdline`, 'utf8'));
+      await eventually(async () => execd(), 5_000, 'the target to run busybox as uid 65534', 20);
       const sh = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'busybox', 'sh', '-c', COLLECT_SCRIPT], {
         env: { PATH: '/usr/bin:/bin', COLLECT_PID: String(target.pid), COLLECT_PATHS: `${root}/open\n${root}/closed`, COLLECT_ENV: '', COLLECT_MAX: String(1 << 20) },
         stdio: ['pipe', 'pipe', 'inherit'],

@@ -7,6 +7,7 @@ import { buildSync } from 'esbuild';
 import type { IPty } from 'node-pty';
 import { loadPty } from '../../../../src/terminal/pty-loader';
 import type { DriverConfig, DriverReport } from '../driver/attach-driver';
+import { eventually } from '../../../support/wait';
 
 const root = resolve(__dirname, '../../../..');
 /** The stand-in for kubectl that every session test attaches to. */
@@ -192,11 +193,6 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Resolves true once the pid is gone, false if it still exists after timeoutMs (checked every 20 ms). */
-export async function exitedWithin(pid: number, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
+export function exitedWithin(pid: number, timeoutMs: number): Promise<boolean> {
+  return eventually(async () => !isAlive(pid), timeoutMs, `pid ${pid} to exit`, 20).then(() => true, () => false);
 }
