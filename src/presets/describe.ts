@@ -37,15 +37,10 @@ export function describeCannot(abilities: Ability[]): string {
   return [...byReason].map(([why, whats]) => `${whats.join(' or ')}${why ? `: ${why}` : ''}`).join('; ');
 }
 
-/** What a preset does at one level, with what its level takes away ("uid 65534, no caps; cannot ping: ..."). */
+/** What a preset does at one level, with what its level takes away, for a table cell ("uid 65534, no caps; cannot ping"). */
 export function describeLevel(preset: Preset, level: PodSecurityLevel): string {
   const { levelLimits } = abilitiesAt(preset, level);
-  return `${describeForm(presetForm(preset, level), level)}${levelLimits.length ? `; cannot ${describeCannot(levelLimits)}` : ''}`;
-}
-
-/** The per-level descriptions, laxest first. */
-export function describeLevels(preset: Preset): Array<[PodSecurityLevel, string]> {
-  return POD_SECURITY_LEVELS.map((l) => [l, describeLevel(preset, l)]);
+  return `${describeForm(presetForm(preset, level), level)}${levelLimits.length ? `; cannot ${describeCan(levelLimits)}` : ''}`;
 }
 
 /** Each level's form with what it can and cannot do, as lines for --help and the README (none without abilities). */
