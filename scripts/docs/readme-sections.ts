@@ -37,7 +37,7 @@ function presetSection(p: Preset): string {
     `- shares: ${shares}`,
     `- runs as: ${presetSecurity(p)}`,
     // The same lines as the preset's --help (src/presets/describe.ts), each proven by test/e2e/sessions/preset-abilities.test.ts.
-    "- what it can do, by Pod Security level (the strongest form the namespace admits is used; `--level` forces one):",
+    "- what a pod session can do, by Pod Security level (the strongest form the namespace admits is used; `--level` forces one):",
     '',
     '  ```text',
     ...describeAbilityLines(p).map((l) => `  ${l}`),

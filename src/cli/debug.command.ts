@@ -51,7 +51,7 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
 function presetEpilogue(preset: Preset): string {
   const abilities = describeAbilityLines(preset);
   return [
-    ...(abilities.length ? ["What it can do, by Pod Security level (the namespace's enforced level picks the form; --level forces one):", ...abilities, ''] : []),
+    ...(abilities.length ? ["What a pod session can do, by Pod Security level (the namespace's enforced level picks the form; --level forces one):", ...abilities, ''] : []),
     ...(preset.banner.length ? ['In its shell, try:', ...preset.banner.map((l) => `  ${l}`)] : []),
   ].join('\n');
 }

@@ -230,7 +230,7 @@ describe('the presets command and the preset file, through the built plugin', ()
     expect(flat(help.stdout)).toMatch(/ Examples: kubectl ephemeral tcp web -- ss -K dst 10\.0\.0\.1 # close the connections to one peer /);
     expect(flat(help.stdout)).toContain(flat(
       [
-        "What it can do, by Pod Security level (the namespace's enforced level picks the form; --level forces one):",
+        "What a pod session can do, by Pod Security level (the namespace's enforced level picks the form; --level forces one):",
         '  privileged: root, +NET_ADMIN,NET_RAW,SETGID',
         '    can:    close connections (ss -K)',
         '    can:    curl',
@@ -241,7 +241,7 @@ describe('the presets command and the preset file, through the built plugin', ()
     );
     const plain = await runPlugin(['plain', '--help'], { env });
     expectExit(plain, 0);
-    expect(plain.stdout).not.toContain('What it can do');
+    expect(plain.stdout).not.toContain('What a pod session can do');
     expect(plain.stdout).not.toContain('tcpdump -Z root -i any -nn -c 20');
     const wide = await runPlugin(['presets', '-o', 'wide'], { env });
     expect(wide.stdout.split('\n').find((l) => l.startsWith('tcp '))).toContain("root, keeps NET_RAW,SETGID of the runtime's; cannot close connections (ss -K)");

@@ -166,7 +166,7 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
       const lines = text.split('\n');
       const examples = lines.slice(lines.indexOf('Examples:') + 1);
       preset.examples.forEach((e, i) => expect(examples[i]).toMatch(new RegExp(`^  ${e.command.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +# ${e.comment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)));
-      const from = lines.indexOf("What it can do, by Pod Security level (the namespace's enforced level picks the form; --level forces one):");
+      const from = lines.indexOf("What a pod session can do, by Pod Security level (the namespace's enforced level picks the form; --level forces one):");
       expect(from).toBeGreaterThan(0);
       expect(lines.slice(from + 1, from + 1 + describeAbilityLines(preset).length)).toEqual(describeAbilityLines(preset));
       expect(text).toContain(['In its shell, try:', ...preset.banner.map((l) => `  ${l}`)].join('\n'));
