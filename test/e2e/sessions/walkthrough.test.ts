@@ -35,6 +35,13 @@ function comparable(line: string): string {
     .replace(/\s+/g, ' ');
 }
 
+/**
+ * Lines a run shows or not depending on timing: the live line (drawn only while there is something
+ * to wait for), the kubelet's events, and a command's output read from the log when the container
+ * ended before the attach. The unit test test/unit/docs/walkthrough.test.ts still checks their format.
+ */
+const TIMING = [/^waiting for "/, /^container "[^"]+": \w+: /, /^container "[^"]+" already exited \(.*\); its output:$/];
+
 /** How the README names the test's namespace (its real name is random). */
 const SHOWN_NAMESPACE = 'shop';
 
@@ -111,7 +118,8 @@ describeOnRealNode(__filename)('README walkthrough: what a user sees, captured f
       const raw = t.rawText(since);
       // The live line: redrawn in place (CR, erase line), its elapsed time and the kubelet's events.
       const frames = [...raw.matchAll(/\r\x1b\[K(waiting for [^\r\n]*)/g)].map((m) => screenLines(m[1]!)[0]!);
-      expect(frames.some((f) => /^waiting for "debugger-shell-[a-z0-9]+" \d+s: .*Started: Container started$/.test(f))).toBe(true);
+      expect(frames.length).toBeGreaterThan(0);
+      for (const f of frames) expect(f).toMatch(/^waiting for "debugger-shell-[a-z0-9]+" \d+s: \S/);
       // Each draw fits the terminal's 110 columns (a longer one is cut with an ellipsis).
       expect(frames.filter((f) => [...f].length > 110)).toEqual([]);
       const lines = shown(t, since);
@@ -127,8 +135,9 @@ describeOnRealNode(__filename)('README walkthrough: what a user sees, captured f
       expect(await exitCode(t, since, '${PIPESTATUS[0]}')).toBe(0);
       const lines = shown(t, since);
       expect(t.rawText(since)).not.toContain('\x1b[K');
-      expect(lines).toContainEqual(expect.stringMatching(/^waiting for container "debugger-shell-[a-z0-9]+": ContainerCreating$/));
-      expect(lines).toContainEqual(expect.stringMatching(/^container "debugger-shell-[a-z0-9]+": Started: Container started$/));
+      // Which states and events a run sees depends on timing: at least one, each a whole plain line.
+      const progress = lines.filter((l) => /^(waiting for container "debugger-shell-[a-z0-9]+": |container "debugger-shell-[a-z0-9]+": \w+: )/.test(l));
+      expect(progress.length).toBeGreaterThan(0);
       expect(lines).toContainEqual(expect.stringMatching(/^uid=65534\(nobody\)/));
       blocks.push({ name: 'walkthrough-plain', lines });
     }));
@@ -194,7 +203,7 @@ describeOnRealNode(__filename)('README walkthrough: what a user sees, captured f
       if (!block) throw new Error(`README.md has no ${b.name} block; run this suite with KE_WRITE_WALKTHROUGH=1`);
       const now = new Set(b.lines.map(comparable));
       // Every line the README shows is one this run showed too (names, numbers and the kubelet's event aside).
-      const stale = block[1]!.split('\n').filter((l) => l !== ELIDED && !now.has(comparable(l)));
+      const stale = block[1]!.split('\n').filter((l) => l !== ELIDED && !TIMING.some((t) => t.test(l)) && !now.has(comparable(l)));
       if (stale.length) throw new Error(`README.md's ${b.name} shows lines this run did not:\n${stale.join('\n')}\n--- this run ---\n${b.lines.join('\n')}\n(KE_WRITE_WALKTHROUGH=1 rewrites it)`);
     }
   });
