@@ -42,9 +42,6 @@ function presetSection(p: Preset): string {
     '  ```text',
     ...describeAbilityLines(p).map((l) => `  ${l}`),
     '  ```',
-    ...(p.targetProcesses && p.runAs.kind === 'target'
-      ? ["- it can change what the target's user can: write the target's files through `/proc/1/root` and signal its processes"]
-      : []),
     ...(p.record ? ['- records the session by default (asciicast, `--no-record` to turn off)'] : []),
     ...(p.crashSummary
       ? [

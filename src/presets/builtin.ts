@@ -27,6 +27,8 @@ const NOT_RESTRICTED = ['privileged', 'baseline'] as Array<'privileged' | 'basel
 // The abilities of the presets that share the target's processes (forensics, process).
 const SEES_TARGET_PROCESSES = { id: 'target-processes', what: "see the target's processes (ps, top)" };
 const READS_TARGET_FILES = { id: 'target-files', what: "read the target's files as its user (/proc/1/root; a root target's only where root is allowed)" };
+// Reading as the target's user is writing as it too: said, so nobody takes these for read-only.
+const CHANGES_TARGET = { id: 'change-target', what: "write the target's files and signal its processes, as its user" };
 const SEES_NO_TARGET_PROCESSES = { ...SEES_TARGET_PROCESSES, levels: [], unless: "it shares the pod's network, not the target's processes" };
 
 /** The presets shipped with the plugin; user presets may add to or override them. */
@@ -94,7 +96,7 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     abilities: [
       SEES_TARGET_PROCESSES,
       READS_TARGET_FILES,
-      { id: 'change-target', what: "write the target's files and signal its processes, as its user" },
+      CHANGES_TARGET,
       { id: 'own-fs-write', what: 'write its own filesystem', levels: [], unless: 'its root filesystem is read-only' },
     ],
     examples: [
@@ -153,7 +155,7 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     targetProcesses: true,
     runAs: { kind: 'target' },
     keepCapabilities: 'target',
-    abilities: [SEES_TARGET_PROCESSES, READS_TARGET_FILES],
+    abilities: [SEES_TARGET_PROCESSES, READS_TARGET_FILES, CHANGES_TARGET],
     examples: [{ command: 'kubectl ephemeral process web-7d4b9 -- cat /proc/1/status', comment: "the app's status (user, capabilities, memory), then the session ends" }],
     banner: [
       'ps -ef; top                        # the target processes (PID 1 is the app)',

@@ -73,7 +73,9 @@ describeOnRealNode(__filename)('what each preset can and cannot do at each Pod S
   const cases = BUILTIN_PRESETS.flatMap((p) => POD_SECURITY_LEVELS.map((level) => [p.name, level, p] as const));
   it.each(cases)('%s under %s: each ability works exactly where the preset says', async (name, level, preset) => {
     const ids = preset.abilities.map((a) => a.id);
-    const r = await runPlugin([name, 'web', '-n', ns[level]!, '--context', 'debugger', '--no-record', '--', 'sh', '-c', checkScript(ids)], { timeoutMs: 180_000 });
+    // The script is piped into the preset's own shell: it runs once attached, so none of its output
+    // can go before the attach (a `-- sh -c` command may start printing before it).
+    const r = await runPlugin([name, 'web', '-n', ns[level]!, '--context', 'debugger', '--no-record'], { input: `${checkScript(ids)}\nexit 0\n`, timeoutMs: 180_000 });
     const got = Object.fromEntries([...r.stdout.matchAll(/^ability (\S+) (\d+)$/gm)].map((m) => [m[1]!, m[2] === '0' ? 'can' : 'cannot']));
     const claimed = Object.fromEntries(preset.abilities.map((a) => [a.id, canAt(a, level) ? 'can' : 'cannot']));
     if (Object.keys(got).length !== ids.length) throw new Error(`expected one line per ability, got ${describeRun(r)}`);

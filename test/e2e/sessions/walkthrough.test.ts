@@ -80,7 +80,7 @@ describeOnRealNode(__filename)('README walkthrough: what a user sees, captured f
   /** Types a command at the outer prompt as a user would (the plugin by its kubectl name on screen). */
   function run(t: Terminal, words: string): number {
     const since = t.mark();
-    t.type(`${words.replace(/^kubectl ephemeral /, `${PLUGIN} `)}\r`);
+    t.type(`${words.replace(/\bkubectl ephemeral /, `${PLUGIN} `)}\r`);
     return since;
   }
   /** Waits for the outer prompt after `since` and asks bash for the exit code; resolves with it. */
@@ -131,8 +131,9 @@ describeOnRealNode(__filename)('README walkthrough: what a user sees, captured f
 
   it('off a terminal: the same progress as plain lines, one per change', () =>
     inTerminal({ env, cols: 160 }, async (t) => {
-      const since = run(t, 'kubectl ephemeral shell web -- id 2>&1 | cat');
-      expect(await exitCode(t, since, '${PIPESTATUS[0]}')).toBe(0);
+      // A script on stdin (not `-- id`): what it prints comes after the attach, never before it.
+      const since = run(t, 'echo id | kubectl ephemeral shell web 2>&1 | cat');
+      expect(await exitCode(t, since, '${PIPESTATUS[1]}')).toBe(0);
       const lines = shown(t, since);
       expect(t.rawText(since)).not.toContain('\x1b[K');
       // Which states and events a run sees depends on timing: at least one, each a whole plain line.
