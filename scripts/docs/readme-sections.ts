@@ -2,7 +2,7 @@
 // so they cannot drift: `npm run docs` rewrites them, a unit test fails when they are stale.
 import { EXIT_CODES, EXIT_CODE_MEANINGS, type ErrorKind } from '../../src/errors/plugin-error';
 import { BUILTIN_PRESETS } from '../../src/presets/builtin';
-import { describeLevels } from '../../src/presets/describe';
+import { describeAbilityLines } from '../../src/presets/describe';
 import { PERMISSIONS, ROLE_USE, ROLES, type RoleName } from '../../src/plan/access-rules';
 import type { Preset } from '../../src/presets/preset';
 
@@ -36,10 +36,12 @@ function presetSection(p: Preset): string {
     `- image: \`${p.image}\`${p.command ? `, command \`${p.command.join(' ')}\`` : ''}`,
     `- shares: ${shares}`,
     `- runs as: ${presetSecurity(p)}`,
-    `- by Pod Security level (the strongest the namespace allows is chosen; \`--level\` forces one): ${describeLevels(p).map(([l, d]) => `${l}: ${d}`).join('; ')}`,
-    ...(p.targetProcesses && p.runAs.kind === 'target'
-      ? ["- it can change what the target's user can: write the target's files through `/proc/1/root` and signal its processes"]
-      : []),
+    // The same lines as the preset's --help (src/presets/describe.ts), each proven by test/e2e/sessions/preset-abilities.test.ts.
+    "- what a pod session can do, by Pod Security level (the strongest form the namespace admits is used; `--level` forces one):",
+    '',
+    '  ```text',
+    ...describeAbilityLines(p).map((l) => `  ${l}`),
+    '  ```',
     ...(p.record ? ['- records the session by default (asciicast, `--no-record` to turn off)'] : []),
     ...(p.crashSummary
       ? [
@@ -52,6 +54,7 @@ function presetSection(p: Preset): string {
           '- `--copy`: debugs a copy of the pod (no labels, probes or owner references) whose failing container, init containers included, runs `--keepalive` (default `sleep infinity`); the scheduler places it unless `--same-node`; `--share-processes` shares one process namespace; deleted after the session unless `--keep` or `--no-attach`, which print how to delete it',
         ]
       : []),
+    ...(p.examples.length ? ['- examples:', '', '```sh', ...p.examples.map((e) => `${e.command}   # ${e.comment}`), '```'] : []),
     '- what to try first:',
     '',
     '```sh',

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { DebugOptions } from '../debug/options.js';
+import { describeAbilityLines } from '../presets/describe.js';
 import { POD_SECURITY_LEVELS, type Preset } from '../presets/preset.js';
 import { kubeFlagsFrom, withKubeFlags } from './kube-flags.js';
 import { dryRunMode } from './optional-values.js';
@@ -46,6 +47,15 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
     .option('share-processes', { type: 'boolean', default: false, hidden, describe: "Let the copy's containers see each other's processes (shareProcessNamespace)" });
 }
 
+/** What the preset can and cannot do at each level and what to try in its shell: the end of its --help. */
+function presetEpilogue(preset: Preset): string {
+  const abilities = describeAbilityLines(preset);
+  return [
+    ...(abilities.length ? ["What a pod session can do, by Pod Security level (the namespace's enforced level picks the form; --level forces one):", ...abilities, ''] : []),
+    ...(preset.banner.length ? ['In its shell, try:', ...preset.banner.map((l) => `  ${l}`)] : []),
+  ].join('\n');
+}
+
 /** The command module for one preset: `kubectl ephemeral <preset> POD [-- COMMAND...]`. */
 export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => void): CommandModule {
   return {
@@ -53,7 +63,9 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
     aliases: preset.aliases,
     describe: preset.summary,
     builder: (y) =>
-      withDebugOptions(y, preset)
+      preset.examples
+        .reduce((out, e) => out.example(e.command, `# ${e.comment}`), withDebugOptions(y, preset))
+        .epilogue(presetEpilogue(preset))
         .example(`kubectl ephemeral ${preset.name} web-7d4b9`, `# ${preset.summary.split(',')[0]}`)
         .example(`kubectl ephemeral ${preset.name} deploy/web`, '# a running pod of deployment web (ready ones first), named on stderr')
         .example(`kubectl ephemeral ${preset.name} web-7d4b9 --dry-run -o yaml`, '# print the container that would be added')

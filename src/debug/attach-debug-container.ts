@@ -117,7 +117,8 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   if (result.recordingError)
     printer.warn(`warning: the recording ${recording?.file ?? ''} is incomplete: ${result.recordingError.message.split('\n')[0]}`);
   if (result.detached) {
-    printer.info(`detached; container "${t.container}" is still running; attach again with: ${again()}`);
+    // The keys leave the cursor after the shell's prompt: the line starts on a line of its own.
+    printer.info(`\ndetached; container "${t.container}" is still running; attach again with: ${again()}`);
     return 0;
   }
   // kubectl attach exits 0 however the shell ended (`exit 3` included): the exit code is in the pod status.

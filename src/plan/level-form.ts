@@ -1,4 +1,5 @@
 import type { V1Pod, V1SecurityContext } from '@kubernetes/client-node';
+import { abilitiesAt, describeCan, describeCannot } from '../presets/describe.js';
 import { POD_SECURITY_LEVELS, presetForm, RUNTIME_DEFAULT_CAPABILITIES, type PodSecurityLevel } from '../presets/preset.js';
 import { buildEphemeralContainer, type DebugContainerPlan, type DebugRequest } from './debug-container.js';
 import { evaluatePodSecurity } from './pod-security.js';
@@ -30,10 +31,11 @@ export function planForLevel(pod: V1Pod, req: DebugRequest, level: PodSecurityLe
     plan = { ...buildEphemeralContainer(pod, { ...req, form, level: mustMeet }, suffix), formLevel };
     if (!evaluatePodSecurity(pod, plan.container, level).some((v) => v.isNew)) break;
   }
-  const form = presetForm(req.preset, plan!.formLevel);
-  if (plan!.formLevel !== 'privileged' || form.unavailable) {
+  // What this form cannot that another level's can, and then what it still can (said only with a loss).
+  const { can, levelLimits } = abilitiesAt(req.preset, plan!.formLevel);
+  if (plan!.formLevel !== 'privileged' || levelLimits.length) {
     const what = `the debug container runs as ${describeSecurityContext(plan!.container.securityContext)}`;
-    const limits = [form.unavailable ? `${form.unavailable} unavailable` : '', form.works ? `${form.works} work` : ''].filter(Boolean).join('; ');
+    const limits = levelLimits.length ? `it cannot ${describeCannot(levelLimits)}${can.length ? `; it can ${describeCan(can)}` : ''}` : '';
     plan!.choice = `Pod Security "${mustMeet}"${forced ? ' (--level)' : ''}: ${what}${limits ? `; ${limits}` : ''}`;
   }
   return plan!;

@@ -18,7 +18,18 @@ const base = {
   allowedImages: [],
   source: 'built-in',
   pods: true,
+  examples: [],
 } satisfies Partial<Preset>;
+
+/** Both forms that may run as root: what needs a raw socket or a root-only file works there only. */
+const NOT_RESTRICTED = ['privileged', 'baseline'] as Array<'privileged' | 'baseline'>;
+
+// The abilities of the presets that share the target's processes (forensics, process).
+const SEES_TARGET_PROCESSES = { id: 'target-processes', what: "see the target's processes (ps, top)" };
+const READS_TARGET_FILES = { id: 'target-files', what: "read the target's files as its user (/proc/1/root; a root target's only where root is allowed)" };
+// Reading as the target's user is writing as it too: said, so nobody takes these for read-only.
+const CHANGES_TARGET = { id: 'change-target', what: "write the target's files and signal its processes, as its user" };
+const SEES_NO_TARGET_PROCESSES = { ...SEES_TARGET_PROCESSES, levels: [], unless: "it shares the pod's network, not the target's processes" };
 
 /** The presets shipped with the plugin; user presets may add to or override them. */
 export const BUILTIN_PRESETS: readonly Preset[] = [
@@ -37,10 +48,20 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     levels: {
       // Baseline forbids adding NET_ADMIN and NET_RAW, not keeping the runtime's NET_RAW (containerd
       // and Docker grant it by default; CRI-O does not).
-      baseline: { capabilities: [], keepCapabilities: ['NET_RAW', 'SETGID'], unavailable: 'NET_ADMIN (ip link/route changes)', works: 'tcpdump -Z root, ping, curl, ss and ip addr' },
+      baseline: { capabilities: [], keepCapabilities: ['NET_RAW', 'SETGID'] },
       // Restricted: non-root without capabilities; '/' because netshoot's working directory is /root.
-      restricted: { runAs: { kind: 'uid', uid: 65534, gid: 65534 }, keepCapabilities: [], workingDir: '/', unavailable: 'tcpdump and ping (they need NET_RAW as root)', works: 'curl, ss and ip addr' },
+      restricted: { runAs: { kind: 'uid', uid: 65534, gid: 65534 }, keepCapabilities: [], workingDir: '/' },
     },
+    abilities: [
+      { id: 'capture', what: 'capture packets (tcpdump -Z root)', levels: NOT_RESTRICTED, unless: 'needs NET_RAW as root' },
+      { id: 'ping', what: 'ping', levels: NOT_RESTRICTED, unless: 'needs NET_RAW as root' },
+      { id: 'net-admin', what: 'change links and routes (ip link set, ip route add)', levels: ['privileged'], unless: 'needs NET_ADMIN (privileged only)' },
+      { id: 'pod-network', what: 'reach the app, list sockets and addresses (curl, ss, ip addr)' },
+    ],
+    examples: [
+      { command: 'kubectl ephemeral network web-7d4b9 -- tcpdump -Z root -i any -nn -c 20 port 8080', comment: "20 packets of the app's traffic, then the session ends (not under restricted)" },
+      { command: 'kubectl ephemeral network web-7d4b9 --level restricted', comment: 'the form restricted admits, even where the namespace allows more' },
+    ],
     banner: [
       'ip addr; ss -lntp                  # addresses and listening sockets of the pod',
       'tcpdump -Z root -i any -nn port 8080   # watch traffic (Ctrl-C stops)',
@@ -72,6 +93,16 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     keepCapabilities: 'target',
     readOnlyRootFilesystem: true,
     record: true,
+    abilities: [
+      SEES_TARGET_PROCESSES,
+      READS_TARGET_FILES,
+      CHANGES_TARGET,
+      { id: 'own-fs-write', what: 'write its own filesystem', levels: [], unless: 'its root filesystem is read-only' },
+    ],
+    examples: [
+      { command: 'kubectl ephemeral forensics web-7d4b9 --reason INC-1234', comment: 'a recorded shell; the reason is kept on the container' },
+      { command: 'kubectl ephemeral forensics web-7d4b9 --no-record -- ps -ef', comment: "the target's processes, unrecorded, then the session ends" },
+    ],
     banner: [
       'whoami; id                         # who this shell runs as',
       'ps -ef                             # the target process tree (PID 1 is the app)',
@@ -100,6 +131,8 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     mirrorTarget: true,
     copy: true,
     crashSummary: true,
+    abilities: [{ id: 'app-volumes-env', what: "read the app's volumes at its paths and its environment (ls, env)" }, SEES_NO_TARGET_PROCESSES],
+    examples: [{ command: 'kubectl ephemeral crashloop initloop', comment: "a pod in Init:CrashLoopBackOff: the summary and the shell are its init container's" }],
     banner: [
       'ls -l /app/config/                 # the config the app reads (mounted like in the app)',
       'env | sort                         # the app environment',
@@ -122,6 +155,8 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     targetProcesses: true,
     runAs: { kind: 'target' },
     keepCapabilities: 'target',
+    abilities: [SEES_TARGET_PROCESSES, READS_TARGET_FILES, CHANGES_TARGET],
+    examples: [{ command: 'kubectl ephemeral process web-7d4b9 -- cat /proc/1/status', comment: "the app's status (user, capabilities, memory), then the session ends" }],
     banner: [
       'ps -ef; top                        # the target processes (PID 1 is the app)',
       'ls /proc/1/root/                   # the app filesystem',
@@ -144,6 +179,8 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
     image: BUSYBOX,
     command: ['sh'],
     runAs: { kind: 'uid', uid: 65534, gid: 65534 },
+    abilities: [{ id: 'app-http', what: 'reach the app over the pod network (wget)' }, SEES_NO_TARGET_PROCESSES],
+    examples: [{ command: 'kubectl ephemeral shell web-7d4b9 -- wget -qO- http://localhost:8080/', comment: 'the app as the pod sees it, then the session ends' }],
     banner: ['wget -qO- http://localhost:8080/   # the app as the pod sees it'],
     node: { hostNetwork: false, hostPID: false, hostReadOnly: false, banner: ['ls /host/etc /host/var/log       # the node\'s filesystem'] },
   },
@@ -163,8 +200,8 @@ export function capturePreset(network: Preset): Preset {
     capabilities: ['NET_RAW', 'SETGID'],
     keepCapabilities: [],
     workingDir: undefined,
-    unavailable: undefined,
-    works: undefined,
+    abilities: [],
+    examples: [],
     levels: { baseline: { capabilities: [], keepCapabilities: ['NET_RAW', 'SETGID'] } },
   };
 }

@@ -25,10 +25,30 @@ export interface PresetForm {
   keepCapabilities: string[] | 'target';
   /** Working directory (a non-root user cannot start in an image's /root). */
   workingDir?: string;
-  /** What does not work in this form, said when it is chosen ("tcpdump and ping"). */
-  unavailable?: string;
-  /** What still works in this form, said with `unavailable` ("curl, ss and ip"). */
-  works?: string;
+}
+
+/**
+ * One thing a session of a preset can do, and at which Pod Security levels its form can: what help,
+ * `presets -o wide`, the README and the chosen form's line say. test/e2e/sessions/preset-abilities.test.ts
+ * runs a check per id at every level and fails on an id it cannot check.
+ */
+export interface Ability {
+  /** A stable key: the e2e test looks up the command that proves the claim by it. */
+  id: string;
+  /** What can be done, in a few words with the tools ("capture packets (tcpdump -Z root)"). */
+  what: string;
+  /** The levels whose form can do it; absent: every level; empty: none (a limit of the preset itself). */
+  levels?: PodSecurityLevel[];
+  /** Why the other forms cannot ("needs NET_RAW as root"). */
+  unless?: string;
+}
+
+/** A command line shown in the preset's --help, with what it does. */
+export interface PresetExample {
+  /** The whole command line, starting with `kubectl ephemeral`. */
+  command: string;
+  /** What it does, without the leading `#`. */
+  comment: string;
 }
 
 /** A preset is data: everything needed to build one debug container for one job. */
@@ -62,6 +82,10 @@ export interface Preset extends PresetForm {
   crashSummary: boolean;
   /** What to try first, printed when the session starts. */
   banner: string[];
+  /** What a session can and cannot do, by level (optional in a preset file). */
+  abilities: Ability[];
+  /** Command lines for --help besides those every preset gets (optional in a preset file). */
+  examples: PresetExample[];
   /** Refuse to create a container without --reason. */
   requireReason: boolean;
   /** Image prefixes allowed for this preset (registry or repository); empty allows any. */
@@ -96,11 +120,14 @@ export function presetForm(preset: Preset, level: PodSecurityLevel): PresetForm 
     capabilities: preset.capabilities,
     keepCapabilities: preset.keepCapabilities,
     ...(preset.workingDir ? { workingDir: preset.workingDir } : {}),
-    ...(preset.unavailable ? { unavailable: preset.unavailable } : {}),
-    ...(preset.works ? { works: preset.works } : {}),
   };
   for (const l of POD_SECURITY_LEVELS.slice(1, POD_SECURITY_LEVELS.indexOf(level) + 1)) form = { ...form, ...preset.levels[l as Exclude<PodSecurityLevel, 'privileged'>] };
   return form;
+}
+
+/** Whether the preset's form at a level can do what the ability says. */
+export function canAt(ability: Ability, level: PodSecurityLevel): boolean {
+  return ability.levels === undefined || ability.levels.includes(level);
 }
 
 /** Every Linux capability name, as Kubernetes spells them (capabilities(7) without CAP_). */

@@ -9,6 +9,9 @@ import type { UserPresetFile } from './user-presets.js';
  */
 export const COMMAND_NAMES: readonly string[] = ['presets', 'list', 'attach', 'sessions', 'capture', 'collect', 'cleanup', 'help', 'version', 'completion', '__complete'];
 
+/** The fields that decide what a session can do: changing one drops the parent's abilities. */
+const JOB_FIELDS = ['image', 'command', 'runAs', 'capabilities', 'keepCapabilities', 'workingDir', 'levels', 'targetProcesses', 'mirrorTarget', 'readOnlyRootFilesystem'] as const;
+
 /** The node profile a new user preset starts from: /host read-write, no host namespace shared. */
 const NO_HOST_ACCESS: NodeProfile = { hostNetwork: false, hostPID: false, hostReadOnly: false, banner: [] };
 
@@ -36,8 +39,13 @@ export class PresetRegistry {
       const levels = { ...base.levels };
       for (const [l, form] of Object.entries(fields.levels ?? {}) as Array<[keyof Preset['levels'], Preset['levels'][keyof Preset['levels']]]>)
         levels[l] = { ...base.levels[l], ...form };
+      // Claims are kept only where they still hold: abilities when nothing that decides them changed,
+      // examples (they name the preset) when the user's entry overrides a preset of its own name.
+      const sameJob = parent !== undefined && !JOB_FIELDS.some((f) => f in fields);
       const merged: Preset = {
         ...base,
+        ...(sameJob ? {} : { abilities: [] }),
+        ...(parent?.name === user.name ? {} : { examples: [] }),
         ...(parent && parent.name !== user.name ? { aliases: [] } : {}),
         ...fields,
         levels,

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../errors/plugin-error.js';
 import { loadYaml } from '../input/yaml.js';
-import { formatRunAs, LINUX_CAPABILITIES, parseRunAsText, type NodeProfile, type Preset, type PresetForm } from './preset.js';
+import { formatRunAs, LINUX_CAPABILITIES, parseRunAsText, POD_SECURITY_LEVELS, type NodeProfile, type Preset, type PresetForm } from './preset.js';
 
 /** The user preset file: $KUBECTL_EPHEMERAL_CONFIG, else $XDG_CONFIG_HOME/kubectl-ephemeral/presets.yaml. */
 export function userPresetsPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -25,15 +25,13 @@ export interface UserPresetFile {
   policy: { requireReason?: boolean; allowedImages?: string[] };
 }
 
-type Field = 'string' | 'strings' | 'boolean' | 'runAs' | 'capabilities' | 'keepCapabilities' | 'levels' | 'node';
+type Field = 'string' | 'strings' | 'boolean' | 'runAs' | 'capabilities' | 'keepCapabilities' | 'levels' | 'node' | 'abilities' | 'examples' | 'levelNames';
 /** The fields a form (a preset's own, or one under `levels`) takes. */
 const FORM_FIELD_TYPES: Record<keyof PresetForm, Field> = {
   runAs: 'runAs',
   capabilities: 'capabilities',
   keepCapabilities: 'keepCapabilities',
   workingDir: 'string',
-  unavailable: 'string',
-  works: 'string',
 };
 const PRESET_FIELDS: Record<string, Field> = {
   extends: 'string',
@@ -50,6 +48,8 @@ const PRESET_FIELDS: Record<string, Field> = {
   copy: 'boolean',
   crashSummary: 'boolean',
   banner: 'strings',
+  abilities: 'abilities',
+  examples: 'examples',
   requireReason: 'boolean',
   allowedImages: 'strings',
   pods: 'boolean',
@@ -58,6 +58,8 @@ const PRESET_FIELDS: Record<string, Field> = {
 const NODE_FIELDS: Record<string, Field> = { hostNetwork: 'boolean', hostPID: 'boolean', hostReadOnly: 'boolean', banner: 'strings' };
 const POLICY_FIELDS: Record<string, Field> = { requireReason: 'boolean', allowedImages: 'strings' };
 const LEVEL_KEYS: Record<string, Field> = { baseline: 'levels', restricted: 'levels' };
+const ABILITY_FIELDS: Record<string, Field> = { id: 'string', what: 'string', levels: 'levelNames', unless: 'string' };
+const EXAMPLE_FIELDS: Record<string, Field> = { command: 'string', comment: 'string' };
 const KNOWN_CAPABILITIES = new Set<string>(['ALL', ...LINUX_CAPABILITIES]);
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
@@ -100,6 +102,23 @@ export async function parseUserPresets(path: string, text: string): Promise<User
       // Per-level forms: `levels: {baseline: {...}, restricted: {...}}`, each with the form fields only.
       const levels = readFields(node, LEVEL_KEYS, field, (n, f) => readFields(n, FORM_FIELD_TYPES, f).values);
       return levels.values;
+    }
+    if (type === 'abilities' || type === 'examples') {
+      // A list of mappings: each ability needs what it claims, each example its command line.
+      if (!isSeq(node)) return fail(at, field, 'expected a list of mappings');
+      const fields = type === 'abilities' ? ABILITY_FIELDS : EXAMPLE_FIELDS;
+      const required = type === 'abilities' ? ['id', 'what'] : ['command', 'comment'];
+      return node.items.map((item, i) => {
+        const { values } = readFields(item, fields, `${field}[${i}]`);
+        const missing = required.find((k) => values[k] === undefined);
+        if (missing) fail(offsetOf(item), `${field}[${i}]`, `needs "${missing}"`);
+        return values;
+      });
+    }
+    if (type === 'levelNames') {
+      const names = readValue(node, 'strings', field) as string[];
+      const bad = names.find((n) => !(POD_SECURITY_LEVELS as readonly string[]).includes(n));
+      return bad === undefined ? names : fail(at, field, `unknown level "${bad}" (known: ${POD_SECURITY_LEVELS.join(', ')})`);
     }
     if (type === 'keepCapabilities' && isScalar(node) && node.value === 'target') return 'target';
     if (type === 'capabilities' || type === 'keepCapabilities') {
@@ -169,8 +188,6 @@ function formToFile(form: Partial<PresetForm>): Record<string, unknown> {
   if (form.capabilities) out.capabilities = [...form.capabilities];
   if (form.keepCapabilities) out.keepCapabilities = form.keepCapabilities === 'target' ? 'target' : [...form.keepCapabilities];
   if (form.workingDir) out.workingDir = form.workingDir;
-  if (form.unavailable) out.unavailable = form.unavailable;
-  if (form.works) out.works = form.works;
   return out;
 }
 
@@ -193,6 +210,8 @@ export function toPresetFile(presets: readonly Preset[]): { presets: Record<stri
       copy: p.copy,
       crashSummary: p.crashSummary,
       banner: [...p.banner],
+      ...(p.abilities.length ? { abilities: p.abilities.map((a) => ({ ...a, ...(a.levels ? { levels: [...a.levels] } : {}) })) } : {}),
+      ...(p.examples.length ? { examples: p.examples.map((e) => ({ ...e })) } : {}),
       requireReason: p.requireReason,
       allowedImages: [...p.allowedImages],
       pods: p.pods,

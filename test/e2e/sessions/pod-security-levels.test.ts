@@ -74,7 +74,7 @@ describeOnRealNode(__filename)('presets under Pod Security levels on the real no
         await t.runPlugin(['net', 'web', '-n', baseline, '--context', 'debugger']);
         await t.waitForShell();
         expect(t.screen).toContain(
-          'Pod Security "baseline": the debug container runs as root keeping only NET_RAW, SETGID of the runtime\'s default capabilities; NET_ADMIN (ip link/route changes) unavailable; tcpdump -Z root, ping, curl, ss and ip addr work',
+          'Pod Security "baseline": the debug container runs as root keeping only NET_RAW, SETGID of the runtime\'s default capabilities; it cannot change links and routes (ip link set, ip route add): needs NET_ADMIN (privileged only); it can capture packets (tcpdump -Z root), ping, reach the app, list sockets and addresses (curl, ss, ip addr)',
         );
         expect(await t.command('grep CapBnd /proc/self/status')).toMatch(/CapBnd:\s+0000000000002040/);
 
@@ -159,7 +159,7 @@ describeOnRealNode(__filename)('presets under Pod Security levels on the real no
         await t.runPlugin(['net', 'web', '-n', restricted, '--context', 'debugger']);
         await t.waitForShell();
         expect(t.screen).toContain(
-          'Pod Security "restricted": the debug container runs as uid 65534 without capabilities; tcpdump and ping (they need NET_RAW as root) unavailable; curl, ss and ip addr work',
+          'Pod Security "restricted": the debug container runs as uid 65534 without capabilities; it cannot capture packets (tcpdump -Z root) or ping: needs NET_RAW as root; change links and routes (ip link set, ip route add): needs NET_ADMIN (privileged only); it can reach the app, list sockets and addresses (curl, ss, ip addr)',
         );
         expect(await t.command('id -u')).toMatch(/^65534$/m);
         expect(await t.command('curl -s -o /dev/null -w "%{http_code}\\n" http://localhost:8080/')).toMatch(/^200$/m);

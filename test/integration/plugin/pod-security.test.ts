@@ -73,7 +73,7 @@ describe('Pod Security', () => {
       const r = await runPlugin(['net', 'web', '-n', ns, '--context', 'debugger', '--dry-run', '-o', 'json']);
       expectExit(r, 0);
       expect(stderrLines(r)).toEqual([
-        'Pod Security "restricted": the debug container runs as uid 65534 without capabilities; tcpdump and ping (they need NET_RAW as root) unavailable; curl, ss and ip addr work',
+        'Pod Security "restricted": the debug container runs as uid 65534 without capabilities; it cannot capture packets (tcpdump -Z root) or ping: needs NET_RAW as root; change links and routes (ip link set, ip route add): needs NET_ADMIN (privileged only); it can reach the app, list sockets and addresses (curl, ss, ip addr)',
       ]);
       const c = JSON.parse(r.stdout).spec.ephemeralContainers[0];
       expect({ workingDir: c.workingDir, securityContext: c.securityContext }).toEqual({

@@ -186,9 +186,55 @@ describe('the presets command and the preset file, through the built plugin', ()
     const network = rows.find((l) => l.startsWith('network '))!.split(/\s{2,}/);
     expect(network.slice(4, 7)).toEqual([
       'root, +NET_ADMIN,NET_RAW,SETGID',
-      "root, keeps NET_RAW,SETGID of the runtime's; no NET_ADMIN (ip link/route changes)",
-      'uid 65534, no caps; no tcpdump and ping (they need NET_RAW as root)',
+      "root, keeps NET_RAW,SETGID of the runtime's; cannot change links and routes (ip link set, ip route add)",
+      'uid 65534, no caps; cannot capture packets (tcpdump -Z root), ping, change links and routes (ip link set, ip route add)',
     ]);
+    // A limit of the preset at every level is not a level's cost: no column names it.
+    expect(rows.find((l) => l.startsWith('forensics '))!.split(/\s{2,}/).slice(4, 7).join(' ')).not.toContain('cannot');
+  });
+
+  it("a preset file's abilities and examples show in that preset's --help and in presets -o wide; a preset without them shows neither", async () => {
+    const file = dir.file(
+      'abilities.yaml',
+      [
+        'presets:',
+        '  tcp:',
+        '    extends: network',
+        '    image: registry.corp.example/tcp:1',
+        '    abilities:',
+        '      - {id: kill, what: close connections (ss -K), levels: [privileged], unless: needs NET_ADMIN}',
+        '      - {id: curl, what: curl}',
+        '    examples:',
+        '      - {command: kubectl ephemeral tcp web -- ss -K dst 10.0.0.1, comment: close the connections to one peer}',
+        '  plain:',
+        '    extends: network',
+        '    image: registry.corp.example/plain:1',
+        '',
+      ].join('\n'),
+    );
+    const env = { KUBECTL_EPHEMERAL_CONFIG: file };
+    const help = await runPlugin(['tcp', '--help'], { env });
+    expectExit(help, 0);
+    // Help wraps to the width yargs picks: compared with whitespace folded.
+    const flat = (text: string) => text.replace(/\s+/g, ' ');
+    expect(flat(help.stdout)).toMatch(/ Examples: kubectl ephemeral tcp web -- ss -K dst 10\.0\.0\.1 # close the connections to one peer /);
+    expect(flat(help.stdout)).toContain(flat(
+      [
+        "What a pod session can do, by Pod Security level (the namespace's enforced level picks the form; --level forces one):",
+        '  privileged: root, +NET_ADMIN,NET_RAW,SETGID',
+        '    can:    close connections (ss -K)',
+        '    can:    curl',
+        "  baseline: root, keeps NET_RAW,SETGID of the runtime's",
+        '    can:    curl',
+        '    cannot: close connections (ss -K): needs NET_ADMIN',
+      ].join('\n')),
+    );
+    const plain = await runPlugin(['plain', '--help'], { env });
+    expectExit(plain, 0);
+    expect(plain.stdout).not.toContain('What a pod session can do');
+    expect(plain.stdout).not.toContain('tcpdump -Z root -i any -nn -c 20');
+    const wide = await runPlugin(['presets', '-o', 'wide'], { env });
+    expect(wide.stdout.split('\n').find((l) => l.startsWith('tcp '))).toContain("root, keeps NET_RAW,SETGID of the runtime's; cannot close connections (ss -K)");
   });
 
   it.each([

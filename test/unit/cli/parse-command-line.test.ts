@@ -4,6 +4,7 @@ import { validateDebugOptions, type DebugOptions } from '../../../src/debug/opti
 import { EXIT_CODES, PluginError } from '../../../src/errors/plugin-error';
 import { PERMISSIONS, permissionsByRole, ROLE_USE, ROLES } from '../../../src/plan/access-rules';
 import { debugContainerName } from '../../../src/plan/names';
+import { describeAbilityLines } from '../../../src/presets/describe';
 
 const registry = PresetRegistry.from();
 const parse = async (line: string) => {
@@ -151,6 +152,30 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
     for (const { role, grants } of roles) expect(flat).toContain(`${role} (${ROLE_USE[role]}): ${grants}`);
     for (const p of PERMISSIONS) expect(roles.find((r) => r.role === p.role)!.grants).toMatch(new RegExp(`(^|; )[a-z, ]*\\b${p.verb}\\b[a-z, ]* ${p.resource}(;|$)`));
     for (const [kind, code] of Object.entries(EXIT_CODES)) expect(flat).toContain(`${code} ${kind}`);
+  });
+
+  describe.each(registry.presets.map((p) => [p.name, p] as const))('%s --help', (_name, preset) => {
+    const help = async () => {
+      let text = '';
+      await parseCommandLine([preset.name, '--help'], registry, (t) => (text += t), 250);
+      return text;
+    };
+
+    it('shows its own examples first, what each level\'s form can and cannot do, and what to try in its shell', async () => {
+      const text = await help();
+      const lines = text.split('\n');
+      const examples = lines.slice(lines.indexOf('Examples:') + 1);
+      preset.examples.forEach((e, i) => expect(examples[i]).toMatch(new RegExp(`^  ${e.command.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +# ${e.comment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)));
+      const from = lines.indexOf("What a pod session can do, by Pod Security level (the namespace's enforced level picks the form; --level forces one):");
+      expect(from).toBeGreaterThan(0);
+      expect(lines.slice(from + 1, from + 1 + describeAbilityLines(preset).length)).toEqual(describeAbilityLines(preset));
+      expect(text).toContain(['In its shell, try:', ...preset.banner.map((l) => `  ${l}`)].join('\n'));
+    });
+
+    it.each(preset.examples.map((e) => [e.command]))('its example parses to this preset: %s', async (command) => {
+      const { parsed } = await parse(command.replace(/^kubectl ephemeral /, ''));
+      expect(parsed).toMatchObject({ command: 'debug', options: { preset: preset.name } });
+    });
   });
 
   it('the attach example names a container the way the plugin names them', async () => {

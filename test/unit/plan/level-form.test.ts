@@ -50,7 +50,7 @@ describe('planForLevel: the strongest form of a preset the level admits', () => 
         formLevel: 'baseline',
         container: { securityContext: { ...hardened, capabilities: { drop: dropAllBut('NET_RAW', 'SETGID') }, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false } },
         choice:
-          'Pod Security "baseline": the debug container runs as root keeping only NET_RAW, SETGID of the runtime\'s default capabilities; NET_ADMIN (ip link/route changes) unavailable; tcpdump -Z root, ping, curl, ss and ip addr work',
+          'Pod Security "baseline": the debug container runs as root keeping only NET_RAW, SETGID of the runtime\'s default capabilities; it cannot change links and routes (ip link set, ip route add): needs NET_ADMIN (privileged only); it can capture packets (tcpdump -Z root), ping, reach the app, list sockets and addresses (curl, ss, ip addr)',
       },
     ],
     [
@@ -63,7 +63,7 @@ describe('planForLevel: the strongest form of a preset the level admits', () => 
         formLevel: 'restricted',
         container: { workingDir: '/', securityContext: { ...hardened, capabilities: { drop: ['ALL'] }, runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true } },
         choice:
-          'Pod Security "restricted": the debug container runs as uid 65534 without capabilities; tcpdump and ping (they need NET_RAW as root) unavailable; curl, ss and ip addr work',
+          'Pod Security "restricted": the debug container runs as uid 65534 without capabilities; it cannot capture packets (tcpdump -Z root) or ping: needs NET_RAW as root; change links and routes (ip link set, ip route add): needs NET_ADMIN (privileged only); it can reach the app, list sockets and addresses (curl, ss, ip addr)',
       },
     ],
     [
@@ -76,7 +76,7 @@ describe('planForLevel: the strongest form of a preset the level admits', () => 
         formLevel: 'restricted',
         container: { workingDir: '/', securityContext: { ...hardened, capabilities: { drop: ['ALL'] }, runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true } },
         choice:
-          'Pod Security "restricted" (--level): the debug container runs as uid 65534 without capabilities; tcpdump and ping (they need NET_RAW as root) unavailable; curl, ss and ip addr work',
+          'Pod Security "restricted" (--level): the debug container runs as uid 65534 without capabilities; it cannot capture packets (tcpdump -Z root) or ping: needs NET_RAW as root; change links and routes (ip link set, ip route add): needs NET_ADMIN (privileged only); it can reach the app, list sockets and addresses (curl, ss, ip addr)',
       },
     ],
     [

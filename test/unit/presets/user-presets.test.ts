@@ -122,13 +122,12 @@ presets:
     levels:
       restricted:
         runAs: "1000:1000"
-        works: curl only
   tcp:
     extends: shell
     capabilities: [NET_ADMIN]
     keepCapabilities: target
     levels:
-      baseline: {capabilities: [], keepCapabilities: [NET_RAW], unavailable: NET_ADMIN}
+      baseline: {capabilities: [], keepCapabilities: [NET_RAW]}
 `);
     const registry = PresetRegistry.from(file);
     expect(presetForm(registry.get('network'), 'restricted')).toEqual({
@@ -136,11 +135,51 @@ presets:
       capabilities: [],
       keepCapabilities: [],
       workingDir: '/',
-      unavailable: 'tcpdump and ping (they need NET_RAW as root)',
-      works: 'curl only',
     });
     expect(presetForm(registry.get('tcp'), 'privileged')).toEqual({ runAs: { kind: 'uid', uid: 65534, gid: 65534 }, capabilities: ['NET_ADMIN'], keepCapabilities: 'target' });
-    expect(presetForm(registry.get('tcp'), 'restricted')).toEqual({ runAs: { kind: 'uid', uid: 65534, gid: 65534 }, capabilities: [], keepCapabilities: ['NET_RAW'], unavailable: 'NET_ADMIN' });
+    expect(presetForm(registry.get('tcp'), 'restricted')).toEqual({ runAs: { kind: 'uid', uid: 65534, gid: 65534 }, capabilities: [], keepCapabilities: ['NET_RAW'] });
+  });
+
+  it('abilities and examples: read from the file; a parent\'s abilities are dropped once what decides them changes, its examples once the name does', async () => {
+    const registry = PresetRegistry.from(
+      await parse(`
+presets:
+  network:
+    requireReason: true
+  net-mirror:
+    extends: network
+    allowedImages: [registry.corp.example/]
+  tcp:
+    extends: network
+    image: registry.corp.example/tcp:1
+    abilities:
+      - {id: dump, what: dump sockets (ss -K), levels: [privileged], unless: needs NET_ADMIN}
+      - id: curl
+        what: curl
+    examples:
+      - {command: kubectl ephemeral tcp web -- ss -K dst 10.0.0.1, comment: kill one connection}
+`),
+    );
+    const network = BUILTIN_PRESETS.find((p) => p.name === 'network')!;
+    expect(registry.get('network')).toMatchObject({ abilities: network.abilities, examples: network.examples });
+    expect(registry.get('net-mirror')).toMatchObject({ abilities: network.abilities, examples: [] });
+    expect(registry.get('tcp')).toMatchObject({
+      abilities: [
+        { id: 'dump', what: 'dump sockets (ss -K)', levels: ['privileged'], unless: 'needs NET_ADMIN' },
+        { id: 'curl', what: 'curl' },
+      ],
+      examples: [{ command: 'kubectl ephemeral tcp web -- ss -K dst 10.0.0.1', comment: 'kill one connection' }],
+    });
+    expect(PresetRegistry.from(await parse('presets:\n  new:\n    image: x:1\n')).get('new')).toMatchObject({ abilities: [], examples: [] });
+  });
+
+  it.each([
+    ['    abilities: [{what: curl}]\n', 'presets.x.abilities[0]: needs "id"'],
+    ['    abilities: [{id: a, what: b, levels: [strict]}]\n', 'presets.x.abilities[0].levels: unknown level "strict" (known: privileged, baseline, restricted)'],
+    ['    abilities: curl\n', 'presets.x.abilities: expected a list of mappings'],
+    ['    examples: [{command: kubectl ephemeral x web, comment: a, why: b}]\n', 'presets.x.examples[0].why: unknown field (known: command, comment)'],
+  ])('a malformed ability or example names the field: %j', async (lines, error) => {
+    await expect(parse(`presets:\n  x:\n    image: x:1\n${lines}`)).rejects.toThrow(`/home/u/presets.yaml:4: ${error}; fix the file or unset KUBECTL_EPHEMERAL_CONFIG`);
   });
 
   it('a preset file named by KUBECTL_EPHEMERAL_CONFIG must exist; the default one may be absent', async () => {
@@ -169,6 +208,11 @@ presets:
     expect(jvm).toMatchObject({ targetProcesses: true, runAs: { kind: 'target' }, requireReason: true, allowedImages: ['registry.corp.example/'] });
     expect(presetForm(jvm, 'restricted')).toMatchObject({ runAs: { kind: 'uid', uid: 1000, gid: 1000 }, keepCapabilities: 'target' });
     expect(registry.get('network').image).toBe('registry.corp.example/netshoot:v0.13');
+    expect(jvm.abilities).toEqual([
+      { id: 'jcmd-root', what: 'jcmd on a root JVM', levels: ['privileged', 'baseline'], unless: 'restricted forbids root' },
+      { id: 'jcmd', what: 'jcmd on a uid-1000 JVM' },
+    ]);
+    expect(jvm.examples).toEqual([{ command: 'kubectl ephemeral jvm web-7d4b9 --reason INC-1 -- jcmd 1 Thread.print', comment: 'a thread dump' }]);
   });
 
   it('an empty file adds nothing', async () => {
