@@ -11,6 +11,8 @@ export interface ConnectionIo {
   /** Each stderr line of an exec credential plugin (shown to the user, as kubectl does). */
   stderrLine: (line: string) => void;
   stdinIsTerminal?: boolean;
+  /** Takes the `Warning` header values of every response. */
+  onWarnings?: (values: string[]) => void;
 }
 
 /** Reads the kubeconfig and flags as kubectl would and opens the transport to that cluster. */
@@ -19,6 +21,6 @@ export async function openConnection(flags: KubeFlags, env: NodeJS.ProcessEnv, i
   const credentials = new CredentialSource(target, { stdinIsTerminal: io.stdinIsTerminal ?? process.stdin.isTTY === true, stderrLine: io.stderrLine });
   // kubectl: a bare number is seconds, and 0 (the default) means no deadline.
   const timeout = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout', { bareSeconds: true }) : undefined;
-  const http = new KubeHttpClient(target, { credentials, userAgent: io.userAgent, requestTimeoutMs: timeout || undefined, env, debug: io.debug });
+  const http = new KubeHttpClient(target, { credentials, userAgent: io.userAgent, requestTimeoutMs: timeout || undefined, env, debug: io.debug, onWarnings: io.onWarnings });
   return { target, http };
 }

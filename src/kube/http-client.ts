@@ -35,6 +35,8 @@ export interface HttpClientOptions {
   /** The environment whose HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply. */
   env?: NodeJS.ProcessEnv;
   debug?: (line: string) => void;
+  /** Takes the `Warning` header values of every response (kubectl prints them: WarningCollector). */
+  onWarnings?: (values: string[]) => void;
   /** client-go's default: 10 tries after the first on 429/5xx with Retry-After and on connection resets. */
   maxRetries?: number;
   /** The pause before a retry (tests shorten it). */
@@ -180,6 +182,8 @@ export class KubeHttpClient {
         await this.pause(pause, signal, deadline, method, req.path, timeoutMs);
         continue;
       }
+      // client-go hands every response's warnings to its handler, failed answers' too.
+      this.options.onWarnings?.(res.headersDistinct.warning ?? []);
       const status = res.statusCode ?? 0;
       if (status === 401 && !refreshed && this.options.credentials.invalidate()) {
         refreshed = true;

@@ -1,0 +1,63 @@
+// The API server's warnings, as kubectl shows them: Pod Security in `warn` mode answers the
+// ephemeral-container PATCH with a `Warning:` header (the target pod breaks "restricted"). Both
+// tools print it as `Warning: ...` on stderr and go on; with --warnings-as-errors both exit 1
+// after the request (the container is created all the same).
+import { aPod } from '../../support/builders';
+import { clusterEnv, createObject, markPodRunning } from '../../support/cluster';
+import { runKubectl } from '../../support/connections';
+import { createTestNamespace, expectExit, KubeletStandIn, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines } from '../../support/plugin';
+
+jest.setTimeout(120_000);
+
+const PSA_WARNING = /^Warning: would violate PodSecurity "restricted:latest": .*"app"/;
+
+describe('API server warnings, as kubectl prints them', () => {
+  let ns = '';
+  let kubelet: KubeletStandIn;
+  const flags = () => ['--kubeconfig', clusterEnv().kubeconfig, '--context', 'debugger', '-n', ns];
+  const ephemeralNames = async (): Promise<string[]> => ((await kubectlJsonAsync(['get', 'pod', 'web'], { namespace: ns })).spec.ephemeralContainers ?? []).map((c: any) => c.name);
+
+  beforeAll(() => {
+    requireBuiltPlugin();
+    // warn only: nothing is refused, every pod write that breaks "restricted" gets a warning.
+    ns = createTestNamespace('conn-warn', { 'pod-security.kubernetes.io/warn': 'restricted' });
+    createObject(aPod('web').withContainer('app', { image: 'nginx:1.27' }).withNodeName(clusterEnv().fakeNode).build(), { namespace: ns });
+    markPodRunning(ns, 'web');
+    kubelet = new KubeletStandIn(ns).start();
+  });
+  afterAll(async () => {
+    await kubelet?.stop();
+    removeNamespace(ns);
+  });
+
+  it('printed once as "Warning: ..." on stderr, the run succeeds (kubectl debug: same)', async () => {
+    const k = await runKubectl([...flags(), 'debug', 'web', '--image=busybox:1.36', '-c', 'by-kubectl', '--profile=general']);
+    expect([k.code, k.stderr.split('\n').filter((l) => PSA_WARNING.test(l)).length]).toEqual([0, 1]);
+    const r = await runPlugin(['shell', 'web', ...flags(), '--name', 'by-plugin', '--no-attach']);
+    expectExit(r, 0);
+    expect(r.stdout).toBe('by-plugin\n');
+    expect(stderrLines(r).filter((l) => PSA_WARNING.test(l))).toHaveLength(1);
+    expect(stderrLines(r).filter((l) => /^Warning: /.test(l))).toEqual(stderrLines(r).filter((l) => PSA_WARNING.test(l)));
+    expect(await ephemeralNames()).toEqual(expect.arrayContaining(['by-kubectl', 'by-plugin']));
+  });
+
+  it('--warnings-as-errors: the container is made, then exit 1 naming the count (kubectl: same exit, same outcome)', async () => {
+    const k = await runKubectl([...flags(), '--warnings-as-errors', 'debug', 'web', '--image=busybox:1.36', '-c', 'strict-kubectl', '--profile=general']);
+    expect([k.code, k.stderr]).toEqual([1, expect.stringMatching(/1 warning received/)]);
+    expect(k.stderr.split('\n').filter((l) => PSA_WARNING.test(l))).toHaveLength(1);
+    const r = await runPlugin(['shell', 'web', ...flags(), '--warnings-as-errors', '--name', 'strict-plugin', '--no-attach']);
+    expectExit(r, 1);
+    const lines = stderrLines(r);
+    expect(lines.filter((l) => PSA_WARNING.test(l))).toHaveLength(1);
+    expect(lines.at(-1)).toBe('error: 1 warning received (--warnings-as-errors); the command itself ran: see the warnings above');
+    expect(await ephemeralNames()).toEqual(expect.arrayContaining(['strict-kubectl', 'strict-plugin']));
+  });
+
+  it('--warnings-as-errors with no warning: exit 0 (a GET gets none; kubectl: same)', async () => {
+    const k = await runKubectl([...flags(), '--warnings-as-errors', 'get', 'pod', 'web', '-o', 'name']);
+    expect([k.code, k.stdout.trim()]).toEqual([0, 'pod/web']);
+    const r = await runPlugin(['list', ...flags(), '--warnings-as-errors']);
+    expectExit(r, 0);
+    expect(r.stderr).not.toMatch(/Warning:/);
+  });
+});
