@@ -58,7 +58,8 @@ export async function runExecPlugin(user: KubeUser, cluster: KubeCluster, io: Ex
       err += d;
       let nl: number;
       while ((nl = err.indexOf('\n')) >= 0) {
-        const line = err.slice(0, nl).trimEnd();
+        // As written (kubectl passes the plugin's stderr through): only a CR before the LF goes.
+        const line = err.slice(0, nl).replace(/\r$/, '');
         err = err.slice(nl + 1);
         io.stderrLine(line);
         if (line.trim()) last = line.trim();
