@@ -56,7 +56,7 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
     async connect(flags) {
       const [{ openConnection }, { ClusterApi }, { WarningCollector }] = await Promise.all([import('./kube/connection.js'), import('./kube/cluster-api.js'), import('./kube/warnings.js')]);
       // One collector for the process: kubectl prints each distinct warning once (even under -q).
-      const collector = (warnings.collector ??= new WarningCollector((line) => printer.warn(line)));
+      const collector = (warnings.collector ??= new WarningCollector((label, message) => printer.warn(message, label)));
       warnings.asErrors ||= flags.warningsAsErrors === true;
       const { target, http } = await openConnection(flags, env, {
         userAgent: `kubectl-ephemeral/${VERSION}`,

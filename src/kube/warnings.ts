@@ -53,7 +53,8 @@ export class WarningCollector {
   count = 0;
   private readonly seen = new Set<string>();
 
-  constructor(private readonly print: (line: string) => void) {}
+  /** `print` gets the label ("Warning:", which kubectl colours on a terminal) and the server's message. */
+  constructor(private readonly print: (label: string, message: string) => void) {}
 
   /** Takes the `Warning` header values of one response. */
   handle(values: readonly string[] | undefined): void {
@@ -62,7 +63,7 @@ export class WarningCollector {
       if (w.code !== 299 || !w.text || this.seen.has(w.text)) continue;
       this.seen.add(w.text);
       this.count++;
-      this.print(`Warning: ${w.text}`);
+      this.print('Warning:', w.text);
     }
   }
 }

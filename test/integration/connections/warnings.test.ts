@@ -1,9 +1,10 @@
 // The API server's warnings, as kubectl shows them: Pod Security in `warn` mode answers the
 // ephemeral-container PATCH with a `Warning:` header (the target pod breaks "restricted"). Both
 // tools print it as `Warning: ...` on stderr and go on; with --warnings-as-errors both exit 1
-// after the request (the container is created all the same).
+// after the request (the container is created all the same). On a terminal both colour the label.
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, markPodRunning } from '../../support/cluster';
+import { clusterEnv, createObject, KUBECTL, markPodRunning } from '../../support/cluster';
+import { inTerminal, PLUGIN } from '../../support/terminal-session';
 import { runKubectl } from '../../support/connections';
 import { createTestNamespace, expectExit, KubeletStandIn, kubectlJsonAsync, removeNamespace, requireBuiltPlugin, runPlugin, stderrLines } from '../../support/plugin';
 
@@ -51,6 +52,19 @@ describe('API server warnings, as kubectl prints them', () => {
     expect(stderrLines(r)).toEqual([expect.stringMatching(PSA_WARNING), 'error: 1 warning received (--warnings-as-errors); the command itself ran: see the warnings above']);
     expect(await ephemeralNames()).toEqual(expect.arrayContaining(['strict-kubectl', 'strict-plugin']));
   });
+
+  it('on a terminal, "Warning:" is bold yellow, the message plain (kubectl: same bytes)', () =>
+    inTerminal({}, async (t) => {
+      const coloured = '\x1b[33;1mWarning:\x1b[0m would violate PodSecurity "restricted:latest": ';
+      const run = async (command: string): Promise<string> => {
+        const since = t.mark();
+        t.type(`${command}; echo "run-exit=$?"\r`);
+        await t.waitFor(/run-exit=0\n/, { since, what: 'the run to succeed' });
+        return t.rawText(since);
+      };
+      expect(await run([KUBECTL, ...flags(), 'debug', 'web', '--image=busybox:1.36', '-c', 'tty-kubectl', '--profile=general'].join(' '))).toContain(coloured);
+      expect(await run([PLUGIN, 'shell', 'web', ...flags(), '--name', 'tty-plugin', '--no-attach'].join(' '))).toContain(coloured);
+    }));
 
   it('--warnings-as-errors with no warning: exit 0 (a GET gets none; kubectl: same)', async () => {
     const k = await runKubectl([...flags(), '--warnings-as-errors', 'get', 'pod', 'web', '-o', 'name']);

@@ -14,7 +14,7 @@ describe('parseWarningHeaders (apimachinery ParseWarningHeaders)', () => {
 describe('WarningCollector (kubectl: WarningWriter with Deduplicate)', () => {
   it('prints code 299 only, each message once, and counts what it printed', () => {
     const lines: string[] = [];
-    const c = new WarningCollector((l) => lines.push(l));
+    const c = new WarningCollector((label, message) => lines.push(`${label} ${message}`));
     c.handle(['299 - "deprecated field"', '199 - "not for users"']);
     c.handle(['299 - "deprecated field"', '299 - ""']);
     c.handle(undefined);
