@@ -100,6 +100,15 @@ describe('routes and flags, as kubectl takes them', () => {
       expect(new Set(proxy.requests)).toEqual(new Set([`${PROXY_ONLY_NAME}:${apiPort()}`]));
     });
 
+    it('HTTPS_PROXY as an https:// URL: the same TLS to the proxy (kubectl: same)', async () => {
+      const proxy = await httpsProxy('DNS:kubernetes');
+      const config = proxiedConfig('env-proxy-https.json');
+      const { plugin, kubectl } = await both(['list', '--kubeconfig', config], ['--kubeconfig', config, 'get', 'pods'], { HTTPS_PROXY: proxy.url });
+      expect(kubectl.code).toBe(0);
+      expectExit(plugin, 0);
+      expect(new Set(proxy.requests)).toEqual(new Set([`${PROXY_ONLY_NAME}:${apiPort()}`]));
+    });
+
     it.each([
       ['signed by a CA the kubeconfig does not name', 'DNS:kubernetes', true, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
       ['from the cluster CA but valid for 127.0.0.1, not for tls-server-name', 'IP:127.0.0.1', false, 'ERR_TLS_CERT_ALTNAME_INVALID'],
