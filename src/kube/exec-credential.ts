@@ -35,7 +35,7 @@ export async function runExecPlugin(user: KubeUser, cluster: KubeCluster, io: Ex
   const mode = exec.interactiveMode ?? (exec.apiVersion.endsWith('/v1') ? undefined : 'IfAvailable');
   if (!mode) throw new PluginError('config', `${who} has no interactiveMode, which ${exec.apiVersion} requires; set it (Never, IfAvailable or Always) in the kubeconfig`);
   if (mode === 'Always' && !io.stdinIsTerminal)
-    throw new PluginError('config', `${who} needs a terminal (interactiveMode Always) but standard input is not one; run it in a terminal or log in first`);
+    throw new PluginError('config', `${who} cannot support interactive mode: standard input is not a terminal (interactiveMode Always, as kubectl says); run it in a terminal`);
   const interactive = mode !== 'Never' && io.stdinIsTerminal;
   const execInfo = {
     apiVersion: exec.apiVersion,

@@ -118,7 +118,7 @@ describe('exec credential plugins that log in on the terminal (interactiveMode),
     expect([k.code, k.stderr]).toEqual([1, expect.stringContaining('exec plugin cannot support interactive mode: standard input is not a terminal')]);
     const r = await runPlugin(['list', '--kubeconfig', config], { input: `${PASSWORD}\n` });
     expectExit(r, 78);
-    expect(stderrLines(r)).toEqual([expect.stringMatching(/^error: exec credential plugin "[^"]+" of user "admin" needs a terminal \(interactiveMode Always\) but standard input is not one; run it in a terminal or log in first$/)]);
+    expect(stderrLines(r)).toEqual([expect.stringMatching(/^error: exec credential plugin "[^"]+" of user "admin" cannot support interactive mode: standard input is not a terminal \(interactiveMode Always, as kubectl says\); run it in a terminal$/)]);
     expect(got()).toEqual([]);
   });
 });
