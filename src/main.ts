@@ -54,7 +54,7 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
       return () => cleanups.delete(cleanup);
     },
     async connect(flags) {
-      const [{ openConnection }, { ClusterApi }, { WarningCollector }] = await Promise.all([import('./kube/connection.js'), import('./kube/cluster-api.js'), import('./kube/warnings.js')]);
+      const [{ openConnection, WarningCollector }, { ClusterApi }] = await Promise.all([import('./kube/connection.js'), import('./kube/cluster-api.js')]);
       // One collector for the process: kubectl prints each distinct warning once (even under -q).
       const collector = (warnings.collector ??= new WarningCollector((label, message) => printer.warn(message, label)));
       warnings.asErrors ||= flags.warningsAsErrors === true;
@@ -160,10 +160,7 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Print
     const warnings: WarningState = { asErrors: false };
     const code = await dispatch(wireContext(printer, env, registry, controller, cleanups, warnings), parsed);
     // kubectl (cmd.go PersistentPostRunE): only a run that succeeded turns its warnings into a failure.
-    if (code === 0 && warnings.asErrors && warnings.collector?.count) {
-      const { warningsAsErrorsMessage } = await import('./kube/warnings.js');
-      throw new PluginError('warnings', warningsAsErrorsMessage(warnings.collector.count));
-    }
+    if (code === 0 && warnings.asErrors && warnings.collector?.count) throw new PluginError('warnings', warnings.collector.asErrorsMessage());
     return code;
   } catch (err) {
     if (err instanceof ContainerExit) return err.exitCode;

@@ -4,6 +4,9 @@ import { KubeHttpClient } from './http-client.js';
 import type { KubeFlags } from './kube-flags.js';
 import { loadKubeTarget, type KubeTarget } from './kubeconfig.js';
 
+// Loaded with the connection (one chunk less to read at startup): main.ts keeps one per process.
+export { WarningCollector } from './warnings.js';
+
 /** What a connection reports to the user: request lines under -v, and an exec plugin's stderr. */
 export interface ConnectionIo {
   userAgent: string;

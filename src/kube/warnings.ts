@@ -66,9 +66,10 @@ export class WarningCollector {
       this.print('Warning:', w.text);
     }
   }
+
+  /** kubectl's failure after a successful command that got warnings under --warnings-as-errors (cmd.go PersistentPostRunE). */
+  asErrorsMessage(): string {
+    return `${this.count} warning${this.count === 1 ? '' : 's'} received (--warnings-as-errors); the command itself ran: see the warnings above`;
+  }
 }
 
-/** kubectl's failure after a successful command that got warnings under --warnings-as-errors (cmd.go PersistentPostRunE). */
-export function warningsAsErrorsMessage(count: number): string {
-  return `${count} warning${count === 1 ? '' : 's'} received (--warnings-as-errors); the command itself ran: see the warnings above`;
-}

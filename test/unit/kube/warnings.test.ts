@@ -1,4 +1,4 @@
-import { parseWarningHeaders, WarningCollector, warningsAsErrorsMessage } from '../../../src/kube/warnings';
+import { parseWarningHeaders, WarningCollector } from '../../../src/kube/warnings';
 
 describe('parseWarningHeaders (apimachinery ParseWarningHeaders)', () => {
   it.each([
@@ -23,7 +23,11 @@ describe('WarningCollector (kubectl: WarningWriter with Deduplicate)', () => {
   });
 
   it('the --warnings-as-errors line counts like kubectl ("1 warning", "2 warnings")', () => {
-    expect([warningsAsErrorsMessage(1), warningsAsErrorsMessage(2)]).toEqual([
+    const c = new WarningCollector(() => undefined);
+    c.handle(['299 - "a"']);
+    const one = c.asErrorsMessage();
+    c.handle(['299 - "b"']);
+    expect([one, c.asErrorsMessage()]).toEqual([
       '1 warning received (--warnings-as-errors); the command itself ran: see the warnings above',
       '2 warnings received (--warnings-as-errors); the command itself ran: see the warnings above',
     ]);
