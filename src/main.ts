@@ -22,7 +22,13 @@ async function loadRegistry(env: NodeJS.ProcessEnv): Promise<PresetRegistry> {
 
 type Cleanup = () => Promise<void | number>;
 
-function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetRegistry, controller: AbortController, cleanups: Set<Cleanup>): CommandContext {
+/** The API server's warnings of this run: printed as they come, counted for --warnings-as-errors. */
+interface WarningState {
+  collector?: import('./kube/warnings.js').WarningCollector;
+  asErrors: boolean;
+}
+
+function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetRegistry, controller: AbortController, cleanups: Set<Cleanup>, warnings: WarningState): CommandContext {
   return {
     printer,
     env,
@@ -48,11 +54,15 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
       return () => cleanups.delete(cleanup);
     },
     async connect(flags) {
-      const [{ openConnection }, { ClusterApi }] = await Promise.all([import('./kube/connection.js'), import('./kube/cluster-api.js')]);
+      const [{ openConnection, WarningCollector }, { ClusterApi }] = await Promise.all([import('./kube/connection.js'), import('./kube/cluster-api.js')]);
+      // One collector for the process: kubectl prints each distinct warning once (even under -q).
+      const collector = (warnings.collector ??= new WarningCollector((label, message) => printer.warn(message, label)));
+      warnings.asErrors ||= flags.warningsAsErrors === true;
       const { target, http } = await openConnection(flags, env, {
         userAgent: `kubectl-ephemeral/${VERSION}`,
         debug: printer.verbose ? (line) => printer.debug(line) : undefined,
         stderrLine: (line) => printer.info(line),
+        onWarnings: (values) => collector.handle(values),
       });
       return {
         api: new ClusterApi(http, { env, target, as: flags.as, now: () => Date.now() }),
@@ -147,7 +157,11 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Print
     const registry = await loadRegistry(env);
     const { parseCommandLine } = await import('./cli/root.js');
     const parsed = await parseCommandLine(args, registry, (text) => printer.out(text));
-    return await dispatch(wireContext(printer, env, registry, controller, cleanups), parsed);
+    const warnings: WarningState = { asErrors: false };
+    const code = await dispatch(wireContext(printer, env, registry, controller, cleanups, warnings), parsed);
+    // kubectl (cmd.go PersistentPostRunE): only a run that succeeded turns its warnings into a failure.
+    if (code === 0 && warnings.asErrors && warnings.collector?.count) throw new PluginError('warnings', warnings.collector.asErrorsMessage());
+    return code;
   } catch (err) {
     if (err instanceof ContainerExit) return err.exitCode;
     if (err instanceof PluginError) {

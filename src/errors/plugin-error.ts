@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'image-pull'
   | 'tool-failed'
   | 'incomplete'
+  | 'warnings'
   | 'cancelled'
   | 'internal';
 
@@ -27,6 +28,8 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
   'image-pull': 76,
   'tool-failed': 71,
   incomplete: 74,
+  // kubectl's own code for --warnings-as-errors.
+  warnings: 1,
   cancelled: 130,
   internal: 70,
 };
@@ -44,6 +47,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ErrorKind, string>> = {
   'image-pull': 'the debug image cannot be pulled or the container cannot be created',
   'tool-failed': 'a tool the plugin runs failed (tcpdump in the capture container, kubectl); its own message is above',
   incomplete: 'cleanup could not end everything it found; what is left and why is printed',
+  warnings: 'with --warnings-as-errors: the command ran, but the API server sent warnings (printed above as `Warning: ...`), as kubectl does',
   cancelled: 'interrupted by Ctrl-C or a signal before the session started',
   internal: 'anything else (a bug: rerun with -v and report it)',
 };

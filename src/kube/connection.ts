@@ -4,6 +4,9 @@ import { KubeHttpClient } from './http-client.js';
 import type { KubeFlags } from './kube-flags.js';
 import { loadKubeTarget, type KubeTarget } from './kubeconfig.js';
 
+// Loaded with the connection (one chunk less to read at startup): main.ts keeps one per process.
+export { WarningCollector } from './warnings.js';
+
 /** What a connection reports to the user: request lines under -v, and an exec plugin's stderr. */
 export interface ConnectionIo {
   userAgent: string;
@@ -11,6 +14,8 @@ export interface ConnectionIo {
   /** Each stderr line of an exec credential plugin (shown to the user, as kubectl does). */
   stderrLine: (line: string) => void;
   stdinIsTerminal?: boolean;
+  /** Takes the `Warning` header values of every response. */
+  onWarnings?: (values: string[]) => void;
 }
 
 /** Reads the kubeconfig and flags as kubectl would and opens the transport to that cluster. */
@@ -19,6 +24,6 @@ export async function openConnection(flags: KubeFlags, env: NodeJS.ProcessEnv, i
   const credentials = new CredentialSource(target, { stdinIsTerminal: io.stdinIsTerminal ?? process.stdin.isTTY === true, stderrLine: io.stderrLine });
   // kubectl: a bare number is seconds, and 0 (the default) means no deadline.
   const timeout = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout', { bareSeconds: true }) : undefined;
-  const http = new KubeHttpClient(target, { credentials, userAgent: io.userAgent, requestTimeoutMs: timeout || undefined, env, debug: io.debug });
+  const http = new KubeHttpClient(target, { credentials, userAgent: io.userAgent, requestTimeoutMs: timeout || undefined, env, debug: io.debug, onWarnings: io.onWarnings });
   return { target, http };
 }

@@ -35,7 +35,7 @@ export async function runExecPlugin(user: KubeUser, cluster: KubeCluster, io: Ex
   const mode = exec.interactiveMode ?? (exec.apiVersion.endsWith('/v1') ? undefined : 'IfAvailable');
   if (!mode) throw new PluginError('config', `${who} has no interactiveMode, which ${exec.apiVersion} requires; set it (Never, IfAvailable or Always) in the kubeconfig`);
   if (mode === 'Always' && !io.stdinIsTerminal)
-    throw new PluginError('config', `${who} needs a terminal (interactiveMode Always) but standard input is not one; run it in a terminal or log in first`);
+    throw new PluginError('config', `${who} cannot support interactive mode: standard input is not a terminal (interactiveMode Always, as kubectl says); run it in a terminal`);
   const interactive = mode !== 'Never' && io.stdinIsTerminal;
   const execInfo = {
     apiVersion: exec.apiVersion,
@@ -58,7 +58,8 @@ export async function runExecPlugin(user: KubeUser, cluster: KubeCluster, io: Ex
       err += d;
       let nl: number;
       while ((nl = err.indexOf('\n')) >= 0) {
-        const line = err.slice(0, nl).trimEnd();
+        // As written (kubectl passes the plugin's stderr through): only a CR before the LF goes.
+        const line = err.slice(0, nl).replace(/\r$/, '');
         err = err.slice(nl + 1);
         io.stderrLine(line);
         if (line.trim()) last = line.trim();

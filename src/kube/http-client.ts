@@ -1,12 +1,13 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { getCACertificates } from 'node:tls';
+import { checkServerIdentity, getCACertificates, type ConnectionOptions } from 'node:tls';
 import { PluginError } from '../errors/plugin-error.js';
 import { ApiError, type KubeStatus } from './api-error.js';
 import type { CredentialSource } from './credentials.js';
 import type { KubeTarget } from './kubeconfig.js';
 import { proxyFor } from './proxy-route.js';
+import type { TunnelError } from './proxy-tunnel.js';
 
 /** A request to the API server: a path under the server URL, optional query, body and content type. */
 export interface KubeRequest {
@@ -35,6 +36,8 @@ export interface HttpClientOptions {
   /** The environment whose HTTPS_PROXY/HTTP_PROXY/NO_PROXY apply. */
   env?: NodeJS.ProcessEnv;
   debug?: (line: string) => void;
+  /** Takes the `Warning` header values of every response (kubectl prints them: WarningCollector). */
+  onWarnings?: (values: string[]) => void;
   /** client-go's default: 10 tries after the first on 429/5xx with Retry-After and on connection resets. */
   maxRetries?: number;
   /** The pause before a retry (tests shorten it). */
@@ -180,6 +183,8 @@ export class KubeHttpClient {
         await this.pause(pause, signal, deadline, method, req.path, timeoutMs);
         continue;
       }
+      // client-go hands every response's warnings to its handler, failed answers' too.
+      this.options.onWarnings?.(res.headersDistinct.warning ?? []);
       const status = res.statusCode ?? 0;
       if (status === 401 && !refreshed && this.options.credentials.invalidate()) {
         refreshed = true;
@@ -249,8 +254,8 @@ export class KubeHttpClient {
     });
   }
 
-  // A keep-alive agent, through the proxy when one applies; the proxy agents (the ones client-node
-  // uses: hpagent for http/https proxies, socks-proxy-agent for socks5) load only when needed.
+  // A keep-alive agent, through the proxy when one applies; socks-proxy-agent (the one client-node
+  // uses for socks5) loads only when needed.
   private getAgent(): Promise<HttpAgent> {
     this.agentReady ??= (async () => {
       const secure = this.url.protocol !== 'http:';
@@ -263,10 +268,8 @@ export class KubeHttpClient {
         const url = new URL(this.proxy.href.replace(/^socks5:/, 'socks5h:'));
         this.agent = new SocksProxyAgent(url, base) as unknown as HttpAgent;
       } else {
-        // hpagent is CommonJS: the split ES-module build sees only its default export.
-        const hp = (await import('hpagent')) as unknown as typeof import('hpagent') & { default?: typeof import('hpagent') };
-        const { HttpsProxyAgent, HttpProxyAgent } = hp.default ?? hp;
-        this.agent = secure ? new HttpsProxyAgent({ ...base, proxy: this.proxy }) : new HttpProxyAgent({ ...base, proxy: this.proxy });
+        const { tunnelAgent } = await import('./proxy-tunnel.js');
+        this.agent = tunnelAgent(this.proxy, this.proxyTls(), secure, base, CONNECT_TIMEOUT_MS);
       }
       if (this.proxy) this.options.debug?.(`through proxy ${this.proxy.protocol}//${this.proxy.host}`);
       return this.agent;
@@ -274,13 +277,33 @@ export class KubeHttpClient {
     return this.agentReady;
   }
 
-  private translateNetworkError(err: Error & { code?: string }): Error {
+  /**
+   * The TLS to an https:// proxy as Go's http.Transport sets it up (transport.go addTLS): the
+   * cluster's own TLS config, so the proxy's certificate must be signed by the cluster's
+   * certificate-authority (the system store when none is set) and is checked against
+   * tls-server-name when set, else the proxy's host; insecure-skip-tls-verify skips it too.
+   */
+  private proxyTls(): ConnectionOptions {
+    const name = this.target.cluster.tlsServerName ?? this.proxy!.hostname.replace(/^\[|\]$/g, '');
+    return {
+      ...(this.tls.ca ? { ca: this.tls.ca } : {}),
+      ...(this.tls.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+      checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert),
+    };
+  }
+
+  private translateNetworkError(err: TunnelError): Error {
     if (err.name === 'AbortError') return new PluginError('cancelled', 'cancelled');
     if (err instanceof PluginError || err instanceof ApiError) return err;
     const via = this.proxy ? ` through the proxy ${this.proxy.protocol}//${this.proxy.host}` : '';
-    const fix = /certificate|self.signed|unable to verify|altnames|SSL|CERT/i.test(`${err.code} ${err.message}`)
-      ? 'check certificate-authority, tls-server-name or the server address'
-      : 'check that the cluster is up and the context is right';
+    const tlsFailed = /certificate|self.signed|unable to verify|altnames|SSL|CERT/i.test(`${err.code} ${err.message}`);
+    let fix = tlsFailed ? 'check certificate-authority, tls-server-name or the server address' : 'check that the cluster is up and the context is right';
+    if (err.atProxy && tlsFailed) {
+      const name = this.target.cluster.tlsServerName ? `tls-server-name "${this.target.cluster.tlsServerName}"` : `the proxy host "${this.proxy!.hostname}"`;
+      const c = this.target.cluster;
+      const ca = c.certificateAuthority || c.certificateAuthorityData ? "the cluster's certificate-authority" : 'a CA of the system trust store';
+      fix = `kubectl checks the proxy's certificate like the server's: signed by ${ca}, valid for ${name}; fix the proxy's certificate or proxy-url`;
+    } else if (err.atProxy) fix = `${err.message}; check proxy-url (or HTTPS_PROXY) and the proxy`;
     return new PluginError(
       'unreachable',
       `cannot reach the API server ${this.target.server}${via} of context "${this.target.contextName}" (${err.code ?? err.message}); ${fix}`,

@@ -19,6 +19,8 @@ export interface KubeFlags {
   asUid?: string;
   requestTimeout?: string;
   disableCompression?: boolean;
+  /** --warnings-as-errors: the API server's warnings fail a run that otherwise succeeded (exit 1, as kubectl). */
+  warningsAsErrors?: boolean;
   /** Flags the plugin accepts for kubectl's sake and hands to the spawned kubectl unchanged (--cache-dir, --vmodule, ...). */
   passThrough?: string[];
   /** kubectl's -v level (0 = quiet). */
@@ -65,7 +67,7 @@ export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
   { flag: 'profile', kind: 'string', describe: 'kubectl profiling (passed to kubectl)' },
   { flag: 'profile-output', kind: 'string', describe: 'kubectl profile file (passed to kubectl)' },
   { flag: 'vmodule', kind: 'string', describe: 'kubectl per-file log levels (passed to kubectl)' },
-  { flag: 'warnings-as-errors', kind: 'boolean', describe: 'Passed to kubectl' },
+  { flag: 'warnings-as-errors', key: 'warningsAsErrors', kind: 'boolean', describe: 'Treat warnings received from the server as errors (exit 1)' },
 ];
 
 /**

@@ -10,8 +10,11 @@ export interface Printer {
   out(text: string): void;
   /** Writes a progress or notice line to stderr (dropped under -q), control characters escaped. */
   info(text: string): void;
-  /** Writes a line to stderr that -q keeps (warnings, what the user must know: a recording), escaped. */
-  warn(text: string): void;
+  /**
+   * Writes a line to stderr that -q keeps (warnings, what the user must know: a recording), escaped;
+   * `label` goes first, bold yellow when colour is on (as kubectl shows `Warning:`).
+   */
+  warn(text: string, label?: string): void;
   /** Writes only under -v, control characters escaped. */
   debug(text: string): void;
   /** Whether -v was given. */
@@ -66,13 +69,16 @@ export function processPrinter(verbose: boolean, env: NodeJS.ProcessEnv = proces
     write();
     if (shown !== undefined) stderr.write(shown);
   };
+  const color = live && !env.NO_COLOR;
+  // client-go's WarningWriter colours its prefix the same way.
+  const labelled = (label: string | undefined) => (label === undefined ? '' : color ? `\x1b[33;1m${escapeTerminal(label)}\x1b[0m ` : `${escapeTerminal(label)} `);
   return {
     verbose,
     live,
-    color: live && !env.NO_COLOR,
+    color,
     out: (text) => around(() => stdout.write(line(text))),
     info: (text) => around(() => stderr.write(line(text))),
-    warn: (text) => around(() => stderr.write(line(text))),
+    warn: (text, label) => around(() => stderr.write(labelled(label) + line(text))),
     debug: (text) => {
       if (verbose) around(() => stderr.write(`[debug] ${line(text)}`));
     },
@@ -94,7 +100,7 @@ export function quietPrinter(printer: Printer): Printer {
     color: printer.color,
     out: (t) => printer.out(t),
     info: () => {},
-    warn: (t) => printer.warn(t),
+    warn: (t, label) => printer.warn(t, label),
     debug: (t) => printer.debug(t),
     status: () => {},
   };

@@ -3,7 +3,7 @@
 // script, service account tokens, and kubectl run with the same kubeconfig and flags as the plugin.
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,11 +24,16 @@ export interface TestProxy {
 // Where the proxy connects for a requested host: the names it alone knows, else the host itself.
 const resolveVia = (names: Record<string, string>, host: string) => names[host] ?? host;
 
-/** An HTTP CONNECT proxy on 127.0.0.1 that resolves `names` (default: PROXY_ONLY_NAME → 127.0.0.1). */
-export async function startConnectProxy(names: Record<string, string> = { [PROXY_ONLY_NAME]: '127.0.0.1' }): Promise<TestProxy> {
+/**
+ * An HTTP CONNECT proxy on 127.0.0.1 that resolves `names` (default: PROXY_ONLY_NAME → 127.0.0.1);
+ * with `tls`, an https:// proxy (clients speak TLS to it before the CONNECT).
+ */
+export async function startConnectProxy(names: Record<string, string> = { [PROXY_ONLY_NAME]: '127.0.0.1' }, opts: { tls?: { key: Buffer; cert: Buffer } } = {}): Promise<TestProxy> {
   const requests: string[] = [];
   const sockets = new Set<Socket>();
-  const server = createHttpServer((_req, res) => res.writeHead(405).end());
+  const refuse = (_req: IncomingMessage, res: ServerResponse) => res.writeHead(405).end();
+  const server = opts.tls ? createHttpsServer(opts.tls, refuse) : createHttpServer(refuse);
+  // The raw TCP sockets (for https, the TLS sockets sit on them): destroyed on close.
   server.on('connection', (s: Socket) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
   server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     requests.push(req.url ?? '');
@@ -43,7 +48,7 @@ export async function startConnectProxy(names: Record<string, string> = { [PROXY
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     close: () => new Promise((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))),
   };
@@ -96,18 +101,26 @@ export async function startSocks5Proxy(names: Record<string, string> = { [PROXY_
   };
 }
 
-/** A key and certificate for 127.0.0.1 signed by the cluster's CA (so clients trust the front). */
-function mintServingCert(dir: string): { key: Buffer; cert: Buffer } {
-  const { caCrt, caKey } = clusterEnv();
-  const key = join(dir, 'front.key');
-  const csr = join(dir, 'front.csr');
-  const crt = join(dir, 'front.crt');
-  const ext = join(dir, 'front.ext');
-  execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
-  execFileSync('openssl', ['req', '-new', '-key', key, '-subj', '/CN=ke-fault-front', '-out', csr]);
-  writeFileSync(ext, 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n');
-  execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', caCrt, '-CAkey', caKey, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '1', '-sha256', '-extfile', ext, '-out', crt]);
-  return { key: readFileSync(key), cert: readFileSync(crt) };
+/** A throwaway CA of the test's own (no kubeconfig or trust store knows it): its key and certificate files in `dir`. */
+export function mintTestCa(dir: string): { caCrt: string; caKey: string } {
+  const caKey = join(dir, 'test-ca.key');
+  const caCrt = join(dir, 'test-ca.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', caKey, '-out', caCrt, '-subj', '/CN=ke-test-ca', '-days', '1'], { stdio: 'pipe' });
+  return { caCrt, caKey };
+}
+
+/**
+ * A serving key and certificate for `san` (default IP:127.0.0.1), signed by the cluster's CA (so
+ * clients of the cluster trust it) unless another CA is given.
+ */
+export function mintServingCert(dir: string, opts: { san?: string; ca?: { caCrt: string; caKey: string }; name?: string } = {}): { key: Buffer; cert: Buffer } {
+  const { caCrt, caKey } = opts.ca ?? clusterEnv();
+  const base = join(dir, opts.name ?? 'front');
+  execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${base}.key`]);
+  execFileSync('openssl', ['req', '-new', '-key', `${base}.key`, '-subj', '/CN=ke-test-serving', '-out', `${base}.csr`]);
+  writeFileSync(`${base}.ext`, `basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=${opts.san ?? 'IP:127.0.0.1'}\n`);
+  execFileSync('openssl', ['x509', '-req', '-in', `${base}.csr`, '-CA', caCrt, '-CAkey', caKey, '-CAcreateserial', '-CAserial', `${base}.srl`, '-days', '1', '-sha256', '-extfile', `${base}.ext`, '-out', `${base}.crt`], { stdio: 'pipe' });
+  return { key: readFileSync(`${base}.key`), cert: readFileSync(`${base}.crt`) };
 }
 
 /** What the fault front answers instead of the API server (undefined: pass the request on). */

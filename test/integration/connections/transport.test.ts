@@ -1,12 +1,12 @@
 // Routes and flags, against the real API server and next to kubectl with the same kubeconfig and
-// flags: a proxy-url (http CONNECT, socks5) and HTTPS_PROXY/NO_PROXY to a server name that only the
+// flags: a proxy-url (http and https CONNECT, socks5) and HTTPS_PROXY/NO_PROXY to a server name that only the
 // test proxies resolve, tls-server-name, every form of kubectl's global flags, and 429s injected.
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
 import { auditEventsSince, auditLogSize, clusterEnv, createTestNamespace, deleteTestNamespace } from '../../support/cluster';
 import { createRunningPod, KubeletStandIn } from '../../support/kubelet';
 import { expectExit, requireBuiltPlugin, runPlugin, standaloneKubeconfig, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
-import { PROXY_ONLY_NAME, runKubectl, serviceAccountToken, startConnectProxy, startFaultFront, startSocks5Proxy, type TestProxy } from '../../support/connections';
+import { mintServingCert, mintTestCa, PROXY_ONLY_NAME, runKubectl, serviceAccountToken, startConnectProxy, startFaultFront, startSocks5Proxy, type TestProxy } from '../../support/connections';
 
 jest.setTimeout(120_000);
 
@@ -70,6 +70,59 @@ describe('routes and flags, as kubectl takes them', () => {
     expect(JSON.parse(plugin.stdout).spec.ephemeralContainers[0].name).toMatch(/^debugger-/);
     expect(proxy().requests.slice(seen)).toEqual(expect.arrayContaining([`${PROXY_ONLY_NAME}:${apiPort()}`]));
     expect(new Set(proxy().requests.slice(seen))).toEqual(new Set([`${PROXY_ONLY_NAME}:${apiPort()}`]));
+  });
+
+  describe('proxy-url https:// (TLS to the proxy with the cluster\'s own TLS config, as Go\'s transport does)', () => {
+    let pki: ReturnType<typeof tempDir>;
+    const started: TestProxy[] = [];
+    /** An https CONNECT proxy whose certificate names `san`, signed by the cluster CA unless `ownCa`. */
+    const httpsProxy = async (san: string, ownCa = false): Promise<TestProxy> => {
+      const ca = ownCa ? mintTestCa(pki.dir) : undefined;
+      const proxy = await startConnectProxy(undefined, { tls: mintServingCert(pki.dir, { san, ca, name: `proxy-${started.length}` }) });
+      started.push(proxy);
+      return proxy;
+    };
+    beforeAll(() => (pki = tempDir('ke-proxy-pki-')));
+    afterAll(async () => {
+      for (const p of started) await p.close();
+      pki?.remove();
+    });
+
+    it('a certificate from the cluster CA valid for tls-server-name: every request goes through it (kubectl: same)', async () => {
+      const proxy = await httpsProxy('DNS:kubernetes');
+      expect(proxy.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const config = proxiedConfig('proxy-url-https.json', proxy.url);
+      const { plugin, kubectl } = await both(['shell', 'web', '--kubeconfig', config, '--dry-run=server', '-o', 'json'], ['--kubeconfig', config, 'get', 'pod', 'web', '-o', 'name']);
+      expect([kubectl.code, kubectl.stdout.trim()]).toEqual([0, 'pod/web']);
+      expectExit(plugin, 0);
+      expect(JSON.parse(plugin.stdout).spec.ephemeralContainers[0].name).toMatch(/^debugger-/);
+      expect(plugin.stderr).toBe('');
+      expect(new Set(proxy.requests)).toEqual(new Set([`${PROXY_ONLY_NAME}:${apiPort()}`]));
+    });
+
+    it('HTTPS_PROXY as an https:// URL: the same TLS to the proxy (kubectl: same)', async () => {
+      const proxy = await httpsProxy('DNS:kubernetes');
+      const config = proxiedConfig('env-proxy-https.json');
+      const { plugin, kubectl } = await both(['list', '--kubeconfig', config], ['--kubeconfig', config, 'get', 'pods'], { HTTPS_PROXY: proxy.url });
+      expect(kubectl.code).toBe(0);
+      expectExit(plugin, 0);
+      expect(new Set(proxy.requests)).toEqual(new Set([`${PROXY_ONLY_NAME}:${apiPort()}`]));
+    });
+
+    it.each([
+      ['signed by a CA the kubeconfig does not name', 'DNS:kubernetes', true, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+      ['from the cluster CA but valid for 127.0.0.1, not for tls-server-name', 'IP:127.0.0.1', false, 'ERR_TLS_CERT_ALTNAME_INVALID'],
+    ])('a proxy certificate %s: both refuse the proxy (no CONNECT sent); one line naming the fix, exit 69', async (_case, san, ownCa, code) => {
+      const proxy = await httpsProxy(san, ownCa);
+      const config = proxiedConfig(`proxy-url-https-bad-${started.length}.json`, proxy.url);
+      const { plugin, kubectl } = await both(['list', '--kubeconfig', config], ['--kubeconfig', config, 'get', 'pods']);
+      expect([kubectl.code, kubectl.stderr]).toEqual([1, expect.stringMatching(/proxyconnect tcp: tls: failed to verify certificate/)]);
+      expectExit(plugin, 69);
+      expect(stderrLines(plugin)).toEqual([
+        `error: cannot reach the API server https://${PROXY_ONLY_NAME}:${apiPort()} through the proxy ${proxy.url} of context "admin" (${code}); kubectl checks the proxy's certificate like the server's: signed by the cluster's certificate-authority, valid for tls-server-name "kubernetes"; fix the proxy's certificate or proxy-url`,
+      ]);
+      expect(proxy.requests).toEqual([]);
+    });
   });
 
   it('HTTPS_PROXY routes, NO_PROXY exempts (both as Go reads them; kubectl: same)', async () => {
@@ -165,7 +218,7 @@ describe('routes and flags, as kubectl takes them', () => {
       expect(stderrLines(r)).toEqual(expect.arrayContaining([expect.stringMatching(/^\[debug\] GET \/api\/v1\/namespaces\/.*\/pods/)]));
     });
 
-    it('kubectl-only flags are accepted (--cache-dir, --disable-compression, --request-timeout, --vmodule, --warnings-as-errors); an unknown one is one usage line', async () => {
+    it('the other flags are accepted (--cache-dir, --disable-compression, --request-timeout, --vmodule, --warnings-as-errors with no warning to fail on); an unknown one is one usage line', async () => {
       const r = await runPlugin(['list', ...kc(), '-n', ns, '--cache-dir', files.dir, '--disable-compression', '--request-timeout', '20s', '--vmodule', 'x=1', '--warnings-as-errors', '--log-flush-frequency', '5s', '--profile', 'none']);
       expectExit(r, 0);
       const bad = await runPlugin(['list', ...kc(), '--bogus-flag']);

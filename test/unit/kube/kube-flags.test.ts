@@ -50,8 +50,8 @@ describe('kubectl global flags in every form kubectl accepts', () => {
     expect(kube).toEqual({
       token: 'T', certificateAuthority: '/ca', clientCertificate: '/c', clientKey: '/k', insecureSkipTlsVerify: true, tlsServerName: 'kubernetes',
       username: 'u', password: 'p', as: 'alice', asGroup: ['a', 'b'], asUid: '42', cluster: 'c', user: 'u1', context: 'ctx', kubeconfig: '/kc',
-      requestTimeout: '5s', disableCompression: true, verbosity: 0,
-      passThrough: ['--cache-dir=/cache', '--log-flush-frequency=5s', '--match-server-version', '--profile=none', '--profile-output=p.pprof', '--vmodule=x=2', '--warnings-as-errors'],
+      requestTimeout: '5s', disableCompression: true, warningsAsErrors: true, verbosity: 0,
+      passThrough: ['--cache-dir=/cache', '--log-flush-frequency=5s', '--match-server-version', '--profile=none', '--profile-output=p.pprof', '--vmodule=x=2'],
     });
   });
 
@@ -72,8 +72,8 @@ describe('kubectl global flags in every form kubectl accepts', () => {
   });
 
   it('kubectlArgs hands the spawned kubectl the same identity and route, secrets hidden when printed', () => {
-    const flags = kubeFlagsFrom({ token: 'T', server: 'https://h', 'insecure-skip-tls-verify': true, 'as-uid': '7', as: 'a', 'as-group': ['g'], 'cache-dir': '/c', v: 2 });
-    expect(kubectlArgs(flags, 'ns')).toEqual(['-n', 'ns', '--server', 'https://h', '--token', 'T', '--insecure-skip-tls-verify', '--as', 'a', '--as-group', 'g', '--as-uid', '7', '--cache-dir=/c', '-v=2']);
+    const flags = kubeFlagsFrom({ token: 'T', server: 'https://h', 'insecure-skip-tls-verify': true, 'as-uid': '7', as: 'a', 'as-group': ['g'], 'cache-dir': '/c', 'warnings-as-errors': true, v: 2 });
+    expect(kubectlArgs(flags, 'ns')).toEqual(['-n', 'ns', '--server', 'https://h', '--token', 'T', '--insecure-skip-tls-verify', '--as', 'a', '--as-group', 'g', '--as-uid', '7', '--warnings-as-errors', '--cache-dir=/c', '-v=2']);
     expect(kubectlArgs(flags, 'ns', { display: true })).toContain('<token>');
     expect(kubectlArgs(flags, 'ns', { display: true })).not.toContain('T');
   });

@@ -99,7 +99,7 @@ describe('credentials per request', () => {
 
   it('exec: v1 without interactiveMode and Always without a terminal are refused as client-go does', async () => {
     await expect(client({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'x' } }).credentials.identity()).rejects.toThrow(/has no interactiveMode/);
-    await expect(client(exec('x', { interactiveMode: 'Always' })).credentials.identity()).rejects.toThrow(/needs a terminal/);
+    await expect(client(exec('x', { interactiveMode: 'Always' })).credentials.identity()).rejects.toThrow(/cannot support interactive mode: standard input is not a terminal/);
     await expect(client(exec('x', { apiVersion: 'client.authentication.k8s.io/v1alpha1' })).credentials.identity()).rejects.toThrow(/apiVersion "client.authentication.k8s.io\/v1alpha1"/);
   });
 

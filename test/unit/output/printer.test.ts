@@ -38,6 +38,15 @@ describe('processPrinter', () => {
     expect(written).toEqual({ stdout: '^[]52;c;ZXZpbA==^G\n', stderr: 'event: ^[[2J\n[debug] body ^[[8m\n' });
   });
 
+  it('a warning\'s label is bold yellow on a terminal (kubectl\'s Warning:), plain otherwise or with NO_COLOR; the text escaped', () => {
+    const { printer, written } = capture();
+    printer.warn('would violate \x1b[2J', 'Warning:');
+    const plain = { stderr: '' };
+    for (const [env, isTTY] of [[{}, false], [{ NO_COLOR: '1' }, true]] as const)
+      processPrinter(false, env, { stdout: { write: () => true }, stderr: { isTTY, write: (t: string) => (plain.stderr += t) } }).warn('x', 'Warning:');
+    expect([written.stderr, plain.stderr]).toEqual(['\x1b[33;1mWarning:\x1b[0m would violate ^[[2J\n', 'Warning: x\nWarning: x\n']);
+  });
+
   it('status is the one unescaped path (the plugin\'s own live line, which it draws and clears)', () => {
     const { printer, written } = capture();
     printer.status('\x1b[2mwaiting 3s\x1b[0m');
