@@ -7,6 +7,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,48 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const version = process.env.KUBECTL_EPHEMERAL_VERSION ?? `v${pkg.version}`;
 const lib = join(root, 'plugin/lib');
+
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * Built-in modules through require(), never ES module import: an ES module import of node:http or
+ * node:https builds the module's ES facade, which reads every export, the lazy fetch/WebSocket
+ * getters too, and so loads undici (~25 ms of start-up), and an import() left in a CommonJS bundle
+ * keeps the single executable from having a code cache. Each built-in becomes a CommonJS module of
+ * one require (the ES build's banner defines require), which esbuild evaluates on first use.
+ */
+const builtinsViaRequire = {
+  name: 'builtins-via-require',
+  setup(b) {
+    const names = builtinModules.filter((m) => !m.startsWith('_')).map(escapeRegExp).join('|');
+    b.onResolve({ filter: new RegExp(`^(node:)?(${names})$`) }, (args) =>
+      // The stub's own require stays a plain require of the built-in.
+      args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path.startsWith('node:') ? args.path : `node:${args.path}`, namespace: 'builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
+/**
+ * string-width (yargs, cliui and wrap-ansi each import one) builds an Intl.Segmenter when it is
+ * evaluated: the first use of Intl loads ICU data, ~20 ms. It is only needed to lay out help and
+ * usage errors, so each import gets a stand-in that evaluates the real module on its first call.
+ */
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData?.real) return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { real: true } });
+      return real.errors.length ? { errors: real.errors } : { path: real.path, namespace: 'lazy-string-width' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+      contents: `let width;\nexport default function stringWidth(text, options) {\n  width ??= require(${JSON.stringify(args.path)}).default;\n  return width(text, options);\n}\n`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 
 /** esbuild options shared with scripts/build-binary.mjs: one CommonJS file (what a Node SEA needs). */
 export function bundleOptions({ outfile, external = [], plugins = [], help = '' }) {
@@ -36,7 +79,7 @@ export function bundleOptions({ outfile, external = [], plugins = [], help = '' 
     banner: { js: 'const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     // ws probes these optional accelerators inside try/catch; they are never installed.
     external: ['bufferutil', 'utf-8-validate', ...external],
-    plugins,
+    plugins: [builtinsViaRequire, lazyStringWidth, ...plugins],
   };
 }
 
@@ -45,7 +88,7 @@ function devEntryOptions(help) {
   return {
     ...bundleOptions({ outfile: join(lib, 'kubectl-ephemeral.cjs'), help }),
     // main is loaded on demand from the ES module build next to it.
-    plugins: [{ name: 'main-is-external', setup: (b) => b.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './main.mjs', external: true })) }],
+    plugins: [...bundleOptions({}).plugins, { name: 'main-is-external', setup: (b) => b.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './main.mjs', external: true })) }],
   };
 }
 

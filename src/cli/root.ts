@@ -54,6 +54,7 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
       failure = err ?? usageError(`${(msg ?? 'invalid arguments').replace(/\n/g, ' ').toLowerCase()}; see kubectl ephemeral --help`);
     });
   for (const module of commandModules(registry, result)) y.command(module);
+  skipHelpCache(y);
   if (args.length === 0) {
     // As kubectl and cobra-based plugins (krew) do with no arguments: the usage, on stdout, exit 0.
     writeHelp(await y.getHelp());
@@ -68,6 +69,21 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   if (parsed) return parsed;
   if (helpText) writeHelp(helpText);
   return { command: 'done', exitCode: 0 };
+}
+
+interface UsageInternals {
+  getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } };
+}
+
+/**
+ * yargs renders the whole help into a cache whenever it runs a command's handler (for a help
+ * shown after an asynchronous handler fails), about 20 ms of start-up. Our handlers only record
+ * the parsed command and help is never shown after them, so the cache would never be read.
+ * (Internal API of yargs 17-18; without it, the cache is simply built as before.)
+ */
+function skipHelpCache(y: unknown): void {
+  const usage = (y as UsageInternals).getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
 }
 
 /**
