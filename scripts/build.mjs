@@ -1,11 +1,12 @@
 // Bundles src/ into plugin/: a launcher named kubectl-ephemeral that runs the bundle on Node >= 22.19
 // (the project's pinned runtime when run from a checkout). A small CommonJS entry answers
 // `--version` and `--help` (rendered once at build time for the built-in presets) by itself and
-// loads main, ES modules split into chunks, for the rest: `presets` never loads the Kubernetes
-// client or node-pty.
+// loads main, one CommonJS file whose modules are evaluated on first import, for the rest:
+// `presets` never evaluates the Kubernetes client or node-pty.
 // scripts/build-binary.mjs reuses bundleOptions() and renderHelp() for the single CommonJS file.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -83,52 +84,70 @@ export function bundleOptions({ outfile, external = [], plugins = [], help = '' 
   };
 }
 
-/** Development build, part 1: the entry as a small CommonJS file (no ES module loader to start). */
-function devEntryOptions(help) {
+/**
+ * How the entry's `import('./main.js')` loads main, as a virtual module: src/code-cache.ts runs the
+ * main bundle with a V8 code cache. `source` is the JavaScript expression of the bundle's text
+ * and `filename` of its path; `buildHash` is the bundle's SHA-256.
+ */
+export function mainLoaderPlugin({ source, filename, buildHash }) {
   return {
-    ...bundleOptions({ outfile: join(lib, 'kubectl-ephemeral.cjs'), help }),
-    // main is loaded on demand from the ES module build next to it.
-    plugins: [...bundleOptions({}).plugins, { name: 'main-is-external', setup: (b) => b.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './main.mjs', external: true })) }],
+    name: 'main-loader',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/main\.js$/ }, (args) => (args.importer.endsWith(join('src', 'entry.ts')) ? { path: 'main', namespace: 'main-loader' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'main-loader' }, () => ({
+        contents: [
+          `const { runBundleCached } = require(${JSON.stringify(join(root, 'src/code-cache.ts'))});`,
+          `const filename = ${filename};`,
+          `module.exports = runBundleCached({ source: ${source}, filename, buildHash: ${JSON.stringify(buildHash)} }, process.env);`,
+        ].join('\n'),
+        resolveDir: root,
+        loader: 'js',
+      }));
+    },
   };
 }
 
-/** Development build, part 2: main as ES modules split into chunks loaded on demand; node-pty stays external. */
+/** The SHA-256 of a built file (what names its code cache). */
+export function fileHash(file) {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/**
+ * Development build, part 1: the entry as a small CommonJS file that answers --help and --version
+ * alone and loads main.cjs next to it for the rest (through src/code-cache.ts).
+ */
+function devEntryOptions(help, mainHash) {
+  const opts = bundleOptions({ outfile: join(lib, 'kubectl-ephemeral.cjs'), help });
+  const loader = mainLoaderPlugin({
+    source: 'require("node:fs").readFileSync(filename, "utf8")',
+    filename: 'require("node:path").join(__dirname, "main.cjs")',
+    buildHash: mainHash,
+  });
+  return { ...opts, plugins: [...opts.plugins, loader] };
+}
+
+/**
+ * Development build, part 2: main as one CommonJS file; node-pty stays external (the checkout's
+ * build of it). esbuild wraps each module reached through import() in a function run on first
+ * use, so a command evaluates only what it imports, as split ES chunks did, without the ES module
+ * loader's cost per chunk (resolution, linking, a facade per built-in).
+ */
 function devMainOptions(help) {
-  const cjs = bundleOptions({ outfile: undefined, external: ['node-pty'], help });
-  return {
-    ...cjs,
-    outfile: undefined,
-    outdir: lib,
-    entryPoints: { main: join(root, 'src/main.ts') },
-    entryNames: '[name]',
-    chunkNames: 'chunk-[hash]',
-    outExtension: { '.js': '.mjs' },
-    format: 'esm',
-    splitting: true,
-    define: {
-      __KUBECTL_EPHEMERAL_VERSION__: cjs.define.__KUBECTL_EPHEMERAL_VERSION__,
-      __KUBECTL_EPHEMERAL_HELP__: JSON.stringify(help),
-      // Free uses only: a module that declares its own __dirname (yargs does) keeps it.
-      __filename: '__ke_filename',
-      __dirname: '__ke_dirname',
-    },
-    // Bundled CommonJS code (and the lazy require of node-pty) needs require and __dirname in ESM.
-    banner: {
-      js: [
-        'import { createRequire as __ke_createRequire } from "node:module";',
-        'import { fileURLToPath as __ke_fileURLToPath } from "node:url";',
-        'import { dirname as __ke_pathDirname } from "node:path";',
-        'const require = __ke_createRequire(import.meta.url);',
-        'const __ke_filename = __ke_fileURLToPath(import.meta.url);',
-        'const __ke_dirname = __ke_pathDirname(__ke_filename);',
-      ].join('\n'),
-    },
-  };
+  return { ...bundleOptions({ outfile: join(lib, 'main.cjs'), external: ['node-pty'], help }), entryPoints: [join(root, 'src/main.ts')] };
 }
 
 async function buildDev(help, metafile) {
-  const [entry, main] = await Promise.all([build({ ...devEntryOptions(help), metafile }), build({ ...devMainOptions(help), metafile })]);
+  // main first: the entry names main's code cache after main's hash.
+  const main = await build({ ...devMainOptions(help), metafile: true });
+  assertNoDynamicImport(main.metafile);
+  const entry = await build({ ...devEntryOptions(help, fileHash(join(lib, 'main.cjs'))), metafile });
   return { inputs: { ...entry.metafile?.inputs, ...main.metafile?.inputs }, outputs: { ...entry.metafile?.outputs, ...main.metafile?.outputs } };
+}
+
+/** main runs as a vm.Script, which has no module loader: an import() left in it would fail at run time. */
+export function assertNoDynamicImport(metafile) {
+  for (const [file, out] of Object.entries(metafile.outputs))
+    if (out.imports.some((i) => i.kind === 'dynamic-import')) throw new Error(`${file} keeps an import() of ${out.imports.find((i) => i.kind === 'dynamic-import').path}: it would fail when run from the code cache loader`);
 }
 
 /**

@@ -1,0 +1,93 @@
+// Runs the main bundle (plugin/lib/main.cjs, or the single executable's main asset) with a V8 code
+// cache kept in the user's cache directory. Node compiles a function only when it is first called,
+// on every run; the cache, written once at the end of a run, holds the bytecode of every function
+// that run compiled, so the next run skips compiling them: ~25 ms less before the first API request.
+// (Node's own module.enableCompileCache saves the cache right after compiling the file, before any
+// of its functions ran, and saved ~10 ms.)
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+import { Script } from 'node:vm';
+
+/** The bundle to run: its source, the file name it reports in stack traces and resolves requires from, and the hash of the build. */
+export interface Bundle {
+  source: string;
+  filename: string;
+  /** Identifies this exact source (computed at build time): V8 itself only compares source lengths. */
+  buildHash: string;
+}
+
+/**
+ * ${XDG_CACHE_HOME:-~/.cache}/kubectl-ephemeral/code-cache when it is ours alone, else undefined.
+ * Bytecode read from there is run as is: a directory another user can write to would let them
+ * run code as this user, so it is used only if it and its parent belong to this user and no one
+ * else can write to them.
+ */
+export function codeCacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  const xdg = env.XDG_CACHE_HOME;
+  const root = join(xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.cache'), 'kubectl-ephemeral');
+  const dir = join(root, 'code-cache');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (typeof process.getuid !== 'function') return undefined; // no owner to check (Windows): go without
+    const uid = process.getuid();
+    for (const d of [root, dir]) {
+      const st = lstatSync(d);
+      if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
+    }
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What running a bundle gave: its exports, and how to save a fresh code cache when there was none to use. */
+export interface RunBundleResult {
+  exports: unknown;
+  /** Writes the code cache (call it at the end of the run, when most functions were compiled). */
+  saveCache?: () => void;
+}
+
+/**
+ * Runs the bundle as Node runs a CommonJS file. A code cache of this build and Node version is
+ * used when present; when it is missing or V8 refuses it, the result says how to save one. Any
+ * failure to read or write the cache only costs the time it would have saved.
+ */
+export function runBundle(bundle: Bundle, cacheDir: string | undefined): RunBundleResult {
+  const build = `main-${bundle.buildHash.slice(0, 16)}-`;
+  const file = cacheDir ? join(cacheDir, `${build}${process.version}-${process.arch}.v8`) : undefined;
+  let cachedData: Buffer | undefined;
+  try {
+    if (file) cachedData = readFileSync(file);
+  } catch {
+    cachedData = undefined;
+  }
+  const wrapper = `(function (exports, require, module, __filename, __dirname) { ${bundle.source}\n})`;
+  const script = new Script(wrapper, { filename: bundle.filename, cachedData });
+  const module = { exports: {} as unknown };
+  const fn = script.runInThisContext() as (...args: unknown[]) => void;
+  fn.call(module.exports, module.exports, createRequire(bundle.filename), module, bundle.filename, dirname(bundle.filename));
+  const fresh = cacheDir && file && (!cachedData || script.cachedDataRejected);
+  return { exports: module.exports, saveCache: fresh ? () => saveCache(cacheDir, file, build, script) : undefined };
+}
+
+/** Runs the bundle and saves its code cache, when it had none to use, as the process exits. */
+export function runBundleCached(bundle: Bundle, env: NodeJS.ProcessEnv): unknown {
+  const { exports, saveCache } = runBundle(bundle, codeCacheDir(env));
+  if (saveCache) process.once('exit', saveCache);
+  return exports;
+}
+
+function saveCache(dir: string, file: string, build: string, script: Script): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+    // A concurrent run sees the old file or the new one, never half of one.
+    renameSync(tmp, file);
+    // Caches of other builds are never read again (other Node versions' are kept).
+    for (const f of readdirSync(dir)) if (f.startsWith('main-') && !f.startsWith(build) && !f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
