@@ -98,7 +98,7 @@ export function mainLoaderPlugin({ source, filename, buildHash }) {
         contents: [
           `const { runBundleCached } = require(${JSON.stringify(join(root, 'src/code-cache.ts'))});`,
           `const filename = ${filename};`,
-          `module.exports = runBundleCached({ source: ${source}, filename, buildHash: ${JSON.stringify(buildHash)} }, process.env);`,
+          `module.exports = runBundleCached({ source: ${source}, filename, buildHash: ${JSON.stringify(buildHash)} }, process.env, process.argv.slice(2));`,
         ].join('\n'),
         resolveDir: root,
         loader: 'js',

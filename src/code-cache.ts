@@ -42,7 +42,7 @@ export function codeCacheDir(env: NodeJS.ProcessEnv): string | undefined {
   }
 }
 
-/** What running a bundle gave: its exports, and how to save a fresh code cache when there was none to use. */
+/** What running a bundle gave: its exports, and how to save the code cache when this run adds to it. */
 export interface RunBundleResult {
   exports: unknown;
   /** Writes the code cache (call it at the end of the run, when most functions were compiled). */
@@ -51,38 +51,57 @@ export interface RunBundleResult {
 
 /**
  * Runs the bundle as Node runs a CommonJS file. A code cache of this build and Node version is
- * used when present; when it is missing or V8 refuses it, the result says how to save one. Any
- * failure to read or write the cache only costs the time it would have saved.
+ * used when present. The cache holds what the runs that wrote it compiled: a run of a kind of
+ * command (`kind`: list, attach, a preset ...) that it does not cover yet, or a missing or refused
+ * cache, makes the result say how to save one that adds this run's functions (at most once per
+ * kind and build). Any failure to read or write the cache only costs the time it would have saved.
+ * The file: one line of JSON ({ kinds }) then V8's data.
  */
-export function runBundle(bundle: Bundle, cacheDir: string | undefined): RunBundleResult {
+export function runBundle(bundle: Bundle, cacheDir: string | undefined, kind: string): RunBundleResult {
   const build = `main-${bundle.buildHash.slice(0, 16)}-`;
   const file = cacheDir ? join(cacheDir, `${build}${process.version}-${process.arch}.v8`) : undefined;
   let cachedData: Buffer | undefined;
+  let kinds: string[] = [];
   try {
-    if (file) cachedData = readFileSync(file);
+    if (file) {
+      const raw = readFileSync(file);
+      const eol = raw.indexOf(10);
+      kinds = (JSON.parse(raw.subarray(0, eol).toString('utf8')) as { kinds: string[] }).kinds.filter((k) => typeof k === 'string');
+      cachedData = raw.subarray(eol + 1);
+    }
   } catch {
     cachedData = undefined;
+    kinds = [];
   }
   const wrapper = `(function (exports, require, module, __filename, __dirname) { ${bundle.source}\n})`;
   const script = new Script(wrapper, { filename: bundle.filename, cachedData });
+  if (!cachedData || script.cachedDataRejected) kinds = [];
   const module = { exports: {} as unknown };
   const fn = script.runInThisContext() as (...args: unknown[]) => void;
   fn.call(module.exports, module.exports, createRequire(bundle.filename), module, bundle.filename, dirname(bundle.filename));
-  const fresh = cacheDir && file && (!cachedData || script.cachedDataRejected);
-  return { exports: module.exports, saveCache: fresh ? () => saveCache(cacheDir, file, build, script) : undefined };
+  const adds = cacheDir && file && !kinds.includes(kind);
+  return { exports: module.exports, saveCache: adds ? () => saveCache(cacheDir, file, build, script, [...kinds, kind]) : undefined };
 }
 
-/** Runs the bundle and saves its code cache, when it had none to use, as the process exits. */
-export function runBundleCached(bundle: Bundle, env: NodeJS.ProcessEnv): unknown {
-  const { exports, saveCache } = runBundle(bundle, codeCacheDir(env));
+/** The kind of command a command line runs, as far as the code it compiles goes: its command word, or "preset". */
+export function commandKind(args: string[]): string {
+  const word = args.find((a) => COMMAND_KINDS.includes(a));
+  return word ?? 'preset';
+}
+
+const COMMAND_KINDS = ['__complete', 'presets', 'list', 'attach', 'capture', 'collect', 'sessions', 'cleanup'];
+
+/** Runs the bundle, and saves its code cache as the process exits when this run adds to it. */
+export function runBundleCached(bundle: Bundle, env: NodeJS.ProcessEnv, args: string[]): unknown {
+  const { exports, saveCache } = runBundle(bundle, codeCacheDir(env), commandKind(args));
   if (saveCache) process.once('exit', saveCache);
   return exports;
 }
 
-function saveCache(dir: string, file: string, build: string, script: Script): void {
+function saveCache(dir: string, file: string, build: string, script: Script, kinds: string[]): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify({ kinds })}\n`), script.createCachedData()]), { mode: 0o600 });
     // A concurrent run sees the old file or the new one, never half of one.
     renameSync(tmp, file);
     // Caches of other builds are never read again (other Node versions' are kept).

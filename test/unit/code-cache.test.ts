@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { codeCacheDir, runBundle, type Bundle } from '../../src/code-cache';
+import { codeCacheDir, commandKind, runBundle, type Bundle } from '../../src/code-cache';
 
 const MODULE = join(__dirname, '../../src/code-cache.ts');
 
@@ -10,8 +10,8 @@ const MODULE = join(__dirname, '../../src/code-cache.ts');
  * runBundle in a fresh Node process (V8 reuses a script compiled earlier in the same process and
  * never reads the cache then): whether it ran from the cache (no cache to save), and its exports.
  */
-function runInFreshProcess(bundle: Bundle, cacheDir: string): { fromCache: boolean; exports: unknown } {
-  const script = `const { runBundle } = await import(${JSON.stringify(MODULE)}); const r = runBundle(${JSON.stringify(bundle)}, ${JSON.stringify(cacheDir)}); r.saveCache?.(); process.stdout.write(JSON.stringify({ fromCache: !r.saveCache, exports: r.exports }));`;
+function runInFreshProcess(bundle: Bundle, cacheDir: string, kind = 'preset'): { fromCache: boolean; exports: unknown } {
+  const script = `const { runBundle } = await import(${JSON.stringify(MODULE)}); const r = runBundle(${JSON.stringify(bundle)}, ${JSON.stringify(cacheDir)}, ${JSON.stringify(kind)}); r.saveCache?.(); process.stdout.write(JSON.stringify({ fromCache: !r.saveCache, exports: r.exports }));`;
   const p = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   if (p.status !== 0) throw new Error(p.stderr);
   return JSON.parse(p.stdout) as { fromCache: boolean; exports: unknown };
@@ -33,7 +33,7 @@ describe('runBundle (main run with a V8 code cache)', () => {
   const files = () => readdirSync(cache).sort();
 
   it('runs the bundle as a CommonJS file: exports, this, __filename, __dirname and a require beside it', () => {
-    expect(runBundle(bundle('a'.repeat(64)), undefined).exports).toEqual({ sum: 42, file: join(dir, 'main.cjs'), dir, self: true });
+    expect(runBundle(bundle('a'.repeat(64)), undefined, 'preset').exports).toEqual({ sum: 42, file: join(dir, 'main.cjs'), dir, self: true });
   });
 
   it('saves a cache when there is none, runs from it next time, and a new build replaces it', () => {
@@ -44,6 +44,12 @@ describe('runBundle (main run with a V8 code cache)', () => {
     expect(statSync(join(cache, name)).mode & 0o777).toBe(0o600);
 
     expect(runInFreshProcess(bundle('b'.repeat(64)), cache)).toEqual({ ...first, fromCache: true });
+    expect(readFileSync(join(cache, name), 'utf8').split('\n')[0]).toBe('{"kinds":["preset"]}');
+    // Another kind of command compiles other functions: its run adds them, once.
+    expect(runInFreshProcess(bundle('b'.repeat(64)), cache, 'list').fromCache).toBe(false);
+    expect(readFileSync(join(cache, name), 'utf8').split('\n')[0]).toBe('{"kinds":["preset","list"]}');
+    expect(runInFreshProcess(bundle('b'.repeat(64)), cache, 'list').fromCache).toBe(true);
+    expect(runInFreshProcess(bundle('b'.repeat(64)), cache, 'preset').fromCache).toBe(true);
 
     expect(runInFreshProcess(bundle('c'.repeat(64)), cache).fromCache).toBe(false);
     expect(files()).toEqual([`main-${'c'.repeat(16)}-${process.version}-${process.arch}.v8`]);
@@ -54,6 +60,16 @@ describe('runBundle (main run with a V8 code cache)', () => {
     expect(runInFreshProcess(bundle('d'.repeat(64)), cache)).toMatchObject({ fromCache: false, exports: { sum: 42 } });
     expect(runInFreshProcess(bundle('d'.repeat(64)), cache).fromCache).toBe(true);
   });
+});
+
+describe('commandKind (which runs share what they compile)', () => {
+  it.each([
+    [['shell', 'web', '-n', 'shop'], 'preset'],
+    [['-n', 'shop', 'list'], 'list'],
+    [['attach', 'web', 'debugger-shell-x'], 'attach'],
+    [['__complete', 'shell', ''], '__complete'],
+    [['my-preset', 'list'], 'list'],
+  ])('%j is %s', (args, kind) => expect(commandKind(args)).toBe(kind));
 });
 
 describe('codeCacheDir (where the code cache may live)', () => {
