@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,15 +17,26 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const version = process.env.KUBECTL_EPHEMERAL_VERSION ?? `v${pkg.version}`;
 const lib = join(root, 'plugin/lib');
+const requireBuiltin = createRequire(import.meta.url);
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * Built-ins whose exports are plain functions and classes, never used before the first API request
+ * by most commands, yet loaded by whoever imports them at the top: child_process (the kubectl
+ * runner), crypto (audit hashes), util (yargs; reading its exports one by one, as esbuild's
+ * interop does, also loads the lazy ones: parseArgs, TextDecoder, worker_threads ...), assert
+ * (yargs, for its own checks). Each gets a stand-in whose exports, named at build time, load the
+ * module on first use; assert's stand-in is also a function that calls assert.
+ */
+const LAZY_BUILTINS = new Set(['assert', 'child_process', 'crypto', 'util', 'zlib', 'readline', 'readline/promises']);
 
 /**
  * Built-in modules through require(), never ES module import: an ES module import of node:http or
  * node:https builds the module's ES facade, which reads every export, the lazy fetch/WebSocket
  * getters too, and so loads undici (~25 ms of start-up), and an import() left in a CommonJS bundle
  * keeps the single executable from having a code cache. Each built-in becomes a CommonJS module of
- * one require (the ES build's banner defines require), which esbuild evaluates on first use.
+ * one require, evaluated on first import (LAZY_BUILTINS: on first use).
  */
 const builtinsViaRequire = {
   name: 'builtins-via-require',
@@ -35,7 +46,24 @@ const builtinsViaRequire = {
       // The stub's own require stays a plain require of the built-in.
       args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path.startsWith('node:') ? args.path : `node:${args.path}`, namespace: 'builtin' },
     );
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+      const name = args.path.slice('node:'.length);
+      const id = JSON.stringify(args.path);
+      if (!LAZY_BUILTINS.has(name)) return { contents: `module.exports = require(${id});`, loader: 'js' };
+      const mod = requireBuiltin(args.path);
+      const callable = typeof mod === 'function';
+      const keys = Object.getOwnPropertyNames(mod).filter((k) => !(callable && ['length', 'name', 'prototype'].includes(k)));
+      return {
+        contents: [
+          'let mod;',
+          `const load = () => (mod ??= require(${id}));`,
+          ...(callable ? ['module.exports = function (...args) { return load()(...args); };'] : []),
+          `for (const key of ${JSON.stringify(keys)})`,
+          '  Object.defineProperty(module.exports, key, { enumerable: true, get: () => load()[key], set: (v) => { load()[key] = v; } });',
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
   },
 };
 
@@ -168,8 +196,11 @@ export function renderHelp(run) {
 const launcher = `#!/bin/sh
 # kubectl-ephemeral launcher (development build): runs the bundle on Node >= 22.19.
 # KUBECTL_EPHEMERAL_NODE picks the runtime; otherwise the checkout's pinned Node 24, then node on PATH.
-self=$(readlink -f "$0")
-# readlink -f gives an absolute file path, so this is its dirname without a dirname process.
+# Through a symlink (npm's bin link), the plugin's own directory; readlink is a process of its
+# own, ~2 ms of a start that --help keeps near bare node's, so only then.
+self=$0
+[ -L "$self" ] && self=$(readlink -f "$self")
+case $self in */*) ;; *) self=./$self ;; esac
 dir=\${self%/*}
 node=\${KUBECTL_EPHEMERAL_NODE:-}
 [ -n "$node" ] || { [ -x "$dir/../node_modules/node/bin/node" ] && node="$dir/../node_modules/node/bin/node"; }

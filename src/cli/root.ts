@@ -2,7 +2,7 @@ import yargs from 'yargs';
 import { EXIT_CODES, PluginError, usageError, type ErrorKind } from '../errors/plugin-error.js';
 import { permissionsByRole, ROLE_USE } from '../plan/access-rules.js';
 import type { PresetRegistry } from '../presets/registry.js';
-import { commandModules, commandSpecNamed, firstPositional, kubeFlagSpecs, type CommandSpec } from './command-spec.js';
+import { commandModules, commandNamed, firstPositional, kubeFlagSpecs, type CommandSpec } from './command-spec.js';
 import { normalizeKubeFlags } from './kube-flags.js';
 import { normalizeOptionalValues } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
@@ -37,7 +37,7 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   let failure: Error | undefined;
   const kubeNormal = normalizeKubeFlags(args);
   const command = checkCommandName(kubeNormal, registry);
-  const argv = normalizeOptionalValues(kubeNormal, (flag) => command?.flags.some((f) => f.name === flag && f.type === 'string') === true);
+  const argv = normalizeOptionalValues(kubeNormal, (flag) => command?.spec().flags.some((f) => f.name === flag && f.type === 'string') === true);
   const y = yargs(argv)
     .scriptName('kubectl ephemeral')
     .usage('$0 <preset> <pod> [-- command...]\n\nInject a preset debug container into a running pod and attach to it.')
@@ -90,10 +90,10 @@ function skipHelpCache(y: unknown): void {
  * The command the user named; an unknown one is named in the error itself (yargs would list every
  * word it could not place: "unknown arguments: n, nosuchpreset, web").
  */
-function checkCommandName(args: string[], registry: PresetRegistry): CommandSpec | undefined {
+function checkCommandName(args: string[], registry: PresetRegistry): { spec(): CommandSpec } | undefined {
   const word = firstPositional(args, kubeFlagSpecs());
   if (word === undefined || word === 'help') return undefined;
-  const known = commandSpecNamed(registry, word);
+  const known = commandNamed(registry, word);
   if (known) return known;
   const commands = commandModules(registry, () => undefined)
     .slice(registry.presets.length)
