@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { assertNoDynamicImport, bundleOptions, fileHash, mainLoaderPlugin, renderHelp } from './build.mjs';
+import { assertNoDynamicImport, bundleOptions, fileHash, mainBundleOptions, mainLoaderPlugin, NODE_FLAGS, renderHelp } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -99,7 +99,7 @@ async function bundle({ entry, work, native }) {
   await bundleOnce({ outfile, native, help: '' });
   const help = renderHelp((args, env) => execFileSync(process.execPath, [outfile, ...args], { env, encoding: 'utf8' }));
   const mainFile = join(work, 'main.cjs');
-  const main = await bundleOnce({ entryPoint: join(root, 'src/main.ts'), outfile: mainFile, native, help });
+  const main = await bundleOnce({ entryPoint: join(root, 'src/main.ts'), outfile: mainFile, native, help, asMain: true });
   assertNoDynamicImport(main.metafile);
   const loader = mainLoaderPlugin({
     source: 'require("node:sea").getAsset("main.cjs", "utf8")',
@@ -111,8 +111,9 @@ async function bundle({ entry, work, native }) {
   return { main: outfile, assets: { 'main.cjs': mainFile } };
 }
 
-async function bundleOnce({ entry, entryPoint, outfile, native, help, plugins = [] }) {
-  const opts = bundleOptions({ outfile, plugins: [...plugins, ...seaPlugins()], help });
+async function bundleOnce({ entry, entryPoint, outfile, native, help, plugins = [], asMain = false }) {
+  const base = bundleOptions({ outfile, plugins: [...plugins, ...seaPlugins()], help });
+  const opts = asMain ? mainBundleOptions(base) : base;
   opts.external = opts.external.filter((m) => !OPTIONAL_WS_MODULES.includes(m));
   opts.define = { ...opts.define, __KUBECTL_EPHEMERAL_NATIVE__: JSON.stringify(native) };
   // The blob carries the source verbatim: dropping comments and blanks shrinks it and its parse.
@@ -163,6 +164,7 @@ export async function buildBinary({ entry, out = join(root, 'dist', `kubectl-eph
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache,
+    execArgv: NODE_FLAGS,
     assets: { ...Object.fromEntries(files.map((f) => [f.name, f.src])), ...assets },
   };
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));

@@ -135,6 +135,21 @@ export function mainLoaderPlugin({ source, filename, buildHash }) {
   };
 }
 
+/**
+ * Options for main as src/code-cache.ts runs it: one function expression of Node's CommonJS
+ * parameters, so that V8 compiles the file's own text (no wrapped copy of it), with comments and
+ * blanks dropped (their non-ASCII characters made V8 hold the whole source in two bytes a
+ * character: 4 MB of heap for a 1 MB file).
+ */
+export function mainBundleOptions(opts) {
+  return {
+    ...opts,
+    minifyWhitespace: true,
+    banner: { js: `(function (exports, require, module, __filename, __dirname) {${opts.banner.js}` },
+    footer: { js: '\n})' },
+  };
+}
+
 /** The SHA-256 of a built file (what names its code cache). */
 export function fileHash(file) {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -161,7 +176,7 @@ function devEntryOptions(help, mainHash) {
  * loader's cost per chunk (resolution, linking, a facade per built-in).
  */
 function devMainOptions(help) {
-  return { ...bundleOptions({ outfile: join(lib, 'main.cjs'), external: ['node-pty'], help }), entryPoints: [join(root, 'src/main.ts')] };
+  return mainBundleOptions({ ...bundleOptions({ outfile: join(lib, 'main.cjs'), external: ['node-pty'], help }), entryPoints: [join(root, 'src/main.ts')] });
 }
 
 async function buildDev(help, metafile) {
@@ -193,6 +208,14 @@ export function renderHelp(run) {
   }
 }
 
+/**
+ * V8 flags the plugin runs with (the launcher's and the single executable's): young-generation
+ * semi-spaces of 1 MB instead of growing to 8-16 MB. Start-up allocates a few MB of short-lived
+ * objects; with the default the new space grew to 8 MB and the peak RSS with it (measured on
+ * `shell POD --dry-run -o yaml`: 66 MB instead of 70-76 MB, CPU time unchanged).
+ */
+export const NODE_FLAGS = ['--max-semi-space-size=1'];
+
 const launcher = `#!/bin/sh
 # kubectl-ephemeral launcher (development build): runs the bundle on Node >= 22.19.
 # KUBECTL_EPHEMERAL_NODE picks the runtime; otherwise the checkout's pinned Node 24, then node on PATH.
@@ -205,7 +228,7 @@ dir=\${self%/*}
 node=\${KUBECTL_EPHEMERAL_NODE:-}
 [ -n "$node" ] || { [ -x "$dir/../node_modules/node/bin/node" ] && node="$dir/../node_modules/node/bin/node"; }
 [ -n "$node" ] || node=node
-exec "$node" "$dir/lib/kubectl-ephemeral.cjs" "$@"
+exec "$node" ${NODE_FLAGS.join(' ')} "$dir/lib/kubectl-ephemeral.cjs" "$@"
 `;
 
 async function main() {

@@ -12,6 +12,7 @@ import { Script } from 'node:vm';
 
 /** The bundle to run: its source, the file name it reports in stack traces and resolves requires from, and the hash of the build. */
 export interface Bundle {
+  /** A function expression of (exports, require, module, __filename, __dirname): a CommonJS file's body, wrapped by the build. */
   source: string;
   filename: string;
   /** Identifies this exact source (computed at build time): V8 itself only compares source lengths. */
@@ -73,8 +74,7 @@ export function runBundle(bundle: Bundle, cacheDir: string | undefined, kind: st
     cachedData = undefined;
     kinds = [];
   }
-  const wrapper = `(function (exports, require, module, __filename, __dirname) { ${bundle.source}\n})`;
-  const script = new Script(wrapper, { filename: bundle.filename, cachedData });
+  const script = new Script(bundle.source, { filename: bundle.filename, cachedData });
   if (!cachedData || script.cachedDataRejected) kinds = [];
   const module = { exports: {} as unknown };
   const fn = script.runInThisContext() as (...args: unknown[]) => void;

@@ -26,8 +26,10 @@ describe('runBundle (main run with a V8 code cache)', () => {
 
   // Enough functions that V8's cache of them is worth the name; the last line reports how it ran.
   const source = [
+    '(function (exports, require, module, __filename, __dirname) {',
     ...Array.from({ length: 50 }, (_, i) => `function f${i}(x) { return x + ${i}; }`),
     'module.exports = { sum: f1(require("./helper.cjs")), file: __filename, dir: __dirname, self: this === exports };',
+    '})',
   ].join('\n');
   const bundle = (buildHash: string): Bundle => ({ source, filename: join(dir, 'main.cjs'), buildHash });
   const files = () => readdirSync(cache).sort();
