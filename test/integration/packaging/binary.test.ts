@@ -131,9 +131,22 @@ describe('single executable (offline)', () => {
       expect(exitCode).toBe(0);
     }
     const cache = join(home, 'cache', 'kubectl-ephemeral');
-    const dirs = readdirSync(cache);
-    expect(dirs).toEqual([expect.stringMatching(new RegExp(`^native-${process.platform}-${process.arch}-[0-9a-f]{16}$`))]);
-    expect(readdirSync(join(cache, dirs[0]!))).toEqual(process.platform === 'darwin' ? ['pty.node', 'spawn-helper'] : ['pty.node']);
+    const dirs = readdirSync(cache).sort();
+    expect(dirs).toEqual(['code-cache', expect.stringMatching(new RegExp(`^native-${process.platform}-${process.arch}-[0-9a-f]{16}$`))]);
+    expect(readdirSync(join(cache, dirs[1]!))).toEqual(process.platform === 'darwin' ? ['pty.node', 'spawn-helper'] : ['pty.node']);
+
+    // main's code cache: one file for this build and runtime, written by the first runs (the
+    // three wrote the same cache, one after another) and left alone by a later run of the kind
+    // of command it already covers.
+    const codeCache = readdirSync(join(cache, 'code-cache'));
+    expect(codeCache).toEqual([expect.stringMatching(new RegExp(`^main-[0-9a-f]{16}-${process.version}-${process.arch}\\.v8$`))]);
+    const file = join(cache, 'code-cache', codeCache[0]!);
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('{"kinds":["attach"]}');
+    expect(statSync(join(cache, 'code-cache')).mode & 0o777).toBe(0o700);
+    const written = statSync(file).mtimeMs;
+    const again = await runInTerminal(exe, ['attach', POD, '-v'], runEnv, cwd);
+    expect(again.exitCode).toBe(0);
+    expect(statSync(file).mtimeMs).toBe(written);
   }, 60_000);
 
   describe('the addon cache is trusted only when it holds the built pty.node in directories only this user writes', () => {
