@@ -29,15 +29,18 @@ export function codeCacheDir(env: NodeJS.ProcessEnv): string | undefined {
   const xdg = env.XDG_CACHE_HOME;
   const root = join(xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.cache'), 'kubectl-ephemeral');
   const dir = join(root, 'code-cache');
+  if (typeof process.getuid !== 'function') return undefined; // no owner to check (Windows): go without
+  const uid = process.getuid();
+  const ours = (d: string) => {
+    const st = lstatSync(d);
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
+  };
   try {
+    // Checked before anything is made inside it.
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    if (!ours(root)) return undefined;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (typeof process.getuid !== 'function') return undefined; // no owner to check (Windows): go without
-    const uid = process.getuid();
-    for (const d of [root, dir]) {
-      const st = lstatSync(d);
-      if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
-    }
-    return dir;
+    return ours(dir) ? dir : undefined;
   } catch {
     return undefined;
   }

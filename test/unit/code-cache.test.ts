@@ -93,6 +93,12 @@ describe('codeCacheDir (where the code cache may live)', () => {
     mkdirSync(join(open, 'kubectl-ephemeral', 'code-cache'), { recursive: true });
     chmodSync(join(open, 'kubectl-ephemeral'), 0o777);
     expect(codeCacheDir({ XDG_CACHE_HOME: open, HOME: home })).toBeUndefined();
+    // Nothing is made inside a directory others can write to.
+    const openEmpty = join(home, 'open-empty');
+    mkdirSync(join(openEmpty, 'kubectl-ephemeral'), { recursive: true });
+    chmodSync(join(openEmpty, 'kubectl-ephemeral'), 0o777);
+    expect(codeCacheDir({ XDG_CACHE_HOME: openEmpty, HOME: home })).toBeUndefined();
+    expect(readdirSync(join(openEmpty, 'kubectl-ephemeral'))).toEqual([]);
 
     const linked = join(home, 'linked');
     mkdirSync(join(linked, 'kubectl-ephemeral'), { recursive: true, mode: 0o700 });
