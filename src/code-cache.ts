@@ -86,10 +86,14 @@ export function runBundle(bundle: Bundle, cacheDir: string | undefined, kind: st
   return { exports: module.exports, saveCache: adds ? () => saveCache(cacheDir, file, build, script, [...kinds, kind]) : undefined };
 }
 
-/** The kind of command a command line runs, as far as the code it compiles goes: its command word, or "preset". */
+/**
+ * The kind of command a command line runs, as far as the code it compiles goes: its command word,
+ * or "preset". A guess from the words before `--` (a pod named "list" passes for the list command:
+ * it only decides which run adds to the cache).
+ */
 export function commandKind(args: string[]): string {
-  const word = args.find((a) => COMMAND_KINDS.includes(a));
-  return word ?? 'preset';
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).find((a) => COMMAND_KINDS.includes(a)) ?? 'preset';
 }
 
 const COMMAND_KINDS = ['__complete', 'presets', 'list', 'attach', 'capture', 'collect', 'sessions', 'cleanup'];

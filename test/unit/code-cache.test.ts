@@ -70,7 +70,7 @@ describe('commandKind (which runs share what they compile)', () => {
     [['-n', 'shop', 'list'], 'list'],
     [['attach', 'web', 'debugger-shell-x'], 'attach'],
     [['__complete', 'shell', ''], '__complete'],
-    [['my-preset', 'list'], 'list'],
+    [['shell', 'web', '--', 'list'], 'preset'],
   ])('%j is %s', (args, kind) => expect(commandKind(args)).toBe(kind));
 });
 
