@@ -11,10 +11,10 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { bundleOptions, renderHelp } from './build.mjs';
+import { assertNoDynamicImport, bundleOptions, fileHash, mainBundleOptions, mainLoaderPlugin, NODE_FLAGS, renderHelp } from './build.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -82,30 +82,53 @@ function seaPlugins() {
   ];
 }
 
-async function bundle({ entry, outfile, native }) {
-  // Two passes: the first build renders the --help text (built-in presets) that the second embeds.
-  const first = await bundleOnce({ entry, outfile, native, help: '' });
-  if (entry) return first;
+/**
+ * The executable's two scripts: its SEA main, the small entry that answers --help and --version
+ * alone (compiled with the blob's code cache), and main.cjs, an SEA asset that the entry runs
+ * through src/code-cache.ts with a code cache in the user's cache directory (the blob's code cache
+ * only holds what V8 compiles up front, and compiling the whole bundle first made --help slow).
+ * With --entry, one stand-in script and no asset.
+ */
+async function bundle({ entry, work, native }) {
+  const outfile = join(work, 'kubectl-ephemeral.cjs');
+  if (entry) {
+    assertNoDynamicImport((await bundleOnce({ entry, outfile, native, help: '' })).metafile);
+    return { main: outfile, assets: {} };
+  }
+  // First pass: entry and main in one file, run once to render the --help text the entry embeds.
+  await bundleOnce({ outfile, native, help: '' });
   const help = renderHelp((args, env) => execFileSync(process.execPath, [outfile, ...args], { env, encoding: 'utf8' }));
-  return bundleOnce({ entry, outfile, native, help });
+  const mainFile = join(work, 'main.cjs');
+  const main = await bundleOnce({ entryPoint: join(root, 'src/main.ts'), outfile: mainFile, native, help, asMain: true });
+  assertNoDynamicImport(main.metafile);
+  const loader = mainLoaderPlugin({
+    source: 'require("node:sea").getAsset("main.cjs", "utf8")',
+    // Stack traces name it; require() resolves from it (built-ins only: nothing else is external).
+    filename: 'require("node:path").join(require("node:path").dirname(process.execPath), "main.cjs")',
+    buildHash: fileHash(mainFile),
+  });
+  assertNoDynamicImport((await bundleOnce({ outfile, native, help, plugins: [loader] })).metafile);
+  return { main: outfile, assets: { 'main.cjs': mainFile } };
 }
 
-async function bundleOnce({ entry, outfile, native, help }) {
-  const opts = bundleOptions({ outfile, plugins: seaPlugins(), help });
+async function bundleOnce({ entry, entryPoint, outfile, native, help, plugins = [], asMain = false }) {
+  const base = bundleOptions({ outfile, plugins: [...plugins, ...seaPlugins()], help });
+  const opts = asMain ? mainBundleOptions(base) : base;
   opts.external = opts.external.filter((m) => !OPTIONAL_WS_MODULES.includes(m));
   opts.define = { ...opts.define, __KUBECTL_EPHEMERAL_NATIVE__: JSON.stringify(native) };
   // The blob carries the source verbatim: dropping comments and blanks shrinks it and its parse.
   opts.minifyWhitespace = true;
+  if (entryPoint) opts.entryPoints = [entryPoint];
   if (entry) {
     opts.entryPoints = [resolve(entry)];
     opts.nodePaths = [join(root, 'node_modules')]; // a stand-in entry outside the tree
   }
   const result = await build({ ...opts, metafile: true });
-  const { imports, bytes } = Object.values(result.metafile.outputs)[0];
+  const { imports } = Object.values(result.metafile.outputs)[0];
   // Inside an SEA, require() reaches built-ins only: anything left external would fail at run time.
   const nonBuiltin = imports.filter((i) => i.external && !isBuiltin(i.path));
   if (nonBuiltin.length) throw new Error(`bundle leaves non-built-in modules external: ${nonBuiltin.map((i) => i.path).join(', ')}`);
-  return { bytes, dynamicImport: imports.some((i) => i.kind === 'dynamic-import') };
+  return result;
 }
 
 function run(cmd, args, opts = {}) {
@@ -129,12 +152,10 @@ export async function buildBinary({ entry, out = join(root, 'dist', `kubectl-eph
     files: files.map((f) => ({ name: f.name, size: statSync(f.src).size, mode: f.mode, sha256: createHash('sha256').update(readFileSync(f.src)).digest('hex') })),
   };
 
-  const main = join(work, 'kubectl-ephemeral.cjs');
-  const { bytes, dynamicImport } = await bundle({ entry, outfile: main, native });
-  log(`bundle ${mb(bytes)}`);
-  // V8's code cache is built without a module loader: a surviving import() cannot be cached.
-  const useCodeCache = codeCache && !dynamicImport;
-  if (codeCache && dynamicImport) log('the bundle keeps a dynamic import(): building without the code cache');
+  const { main, assets } = await bundle({ entry, work, native });
+  log(`bundle ${[main, ...Object.values(assets)].map((f) => `${basename(f)} ${mb(statSync(f).size)}`).join(', ')}`);
+  // V8's code cache is built without a module loader: the main script may keep no import().
+  const useCodeCache = codeCache;
 
   const blob = join(work, 'sea-prep.blob');
   const config = {
@@ -143,7 +164,8 @@ export async function buildBinary({ entry, out = join(root, 'dist', `kubectl-eph
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache,
-    assets: Object.fromEntries(files.map((f) => [f.name, f.src])),
+    execArgv: NODE_FLAGS,
+    assets: { ...Object.fromEntries(files.map((f) => [f.name, f.src])), ...assets },
   };
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
   const gen = spawnSync(runtime, ['--experimental-sea-config', join(work, 'sea-config.json')], { encoding: 'utf8' });

@@ -1,16 +1,16 @@
 // The executable's entry. `--version` and `--help` (built-in presets) are answered from text made at
 // build time, before any other module loads; everything else loads main on demand.
 import { existsSync } from 'node:fs';
-import { processPrinter } from './output/printer.js';
+import { descriptorStreams, processPrinter } from './output/printer.js';
 import { userPresetsPath } from './presets/user-presets.js';
 import { PREBUILT_HELP, VERSION } from './version.js';
 
 const args = process.argv.slice(2);
 const only = args.length === 1 ? args[0] : undefined;
 if (only === '--version') {
-  processPrinter(false).out(VERSION);
+  processPrinter(false, process.env, descriptorStreams()).out(VERSION);
 } else if ((only === '--help' || only === '-h') && PREBUILT_HELP && !existsSync(userPresetsPath(process.env))) {
-  processPrinter(false).out(PREBUILT_HELP);
+  processPrinter(false, process.env, descriptorStreams()).out(PREBUILT_HELP);
 } else {
   void import('./main.js').then((m) => m.runProcess());
 }

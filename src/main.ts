@@ -1,4 +1,5 @@
 // The one place that reads process.argv, wires real dependencies and maps errors to exit codes.
+import { isatty } from 'node:tty';
 import type { CommandContext } from './context.js';
 import { ContainerExit, EXIT_CODES, PluginError } from './errors/plugin-error.js';
 import { processPrinter, type Printer } from './output/printer.js';
@@ -29,11 +30,14 @@ interface WarningState {
 }
 
 function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetRegistry, controller: AbortController, cleanups: Set<Cleanup>, warnings: WarningState): CommandContext {
+  // isatty, not process.stdin.isTTY: the first read of process.stdin builds the stream, loading
+  // fs streams, fs/promises and readline (~5 ms) in a run that may never read stdin.
+  const isTerminal = { stdin: isatty(0), stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true };
   return {
     printer,
     env,
     presets: async () => registry,
-    isTerminal: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
+    isTerminal,
     kubectl: env.KUBECTL_EPHEMERAL_KUBECTL || 'kubectl',
     runner: spawnKubectlRunner(env.KUBECTL_EPHEMERAL_KUBECTL || 'kubectl', env),
     async confirm(question) {
@@ -60,6 +64,7 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
       warnings.asErrors ||= flags.warningsAsErrors === true;
       const { target, http } = await openConnection(flags, env, {
         userAgent: `kubectl-ephemeral/${VERSION}`,
+        stdinIsTerminal: isTerminal.stdin,
         debug: printer.verbose ? (line) => printer.debug(line) : undefined,
         stderrLine: (line) => printer.info(line),
         onWarnings: (values) => collector.handle(values),

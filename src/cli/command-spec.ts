@@ -60,11 +60,16 @@ interface Internals {
   getInternalMethods(): { getUsageInstance(): { getDescriptions(): Record<string, string | undefined> } };
 }
 
-/** The spec of the one command named `word` (a name or alias), or undefined; only its builder runs. */
-export function commandSpecNamed(registry: PresetRegistry, word: string): CommandSpec | undefined {
+/**
+ * The one command named `word` (a name or alias), or undefined. Its spec is read (its builder run
+ * on a yargs instance of its own) only when asked: most command lines never need it.
+ */
+export function commandNamed(registry: PresetRegistry, word: string): { spec(): CommandSpec } | undefined {
   const modules = commandModules(registry, () => undefined);
   const i = modules.findIndex((m) => String(m.command).split(' ')[0] === word || ((m.aliases as string[] | undefined) ?? []).includes(word));
-  return i < 0 ? undefined : specOf(modules[i]!, i < registry.presets.length);
+  if (i < 0) return undefined;
+  let spec: CommandSpec | undefined;
+  return { spec: () => (spec ??= specOf(modules[i]!, i < registry.presets.length)) };
 }
 
 function specOf(module: CommandModule, preset: boolean): CommandSpec {

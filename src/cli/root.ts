@@ -2,7 +2,7 @@ import yargs from 'yargs';
 import { EXIT_CODES, PluginError, usageError, type ErrorKind } from '../errors/plugin-error.js';
 import { permissionsByRole, ROLE_USE } from '../plan/access-rules.js';
 import type { PresetRegistry } from '../presets/registry.js';
-import { commandModules, commandSpecNamed, firstPositional, kubeFlagSpecs, type CommandSpec } from './command-spec.js';
+import { commandModules, commandNamed, firstPositional, kubeFlagSpecs, type CommandSpec } from './command-spec.js';
 import { normalizeKubeFlags } from './kube-flags.js';
 import { normalizeOptionalValues } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
@@ -37,7 +37,7 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   let failure: Error | undefined;
   const kubeNormal = normalizeKubeFlags(args);
   const command = checkCommandName(kubeNormal, registry);
-  const argv = normalizeOptionalValues(kubeNormal, (flag) => command?.flags.some((f) => f.name === flag && f.type === 'string') === true);
+  const argv = normalizeOptionalValues(kubeNormal, (flag) => command?.spec().flags.some((f) => f.name === flag && f.type === 'string') === true);
   const y = yargs(argv)
     .scriptName('kubectl ephemeral')
     .usage('$0 <preset> <pod> [-- command...]\n\nInject a preset debug container into a running pod and attach to it.')
@@ -54,6 +54,7 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
       failure = err ?? usageError(`${(msg ?? 'invalid arguments').replace(/\n/g, ' ').toLowerCase()}; see kubectl ephemeral --help`);
     });
   for (const module of commandModules(registry, result)) y.command(module);
+  skipHelpCache(y);
   if (args.length === 0) {
     // As kubectl and cobra-based plugins (krew) do with no arguments: the usage, on stdout, exit 0.
     writeHelp(await y.getHelp());
@@ -70,14 +71,29 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   return { command: 'done', exitCode: 0 };
 }
 
+interface UsageInternals {
+  getInternalMethods?(): { getUsageInstance?(): { cacheHelpMessage?: () => void } };
+}
+
+/**
+ * yargs renders the whole help into a cache whenever it runs a command's handler (for a help
+ * shown after an asynchronous handler fails), about 20 ms of start-up. Our handlers only record
+ * the parsed command and help is never shown after them, so the cache would never be read.
+ * (Internal API of yargs 17-18; without it, the cache is simply built as before.)
+ */
+function skipHelpCache(y: unknown): void {
+  const usage = (y as UsageInternals).getInternalMethods?.().getUsageInstance?.();
+  if (usage?.cacheHelpMessage) usage.cacheHelpMessage = () => undefined;
+}
+
 /**
  * The command the user named; an unknown one is named in the error itself (yargs would list every
  * word it could not place: "unknown arguments: n, nosuchpreset, web").
  */
-function checkCommandName(args: string[], registry: PresetRegistry): CommandSpec | undefined {
+function checkCommandName(args: string[], registry: PresetRegistry): { spec(): CommandSpec } | undefined {
   const word = firstPositional(args, kubeFlagSpecs());
   if (word === undefined || word === 'help') return undefined;
-  const known = commandSpecNamed(registry, word);
+  const known = commandNamed(registry, word);
   if (known) return known;
   const commands = commandModules(registry, () => undefined)
     .slice(registry.presets.length)

@@ -131,9 +131,22 @@ describe('single executable (offline)', () => {
       expect(exitCode).toBe(0);
     }
     const cache = join(home, 'cache', 'kubectl-ephemeral');
-    const dirs = readdirSync(cache);
-    expect(dirs).toEqual([expect.stringMatching(new RegExp(`^native-${process.platform}-${process.arch}-[0-9a-f]{16}$`))]);
-    expect(readdirSync(join(cache, dirs[0]!))).toEqual(process.platform === 'darwin' ? ['pty.node', 'spawn-helper'] : ['pty.node']);
+    const dirs = readdirSync(cache).sort();
+    expect(dirs).toEqual(['code-cache', expect.stringMatching(new RegExp(`^native-${process.platform}-${process.arch}-[0-9a-f]{16}$`))]);
+    expect(readdirSync(join(cache, dirs[1]!))).toEqual(process.platform === 'darwin' ? ['pty.node', 'spawn-helper'] : ['pty.node']);
+
+    // main's code cache: one file for this build and runtime, written by the first runs (the
+    // three wrote the same cache, one after another) and left alone by a later run of the kind
+    // of command it already covers.
+    const codeCache = readdirSync(join(cache, 'code-cache'));
+    expect(codeCache).toEqual([expect.stringMatching(new RegExp(`^main-[0-9a-f]{16}-${process.version}-${process.arch}\\.v8$`))]);
+    const file = join(cache, 'code-cache', codeCache[0]!);
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('{"kinds":["attach"]}');
+    expect(statSync(join(cache, 'code-cache')).mode & 0o777).toBe(0o700);
+    const written = statSync(file).mtimeMs;
+    const again = await runInTerminal(exe, ['attach', POD, '-v'], runEnv, cwd);
+    expect(again.exitCode).toBe(0);
+    expect(statSync(file).mtimeMs).toBe(written);
   }, 60_000);
 
   describe('the addon cache is trusted only when it holds the built pty.node in directories only this user writes', () => {
@@ -152,7 +165,7 @@ describe('single executable (offline)', () => {
       const tmp = tempDir('tmp');
       expect((await attach(home, tmp)).screen).toContain('stdin-is-a-tty');
       const cache = join(home, 'cache', 'kubectl-ephemeral');
-      const addon = join(cache, readdirSync(cache)[0]!, 'pty.node');
+      const addon = join(cache, readdirSync(cache).find((d) => d.startsWith('native-'))!, 'pty.node');
       const built = sha256(addon);
       // Same size, other bytes: a size check alone would dlopen it (and crash, or run its code).
       writeFileSync(addon, Buffer.alloc(statSync(addon).size, 0x90));
@@ -171,6 +184,7 @@ describe('single executable (offline)', () => {
       chmodSync(cache, 0o777);
       const r = await attach(home, tmp);
       expect(r.screen).toContain('under a pty');
+      // Nothing is written there: neither the addon nor main's code cache.
       expect(readdirSync(cache)).toEqual([]);
       const uid = process.getuid!();
       const fallback = join(tmp, `kubectl-ephemeral-${uid}`);

@@ -1,4 +1,7 @@
-import { escapeTerminal, processPrinter } from '../../../src/output/printer';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { descriptorStreams, escapeTerminal, processPrinter } from '../../../src/output/printer';
 
 describe('escapeTerminal (what came from the cluster cannot drive the terminal)', () => {
   it.each([
@@ -52,5 +55,24 @@ describe('processPrinter', () => {
     printer.status('\x1b[2mwaiting 3s\x1b[0m');
     printer.status(undefined);
     expect(written).toEqual({ stdout: '', stderr: '\r\x1b[K\x1b[2mwaiting 3s\x1b[0m\r\x1b[K' });
+  });
+});
+
+describe('descriptorStreams (--help and --version written straight to the descriptors)', () => {
+  it('writes every byte, escaped, to the descriptors it is given', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ke-printer-'));
+    try {
+      const [out, err] = [openSync(join(dir, 'out'), 'w'), openSync(join(dir, 'err'), 'w')];
+      const printer = processPrinter(false, {}, descriptorStreams({ stdout: out, stderr: err }));
+      const long = 'é'.repeat(70_000);
+      printer.out(long);
+      printer.info('note \x1b[2J');
+      closeSync(out);
+      closeSync(err);
+      expect(readFileSync(join(dir, 'out'), 'utf8')).toBe(`${long}\n`);
+      expect(readFileSync(join(dir, 'err'), 'utf8')).toBe('note ^[[2J\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
