@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Connection } from '../context.js';
 import { PluginError } from '../errors/plugin-error.js';
 import { containerState, ephemeralState, FATAL_WAITING_REASONS, type ContainerState } from '../plan/container-state.js';
@@ -30,7 +30,7 @@ export interface WaitOptions {
   /**
    * until 'started' only: end the wait at the kubelet's Started event, when the container exists in
    * the runtime and can be attached, instead of at the pod status, which says running only after the
-   * kubelet's next relist (measured here: the event 0.6-1 s earlier). Only for a program that waits
+   * kubelet's next relist (measured here: the event 0.4-1 s earlier). Only for a program that waits
    * for its stdin: one that may exit at once needs the status to tell its exit code and output.
    */
   startedByEvent?: boolean;
@@ -46,12 +46,10 @@ export interface ContainerEvent {
   count: number;
 }
 
-// The pod watch says nothing while an image is pulled: the kubelet's events do. A list a second is
-// what `kubectl describe` users do by hand, and it stops with the wait; four a second at first,
-// when a container usually starts and its Started event is worth catching early.
+// The pod watch says nothing while an image is pulled: the kubelet's events do. They are watched;
+// an identity that may list events but not watch them (a role from an older release of ours) gets
+// them by a list a second instead, what `kubectl describe` users do by hand.
 const EVENT_POLL_MS = 1000;
-const EARLY_EVENT_POLL_MS = 250;
-const EARLY_PERIOD_MS = 5000;
 
 /** What the wait ended with: the state, or undefined when the deadline passed; and the last waiting reason seen. */
 export interface WaitResult {
@@ -77,7 +75,7 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
     opts.onEvent?.(e);
     if (early && e.reason === 'Started') onStarted();
   };
-  const stopEvents = opts.onEvent || early ? followContainerEvents(conn, ref, onEvent, opts.now) : () => {};
+  const stopEvents = opts.onEvent || early ? followContainerEvents(conn, ref, onEvent) : () => {};
   try {
     const watched = conn.api.watchPod(ns, ref.pod, opts.resourceVersion, opts.now() + opts.timeoutMs, (p) => {
       if (startedEarly) return { s: stateOf(p, ref.container), p };
@@ -105,35 +103,39 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
   }
 }
 
-/** Lists the pod's events (four times a second at first, then every second) and passes on the new ones about this container; returns the stop function. */
-function followContainerEvents(conn: Connection, ref: ContainerRef, onEvent: (e: ContainerEvent) => void, now: () => number): () => void {
-  const begun = now();
-  const ns = conn.target.namespace;
+/** Follows the pod's events (a watch; a list a second where watching is refused) and passes on the new ones about this container; returns the stop function. */
+function followContainerEvents(conn: Connection, ref: ContainerRef, onEvent: (e: ContainerEvent) => void): () => void {
+  const ns = ref.namespace ?? conn.target.namespace;
   // The kubelet names the container in the event's fieldPath.
   const fieldPath = `spec.${ref.ephemeral ? 'ephemeralContainers' : 'containers'}{${ref.container}}`;
   const seen = new Map<string, number>();
-  let stopped = false;
+  const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  const take = (events: CoreV1Event[]) => {
+    for (const e of events) {
+      if (stop.signal.aborted) return;
+      if (e.involvedObject?.fieldPath !== fieldPath) continue;
+      const count = e.series?.count ?? e.count ?? 1;
+      const key = e.metadata?.uid ?? `${e.reason}/${e.message}`;
+      if (seen.get(key) === count) continue;
+      seen.set(key, count);
+      onEvent({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? 'Normal', count });
+    }
+  };
   const poll = async () => {
     try {
-      for (const e of await conn.api.podEvents(ns, ref.pod)) {
-        if (stopped) return;
-        if (e.involvedObject?.fieldPath !== fieldPath) continue;
-        const count = e.series?.count ?? e.count ?? 1;
-        const key = e.metadata?.uid ?? `${e.reason}/${e.message}`;
-        if (seen.get(key) === count) continue;
-        seen.set(key, count);
-        onEvent({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? 'Normal', count });
-      }
+      take(await conn.api.podEvents(ns, ref.pod));
     } catch {
       // Progress is a courtesy: events the identity may not list, or a failed list, never end the wait.
       return;
     }
-    if (!stopped) timer = setTimeout(() => void poll(), now() - begun < EARLY_PERIOD_MS ? EARLY_EVENT_POLL_MS : EVENT_POLL_MS);
+    if (!stop.signal.aborted) timer = setTimeout(() => void poll(), EVENT_POLL_MS);
   };
-  void poll();
+  conn.api.followPodEvents(ns, ref.pod, take, stop.signal).catch(() => {
+    if (!stop.signal.aborted) void poll();
+  });
   return () => {
-    stopped = true;
+    stop.abort();
     if (timer) clearTimeout(timer);
   };
 }

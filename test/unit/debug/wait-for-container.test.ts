@@ -8,7 +8,7 @@ const event = (uid: string, fieldPath: string, reason: string, message: string, 
 
 describe('waitForContainer with onEvent', () => {
   it('passes on the kubelet events about this container only, each once, and again when its count grows', async () => {
-    const lists: CoreV1Event[][] = [
+    const batches: CoreV1Event[][] = [
       [
         event('1', 'spec.ephemeralContainers{dbg}', 'Pulling', 'Pulling image "busybox"'),
         event('2', 'spec.containers{app}', 'Started', 'Started container app'),
@@ -21,24 +21,25 @@ describe('waitForContainer with onEvent', () => {
       [event('4', 'spec.ephemeralContainers{dbg}', 'BackOff', 'Back-off pulling image "busybox"', 3, 'Warning')],
     ];
     const seen: ContainerEvent[] = [];
-    let listsRead = 0;
     let release: () => void = () => {};
-    const thirdListDone = new Promise<void>((r) => (release = r));
+    const allSent = new Promise<void>((r) => (release = r));
     const running = aPod('web').build() as V1Pod;
     running.status = { ephemeralContainerStatuses: [{ name: 'dbg', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { running: {} } }] };
     const conn = {
       target: { namespace: 'shop' },
       api: {
-        podEvents: async () => {
-          const list = lists[Math.min(listsRead, lists.length - 1)]!;
-          listsRead++;
-          // Told once this list has been handed on (the waiter reads it before the next poll).
-          if (listsRead === 3) setImmediate(release);
-          return list;
+        // The list first, then what the watch brings, one batch at a time; then silence until aborted.
+        followPodEvents: async (_ns: string, _pod: string, onEvents: (e: CoreV1Event[]) => void, signal: AbortSignal) => {
+          for (const batch of batches) {
+            onEvents(batch);
+            await new Promise((r) => setImmediate(r));
+          }
+          release();
+          await new Promise((r) => signal.addEventListener('abort', r));
         },
-        // The container runs once the third list is read: the wait ends then.
+        // The container runs once every batch was handed on: the wait ends then.
         watchPod: async (_ns: string, _pod: string, _rv: unknown, _deadline: number, check: (p: V1Pod) => unknown) => {
-          await thirdListDone;
+          await allSent;
           return check(running);
         },
       },
@@ -66,7 +67,12 @@ describe('waitForContainer with startedByEvent', () => {
     const conn = {
       target: { namespace: 'shop' },
       api: {
-        podEvents: async () => events,
+        // The events come a turn later, as from a server: the status the test pushes first is seen first.
+        followPodEvents: async (_ns: string, _pod: string, onEvents: (e: CoreV1Event[]) => void, signal: AbortSignal) => {
+          await new Promise((r) => setImmediate(r));
+          onEvents(events);
+          await new Promise((r) => signal.addEventListener('abort', r));
+        },
         // A watch that hears nothing until the test pushes a pod update.
         watchPod: (_ns: string, _pod: string, _rv: unknown, _deadline: number, c: (p: V1Pod) => unknown) => {
           check = c;
@@ -103,5 +109,19 @@ describe('waitForContainer with startedByEvent', () => {
     const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedByEvent: true });
     push(podWith({ waiting: { reason: 'ErrImagePull', message: 'not found' } }));
     await expect(waiting).resolves.toMatchObject({ state: { phase: 'waiting', reason: 'ErrImagePull', message: 'not found' } });
+  });
+
+  it('lists the events a second at a time when watching them is refused, and still ends at Started', async () => {
+    const { conn, push } = fakeConn([]);
+    const api = conn.api as unknown as Record<string, unknown>;
+    api.followPodEvents = async () => {
+      throw Object.assign(new Error('events is forbidden'), { status: 403 });
+    };
+    let lists = 0;
+    api.podEvents = async () => (++lists === 1 ? [event('1', 'spec.ephemeralContainers{dbg}', 'Started', 'Container started')] : []);
+    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedByEvent: true });
+    await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: '', byEvent: true });
+    expect(lists).toBe(1);
+    expect(push(podWith({ running: {} }))).toBeDefined();
   });
 });
