@@ -137,8 +137,9 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
       signal: ctx.signal,
       onWaiting: progress.onWaiting,
       onEvent: progress.onEvent,
-      // The preset's own shell waits for its stdin: it can be attached the moment the runtime started it.
-      startedByEvent: opts.attach && v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined,
+      // The preset's own shell waits for its stdin: it can be attached the moment the runtime started
+      // it (and said to run, with --no-attach: it cannot have ended).
+      startedByEvent: v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined,
     }).finally(() => progress.stop()),
     recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
   ]);

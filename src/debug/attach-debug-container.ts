@@ -25,7 +25,13 @@ export interface AttachTarget {
   tty: boolean;
   /** --detach-keys, docker's format; '' disables. */
   detachKeys: string;
+  /** The container was just started (maybe attached before its status says running): the attach is retried while the kubelet does not have it yet. */
+  justStarted?: boolean;
 }
+
+// How long a just-started container's attach is retried while the kubelet answers "not found":
+// past the Started event that is a race of milliseconds, so seconds mean something else is wrong.
+const JUST_STARTED_RETRY_MS = 5000;
 
 /**
  * The command a user can paste to attach again. It carries every flag that chose the cluster and
@@ -106,6 +112,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
       recording,
       verbose: printer.verbose ? (line) => printer.debug(line) : undefined,
       warn: (line) => printer.warn(line),
+      retryNotFoundMs: t.justStarted ? JUST_STARTED_RETRY_MS : undefined,
     });
   } catch (err) {
     // The recording file is opened before the terminal is touched: a bad path ends here, with the container running.

@@ -44,6 +44,7 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     tty: container.tty === true,
     // A node session's pod is deleted when the session ends: there is nothing to detach from.
     detachKeys: place.node ? '' : opts.detachKeys,
+    justStarted: true,
     ...place,
   });
   if (code !== 0) throw new ContainerExit(code);

@@ -31,6 +31,13 @@ export interface AttachSessionOptions {
   verbose?: (line: string) => void;
   /** Lines the user must see before the session starts (a recording that cannot happen). */
   warn?: (line: string) => void;
+  /**
+   * For this long (ms), a kubectl attach that fails because the kubelet does not have the container
+   * yet ("container ... not found") is started again, its error never shown and what the user typed
+   * meanwhile sent to the next one. For a container attached the moment the runtime started it.
+   * Terminal sessions only: a pipe's bytes, once read by a kubectl that failed, cannot be replayed.
+   */
+  retryNotFoundMs?: number;
 }
 
 /** How a session ended. */
@@ -57,6 +64,19 @@ export async function runAttachSession(opts: AttachSessionOptions): Promise<Atta
   }
   return runInPty(pty, opts, input, output, log);
 }
+
+// kubectl prints its failure as "error: ..." (cmdutil.CheckErr); output that starts otherwise is the
+// container's, and passes at once.
+const KUBECTL_ERROR = Buffer.from('error: ');
+// The kubelet's answer while it does not have the container yet: the pod worker has not seen the
+// new spec, or the runtime has not started it (kubelet GetAttach, findContainer).
+const NOT_FOUND = /unable to upgrade connection: container .*not found/;
+// Between attempts (after the 50 ms read of the failed one's message): a kubectl attach takes ~80 ms
+// to fail here, so a retry lands within ~200 ms of the start.
+const RETRY_PAUSE_MS = 20;
+// A kubectl attach that neither failed nor printed anything by then is attached (a program that
+// does not redraw on a resize): what was typed meanwhile goes to it.
+const LANDED_AFTER_MS = 1000;
 
 // Time for onData events that trail onExit: the pty may still hold the child's last output.
 const FLUSH_GRACE_MS = 50;
@@ -89,21 +109,33 @@ async function runInPty(
   log(`running ${opts.kubectl} ${args.join(' ')} under a pty (${size.cols}x${size.rows})`);
   const detachKeys = new DetachKeyMatcher(opts.detachKeys ?? Buffer.alloc(0));
 
-  let child: NodePty.IPty;
-  try {
-    child = ptyModule.spawn(opts.kubectl, args, {
-      cols: size.cols,
-      rows: size.rows,
+  // Each attempt gets the terminal's size of the moment.
+  const spawnKubectl = () => {
+    const current = terminalSize(output);
+    return ptyModule.spawn(opts.kubectl, args, {
+      cols: current.cols,
+      rows: current.rows,
       env,
       // Raw bytes both ways: decoding here would mangle anything that is not UTF-8.
       encoding: null,
       // On, node-pty would swallow Ctrl-S/Ctrl-Q typed for the container.
       handleFlowControl: false,
     });
+  };
+  let child: NodePty.IPty;
+  try {
+    child = spawnKubectl();
   } catch (err) {
     await recorder?.close();
     throw err;
   }
+  const retryUntil = opts.retryNotFoundMs ? Date.now() + opts.retryNotFoundMs : 0;
+  // Until the first byte that is not kubectl's "error: ", the attach may still fail for a container
+  // the kubelet does not have yet: its output is held, and what is typed too.
+  let landed = retryUntil === 0;
+  let held: Buffer[] = [];
+  const typed: Buffer[] = [];
+  let attempts = 1;
 
   let abnormal = false;
   let detached = false;
@@ -117,7 +149,10 @@ async function runInPty(
     if (detached) return;
     const { pass, detach } = detachKeys.feed(typeof data === 'string' ? Buffer.from(data) : data);
     if (pass.length) {
-      child.write(pass);
+      // Held until the attach landed: a kubectl that is still starting would echo it (its terminal
+      // is not raw yet) and one that fails would drop it.
+      if (landed) child.write(pass);
+      else typed.push(pass);
       recorder?.input(pass);
     }
     if (!detach) return;
@@ -181,9 +216,17 @@ async function runInPty(
     child.kill('SIGHUP');
   };
 
-  const dataSubscription = child.onData((chunk) => {
+  const onData = (chunk: string) => {
     // encoding: null makes node-pty hand out Buffers; its typings still say string.
-    const data = chunk as unknown as Buffer;
+    let data = chunk as unknown as Buffer;
+    if (!landed) {
+      held.push(data);
+      data = Buffer.concat(held);
+      const n = Math.min(data.length, KUBECTL_ERROR.length);
+      if (data.subarray(0, n).equals(KUBECTL_ERROR.subarray(0, n))) return;
+      held = [];
+      land();
+    }
     relayed += data.length;
     // The terminal first: the recorder's JSON encoding must not add to what the user waits for.
     const accepted = output.write(data);
@@ -193,13 +236,74 @@ async function runInPty(
       pauses++;
       child.pause();
     }
-  });
-  const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) => {
-    const subscription = child.onExit((e) => {
-      subscription.dispose();
-      resolve(e);
+  };
+  // The attach counts as landed at the container's first output (a shell redraws its prompt when
+  // the attach sets the terminal size), or when kubectl has run this long without failing.
+  let landTimer: NodeJS.Timeout | undefined;
+  const armLandTimer = () => {
+    if (landed) return;
+    clearTimeout(landTimer);
+    landTimer = setTimeout(() => {
+      if (landed) return;
+      const tail = Buffer.concat(held.splice(0));
+      land();
+      if (tail.length) onData(tail as unknown as string);
+    }, LANDED_AFTER_MS);
+  };
+  const land = () => {
+    landed = true;
+    clearTimeout(landTimer);
+    for (const bytes of typed.splice(0)) child.write(bytes);
+  };
+  armLandTimer();
+  let dataSubscription = child.onData(onData);
+  let resolveExit: (e: { exitCode: number; signal?: number }) => void = () => {};
+  const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) => (resolveExit = resolve));
+  const onChildExit = (e: { exitCode: number; signal?: number }) => {
+    // A failed kubectl's message may trail its exit: it is read before deciding.
+    if (!landed) setTimeout(() => decideAfterExit(e), FLUSH_GRACE_MS);
+    else resolveExit(e);
+  };
+  const decideAfterExit = (e: { exitCode: number; signal?: number }) => {
+    if (!landed) {
+      const text = Buffer.concat(held).toString('utf8');
+      if (e.exitCode !== 0 && NOT_FOUND.test(text) && Date.now() < retryUntil && !detached && !abnormal) {
+        log(`attach attempt ${attempts} failed (${text.trim()}): trying again`);
+        setTimeout(() => {
+          if (detached || abnormal) {
+            landed = true;
+            return resolveExit(e);
+          }
+          dataSubscription.dispose();
+          held = [];
+          try {
+            child = spawnKubectl();
+          } catch {
+            return resolveExit(e);
+          }
+          attempts++;
+          dataSubscription = child.onData(onData);
+          const sub = child.onExit((next) => {
+            sub.dispose();
+            onChildExit(next);
+          });
+          armLandTimer();
+        }, RETRY_PAUSE_MS);
+        return;
+      }
+      // Not a retry: kubectl's own message, shown as it came.
+      const tail = Buffer.concat(held.splice(0));
+      land();
+      if (tail.length) onData(tail as unknown as string);
+    }
+    resolveExit(e);
+  };
+  {
+    const sub = child.onExit((e) => {
+      sub.dispose();
+      onChildExit(e);
     });
-  });
+  }
 
   for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
   // The monitor observes a crash without preventing it, unlike an 'uncaughtException' listener.
@@ -223,6 +327,7 @@ async function runInPty(
     throw err;
   } finally {
     if (killTimer) clearTimeout(killTimer);
+    clearTimeout(landTimer);
     // Nothing to type to any more; the terminal goes back before the output tail is flushed.
     restore();
     for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
@@ -240,7 +345,7 @@ async function runInPty(
   await recorder?.close();
 
   const exitCode = detached ? 0 : exit.signal ? 128 + exit.signal : exit.exitCode;
-  log(`kubectl exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}; relayed ${relayed} bytes, paused for the terminal ${pauses} times`);
+  log(`kubectl exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}; relayed ${relayed} bytes, paused for the terminal ${pauses} times${attempts > 1 ? `, attached at attempt ${attempts}` : ''}`);
   const result = recordingResult(exitCode, recorder);
   if (detached) result.detached = true;
   return result;

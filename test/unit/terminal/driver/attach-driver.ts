@@ -21,6 +21,7 @@ export interface DriverConfig {
   detachKeys?: string;
   stdin?: boolean;
   tty?: boolean;
+  retryNotFoundMs?: number;
 }
 
 /** The DRIVER-RESULT line, as JSON. */
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
     ...(config.detachKeys !== undefined ? { detachKeys: parseDetachKeys(config.detachKeys) } : {}),
     ...(config.stdin !== undefined ? { stdin: config.stdin } : {}),
     ...(config.tty !== undefined ? { tty: config.tty } : {}),
+    ...(config.retryNotFoundMs !== undefined ? { retryNotFoundMs: config.retryNotFoundMs } : {}),
     warn: (line) => {
       warnings.push(line);
       process.stderr.write(`W: ${line}\r\n`);
