@@ -139,11 +139,18 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
       onEvent: progress.onEvent,
       // The preset's own shell waits for its stdin: it can be attached the moment the runtime started
       // it (and said to run, with --no-attach: it cannot have ended).
-      startedByEvent: v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined,
+      startedEarly:
+        v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined
+          ? {
+              // Not with stdinOnce (a pipe's session): the runtime closes the container's stdin when
+              // the first attach ends, even one that asked for no stdin (seen here: the shell got EOF).
+              attachable: plan.container.stdinOnce ? undefined : () => conn.api.attachable(ns, opts.pod, name, plan.container.tty === true),
+            }
+          : undefined,
     }).finally(() => progress.stop()),
     recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
   ]);
-  if (result.byEvent) printer.debug(`the kubelet started "${name}": attaching before the pod status says running`);
+  if (result.early) printer.debug(`the kubelet has "${name}" (${result.early === 'event' ? 'its Started event' : 'an attach probe'}, ${Math.round(performance.now())} ms after start): before the pod status says running`);
   const state = requireStarted(result, ref, ns, plan.container.image);
   return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
 }

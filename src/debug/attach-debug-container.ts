@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { CommandContext, Connection } from '../context.js';
 import { kubectlArgs, type KubeFlags } from '../kube/kube-flags.js';
 import { PluginError } from '../errors/plugin-error.js';
-import { waitForContainer } from './wait-for-container.js';
+import { requireStarted, waitForContainer } from './wait-for-container.js';
 import type { RecordingOptions } from '../terminal/recording.js';
 
 /** Who and what a session attaches to, and how. */
@@ -128,7 +128,12 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
     return 0;
   }
   // kubectl attach exits 0 however the shell ended (`exit 3` included): the exit code is in the pod status.
-  const { state } = await waitForContainer(conn, { pod: t.pod, container: t.container, ephemeral: t.ephemeral ?? true }, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
+  const ref = { pod: t.pod, container: t.container, ephemeral: t.ephemeral ?? true };
+  const waited = await waitForContainer(conn, ref, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
+  const { state } = waited;
+  // Attached early, to a container the runtime then could not start (its command missing in the
+  // image): the kubelet's reason, as when the wait saw it first.
+  if (state?.phase === 'waiting') requireStarted(waited, ref, ns, t.image);
   if (state?.phase === 'terminated') {
     printer.info(`container "${t.container}" exited with code ${state.exitCode}${state.reason && !['Completed', 'Error'].includes(state.reason) ? ` (${state.reason})` : ''}`);
     return state.exitCode;

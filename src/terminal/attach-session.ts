@@ -106,7 +106,7 @@ async function runInPty(
   // Opened before the terminal is touched, so that an unwritable path fails with nothing to undo.
   const recorder = opts.recording ? AsciicastWriter.open(opts.recording, size, env) : undefined;
   const args = withAttachFlags(opts.args, true);
-  log(`running ${opts.kubectl} ${args.join(' ')} under a pty (${size.cols}x${size.rows})`);
+  log(`running ${opts.kubectl} ${args.join(' ')} under a pty (${size.cols}x${size.rows}, ${Math.round(performance.now())} ms after start)`);
   const detachKeys = new DetachKeyMatcher(opts.detachKeys ?? Buffer.alloc(0));
 
   // Each attempt gets the terminal's size of the moment.
@@ -252,6 +252,7 @@ async function runInPty(
   };
   const land = () => {
     landed = true;
+    log(`attached (${Math.round(performance.now())} ms after start)`);
     clearTimeout(landTimer);
     for (const bytes of typed.splice(0)) child.write(bytes);
   };
