@@ -80,7 +80,7 @@ export async function runAttach(ctx: CommandContext, opts: AttachOptions): Promi
       stdin: container.stdin === true,
       tty: container.tty === true,
       detachKeys: opts.detachKeys,
-      justStarted: true,
+      early: { started: Promise.resolve(true) },
     });
     if (code !== 0) throw new ContainerExit(code);
     return 0;

@@ -25,13 +25,15 @@ export interface AttachTarget {
   tty: boolean;
   /** --detach-keys, docker's format; '' disables. */
   detachKeys: string;
-  /** The container was just started (maybe attached before its status says running): the attach is retried while the kubelet does not have it yet. */
-  justStarted?: boolean;
+  /**
+   * The container was just added: the attach is tried again while the kubelet does not have it
+   * yet. `started` settles with whether it runs (the wait for it, going on meanwhile); a session
+   * can begin before. onLanded: the attach landed (the wait's progress line goes).
+   */
+  early?: { started: Promise<boolean>; onLanded?: () => void };
+  /** Lines to print right before the session's first line (the preset's suggestions). */
+  banner?: string;
 }
-
-// How long a just-started container's attach is retried while the kubelet answers "not found":
-// past the Started event that is a race of milliseconds, so seconds mean something else is wrong.
-const JUST_STARTED_RETRY_MS = 5000;
 
 /**
  * The command a user can paste to attach again. It carries every flag that chose the cluster and
@@ -99,8 +101,20 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
         : t.stdin
           ? 'stdin is passed in, output and exit code out'
           : 'output only, no stdin';
-  printer.info(`attaching to "${t.container}" of pod "${t.pod}" (${how})`);
-  let result: { exitCode: number; detached?: boolean; recordingError?: Error };
+  const announce = () => {
+    if (t.banner) printer.info(t.banner);
+    printer.info(`attaching to "${t.container}" of pod "${t.pod}" (${how})`);
+  };
+  // An early session says it is attaching when it is: until then the wait's progress line speaks.
+  if (!t.early) announce();
+  const early = t.early && {
+    started: t.early.started,
+    onLanded: () => {
+      t.early?.onLanded?.();
+      announce();
+    },
+  };
+  let result: { exitCode: number; detached?: boolean; recordingError?: Error; cancelled?: boolean };
   try {
     result = await ctx.attach({
       kubectl: ctx.kubectl,
@@ -112,7 +126,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
       recording,
       verbose: printer.verbose ? (line) => printer.debug(line) : undefined,
       warn: (line) => printer.warn(line),
-      retryNotFoundMs: t.justStarted ? JUST_STARTED_RETRY_MS : undefined,
+      early,
     });
   } catch (err) {
     // The recording file is opened before the terminal is touched: a bad path ends here, with the container running.
@@ -121,6 +135,8 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
       throw new PluginError('usage', `cannot record to ${recording.file} (${code}); pass --record=FILE with a new file in a writable directory, or --no-record; container "${t.container}" still runs: ${again()}`, { cause: err });
     throw err;
   }
+  // The container will not run (the wait that said so reports why): no session, no last line.
+  if (result.cancelled) return 0;
   if (result.recordingError)
     printer.warn(`warning: the recording ${recording?.file ?? ''} is incomplete: ${result.recordingError.message.split('\n')[0]}`);
   if (result.detached) {

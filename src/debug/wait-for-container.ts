@@ -41,6 +41,8 @@ export interface WaitOptions {
      * kubelet's spam filter drops a pod's events past 25 (a pod debugged often, a crash loop).
      */
     attachable?: () => Promise<boolean>;
+    /** Resolves when a session attached to the container: it runs, whatever the status says yet. */
+    attached?: Promise<void>;
   };
 }
 
@@ -72,8 +74,8 @@ export interface WaitResult {
   lastReason: string;
   /** The pod as it was when the wait ended (undefined on timeout, and when the Started event ended it). */
   pod?: V1Pod;
-  /** What ended the wait ahead of the pod status (startedEarly): the Started event or an attach probe. */
-  early?: 'event' | 'probe';
+  /** What ended the wait ahead of the pod status (startedEarly): the Started event, an attach probe, or a session that attached. */
+  early?: 'event' | 'probe' | 'attached';
 }
 
 /** The one "watch the pod until a container is in a state" of the plugin. A fatal waiting reason (image pull, config) ends it at once. */
@@ -83,8 +85,8 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
   let lastReason = '';
   // Set when the container was found started ahead of the status: the watch then ends at its next pod update.
   let startedEarly = false;
-  let onStarted: (by: 'event' | 'probe') => void = () => {};
-  const started = new Promise<'event' | 'probe'>((resolve) => (onStarted = resolve));
+  let onStarted: (by: 'event' | 'probe' | 'attached') => void = () => {};
+  const started = new Promise<'event' | 'probe' | 'attached'>((resolve) => (onStarted = resolve));
   const early = opts.startedEarly !== undefined && opts.until === 'started';
   // While the kubelet pulls the image there is nothing to probe for.
   let pulling = false;
@@ -97,6 +99,7 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
   const stopEvents = opts.onEvent || early ? followContainerEvents(conn, ref, onEvent) : () => {};
   const attachable = early ? opts.startedEarly?.attachable : undefined;
   const stopProbes = attachable ? probeUntilAttachable(attachable, () => pulling, () => onStarted('probe')) : () => {};
+  if (early) void opts.startedEarly?.attached?.then(() => onStarted('attached'));
   try {
     const watched = conn.api.watchPod(ns, ref.pod, opts.resourceVersion, opts.now() + opts.timeoutMs, (p) => {
       if (startedEarly) return { s: stateOf(p, ref.container), p };
@@ -112,7 +115,7 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
       return undefined;
     });
     const first = early ? await Promise.race([watched, started]) : await watched;
-    if (first === 'event' || first === 'probe') {
+    if (first === 'event' || first === 'probe' || first === 'attached') {
       startedEarly = true;
       // The watch is left to end at the status update that follows; nothing waits for it any more.
       watched.catch(() => undefined);

@@ -2,7 +2,7 @@
 // every byte is relayed through this process: that is what lets us record the session, put the
 // user's terminal back however the session ends, and report kubectl's exit code as our own.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import type * as NodePty from 'node-pty';
 import { DetachKeyMatcher } from './detach-keys';
@@ -32,12 +32,15 @@ export interface AttachSessionOptions {
   /** Lines the user must see before the session starts (a recording that cannot happen). */
   warn?: (line: string) => void;
   /**
-   * For this long (ms), a kubectl attach that fails because the kubelet does not have the container
-   * yet ("container ... not found") is started again, its error never shown and what the user typed
-   * meanwhile sent to the next one. For a container attached the moment the runtime started it.
-   * Terminal sessions only: a pipe's bytes, once read by a kubectl that failed, cannot be replayed.
+   * Attaching to a container that may not run yet (terminal sessions only: a pipe's bytes, once
+   * read by a kubectl that failed, cannot be given to the next one). kubectl attach starts at once
+   * and again while the kubelet answers "container ... not found", its message never shown; the
+   * user's terminal is taken only when an attach lands. `started` settles with whether the
+   * container runs: until then, EARLY_ATTEMPTS attempts at most, then the next one when it says
+   * so; true: retries go on for RETRY_AFTER_STARTED_MS; false (it never will: an image that cannot
+   * be pulled): kubectl is ended and the session resolves `cancelled`, the terminal untouched.
    */
-  retryNotFoundMs?: number;
+  early?: { started: Promise<boolean>; onLanded?: () => void };
 }
 
 /** How a session ended. */
@@ -48,6 +51,8 @@ export interface AttachSessionResult {
   detached?: boolean;
   /** Set when a requested recording failed or was impossible; the session itself still ran. */
   recordingError?: Error;
+  /** early.started said the container will not run: no attach landed, nothing was relayed. */
+  cancelled?: boolean;
 }
 
 /** Attaches the user's terminal (or piped stdin) to the container through kubectl; see AttachSessionOptions. */
@@ -56,8 +61,11 @@ export async function runAttachSession(opts: AttachSessionOptions): Promise<Atta
   const output = opts.output ?? process.stdout;
   const log = opts.verbose ?? (() => {});
   // A terminal relay needs a terminal to relay; -t=false asks for none even on one.
-  if (!input.isTTY || opts.tty === false) return runPiped(opts, input, output, log);
-  const pty = loadPty((err) => log(`node-pty could not be loaded (${describe(err)}): attaching with inherited stdio, so no recording and no terminal relay`));
+  const relay = input.isTTY && opts.tty !== false;
+  const pty = relay ? loadPty((err) => log(`node-pty could not be loaded (${describe(err)}): attaching with inherited stdio, so no recording and no terminal relay`)) : undefined;
+  // Only the relay can hold back a failed attempt: the others attach once the container runs.
+  if (opts.early && !pty && !(await opts.early.started)) return { exitCode: 0, cancelled: true };
+  if (!relay) return runPiped(opts, input, output, log);
   if (!pty) {
     opts.warn?.(`warning: node-pty could not be loaded, so this session has no detach keys${opts.recording ? ' and is NOT recorded' : ''}; reinstall the plugin to get them back`);
     return runInherited(opts, input, log);
@@ -72,10 +80,15 @@ const KUBECTL_ERROR = Buffer.from('error: ');
 // new spec, or the runtime has not started it (kubelet GetAttach, findContainer).
 const NOT_FOUND = /unable to upgrade connection: container .*not found/;
 // Between attempts (after the 50 ms read of the failed one's message): a kubectl attach takes ~80 ms
-// to fail here, so a retry lands within ~200 ms of the start.
+// to fail here, so attempts come every ~150 ms.
 const RETRY_PAUSE_MS = 20;
+// Attempts before the container is known to run: ~0.6 s, when it usually starts in 0.1-0.3 s;
+// a longer start (an image pull) is waited out without starting kubectl again and again.
+const EARLY_ATTEMPTS = 4;
+// After it is known to run, the kubelet may still need a moment: past this, "not found" is shown.
+const RETRY_AFTER_STARTED_MS = 5000;
 // A kubectl attach that neither failed nor printed anything by then is attached (a program that
-// does not redraw on a resize): what was typed meanwhile goes to it.
+// does not redraw on a resize).
 const LANDED_AFTER_MS = 1000;
 
 // Time for onData events that trail onExit: the pty may still hold the child's last output.
@@ -129,13 +142,16 @@ async function runInPty(
     await recorder?.close();
     throw err;
   }
-  const retryUntil = opts.retryNotFoundMs ? Date.now() + opts.retryNotFoundMs : 0;
-  // Until the first byte that is not kubectl's "error: ", the attach may still fail for a container
-  // the kubelet does not have yet: its output is held, and what is typed too.
-  let landed = retryUntil === 0;
+  // Until the first byte that is not kubectl's "error: ", an early attach may still fail for a
+  // container the kubelet does not have yet: its output is held, and the terminal left alone.
+  let landed = !opts.early;
   let held: Buffer[] = [];
-  const typed: Buffer[] = [];
   let attempts = 1;
+  let cancelled = false;
+  let started: 'pending' | 'yes' | 'no' = 'pending';
+  let startedAt = 0;
+  // An attempt that failed after the last one allowed before the container is known to run.
+  let waitingForStarted: (() => void) | undefined;
 
   let abnormal = false;
   let detached = false;
@@ -149,10 +165,7 @@ async function runInPty(
     if (detached) return;
     const { pass, detach } = detachKeys.feed(typeof data === 'string' ? Buffer.from(data) : data);
     if (pass.length) {
-      // Held until the attach landed: a kubectl that is still starting would echo it (its terminal
-      // is not raw yet) and one that fails would drop it.
-      if (landed) child.write(pass);
-      else typed.push(pass);
+      child.write(pass);
       recorder?.input(pass);
     }
     if (!detach) return;
@@ -246,15 +259,28 @@ async function runInPty(
     landTimer = setTimeout(() => {
       if (landed) return;
       const tail = Buffer.concat(held.splice(0));
-      land();
+      land('quiet for 1 s');
       if (tail.length) onData(tail as unknown as string);
     }, LANDED_AFTER_MS);
   };
-  const land = () => {
+  // The user's terminal: raw, its bytes to kubectl. Taken when the attach lands (at once when
+  // not early); until then what is typed waits in the terminal's own line buffer.
+  let taken = false;
+  const takeTerminal = () => {
+    if (taken || restored) return;
+    taken = true;
+    input.setRawMode(true);
+    passOutputThrough(input, log);
+    input.on('data', onInput);
+    input.resume();
+  };
+  const land = (how = 'first output') => {
     landed = true;
-    log(`attached (${Math.round(performance.now())} ms after start)`);
     clearTimeout(landTimer);
-    for (const bytes of typed.splice(0)) child.write(bytes);
+    if (!opts.early) return;
+    log(`attached at attempt ${attempts} (${how}, ${Math.round(performance.now())} ms after start)`);
+    opts.early.onLanded?.();
+    takeTerminal();
   };
   armLandTimer();
   let dataSubscription = child.onData(onData);
@@ -265,40 +291,76 @@ async function runInPty(
     if (!landed) setTimeout(() => decideAfterExit(e), FLUSH_GRACE_MS);
     else resolveExit(e);
   };
+  const respawn = () => {
+    dataSubscription.dispose();
+    held = [];
+    child = spawnKubectl();
+    attempts++;
+    dataSubscription = child.onData(onData);
+    const sub = child.onExit((next) => {
+      sub.dispose();
+      onChildExit(next);
+    });
+    armLandTimer();
+  };
   const decideAfterExit = (e: { exitCode: number; signal?: number }) => {
-    if (!landed) {
-      const text = Buffer.concat(held).toString('utf8');
-      if (e.exitCode !== 0 && NOT_FOUND.test(text) && Date.now() < retryUntil && !detached && !abnormal) {
-        log(`attach attempt ${attempts} failed (${text.trim()}): trying again`);
+    if (landed) return resolveExit(e);
+    const text = Buffer.concat(held).toString('utf8');
+    const notFound = e.exitCode !== 0 && NOT_FOUND.test(text);
+    if (cancelled || (notFound && started === 'no')) {
+      cancelled = true;
+      return resolveExit(e);
+    }
+    const retry = notFound && !detached && !abnormal && (started === 'yes' ? Date.now() < startedAt + RETRY_AFTER_STARTED_MS : true);
+    if (retry) {
+      log(`attach attempt ${attempts} failed (${text.trim()})`);
+      const next = () =>
         setTimeout(() => {
-          if (detached || abnormal) {
+          if (detached || abnormal || cancelled) {
+            cancelled ||= started === 'no';
             landed = true;
             return resolveExit(e);
           }
-          dataSubscription.dispose();
-          held = [];
           try {
-            child = spawnKubectl();
+            respawn();
           } catch {
-            return resolveExit(e);
+            landed = true;
+            resolveExit(e);
           }
-          attempts++;
-          dataSubscription = child.onData(onData);
-          const sub = child.onExit((next) => {
-            sub.dispose();
-            onChildExit(next);
-          });
-          armLandTimer();
         }, RETRY_PAUSE_MS);
-        return;
-      }
-      // Not a retry: kubectl's own message, shown as it came.
-      const tail = Buffer.concat(held.splice(0));
-      land();
-      if (tail.length) onData(tail as unknown as string);
+      if (started === 'pending' && attempts >= EARLY_ATTEMPTS) {
+        log('waiting to hear that the container runs before attaching again');
+        waitingForStarted = next;
+      } else next();
+      return;
     }
+    // Not a retry: kubectl's own message, shown as it came (the terminal taken, as for any session).
+    const tail = Buffer.concat(held.splice(0));
+    landed = true;
+    clearTimeout(landTimer);
+    takeTerminal();
+    if (tail.length) onData(tail as unknown as string);
     resolveExit(e);
   };
+  opts.early?.started.then(
+    (runs) => {
+      started = runs ? 'yes' : 'no';
+      startedAt = Date.now();
+      if (landed) return;
+      if (!runs) {
+        // The container will not run: end the attempt under way, or the wait for the next one.
+        cancelled = true;
+        child.kill('SIGKILL');
+      }
+      const next = waitingForStarted;
+      waitingForStarted = undefined;
+      if (next) {
+        if (runs) next();
+        else resolveExit({ exitCode: 0 });
+      }
+    },
+    () => undefined,
+  );
   {
     const sub = child.onExit((e) => {
       sub.dispose();
@@ -316,10 +378,7 @@ async function runInPty(
 
   let exit: { exitCode: number; signal?: number };
   try {
-    input.setRawMode(true);
-    passOutputThrough(input, log);
-    input.on('data', onInput);
-    input.resume();
+    if (landed) takeTerminal();
     exit = await exited;
     // Killed, kubectl could not undo what the program in the container did to the terminal.
     if (exit.signal) abnormal = true;
@@ -344,11 +403,14 @@ async function runInPty(
   output.off('drain', onDrain);
   output.off('error', onOutputError);
   await recorder?.close();
+  // No session happened: the recording this run created goes too.
+  if (cancelled && opts.recording) rmSync(opts.recording.file, { force: true });
 
-  const exitCode = detached ? 0 : exit.signal ? 128 + exit.signal : exit.exitCode;
-  log(`kubectl exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}; relayed ${relayed} bytes, paused for the terminal ${pauses} times${attempts > 1 ? `, attached at attempt ${attempts}` : ''}`);
+  const exitCode = detached || cancelled ? 0 : exit.signal ? 128 + exit.signal : exit.exitCode;
+  log(`kubectl exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}; relayed ${relayed} bytes, paused for the terminal ${pauses} times${cancelled ? `; cancelled after ${attempts} attempts: the container will not run` : ''}`);
   const result = recordingResult(exitCode, recorder);
   if (detached) result.detached = true;
+  if (cancelled) result.cancelled = true;
   return result;
 }
 

@@ -268,46 +268,60 @@ describe('runAttachSession with a terminal', () => {
     expect(report.detached).toBeUndefined();
   });
 
-  describe('a just-started container (retryNotFoundMs)', () => {
+  describe('an early attach (a container that may not run yet)', () => {
     const failing = (runs: number, message?: string) => {
       const counter = join(scratch, `runs-${Math.random().toString(36).slice(2)}`);
       return { counter, env: { FAKE_KUBECTL_FAIL_FIRST: String(runs), FAKE_KUBECTL_COUNTER: counter, ...(message ? { FAKE_KUBECTL_FAIL_MESSAGE: message } : {}) } };
     };
+    const runsOf = (counter: string) => Number(readFileSync(counter, 'utf8'));
     const kubectlErrorLine = /^error: /m;
 
-    it('runs kubectl attach again while the kubelet says not found, shows none of it, and hands on what was typed meanwhile', async () => {
+    it('runs kubectl attach again while the kubelet says not found, shows none of it, takes the terminal when one lands, and what was typed before reaches it', async () => {
       const { counter, env } = failing(2);
-      const outer = new OuterTerminal({ driver, config: session({ retryNotFoundMs: 10_000 }), env });
-      // Typed while the first attempts fail: it must reach the one that attaches, once.
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
+      // Typed while the first attempts fail: it waits in the terminal's own buffer, then reaches the one that attaches, once.
       outer.type('a');
       await outer.waitFor(/READY\n/, 10_000);
       await outer.waitFor(/KEY\[a\]\n/, 5000);
       outer.type('q');
       const { report } = await outer.finish();
       expect(report.exitCode).toBe(0);
-      expect(readFileSync(counter, 'utf8').trim()).toBe('3');
+      expect(runsOf(counter)).toBe(3);
       expect(outer.screen.match(/KEY\[a\]/g)).toHaveLength(1);
-      // The failed attempts' messages went to the -v log only.
+      // The failed attempts' messages went to the -v log only; onLanded came before the container's output.
       expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
       expect(outer.screen).toContain('attached at attempt 3');
+      expect(outer.screen.indexOf('LANDED')).toBeLessThan(outer.screen.indexOf('READY'));
     });
 
     it('shows any other failure as kubectl wrote it, with its exit code, and does not retry', async () => {
       const { counter, env } = failing(5, 'error: pods "web-1" is forbidden: User "u" cannot create resource "pods/attach"');
-      const outer = new OuterTerminal({ driver, config: session({ retryNotFoundMs: 10_000 }), env });
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
       const { report } = await outer.finish();
       expect(report.exitCode).toBe(1);
       expect(outer.screen).toMatch(/^error: pods "web-1" is forbidden/m);
-      expect(readFileSync(counter, 'utf8').trim()).toBe('1');
+      expect(runsOf(counter)).toBe(1);
     });
 
-    it('gives up when the deadline passes and shows the last not-found as it came', async () => {
+    it('before the container is known to run, a few attempts only; told it never will, ends cancelled with nothing shown and the terminal untouched', async () => {
       const { counter, env } = failing(100);
-      const outer = new OuterTerminal({ driver, config: session({ retryNotFoundMs: 300 }), env });
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: false, afterMs: 2000 } }), env });
+      const { report, driverStty } = await outer.finish();
+      expect(report).toMatchObject({ exitCode: 0, cancelled: true });
+      expect(runsOf(counter)).toBe(4);
+      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
+      expect(outer.screen).not.toContain('LANDED');
+      expect(isCooked(driverStty)).toBe(true);
+    });
+
+    it('once the container is known to run, tries for 5 s more, then shows the last not found as it came', async () => {
+      const { counter, env } = failing(1000);
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
       const { report } = await outer.finish();
       expect(report.exitCode).toBe(1);
       expect(outer.screen).toMatch(/^error: Internal error occurred: unable to upgrade connection: container debugger-x1 not found/m);
-      expect(Number(readFileSync(counter, 'utf8'))).toBeLessThanOrEqual(2);
+      expect(report.ms).toBeGreaterThanOrEqual(5000);
+      expect(runsOf(counter)).toBeGreaterThan(4);
     });
 
     it('without it (attaching to a container that ran before), not found is shown at once', async () => {
@@ -316,7 +330,7 @@ describe('runAttachSession with a terminal', () => {
       const { report } = await outer.finish();
       expect(report.exitCode).toBe(1);
       expect(outer.screen).toMatch(/^error: Internal error occurred: unable to upgrade connection/m);
-      expect(readFileSync(counter, 'utf8').trim()).toBe('1');
+      expect(runsOf(counter)).toBe(1);
     });
   });
 
