@@ -114,7 +114,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
       announce();
     },
   };
-  let result: { exitCode: number; detached?: boolean; recordingError?: Error; cancelled?: boolean };
+  let result: { exitCode: number; detached?: boolean; recordingError?: Error; cancelled?: boolean; notFound?: string };
   try {
     result = await ctx.attach({
       kubectl: ctx.kubectl,
@@ -151,9 +151,16 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   // image): the kubelet's reason, as when the wait saw it first.
   if (state?.phase === 'waiting') requireStarted(waited, ref, ns, t.image);
   if (state?.phase === 'terminated') {
+    // No attach got through (the container ended first): what it printed is in its log.
+    if (result.notFound !== undefined || result.exitCode !== 0) {
+      printer.info(`container "${t.container}" ended before an attach could reach it; its output:`);
+      printer.out(await conn.api.logs(ns, t.pod, t.container));
+    }
     printer.info(`container "${t.container}" exited with code ${state.exitCode}${state.reason && !['Completed', 'Error'].includes(state.reason) ? ` (${state.reason})` : ''}`);
     return state.exitCode;
   }
+  // The attach gave up on "not found" while the container still runs: kubectl's word for it.
+  if (result.notFound !== undefined) printer.warn(result.notFound);
   // A node session's pod is deleted next: attaching again is no option there.
   if (t.ephemeral === false) return result.exitCode;
   printer.info(`container "${t.container}" is still running${result.exitCode ? ` (kubectl attach failed with code ${result.exitCode})` : ''}; attach again with: ${again()}`);

@@ -53,6 +53,11 @@ export interface AttachSessionResult {
   recordingError?: Error;
   /** early.started said the container will not run: no attach landed, nothing was relayed. */
   cancelled?: boolean;
+  /**
+   * An early attach gave up on "container ... not found": kubectl's message, not shown (the
+   * container may have run and ended before any attach landed: its output is the caller's to show).
+   */
+  notFound?: string;
 }
 
 /** Attaches the user's terminal (or piped stdin) to the container through kubectl; see AttachSessionOptions. */
@@ -64,7 +69,10 @@ export async function runAttachSession(opts: AttachSessionOptions): Promise<Atta
   const relay = input.isTTY && opts.tty !== false;
   const pty = relay ? loadPty((err) => log(`node-pty could not be loaded (${describe(err)}): attaching with inherited stdio, so no recording and no terminal relay`)) : undefined;
   // Only the relay can hold back a failed attempt: the others attach once the container runs.
-  if (opts.early && !pty && !(await opts.early.started)) return { exitCode: 0, cancelled: true };
+  if (opts.early && !pty) {
+    if (!(await opts.early.started)) return { exitCode: 0, cancelled: true };
+    opts.early.onLanded?.();
+  }
   if (!relay) return runPiped(opts, input, output, log);
   if (!pty) {
     opts.warn?.(`warning: node-pty could not be loaded, so this session has no detach keys${opts.recording ? ' and is NOT recorded' : ''}; reinstall the plugin to get them back`);
@@ -73,9 +81,27 @@ export async function runAttachSession(opts: AttachSessionOptions): Promise<Atta
   return runInPty(pty, opts, input, output, log);
 }
 
-// kubectl prints its failure as "error: ..." (cmdutil.CheckErr); output that starts otherwise is the
-// container's, and passes at once.
-const KUBECTL_ERROR = Buffer.from('error: ');
+// kubectl prints its failure as "error: ..." (cmdutil.CheckErr), sometimes after klog lines of its
+// own (its WebSocket attach, falling back to SPDY, logs `E1130 13:07:21.425468 15428 v3.go:79]
+// "Unhandled Error" err="websocket: close sent"`); output that starts otherwise is the container's,
+// and passes at once.
+const KUBECTL_ERROR = 'error: ';
+const KLOG_LINE = /^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]\s]+\] /;
+const KLOG_PARTIAL = /^[IWEF](?:\d{1,4}(?: (?:\d{1,2}(?::\d{0,2}(?::\d{0,2}(?:\.\d*)?)?)?)?)?)?$/;
+
+/** kubectl's "error: ..." line out of what a failed attach printed (klog lines before it left out). */
+function kubectlMessage(text: string): string {
+  return text.split(/\r?\n/).find((l) => l.startsWith(KUBECTL_ERROR)) ?? text.trim();
+}
+
+/** Whether what kubectl printed so far may still be its own failure (klog lines, then "error: ..."), not the container's output. */
+export function mayBeKubectlFailure(text: string): boolean {
+  const lines = text.split(/\r?\n/);
+  const last = lines.pop()!;
+  const whole = lines.every((l) => l === '' || KLOG_LINE.test(l) || l.startsWith(KUBECTL_ERROR));
+  const open = last === '' || KUBECTL_ERROR.startsWith(last) || last.startsWith(KUBECTL_ERROR) || KLOG_LINE.test(last) || KLOG_PARTIAL.test(last);
+  return whole && open;
+}
 // The kubelet's answer while it does not have the container yet: the pod worker has not seen the
 // new spec, or the runtime has not started it (kubelet GetAttach, findContainer).
 const NOT_FOUND = /unable to upgrade connection: container .*not found/;
@@ -87,8 +113,8 @@ const RETRY_PAUSE_MS = 20;
 const EARLY_ATTEMPTS = 4;
 // After it is known to run, the kubelet may still need a moment: past this, "not found" is shown.
 const RETRY_AFTER_STARTED_MS = 5000;
-// A kubectl attach that neither failed nor printed anything by then is attached (a program that
-// does not redraw on a resize).
+// A kubectl attach that neither failed nor printed anything by then, the container known to run, is
+// attached (a program that does not redraw on a resize).
 const LANDED_AFTER_MS = 1000;
 
 // Time for onData events that trail onExit: the pty may still hold the child's last output.
@@ -152,6 +178,7 @@ async function runInPty(
   let startedAt = 0;
   // An attempt that failed after the last one allowed before the container is known to run.
   let waitingForStarted: (() => void) | undefined;
+  let gaveUp: string | undefined;
 
   let abnormal = false;
   let detached = false;
@@ -235,8 +262,7 @@ async function runInPty(
     if (!landed) {
       held.push(data);
       data = Buffer.concat(held);
-      const n = Math.min(data.length, KUBECTL_ERROR.length);
-      if (data.subarray(0, n).equals(KUBECTL_ERROR.subarray(0, n))) return;
+      if (mayBeKubectlFailure(data.toString('latin1'))) return;
       held = [];
       land();
     }
@@ -254,7 +280,9 @@ async function runInPty(
   // the attach sets the terminal size), or when kubectl has run this long without failing.
   let landTimer: NodeJS.Timeout | undefined;
   const armLandTimer = () => {
-    if (landed) return;
+    // Before the container is known to run, a quiet kubectl may still be on its way to "not found"
+    // (seconds, on a loaded node): only output lands it then.
+    if (landed || (opts.early && started !== 'yes')) return;
     clearTimeout(landTimer);
     landTimer = setTimeout(() => {
       if (landed) return;
@@ -313,7 +341,7 @@ async function runInPty(
     }
     const retry = notFound && !detached && !abnormal && (started === 'yes' ? Date.now() < startedAt + RETRY_AFTER_STARTED_MS : true);
     if (retry) {
-      log(`attach attempt ${attempts} failed (${text.trim()})`);
+      log(`attach attempt ${attempts} failed (${kubectlMessage(text)})`);
       const next = () =>
         setTimeout(() => {
           if (detached || abnormal || cancelled) {
@@ -334,10 +362,16 @@ async function runInPty(
       } else next();
       return;
     }
-    // Not a retry: kubectl's own message, shown as it came (the terminal taken, as for any session).
-    const tail = Buffer.concat(held.splice(0));
     landed = true;
     clearTimeout(landTimer);
+    if (notFound) {
+      // Never attached: the caller says why (the container ended, or kubectl's message).
+      gaveUp = kubectlMessage(text);
+      held = [];
+      return resolveExit(e);
+    }
+    // Not a retry: kubectl's own message, shown as it came (the terminal taken, as for any session).
+    const tail = Buffer.concat(held.splice(0));
     takeTerminal();
     if (tail.length) onData(tail as unknown as string);
     resolveExit(e);
@@ -347,6 +381,7 @@ async function runInPty(
       started = runs ? 'yes' : 'no';
       startedAt = Date.now();
       if (landed) return;
+      if (runs && !waitingForStarted) armLandTimer();
       if (!runs) {
         // The container will not run: end the attempt under way, or the wait for the next one.
         cancelled = true;
@@ -411,6 +446,7 @@ async function runInPty(
   const result = recordingResult(exitCode, recorder);
   if (detached) result.detached = true;
   if (cancelled) result.cancelled = true;
+  if (gaveUp !== undefined) result.notFound = gaveUp;
   return result;
 }
 

@@ -1,6 +1,8 @@
 // The terminal as a user at a keyboard sees it, on the real node: a resize of the outer terminal
 // reaches the container, the shell's exit code becomes the plugin's, Ctrl-C stops the program in
 // the container (not the plugin), and the outer bash gets its terminal back in cooked mode.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitFor } from '../../support/cluster';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
@@ -105,6 +107,25 @@ describeOnRealNode(__filename)('the debug session in a terminal', () => {
       const text = t.text(since);
       expect(text).toMatch(/error: container "debugger-process-[a-z0-9]+" cannot start: (RunContainerError|StartError|CreateContainerError)[^\n]*"sh": executable file not found/);
       expect(text).not.toMatch(/still running|attach again/);
+      await t.expectCookedMode();
+    }));
+
+  it('a preset whose command exits at once: its output and exit code, no attach error, the terminal untouched', () =>
+    inTerminal({}, async (t) => {
+      // The early session starts kubectl attach before the container runs; this one never gets to.
+      mkdirSync(join(t.home, '.config', 'kubectl-ephemeral'), { recursive: true });
+      writeFileSync(
+        join(t.home, '.config', 'kubectl-ephemeral', 'presets.yaml'),
+        'presets:\n  quick:\n    extends: process\n    command: [sh, -c, "echo bye-$((40+2)); exit 3"]\n',
+      );
+      const since = t.mark();
+      await t.runPlugin(['quick', ...args().slice(1), '-v']);
+      expect(await t.pluginExit(60_000)).toBe(3);
+      const text = t.text(since);
+      // Ended before an attach landed (the wait saw it first, or the attach gave up): its output either way.
+      expect(text).toMatch(/(already exited[^\n]*|ended before an attach could reach it); its output:\n(?:\[debug\][^\n]*\n)*bye-42$/m);
+      expect(text).not.toMatch(/^error: /m);
+      expect(text).not.toMatch(/attaching to/);
       await t.expectCookedMode();
     }));
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dropKubectlNoise, withAttachFlags } from '../../../src/terminal/attach-session';
+import { dropKubectlNoise, mayBeKubectlFailure, withAttachFlags } from '../../../src/terminal/attach-session';
 import { listRecordings } from '../../../src/terminal/sessions';
 import type { DriverConfig, DriverReport } from './driver/attach-driver';
 import { buildDriver, exitedWithin, FAKE_KUBECTL, isAlive, isCooked, killLiveTerminals, OuterTerminal, type BuiltDriver } from './helpers/outer-terminal';
@@ -42,6 +42,22 @@ describe('withAttachFlags', () => {
     [['p'], false, true, ['p', '-i', '--quiet']],
   ])('%j (tty %s, stdin %s) -> %j', (args, tty, stdin, expected) => {
     expect(withAttachFlags(args, tty, stdin)).toEqual(expected);
+  });
+});
+
+describe('mayBeKubectlFailure: output held while an early attach may still fail', () => {
+  it.each<[string, string, boolean]>([
+    ['nothing yet', '', true],
+    ['the start of "error: "', 'err', true],
+    ['kubectl\'s error line', 'error: Internal error occurred: unable to upgrade connection: container x not found in pod p_ns\r\n', true],
+    ['a klog line from the WebSocket attempt, then the error', 'E1130 13:07:21.425468   15428 v3.go:79] "Unhandled Error" err="websocket: close sent"\r\nerror: Internal error', true],
+    ['a klog line cut in its header', 'E1130 13:07:2', true],
+    ['a shell prompt', '/ $ ', false],
+    ['a prompt redrawn on a resize', '\r/ # \x1b[J', false],
+    ['a word that starts like klog but is not', 'Error 404 in the app\r\n', false],
+    ['a container line after a klog line', 'E1130 13:07:21.425468   15428 v3.go:79] x\r\nhello\r\n', false],
+  ])('%s', (_what, text, held) => {
+    expect(mayBeKubectlFailure(text)).toBe(held);
   });
 });
 
@@ -314,12 +330,14 @@ describe('runAttachSession with a terminal', () => {
       expect(isCooked(driverStty)).toBe(true);
     });
 
-    it('once the container is known to run, tries for 5 s more, then shows the last not found as it came', async () => {
+    it('once the container is known to run, tries for 5 s more, then gives up with kubectl\'s message for the caller (who knows whether the container ended)', async () => {
       const { counter, env } = failing(1000);
       const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
-      const { report } = await outer.finish();
+      const { report, driverStty } = await outer.finish();
       expect(report.exitCode).toBe(1);
-      expect(outer.screen).toMatch(/^error: Internal error occurred: unable to upgrade connection: container debugger-x1 not found/m);
+      expect(report.notFound).toBe('error: Internal error occurred: unable to upgrade connection: container debugger-x1 not found in pod web-1_shop');
+      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
+      expect(isCooked(driverStty)).toBe(true);
       expect(report.ms).toBeGreaterThanOrEqual(5000);
       expect(runsOf(counter)).toBeGreaterThan(4);
     });

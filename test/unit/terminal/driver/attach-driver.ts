@@ -36,6 +36,7 @@ export interface DriverReport {
   sinkTail?: string;
   maxBuffered?: number;
   cancelled?: boolean;
+  notFound?: string;
 }
 
 class Sink extends Writable {
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
   if (result.recordingError) report.recordingError = result.recordingError.message;
   if (result.detached) report.detached = true;
   if (result.cancelled) report.cancelled = true;
+  if (result.notFound !== undefined) report.notFound = result.notFound;
   if (warnings.length) report.warnings = warnings;
   if (sink) Object.assign(report, { sinkBytes: sink.bytes, sinkTail: sink.tail, maxBuffered: sink.maxBuffered });
   process.stdout.write(`\r\nDRIVER-RESULT ${JSON.stringify(report)}\r\n`);
