@@ -1,7 +1,7 @@
 // `npm run bench`: kubectl-ephemeral against plain kubectl, side by side in one run, on the local
 // cluster with its real node (scripts/cluster.sh up --node). See the README's Performance section.
 //
-//   npm run bench [-- --iterations N] [--warmup N] [--quick] [--only startup,debug,attach,scale]
+//   npm run bench [-- --iterations N] [--warmup N] [--quick] [--only startup,prompt,debug,attach,scale]
 //                  [--pods N] [--attach-mb N] [--keystrokes N] [--settle-ms MS] [--build | --ref GITREF]
 //                  [--keep] [--strict]
 //
@@ -67,9 +67,9 @@ const opts = {
   attachBytes: int(flags['attach-mb'], quick ? 2 : 20, 'attach-mb') * 1_000_000,
   keystrokes: int(flags.keystrokes, quick ? 30 : 400, 'keystrokes'),
   settleMs: int(flags['settle-ms'], 3000, 'settle-ms'),
-  only: new Set((flags.only ?? 'startup,debug,attach,scale').split(',').map((s) => s.trim())),
+  only: new Set((flags.only ?? 'startup,prompt,debug,attach,scale').split(',').map((s) => s.trim())),
 };
-for (const s of opts.only) if (!['startup', 'debug', 'attach', 'scale'].includes(s)) throw new Error(`--only: unknown scenario ${s}`);
+for (const s of opts.only) if (!['startup', 'prompt', 'debug', 'attach', 'scale'].includes(s)) throw new Error(`--only: unknown scenario ${s}`);
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
@@ -186,6 +186,7 @@ async function main() {
   const results = {};
   const scenarios = [
     ['startup', () => import('./startup.mjs').then((m) => m.benchStartup(ctx))],
+    ['prompt', () => import('./prompt.mjs').then((m) => m.benchPrompt(ctx))],
     ['debug', () => import('./debug.mjs').then((m) => m.benchDebug(ctx))],
     ['attach', () => import('./attach.mjs').then((m) => m.benchAttach(ctx))],
     ['scale', () => import('./scale.mjs').then((m) => m.benchScale(ctx))],
@@ -386,6 +387,14 @@ function buildTables(results, ctx) {
       notes: [`kubectl ephemeral --help / kubectl debug --help: ${ratio(s.kHelpVsDebug)}`],
     });
   }
+  const pr = results.prompt;
+  if (pr?.rows) {
+    tables.push({
+      title: `2a. Time to a working prompt (ms from process start until the first typed command's output is back; real pty, real node, a fresh pod per pair; ${ctx.iterations} pairs)`,
+      headers: ['command', 'ms', 'ratio', 'first request at', 'peak RSS'],
+      rows: pr.rows.map((r) => [r.label, range(r.ms, 0), r.id === 'plugin' ? ratio(pr.ratio) : '1.00x', median(r.firstRequestMs, 0), mb(r.rssKB)]),
+    });
+  }
   const d = results.debug;
   if (d?.plugin) {
     const p = d.plugin;
@@ -426,6 +435,7 @@ function buildTables(results, ctx) {
     });
   }
   const mem = [];
+  if (pr?.rows) mem.push(['session start to first output', mb(pr.rows[0].rssKB), '-', `${mb(pr.rows[1].rssKB)} (kubectl debug -it)`]);
   if (d?.plugin) mem.push(['debug container until running', mb(d.plugin.rssKB), '-', `${mb(d.kubectl.rssKBDebug)} (debug), ${mb(d.kubectl.rssKBWait)} (wait)`]);
   if (a?.rows) {
     const by = Object.fromEntries(a.rows.map((r) => [r.id, r]));

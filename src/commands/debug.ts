@@ -127,24 +127,67 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   const entry = auditEntry(ctx, plan.container, v.preset, preflight?.user, opts.reason);
   const ref = { pod: opts.pod, container: name, ephemeral: true };
   const progress = waitProgress(printer, name, ctx.now);
-  // The audit entry is written while the container starts: it costs no wall-clock time.
-  const [result] = await Promise.all([
-    waitForContainer(conn, ref, {
-      until: 'started',
-      timeoutMs: v.timeoutMs,
-      now: ctx.now,
-      resourceVersion: updated.metadata?.resourceVersion,
-      signal: ctx.signal,
-      onWaiting: progress.onWaiting,
-      onEvent: progress.onEvent,
-      // The preset's own shell waits for its stdin: it can be attached the moment the runtime started it.
-      startedByEvent: opts.attach && v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined,
-    }).finally(() => progress.stop()),
-    recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
-  ]);
-  if (result.byEvent) printer.debug(`the kubelet started "${name}": attaching before the pod status says running`);
-  const state = requireStarted(result, ref, ns, plan.container.image);
-  return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
+  // The preset's own shell waits for its stdin: it can be attached the moment the runtime runs it
+  // (and said to run, with --no-attach: it cannot have ended).
+  const waitsForStdin = v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined;
+  // On a terminal the session itself starts now: kubectl attach's own start-up (~0.1 s) overlaps
+  // the container's, its attempts that come too soon are run again unseen, and the terminal is
+  // taken when one lands. The wait goes on beside it: its failure ends the session before that.
+  let settle: (runs: boolean) => void = () => {};
+  let landed: () => void = () => {};
+  const attached = new Promise<void>((resolve) => (landed = resolve));
+  const session =
+    opts.attach && waitsForStdin && v.streams.tty
+      ? enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, { phase: 'running' }, preflight?.user, {
+          early: {
+            started: new Promise<boolean>((resolve) => (settle = resolve)),
+            onLanded: () => {
+              progress.stop();
+              landed();
+            },
+          },
+        })
+      : undefined;
+  // Awaited below (or returned); a failure before that must not count as unhandled.
+  session?.catch(() => undefined);
+  let state: ReturnType<typeof requireStarted>;
+  try {
+    // The audit entry is written while the container starts: it costs no wall-clock time.
+    const [result] = await Promise.all([
+      waitForContainer(conn, ref, {
+        until: 'started',
+        timeoutMs: v.timeoutMs,
+        now: ctx.now,
+        resourceVersion: updated.metadata?.resourceVersion,
+        signal: ctx.signal,
+        onWaiting: progress.onWaiting,
+        onEvent: progress.onEvent,
+        startedEarly: waitsForStdin
+          ? {
+              // Not with stdinOnce (a pipe's session): the runtime closes the container's stdin when
+              // the first attach ends, even one that asked for no stdin (seen here: the shell got EOF).
+              attachable: plan.container.stdinOnce ? undefined : () => conn.api.attachable(ns, opts.pod, name, plan.container.tty === true),
+              attached,
+            }
+          : undefined,
+      }).finally(() => progress.stop()),
+      recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
+    ]);
+    if (result.early) printer.debug(`the kubelet has "${name}" (${{ event: 'its Started event', probe: 'an attach probe', attached: 'the session attached' }[result.early]}, ${Math.round(performance.now())} ms after start): before the pod status says running`);
+    state = requireStarted(result, ref, ns, plan.container.image);
+  } catch (err) {
+    // The container will not run (or Ctrl-C): the early session ends without touching the terminal.
+    settle(false);
+    await session?.catch(() => undefined);
+    throw err;
+  }
+  if (!session || state.phase === 'terminated') {
+    settle(false);
+    await session?.catch(() => undefined);
+    return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
+  }
+  settle(true);
+  return session;
 }
 
 /**

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { CommandContext, Connection } from '../context.js';
 import { kubectlArgs, type KubeFlags } from '../kube/kube-flags.js';
 import { PluginError } from '../errors/plugin-error.js';
-import { waitForContainer } from './wait-for-container.js';
+import { requireStarted, waitForContainer } from './wait-for-container.js';
 import type { RecordingOptions } from '../terminal/recording.js';
 
 /** Who and what a session attaches to, and how. */
@@ -25,6 +25,14 @@ export interface AttachTarget {
   tty: boolean;
   /** --detach-keys, docker's format; '' disables. */
   detachKeys: string;
+  /**
+   * The container was just added: the attach is tried again while the kubelet does not have it
+   * yet. `started` settles with whether it runs (the wait for it, going on meanwhile); a session
+   * can begin before. onLanded: the attach landed (the wait's progress line goes).
+   */
+  early?: { started: Promise<boolean>; onLanded?: () => void };
+  /** Lines to print right before the session's first line (the preset's suggestions). */
+  banner?: string;
 }
 
 /**
@@ -93,8 +101,20 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
         : t.stdin
           ? 'stdin is passed in, output and exit code out'
           : 'output only, no stdin';
-  printer.info(`attaching to "${t.container}" of pod "${t.pod}" (${how})`);
-  let result: { exitCode: number; detached?: boolean; recordingError?: Error };
+  const announce = () => {
+    if (t.banner) printer.info(t.banner);
+    printer.info(`attaching to "${t.container}" of pod "${t.pod}" (${how})`);
+  };
+  // An early session says it is attaching when it is: until then the wait's progress line speaks.
+  if (!t.early) announce();
+  const early = t.early && {
+    started: t.early.started,
+    onLanded: () => {
+      t.early?.onLanded?.();
+      announce();
+    },
+  };
+  let result: { exitCode: number; detached?: boolean; recordingError?: Error; cancelled?: boolean; notFound?: string };
   try {
     result = await ctx.attach({
       kubectl: ctx.kubectl,
@@ -106,6 +126,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
       recording,
       verbose: printer.verbose ? (line) => printer.debug(line) : undefined,
       warn: (line) => printer.warn(line),
+      early,
     });
   } catch (err) {
     // The recording file is opened before the terminal is touched: a bad path ends here, with the container running.
@@ -114,6 +135,8 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
       throw new PluginError('usage', `cannot record to ${recording.file} (${code}); pass --record=FILE with a new file in a writable directory, or --no-record; container "${t.container}" still runs: ${again()}`, { cause: err });
     throw err;
   }
+  // The container will not run (the wait that said so reports why): no session, no last line.
+  if (result.cancelled) return 0;
   if (result.recordingError)
     printer.warn(`warning: the recording ${recording?.file ?? ''} is incomplete: ${result.recordingError.message.split('\n')[0]}`);
   if (result.detached) {
@@ -122,11 +145,23 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
     return 0;
   }
   // kubectl attach exits 0 however the shell ended (`exit 3` included): the exit code is in the pod status.
-  const { state } = await waitForContainer(conn, { pod: t.pod, container: t.container, ephemeral: t.ephemeral ?? true }, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
+  const ref = { pod: t.pod, container: t.container, ephemeral: t.ephemeral ?? true };
+  const waited = await waitForContainer(conn, ref, { until: 'terminated', timeoutMs: EXIT_STATUS_WAIT_MS, now: ctx.now });
+  const { state } = waited;
+  // Attached early, to a container the runtime then could not start (its command missing in the
+  // image): the kubelet's reason, as when the wait saw it first.
+  if (state?.phase === 'waiting') requireStarted(waited, ref, ns, t.image);
   if (state?.phase === 'terminated') {
+    // No attach got through (the container ended first): what it printed is in its log.
+    if (result.notFound !== undefined || result.exitCode !== 0) {
+      printer.info(`container "${t.container}" ended before an attach could reach it; its output:`);
+      printer.out(await conn.api.logs(ns, t.pod, t.container));
+    }
     printer.info(`container "${t.container}" exited with code ${state.exitCode}${state.reason && !['Completed', 'Error'].includes(state.reason) ? ` (${state.reason})` : ''}`);
     return state.exitCode;
   }
+  // The attach gave up on "not found" while the container still runs: kubectl's word for it.
+  if (result.notFound !== undefined) printer.warn(result.notFound);
   // A node session's pod is deleted next: attaching again is no option there.
   if (t.ephemeral === false) return result.exitCode;
   printer.info(`container "${t.container}" is still running${result.exitCode ? ` (kubectl attach failed with code ${result.exitCode})` : ''}; attach again with: ${again()}`);

@@ -12,6 +12,11 @@ export interface SessionPlace {
   ephemeral?: boolean;
   /** The node of a node session, for the recording. */
   node?: string;
+  /**
+   * The session begins while the container may still be starting (see AttachTarget.early); its
+   * banner and first line are printed when the attach lands.
+   */
+  early?: { started: Promise<boolean>; onLanded?: () => void };
 }
 
 /** Attaches to a started debug container (or prints how to), passing the session's exit code through. */
@@ -30,7 +35,7 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     return 0;
   }
   // The banner suggests commands to type: for a terminal, not for a script.
-  if (preset.banner.length && container.tty) ctx.printer.info(`${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}`);
+  const banner = preset.banner.length && container.tty ? `${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}` : undefined;
   const record = opts.record ?? preset.record;
   const code = await attachDebugContainer(ctx, conn, opts.kube, {
     pod,
@@ -44,7 +49,10 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     tty: container.tty === true,
     // A node session's pod is deleted when the session ends: there is nothing to detach from.
     detachKeys: place.node ? '' : opts.detachKeys,
+    banner,
     ...place,
+    // Just added: a kubectl attach that comes before the kubelet has it is tried again.
+    early: place.early ?? { started: Promise.resolve(true) },
   });
   if (code !== 0) throw new ContainerExit(code);
   return 0;

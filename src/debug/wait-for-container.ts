@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Connection } from '../context.js';
 import { PluginError } from '../errors/plugin-error.js';
 import { containerState, ephemeralState, FATAL_WAITING_REASONS, type ContainerState } from '../plan/container-state.js';
@@ -28,13 +28,30 @@ export interface WaitOptions {
   /** Told each new kubelet event about this container (Pulling, Pulled, Created, Started, BackOff); asking for it lists the pod's events while waiting. */
   onEvent?: (event: ContainerEvent) => void;
   /**
-   * until 'started' only: end the wait at the kubelet's Started event, when the container exists in
-   * the runtime and can be attached, instead of at the pod status, which says running only after the
-   * kubelet's next relist (measured here: the event 0.6-1 s earlier). Only for a program that waits
-   * for its stdin: one that may exit at once needs the status to tell its exit code and output.
+   * until 'started' only: end the wait as soon as the container exists in the runtime and can be
+   * attached (the kubelet's Started event, or `attachable` answering true), instead of at the pod
+   * status, which says running only after the kubelet's next relist (measured here: 0.1-1 s later).
+   * Only for a program that waits for its stdin: one that may exit at once needs the status to tell
+   * its exit code and output.
    */
-  startedByEvent?: boolean;
+  startedEarly?: {
+    /**
+     * Asks the kubelet whether it has the container yet, on a schedule from the start of the wait
+     * (except while the image is being pulled). The Started event alone is not enough: the
+     * kubelet's spam filter drops a pod's events past 25 (a pod debugged often, a crash loop).
+     */
+    attachable?: () => Promise<boolean>;
+    /** Resolves when a session attached to the container: it runs, whatever the status says yet. */
+    attached?: Promise<void>;
+  };
 }
+
+// Probing for the container: every 50 ms for the first 1.5 s (measured here: it starts 0.1-0.3 s
+// after the PATCH), then every 500 ms; after 40 probes (~6.5 s) the events and the status decide alone.
+const PROBE_FAST_MS = 50;
+const PROBE_FAST_COUNT = 30;
+const PROBE_SLOW_MS = 500;
+const PROBE_MAX = 40;
 
 /** A kubelet event about one container, as progress shows it. */
 export interface ContainerEvent {
@@ -46,12 +63,10 @@ export interface ContainerEvent {
   count: number;
 }
 
-// The pod watch says nothing while an image is pulled: the kubelet's events do. A list a second is
-// what `kubectl describe` users do by hand, and it stops with the wait; four a second at first,
-// when a container usually starts and its Started event is worth catching early.
+// The pod watch says nothing while an image is pulled: the kubelet's events do. They are watched;
+// an identity that may list events but not watch them (a role from an older release of ours) gets
+// them by a list a second instead, what `kubectl describe` users do by hand.
 const EVENT_POLL_MS = 1000;
-const EARLY_EVENT_POLL_MS = 250;
-const EARLY_PERIOD_MS = 5000;
 
 /** What the wait ended with: the state, or undefined when the deadline passed; and the last waiting reason seen. */
 export interface WaitResult {
@@ -59,8 +74,8 @@ export interface WaitResult {
   lastReason: string;
   /** The pod as it was when the wait ended (undefined on timeout, and when the Started event ended it). */
   pod?: V1Pod;
-  /** The kubelet's Started event ended the wait, ahead of the pod status (startedByEvent). */
-  byEvent?: boolean;
+  /** What ended the wait ahead of the pod status (startedEarly): the Started event, an attach probe, or a session that attached. */
+  early?: 'event' | 'probe' | 'attached';
 }
 
 /** The one "watch the pod until a container is in a state" of the plugin. A fatal waiting reason (image pull, config) ends it at once. */
@@ -68,16 +83,23 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
   const ns = ref.namespace ?? conn.target.namespace;
   const stateOf = ref.ephemeral ? ephemeralState : containerState;
   let lastReason = '';
-  // Set when the Started event ended the wait first: the watch then ends at its next pod update.
+  // Set when the container was found started ahead of the status: the watch then ends at its next pod update.
   let startedEarly = false;
-  let onStarted: () => void = () => {};
-  const started = new Promise<'started'>((resolve) => (onStarted = () => resolve('started')));
-  const early = opts.startedByEvent === true && opts.until === 'started';
+  let onStarted: (by: 'event' | 'probe' | 'attached') => void = () => {};
+  const started = new Promise<'event' | 'probe' | 'attached'>((resolve) => (onStarted = resolve));
+  const early = opts.startedEarly !== undefined && opts.until === 'started';
+  // While the kubelet pulls the image there is nothing to probe for.
+  let pulling = false;
   const onEvent = (e: ContainerEvent) => {
     opts.onEvent?.(e);
-    if (early && e.reason === 'Started') onStarted();
+    if (e.reason === 'Pulling') pulling = true;
+    else if (['Pulled', 'Created', 'Started', 'Failed', 'ErrImagePull'].includes(e.reason)) pulling = false;
+    if (early && e.reason === 'Started') onStarted('event');
   };
-  const stopEvents = opts.onEvent || early ? followContainerEvents(conn, ref, onEvent, opts.now) : () => {};
+  const stopEvents = opts.onEvent || early ? followContainerEvents(conn, ref, onEvent) : () => {};
+  const attachable = early ? opts.startedEarly?.attachable : undefined;
+  const stopProbes = attachable ? probeUntilAttachable(attachable, () => pulling, () => onStarted('probe')) : () => {};
+  if (early) void opts.startedEarly?.attached?.then(() => onStarted('attached'));
   try {
     const watched = conn.api.watchPod(ns, ref.pod, opts.resourceVersion, opts.now() + opts.timeoutMs, (p) => {
       if (startedEarly) return { s: stateOf(p, ref.container), p };
@@ -93,47 +115,80 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
       return undefined;
     });
     const first = early ? await Promise.race([watched, started]) : await watched;
-    if (first === 'started') {
+    if (first === 'event' || first === 'probe' || first === 'attached') {
       startedEarly = true;
       // The watch is left to end at the status update that follows; nothing waits for it any more.
       watched.catch(() => undefined);
-      return { state: { phase: 'running' }, lastReason, byEvent: true };
+      return { state: { phase: 'running' }, lastReason, early: first };
     }
     return { state: first?.s, lastReason, pod: first?.p };
   } finally {
     stopEvents();
+    stopProbes();
   }
 }
 
-/** Lists the pod's events (four times a second at first, then every second) and passes on the new ones about this container; returns the stop function. */
-function followContainerEvents(conn: Connection, ref: ContainerRef, onEvent: (e: ContainerEvent) => void, now: () => number): () => void {
-  const begun = now();
-  const ns = conn.target.namespace;
+/** Calls attachable on the probe schedule (skipping while pulling) until it answers true or fails; returns the stop function. */
+function probeUntilAttachable(attachable: () => Promise<boolean>, pulling: () => boolean, onAttachable: () => void): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let probes = 0;
+  const tick = async () => {
+    if (stopped) return;
+    if (!pulling()) {
+      probes++;
+      try {
+        if (await attachable()) {
+          if (!stopped) onAttachable();
+          return;
+        }
+      } catch {
+        // Refused or unanswerable: the Started event and the status still end the wait.
+        return;
+      }
+    }
+    if (!stopped && probes < PROBE_MAX) timer = setTimeout(() => void tick(), probes < PROBE_FAST_COUNT ? PROBE_FAST_MS : PROBE_SLOW_MS);
+  };
+  timer = setTimeout(() => void tick(), PROBE_FAST_MS);
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
+
+/** Follows the pod's events (a watch; a list a second where watching is refused) and passes on the new ones about this container; returns the stop function. */
+function followContainerEvents(conn: Connection, ref: ContainerRef, onEvent: (e: ContainerEvent) => void): () => void {
+  const ns = ref.namespace ?? conn.target.namespace;
   // The kubelet names the container in the event's fieldPath.
   const fieldPath = `spec.${ref.ephemeral ? 'ephemeralContainers' : 'containers'}{${ref.container}}`;
   const seen = new Map<string, number>();
-  let stopped = false;
+  const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  const take = (events: CoreV1Event[]) => {
+    for (const e of events) {
+      if (stop.signal.aborted) return;
+      if (e.involvedObject?.fieldPath !== fieldPath) continue;
+      const count = e.series?.count ?? e.count ?? 1;
+      const key = e.metadata?.uid ?? `${e.reason}/${e.message}`;
+      if (seen.get(key) === count) continue;
+      seen.set(key, count);
+      onEvent({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? 'Normal', count });
+    }
+  };
   const poll = async () => {
     try {
-      for (const e of await conn.api.podEvents(ns, ref.pod)) {
-        if (stopped) return;
-        if (e.involvedObject?.fieldPath !== fieldPath) continue;
-        const count = e.series?.count ?? e.count ?? 1;
-        const key = e.metadata?.uid ?? `${e.reason}/${e.message}`;
-        if (seen.get(key) === count) continue;
-        seen.set(key, count);
-        onEvent({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? 'Normal', count });
-      }
+      take(await conn.api.podEvents(ns, ref.pod));
     } catch {
       // Progress is a courtesy: events the identity may not list, or a failed list, never end the wait.
       return;
     }
-    if (!stopped) timer = setTimeout(() => void poll(), now() - begun < EARLY_PERIOD_MS ? EARLY_EVENT_POLL_MS : EVENT_POLL_MS);
+    if (!stop.signal.aborted) timer = setTimeout(() => void poll(), EVENT_POLL_MS);
   };
-  void poll();
+  conn.api.followPodEvents(ns, ref.pod, take, stop.signal).catch(() => {
+    if (!stop.signal.aborted) void poll();
+  });
   return () => {
-    stopped = true;
+    stop.abort();
     if (timer) clearTimeout(timer);
   };
 }

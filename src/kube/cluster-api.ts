@@ -219,6 +219,60 @@ export class ClusterApi {
     }
   }
 
+  /**
+   * The pod's events as they happen: one list (passed on first), then a watch from the list's
+   * version, watched again when the server ends the stream, until the signal aborts. The kubelet's
+   * Started event arrives here within milliseconds, where a list polled every 250 ms would add
+   * 125 ms on average and a request each time. Rejects with the API error when the list or watch is
+   * refused (a role from before watch was asked for: the caller falls back to polling).
+   */
+  async followPodEvents(ns: string, pod: string, onEvents: (events: CoreV1Event[]) => void, signal: AbortSignal): Promise<void> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/events`;
+    const fieldSelector = `involvedObject.name=${pod},involvedObject.namespace=${ns}`;
+    let rv: string | undefined;
+    while (!signal.aborted) {
+      try {
+        if (rv === undefined) {
+          const list = await this.http.request<{ items: CoreV1Event[]; metadata?: { resourceVersion?: string } }>({ path, query: { fieldSelector }, signal });
+          rv = list.metadata?.resourceVersion ?? '0';
+          onEvents(list.items);
+        }
+        await this.http.watch<CoreV1Event>({ path, query: { fieldSelector, resourceVersion: rv, timeoutSeconds: 300 }, signal }, (event) => {
+          if (event.type === 'ERROR') {
+            rv = undefined; // 410 Gone: list again
+            return true;
+          }
+          rv = event.object.metadata?.resourceVersion ?? rv;
+          if (event.type === 'ADDED' || event.type === 'MODIFIED') onEvents([event.object]);
+          return false;
+        });
+      } catch (err) {
+        if (signal.aborted) return;
+        if (!(err instanceof ApiError && err.status === 410)) throw err;
+        rv = undefined;
+      }
+    }
+  }
+
+  /**
+   * Whether the kubelet has the container in its runtime yet: a WebSocket attach to its output,
+   * closed the moment it opens. The API server does not look at the pod status for an attach, and
+   * the kubelet answers "container not found" until the runtime runs it: this is true ahead of the
+   * status, which says running only at the kubelet's next relist (up to a second later). No stdin
+   * is asked for; still, never for a stdinOnce container: the runtime closes its stdin when the
+   * first attach ends, whatever that attach asked for. Asks for the v4 protocol, which the API
+   * server passes to the kubelet as it is: the v5 one it upgrades itself before asking the kubelet,
+   * so a 101 there proves nothing.
+   */
+  async attachable(ns: string, pod: string, container: string, tty: boolean): Promise<boolean> {
+    const { status } = await this.http.probe({ path: `${podPath(ns, pod)}/attach`, query: { container, stdout: true, tty }, upgrade: ['v4.channel.k8s.io'] });
+    if (status === 101) return true;
+    // The kubelet's "container not found" comes back as a 500 (or 400 from older servers).
+    if (status === 500 || status === 400) return false;
+    // Refused (no pods/attach), or a proxy that does not pass upgrades: asking again will not help.
+    throw new ApiError(status, undefined, 'GET', `${podPath(ns, pod)}/attach`);
+  }
+
   /** Lists pods one page at a time (limit/continue), calling onPage for each page. */
   async listPods(ns: string | undefined, opts: { labelSelector?: string; limit?: number }, onPage: (pods: V1Pod[]) => void): Promise<void> {
     let cont: string | undefined;

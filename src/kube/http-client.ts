@@ -1,6 +1,8 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { checkServerIdentity, getCACertificates, type ConnectionOptions } from 'node:tls';
 import { PluginError } from '../errors/plugin-error.js';
 import { ApiError, type KubeStatus } from './api-error.js';
@@ -19,6 +21,11 @@ export interface KubeRequest {
   /** Deadline of the whole request in milliseconds (defaults to --request-timeout, else none). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Ask for a WebSocket upgrade with these subprotocols: a 101 answer resolves with status 101 and
+   * the upgraded connection closed at once (a probe that a stream could be opened, nothing more).
+   */
+  upgrade?: string[];
 }
 
 /** One watch event. */
@@ -140,6 +147,13 @@ export class KubeHttpClient {
     });
   }
 
+  /** One request whose answer matters only by its status (an upgrade probe); the body is dropped. */
+  async probe(req: KubeRequest): Promise<{ status: number }> {
+    const res = await this.exchange(req, false);
+    res.resume();
+    return { status: res.statusCode ?? 0 };
+  }
+
   /** Closes idle keep-alive sockets so the process can exit at once. */
   close(): void {
     this.agent?.destroy();
@@ -225,6 +239,17 @@ export class KubeHttpClient {
         headers['Content-Type'] = req.contentType ?? 'application/json';
         headers['Content-Length'] = String(body.length);
       }
+      if (req.upgrade) {
+        // An Accept of JSON makes the API server refuse the upgrade (406).
+        delete headers.Accept;
+        Object.assign(headers, {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+          'Sec-WebSocket-Protocol': req.upgrade.join(', '),
+        });
+      }
       this.requestCount++;
       this.options.debug?.(`${method} ${path} (${Math.round(performance.now())} ms after start)`);
       const send = this.url.protocol === 'http:' ? httpRequest : httpsRequest;
@@ -248,6 +273,11 @@ export class KubeHttpClient {
           socket.once('connect', () => clearTimeout(t));
           socket.once('close', () => clearTimeout(t));
         }
+      });
+      // Switched protocols: the probe has its answer; the stream is not wanted.
+      r.on('upgrade', (res: IncomingMessage, socket: Socket) => {
+        socket.destroy();
+        resolve(res);
       });
       r.on('error', reject);
       r.end(body);

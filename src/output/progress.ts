@@ -34,6 +34,8 @@ export function waitProgress(printer: Printer, container: string, now: () => num
   let reason = '';
   let latest = '';
   let warning = false;
+  // Stopped when the session took the terminal (an early attach), though the wait may go on.
+  let stopped = false;
   const paint = (text: string, code: string) => (printer.color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const draw = () => {
     const seconds = ((now() - started) / 1000).toFixed(0);
@@ -45,12 +47,14 @@ export function waitProgress(printer: Printer, container: string, now: () => num
   timer?.unref();
   return {
     onWaiting(state) {
+      if (stopped) return;
       const text = `${oneLine(state.reason)}${state.message ? `: ${oneLine(state.message)}` : ''}`;
       if (!printer.live) return printer.info(`waiting for container "${container}": ${text}`);
       reason = text;
       draw();
     },
     onEvent(event) {
+      if (stopped) return;
       const text = `${oneLine(event.reason)}: ${oneLine(event.message)}${event.count > 1 ? ` (x${event.count})` : ''}`;
       if (!printer.live) return printer.info(`container "${container}": ${text}`);
       latest = text;
@@ -58,6 +62,8 @@ export function waitProgress(printer: Printer, container: string, now: () => num
       draw();
     },
     stop() {
+      if (stopped) return;
+      stopped = true;
       if (timer) clearInterval(timer);
       printer.status(undefined);
     },

@@ -62,7 +62,8 @@ export const PERMISSIONS: readonly Permission[] = [
   { verb: 'create', resource: 'pods/attach', role: ROLES.core, purpose: 'attach to it', preflight: 'attach' },
   { verb: 'get', resource: 'pods/attach', role: ROLES.core, purpose: 'attach over WebSocket (API servers before 1.35 check get)' },
   { verb: 'get', resource: 'pods/log', role: ROLES.core, purpose: 'previous logs in the crash summary, output of a container that already exited' },
-  { verb: 'list', resource: 'events', role: ROLES.core, purpose: 'recent events in the crash summary' },
+  { verb: 'list', resource: 'events', role: ROLES.core, purpose: 'recent events in the crash summary; progress while a container starts' },
+  { verb: 'watch', resource: 'events', role: ROLES.core, purpose: "the kubelet's Started event: attach without waiting for the status (else a list a second)" },
   { verb: 'get', resource: 'namespaces', role: ROLES.core, purpose: "read the namespace's Pod Security labels (cluster-wide: a RoleBinding cannot grant it)" },
   { verb: 'create', resource: 'selfsubjectrulesreviews', group: 'authorization.k8s.io', role: ROLES.core, purpose: 'check these permissions before anything is created' },
   ...(['deployments', 'statefulsets', 'daemonsets', 'replicasets'] as const).map(

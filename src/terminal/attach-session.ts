@@ -2,7 +2,7 @@
 // every byte is relayed through this process: that is what lets us record the session, put the
 // user's terminal back however the session ends, and report kubectl's exit code as our own.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import type * as NodePty from 'node-pty';
 import { DetachKeyMatcher } from './detach-keys';
@@ -31,6 +31,16 @@ export interface AttachSessionOptions {
   verbose?: (line: string) => void;
   /** Lines the user must see before the session starts (a recording that cannot happen). */
   warn?: (line: string) => void;
+  /**
+   * Attaching to a container that may not run yet (terminal sessions only: a pipe's bytes, once
+   * read by a kubectl that failed, cannot be given to the next one). kubectl attach starts at once
+   * and again while the kubelet answers "container ... not found", its message never shown; the
+   * user's terminal is taken only when an attach lands. `started` settles with whether the
+   * container runs: until then, EARLY_ATTEMPTS attempts at most, then the next one when it says
+   * so; true: retries go on for RETRY_AFTER_STARTED_MS; false (it never will: an image that cannot
+   * be pulled): kubectl is ended and the session resolves `cancelled`, the terminal untouched.
+   */
+  early?: { started: Promise<boolean>; onLanded?: () => void };
 }
 
 /** How a session ended. */
@@ -41,6 +51,13 @@ export interface AttachSessionResult {
   detached?: boolean;
   /** Set when a requested recording failed or was impossible; the session itself still ran. */
   recordingError?: Error;
+  /** early.started said the container will not run: no attach landed, nothing was relayed. */
+  cancelled?: boolean;
+  /**
+   * An early attach gave up on "container ... not found": kubectl's message, not shown (the
+   * container may have run and ended before any attach landed: its output is the caller's to show).
+   */
+  notFound?: string;
 }
 
 /** Attaches the user's terminal (or piped stdin) to the container through kubectl; see AttachSessionOptions. */
@@ -49,14 +66,56 @@ export async function runAttachSession(opts: AttachSessionOptions): Promise<Atta
   const output = opts.output ?? process.stdout;
   const log = opts.verbose ?? (() => {});
   // A terminal relay needs a terminal to relay; -t=false asks for none even on one.
-  if (!input.isTTY || opts.tty === false) return runPiped(opts, input, output, log);
-  const pty = loadPty((err) => log(`node-pty could not be loaded (${describe(err)}): attaching with inherited stdio, so no recording and no terminal relay`));
+  const relay = input.isTTY && opts.tty !== false;
+  const pty = relay ? loadPty((err) => log(`node-pty could not be loaded (${describe(err)}): attaching with inherited stdio, so no recording and no terminal relay`)) : undefined;
+  // Only the relay can hold back a failed attempt: the others attach once the container runs.
+  if (opts.early && !pty) {
+    if (!(await opts.early.started)) return { exitCode: 0, cancelled: true };
+    opts.early.onLanded?.();
+  }
+  if (!relay) return runPiped(opts, input, output, log);
   if (!pty) {
     opts.warn?.(`warning: node-pty could not be loaded, so this session has no detach keys${opts.recording ? ' and is NOT recorded' : ''}; reinstall the plugin to get them back`);
     return runInherited(opts, input, log);
   }
   return runInPty(pty, opts, input, output, log);
 }
+
+// kubectl prints its failure as "error: ..." (cmdutil.CheckErr), sometimes after klog lines of its
+// own (its WebSocket attach, falling back to SPDY, logs `E1130 13:07:21.425468 15428 v3.go:79]
+// "Unhandled Error" err="websocket: close sent"`); output that starts otherwise is the container's,
+// and passes at once.
+const KUBECTL_ERROR = 'error: ';
+const KLOG_LINE = /^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]\s]+\] /;
+const KLOG_PARTIAL = /^[IWEF](?:\d{1,4}(?: (?:\d{1,2}(?::\d{0,2}(?::\d{0,2}(?:\.\d*)?)?)?)?)?)?$/;
+
+/** kubectl's "error: ..." line out of what a failed attach printed (klog lines before it left out). */
+function kubectlMessage(text: string): string {
+  return text.split(/\r?\n/).find((l) => l.startsWith(KUBECTL_ERROR)) ?? text.trim();
+}
+
+/** Whether what kubectl printed so far may still be its own failure (klog lines, then "error: ..."), not the container's output. */
+export function mayBeKubectlFailure(text: string): boolean {
+  const lines = text.split(/\r?\n/);
+  const last = lines.pop()!;
+  const whole = lines.every((l) => l === '' || KLOG_LINE.test(l) || l.startsWith(KUBECTL_ERROR));
+  const open = last === '' || KUBECTL_ERROR.startsWith(last) || last.startsWith(KUBECTL_ERROR) || KLOG_LINE.test(last) || KLOG_PARTIAL.test(last);
+  return whole && open;
+}
+// The kubelet's answer while it does not have the container yet: the pod worker has not seen the
+// new spec, or the runtime has not started it (kubelet GetAttach, findContainer).
+const NOT_FOUND = /unable to upgrade connection: container .*not found/;
+// Between attempts (after the 50 ms read of the failed one's message): a kubectl attach takes ~80 ms
+// to fail here, so attempts come every ~150 ms.
+const RETRY_PAUSE_MS = 20;
+// Attempts before the container is known to run: ~0.6 s, when it usually starts in 0.1-0.3 s;
+// a longer start (an image pull) is waited out without starting kubectl again and again.
+const EARLY_ATTEMPTS = 4;
+// After it is known to run, the kubelet may still need a moment: past this, "not found" is shown.
+const RETRY_AFTER_STARTED_MS = 5000;
+// A kubectl attach that neither failed nor printed anything by then, the container known to run, is
+// attached (a program that does not redraw on a resize).
+const LANDED_AFTER_MS = 1000;
 
 // Time for onData events that trail onExit: the pty may still hold the child's last output.
 const FLUSH_GRACE_MS = 50;
@@ -86,24 +145,40 @@ async function runInPty(
   // Opened before the terminal is touched, so that an unwritable path fails with nothing to undo.
   const recorder = opts.recording ? AsciicastWriter.open(opts.recording, size, env) : undefined;
   const args = withAttachFlags(opts.args, true);
-  log(`running ${opts.kubectl} ${args.join(' ')} under a pty (${size.cols}x${size.rows})`);
+  log(`running ${opts.kubectl} ${args.join(' ')} under a pty (${size.cols}x${size.rows}, ${Math.round(performance.now())} ms after start)`);
   const detachKeys = new DetachKeyMatcher(opts.detachKeys ?? Buffer.alloc(0));
 
-  let child: NodePty.IPty;
-  try {
-    child = ptyModule.spawn(opts.kubectl, args, {
-      cols: size.cols,
-      rows: size.rows,
+  // Each attempt gets the terminal's size of the moment.
+  const spawnKubectl = () => {
+    const current = terminalSize(output);
+    return ptyModule.spawn(opts.kubectl, args, {
+      cols: current.cols,
+      rows: current.rows,
       env,
       // Raw bytes both ways: decoding here would mangle anything that is not UTF-8.
       encoding: null,
       // On, node-pty would swallow Ctrl-S/Ctrl-Q typed for the container.
       handleFlowControl: false,
     });
+  };
+  let child: NodePty.IPty;
+  try {
+    child = spawnKubectl();
   } catch (err) {
     await recorder?.close();
     throw err;
   }
+  // Until the first byte that is not kubectl's "error: ", an early attach may still fail for a
+  // container the kubelet does not have yet: its output is held, and the terminal left alone.
+  let landed = !opts.early;
+  let held: Buffer[] = [];
+  let attempts = 1;
+  let cancelled = false;
+  let started: 'pending' | 'yes' | 'no' = 'pending';
+  let startedAt = 0;
+  // An attempt that failed after the last one allowed before the container is known to run.
+  let waitingForStarted: (() => void) | undefined;
+  let gaveUp: string | undefined;
 
   let abnormal = false;
   let detached = false;
@@ -181,9 +256,16 @@ async function runInPty(
     child.kill('SIGHUP');
   };
 
-  const dataSubscription = child.onData((chunk) => {
+  const onData = (chunk: string) => {
     // encoding: null makes node-pty hand out Buffers; its typings still say string.
-    const data = chunk as unknown as Buffer;
+    let data = chunk as unknown as Buffer;
+    if (!landed) {
+      held.push(data);
+      data = Buffer.concat(held);
+      if (mayBeKubectlFailure(data.toString('latin1'))) return;
+      held = [];
+      land();
+    }
     relayed += data.length;
     // The terminal first: the recorder's JSON encoding must not add to what the user waits for.
     const accepted = output.write(data);
@@ -193,13 +275,133 @@ async function runInPty(
       pauses++;
       child.pause();
     }
-  });
-  const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) => {
-    const subscription = child.onExit((e) => {
-      subscription.dispose();
-      resolve(e);
+  };
+  // The attach counts as landed at the container's first output (a shell redraws its prompt when
+  // the attach sets the terminal size), or when kubectl has run this long without failing.
+  let landTimer: NodeJS.Timeout | undefined;
+  const armLandTimer = () => {
+    // Before the container is known to run, a quiet kubectl may still be on its way to "not found"
+    // (seconds, on a loaded node): only output lands it then.
+    if (landed || (opts.early && started !== 'yes')) return;
+    clearTimeout(landTimer);
+    landTimer = setTimeout(() => {
+      if (landed) return;
+      const tail = Buffer.concat(held.splice(0));
+      land('quiet for 1 s');
+      if (tail.length) onData(tail as unknown as string);
+    }, LANDED_AFTER_MS);
+  };
+  // The user's terminal: raw, its bytes to kubectl. Taken when the attach lands (at once when
+  // not early); until then what is typed waits in the terminal's own line buffer.
+  let taken = false;
+  const takeTerminal = () => {
+    if (taken || restored) return;
+    taken = true;
+    input.setRawMode(true);
+    passOutputThrough(input, log);
+    input.on('data', onInput);
+    input.resume();
+  };
+  const land = (how = 'first output') => {
+    landed = true;
+    clearTimeout(landTimer);
+    if (!opts.early) return;
+    log(`attached at attempt ${attempts} (${how}, ${Math.round(performance.now())} ms after start)`);
+    opts.early.onLanded?.();
+    takeTerminal();
+  };
+  armLandTimer();
+  let dataSubscription = child.onData(onData);
+  let resolveExit: (e: { exitCode: number; signal?: number }) => void = () => {};
+  const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) => (resolveExit = resolve));
+  const onChildExit = (e: { exitCode: number; signal?: number }) => {
+    // A failed kubectl's message may trail its exit: it is read before deciding.
+    if (!landed) setTimeout(() => decideAfterExit(e), FLUSH_GRACE_MS);
+    else resolveExit(e);
+  };
+  const respawn = () => {
+    dataSubscription.dispose();
+    held = [];
+    child = spawnKubectl();
+    attempts++;
+    dataSubscription = child.onData(onData);
+    const sub = child.onExit((next) => {
+      sub.dispose();
+      onChildExit(next);
     });
-  });
+    armLandTimer();
+  };
+  const decideAfterExit = (e: { exitCode: number; signal?: number }) => {
+    if (landed) return resolveExit(e);
+    const text = Buffer.concat(held).toString('utf8');
+    const notFound = e.exitCode !== 0 && NOT_FOUND.test(text);
+    if (cancelled || (notFound && started === 'no')) {
+      cancelled = true;
+      return resolveExit(e);
+    }
+    const retry = notFound && !detached && !abnormal && (started === 'yes' ? Date.now() < startedAt + RETRY_AFTER_STARTED_MS : true);
+    if (retry) {
+      log(`attach attempt ${attempts} failed (${kubectlMessage(text)})`);
+      const next = () =>
+        setTimeout(() => {
+          if (detached || abnormal || cancelled) {
+            cancelled ||= started === 'no';
+            landed = true;
+            return resolveExit(e);
+          }
+          try {
+            respawn();
+          } catch {
+            landed = true;
+            resolveExit(e);
+          }
+        }, RETRY_PAUSE_MS);
+      if (started === 'pending' && attempts >= EARLY_ATTEMPTS) {
+        log('waiting to hear that the container runs before attaching again');
+        waitingForStarted = next;
+      } else next();
+      return;
+    }
+    landed = true;
+    clearTimeout(landTimer);
+    if (notFound) {
+      // Never attached: the caller says why (the container ended, or kubectl's message).
+      gaveUp = kubectlMessage(text);
+      held = [];
+      return resolveExit(e);
+    }
+    // Not a retry: kubectl's own message, shown as it came (the terminal taken, as for any session).
+    const tail = Buffer.concat(held.splice(0));
+    takeTerminal();
+    if (tail.length) onData(tail as unknown as string);
+    resolveExit(e);
+  };
+  opts.early?.started.then(
+    (runs) => {
+      started = runs ? 'yes' : 'no';
+      startedAt = Date.now();
+      if (landed) return;
+      if (runs && !waitingForStarted) armLandTimer();
+      if (!runs) {
+        // The container will not run: end the attempt under way, or the wait for the next one.
+        cancelled = true;
+        child.kill('SIGKILL');
+      }
+      const next = waitingForStarted;
+      waitingForStarted = undefined;
+      if (next) {
+        if (runs) next();
+        else resolveExit({ exitCode: 0 });
+      }
+    },
+    () => undefined,
+  );
+  {
+    const sub = child.onExit((e) => {
+      sub.dispose();
+      onChildExit(e);
+    });
+  }
 
   for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
   // The monitor observes a crash without preventing it, unlike an 'uncaughtException' listener.
@@ -211,10 +413,7 @@ async function runInPty(
 
   let exit: { exitCode: number; signal?: number };
   try {
-    input.setRawMode(true);
-    passOutputThrough(input, log);
-    input.on('data', onInput);
-    input.resume();
+    if (landed) takeTerminal();
     exit = await exited;
     // Killed, kubectl could not undo what the program in the container did to the terminal.
     if (exit.signal) abnormal = true;
@@ -223,6 +422,7 @@ async function runInPty(
     throw err;
   } finally {
     if (killTimer) clearTimeout(killTimer);
+    clearTimeout(landTimer);
     // Nothing to type to any more; the terminal goes back before the output tail is flushed.
     restore();
     for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
@@ -238,11 +438,15 @@ async function runInPty(
   output.off('drain', onDrain);
   output.off('error', onOutputError);
   await recorder?.close();
+  // No session happened: the recording this run created goes too.
+  if (cancelled && opts.recording) rmSync(opts.recording.file, { force: true });
 
-  const exitCode = detached ? 0 : exit.signal ? 128 + exit.signal : exit.exitCode;
-  log(`kubectl exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}; relayed ${relayed} bytes, paused for the terminal ${pauses} times`);
+  const exitCode = detached || cancelled ? 0 : exit.signal ? 128 + exit.signal : exit.exitCode;
+  log(`kubectl exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}; relayed ${relayed} bytes, paused for the terminal ${pauses} times${cancelled ? `; cancelled after ${attempts} attempts: the container will not run` : ''}`);
   const result = recordingResult(exitCode, recorder);
   if (detached) result.detached = true;
+  if (cancelled) result.cancelled = true;
+  if (gaveUp !== undefined) result.notFound = gaveUp;
   return result;
 }
 

@@ -7,8 +7,10 @@ const require = createRequire(import.meta.url);
 const pty = require('node-pty');
 
 const PROMPT_HINT = Buffer.from("If you don't see a command prompt");
-// The plugin runs kubectl attach --quiet (no hint): its sessions show the busybox root prompt instead.
+// The plugin runs kubectl attach --quiet (no hint): its sessions show busybox's prompt instead (root's,
+// or a user's: the shell preset runs as one).
 const ROOT_PROMPT = Buffer.from('/ # ');
+const USER_PROMPT = Buffer.from('/ $ ');
 
 export class PtySession {
   /** Spawns file/args under a cols x rows pty with raw byte output. */
@@ -73,7 +75,7 @@ export class PtySession {
     void this.exited.then((e) => (exit = e));
     const gone = () => new Error(`exited (${JSON.stringify(exit)}) before attaching: ${JSON.stringify(Buffer.concat(this.transcript).toString().slice(-600))}`);
     // A command that fails at once (bad build, no permission) ends the wait at once too.
-    await Promise.race([this.waitFor([PROMPT_HINT, ROOT_PROMPT], timeoutMs).catch(() => undefined), this.exited.then(() => delay(100))]);
+    await Promise.race([this.waitFor([PROMPT_HINT, ROOT_PROMPT, USER_PROMPT], timeoutMs).catch(() => undefined), this.exited.then(() => delay(100))]);
     while (performance.now() < end) {
       if (exit) throw gone();
       const seen = this.waitFor('R42', 700);

@@ -8,7 +8,7 @@ const event = (uid: string, fieldPath: string, reason: string, message: string, 
 
 describe('waitForContainer with onEvent', () => {
   it('passes on the kubelet events about this container only, each once, and again when its count grows', async () => {
-    const lists: CoreV1Event[][] = [
+    const batches: CoreV1Event[][] = [
       [
         event('1', 'spec.ephemeralContainers{dbg}', 'Pulling', 'Pulling image "busybox"'),
         event('2', 'spec.containers{app}', 'Started', 'Started container app'),
@@ -21,24 +21,25 @@ describe('waitForContainer with onEvent', () => {
       [event('4', 'spec.ephemeralContainers{dbg}', 'BackOff', 'Back-off pulling image "busybox"', 3, 'Warning')],
     ];
     const seen: ContainerEvent[] = [];
-    let listsRead = 0;
     let release: () => void = () => {};
-    const thirdListDone = new Promise<void>((r) => (release = r));
+    const allSent = new Promise<void>((r) => (release = r));
     const running = aPod('web').build() as V1Pod;
     running.status = { ephemeralContainerStatuses: [{ name: 'dbg', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { running: {} } }] };
     const conn = {
       target: { namespace: 'shop' },
       api: {
-        podEvents: async () => {
-          const list = lists[Math.min(listsRead, lists.length - 1)]!;
-          listsRead++;
-          // Told once this list has been handed on (the waiter reads it before the next poll).
-          if (listsRead === 3) setImmediate(release);
-          return list;
+        // The list first, then what the watch brings, one batch at a time; then silence until aborted.
+        followPodEvents: async (_ns: string, _pod: string, onEvents: (e: CoreV1Event[]) => void, signal: AbortSignal) => {
+          for (const batch of batches) {
+            onEvents(batch);
+            await new Promise((r) => setImmediate(r));
+          }
+          release();
+          await new Promise((r) => signal.addEventListener('abort', r));
         },
-        // The container runs once the third list is read: the wait ends then.
+        // The container runs once every batch was handed on: the wait ends then.
         watchPod: async (_ns: string, _pod: string, _rv: unknown, _deadline: number, check: (p: V1Pod) => unknown) => {
-          await thirdListDone;
+          await allSent;
           return check(running);
         },
       },
@@ -53,7 +54,7 @@ describe('waitForContainer with onEvent', () => {
   });
 });
 
-describe('waitForContainer with startedByEvent', () => {
+describe('waitForContainer with startedEarly', () => {
   const podWith = (state: object) => {
     const p = aPod('web').build() as V1Pod;
     p.status = { ephemeralContainerStatuses: [{ name: 'dbg', image: 'busybox', imageID: '', ready: false, restartCount: 0, state }] };
@@ -66,7 +67,12 @@ describe('waitForContainer with startedByEvent', () => {
     const conn = {
       target: { namespace: 'shop' },
       api: {
-        podEvents: async () => events,
+        // The events come a turn later, as from a server: the status the test pushes first is seen first.
+        followPodEvents: async (_ns: string, _pod: string, onEvents: (e: CoreV1Event[]) => void, signal: AbortSignal) => {
+          await new Promise((r) => setImmediate(r));
+          onEvents(events);
+          await new Promise((r) => signal.addEventListener('abort', r));
+        },
         // A watch that hears nothing until the test pushes a pod update.
         watchPod: (_ns: string, _pod: string, _rv: unknown, _deadline: number, c: (p: V1Pod) => unknown) => {
           check = c;
@@ -89,10 +95,10 @@ describe('waitForContainer with startedByEvent', () => {
       event('3', 'spec.ephemeralContainers{dbg}', 'Started', 'Container started'),
     ]);
     const reasons: string[] = [];
-    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedByEvent: true, onEvent: (e) => reasons.push(e.reason), onWaiting: (s) => reasons.push(s.reason) });
+    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: {}, onEvent: (e) => reasons.push(e.reason), onWaiting: (s) => reasons.push(s.reason) });
     // Until the relist the status says ContainerCreating: that alone does not end the wait.
     expect(push(podWith({ waiting: { reason: 'ContainerCreating' } }))).toBeUndefined();
-    await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: 'ContainerCreating', byEvent: true });
+    await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: 'ContainerCreating', early: 'event' });
     expect(reasons).toEqual(['ContainerCreating', 'Pulled', 'Created', 'Started']);
     // The abandoned watch stops at the next pod update, whatever it says.
     expect(push(podWith({ waiting: { reason: 'ContainerCreating' } }))).toBeDefined();
@@ -100,8 +106,65 @@ describe('waitForContainer with startedByEvent', () => {
 
   it('still ends at once on a fatal status (no Started event comes)', async () => {
     const { conn, push } = fakeConn([event('1', 'spec.ephemeralContainers{dbg}', 'Pulling', 'Pulling image "nope"')]);
-    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedByEvent: true });
+    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: {} });
     push(podWith({ waiting: { reason: 'ErrImagePull', message: 'not found' } }));
     await expect(waiting).resolves.toMatchObject({ state: { phase: 'waiting', reason: 'ErrImagePull', message: 'not found' } });
+  });
+
+  it('lists the events a second at a time when watching them is refused, and still ends at Started', async () => {
+    const { conn, push } = fakeConn([]);
+    const api = conn.api as unknown as Record<string, unknown>;
+    api.followPodEvents = async () => {
+      throw Object.assign(new Error('events is forbidden'), { status: 403 });
+    };
+    let lists = 0;
+    api.podEvents = async () => (++lists === 1 ? [event('1', 'spec.ephemeralContainers{dbg}', 'Started', 'Container started')] : []);
+    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: {} });
+    await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: '', early: 'event' });
+    expect(lists).toBe(1);
+    expect(push(podWith({ running: {} }))).toBeDefined();
+  });
+
+  it('ends at the first attach probe that finds the container, while the status still says ContainerCreating', async () => {
+    const { conn, push } = fakeConn([]);
+    let probes = 0;
+    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: { attachable: async () => ++probes >= 3 } });
+    expect(push(podWith({ waiting: { reason: 'ContainerCreating' } }))).toBeUndefined();
+    await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: 'ContainerCreating', early: 'probe' });
+    expect(probes).toBe(3);
+  });
+
+  it('stops probing when a probe is refused, and the status ends the wait', async () => {
+    const { conn, push } = fakeConn([]);
+    let probes = 0;
+    let refused: () => void = () => {};
+    const wasRefused = new Promise<void>((r) => (refused = r));
+    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: { attachable: async () => {
+      probes++;
+      setImmediate(refused);
+      throw new Error('pods/attach is forbidden');
+    } } });
+    await wasRefused;
+    await new Promise((r) => setTimeout(r, 200));
+    push(podWith({ running: {} }));
+    await expect(waiting).resolves.toMatchObject({ state: { phase: 'running' } });
+    expect(probes).toBe(1);
+  });
+
+  it('does not probe while the kubelet pulls the image, and probes again once it is pulled', async () => {
+    let send: (e: CoreV1Event[]) => void = () => {};
+    const { conn } = fakeConn([]);
+    (conn.api as unknown as Record<string, unknown>).followPodEvents = async (_ns: string, _pod: string, onEvents: (e: CoreV1Event[]) => void, signal: AbortSignal) => {
+      send = onEvents;
+      onEvents([event('1', 'spec.ephemeralContainers{dbg}', 'Pulling', 'Pulling image "busybox"')]);
+      await new Promise((r) => signal.addEventListener('abort', r));
+    };
+    let probes = 0;
+    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: { attachable: async () => (++probes, true) } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(probes).toBe(0);
+    send([event('2', 'spec.ephemeralContainers{dbg}', 'Pulled', 'Successfully pulled image "busybox"')]);
+    await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: '', early: 'probe' });
+    expect(probes).toBe(1);
   });
 });

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dropKubectlNoise, withAttachFlags } from '../../../src/terminal/attach-session';
+import { dropKubectlNoise, mayBeKubectlFailure, withAttachFlags } from '../../../src/terminal/attach-session';
 import { listRecordings } from '../../../src/terminal/sessions';
 import type { DriverConfig, DriverReport } from './driver/attach-driver';
 import { buildDriver, exitedWithin, FAKE_KUBECTL, isAlive, isCooked, killLiveTerminals, OuterTerminal, type BuiltDriver } from './helpers/outer-terminal';
@@ -42,6 +42,22 @@ describe('withAttachFlags', () => {
     [['p'], false, true, ['p', '-i', '--quiet']],
   ])('%j (tty %s, stdin %s) -> %j', (args, tty, stdin, expected) => {
     expect(withAttachFlags(args, tty, stdin)).toEqual(expected);
+  });
+});
+
+describe('mayBeKubectlFailure: output held while an early attach may still fail', () => {
+  it.each<[string, string, boolean]>([
+    ['nothing yet', '', true],
+    ['the start of "error: "', 'err', true],
+    ['kubectl\'s error line', 'error: Internal error occurred: unable to upgrade connection: container x not found in pod p_ns\r\n', true],
+    ['a klog line from the WebSocket attempt, then the error', 'E1130 13:07:21.425468   15428 v3.go:79] "Unhandled Error" err="websocket: close sent"\r\nerror: Internal error', true],
+    ['a klog line cut in its header', 'E1130 13:07:2', true],
+    ['a shell prompt', '/ $ ', false],
+    ['a prompt redrawn on a resize', '\r/ # \x1b[J', false],
+    ['a word that starts like klog but is not', 'Error 404 in the app\r\n', false],
+    ['a container line after a klog line', 'E1130 13:07:21.425468   15428 v3.go:79] x\r\nhello\r\n', false],
+  ])('%s', (_what, text, held) => {
+    expect(mayBeKubectlFailure(text)).toBe(held);
   });
 });
 
@@ -266,6 +282,74 @@ describe('runAttachSession with a terminal', () => {
     outer.type('q');
     const { report } = await outer.finish();
     expect(report.detached).toBeUndefined();
+  });
+
+  describe('an early attach (a container that may not run yet)', () => {
+    const failing = (runs: number, message?: string) => {
+      const counter = join(scratch, `runs-${Math.random().toString(36).slice(2)}`);
+      return { counter, env: { FAKE_KUBECTL_FAIL_FIRST: String(runs), FAKE_KUBECTL_COUNTER: counter, ...(message ? { FAKE_KUBECTL_FAIL_MESSAGE: message } : {}) } };
+    };
+    const runsOf = (counter: string) => Number(readFileSync(counter, 'utf8'));
+    const kubectlErrorLine = /^error: /m;
+
+    it('runs kubectl attach again while the kubelet says not found, shows none of it, takes the terminal when one lands, and what was typed before reaches it', async () => {
+      const { counter, env } = failing(2);
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
+      // Typed while the first attempts fail: it waits in the terminal's own buffer, then reaches the one that attaches, once.
+      outer.type('a');
+      await outer.waitFor(/READY\n/, 10_000);
+      await outer.waitFor(/KEY\[a\]\n/, 5000);
+      outer.type('q');
+      const { report } = await outer.finish();
+      expect(report.exitCode).toBe(0);
+      expect(runsOf(counter)).toBe(3);
+      expect(outer.screen.match(/KEY\[a\]/g)).toHaveLength(1);
+      // The failed attempts' messages went to the -v log only; onLanded came before the container's output.
+      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
+      expect(outer.screen).toContain('attached at attempt 3');
+      expect(outer.screen.indexOf('LANDED')).toBeLessThan(outer.screen.indexOf('READY'));
+    });
+
+    it('shows any other failure as kubectl wrote it, with its exit code, and does not retry', async () => {
+      const { counter, env } = failing(5, 'error: pods "web-1" is forbidden: User "u" cannot create resource "pods/attach"');
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
+      const { report } = await outer.finish();
+      expect(report.exitCode).toBe(1);
+      expect(outer.screen).toMatch(/^error: pods "web-1" is forbidden/m);
+      expect(runsOf(counter)).toBe(1);
+    });
+
+    it('before the container is known to run, a few attempts only; told it never will, ends cancelled with nothing shown and the terminal untouched', async () => {
+      const { counter, env } = failing(100);
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: false, afterMs: 2000 } }), env });
+      const { report, driverStty } = await outer.finish();
+      expect(report).toMatchObject({ exitCode: 0, cancelled: true });
+      expect(runsOf(counter)).toBe(4);
+      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
+      expect(outer.screen).not.toContain('LANDED');
+      expect(isCooked(driverStty)).toBe(true);
+    });
+
+    it('once the container is known to run, tries for 5 s more, then gives up with kubectl\'s message for the caller (who knows whether the container ended)', async () => {
+      const { counter, env } = failing(1000);
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
+      const { report, driverStty } = await outer.finish();
+      expect(report.exitCode).toBe(1);
+      expect(report.notFound).toBe('error: Internal error occurred: unable to upgrade connection: container debugger-x1 not found in pod web-1_shop');
+      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
+      expect(isCooked(driverStty)).toBe(true);
+      expect(report.ms).toBeGreaterThanOrEqual(5000);
+      expect(runsOf(counter)).toBeGreaterThan(4);
+    });
+
+    it('without it (attaching to a container that ran before), not found is shown at once', async () => {
+      const { counter, env } = failing(1);
+      const outer = new OuterTerminal({ driver, config: session(), env });
+      const { report } = await outer.finish();
+      expect(report.exitCode).toBe(1);
+      expect(outer.screen).toMatch(/^error: Internal error occurred: unable to upgrade connection/m);
+      expect(runsOf(counter)).toBe(1);
+    });
   });
 
   it('fails before touching the terminal when kubectl is not there', async () => {

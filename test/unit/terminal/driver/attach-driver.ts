@@ -21,6 +21,8 @@ export interface DriverConfig {
   detachKeys?: string;
   stdin?: boolean;
   tty?: boolean;
+  /** early.started: settles with `runs` after `afterMs`. */
+  early?: { runs: boolean; afterMs: number };
 }
 
 /** The DRIVER-RESULT line, as JSON. */
@@ -33,6 +35,8 @@ export interface DriverReport {
   sinkBytes?: number;
   sinkTail?: string;
   maxBuffered?: number;
+  cancelled?: boolean;
+  notFound?: string;
 }
 
 class Sink extends Writable {
@@ -72,6 +76,7 @@ async function main(): Promise<void> {
     ...(config.detachKeys !== undefined ? { detachKeys: parseDetachKeys(config.detachKeys) } : {}),
     ...(config.stdin !== undefined ? { stdin: config.stdin } : {}),
     ...(config.tty !== undefined ? { tty: config.tty } : {}),
+    ...(config.early ? { early: { started: new Promise<boolean>((r) => setTimeout(() => r(config.early!.runs), config.early!.afterMs)), onLanded: () => process.stderr.write('LANDED\r\n') } } : {}),
     warn: (line) => {
       warnings.push(line);
       process.stderr.write(`W: ${line}\r\n`);
@@ -90,6 +95,8 @@ async function main(): Promise<void> {
   const report: DriverReport = { exitCode: result.exitCode, ms: performance.now() - started };
   if (result.recordingError) report.recordingError = result.recordingError.message;
   if (result.detached) report.detached = true;
+  if (result.cancelled) report.cancelled = true;
+  if (result.notFound !== undefined) report.notFound = result.notFound;
   if (warnings.length) report.warnings = warnings;
   if (sink) Object.assign(report, { sinkBytes: sink.bytes, sinkTail: sink.tail, maxBuffered: sink.maxBuffered });
   process.stdout.write(`\r\nDRIVER-RESULT ${JSON.stringify(report)}\r\n`);
