@@ -127,9 +127,10 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   const entry = auditEntry(ctx, plan.container, v.preset, preflight?.user, opts.reason);
   const ref = { pod: opts.pod, container: name, ephemeral: true };
   const progress = waitProgress(printer, name, ctx.now);
-  // The preset's own shell waits for its stdin: it can be attached the moment the runtime runs it
-  // (and said to run, with --no-attach: it cannot have ended).
-  const waitsForStdin = v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined;
+  // The preset's own shell waits for its stdin: it can be attached the moment the runtime runs it.
+  // Not with --no-attach: what it prints next (the container's name) is for commands that read the
+  // pod status (cleanup, list, kubectl get), which says running only at the kubelet's next relist.
+  const waitsForStdin = opts.attach && v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined;
   // On a terminal the session itself starts now: kubectl attach's own start-up (~0.1 s) overlaps
   // the container's, its attempts that come too soon are run again unseen, and the terminal is
   // taken when one lands. The wait goes on beside it: its failure ends the session before that.
@@ -137,7 +138,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   let landed: () => void = () => {};
   const attached = new Promise<void>((resolve) => (landed = resolve));
   const session =
-    opts.attach && waitsForStdin && v.streams.tty
+    waitsForStdin && v.streams.tty
       ? enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, { phase: 'running' }, preflight?.user, {
           early: {
             started: new Promise<boolean>((resolve) => (settle = resolve)),
