@@ -12,19 +12,20 @@ import { BUSYBOX } from './debug.mjs';
 export async function benchPrompt(ctx) {
   const { env, kubectl, ns } = ctx;
   const pairs = ctx.warmup + ctx.iterations;
-  const pods = await ctx.createAppPods('prompt', pairs);
   const variants = {
     plugin: { label: 'kubectl ephemeral shell POD', args: (pod) => ['ephemeral', 'shell', pod, '-n', ns] },
     kubectl: { label: `kubectl debug -it POD --image=${BUSYBOX} -- sh`, args: (pod) => ['debug', '-it', pod, '-n', ns, `--image=${BUSYBOX}`, '--', 'sh'] },
   };
   const data = { plugin: { ms: [], rss: [], windows: [] }, kubectl: { ms: [], rss: [], windows: [] } };
   for (let i = 0; i < pairs; i++) {
+    // Each pair's pod is made for it, and deleted after: the node runs one sample app at a time.
+    const [pod] = await ctx.createAppPods('prompt', 1);
     // Which tool goes first alternates: the second run on a pod finds the node a little warmer.
     const order = i % 2 === 0 ? ['plugin', 'kubectl'] : ['kubectl', 'plugin'];
     const got = {};
     for (const id of order) {
       await delay(ctx.settleMs + Math.random() * 1000);
-      const session = new PtySession(kubectl, variants[id].args(pods[i]), { env });
+      const session = new PtySession(kubectl, variants[id].args(pod), { env });
       try {
         const ms = await session.waitAttached();
         const rss = Object.values(session.peakRss());
@@ -33,6 +34,7 @@ export async function benchPrompt(ctx) {
         await session.end();
       }
     }
+    await ctx.admin(['delete', 'pod', pod, '-n', ns, '--wait=false']);
     if (i < ctx.warmup) continue;
     for (const id of order) {
       const top = got[id].rss.find((p) => p.depth === 0);

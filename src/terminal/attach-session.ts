@@ -105,9 +105,11 @@ export function mayBeKubectlFailure(text: string): boolean {
 // The kubelet's answer while it does not have the container yet: the pod worker has not seen the
 // new spec, or the runtime has not started it (kubelet GetAttach, findContainer).
 const NOT_FOUND = /unable to upgrade connection: container .*not found/;
-// Between attempts (after the 50 ms read of the failed one's message): a kubectl attach takes ~80 ms
-// to fail here, so attempts come every ~150 ms.
-const RETRY_PAUSE_MS = 20;
+// Between attempts: a kubectl attach takes ~80 ms to fail here, so attempts come every ~100 ms.
+const RETRY_PAUSE_MS = 10;
+// A second attempt starts this long after the one in flight while neither has an answer: the
+// container usually starts while the first is on its way (~80 ms), and the second asks after that.
+const STAGGER_MS = 60;
 // Attempts before the container is known to run: ~0.6 s, when it usually starts in 0.1-0.3 s;
 // a longer start (an image pull) is waited out without starting kubectl again and again.
 const EARLY_ATTEMPTS = 4;
@@ -305,6 +307,7 @@ async function runInPty(
   const land = (how = 'first output') => {
     landed = true;
     clearTimeout(landTimer);
+    dropSpare();
     if (!opts.early) return;
     log(`attached at attempt ${attempts} (${how}, ${Math.round(performance.now())} ms after start)`);
     opts.early.onLanded?.();
@@ -312,24 +315,93 @@ async function runInPty(
   };
   armLandTimer();
   let dataSubscription = child.onData(onData);
+  let exitSubscription: { dispose(): void } = { dispose() {} };
+  // The spare attempt (see STAGGER_MS): it becomes the current one when it lands first, or when
+  // the current one fails while it is still on its way.
+  let spare: { pty: NodePty.IPty; held: Buffer[]; subs: Array<{ dispose(): void }> } | undefined;
+  let spareTimer: NodeJS.Timeout | undefined;
+  const dropSpare = () => {
+    clearTimeout(spareTimer);
+    if (!spare) return;
+    spare.subs.forEach((x) => x.dispose());
+    spare.pty.kill('SIGKILL');
+    spare = undefined;
+  };
+  const armSpare = () => {
+    clearTimeout(spareTimer);
+    if (!landed && opts.early) spareTimer = setTimeout(startSpare, STAGGER_MS);
+  };
+  const startSpare = () => {
+    if (landed || spare || cancelled || detached || abnormal || started === 'no') return;
+    if (started === 'pending' && attempts >= EARLY_ATTEMPTS) return;
+    let pty: NodePty.IPty;
+    try {
+      pty = spawnKubectl();
+    } catch {
+      return;
+    }
+    attempts++;
+    const s = { pty, held: [] as Buffer[], subs: [] as Array<{ dispose(): void }> };
+    s.subs.push(
+      pty.onData((chunk) => {
+        if (landed || spare !== s) return;
+        s.held.push(chunk as unknown as Buffer);
+        if (!mayBeKubectlFailure(Buffer.concat(s.held).toString('latin1'))) promote();
+      }),
+      pty.onExit(() => {
+        if (spare !== s) return;
+        s.subs.forEach((x) => x.dispose());
+        spare = undefined;
+      }),
+    );
+    spare = s;
+  };
+  // The spare becomes the current attempt; the one it replaces is ended if it still runs.
+  const promote = () => {
+    const s = spare!;
+    spare = undefined;
+    s.subs.forEach((x) => x.dispose());
+    dataSubscription.dispose();
+    exitSubscription.dispose();
+    child.kill('SIGKILL');
+    child = s.pty;
+    held = [];
+    dataSubscription = child.onData(onData);
+    watchExit();
+    const pending = Buffer.concat(s.held);
+    if (pending.length) onData(pending as unknown as string);
+    if (landed) return;
+    armLandTimer();
+    armSpare();
+  };
+  const watchExit = () => {
+    const current = child;
+    exitSubscription = child.onExit((e) => {
+      exitSubscription.dispose();
+      if (child === current) onChildExit(e);
+    });
+  };
   let resolveExit: (e: { exitCode: number; signal?: number }) => void = () => {};
   const exited = new Promise<{ exitCode: number; signal?: number }>((resolve) => (resolveExit = resolve));
   const onChildExit = (e: { exitCode: number; signal?: number }) => {
-    // A failed kubectl's message may trail its exit: it is read before deciding.
-    if (!landed) setTimeout(() => decideAfterExit(e), FLUSH_GRACE_MS);
-    else resolveExit(e);
+    if (landed) return resolveExit(e);
+    // A failed kubectl's message may trail its exit: unless its error line is in already, it is
+    // waited for before deciding (each failed attempt would otherwise cost the grace too).
+    const text = Buffer.concat(held).toString('latin1');
+    if (/^error: .*\r?\n/m.test(text)) decideAfterExit(e);
+    else setTimeout(() => decideAfterExit(e), FLUSH_GRACE_MS);
   };
   const respawn = () => {
     dataSubscription.dispose();
     held = [];
+    // A spare on its way takes over; otherwise a new attempt.
+    if (spare) return promote();
     child = spawnKubectl();
     attempts++;
     dataSubscription = child.onData(onData);
-    const sub = child.onExit((next) => {
-      sub.dispose();
-      onChildExit(next);
-    });
+    watchExit();
     armLandTimer();
+    armSpare();
   };
   const decideAfterExit = (e: { exitCode: number; signal?: number }) => {
     if (landed) return resolveExit(e);
@@ -337,6 +409,7 @@ async function runInPty(
     const notFound = e.exitCode !== 0 && NOT_FOUND.test(text);
     if (cancelled || (notFound && started === 'no')) {
       cancelled = true;
+      dropSpare();
       return resolveExit(e);
     }
     const retry = notFound && !detached && !abnormal && (started === 'yes' ? Date.now() < startedAt + RETRY_AFTER_STARTED_MS : true);
@@ -347,6 +420,7 @@ async function runInPty(
           if (detached || abnormal || cancelled) {
             cancelled ||= started === 'no';
             landed = true;
+            dropSpare();
             return resolveExit(e);
           }
           try {
@@ -364,6 +438,7 @@ async function runInPty(
     }
     landed = true;
     clearTimeout(landTimer);
+    dropSpare();
     if (notFound) {
       // Never attached: the caller says why (the container ended, or kubectl's message).
       gaveUp = kubectlMessage(text);
@@ -385,6 +460,7 @@ async function runInPty(
       if (!runs) {
         // The container will not run: end the attempt under way, or the wait for the next one.
         cancelled = true;
+        dropSpare();
         child.kill('SIGKILL');
       }
       const next = waitingForStarted;
@@ -396,12 +472,8 @@ async function runInPty(
     },
     () => undefined,
   );
-  {
-    const sub = child.onExit((e) => {
-      sub.dispose();
-      onChildExit(e);
-    });
-  }
+  watchExit();
+  armSpare();
 
   for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
   // The monitor observes a crash without preventing it, unlike an 'uncaughtException' listener.
@@ -423,6 +495,7 @@ async function runInPty(
   } finally {
     if (killTimer) clearTimeout(killTimer);
     clearTimeout(landTimer);
+    dropSpare();
     // Nothing to type to any more; the terminal goes back before the output tail is flushed.
     restore();
     for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
