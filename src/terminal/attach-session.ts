@@ -329,11 +329,13 @@ async function runInPty(
   };
   const armSpare = () => {
     clearTimeout(spareTimer);
-    if (!landed && opts.early) spareTimer = setTimeout(startSpare, STAGGER_MS);
+    if (!landed && opts.early) spareTimer = setTimeout(() => startSpare(), STAGGER_MS);
   };
-  const startSpare = () => {
+  // Starts a spare attempt, unless one runs or no more are wanted; a retry (decided by its
+  // caller, the cap already applied) is started regardless of the count.
+  const startSpare = (retry = false) => {
     if (landed || spare || cancelled || detached || abnormal || started === 'no') return;
-    if (started === 'pending' && attempts >= EARLY_ATTEMPTS) return;
+    if (!retry && started === 'pending' && attempts >= EARLY_ATTEMPTS) return;
     let pty: NodePty.IPty;
     try {
       pty = spawnKubectl();
@@ -391,17 +393,11 @@ async function runInPty(
     if (/^error: .*\r?\n/m.test(text)) decideAfterExit(e);
     else setTimeout(() => decideAfterExit(e), FLUSH_GRACE_MS);
   };
+  // The next attempt: the spare on its way, or one started now, takes over.
   const respawn = () => {
-    dataSubscription.dispose();
-    held = [];
-    // A spare on its way takes over; otherwise a new attempt.
-    if (spare) return promote();
-    child = spawnKubectl();
-    attempts++;
-    dataSubscription = child.onData(onData);
-    watchExit();
-    armLandTimer();
-    armSpare();
+    startSpare(true);
+    if (!spare) throw new Error('kubectl attach could not be started again');
+    promote();
   };
   const decideAfterExit = (e: { exitCode: number; signal?: number }) => {
     if (landed) return resolveExit(e);
