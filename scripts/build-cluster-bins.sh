@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local test cluster's binaries from the Go module proxy, once per version:
-# kube-apiserver, kube-controller-manager and kubelet from k8s.io/kubernetes, etcd from
+# kube-apiserver, kube-controller-manager, kube-scheduler and kubelet from k8s.io/kubernetes, etcd from
 # go.etcd.io/etcd/server/v3. Prints the directory holding them as its last line.
 set -euo pipefail
 # shellcheck source=scripts/versions.sh
@@ -14,7 +14,7 @@ log() { echo "build-cluster-bins: $*" >&2; }
 # Cached already: no lock, so a cluster of a built version starts while another version builds.
 cached() {
   case "${1:-all}" in
-    kubernetes) [ -x "$k8s_dir/kube-apiserver" ] && [ -x "$k8s_dir/kube-controller-manager" ] && [ -x "$k8s_dir/kubelet" ] ;;
+    kubernetes) [ -x "$k8s_dir/kube-apiserver" ] && [ -x "$k8s_dir/kube-controller-manager" ] && [ -x "$k8s_dir/kube-scheduler" ] && [ -x "$k8s_dir/kubelet" ] ;;
     etcd) [ -x "$etcd_dir/etcd" ] ;;
     *) cached kubernetes && cached etcd ;;
   esac
@@ -24,14 +24,14 @@ if cached "${1:-all}"; then echo "$KE_CACHE/bin"; exit 0; fi
 # One build at a time (two concurrent `go build`s of kube-apiserver would not fit in 2 cores well,
 # and could race on the outputs): a second caller waits, then finds the cache warm.
 # Already built: nothing to wait for (another version's build may hold the lock for minutes).
-built() { local b; for b in kube-apiserver kube-controller-manager kubelet; do [ -x "$k8s_dir/$b" ] || return 1; done; [ -x "$etcd_dir/etcd" ]; }
+built() { local b; for b in kube-apiserver kube-controller-manager kube-scheduler kubelet; do [ -x "$k8s_dir/$b" ] || return 1; done; [ -x "$etcd_dir/etcd" ]; }
 if [ "${1:-all}" = all ] && built; then echo "$KE_CACHE/bin"; exit 0; fi
 mkdir -p "$KE_CACHE"
 exec 9>"$KE_CACHE/build.lock"
 if ! flock -n 9; then log "another build holds $KE_CACHE/build.lock; waiting for it"; flock 9; fi
 
 build_kubernetes() {
-  local want=(kube-apiserver kube-controller-manager kubelet) missing=0 b
+  local want=(kube-apiserver kube-controller-manager kube-scheduler kubelet) missing=0 b
   for b in "${want[@]}"; do [ -x "$k8s_dir/$b" ] || missing=1; done
   [ "$missing" = 0 ] && return 0
   local work="$KE_CACHE/src/kubernetes-$K8S_VERSION" minor patch gomod
