@@ -12,7 +12,7 @@ import { nodeRefName } from '../plan/node-debug-pod.js';
 import { quietPrinter } from '../output/printer.js';
 import { waitProgress } from '../output/progress.js';
 import { render } from '../output/render.js';
-import { auditEntry, recordAudit } from '../debug/audit.js';
+import { auditEntry, recordAudit, withTrailAnchor } from '../debug/audit.js';
 import { debugCopy } from '../debug/copy-session.js';
 import { printCrashSummary } from '../debug/crash-summary.js';
 import { enterSession } from '../debug/enter-session.js';
@@ -72,7 +72,12 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     tty: v.streams.tty,
     stamp: { user: preflight?.user ?? dryRunUser, reason: opts.reason },
   };
-  let plan = planForLevel(pod, req, level, ctx.suffix(), opts.level);
+  // The trail is pinned in the container (dry runs show it): see withTrailAnchor.
+  const planned = () => {
+    const p = planForLevel(pod, req, level, ctx.suffix(), opts.level);
+    return { ...p, container: withTrailAnchor(p.container, pod) };
+  };
+  let plan = planned();
   if (preflight) checkPreflight(preflight, ns);
   [...(preflight?.notices ?? []), ...plan.notices].forEach((n) => printer.info(`note: ${n}`));
   if (plan.choice && !opts.copy) printer.info(plan.choice);
@@ -119,7 +124,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     } catch (err) {
       const duplicate = err instanceof PluginError && /Duplicate value/i.test(err.message);
       if (!duplicate || opts.name || attempt >= 4) throw err;
-      plan = planForLevel(pod, req, level, ctx.suffix(), opts.level);
+      plan = planned();
     }
   }
   const name = plan.container.name;

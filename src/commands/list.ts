@@ -6,7 +6,7 @@ import { containerState, describeState, ephemeralState, type ContainerState } fr
 import { NODE_DEBUG_LABEL } from '../plan/node-debug-pod.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
 import { formatAge } from '../plan/duration.js';
-import { AUDIT_ANNOTATION, verifyAuditTrail, type AuditCheck } from '../plan/audit-trail.js';
+import { AUDIT_ANNOTATION, AUDIT_STATE_MEANINGS, CREATED_BY_MEANING, TRAIL_ANCHOR_ENV, verifyAuditTrail, type AuditCheck, type AuditVerdict, type StampedContainer } from '../plan/audit-trail.js';
 import type { CommandContext } from '../context.js';
 
 /** Options of `kubectl ephemeral list`. */
@@ -31,6 +31,8 @@ export interface DebugContainerRow {
   reason?: string;
   /** How the pod's audit annotation shows this session (undefined: not started by the plugin). */
   audit?: AuditCheck;
+  /** Whether CREATED-BY comes from the plugin's env stamp (a claim, see CREATED_BY_MEANING). */
+  stamped?: boolean;
 }
 
 /** A pod's debug containers and what is wrong with its audit trail. */
@@ -51,9 +53,9 @@ export function debugContainerRows(pod: V1Pod): PodRows {
   const stamped = (node ? [] : (pod.spec?.ephemeralContainers ?? [])).flatMap((c) => {
     const env = new Map((c.env ?? []).map((e) => [e.name, e.value ?? '']));
     const preset = env.get(STAMP_ENV.preset);
-    return preset === undefined ? [] : [{ name: c.name, preset, image: c.image ?? '', user: env.get(STAMP_ENV.user), reason: env.get(STAMP_ENV.reason) }];
+    return preset === undefined ? [] : [{ name: c.name, preset, image: c.image ?? '', user: env.get(STAMP_ENV.user), reason: env.get(STAMP_ENV.reason), anchor: env.get(TRAIL_ANCHOR_ENV) }];
   });
-  const verdict = node ? { byContainer: new Map<string, AuditCheck>(), problems: [] } : verifyAuditTrail(pod.metadata?.annotations?.[AUDIT_ANNOTATION], stamped);
+  const verdict = node ? { byContainer: new Map<string, AuditCheck>(), problems: [] } : checkTrail(pod.metadata?.annotations?.[AUDIT_ANNOTATION], stamped);
   const rows = ((node ? pod.spec?.containers : pod.spec?.ephemeralContainers) ?? []).map((c): DebugContainerRow => {
     const env = new Map((c.env ?? []).map((e) => [e.name, e.value ?? '']));
     const state = (node ? containerState : ephemeralState)(pod, c.name);
@@ -68,11 +70,31 @@ export function debugContainerRows(pod: V1Pod): PodRows {
       state,
       startedAt: started ? String(started) : undefined,
       createdBy: env.get(STAMP_ENV.user) ?? (managers.length ? `(${[...new Set(managers)].join(',')})` : '-'),
+      ...(env.has(STAMP_ENV.user) ? { stamped: true } : {}),
       reason: env.get(STAMP_ENV.reason),
       audit: verdict.byContainer.get(c.name),
     };
   });
   return { rows, auditProblems: verdict.problems };
+}
+
+/**
+ * The pod's trail verified, or, should the check itself fail on what someone wrote, every session
+ * `corrupt`: one pod's annotation never fails the listing of the others.
+ */
+function checkTrail(value: string | undefined, stamped: StampedContainer[]): AuditVerdict {
+  try {
+    return verifyAuditTrail(value, stamped);
+  } catch (err) {
+    return { byContainer: new Map(stamped.map((c) => [c.name, 'corrupt'])), problems: [`${AUDIT_ANNOTATION} cannot be checked (${(err as Error).message})`] };
+  }
+}
+
+/** What -o wide's AUDIT states and CREATED-BY prove, for the states the table shows (stderr: the table stays parseable). */
+function auditLegend(rows: DebugContainerRow[]): string[] {
+  const shown = new Set(rows.map((r) => r.audit).filter((a): a is AuditCheck => a !== undefined));
+  const states = (Object.keys(AUDIT_STATE_MEANINGS) as AuditCheck[]).filter((s) => shown.has(s));
+  return [...states.map((s) => `note: AUDIT ${s}: ${AUDIT_STATE_MEANINGS[s]}`), ...(rows.some((r) => r.stamped) ? [`note: ${CREATED_BY_MEANING}`] : [])];
 }
 
 /** `kubectl ephemeral list`: ephemeral containers of one pod, a namespace, or all namespaces (paged). */
@@ -83,7 +105,14 @@ export async function runList(ctx: CommandContext, opts: ListOptions): Promise<n
     const rows: DebugContainerRow[] = [];
     const problems: string[] = [];
     const add = (pod: V1Pod) => {
-      const found = debugContainerRows(pod);
+      let found: PodRows;
+      try {
+        found = debugContainerRows(pod);
+      } catch (err) {
+        // Whatever one pod holds, the others are still listed.
+        ctx.printer.warn(`warning: pod "${pod.metadata?.name}" in namespace "${pod.metadata?.namespace}" skipped: ${(err as Error).message}`);
+        return;
+      }
       rows.push(...found.rows);
       for (const p of found.auditProblems) problems.push(`warning: audit trail of pod "${pod.metadata?.name}" in namespace "${pod.metadata?.namespace}": ${p}`);
     };
@@ -92,7 +121,7 @@ export async function runList(ctx: CommandContext, opts: ListOptions): Promise<n
     // The trail is checked where it is shown: -o wide and -o json|yaml (the plain table stays short).
     if (opts.output) problems.forEach((p) => ctx.printer.info(p));
     if (opts.output === 'json' || opts.output === 'yaml') {
-      ctx.printer.out(await render(rows.map((r) => ({ ...r, state: describeState(r.state) })), opts.output));
+      ctx.printer.out(await render(rows.map(({ stamped: _s, ...r }) => ({ ...r, state: describeState(r.state) })), opts.output));
       return 0;
     }
     if (rows.length === 0) {
@@ -119,6 +148,7 @@ export async function runList(ctx: CommandContext, opts: ListOptions): Promise<n
         ]),
       ),
     );
+    if (wide) auditLegend(rows).forEach((l) => ctx.printer.info(l));
     return 0;
   } finally {
     conn.close();

@@ -1,6 +1,6 @@
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { CommandContext, Connection } from '../context.js';
-import { appendAuditEntry, AUDIT_ANNOTATION, otherAnnotationBytes, type AuditEntry } from '../plan/audit-trail.js';
+import { appendAuditEntry, AUDIT_ANNOTATION, otherAnnotationBytes, TRAIL_ANCHOR_ENV, trailHead, type AuditEntry } from '../plan/audit-trail.js';
 import { ROLES } from '../plan/access-rules.js';
 import type { Preset } from '../presets/preset.js';
 import type { Preflight } from './preflight.js';
@@ -8,6 +8,16 @@ import type { Preflight } from './preflight.js';
 /** The audit trail entry for a debug container this run adds. */
 export function auditEntry(ctx: CommandContext, container: V1EphemeralContainer, preset: Preset, user: string | undefined, reason: string | undefined): AuditEntry {
   return { container: container.name, preset: preset.name, image: container.image ?? '', user: user ?? '', time: new Date(ctx.now()).toISOString(), ...(reason ? { reason } : {}) };
+}
+
+/**
+ * The container with the pod's trail pinned in its env (TRAIL_ANCHOR_ENV: the chain's head as read
+ * before the PATCH). An ephemeral container never changes, so every entry up to that head is fixed
+ * from then on: `list -o wide` shows an entry changed after it as altered.
+ */
+export function withTrailAnchor<C extends V1EphemeralContainer>(container: C, pod: V1Pod): C {
+  const env = (container.env ?? []).filter((e) => e.name !== TRAIL_ANCHOR_ENV);
+  return { ...container, env: [...env, { name: TRAIL_ANCHOR_ENV, value: trailHead(pod.metadata?.annotations?.[AUDIT_ANNOTATION]) }] };
 }
 
 /**
@@ -21,6 +31,7 @@ export async function recordAudit(ctx: CommandContext, conn: Connection, pod: st
     return;
   }
   let refused: string | undefined;
+  let warnings: string[] = [];
   try {
     await conn.api.updateAnnotation(
       conn.target.namespace,
@@ -29,12 +40,16 @@ export async function recordAudit(ctx: CommandContext, conn: Connection, pod: st
       (current, annotations) => {
         const next = appendAuditEntry(current, entry, otherAnnotationBytes(annotations));
         refused = 'refused' in next ? next.refused : undefined;
+        // A retry after a conflict reads the value again: only the last attempt's warnings hold.
+        warnings = 'warnings' in next ? next.warnings : [];
         return 'value' in next ? next.value : undefined;
       },
       known,
     );
   } catch (err) {
     refused = (err as Error).message;
+    warnings = [];
   }
+  for (const w of warnings) ctx.printer.warn(`warning: audit trail of pod "${pod}": ${w}`);
   if (refused) ctx.printer.info(`warning: audit annotation ${AUDIT_ANNOTATION} not written: ${refused}; the container env still records preset, user and reason`);
 }

@@ -1,4 +1,5 @@
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+import { TRAIL_ANCHOR_ENV } from './audit-trail.js';
 import { ephemeralState } from './container-state.js';
 import { STAMP_ENV } from './debug-container.js';
 
@@ -15,8 +16,8 @@ function sameJson(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-/** The stamp env without the reason: a new --reason does not make a different container. */
-const withoutReason = (env: V1EphemeralContainer['env']) => (env ?? []).filter((e) => e.name !== STAMP_ENV.reason);
+/** The stamp env without the reason and the trail anchor: a new --reason or a longer trail does not make a different container. */
+const withoutReason = (env: V1EphemeralContainer['env']) => (env ?? []).filter((e) => e.name !== STAMP_ENV.reason && e.name !== TRAIL_ANCHOR_ENV);
 
 /**
  * Whether `existing` is the container the plan would create, apart from its name and reason: every

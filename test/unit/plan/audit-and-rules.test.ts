@@ -6,8 +6,11 @@ import {
   AUDIT_FIELD_MAX,
   AUDIT_MAX_BYTES,
   AUDIT_MAX_ENTRIES,
+  AUDIT_MAX_DEPTH,
   auditDigest,
   otherAnnotationBytes,
+  readAuditList,
+  trailHead,
   parseAuditTrail,
   verifyAuditTrail,
   type AuditEntry,
@@ -41,18 +44,37 @@ describe('audit trail annotation', () => {
     expect(parseAuditTrail(value).map((e) => e.container)).toEqual(['debugger-shell-1', 'debugger-shell-2']);
   });
 
-  it('keeps what others wrote: foreign elements survive appends and the cap', () => {
-    let value = JSON.stringify([{ note: 'written by the SRE bot' }, 42, { container: 7 }]);
+  it('drops elements that are not entries, with a warning, and goes on writing', () => {
+    const value = JSON.stringify([{ note: 'written by the SRE bot' }, 42, { container: 7 }, { ...entry(1), prev: '' }, { ...entry(2), extra: 'x' }]);
+    const next = appendAuditEntry(value, entry(3));
+    expect(next).toEqual({ value: expect.any(String), warnings: [`dropped 4 element(s) of ${AUDIT_ANNOTATION} that are not audit entries`] });
+    const list = JSON.parse((next as { value: string }).value);
+    expect(list.map((e: AuditEntry) => e.container)).toEqual(['debugger-shell-1', 'debugger-shell-3']);
+    expect(list[1].prev).toBe(auditDigest(list[0]));
+  });
+
+  it('a trail stuffed with non-entries to its bound is still written to (the stuffing goes)', () => {
+    const stuffed = JSON.stringify(Array.from({ length: 6000 }, (_, i) => ({ junk: i })));
+    expect(Buffer.byteLength(stuffed)).toBeGreaterThan(AUDIT_MAX_BYTES);
+    const list = JSON.parse(append(stuffed, entry(1)));
+    expect(list).toEqual([{ ...entry(1), prev: '' }]);
+  });
+
+  it('keeps the cap: the oldest entries go past AUDIT_MAX_ENTRIES', () => {
+    let value: string | undefined;
     for (let i = 0; i < AUDIT_MAX_ENTRIES + 3; i++) value = append(value, entry(i));
-    const list = JSON.parse(value) as unknown[];
-    expect(list.slice(0, 3)).toEqual([{ note: 'written by the SRE bot' }, 42, { container: 7 }]);
     expect(parseAuditTrail(value)).toHaveLength(AUDIT_MAX_ENTRIES);
     expect(parseAuditTrail(value)[0]!.container).toBe('debugger-shell-3');
   });
 
-  it('refuses to touch a value that is not a JSON list', () => {
-    expect(appendAuditEntry('hand-written note', entry(1))).toEqual({ refused: `${AUDIT_ANNOTATION} holds a value the plugin did not write (not a JSON list); it is left as it is` });
-    expect(appendAuditEntry('{"a":1}', entry(1))).toMatchObject({ refused: expect.any(String) });
+  it('replaces a value that is not a trail, chaining to its digest, with a warning', () => {
+    const next = appendAuditEntry('hand-written note', entry(1));
+    expect(next).toEqual({
+      value: JSON.stringify([{ ...entry(1), prev: auditDigest('hand-written note') }]),
+      warnings: [`${AUDIT_ANNOTATION} is not JSON: it was replaced or hand-edited; replaced by a new trail (its first entry's prev is the old value's digest ${auditDigest('hand-written note')})`],
+    });
+    expect(appendAuditEntry('{"a":1}', entry(1))).toMatchObject({ warnings: [expect.stringContaining('is not a JSON list')] });
+    expect(trailHead('hand-written note')).toBe(auditDigest('hand-written note'));
   });
 
   it('bounds each field of an entry', () => {
@@ -61,13 +83,24 @@ describe('audit trail annotation', () => {
   });
 
   it('bounds the whole trail: the oldest own entries go past 64 KiB', () => {
-    let value: string | undefined = JSON.stringify([{ foreign: 'y'.repeat(40_000) }]);
-    for (let i = 0; i < 45; i++) value = append(value, entry(i, { reason: 'r'.repeat(AUDIT_FIELD_MAX * 4), user: 'u'.repeat(AUDIT_FIELD_MAX) }));
-    expect(Buffer.byteLength(value)).toBeLessThanOrEqual(AUDIT_MAX_BYTES);
-    const list = JSON.parse(value) as Array<{ container?: string; foreign?: string }>;
-    expect(list[0]).toEqual({ foreign: 'y'.repeat(40_000) });
+    let value: string | undefined;
+    const big = (c: string) => c.repeat(AUDIT_FIELD_MAX);
+    for (let i = 0; i < 45; i++) value = append(value, entry(i, { reason: big('r'), user: big('u'), image: big('i'), preset: big('p'), copy: big('c'), node: big('n') }));
+    expect(Buffer.byteLength(value!)).toBeLessThanOrEqual(AUDIT_MAX_BYTES);
+    const list = JSON.parse(value!) as Array<{ container?: string }>;
     expect(list.at(-1)!.container).toBe('debugger-shell-44');
     expect(list.length).toBeLessThan(45);
+  });
+
+  it('reads what the cluster gives back with bounds: deep nesting is corrupt, never a stack overflow', () => {
+    // 20 KB of nested brackets: JSON.stringify of it overflowed the stack and failed list -A for everyone.
+    const hostile = `${'['.repeat(10_000)}${']'.repeat(10_000)},{"container":"x","prev":"y"}]`;
+    expect(readAuditList(`[${hostile}`)).toEqual({ corrupt: `${AUDIT_ANNOTATION} nests deeper than ${AUDIT_MAX_DEPTH} levels: it was replaced or hand-edited` });
+    expect(verifyAuditTrail(`[${hostile}`, [stampOf(entry(1))]).byContainer).toEqual(new Map([['debugger-shell-1', 'corrupt']]));
+    expect(appendAuditEntry(`[${hostile}`, entry(1))).toMatchObject({ value: expect.any(String), warnings: [expect.stringContaining('nests deeper than')] });
+    // Brackets inside strings are text, not nesting.
+    expect(readAuditList(JSON.stringify([{ ...entry(1), reason: '['.repeat(200) }]))).toMatchObject({ list: [expect.any(Object)] });
+    expect(readAuditList('x'.repeat(ANNOTATIONS_MAX_BYTES + 1))).toEqual({ corrupt: `${AUDIT_ANNOTATION} is larger than the API server's 256 KiB` });
   });
 
   it('refuses when the pod\'s annotations would pass the API server\'s 256 KiB', () => {
@@ -80,47 +113,95 @@ describe('audit trail annotation', () => {
 
 describe('verifyAuditTrail (list -o wide)', () => {
   const [one, two, three] = [entry(1), entry(2, { reason: 'INC-2' }), entry(3, { preset: 'network', image: 'nicolaka/netshoot' })];
-  const containers = [one, two, three].map(stampOf);
+  /** Sessions as the plugin runs them: each container pins the trail it read, then appends its entry. */
+  const sessions = (...entries: AuditEntry[]) => {
+    let value: string | undefined;
+    const containers: StampedContainer[] = [];
+    for (const e of entries) {
+      containers.push({ ...stampOf(e), anchor: trailHead(value) });
+      value = append(value, e);
+    }
+    return { value: value!, containers };
+  };
   const edit = (value: string, change: (list: any[]) => void) => {
     const list = JSON.parse(value) as any[];
     change(list);
     return JSON.stringify(list);
   };
+  const states = (...s: Array<[number, string]>) => new Map(s.map(([n, v]) => [`debugger-shell-${n}`, v]));
 
-  it('an untouched trail: every stamped container recorded, no problem', () => {
-    expect(verifyAuditTrail(trailOf(one, two, three), containers)).toEqual({
-      byContainer: new Map([['debugger-shell-1', 'recorded'], ['debugger-shell-2', 'recorded'], ['debugger-shell-3', 'recorded']]),
-      problems: [],
-    });
+  it('an untouched trail: each entry a later container pins is recorded, the newest unanchored, no problem', () => {
+    const { value, containers } = sessions(one, two, three);
+    expect(verifyAuditTrail(value, containers)).toEqual({ byContainer: states([1, 'recorded'], [2, 'recorded'], [3, 'unanchored']), problems: [] });
+  });
+
+  it('containers from before trails were pinned: unanchored, never recorded', () => {
+    const { value } = sessions(one, two);
+    expect(verifyAuditTrail(value, [one, two].map(stampOf)).byContainer).toEqual(states([1, 'unanchored'], [2, 'unanchored']));
   });
 
   it('a reason rewritten in place: that entry disagrees with the stamp, the next link breaks', () => {
-    const value = edit(trailOf(one, two, three), (l) => (l[1].reason = 'routine check'));
-    expect(verifyAuditTrail(value, containers)).toEqual({
-      byContainer: new Map([['debugger-shell-1', 'recorded'], ['debugger-shell-2', 'altered'], ['debugger-shell-3', 'altered']]),
+    const { value, containers } = sessions(one, two, three);
+    expect(verifyAuditTrail(edit(value, (l) => (l[1].reason = 'routine check')), containers)).toEqual({
+      byContainer: states([1, 'recorded'], [2, 'altered'], [3, 'altered']),
       problems: [
         'the chain breaks before entry 3 (debugger-shell-3): an entry before it was changed, removed or inserted',
+        'the trail as it was when "debugger-shell-3" was created is gone: an entry before entry 3 was changed or removed after that',
         "entry 2 (debugger-shell-2) disagrees with the container's env stamp",
       ],
     });
   });
 
-  it('an entry removed from the middle: missing, and the chain names where', () => {
-    const value = edit(trailOf(one, two, three), (l) => l.splice(1, 1));
-    expect(verifyAuditTrail(value, containers)).toEqual({
-      byContainer: new Map([['debugger-shell-1', 'altered'], ['debugger-shell-3', 'altered'], ['debugger-shell-2', 'missing']]),
-      problems: ['the chain breaks before entry 2 (debugger-shell-3): an entry before it was changed, removed or inserted'],
+  it('the chain rewritten consistently (an unstamped field, every link after it recomputed): the anchors still tell', () => {
+    const { value, containers } = sessions(one, two, three);
+    const rewritten = edit(value, (l) => {
+      l[0].time = '2020-01-01T00:00:00Z';
+      for (let i = 1; i < l.length; i++) l[i].prev = auditDigest(l[i - 1]);
+    });
+    expect(verifyAuditTrail(rewritten, containers).byContainer).toEqual(states([1, 'altered'], [2, 'altered'], [3, 'unanchored']));
+  });
+
+  it('the newest entry changed or removed: visibly unverifiable (unanchored) or missing, never recorded', () => {
+    const { value, containers } = sessions(one, two, entry(3, { sha256: 'a'.repeat(64) }));
+    const zeroed = edit(value, (l) => (l[2].sha256 = '0'.repeat(64)));
+    expect(verifyAuditTrail(zeroed, containers).byContainer.get('debugger-shell-3')).toBe('unanchored');
+    expect(verifyAuditTrail(edit(value, (l) => l.pop()), containers)).toEqual({ byContainer: states([1, 'recorded'], [2, 'recorded'], [3, 'missing']), problems: [] });
+  });
+
+  it('an entry removed from the middle: missing, and the chain and the anchors name where', () => {
+    const { value, containers } = sessions(one, two, three);
+    expect(verifyAuditTrail(edit(value, (l) => l.splice(1, 1)), containers)).toEqual({
+      byContainer: states([1, 'altered'], [3, 'altered'], [2, 'missing']),
+      problems: [
+        'the chain breaks before entry 2 (debugger-shell-3): an entry before it was changed, removed or inserted',
+        'the trail as it was when "debugger-shell-3" was created is gone: an entry before entry 2 was changed or removed after that',
+      ],
     });
   });
 
-  it('an entry for a container the pod does not have, and a trail replaced by something else', () => {
-    const value = edit(trailOf(one), (l) => l.push({ ...entry(9), prev: auditDigest(l[0]) }));
-    expect(verifyAuditTrail(value, [stampOf(one)]).problems).toEqual(['entry 2 names container "debugger-shell-9", which the pod does not have']);
-    expect(verifyAuditTrail('[]', [stampOf(one)]).byContainer).toEqual(new Map([['debugger-shell-1', 'missing']]));
-    expect(verifyAuditTrail('gone', [stampOf(one)])).toEqual({
-      byContainer: new Map([['debugger-shell-1', 'unreadable']]),
-      problems: [`${AUDIT_ANNOTATION} is not a JSON list: it was replaced or hand-edited`],
+  it('an element that is not an entry, an entry for a container the pod does not have, and a trail replaced by something else', () => {
+    const { value, containers } = sessions(one);
+    expect(verifyAuditTrail(edit(value, (l) => l.push({ ...entry(9), prev: auditDigest(l[0]) })), containers).problems).toEqual([
+      'entry 2 names container "debugger-shell-9", which the pod does not have',
+    ]);
+    expect(verifyAuditTrail(edit(value, (l) => l.unshift({ note: 1 })), containers)).toEqual({
+      byContainer: states([1, 'altered']),
+      problems: [
+        'element 1 is not an audit entry: someone else wrote it',
+        'the chain breaks before entry 2 (debugger-shell-1): an entry before it was changed, removed or inserted',
+        'the trail as it was when "debugger-shell-1" was created is gone: an entry before entry 2 was changed or removed after that',
+      ],
     });
+    expect(verifyAuditTrail('[]', [stampOf(one)]).byContainer).toEqual(states([1, 'missing']));
+    expect(verifyAuditTrail('gone', [stampOf(one)])).toEqual({
+      byContainer: states([1, 'corrupt']),
+      problems: [`${AUDIT_ANNOTATION} is not JSON: it was replaced or hand-edited`],
+    });
+  });
+
+  it('a trail replaced and started anew: the new first entry chains to the old value, its container pinned that digest', () => {
+    const containers = [{ ...stampOf(one), anchor: trailHead('junk') }];
+    expect(verifyAuditTrail(append('junk', one), containers)).toEqual({ byContainer: states([1, 'unanchored']), problems: [] });
   });
 });
 
