@@ -9,7 +9,7 @@ import type { PresetRegistry } from './presets/registry.js';
 import type { ParsedCommand } from './cli/parsed-command.js';
 import { VERSION } from './version.js';
 
-const SIGNAL_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+const SIGNAL_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: EXIT_CODES.cancelled, SIGTERM: EXIT_CODES.terminated, SIGHUP: EXIT_CODES.hangup };
 
 function isVerbose(args: string[]): boolean {
   const end = args.indexOf('--');

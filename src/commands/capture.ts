@@ -1,5 +1,7 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import { createOutputFile, type OutputFile } from '../debug/output-file.js';
+import { stoppedAfterWriteError, watchWriteErrors } from '../debug/write-failure.js';
+import { auditEntry, recordAudit, withTrailAnchor } from '../debug/audit.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { EXIT_CODES, PluginError, usageError } from '../errors/plugin-error.js';
 import { planForLevel } from '../plan/level-form.js';
@@ -8,9 +10,9 @@ import { parseDuration } from '../plan/duration.js';
 import { enforcedLevel } from '../plan/pod-security.js';
 import { describeState } from '../plan/container-state.js';
 import { checkPodSecurity } from '../debug/pod-security-gate.js';
-import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
+import { requireStarted, waitForContainer, type ContainerRef } from '../debug/wait-for-container.js';
 import { kubectlArgs } from '../kube/kube-flags.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext, Connection } from '../context.js';
 
 /** Options of `kubectl ephemeral capture POD`. */
 export interface CaptureOptions {
@@ -79,7 +81,16 @@ async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: 
   const { api } = conn;
   const ns = conn.target.namespace;
   try {
-    const [pod, namespace, user] = await Promise.all([api.getPod(ns, opts.pod), api.getNamespace(ns), api.whoAmI()]);
+    const [pod, namespace, user, mayPatch] = await Promise.all([
+      api.getPod(ns, opts.pod),
+      api.getNamespace(ns),
+      api.whoAmI(),
+      // The audit annotation is optional: a user without "patch pods" gets a note, not a failed write.
+      api.canI(ns, 'patch', 'pods').then(
+        (r) => r.allowed,
+        () => true,
+      ),
+    ]);
     const level = enforcedLevel(namespace?.metadata?.labels);
     const plan = planForLevel(
       pod,
@@ -87,7 +98,7 @@ async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: 
       level,
       ctx.suffix(),
     );
-    const container = { ...plan.container, stdinOnce: true };
+    const container = withTrailAnchor({ ...plan.container, stdinOnce: true }, pod);
     container.env = [
       ...(container.env ?? []),
       { name: 'CAPTURE_IFACE', value: opts.iface },
@@ -105,57 +116,77 @@ async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: 
     const updated = await api.addEphemeralContainer(ns, opts.pod, container);
     ctx.printer.info(`capturing on ${opts.iface} in pod "${opts.pod}" with ephemeral container "${container.name}"${opts.filter ? ` (filter: ${opts.filter})` : ''}; Ctrl-C stops`);
     const ref = { pod: opts.pod, container: container.name, ephemeral: true };
-    const state = requireStarted(
-      await waitForContainer(conn, ref, { until: 'started', timeoutMs, now: ctx.now, resourceVersion: updated.metadata?.resourceVersion, signal: ctx.signal }),
-      ref,
-      ns,
-      container.image,
-    );
+    const entry = auditEntry(ctx, container, preset, user, undefined);
+    const [started] = await Promise.all([
+      waitForContainer(conn, ref, { until: 'started', timeoutMs, now: ctx.now, resourceVersion: updated.metadata?.resourceVersion, signal: ctx.signal }),
+      recordAudit(ctx, conn, opts.pod, entry, { allowed: new Map([['patch pods', mayPatch]]) }, updated),
+    ]);
+    const state = requireStarted(started, ref, ns, container.image);
     if (state.phase !== 'running') throw new PluginError('tool-failed', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
-
-    const toStdout = file === undefined;
-    const sink = file?.stream ?? process.stdout;
-    const session = ctx.runner.streamAttach([opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], sink, !toStdout, (line) => ctx.printer.info(line));
-    session.send('go');
-    let stopped = false;
-    const stop = () => {
-      if (stopped) return;
-      stopped = true;
-      session.send('stop');
-      // tcpdump flushes and exits at once; a stuck stream is cut after a grace period.
-      setTimeout(() => session.kill(), 10_000).unref();
-    };
-    const timer = durationMs ? setTimeout(stop, durationMs) : undefined;
-    // Ends the same way for duration, --count and Ctrl-C: the stream drains, tcpdump's status is read.
-    let finished: Promise<number> | undefined;
-    const finish = () =>
-      (finished ??= (async () => {
-        const code = await session.done;
-        if (timer) clearTimeout(timer);
-        // tcpdump's own exit status tells a capture from a failure (it exits 0 on TERM and -c).
-        const { state: ended } = await waitForContainer(conn, ref, { until: 'terminated', timeoutMs: 15_000, now: ctx.now });
-        if (ended?.phase === 'terminated' && ended.exitCode !== 0)
-          throw new PluginError('tool-failed', `tcpdump in "${container.name}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
-        if (!toStdout && session.bytes() > 0 && !hasPcapMagic(opts.write))
-          throw new PluginError('tool-failed', `${opts.write} is not a pcap file (kubectl attach exited ${code}); rerun with -v`);
-        ctx.printer.info(`${session.bytes()} bytes of pcap written to ${toStdout ? 'stdout' : opts.write}`);
-        return 0;
-      })());
-    // Ctrl-C ends the capture cleanly: tcpdump writes its last packets and the file stays valid.
-    const unregister = ctx.onInterrupt(async () => {
-      stop();
-      return finish().catch((err: Error) => {
-        file?.remove();
-        ctx.printer.info(`error: ${err.message}`);
-        return err instanceof PluginError ? err.exitCode : EXIT_CODES.internal;
-      });
-    });
-    try {
-      return await finish();
-    } finally {
-      unregister();
-    }
+    return await streamCapture(ctx, conn, opts, file, ref, durationMs);
   } finally {
     conn.close();
   }
 }
+
+/** Streams the running capture container's pcap into the file or stdout until it ends, is stopped, or a write fails. */
+async function streamCapture(ctx: CommandContext, conn: Connection, opts: CaptureOptions & { write: string }, file: OutputFile | undefined, ref: ContainerRef, durationMs: number | undefined): Promise<number> {
+  const ns = conn.target.namespace;
+  const toStdout = file === undefined;
+  const sink = file?.stream ?? process.stdout;
+  const where = toStdout ? 'stdout' : opts.write;
+  // A full disk or a closed pipe ends the capture with one line, never a stack trace.
+  const writes = watchWriteErrors(sink);
+  const session = ctx.runner.streamAttach([opts.pod, '-c', ref.container, ...kubectlArgs(opts.kube, ns)], sink, !toStdout, (line) => ctx.printer.info(line));
+  session.send('go');
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    session.send('stop');
+    // tcpdump flushes and exits at once; a stuck stream is cut after a grace period.
+    setTimeout(() => session.kill(), 10_000).unref();
+  };
+  const timer = durationMs ? setTimeout(stop, durationMs) : undefined;
+  // Ends the same way for duration, --count and Ctrl-C: the stream drains, tcpdump's status is read.
+  let finished: Promise<number> | undefined;
+  const finish = () =>
+    (finished ??= (async () => {
+      const code = await session.done;
+      if (timer) clearTimeout(timer);
+      // The write error is the outcome (its line says whether the container stopped).
+      if (writes.hasFailed()) return writeFailed;
+      // tcpdump's own exit status tells a capture from a failure (it exits 0 on TERM and -c).
+      const { state: ended } = await waitForContainer(conn, ref, { until: 'terminated', timeoutMs: 15_000, now: ctx.now });
+      if (ended?.phase === 'terminated' && ended.exitCode !== 0)
+        throw new PluginError('tool-failed', `tcpdump in "${ref.container}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
+      if (!toStdout && session.bytes() > 0 && !hasPcapMagic(opts.write))
+        throw new PluginError('tool-failed', `${opts.write} is not a pcap file (kubectl attach exited ${code}); rerun with -v`);
+      ctx.printer.info(`${session.bytes()} bytes of pcap written to ${where}`);
+      return 0;
+    })());
+  const writeFailed = writes.failed.then(async (why) => {
+    if (timer) clearTimeout(timer);
+    stop();
+    session.kill();
+    throw await stoppedAfterWriteError(ctx, conn, ref, `cannot write ${where}: ${why}${file ? '; the partial file was removed' : ''}`, 'capture');
+  });
+  // Ctrl-C ends the capture cleanly: tcpdump writes its last packets and the file stays valid.
+  const unregister = ctx.onInterrupt(async () => {
+    stop();
+    return Promise.race([finish(), writeFailed]).catch((err: Error) => {
+      file?.remove();
+      ctx.printer.info(`error: ${err.message}`);
+      return err instanceof PluginError ? err.exitCode : EXIT_CODES.internal;
+    });
+  });
+  try {
+    return await Promise.race([finish(), writeFailed]);
+  } finally {
+    unregister();
+    writes.dispose();
+    finished?.catch(() => undefined);
+    writeFailed.catch(() => undefined);
+  }
+}
+

@@ -11,9 +11,10 @@ import { parseDuration } from '../plan/duration.js';
 import type { PodSecurityLevel } from '../plan/pod-security.js';
 import type { Preset, RunAs } from '../presets/preset.js';
 import { archiveSink } from '../debug/archive-sink.js';
-import { auditEntry, recordAudit } from '../debug/audit.js';
+import { auditEntry, recordAudit, withTrailAnchor } from '../debug/audit.js';
 import { checkReason, parseRunAs } from '../debug/options.js';
 import { createOutputFile, type OutputFile } from '../debug/output-file.js';
+import { stoppedAfterWriteError, watchWriteErrors } from '../debug/write-failure.js';
 import { checkPodSecurity } from '../debug/pod-security-gate.js';
 import { checkPreflight, runPreflight, type Preflight } from '../debug/preflight.js';
 import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
@@ -98,7 +99,7 @@ async function collectWith(ctx: CommandContext, conn: Connection, opts: CollectO
   checkPodSecurity(pod, plan.container, preflight.level, ns, levelFix(plan, preflight.level));
   plan.notices.forEach((n) => printer.info(`note: ${n}`));
 
-  const { container } = plan;
+  const container = withTrailAnchor(plan.container, pod);
   const updated = await api.addEphemeralContainer(ns, opts.pod, container);
   printer.info(`collecting from container "${plan.target}" of pod "${opts.pod}" with ephemeral container "${container.name}" (${plan.asRoot ? 'root, runtime default capabilities' : 'the target user, no capabilities'}, read-only)`);
   const entry = auditEntry(ctx, container, { ...v.preset, name: 'collect' }, preflight.user, opts.reason);
@@ -131,13 +132,22 @@ async function collectWith(ctx: CommandContext, conn: Connection, opts: CollectO
     maxBytes: v.maxBytes,
   };
   const out = file?.stream ?? process.stdout;
+  // A full disk or a closed pipe ends the collection with one line, never a stack trace.
+  const writes = watchWriteErrors(out);
   const sink = archiveSink(header, out, Boolean(file));
   state.streaming = true;
   const session = ctx.runner.streamAttach([opts.pod, '-c', container.name, ...kubectlArgs(opts.kube, ns)], sink.input, false, (line) => ctx.printer.info(line));
   session.send('go');
   let interrupted = false;
+  const writeFailed = writes.failed.then(async (why) => {
+    session.send('stop');
+    session.kill();
+    file?.remove();
+    throw await stoppedAfterWriteError(ctx, conn, ref, `cannot write ${file ? file.path : 'stdout'}: ${why}${file ? '; the partial archive was removed' : ''}`, 'collect');
+  });
   const outcome = (async () => {
     const code = await session.done;
+    if (writes.hasFailed()) return writeFailed;
     await new Promise<void>((resolve) => sink.input.end(resolve));
     const summary = await sink.finish(interrupted ? 'interrupted (Ctrl-C or a signal)' : `kubectl attach exited ${code} before the collector finished`);
     return report(ctx, conn, opts, file, summary, entry, preflight, interrupted);
@@ -147,15 +157,18 @@ async function collectWith(ctx: CommandContext, conn: Connection, opts: CollectO
     interrupted = true;
     session.send('stop');
     setTimeout(() => session.kill(), 10_000).unref();
-    return outcome.then(
+    return Promise.race([outcome, writeFailed]).then(
       () => 130,
-      () => 130,
+      (err: unknown) => (err instanceof PluginError && err.kind === 'write-failed' ? (ctx.printer.info(`error: ${err.message}`), err.exitCode) : 130),
     );
   });
   try {
-    return await outcome;
+    return await Promise.race([outcome, writeFailed]);
   } finally {
     unregister();
+    writes.dispose();
+    outcome.catch(() => undefined);
+    writeFailed.catch(() => undefined);
   }
 }
 

@@ -25,7 +25,7 @@ export function withTrailAnchor<C extends V1EphemeralContainer>(container: C, po
  * cannot be undone: a refused or failed write is a warning and the session goes on (the env stamp
  * records the session anyway). A user without `patch pods` gets a notice instead.
  */
-export async function recordAudit(ctx: CommandContext, conn: Connection, pod: string, entry: AuditEntry, preflight: Preflight | undefined, known?: V1Pod): Promise<void> {
+export async function recordAudit(ctx: CommandContext, conn: Connection, pod: string, entry: AuditEntry, preflight: Pick<Preflight, 'allowed'> | undefined, known?: V1Pod): Promise<void> {
   if (preflight?.allowed.get('patch pods') === false) {
     ctx.printer.info(`note: audit annotation ${AUDIT_ANNOTATION} not written (no "patch pods": the ClusterRole ${ROLES.audit}); the container env still records preset, user and reason`);
     return;

@@ -53,3 +53,4 @@ export function createOutputFile(path: string, flag: string): OutputFile {
     },
   };
 }
+

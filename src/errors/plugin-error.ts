@@ -11,8 +11,11 @@ export type ErrorKind =
   | 'image-pull'
   | 'tool-failed'
   | 'incomplete'
+  | 'write-failed'
   | 'warnings'
   | 'cancelled'
+  | 'hangup'
+  | 'terminated'
   | 'internal';
 
 /** Exit codes, sysexits-style so they rarely collide with a debugged program's own (passed through). */
@@ -28,9 +31,14 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
   'image-pull': 76,
   'tool-failed': 71,
   incomplete: 74,
+  // sysexits' EX_IOERR, as for incomplete: something local could not be done.
+  'write-failed': 74,
   // kubectl's own code for --warnings-as-errors.
   warnings: 1,
+  // 128 + the signal's number, as a shell reports a process the signal ended.
   cancelled: 130,
+  hangup: 129,
+  terminated: 143,
   internal: 70,
 };
 
@@ -48,7 +56,11 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ErrorKind, string>> = {
   'tool-failed': 'a tool the plugin runs failed (tcpdump in the capture container, kubectl); its own message is above',
   incomplete: 'cleanup could not end everything it found; what is left and why is printed',
   warnings: 'with --warnings-as-errors: the command ran, but the API server sent warnings (printed above as `Warning: ...`), as kubectl does',
-  cancelled: 'interrupted by Ctrl-C or a signal before the session started',
+  'write-failed':
+    'capture or collect could not write its output (ENOSPC: the disk is full, EPIPE: the reader went away, EIO): the partial file is removed, the debug container stopped',
+  cancelled: 'interrupted by Ctrl-C (SIGINT) before the session started, or a capture or collect stopped by it',
+  hangup: 'SIGHUP (the terminal closed): what the run started is cleaned up as for Ctrl-C, then it ends',
+  terminated: 'SIGTERM (kill, a CI job cancelled): what the run started is cleaned up as for Ctrl-C, then it ends',
   internal: 'anything else (a bug: rerun with -v and report it)',
 };
 

@@ -77,6 +77,8 @@ interface Tcpdump {
   /** Ends by itself (as with --count) instead of waiting for "stop". */
   endsAlone: boolean;
   exitCode: number;
+  /** The local write fails with this errno once the stream began (a full disk, a closed pipe). */
+  writeError?: string;
 }
 
 /**
@@ -90,6 +92,9 @@ class FakeCapture {
   readonly stdout: string[] = [];
   readonly stderr: string[] = [];
   added: any;
+  /** The pod's audit annotation as the fake API server holds it. */
+  trail: string | undefined;
+  mayPatch = true;
   level = 'baseline';
   tcpdump: Tcpdump = { stderr: ['tcpdump: listening on any, link-type LINUX_SLL2'], stdout: PCAP_HEADER, endsAlone: false, exitCode: 0 };
   private pod: any = aPod('web').inNamespace('shop').withContainer('app').withStatus({ phase: 'Running' }).build();
@@ -104,6 +109,12 @@ class FakeCapture {
       getPod: async () => structuredClone(this.pod),
       getNamespace: async () => ({ metadata: { name: 'shop', labels: { [ENFORCE]: this.level } } }),
       whoAmI: async () => 'alice',
+      canI: async (_ns: string, verb: string, resource: string) => ({ allowed: verb === 'patch' && resource === 'pods' && this.mayPatch }),
+      updateAnnotation: async (_ns: string, _pod: string, _key: string, update: (v: string | undefined, a: Record<string, string>) => string | undefined) => {
+        this.calls.push('annotate');
+        this.trail = update(this.trail, {}) ?? this.trail;
+        return true;
+      },
       addEphemeralContainer: async (_ns: string, _pod: string, c: any) => {
         this.calls.push(`add ${c.name}`);
         this.added = c;
@@ -159,6 +170,7 @@ class FakeCapture {
           this.tcpdump.stderr.forEach(onStderr);
           if (this.tcpdump.stdout.length) sink.write(this.tcpdump.stdout);
           bytes += this.tcpdump.stdout.length;
+          if (this.tcpdump.writeError) sink.emit('error', Object.assign(new Error(`write ${this.tcpdump.writeError}`), { code: this.tcpdump.writeError }));
           if (this.tcpdump.endsAlone) finish();
         }
         if (line === 'stop') finish();
@@ -190,7 +202,10 @@ describe('runCapture: the capture through the kubectl runner', () => {
     expect(statSync(opts.write!).mode & 0o777).toBe(0o600);
     const name = fake.added.name as string;
     expect(name).toMatch(/-abcde$/);
-    expect(fake.calls).toEqual([`add ${name}`, `attach web -c ${name} -n shop`, 'close']);
+    expect(fake.calls).toEqual([`add ${name}`, 'annotate', `attach web -c ${name} -n shop`, 'close']);
+    // Its entry in the pod's audit trail, and the trail as it was pinned in the container.
+    expect(JSON.parse(fake.trail!)).toEqual([expect.objectContaining({ container: name, preset: 'network', user: 'alice', prev: '' })]);
+    expect(fake.added.env).toContainEqual({ name: 'KUBECTL_EPHEMERAL_TRAIL', value: '' });
     expect(fake.sent).toEqual(['go']);
     expect(fake.added.stdinOnce).toBe(true);
     expect(fake.added.command).toEqual(['sh', '-c', CAPTURE_SCRIPT]);
@@ -279,6 +294,34 @@ describe('runCapture: the capture through the kubectl runner', () => {
       message: expect.stringMatching(/^namespace "shop" enforces Pod Security "restricted": .*tcpdump needs root with NET_RAW, which restricted forbids/),
     });
     expect(fake.calls).toEqual(['close']);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('without "patch pods": a note, and no write is tried', async () => {
+    const fake = new FakeCapture();
+    fake.mayPatch = false;
+    fake.tcpdump.endsAlone = true;
+    await expect(runCapture(fake.context(), capture())).resolves.toBe(0);
+    expect(fake.calls).not.toContain('annotate');
+    expect(fake.stderr).toContain('note: audit annotation kubectl-ephemeral.dev/audit not written (no "patch pods": the ClusterRole kubectl-ephemeral-audit); the container env still records preset, user and reason\n');
+  });
+
+  it.each([
+    ['ENOSPC', 'no space left on the device (ENOSPC)'],
+    ['EPIPE', 'the reader closed the pipe (EPIPE)'],
+    ['EIO', 'an input/output error (EIO)'],
+  ])('a write that fails with %s: write-failed (exit 74) in one line, the partial file removed, the container stopped', async (code, why) => {
+    const fake = new FakeCapture();
+    fake.tcpdump.writeError = code;
+    const opts = capture();
+    const failed = runCapture(fake.context(), opts);
+    await expect(failed).rejects.toMatchObject({
+      kind: 'write-failed',
+      exitCode: 74,
+      message: `cannot write ${opts.write}: ${why}; the partial file was removed; the capture container "${fake.added?.name ?? 'debugger-network-abcde'}" stopped`,
+    });
+    expect(fake.sent).toEqual(['go', 'stop']);
+    expect(fake.calls).toContain('kill');
     expect(readdirSync(dir)).toEqual([]);
   });
 });
