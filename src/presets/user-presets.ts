@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../errors/plugin-error.js';
@@ -67,15 +68,60 @@ const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const offsetOf = (node: unknown): number | undefined => (node as { range?: number[] } | null)?.range?.[0];
 
 /**
+ * The cap on a preset file: 256 KiB, hundreds of presets (the built-ins take ~15 KB). Past it the
+ * file is refused before it is read: a preset file names images and capabilities, it is never data.
+ */
+export const PRESET_FILE_MAX_BYTES = 256 * 1024;
+
+/** What a file that is not a regular file is, for the error. */
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * The preset file's text, read with bounds: a regular file only (a directory, FIFO or device such
+ * as /dev/zero is refused before any byte is read; a FIFO is opened non-blocking, so opening it
+ * does not wait for a writer), at most PRESET_FILE_MAX_BYTES, read asynchronously so a signal is
+ * handled while it is read. Undefined when there is none.
+ */
+async function readPresetFile(path: string, named: boolean): Promise<string | undefined> {
+  const fix = named ? 'fix KUBECTL_EPHEMERAL_CONFIG or unset it' : 'fix or remove it';
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !named) return undefined;
+    if (code === 'ENOENT') throw new PluginError('config', `${path}: no such preset file (named by KUBECTL_EPHEMERAL_CONFIG); create it or unset KUBECTL_EPHEMERAL_CONFIG`);
+    throw new PluginError('config', `${path}: the preset file cannot be read (${code ?? (err as Error).message}); ${fix}`);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new PluginError('config', `${path}: ${fileKind(st)}, not a preset file: a preset file is a regular YAML file; ${fix}`);
+    const tooLarge = () => new PluginError('config', `${path}: the preset file is larger than ${PRESET_FILE_MAX_BYTES / 1024} KiB; ${fix}`);
+    if (st.size > PRESET_FILE_MAX_BYTES) throw tooLarge();
+    // The size can change while it is read: read one byte past the cap to know.
+    const buf = Buffer.alloc(PRESET_FILE_MAX_BYTES + 1);
+    let got = 0;
+    for (let n = -1; n !== 0 && got < buf.length; got += n) n = (await handle.read(buf, got, buf.length - got, got)).bytesRead;
+    if (got > PRESET_FILE_MAX_BYTES) throw tooLarge();
+    return buf.toString('utf8', 0, got);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Reads and validates the user preset file; undefined when there is none. A file the user named
  * ($KUBECTL_EPHEMERAL_CONFIG) must exist, as kubectl requires of a named kubeconfig.
  */
 export async function loadUserPresets(path: string, named = false): Promise<UserPresetFile | undefined> {
-  if (!existsSync(path)) {
-    if (named) throw new PluginError('config', `${path}: no such preset file (named by KUBECTL_EPHEMERAL_CONFIG); create it or unset KUBECTL_EPHEMERAL_CONFIG`);
-    return undefined;
-  }
-  return parseUserPresets(path, readFileSync(path, 'utf8'));
+  const text = await readPresetFile(path, named);
+  return text === undefined ? undefined : parseUserPresets(path, text);
 }
 
 /** Validates a preset file's text; errors name the file, the line and the field. */
@@ -83,7 +129,7 @@ export async function parseUserPresets(path: string, text: string): Promise<User
   // Loaded lazily: only users with a preset file pay for the YAML parser at startup.
   const { parseDocument, LineCounter, isMap, isSeq, isScalar } = await loadYaml();
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const lineOf = (offset: number | undefined): number => (offset === undefined ? 1 : lines.linePos(offset).line);
   const fail = (offset: number | undefined, field: string, msg: string): never => {
     const line = lineOf(offset);
@@ -152,8 +198,10 @@ export async function parseUserPresets(path: string, text: string): Promise<User
     if (!isMap(map)) return fail(offsetOf(map), prefix, 'expected a mapping');
     const values: Record<string, unknown> = {};
     const at: Record<string, number> = {};
+    const seen = new Set<string>();
     for (const pair of map.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      checkUnique(seen, key, pair.key, prefix);
       // Own keys only: "constructor" or "toString" are not fields because every object inherits them.
       if (!Object.hasOwn(fields, key)) fail(offsetOf(pair.key), `${prefix}.${key}`, `unknown field (known: ${Object.keys(fields).join(', ')})`);
       const field = `${prefix}.${key}`;
@@ -163,15 +211,23 @@ export async function parseUserPresets(path: string, text: string): Promise<User
     return { values, lines: at };
   }
 
+  const checkUnique = (seen: Set<string>, key: string, node: unknown, prefix: string) => {
+    if (seen.has(key)) fail(offsetOf(node), prefix ? `${prefix}.${key}` : key, 'map keys must be unique');
+    seen.add(key);
+  };
+  const topKeys = new Set<string>();
+  const presetNames = new Set<string>();
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const at = offsetOf(pair.key);
+    checkUnique(topKeys, key, pair.key, '');
     if (key === 'policy') result.policy = readFields(pair.value, POLICY_FIELDS, 'policy').values;
     else if (key === 'presets') {
       if (!isMap(pair.value)) fail(at, 'presets', 'expected a mapping of preset name to fields');
       for (const p of (pair.value as { items: Array<{ key: unknown; value: unknown }> }).items) {
         const name = isScalar(p.key) ? String(p.key.value) : '';
         const pAt = offsetOf(p.key);
+        checkUnique(presetNames, name, p.key, 'presets');
         if (!NAME.test(name)) fail(pAt, `presets.${name}`, 'a preset name is lowercase letters, digits and dashes');
         const { values, lines: at } = readFields(p.value, PRESET_FIELDS, `presets.${name}`);
         result.presets.push({ name, ...values, lines: { '': lineOf(pAt), ...at } });
