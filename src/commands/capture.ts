@@ -5,6 +5,7 @@ import { auditEntry, recordAudit, withTrailAnchor } from '../debug/audit.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { EXIT_CODES, PluginError, usageError } from '../errors/plugin-error.js';
 import { planForLevel } from '../plan/level-form.js';
+import { checkFlagValues } from '../plan/validate.js';
 import { capturePreset } from '../presets/builtin.js';
 import { parseDuration } from '../plan/duration.js';
 import { enforcedLevel } from '../plan/pod-security.js';
@@ -62,6 +63,7 @@ export function hasPcapMagic(file: string): boolean {
 export async function runCapture(ctx: CommandContext, opts: CaptureOptions): Promise<number> {
   if (!opts.write) throw usageError(`capture needs -w FILE (or -w - for stdout); for example: kubectl ephemeral capture ${opts.pod} -w ${opts.pod}.pcap`);
   if (opts.count !== undefined && (!Number.isInteger(opts.count) || opts.count < 1)) throw usageError('--count must be a positive integer');
+  checkFlagValues(opts);
   const durationMs = opts.duration ? parseDuration(opts.duration, '--duration') : undefined;
   const timeoutMs = parseDuration(opts.timeout, '--timeout');
   // The output is created before anything is sent to the cluster: a path that cannot be written

@@ -8,6 +8,7 @@ import { buildCollectContainer, DEFAULT_MAX_BYTES, parseSize, validateCollectPat
 import { containerState, describeState } from '../plan/container-state.js';
 import { checkAllowedImage } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
+import { checkFlagValues } from '../plan/validate.js';
 import type { PodSecurityLevel } from '../plan/pod-security.js';
 import type { Preset, RunAs } from '../presets/preset.js';
 import { archiveSink } from '../debug/archive-sink.js';
@@ -49,6 +50,7 @@ const COLLECT_PRESET = 'forensics';
 
 /** Checks flags before any request or file (kubectl's Validate step). */
 export function validateCollectOptions(opts: CollectOptions, preset: Preset): ValidatedCollect {
+  checkFlagValues(opts);
   checkReason(preset, opts.reason);
   checkAllowedImage(preset, opts.image ?? preset.image);
   return {

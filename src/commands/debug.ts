@@ -9,6 +9,7 @@ import { ephemeralContainerPatch, type DebugRequest } from '../plan/debug-contai
 import { planForLevel } from '../plan/level-form.js';
 import { enforcedLevel } from '../plan/pod-security.js';
 import { nodeRefName } from '../plan/node-debug-pod.js';
+import { checkFlagValues } from '../plan/validate.js';
 import { quietPrinter } from '../output/printer.js';
 import { waitProgress } from '../output/progress.js';
 import { render } from '../output/render.js';
@@ -27,6 +28,8 @@ export type { DebugOptions } from '../debug/options.js';
 /** `kubectl ephemeral <preset> POD`: validate, preflight, add the container, wait for it, attach. Resolves with the exit code. */
 export async function runDebug(ctx: CommandContext, opts: DebugOptions): Promise<number> {
   if (opts.quiet) ctx = { ...ctx, printer: quietPrinter(ctx.printer) };
+  // Values the cluster would refuse or never run are refused before anything is sent.
+  checkFlagValues(opts);
   const node = nodeRefName(opts.pod);
   if (node !== undefined) return (await import('../debug/node-session.js')).runNodeDebug(ctx, opts, node);
   const registry = await ctx.presets();

@@ -4,7 +4,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../errors/plugin-error.js';
 import { loadYaml } from '../input/yaml.js';
-import { formatRunAs, LINUX_CAPABILITIES, parseRunAsText, POD_SECURITY_LEVELS, type NodeProfile, type Preset, type PresetForm } from './preset.js';
+import { capabilityProblem, imageReferenceProblem, runAsProblem } from '../plan/validate.js';
+import { formatRunAs, parseRunAsText, POD_SECURITY_LEVELS, type NodeProfile, type Preset, type PresetForm } from './preset.js';
 
 /** The user preset file: $KUBECTL_EPHEMERAL_CONFIG, else $XDG_CONFIG_HOME/kubectl-ephemeral/presets.yaml. */
 export function userPresetsPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -26,7 +27,7 @@ export interface UserPresetFile {
   policy: { requireReason?: boolean; allowedImages?: string[] };
 }
 
-type Field = 'string' | 'strings' | 'boolean' | 'runAs' | 'capabilities' | 'keepCapabilities' | 'levels' | 'node' | 'abilities' | 'examples' | 'levelNames';
+type Field = 'string' | 'image' | 'strings' | 'boolean' | 'runAs' | 'capabilities' | 'keepCapabilities' | 'levels' | 'node' | 'abilities' | 'examples' | 'levelNames';
 /** The fields a form (a preset's own, or one under `levels`) takes. */
 const FORM_FIELD_TYPES: Record<keyof PresetForm, Field> = {
   runAs: 'runAs',
@@ -37,7 +38,7 @@ const FORM_FIELD_TYPES: Record<keyof PresetForm, Field> = {
 const PRESET_FIELDS: Record<string, Field> = {
   extends: 'string',
   summary: 'string',
-  image: 'string',
+  image: 'image',
   command: 'strings',
   aliases: 'strings',
   targetProcesses: 'boolean',
@@ -61,7 +62,6 @@ const POLICY_FIELDS: Record<string, Field> = { requireReason: 'boolean', allowed
 const LEVEL_KEYS: Record<string, Field> = { baseline: 'levels', restricted: 'levels' };
 const ABILITY_FIELDS: Record<string, Field> = { id: 'string', what: 'string', levels: 'levelNames', unless: 'string' };
 const EXAMPLE_FIELDS: Record<string, Field> = { command: 'string', comment: 'string' };
-const KNOWN_CAPABILITIES = new Set<string>(['ALL', ...LINUX_CAPABILITIES]);
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
 /** The start offset of a YAML node, for line numbers in errors. */
@@ -170,8 +170,8 @@ export async function parseUserPresets(path: string, text: string): Promise<User
     if (type === 'capabilities' || type === 'keepCapabilities') {
       const caps = readValue(node, 'strings', field) as string[];
       (isSeq(node) ? node.items : []).forEach((item, i) => {
-        if (!KNOWN_CAPABILITIES.has(caps[i]!))
-          fail(offsetOf(item), field, `unknown capability "${caps[i]}" (names as in capabilities(7) without CAP_, e.g. NET_RAW)`);
+        const problem = capabilityProblem(caps[i]!, type === 'capabilities' ? 'add' : 'keep');
+        if (problem) fail(offsetOf(item), field, problem);
       });
       return caps;
     }
@@ -189,8 +189,16 @@ export async function parseUserPresets(path: string, text: string): Promise<User
     const v = node.value;
     if (type === 'boolean') return typeof v === 'boolean' ? v : fail(at, field, 'expected true or false');
     if (type === 'string') return typeof v === 'string' && v !== '' ? v : fail(at, field, 'expected a non-empty string');
-    const runAs = typeof v === 'number' || typeof v === 'string' ? parseRunAsText(String(v)) : undefined;
-    return runAs ?? fail(at, field, 'expected "root", "target", a numeric uid or "uid:gid"');
+    if (type === 'image') {
+      const problem = typeof v === 'string' ? imageReferenceProblem(v) : 'expected a string';
+      return problem ? fail(at, field, problem === 'expected a string' ? problem : `"${v}" is not an image reference: ${problem}`) : v;
+    }
+    // A uid past 2^53 is not even an exact number: read it from the source text.
+    const text = typeof v === 'number' ? ((node as { source?: string }).source ?? String(v)) : v;
+    const runAs = typeof text === 'string' ? parseRunAsText(text) : undefined;
+    if (!runAs) return fail(at, field, 'expected "root", "target", a numeric uid or "uid:gid"');
+    const range = runAsProblem(runAs);
+    return range ? fail(at, field, range) : runAs;
   };
 
   type Read = (node: unknown, field: string) => unknown;

@@ -54,7 +54,12 @@ presets:
     ['policy:\n  __proto__: {}\n', /presets\.yaml:2: policy\.__proto__: unknown field/],
     ['presets:\n  x:\n    image: a\n    levels:\n      hasOwnProperty: {}\n', /presets\.yaml:5: presets\.x\.levels\.hasOwnProperty: unknown field \(known: baseline, restricted\)/],
     ['presets:\n  x:\n    image: a\n    capabilities:\n      - NET_ADMIN\n      - NET_RAWW\n', /presets\.yaml:6: presets\.x\.capabilities: unknown capability "NET_RAWW"/],
-    ['presets:\n  x:\n    image: a\n    keepCapabilities: [CAP_NET_RAW]\n', /presets\.yaml:4: presets\.x\.keepCapabilities: unknown capability "CAP_NET_RAW" \(names as in capabilities\(7\) without CAP_/],
+    ['presets:\n  x:\n    image: a\n    keepCapabilities: [CAP_NET_RAW]\n', /presets\.yaml:4: presets\.x\.keepCapabilities: unknown capability "CAP_NET_RAW" \(write NET_RAW\) \(names as in capabilities\(7\) without CAP_/],
+    ['presets:\n  x:\n    image: a\n    capabilities: [ALL]\n', /presets\.yaml:4: presets\.x\.capabilities: "ALL" only drops capabilities; the plugin drops ALL first: name the ones to add, or use --privileged/],
+    ['presets:\n  x:\n    image: "busybox:1.36 --privileged"\n', /presets\.yaml:3: presets\.x\.image: "busybox:1\.36 --privileged" is not an image reference: it holds whitespace or a control character/],
+    ['presets:\n  x:\n    image: "UPPER/Case::bad"\n', /presets\.yaml:3: presets\.x\.image: "UPPER\/Case::bad" is not an image reference: it does not follow the reference grammar/],
+    ['presets:\n  x:\n    image: a\n    runAs: 4294967296\n', /presets\.yaml:4: presets\.x\.runAs: uid 4294967296 is out of range \(0 to 2147483647\)/],
+    ['presets:\n  x:\n    image: a\n    runAs: "1000:99999999999999999999"\n', /presets\.yaml:4: presets\.x\.runAs: gid 100000000000000000000 is out of range/],
     ['presets:\n  x:\n    image: a\n    levels:\n      restricted:\n        runAs: 1000\n        capabilities: [SYS_PTRACEE]\n', /presets\.yaml:7: presets\.x\.levels\.restricted\.capabilities: unknown capability "SYS_PTRACEE"/],
     ['presets:\n  x:\n    image: a\n    levels:\n      restricted:\n        image: b\n', /presets\.yaml:6: presets\.x\.levels\.restricted\.image: unknown field/],
   ])('rejects %j naming the file, line and field', async (text, message) => {
