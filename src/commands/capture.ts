@@ -5,7 +5,7 @@ import { auditEntry, recordAudit, withTrailAnchor } from '../debug/audit.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { EXIT_CODES, PluginError, usageError } from '../errors/plugin-error.js';
 import { planForLevel } from '../plan/level-form.js';
-import { checkFlagValues } from '../plan/validate.js';
+import { checkContainerBeforeCreate, checkFlagValues } from '../plan/validate.js';
 import { capturePreset } from '../presets/builtin.js';
 import { parseDuration } from '../plan/duration.js';
 import { enforcedLevel } from '../plan/pod-security.js';
@@ -115,6 +115,7 @@ async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: 
       'tcpdump needs root with NET_RAW, which restricted forbids: capture where baseline or privileged applies, or use the network preset for curl and ss here',
     );
     if (plan.choice) ctx.printer.info(plan.choice);
+    checkContainerBeforeCreate(container);
     const updated = await api.addEphemeralContainer(ns, opts.pod, container);
     ctx.printer.info(`capturing on ${opts.iface} in pod "${opts.pod}" with ephemeral container "${container.name}"${opts.filter ? ` (filter: ${opts.filter})` : ''}; Ctrl-C stops`);
     const ref = { pod: opts.pod, container: container.name, ephemeral: true };

@@ -8,7 +8,7 @@ import { buildCollectContainer, DEFAULT_MAX_BYTES, parseSize, validateCollectPat
 import { containerState, describeState } from '../plan/container-state.js';
 import { checkAllowedImage } from '../plan/debug-container.js';
 import { parseDuration } from '../plan/duration.js';
-import { checkFlagValues } from '../plan/validate.js';
+import { checkContainerBeforeCreate, checkFlagValues } from '../plan/validate.js';
 import type { PodSecurityLevel } from '../plan/pod-security.js';
 import type { Preset, RunAs } from '../presets/preset.js';
 import { archiveSink } from '../debug/archive-sink.js';
@@ -102,6 +102,7 @@ async function collectWith(ctx: CommandContext, conn: Connection, opts: CollectO
   plan.notices.forEach((n) => printer.info(`note: ${n}`));
 
   const container = withTrailAnchor(plan.container, pod);
+  checkContainerBeforeCreate(container);
   const updated = await api.addEphemeralContainer(ns, opts.pod, container);
   printer.info(`collecting from container "${plan.target}" of pod "${opts.pod}" with ephemeral container "${container.name}" (${plan.asRoot ? 'root, runtime default capabilities' : 'the target user, no capabilities'}, read-only)`);
   const entry = auditEntry(ctx, container, { ...v.preset, name: 'collect' }, preflight.user, opts.reason);

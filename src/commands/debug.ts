@@ -9,7 +9,7 @@ import { ephemeralContainerPatch, type DebugRequest } from '../plan/debug-contai
 import { planForLevel } from '../plan/level-form.js';
 import { enforcedLevel } from '../plan/pod-security.js';
 import { nodeRefName } from '../plan/node-debug-pod.js';
-import { checkFlagValues } from '../plan/validate.js';
+import { checkContainerBeforeCreate, checkFlagValues } from '../plan/validate.js';
 import { quietPrinter } from '../output/printer.js';
 import { waitProgress } from '../output/progress.js';
 import { render } from '../output/render.js';
@@ -78,6 +78,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   // The trail is pinned in the container (dry runs show it): see withTrailAnchor.
   const planned = () => {
     const p = planForLevel(pod, req, level, ctx.suffix(), opts.level);
+    checkContainerBeforeCreate(p.container);
     return { ...p, container: withTrailAnchor(p.container, pod) };
   };
   let plan = planned();

@@ -3,6 +3,7 @@
 // would stay in the pod for good (never started, or never created after a round trip). Each check
 // is pure and returns what is wrong, or undefined; the caller says where the value came from (a
 // flag: exit 64, the preset file: exit 78).
+import type { V1EphemeralContainer } from '@kubernetes/client-node';
 import { usageError } from '../errors/plugin-error.js';
 import { LINUX_CAPABILITIES, parseRunAsText, type RunAs } from '../presets/preset.js';
 
@@ -87,4 +88,20 @@ export function checkFlagValues(flags: { image?: string; runAs?: string }): void
   const runAs = flags.runAs === undefined ? undefined : parseRunAsText(flags.runAs);
   const range = runAs && runAsProblem(runAs);
   if (range) throw usageError(`invalid --run-as "${flags.runAs}": ${range}`);
+}
+
+/**
+ * The last check before the PATCH, over the container as built (flags, preset file and built-ins
+ * together): what would make the API server refuse it, or the kubelet never start it. Flags and
+ * preset files were checked where they were read, with their own exit codes; this catches the rest.
+ */
+export function checkContainerBeforeCreate(container: V1EphemeralContainer): void {
+  const sc = container.securityContext;
+  const problem =
+    imageReferenceProblem(container.image ?? '') ??
+    (container.env ?? []).map((e) => envNameProblem(e.name)).find(Boolean) ??
+    (sc?.capabilities?.add ?? []).map((c) => capabilityProblem(c, 'add')).find(Boolean) ??
+    (sc?.capabilities?.drop ?? []).map((c) => capabilityProblem(c, 'drop')).find(Boolean) ??
+    (sc?.runAsUser !== undefined ? runAsProblem({ kind: 'uid', uid: sc.runAsUser, ...(sc.runAsGroup !== undefined ? { gid: sc.runAsGroup } : {}) }) : undefined);
+  if (problem) throw usageError(`debug container "${container.name}" cannot be created: ${problem}; nothing was sent`);
 }

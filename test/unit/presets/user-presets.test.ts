@@ -237,15 +237,19 @@ presets:
 
     it('parsing is linear in the presets: four times the presets take at most about four times as long', async () => {
       const file = (n: number) => `presets:\n${Array.from({ length: n }, (_, i) => `  p${i}:\n    extends: shell\n`).join('')}`;
+      // The fastest of three runs: other tests share the machine's CPUs.
       const timed = async (n: number) => {
-        const t = process.hrtime.bigint();
-        expect((await parse(file(n))).presets).toHaveLength(n);
-        return Number(process.hrtime.bigint() - t);
+        const runs: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const t = process.hrtime.bigint();
+          expect((await parse(file(n))).presets).toHaveLength(n);
+          runs.push(Number(process.hrtime.bigint() - t));
+        }
+        return Math.min(...runs);
       };
-      await timed(2000); // warm-up
-      const [small, large] = [await timed(2000), await timed(8000)];
-      // Measured here: 1.4 linear (uniqueKeys off), 5.6 with the parser's quadratic duplicate check.
-      expect(large / small).toBeLessThan(3.5);
+      const [small, large] = [await timed(1500), await timed(6000)];
+      // Measured here: 1.4 to 3 linear (uniqueKeys off), 5.6 and more with the parser's quadratic duplicate check.
+      expect(large / small).toBeLessThan(4.5);
     });
 
     it('a deeply nested value is a config error, not a crash', async () => {
