@@ -29,13 +29,16 @@ export interface Printer {
   status(text: string | undefined): void;
 }
 
-// C0 controls but tab and newline, DEL, and the C1 controls (U+0080-U+009F: U+009B is a one-byte CSI).
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+// C0 controls but tab and newline, DEL, the C1 controls (U+0080-U+009F: U+009B is a one-byte CSI),
+// and the bidirectional controls (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069: a name with
+// U+202E shows its end reversed, "Trojan Source") and the line and paragraph separators U+2028-U+2029.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /**
  * Makes text safe to print on a terminal: ESC becomes `^[` (as kubectl's printers.EscapeTerminal
- * does), other controls caret or \u notation, a CR that ends a line (CRLF logs) is dropped. Tab
- * and newline stay; nothing is lost from view, it just cannot act.
+ * does), other controls caret or \u notation (C1 and the bidirectional controls: `\u202e`), a CR
+ * that ends a line (CRLF logs) is dropped. Tab and newline stay; nothing is lost from view, it just
+ * cannot act.
  */
 export function escapeTerminal(text: string): string {
   return text.replace(/\r+\n/g, '\n').replace(CONTROL, (c) => {

@@ -167,7 +167,7 @@ export class CollectArchive {
     const evidence = this.entries.length > 1 || this.skipped.length > 0;
     const sums = this.entries
       .filter((e) => e.sha256)
-      .map((e) => (/[\\\n]/.test(e.path) ? `\\${e.sha256}  ${e.path.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}` : `${e.sha256}  ${e.path}`))
+      .map((e) => sha256sumLine(e.sha256!, e.path))
       .join('\n');
     this.addGenerated('SHA256SUMS', Buffer.from(`${sums}\n`));
     const manifest = {
@@ -361,6 +361,17 @@ export class CollectArchive {
     this.written += bytes.length;
     this.emit(bytes);
   }
+}
+
+/**
+ * One line of SHA256SUMS as GNU sha256sum (coreutils 9) writes it: a name holding a backslash, a
+ * newline or a carriage return gets a leading backslash on the line and those three escaped.
+ * Other control characters stay raw, as sha256sum leaves them: `sha256sum -c` prints them as they
+ * are, so the README pipes its output through `cat -v`.
+ */
+export function sha256sumLine(sha256: string, name: string): string {
+  if (!/[\\\n\r]/.test(name)) return `${sha256}  ${name}`;
+  return `\\${sha256}  ${name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}`;
 }
 
 /** Undoes the collector's escaping of a path field ("\\" and "\n"). */

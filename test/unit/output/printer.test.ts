@@ -12,6 +12,10 @@ describe('escapeTerminal (what came from the cluster cannot drive the terminal)'
     ['a carriage return that overwrites the line', 'ok\rFAKE', 'ok\\rFAKE'],
     ['backspaces and DEL', 'ab\b\b\x7f', 'ab^H^H^?'],
     ['a NUL', 'a\x00b', 'a^@b'],
+    ['a right-to-left override (a name that shows reversed)', 'invoice\u202Efdp.exe', 'invoice\\u202efdp.exe'],
+    ['the other bidirectional controls', '\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069', '\\u061c\\u200e\\u200f\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069'],
+    ['the line and paragraph separators', 'a\u2028b\u2029c', 'a\\u2028b\\u2029c'],
+    ['every C1 control', String.fromCharCode(...Array.from({ length: 32 }, (_, i) => 0x80 + i)), Array.from({ length: 32 }, (_, i) => `\\u00${(0x80 + i).toString(16)}`).join('')],
   ])('escapes %s', (_what, input, expected) => {
     expect(escapeTerminal(input)).toBe(expected);
   });

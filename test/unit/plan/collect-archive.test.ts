@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CollectArchive, tarHeader, type CollectHeader, type CollectSummary } from '../../../src/plan/collect-archive';
+import { CollectArchive, sha256sumLine, tarHeader, type CollectHeader, type CollectSummary } from '../../../src/plan/collect-archive';
 
 const header: CollectHeader = {
   cluster: 'local',
@@ -114,6 +114,21 @@ describe('CollectArchive', () => {
     ]);
     expect(execFileSync('sha256sum', ['-c', 'evidence/SHA256SUMS'], { cwd: dir, encoding: 'utf8' })).toMatch(/evidence\/rootfs\/tmp\/evil.sh: OK/);
     expect(summary).toMatchObject({ complete: true, sha256: sha(tar), bytes: tar.length, contentBytes: 16 + 13 + 7 + 3 });
+  });
+
+  it('SHA256SUMS lines are what GNU sha256sum writes, and sha256sum -c checks them (backslash, newline, CR, ESC in names)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ke-sums-'));
+    try {
+      const names = ['plain', 'back\\slash', 'new\nline', 'carriage\rreturn', 'esc\x1b[31mred', 'both\\and\n'];
+      names.forEach((n, i) => writeFileSync(join(dir, n), `content ${i}`));
+      const theirs = execFileSync('sha256sum', ['--', ...names], { cwd: dir, encoding: 'utf8' }).split('\n').filter(Boolean);
+      const ours = names.map((n, i) => sha256sumLine(sha(Buffer.from(`content ${i}`)), n));
+      expect(ours).toEqual(theirs);
+      writeFileSync(join(dir, 'SUMS'), `${ours.join('\n')}\n`);
+      expect(execFileSync('sha256sum', ['-c', 'SUMS'], { cwd: dir, encoding: 'utf8' }).match(/: OK$/gm)).toHaveLength(names.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('makes the same archive however the stream is cut into chunks', () => {
