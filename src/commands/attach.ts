@@ -30,7 +30,8 @@ export async function runAttach(ctx: CommandContext, opts: AttachOptions): Promi
   const conn = await ctx.connect(opts.kube);
   try {
     const ns = conn.target.namespace;
-    const pod = await conn.api.getPod(ns, opts.pod);
+    // The recording's header names who attached (as a new session's does).
+    const [pod, user] = await Promise.all([conn.api.getPod(ns, opts.pod), opts.record ? conn.api.whoAmI().catch(() => undefined) : undefined]);
     const all = pod.spec?.ephemeralContainers ?? [];
     // A container added a moment ago (--no-attach returns as soon as the kubelet runs it) may still
     // say ContainerCreating, or have no status yet: it counts as running, and is waited for below.
@@ -75,6 +76,7 @@ export async function runAttach(ctx: CommandContext, opts: AttachOptions): Promi
       container: name,
       preset,
       image: container.image,
+      user,
       record: opts.record ?? false,
       recordInput: opts.recordInput,
       stdin: container.stdin === true,

@@ -34,6 +34,9 @@ export async function runDebug(ctx: CommandContext, opts: DebugOptions): Promise
   if (node !== undefined) return (await import('../debug/node-session.js')).runNodeDebug(ctx, opts, node);
   const registry = await ctx.presets();
   const v = validateDebugOptions(opts, registry.get(opts.preset), 'pod', ctx.isTerminal.stdin);
+  // A session that cannot be recorded as asked must fail before its container exists (issue 25).
+  const record = opts.record ?? v.preset.record;
+  if (opts.attach && !opts.dryRun && record !== false) (await import('../terminal/recording.js')).checkRecordingTarget(record, ctx.env);
   if (v.streams.warning && !opts.dryRun) ctx.printer.info(v.streams.warning);
   const conn = await ctx.connect(opts.kube);
   try {

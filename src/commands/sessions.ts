@@ -10,8 +10,11 @@ export interface SessionsOptions {
 
 /** `kubectl ephemeral sessions`: the recorded sessions on this machine, newest first. */
 export async function runSessions(ctx: CommandContext, opts: SessionsOptions): Promise<number> {
-  const [{ listRecordings }, { defaultSessionsDir }] = await Promise.all([import('../terminal/sessions.js'), import('../terminal/recording.js')]);
+  const [{ listRecordings }, { defaultSessionsDir, sessionsDirProblem }] = await Promise.all([import('../terminal/sessions.js'), import('../terminal/recording.js')]);
   const dir = opts.dir ?? defaultSessionsDir(ctx.env);
+  // Others who can write there can plant a recording that lists as yours: said, even under -q.
+  const problem = opts.dir === undefined ? sessionsDirProblem(dir) : undefined;
+  if (problem) ctx.printer.warn(`warning: the sessions directory is not safely yours (${problem}): a recording listed here may not be yours; chmod 700 it`);
   const list = await listRecordings(dir);
   if (opts.output) {
     ctx.printer.out(await render(list, opts.output));

@@ -1,6 +1,7 @@
 // Session recordings in asciicast v2 (https://docs.asciinema.org/manual/asciicast/v2/), so that
 // `asciinema play` replays them and `sessions` can list them from their first line alone.
-import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { accessSync, constants, createWriteStream, lstatSync, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
+import { PluginError, usageError } from '../errors/plugin-error.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -39,6 +40,78 @@ export function defaultSessionsDir(env: NodeJS.ProcessEnv = process.env, home: s
   return join(state, 'kubectl-ephemeral', 'sessions');
 }
 
+/**
+ * What is wrong with the sessions directory (and the kubectl-ephemeral directory holding it), or
+ * undefined: it must be the user's own directory, not a symlink, not writable by group or others.
+ * Someone else who can write there can plant a recording that `sessions` shows as yours, or swap
+ * the directory for a symlink to where a recording should not go. Absent is fine: it is created 0700.
+ */
+export function sessionsDirProblem(dir: string, uid: number | undefined = process.getuid?.()): string | undefined {
+  for (const d of [dir, dirname(dir)]) {
+    let st;
+    try {
+      st = lstatSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return `${d} cannot be checked (${(err as NodeJS.ErrnoException).code})`;
+    }
+    if (st.isSymbolicLink()) return `${d} is a symlink`;
+    if (!st.isDirectory()) return `${d} is not a directory`;
+    if (uid !== undefined && st.uid !== uid) return `${d} belongs to uid ${st.uid}, not to you (uid ${uid})`;
+    if (st.mode & 0o022) return `${d} is writable by ${st.mode & 0o020 ? 'its group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${st.mode & 0o002 ? 'everyone' : ''} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`;
+  }
+  return undefined;
+}
+
+/** Refuses a sessions directory that is not safely the user's own (exit 78), naming the fix. */
+export function checkSessionsDir(dir: string): void {
+  const problem = sessionsDirProblem(dir);
+  if (problem) throw new PluginError('config', `the sessions directory is not safely yours: ${problem}; make it yours alone (chmod 700, or remove it and let the plugin create it), or pass --record=FILE`);
+}
+
+/**
+ * Checks, before the debug container is created, that the session can be recorded as asked: a
+ * --record=FILE that does not exist yet in a directory that can take it, or the default sessions
+ * directory (checkSessionsDir). An ephemeral container cannot be removed: a recording that would
+ * fail must fail first. The file is still created exclusively when the session starts.
+ */
+export function checkRecordingTarget(record: boolean | string, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): void {
+  if (record === false) return;
+  if (record === true) return checkSessionsDir(defaultSessionsDir(env, home));
+  const fix = 'pass --record=FILE with a new file in a writable directory, or --no-record';
+  try {
+    lstatSync(record);
+    throw usageError(`${record} already exists; --record never overwrites a file: ${fix}`);
+  } catch (err) {
+    if (err instanceof PluginError) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw usageError(`cannot record to ${record} (${(err as NodeJS.ErrnoException).code}); ${fix}`);
+  }
+  // The nearest directory that exists must take a new entry (the rest is created 0700).
+  let dir = dirname(record);
+  while (dir !== dirname(dir)) {
+    try {
+      if (!lstatSync(dir).isDirectory() && !isDirectoryThroughLink(dir)) throw usageError(`cannot record to ${record}: ${dir} is not a directory; ${fix}`);
+      break;
+    } catch (err) {
+      if (err instanceof PluginError) throw err;
+      dir = dirname(dir);
+    }
+  }
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw usageError(`cannot record to ${record}: ${dir} is not writable (${(err as NodeJS.ErrnoException).code}); ${fix}`);
+  }
+}
+
+function isDirectoryThroughLink(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** A file name that sorts by start time and says which container was attached. */
 export function defaultRecordingFileName(pod: string, container: string, now: Date = new Date()): string {
   // ISO time without ':' (not allowed in Windows file names, awkward in shells).
@@ -67,6 +140,8 @@ export class AsciicastWriter {
   /** Creates the file (0600, parent directories 0700) and writes the header line. */
   static open(options: RecordingOptions, size: TerminalSize, env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): AsciicastWriter {
     mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+    // Checked again where the file is made: the directory may have changed since the first check.
+    if (dirname(options.file) === defaultSessionsDir(env)) checkSessionsDir(dirname(options.file));
     // 'wx' refuses to follow a planted symlink or overwrite an earlier session; opening here,
     // synchronously, makes an unwritable path fail before the terminal is touched.
     const fd = openSync(options.file, 'wx', 0o600);

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AsciicastWriter, defaultRecordingFileName, defaultSessionsDir } from '../../../src/terminal/recording';
+import { AsciicastWriter, checkRecordingTarget, defaultRecordingFileName, defaultSessionsDir, sessionsDirProblem } from '../../../src/terminal/recording';
 
 let dir: string;
 beforeEach(() => {
@@ -98,5 +98,67 @@ describe('AsciicastWriter', () => {
     const [a, b] = events(file);
     expect(a![0]).toBeGreaterThanOrEqual(0);
     expect(b![0] - a![0]).toBeGreaterThanOrEqual(0.025);
+  });
+});
+
+describe('the sessions directory must be the user\'s own', () => {
+  const sessions = () => join(dir, 'kubectl-ephemeral', 'sessions');
+  const make = (mode: number) => {
+    mkdirSync(sessions(), { recursive: true, mode: 0o700 });
+    chmodSync(sessions(), mode);
+  };
+  const me = process.getuid!();
+
+  it('absent (it is created 0700) or 0700 and owned: fine', () => {
+    expect(sessionsDirProblem(sessions())).toBeUndefined();
+    make(0o700);
+    expect(sessionsDirProblem(sessions())).toBeUndefined();
+  });
+
+  it.each([
+    [0o777, 'is writable by its group and everyone (mode 0777)'],
+    [0o775, 'is writable by its group (mode 0775)'],
+    [0o703, 'is writable by everyone (mode 0703)'],
+  ])('mode %o: refused', (mode, problem) => {
+    make(mode);
+    expect(sessionsDirProblem(sessions())).toBe(`${sessions()} ${problem}`);
+  });
+
+  it('a symlink, a file, another owner, or a parent writable by others: refused', () => {
+    mkdirSync(join(dir, 'elsewhere'));
+    mkdirSync(join(dir, 'kubectl-ephemeral'), { mode: 0o700 });
+    symlinkSync(join(dir, 'elsewhere'), sessions());
+    expect(sessionsDirProblem(sessions())).toBe(`${sessions()} is a symlink`);
+    rmSync(sessions());
+    writeFileSync(sessions(), '');
+    expect(sessionsDirProblem(sessions())).toBe(`${sessions()} is not a directory`);
+    rmSync(sessions());
+    make(0o700);
+    expect(sessionsDirProblem(sessions(), me + 1)).toBe(`${sessions()} belongs to uid ${me}, not to you (uid ${me + 1})`);
+    chmodSync(join(dir, 'kubectl-ephemeral'), 0o777);
+    expect(sessionsDirProblem(sessions())).toBe(`${join(dir, 'kubectl-ephemeral')} is writable by its group and everyone (mode 0777)`);
+  });
+
+  it('checkRecordingTarget: the default directory is checked (exit 78), and so is opening a recording in it', () => {
+    const env = { XDG_STATE_HOME: dir };
+    make(0o777);
+    expect(() => checkRecordingTarget(true, env)).toThrow(
+      expect.objectContaining({ kind: 'config', exitCode: 78, message: expect.stringMatching(/^the sessions directory is not safely yours: .* is writable by its group and everyone \(mode 0777\); make it yours alone/) }),
+    );
+    expect(() => AsciicastWriter.open({ file: join(sessions(), 'x.cast'), header }, { cols: 80, rows: 24 }, env)).toThrow(expect.objectContaining({ kind: 'config' }));
+    chmodSync(sessions(), 0o700);
+    expect(() => checkRecordingTarget(true, env)).not.toThrow();
+  });
+
+  it('checkRecordingTarget: --record=FILE that exists, or under a file, is a usage error (64) before anything is created', () => {
+    const existing = join(dir, 'taken.cast');
+    writeFileSync(existing, 'earlier session');
+    expect(() => checkRecordingTarget(existing)).toThrow(
+      expect.objectContaining({ kind: 'usage', exitCode: 64, message: `${existing} already exists; --record never overwrites a file: pass --record=FILE with a new file in a writable directory, or --no-record` }),
+    );
+    expect(() => checkRecordingTarget(join(existing, 'sub', 'x.cast'))).toThrow(expect.objectContaining({ kind: 'usage', message: `cannot record to ${join(existing, 'sub', 'x.cast')} (ENOTDIR); pass --record=FILE with a new file in a writable directory, or --no-record` }));
+    expect(() => checkRecordingTarget(join(dir, 'new', 'deeper', 'x.cast'))).not.toThrow();
+    expect(() => checkRecordingTarget(false)).not.toThrow();
+    expect(readFileSync(existing, 'utf8')).toBe('earlier session');
   });
 });
