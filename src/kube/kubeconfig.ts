@@ -117,53 +117,62 @@ export async function loadKubeTarget(flags: KubeFlags, env: NodeJS.ProcessEnv = 
 function mergeFile(merged: MergedConfig, file: string, yaml: Awaited<ReturnType<typeof loadYaml>>): void {
   const raw = parseKubeconfigText(readFileSync(file, 'utf8'), file, yaml);
   const dir = dirname(resolve(file));
-  const path = (p: unknown) => (typeof p === 'string' && p !== '' ? (isAbsolute(p) ? p : join(dir, p)) : undefined);
+  // Fields kubectl's structs type as strings: a YAML 1.1 boolean or number there fails kubectl's
+  // load ("cannot unmarshal bool into Go struct field"), so it fails here too, before anything is sent.
+  let where = '';
+  const str = (v: unknown, field: string): string | undefined => stringField(v, file, `${where}.${field}`);
+  const path = (p: unknown, field: string) => {
+    const v = str(p, field);
+    return v === undefined ? undefined : isAbsolute(v) ? v : join(dir, v);
+  };
   for (const entry of list(raw.clusters, file, 'clusters')) {
     const c = (entry.cluster ?? {}) as Record<string, unknown>;
+    where = `clusters[${entry.name}].cluster`;
     if (merged.clusters.has(entry.name)) continue;
     merged.clusters.set(entry.name, {
       name: entry.name,
-      server: str(c.server) ?? '',
-      certificateAuthority: path(c['certificate-authority']),
-      certificateAuthorityData: str(c['certificate-authority-data']),
+      server: str(c.server, 'server') ?? '',
+      certificateAuthority: path(c['certificate-authority'], 'certificate-authority'),
+      certificateAuthorityData: str(c['certificate-authority-data'], 'certificate-authority-data'),
       insecureSkipTlsVerify: c['insecure-skip-tls-verify'] === true,
-      tlsServerName: str(c['tls-server-name']),
-      proxyUrl: str(c['proxy-url']),
+      tlsServerName: str(c['tls-server-name'], 'tls-server-name'),
+      proxyUrl: str(c['proxy-url'], 'proxy-url'),
       disableCompression: c['disable-compression'] === true,
     });
   }
   for (const entry of list(raw.users, file, 'users')) {
     const u = (entry.user ?? {}) as Record<string, unknown>;
+    where = `users[${entry.name}].user`;
     if (merged.users.has(entry.name)) continue;
     const exec = u.exec as Record<string, unknown> | undefined;
     const provider = u['auth-provider'] as { name?: unknown; config?: Record<string, string> } | undefined;
     merged.users.set(entry.name, {
       name: entry.name,
-      token: str(u.token),
+      token: str(u.token, 'token'),
       // client-node 2.0.1 reads `token-file`; kubectl's key is `tokenFile`.
-      tokenFile: path(u.tokenFile),
-      clientCertificate: path(u['client-certificate']),
-      clientCertificateData: str(u['client-certificate-data']),
-      clientKey: path(u['client-key']),
-      clientKeyData: str(u['client-key-data']),
-      username: str(u.username),
-      password: str(u.password),
-      impersonate: str(u.as),
-      impersonateUid: str(u['as-uid']),
+      tokenFile: path(u.tokenFile, 'tokenFile'),
+      clientCertificate: path(u['client-certificate'], 'client-certificate'),
+      clientCertificateData: str(u['client-certificate-data'], 'client-certificate-data'),
+      clientKey: path(u['client-key'], 'client-key'),
+      clientKeyData: str(u['client-key-data'], 'client-key-data'),
+      username: str(u.username, 'username'),
+      password: str(u.password, 'password'),
+      impersonate: str(u.as, 'as'),
+      impersonateUid: str(u['as-uid'], 'as-uid'),
       impersonateGroups: Array.isArray(u['as-groups']) ? (u['as-groups'] as unknown[]).map(String) : undefined,
       impersonateUserExtra: (u['as-user-extra'] as Record<string, string[]> | undefined) ?? undefined,
       exec: exec
         ? {
-            apiVersion: str(exec.apiVersion) ?? '',
+            apiVersion: str(exec.apiVersion, 'exec.apiVersion') ?? '',
             // client-node runs the command relative to the working directory; kubectl resolves a
             // command with a path separator against the kubeconfig's directory, and looks a bare
             // name up in PATH.
-            command: typeof exec.command === 'string' && exec.command.includes(sep) && !isAbsolute(exec.command) ? join(dir, exec.command) : (str(exec.command) ?? ''),
+            command: typeof exec.command === 'string' && exec.command.includes(sep) && !isAbsolute(exec.command) ? join(dir, exec.command) : (str(exec.command, 'exec.command') ?? ''),
             args: Array.isArray(exec.args) ? exec.args.map(String) : undefined,
             env: Array.isArray(exec.env) ? (exec.env as Array<{ name: string; value: string }>) : undefined,
-            installHint: str(exec.installHint),
+            installHint: str(exec.installHint, 'exec.installHint'),
             provideClusterInfo: exec.provideClusterInfo === true,
-            interactiveMode: str(exec.interactiveMode) as ExecConfig['interactiveMode'],
+            interactiveMode: str(exec.interactiveMode, 'exec.interactiveMode') as ExecConfig['interactiveMode'],
           }
         : undefined,
       authProvider: provider && typeof provider.name === 'string' ? { name: provider.name, config: { ...(provider.config ?? {}) } } : undefined,
@@ -172,18 +181,31 @@ function mergeFile(merged: MergedConfig, file: string, yaml: Awaited<ReturnType<
   }
   for (const entry of list(raw.contexts, file, 'contexts')) {
     const c = (entry.context ?? {}) as Record<string, unknown>;
+    where = `contexts[${entry.name}].context`;
     if (merged.contexts.has(entry.name)) continue;
-    merged.contexts.set(entry.name, { name: entry.name, cluster: str(c.cluster) ?? '', user: str(c.user) ?? '', namespace: str(c.namespace) });
+    merged.contexts.set(entry.name, { name: entry.name, cluster: str(c.cluster, 'cluster') ?? '', user: str(c.user, 'user') ?? '', namespace: str(c.namespace, 'namespace') });
   }
-  if (!merged.currentContext) merged.currentContext = str(raw['current-context']);
+  const current = stringField(raw['current-context'], file, 'current-context');
+  if (!merged.currentContext) merged.currentContext = current;
 }
+
+/** The yaml package's YAML 1.1 tags, made to resolve plain scalars as go-yaml v2 does (see parseKubeconfigText). */
+function goYamlV2Tags(tags: Tags): Tags {
+  const goOctal: import('yaml').ScalarTag = { tag: 'tag:yaml.org,2002:int', format: 'OCT', default: true, test: /^0o[0-7]+$/, resolve: (s: string) => parseInt(s.slice(2), 8) };
+  return [...tags.filter((t) => typeof t === 'string' || (t.tag !== 'tag:yaml.org,2002:timestamp' && t.format !== 'TIME')), goOctal];
+}
+type Tags = Exclude<import('yaml').SchemaOptions['customTags'], ((...a: never[]) => unknown) | null | undefined>;
 
 /**
  * Parses a kubeconfig's text. A YAML error names the file, line and column only: the messages of
  * YAML parsers quote the offending lines, and a kubeconfig's lines hold tokens and keys.
  */
 export function parseKubeconfigText(text: string, file: string, yaml: Awaited<ReturnType<typeof loadYaml>>): Record<string, unknown> {
-  const doc = yaml.parseDocument(text, { prettyErrors: true });
+  // YAML 1.1, as kubectl reads it (sigs.k8s.io/yaml over go-yaml v2): `user: n` is the boolean
+  // false there, and kubectl refuses it; read as YAML 1.2 it would be the string "n". go-yaml v2
+  // keeps timestamps and sexagesimals (190:20:30) as strings when it decodes into interface{}, and
+  // reads Go's 0o17 as a number (strconv.ParseInt base 0).
+  const doc = yaml.parseDocument(text, { prettyErrors: true, version: '1.1', customTags: goYamlV2Tags });
   const error = doc.errors[0];
   if (error) {
     const pos = error.linePos?.[0];
@@ -199,10 +221,22 @@ export function parseKubeconfigText(text: string, file: string, yaml: Awaited<Re
 function list(value: unknown, file: string, key: string): Array<Record<string, unknown> & { name: string }> {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new PluginError('config', `kubeconfig ${file}: "${key}" is not a list; fix the file`);
-  return value.filter((e): e is Record<string, unknown> & { name: string } => typeof e === 'object' && e !== null && typeof (e as { name?: unknown }).name === 'string');
+  const entries = value.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null);
+  entries.forEach((e, i) => stringField(e.name, file, `${key}[${i}].name`));
+  return entries.filter((e): e is Record<string, unknown> & { name: string } => typeof e.name === 'string');
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+/**
+ * A field kubectl reads into a Go string: a string (empty is unset), null or absent; anything else
+ * is the error kubectl's load gives, with the fix (a YAML 1.1 `n`, `yes` or `off` is a boolean,
+ * `017` or `1_000` a number, unless quoted).
+ */
+function stringField(v: unknown, file: string, field: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v === '' ? undefined : v;
+  const kind = typeof v === 'boolean' ? `the boolean ${v}` : typeof v === 'number' || typeof v === 'bigint' ? `the number ${String(v)}` : 'not a string';
+  throw new PluginError('config', `kubeconfig ${file}: ${field} is ${kind} (YAML 1.1, which kubectl reads, takes unquoted y, n, yes, no, on, off and numbers so); quote the value, as kubectl needs too`);
+}
 
 // client-go's DirectClientConfig: the context picks a cluster and user; the flags override names
 // and single fields (client_config.go getContext/getCluster/getAuthInfo).

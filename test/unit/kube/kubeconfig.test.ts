@@ -87,6 +87,39 @@ describe('loadKubeTarget', () => {
     expect([err.kind, err.message]).toEqual([kind, expect.stringMatching(message)]);
   });
 
+  describe('YAML 1.1 scalars, as kubectl reads them (sigs.k8s.io/yaml over go-yaml v2)', () => {
+    const yamlConfig = (contextUser: string, extra = '') =>
+      `apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: ${contextUser}\nclusters:\n- name: k\n  cluster:\n    server: https://k:6443\n${extra}users:\n- name: "n"\n  user:\n    token: t\n`;
+
+    // kubectl 1.32 on the same text: error: error loading config file "...": json: cannot unmarshal
+    // bool into Go struct field Context.contexts.context.user of type string (checked by hand).
+    it.each(['n', 'N', 'no', 'off', 'y', 'yes', 'On', 'true'])('user: %s is a boolean, and refused as kubectl refuses it (exit 78, before anything is sent)', async (value) => {
+      const file = write('config', yamlConfig(value));
+      await expect(loadKubeTarget({ kubeconfig: file, verbosity: 0 }, {})).rejects.toMatchObject({
+        kind: 'config',
+        exitCode: 78,
+        message: `kubeconfig ${file}: contexts[c].context.user is the boolean ${/^(n|no|off)$/i.test(value) ? 'false' : 'true'} (YAML 1.1, which kubectl reads, takes unquoted y, n, yes, no, on, off and numbers so); quote the value, as kubectl needs too`,
+      });
+    });
+
+    it.each([['017', 15], ['1_000', 1000], ['0x10', 16], ['0o17', 15], ['0b101', 5], ['1.5e3', 1500]])('user: %s is a number there, and refused', async (value, n) => {
+      const file = write('config', yamlConfig(value));
+      await expect(loadKubeTarget({ kubeconfig: file, verbosity: 0 }, {})).rejects.toMatchObject({ kind: 'config', message: expect.stringContaining(`contexts[c].context.user is the number ${n} `) });
+    });
+
+    it('quoted, the same value is a string; a timestamp-like or sexagesimal value stays a string (go-yaml v2 keeps them so)', async () => {
+      const t = await loadKubeTarget({ kubeconfig: write('config', yamlConfig('"n"')), verbosity: 0 }, {});
+      expect(t.user.name).toBe('n');
+      const odd = yamlConfig('"n"').replace('    cluster: k\n    user', '    namespace: 2001-12-14\n    cluster: k\n    user');
+      expect((await loadKubeTarget({ kubeconfig: write('config2', odd), verbosity: 0 }, {})).namespace).toBe('2001-12-14');
+    });
+
+    it('insecure-skip-tls-verify: yes is true, as for kubectl', async () => {
+      const file = write('config', yamlConfig('"n"').replace('    server: https://k:6443\n', '    server: https://k:6443\n    insecure-skip-tls-verify: yes\n'));
+      expect((await loadKubeTarget({ kubeconfig: file, verbosity: 0 }, {})).cluster.insecureSkipTlsVerify).toBe(true);
+    });
+  });
+
   it('unreadable kubeconfig is a clean error too', async () => {
     const file = write('config', '- just\n- a list\n');
     chmodSync(file, 0o644);
