@@ -33,6 +33,11 @@ export interface AttachTarget {
   early?: { started: Promise<boolean>; onLanded?: () => void };
   /** Lines to print right before the session's first line (the preset's suggestions). */
   banner?: string;
+  /**
+   * The session ended with the container still running (detached, or the attach failed): its
+   * owner keeps what it would have removed (a pod copy) and says how to clean it up.
+   */
+  onLeftRunning?: () => void;
 }
 
 /**
@@ -142,6 +147,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   if (result.detached) {
     // The keys leave the cursor after the shell's prompt: the line starts on a line of its own.
     printer.info(`\ndetached; container "${t.container}" is still running; attach again with: ${again()}`);
+    t.onLeftRunning?.();
     return 0;
   }
   // kubectl attach exits 0 however the shell ended (`exit 3` included): the exit code is in the pod status.
@@ -165,5 +171,6 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   // A node session's pod is deleted next: attaching again is no option there.
   if (t.ephemeral === false) return result.exitCode;
   printer.info(`container "${t.container}" is still running${result.exitCode ? ` (kubectl attach failed with code ${result.exitCode})` : ''}; attach again with: ${again()}`);
+  t.onLeftRunning?.();
   return result.exitCode;
 }

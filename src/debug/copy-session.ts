@@ -52,7 +52,14 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
     const state = requireStarted(result, debugRef, ns, plan.container.image);
     if (!opts.attach) temporary.keep();
     if (opts.keep || !opts.attach) printer.info(`the copy stays (${opts.keep ? '--keep' : '--no-attach'}): delete it when done with ${deleteCommand}`);
-    return await enterSession(ctx, conn, opts, v.preset, copyName, plan.container, state, preflight?.user);
+    // Detached (or the attach failed) with the debug container running: the copy is kept, since
+    // "attach again" must have something to attach to, and the user is told how to delete it.
+    const onLeftRunning = () => {
+      if (opts.keep) return;
+      temporary.keep();
+      printer.info(`the copy "${copyName}" stays while you may attach again: delete it when done with ${deleteCommand}`);
+    };
+    return await enterSession(ctx, conn, opts, v.preset, copyName, plan.container, state, preflight?.user, { onLeftRunning });
   });
 }
 

@@ -17,6 +17,8 @@ export interface SessionPlace {
    * banner and first line are printed when the attach lands.
    */
   early?: { started: Promise<boolean>; onLanded?: () => void };
+  /** The session ended with its container running (see AttachTarget.onLeftRunning). */
+  onLeftRunning?: () => void;
 }
 
 /** Attaches to a started debug container (or prints how to), passing the session's exit code through. */

@@ -51,6 +51,19 @@ describe('attachDebugContainer', () => {
     expect(w.lines.at(-1)).toBe(`info: \ndetached; container "dbg" is still running; attach again with: ${AGAIN} --context prod`);
   });
 
+  it('left running (detached, or the attach failed): the owner is told, so a pod copy is kept; an exit is not', async () => {
+    for (const result of [{ exitCode: 0, detached: true }, { exitCode: 1 }]) {
+      let told = 0;
+      const w = world({ result });
+      await attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target({ onLeftRunning: () => told++ }));
+      expect(told).toBe(1);
+    }
+    let told = 0;
+    const exited = world({ state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    await attachDebugContainer(exited.ctx, exited.conn, { verbosity: 0 }, target({ onLeftRunning: () => told++ }));
+    expect(told).toBe(0);
+  });
+
   it('kubectl ended with the container still running: says so, with kubectl\'s failure', async () => {
     const w = world({ result: { exitCode: 1 } });
     expect(await attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target())).toBe(1);
