@@ -266,20 +266,21 @@ export function verifyAuditTrail(value: string | undefined, containers: StampedC
     }
   });
   const entryIndex = (name: string) => list.findIndex((e) => isAuditEntry(e) && !e.copy && e.container === name);
-  // An anchor found at k proves elements 0..k unchanged since its container was created (the links
-  // up to k are checked above); one not found taints the entries between the last proven element
-  // and its container's own entry: one of them changed after it was created.
-  const found = containers.flatMap((c) => (c.anchor === undefined ? [] : [{ c, at: anchorIndex(c.anchor, list, digests) }]));
-  const proven = found.flatMap(({ at }) => (at === undefined ? [] : [at]));
-  const pinned = Math.max(-1, ...proven);
-  for (const { c, at } of found) {
-    if (at !== undefined) continue;
-    const own = entryIndex(c.name);
-    if (own < 0) continue; // already `missing`: the cap or a removal took its entry and the pin with it
-    const from = Math.max(-1, ...proven.filter((k) => k < own)) + 1;
-    for (let i = from; i < own; i++) altered.add(i);
-    problems.push(`the trail as it was when "${c.name}" was created is gone: an entry before entry ${own + 1} was changed or removed after that`);
-  }
+  // An anchor found at k proves elements 0..k are as they were when its container was created (the
+  // links up to k are checked above). One not found says an element that existed then was changed
+  // or removed since: one of the entries of the containers created before it (spec order is
+  // creation order, and append-only), past what an earlier container's anchor still proves.
+  const position = new Map(containers.map((c, i) => [c.name, i]));
+  const found = containers.map((c) => (c.anchor === undefined ? undefined : anchorIndex(c.anchor, list, digests)));
+  const pinned = Math.max(-1, ...found.filter((k): k is number => k !== undefined));
+  containers.forEach((c, j) => {
+    if (c.anchor === undefined || found[j] !== undefined) return;
+    const from = Math.max(-1, ...found.slice(0, j).filter((k): k is number => k !== undefined)) + 1;
+    const tainted = list.flatMap((e, i) => (i >= from && isAuditEntry(e) && !e.copy && (position.get(e.container) ?? j) < j ? [i] : []));
+    tainted.forEach((i) => altered.add(i));
+    if (tainted.length || entryIndex(c.name) >= 0)
+      problems.push(`the trail as it was when "${c.name}" was created is gone: an element before its entry was changed, removed or inserted since`);
+  });
   const stamped = new Map(containers.map((c) => [c.name, c]));
   list.forEach((e, i) => {
     if (!isAuditEntry(e) || e.copy) return;

@@ -40,7 +40,7 @@ describe('debugContainerRows: the audit column', () => {
     expect(rows.map((r) => r.audit)).toEqual(['altered', 'altered', undefined]);
     expect(auditProblems).toEqual([
       'the chain breaks before entry 2 (debugger-shell-bbbbb): an entry before it was changed, removed or inserted',
-      'the trail as it was when "debugger-shell-bbbbb" was created is gone: an entry before entry 2 was changed or removed after that',
+      'the trail as it was when "debugger-shell-bbbbb" was created is gone: an element before its entry was changed, removed or inserted since',
       "entry 1 (debugger-shell-aaaaa) disagrees with the container's env stamp",
     ]);
   });

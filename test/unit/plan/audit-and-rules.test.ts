@@ -146,7 +146,7 @@ describe('verifyAuditTrail (list -o wide)', () => {
       byContainer: states([1, 'recorded'], [2, 'altered'], [3, 'altered']),
       problems: [
         'the chain breaks before entry 3 (debugger-shell-3): an entry before it was changed, removed or inserted',
-        'the trail as it was when "debugger-shell-3" was created is gone: an entry before entry 3 was changed or removed after that',
+        'the trail as it was when "debugger-shell-3" was created is gone: an element before its entry was changed, removed or inserted since',
         "entry 2 (debugger-shell-2) disagrees with the container's env stamp",
       ],
     });
@@ -168,13 +168,25 @@ describe('verifyAuditTrail (list -o wide)', () => {
     expect(verifyAuditTrail(edit(value, (l) => l.pop()), containers)).toEqual({ byContainer: states([1, 'recorded'], [2, 'recorded'], [3, 'missing']), problems: [] });
   });
 
+  it('the newest entry removed and an unstamped field of the one before rewritten: the lost anchor of the missing one still tells', () => {
+    const { value, containers } = sessions(one, two);
+    const edited = edit(value, (l) => {
+      l.pop();
+      l[0].time = '2000-01-01T00:00:00Z';
+    });
+    expect(verifyAuditTrail(edited, containers)).toEqual({
+      byContainer: states([1, 'altered'], [2, 'missing']),
+      problems: ['the trail as it was when "debugger-shell-2" was created is gone: an element before its entry was changed, removed or inserted since'],
+    });
+  });
+
   it('an entry removed from the middle: missing, and the chain and the anchors name where', () => {
     const { value, containers } = sessions(one, two, three);
     expect(verifyAuditTrail(edit(value, (l) => l.splice(1, 1)), containers)).toEqual({
       byContainer: states([1, 'altered'], [3, 'altered'], [2, 'missing']),
       problems: [
         'the chain breaks before entry 2 (debugger-shell-3): an entry before it was changed, removed or inserted',
-        'the trail as it was when "debugger-shell-3" was created is gone: an entry before entry 2 was changed or removed after that',
+        'the trail as it was when "debugger-shell-3" was created is gone: an element before its entry was changed, removed or inserted since',
       ],
     });
   });
@@ -189,7 +201,7 @@ describe('verifyAuditTrail (list -o wide)', () => {
       problems: [
         'element 1 is not an audit entry: someone else wrote it',
         'the chain breaks before entry 2 (debugger-shell-1): an entry before it was changed, removed or inserted',
-        'the trail as it was when "debugger-shell-1" was created is gone: an entry before entry 2 was changed or removed after that',
+        'the trail as it was when "debugger-shell-1" was created is gone: an element before its entry was changed, removed or inserted since',
       ],
     });
     expect(verifyAuditTrail('[]', [stampOf(one)]).byContainer).toEqual(states([1, 'missing']));
