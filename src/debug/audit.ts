@@ -17,7 +17,9 @@ export function auditEntry(ctx: CommandContext, container: V1EphemeralContainer,
  */
 export function withTrailAnchor<C extends V1EphemeralContainer>(container: C, pod: V1Pod): C {
   const env = (container.env ?? []).filter((e) => e.name !== TRAIL_ANCHOR_ENV);
-  return { ...container, env: [...env, { name: TRAIL_ANCHOR_ENV, value: trailHead(pod.metadata?.annotations?.[AUDIT_ANNOTATION]) }] };
+  const head = trailHead(pod.metadata?.annotations?.[AUDIT_ANNOTATION]);
+  // No value for no trail, as the API server stores an empty one (so --dry-run prints what is stored).
+  return { ...container, env: [...env, head ? { name: TRAIL_ANCHOR_ENV, value: head } : { name: TRAIL_ANCHOR_ENV }] };
 }
 
 /**

@@ -268,18 +268,26 @@ export function verifyAuditTrail(value: string | undefined, containers: StampedC
   const entryIndex = (name: string) => list.findIndex((e) => isAuditEntry(e) && !e.copy && e.container === name);
   // An anchor found at k proves elements 0..k are as they were when its container was created (the
   // links up to k are checked above). One not found says an element that existed then was changed
-  // or removed since: one of the entries of the containers created before it (spec order is
-  // creation order, and append-only), past what an earlier container's anchor still proves.
-  const position = new Map(containers.map((c, i) => [c.name, i]));
+  // or removed since: an entry before its container's own entry, past what the anchors of the
+  // sessions before it still prove. (The order of spec.ephemeralContainers is no guide: a strategic
+  // merge patch puts the new container first.) A container whose entry is gone too taints every
+  // entry no anchor proves, unless the trail is at its cap, where old anchors are lost by design.
   const found = containers.map((c) => (c.anchor === undefined ? undefined : anchorIndex(c.anchor, list, digests)));
+  const proven = (before: number) =>
+    Math.max(-1, ...containers.flatMap((c, j) => {
+      const at = entryIndex(c.name);
+      return found[j] !== undefined && at >= 0 && at < before ? [found[j]!] : [];
+    }));
   const pinned = Math.max(-1, ...found.filter((k): k is number => k !== undefined));
+  const atCap = list.filter(isAuditEntry).length >= AUDIT_MAX_ENTRIES;
   containers.forEach((c, j) => {
     if (c.anchor === undefined || found[j] !== undefined) return;
-    const from = Math.max(-1, ...found.slice(0, j).filter((k): k is number => k !== undefined)) + 1;
-    const tainted = list.flatMap((e, i) => (i >= from && isAuditEntry(e) && !e.copy && (position.get(e.container) ?? j) < j ? [i] : []));
+    const own = entryIndex(c.name);
+    if (own < 0 && atCap) return;
+    const [from, to] = own >= 0 ? [proven(own) + 1, own] : [pinned + 1, list.length];
+    const tainted = list.flatMap((e, i) => (i >= from && i < to && isAuditEntry(e) && !e.copy ? [i] : []));
     tainted.forEach((i) => altered.add(i));
-    if (tainted.length || entryIndex(c.name) >= 0)
-      problems.push(`the trail as it was when "${c.name}" was created is gone: an element before its entry was changed, removed or inserted since`);
+    if (tainted.length || own >= 0) problems.push(`the trail as it was when "${c.name}" was created is gone: an element before its entry was changed, removed or inserted since`);
   });
   const stamped = new Map(containers.map((c) => [c.name, c]));
   list.forEach((e, i) => {

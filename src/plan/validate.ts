@@ -84,10 +84,11 @@ export function envNameProblem(name: string): string | undefined {
 /** Refuses flag values the cluster would refuse or never run (exit 64): --image and --run-as. */
 export function checkFlagValues(flags: { image?: string; runAs?: string }): void {
   const image = flags.image === undefined ? undefined : imageReferenceProblem(flags.image);
-  if (image) throw usageError(`--image "${flags.image}" is not an image reference: ${image}; for example --image busybox:1.36`);
+  // Quoted as JSON: a newline in the value must not break the one error line.
+  if (image) throw usageError(`--image ${JSON.stringify(flags.image)} is not an image reference: ${image}; for example --image busybox:1.36`);
   const runAs = flags.runAs === undefined ? undefined : parseRunAsText(flags.runAs);
   const range = runAs && runAsProblem(runAs);
-  if (range) throw usageError(`invalid --run-as "${flags.runAs}": ${range}`);
+  if (range) throw usageError(`invalid --run-as ${JSON.stringify(flags.runAs)}: ${range}`);
 }
 
 /**

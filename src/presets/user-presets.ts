@@ -191,7 +191,7 @@ export async function parseUserPresets(path: string, text: string): Promise<User
     if (type === 'string') return typeof v === 'string' && v !== '' ? v : fail(at, field, 'expected a non-empty string');
     if (type === 'image') {
       const problem = typeof v === 'string' ? imageReferenceProblem(v) : 'expected a string';
-      return problem ? fail(at, field, problem === 'expected a string' ? problem : `"${v}" is not an image reference: ${problem}`) : v;
+      return problem ? fail(at, field, problem === 'expected a string' ? problem : `${JSON.stringify(v)} is not an image reference: ${problem}`) : v;
     }
     // A uid past 2^53 is not even an exact number: read it from the source text.
     const text = typeof v === 'number' ? ((node as { source?: string }).source ?? String(v)) : v;

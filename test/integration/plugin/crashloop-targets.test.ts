@@ -73,6 +73,8 @@ describe('crashloop finds what crashes (API server; statuses written by the test
       { name: 'SERVICE', value: 'myservice' },
       { name: 'KUBECTL_EPHEMERAL_PRESET', value: 'crashloop' },
       { name: 'KUBECTL_EPHEMERAL_USER', value: 'debugger' },
+      // The pod's audit trail as the plugin read it, pinned (none here yet).
+      { name: 'KUBECTL_EPHEMERAL_TRAIL' },
     ]);
     expect(c.volumeMounts).toEqual([{ name: 'work', mountPath: '/work' }]);
   });

@@ -92,6 +92,8 @@ describe('crashloop against the API server', () => {
       { name: 'DB_HOST', value: 'db.shop.svc' },
       { name: 'KUBECTL_EPHEMERAL_PRESET', value: 'crashloop' },
       { name: 'KUBECTL_EPHEMERAL_USER', value: 'debugger' },
+      // The pod's audit trail as the plugin read it, pinned (none here yet).
+      { name: 'KUBECTL_EPHEMERAL_TRAIL' },
     ]);
     // It does not share the crashing container's processes (the runtime needs that one running).
     expect(c.targetContainerName).toBeUndefined();

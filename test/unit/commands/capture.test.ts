@@ -205,7 +205,7 @@ describe('runCapture: the capture through the kubectl runner', () => {
     expect(fake.calls).toEqual([`add ${name}`, 'annotate', `attach web -c ${name} -n shop`, 'close']);
     // Its entry in the pod's audit trail, and the trail as it was pinned in the container.
     expect(JSON.parse(fake.trail!)).toEqual([expect.objectContaining({ container: name, preset: 'network', user: 'alice', prev: '' })]);
-    expect(fake.added.env).toContainEqual({ name: 'KUBECTL_EPHEMERAL_TRAIL', value: '' });
+    expect(fake.added.env).toContainEqual({ name: 'KUBECTL_EPHEMERAL_TRAIL' });
     expect(fake.sent).toEqual(['go']);
     expect(fake.added.stdinOnce).toBe(true);
     expect(fake.added.command).toEqual(['sh', '-c', CAPTURE_SCRIPT]);

@@ -133,6 +133,7 @@ describe('verifyAuditTrail (list -o wide)', () => {
   it('an untouched trail: each entry a later container pins is recorded, the newest unanchored, no problem', () => {
     const { value, containers } = sessions(one, two, three);
     expect(verifyAuditTrail(value, containers)).toEqual({ byContainer: states([1, 'recorded'], [2, 'recorded'], [3, 'unanchored']), problems: [] });
+    expect(verifyAuditTrail(value, [...containers].reverse()).problems).toEqual([]);
   });
 
   it('containers from before trails were pinned: unanchored, never recorded', () => {
@@ -174,10 +175,13 @@ describe('verifyAuditTrail (list -o wide)', () => {
       l.pop();
       l[0].time = '2000-01-01T00:00:00Z';
     });
-    expect(verifyAuditTrail(edited, containers)).toEqual({
+    const expected = {
       byContainer: states([1, 'altered'], [2, 'missing']),
       problems: ['the trail as it was when "debugger-shell-2" was created is gone: an element before its entry was changed, removed or inserted since'],
-    });
+    };
+    expect(verifyAuditTrail(edited, containers)).toEqual(expected);
+    // The API server lists ephemeral containers newest first (a strategic merge patch prepends): no matter.
+    expect(verifyAuditTrail(edited, [...containers].reverse())).toEqual(expected);
   });
 
   it('an entry removed from the middle: missing, and the chain and the anchors name where', () => {
@@ -209,6 +213,16 @@ describe('verifyAuditTrail (list -o wide)', () => {
       byContainer: states([1, 'corrupt']),
       problems: [`${AUDIT_ANNOTATION} is not JSON: it was replaced or hand-edited`],
     });
+  });
+
+  it('at the cap, the anchors of sessions dropped past it are lost by design: no alarm', () => {
+    const entries = Array.from({ length: AUDIT_MAX_ENTRIES + 5 }, (_, i) => entry(i + 1));
+    const { value, containers } = sessions(...entries);
+    const verdict = verifyAuditTrail(value, containers);
+    expect(verdict.problems).toEqual([]);
+    expect([...verdict.byContainer.values()].filter((v) => v === 'altered')).toEqual([]);
+    expect(verdict.byContainer.get('debugger-shell-1')).toBe('missing');
+    expect(verdict.byContainer.get(`debugger-shell-${AUDIT_MAX_ENTRIES + 5}`)).toBe('unanchored');
   });
 
   it('a trail replaced and started anew: the new first entry chains to the old value, its container pinned that digest', () => {

@@ -86,6 +86,7 @@ describe('checkFlagValues: --image and --run-as refused with exit 64 before anyt
     [{ image: 'busybox:1.36 --privileged' }, '--image "busybox:1.36 --privileged" is not an image reference: it holds whitespace or a control character; for example --image busybox:1.36'],
     [{ image: 'UPPER/Case::bad' }, '--image "UPPER/Case::bad" is not an image reference: it does not follow the reference grammar [registry[:port]/]name[:tag][@digest], with a lowercase name; for example --image busybox:1.36'],
     [{ runAs: '4294967296' }, 'invalid --run-as "4294967296": uid 4294967296 is out of range (0 to 2147483647)'],
+    [{ image: 'busybox:1.36\nx' }, '--image "busybox:1.36\\nx" is not an image reference: it holds whitespace or a control character; for example --image busybox:1.36'],
   ])('%j', (flags, message) => {
     expect(() => checkFlagValues(flags)).toThrow(expect.objectContaining({ kind: 'usage', exitCode: 64, message }));
   });
