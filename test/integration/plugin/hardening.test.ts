@@ -102,20 +102,20 @@ describe('hardening against the live server', () => {
       expect(getPod(ns, 'full').metadata.annotations['example.com/blob']).toHaveLength(256 * 1024 - 100);
     });
 
-    it('what others wrote is kept: foreign elements stay, a value that is not a list is left alone', async () => {
+    it('elements that are not entries are dropped with a warning, and a value that is not a trail is replaced with one', async () => {
       kubectl(['annotate', 'pod', 'foreign', `${AUDIT}=[{"note":"written by the SRE bot"}]`], { namespace: ns });
-      expectExit(await runPlugin(['shell', 'foreign', '-n', ns, '--context', 'debugger', '--name', 'f-1', '--no-attach']), 0);
-      const list = JSON.parse(trailOf('foreign')!);
-      expect(list[0]).toEqual({ note: 'written by the SRE bot' });
-      expect(list.slice(1).map((e: any) => e.container)).toEqual(['f-1']);
+      const first = await runPlugin(['shell', 'foreign', '-n', ns, '--context', 'debugger', '--name', 'f-1', '--no-attach']);
+      expectExit(first, 0);
+      expect(stderrLines(first)).toContain(`warning: audit trail of pod "foreign": dropped 1 element(s) of ${AUDIT} that are not audit entries`);
+      expect(JSON.parse(trailOf('foreign')!).map((e: any) => e.container)).toEqual(['f-1']);
 
       kubectl(['annotate', 'pod', 'foreign', '--overwrite', `${AUDIT}=see ticket INC-9`], { namespace: ns });
       const r = await runPlugin(['shell', 'foreign', '-n', ns, '--context', 'debugger', '--name', 'f-2', '--no-attach']);
       expectExit(r, 0);
-      expect(stderrLines(r)).toContain(
-        'warning: audit annotation kubectl-ephemeral.dev/audit not written: kubectl-ephemeral.dev/audit holds a value the plugin did not write (not a JSON list); it is left as it is; the container env still records preset, user and reason',
+      expect(stderrLines(r)).toContainEqual(
+        expect.stringMatching(/^warning: audit trail of pod "foreign": kubectl-ephemeral\.dev\/audit is not JSON: it was replaced or hand-edited; replaced by a new trail \(its first entry's prev is the old value's digest [0-9a-f]{32}\)$/),
       );
-      expect(trailOf('foreign')).toBe('see ticket INC-9');
+      expect(JSON.parse(trailOf('foreign')!).map((e: any) => e.container)).toEqual(['f-2']);
     });
 
     it('tampering shows in list -o wide: an edited reason is "altered", a removed entry "missing", with a warning naming the break', async () => {
@@ -126,9 +126,10 @@ describe('hardening against the live server', () => {
         expectExit(r, 0);
         const [header, ...rows] = r.stdout.trim().split('\n').map((l) => l.split(/\s{3,}/));
         const at = header!.indexOf('AUDIT');
-        return { audit: Object.fromEntries(rows.map((row) => [row[1], row[at]])), stderr: stderrLines(r) };
+        return { audit: Object.fromEntries(rows.map((row) => [row[1], row[at]])), stderr: stderrLines(r).filter((l) => l.startsWith('warning:')) };
       };
-      expect(await column()).toEqual({ audit: { 't-1': 'recorded', 't-2': 'recorded', 't-3': 'recorded' }, stderr: [] });
+      // The newest entry is pinned by no later container yet: said, not hidden.
+      expect(await column()).toEqual({ audit: { 't-1': 'recorded', 't-2': 'recorded', 't-3': 'unanchored' }, stderr: [] });
 
       // Someone with patch pods rewrites the first reason and removes the last entry.
       const list = JSON.parse(trailOf('tamper')!);
@@ -139,6 +140,7 @@ describe('hardening against the live server', () => {
         audit: { 't-1': 'altered', 't-2': 'altered', 't-3': 'missing' },
         stderr: [
           `warning: audit trail of pod "tamper" in namespace "${ns}": the chain breaks before entry 2 (t-2): an entry before it was changed, removed or inserted`,
+          `warning: audit trail of pod "tamper" in namespace "${ns}": the trail as it was when "t-2" was created is gone: an element before its entry was changed, removed or inserted since`,
           `warning: audit trail of pod "tamper" in namespace "${ns}": entry 1 (t-1) disagrees with the container's env stamp`,
         ],
       });
