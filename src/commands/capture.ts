@@ -171,7 +171,8 @@ async function streamCapture(ctx: CommandContext, conn: Connection, opts: Captur
   const writeFailed = writes.failed.then(async (why) => {
     if (timer) clearTimeout(timer);
     stop();
-    session.kill();
+    // kubectl carries "stop" to tcpdump's shell first; a stuck stream is cut soon after.
+    setTimeout(() => session.kill(), 5_000).unref();
     throw await stoppedAfterWriteError(ctx, conn, ref, `cannot write ${where}: ${why}${file ? '; the partial file was removed' : ''}`, 'capture');
   });
   // Ctrl-C ends the capture cleanly: tcpdump writes its last packets and the file stays valid.

@@ -143,8 +143,9 @@ async function collectWith(ctx: CommandContext, conn: Connection, opts: CollectO
   session.send('go');
   let interrupted = false;
   const writeFailed = writes.failed.then(async (why) => {
+    // "stop" must reach the collector before kubectl goes: its stdin is not closed when the attach ends.
     session.send('stop');
-    session.kill();
+    setTimeout(() => session.kill(), 5_000).unref();
     file?.remove();
     throw await stoppedAfterWriteError(ctx, conn, ref, `cannot write ${file ? file.path : 'stdout'}: ${why}${file ? '; the partial archive was removed' : ''}`, 'collect');
   });
