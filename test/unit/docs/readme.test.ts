@@ -65,6 +65,14 @@ describe('README and docs/', () => {
     expect(read('src/kube/cluster-api.ts')).toContain("kind: 'SelfSubjectRulesReview'");
   });
 
+  it("every command and preset the krew manifest's description names is in the README", () => {
+    const description = /\n  description: \|\n([\s\S]*?)\n  \w+:/.exec(read('krew-manifest.yaml'))![1]!;
+    const named = [...description.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    expect(named.length).toBeGreaterThan(2);
+    for (const word of named) expect([word, readme.includes(word)]).toEqual([word, true]);
+    for (const p of BUILTIN_PRESETS) expect(description).toContain(p.name);
+  });
+
   // Every `kubectl ephemeral ...` line of the docs is a command the plugin accepts as written: it
   // parses, and a preset command passes validation (what runs against a cluster is in the e2e suite).
   const examples = DOCS.flatMap((file) =>
