@@ -95,8 +95,8 @@ function flagWords(f: FlagSpec): string {
   return [...short, long].join(', ') + choices;
 }
 
-/** Markdown table cell text: pipes escaped. */
-const cell = (text: string) => text.replace(/\|/g, '\\|');
+/** Markdown table cell text: pipes escaped, and `<word>` kept as text rather than read as an HTML tag. */
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/</g, '\\<');
 
 /** A command's own flags (kubectl's global ones left out: every command takes those) as a table. */
 function flagTable(flags: FlagSpec[], note: (f: FlagSpec) => string = () => ''): string {
@@ -104,7 +104,7 @@ function flagTable(flags: FlagSpec[], note: (f: FlagSpec) => string = () => ''):
   return [
     '| flag | meaning |',
     '| --- | --- |',
-    ...flags.filter((f) => !global.has(f.name) && f.name !== 'help').map((f) => `| \`${cell(flagWords(f))}\` | ${cell(f.describe ?? '')}${note(f)} |`),
+    ...flags.filter((f) => !global.has(f.name) && f.name !== 'help').map((f) => `| \`${flagWords(f).replace(/\|/g, '\\|')}\` | ${cell(f.describe ?? '')}${note(f)} |`),
   ].join('\n');
 }
 
@@ -126,7 +126,7 @@ function flagSections(): Record<string, string> {
     'flags-kubectl': [
       '| flag | meaning |',
       '| --- | --- |',
-      ...kubeFlagSpecs().map((f) => `| \`${cell(flagWords(f))}\` | ${cell(f.describe ?? '')} |`),
+      ...kubeFlagSpecs().map((f) => `| \`${flagWords(f).replace(/\|/g, '\\|')}\` | ${cell(f.describe ?? '')} |`),
     ].join('\n'),
   };
   for (const c of specs.filter((s) => !s.preset)) out[`flags-${c.name}`] = flagTable(c.flags.filter((f) => !f.hidden));
