@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { DebugOptions } from '../debug/options.js';
+import type { DebugOptions } from '../debug/request.js';
 import { describeAbilityLines } from '../presets/describe.js';
 import { POD_SECURITY_LEVELS, type Preset } from '../presets/preset.js';
 import { kubeFlagsFrom, withKubeFlags } from './kube-flags.js';

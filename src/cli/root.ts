@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { EXIT_CODES, PluginError, usageError, type ErrorKind } from '../errors/plugin-error.js';
-import { permissionsByRole, ROLE_USE } from '../plan/access-rules.js';
+import { permissionsByRole, ROLE_USE } from '../kube/access-rules.js';
 import type { PresetRegistry } from '../presets/registry.js';
 import { commandModules, commandNamed, firstPositional, kubeFlagSpecs, type CommandSpec } from './command-spec.js';
 import { normalizeKubeFlags } from './kube-flags.js';

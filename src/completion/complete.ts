@@ -3,29 +3,15 @@
 // nothing here lists a flag, so a flag added to a builder completes without touching this file.
 import { flagNamed, takesNextWord, type CommandSpec, type FlagSpec } from '../cli/command-spec.js';
 import { OPTIONAL_VALUE_FLAGS } from '../cli/optional-values.js';
+import type { CompletionLookups, CompletionPod } from '../kube/completion-lookups.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 
-/** A pod as completion needs it: its name and the names of its containers. */
-export interface CompletionPod {
-  name: string;
-  /** Regular containers (the targets of -c). */
-  containers: string[];
-  /** Running ephemeral containers (what `attach` can attach to; terminated ones it refuses). */
-  ephemeralContainers?: string[];
-}
+export type { CompletionPod } from '../kube/completion-lookups.js';
 
 /** What completion may look up; main.ts wires the real ones (src/kube/completion-lookups.ts). */
-export interface CompletionDeps {
+export interface CompletionDeps extends CompletionLookups {
   /** The command line's shape (commandSpecs of the registry). */
   commands: CommandSpec[];
-  /** Context names in the kubeconfig these flags select (no API call). */
-  contexts(flags: KubeFlags): string[];
-  /** Pods of a namespace (undefined: the context's); one API call with a short timeout. */
-  listPods(namespace: string | undefined, flags: KubeFlags): Promise<CompletionPod[]>;
-  /** Namespace names; one API call with a short timeout. */
-  listNamespaces(flags: KubeFlags): Promise<string[]>;
-  /** Node names (for node/NAME); one API call with a short timeout. */
-  listNodes(flags: KubeFlags): Promise<string[]>;
 }
 
 /** Cobra's ShellCompDirective values, which kubectl relays to the shell as the last line `:<n>`. */

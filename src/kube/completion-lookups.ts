@@ -2,8 +2,28 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
-import type { CompletionDeps, CompletionPod } from '../completion/complete.js';
 import type { KubeFlags } from './kube-flags.js';
+
+/** A pod as completion needs it: its name and the names of its containers. */
+export interface CompletionPod {
+  name: string;
+  /** Regular containers (the targets of -c). */
+  containers: string[];
+  /** Running ephemeral containers (what `attach` can attach to; terminated ones it refuses). */
+  ephemeralContainers?: string[];
+}
+
+/** What completion may look up in the kubeconfig and the cluster. */
+export interface CompletionLookups {
+  /** Context names in the kubeconfig these flags select (no API call). */
+  contexts(flags: KubeFlags): string[];
+  /** Pods of a namespace (undefined: the context's); one API call with a short timeout. */
+  listPods(namespace: string | undefined, flags: KubeFlags): Promise<CompletionPod[]>;
+  /** Namespace names; one API call with a short timeout. */
+  listNamespaces(flags: KubeFlags): Promise<string[]>;
+  /** Node names (for node/NAME); one API call with a short timeout. */
+  listNodes(flags: KubeFlags): Promise<string[]>;
+}
 
 /** A shell waits on completion: past this, offering nothing beats hanging the prompt. */
 export const COMPLETION_TIMEOUT_MS = 1000;
@@ -31,7 +51,7 @@ interface NamespaceList {
 }
 
 /** The cluster-facing half of CompletionDeps: kubeconfig contexts, pods, namespaces and nodes. */
-export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): Omit<CompletionDeps, 'commands'> {
+export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): CompletionLookups {
   return {
     contexts(flags) {
       return kubeconfigContexts(flags, env);

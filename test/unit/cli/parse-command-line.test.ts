@@ -1,8 +1,8 @@
 import { parseCommandLine } from '../../../src/cli/root';
 import { PresetRegistry } from '../../../src/presets/registry';
-import { validateDebugOptions, type DebugOptions } from '../../../src/debug/options';
+import { buildDebugRequest, type DebugOptions } from '../../../src/debug/request';
 import { EXIT_CODES, PluginError } from '../../../src/errors/plugin-error';
-import { PERMISSIONS, permissionsByRole, ROLE_USE, ROLES } from '../../../src/plan/access-rules';
+import { PERMISSIONS, permissionsByRole, ROLE_USE, ROLES } from '../../../src/kube/access-rules';
 import { debugContainerName } from '../../../src/plan/names';
 import { describeAbilityLines } from '../../../src/presets/describe';
 
@@ -128,7 +128,7 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
     const { parsed } = await parse('shell web --copy');
     const options = (parsed as { options: DebugOptions }).options;
     expect(options.copy).toBe(true);
-    expect(() => validateDebugOptions(options, registry.get('shell'))).toThrow(
+    expect(() => buildDebugRequest(options, registry.get('shell'))).toThrow(
       new PluginError('usage', '--copy is for crashloop only (preset "shell" has no copy mode); use kubectl ephemeral crashloop web --copy'),
     );
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readmeSections, renderReadme } from '../../../scripts/docs/readme-sections';
 import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
 import { parseCommandLine } from '../../../src/cli/root';
-import { validateDebugOptions } from '../../../src/debug/options';
+import { buildDebugRequest } from '../../../src/debug/request';
 import { PresetRegistry } from '../../../src/presets/registry';
 
 const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
@@ -32,7 +32,7 @@ describe('README', () => {
     const words = (line.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).slice(2).map((w) => w.replace(/^(["'])(.*)\1$/, '$2'));
     const registry = PresetRegistry.from();
     const parsed = await parseCommandLine(words, registry, () => undefined);
-    if (parsed.command === 'debug') expect(() => validateDebugOptions(parsed.options, registry.get(parsed.options.preset), parsed.options.pod?.startsWith('node/') ? 'node' : 'pod')).not.toThrow();
+    if (parsed.command === 'debug') expect(() => buildDebugRequest(parsed.options, registry.get(parsed.options.preset))).not.toThrow();
     // --version and --help print and are done; everything else is a command to run.
     expect(parsed.command === 'done').toBe(/ --(version|help)$/.test(line));
   });

@@ -1,4 +1,5 @@
-import { validateDebugOptions, parseRunAs, type DebugOptions } from '../../../src/debug/options';
+import { parseRunAs } from '../../../src/debug/options';
+import { buildDebugRequest, type DebugOptions, type DebugRequest } from '../../../src/debug/request';
 import { PluginError } from '../../../src/errors/plugin-error';
 import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
 import type { Preset } from '../../../src/presets/preset';
@@ -21,7 +22,7 @@ const opts = (over: Partial<DebugOptions> = {}): DebugOptions => ({
   ...over,
 });
 
-describe('validateDebugOptions', () => {
+describe('buildDebugRequest: Complete and Validate', () => {
   it.each<[string, Partial<DebugOptions>, Preset, string, string]>([
     ['-o without --dry-run', { output: 'yaml' }, preset('shell'), 'usage', '-o/--output applies to --dry-run only; add --dry-run or drop -o'],
     ['--copy on a preset without copy', { copy: true }, preset('shell'), 'usage', '--copy is for crashloop only (preset "shell" has no copy mode); use kubectl ephemeral crashloop web --copy'],
@@ -41,7 +42,7 @@ describe('validateDebugOptions', () => {
   ])('refuses %s', (_what, over, p, kind, message) => {
     let caught: unknown;
     try {
-      validateDebugOptions(opts(over), p);
+      buildDebugRequest(opts(over), p);
     } catch (err) {
       caught = err;
     }
@@ -57,30 +58,72 @@ describe('validateDebugOptions', () => {
     ['--no-attach on a node', { pod: 'node/n1', attach: false }, preset('shell'), 'node', '--no-attach does not apply to node/NAME: the node debug pod lives as long as its session; attach, or run a command after --'],
     ['--keep on a node', { pod: 'node/n1', keep: true }, preset('crashloop'), 'node', '--keep and --keepalive apply to --copy only'],
   ])('refuses %s', (_what, over, p, target, message) => {
-    expect(() => validateDebugOptions(opts(over), p, target)).toThrow(new PluginError('usage', message));
+    expect(() => buildDebugRequest(opts(over), p)).toThrow(new PluginError('usage', message));
   });
 
-  it('accepts a node session of a built-in preset, and a node-only preset on a node', () => {
-    expect(validateDebugOptions(opts({ pod: 'node/n1', runAs: 'root' }), preset('network'), 'node')).toEqual({ preset: preset('network'), timeoutMs: 120_000, runAs: { kind: 'root' }, keepalive: ['sleep', 'infinity'], streams: { stdin: true, tty: true } });
-    expect(validateDebugOptions(opts({ pod: 'node/n1' }), preset('shell', { pods: false }), 'node').preset.pods).toBe(false);
+  /** The request of a plain `kubectl ephemeral <preset> web` on a terminal, with `over` on top. */
+  const request = (p: Preset, over: Partial<DebugRequest> = {}): DebugRequest => ({
+    preset: p,
+    pod: 'web',
+    container: { command: [], privileged: false, stdin: true, tty: true, specs: [] },
+    new: false,
+    timeoutMs: 120_000,
+    session: { attach: true, detachKeys: 'ctrl-p,ctrl-q', recordInput: false, quiet: false },
+    kube: { verbosity: 0 },
+    ...over,
   });
 
-  it('returns the parsed timeout, user and keep-alive command', () => {
-    expect(validateDebugOptions(opts({ timeout: '30s', runAs: '1000:2000', copy: true, keepalive: ' sleep  3600 ' }), preset('crashloop'))).toEqual({
-      preset: preset('crashloop'),
-      timeoutMs: 30_000,
-      runAs: { kind: 'uid', uid: 1000, gid: 2000 },
-      keepalive: ['sleep', '3600'],
-      streams: { stdin: true, tty: true },
-    });
+  it.each<[string, Partial<DebugOptions>, Preset, (p: Preset) => DebugRequest]>([
+    ['a plain pod session', {}, preset('shell'), (p) => request(p)],
+    [
+      'a node session of a built-in preset',
+      { pod: 'node/n1', runAs: 'root' },
+      preset('network'),
+      (p) => {
+        const { pod: _pod, ...rest } = request(p, { node: 'n1' });
+        return { ...rest, container: { ...rest.container, runAs: { kind: 'root' } } };
+      },
+    ],
+    [
+      'a copy with its parsed timeout, user and keep-alive command',
+      { timeout: '30s', runAs: '1000:2000', copy: true, keepalive: ' sleep  3600 ' },
+      preset('crashloop'),
+      (p) => request(p, { timeoutMs: 30_000, copy: { keepalive: ['sleep', '3600'], keep: false, sameNode: false }, container: { ...request(p).container, runAs: { kind: 'uid', uid: 1000, gid: 2000 } } }),
+    ],
+    [
+      'crashloop without a POD and with the copy flags (the pod is picked later)',
+      { pod: undefined, copy: true, sameNode: true, shareProcesses: true },
+      preset('crashloop'),
+      (p) => {
+        const { pod: _pod, ...rest } = request(p, { copy: { keepalive: ['sleep', 'infinity'], keep: false, sameNode: true, shareProcesses: true } });
+        return rest;
+      },
+    ],
+    [
+      'the container flags and the session flags, each where it goes',
+      { image: 'busybox:1', name: 'dbg', container: 'app', command: ['id'], level: 'baseline', reason: 'r', new: true, dryRun: 'client', output: 'json', stdin: false, record: 'f.cast', quiet: true },
+      preset('shell'),
+      (p) =>
+        request(p, {
+          container: { container: 'app', image: 'busybox:1', name: 'dbg', command: ['id'], privileged: false, stdin: false, tty: false, specs: [] },
+          level: { level: 'baseline', flag: '--level' },
+          reason: 'r',
+          new: true,
+          dryRun: 'client',
+          output: 'json',
+          session: { attach: true, detachKeys: 'ctrl-p,ctrl-q', record: 'f.cast', recordInput: false, quiet: true },
+        }),
+    ],
+  ])('builds %s', (_what, over, p, want) => {
+    expect(buildDebugRequest(opts(over), p)).toEqual(want(p));
   });
 
-  it('accepts crashloop without a POD and with the copy flags (the pod is picked later)', () => {
-    expect(validateDebugOptions(opts({ pod: undefined, copy: true, sameNode: true, shareProcesses: true }), preset('crashloop')).keepalive).toEqual(['sleep', 'infinity']);
+  it('a node-only preset is accepted on a node', () => {
+    expect(buildDebugRequest(opts({ pod: 'node/n1' }), preset('shell', { pods: false })).preset.pods).toBe(false);
   });
 
   it('refuses -t with -i=false in kubectl debug\'s words', () => {
-    expect(() => validateDebugOptions(opts({ stdin: false, tty: true }), preset('shell'))).toThrow('-i/--stdin is required for containers with -t/--tty=true; drop -t or add -i');
+    expect(() => buildDebugRequest(opts({ stdin: false, tty: true }), preset('shell'))).toThrow('-i/--stdin is required for containers with -t/--tty=true; drop -t or add -i');
   });
 
   it.each([
