@@ -22,6 +22,7 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
     })
     .option('image', { type: 'string', describe: `Image to run instead of ${preset.image}` })
     .option('name', { type: 'string', describe: 'Name of the debug container (default: debugger-<preset>-<random>)' })
+    .option('env', { alias: 'e', type: 'string', describe: 'Environment variable NAME=VALUE for the debug container (repeatable; NAME=VALUE,NAME2=VALUE2 as in kubectl debug)' })
     .option('attach', { type: 'boolean', default: true, describe: 'Attach when running; --no-attach prints the container name and the attach command' })
     .option('dry-run', { type: 'string', describe: 'Print what would be sent and create nothing: --dry-run[=client] or --dry-run=server (validated by the API server)' })
     .option('output', { alias: 'o', type: 'string', choices: ['json', 'yaml'], describe: 'Format of --dry-run output' })
@@ -91,6 +92,7 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
           container: a.container as string | undefined,
           image: a.image as string | undefined,
           name: a.name as string | undefined,
+          env: [a.env ?? []].flat().map(String),
           command: [...positional, ...rest.map(String)],
           attach: a.attach !== false,
           dryRun: dryRunMode(a['dry-run']),

@@ -22,6 +22,8 @@ export interface DebugOptions extends SessionFlags {
   container?: string;
   image?: string;
   name?: string;
+  /** --env NAME=VALUE, as typed (each may hold several pairs separated by commas, as kubectl's). */
+  env?: string[];
   command: string[];
   attach: boolean;
   dryRun?: 'client' | 'server';
@@ -135,9 +137,21 @@ export function completeRequest(opts: DebugOptions, preset: Preset, stdinIsTermi
 }
 
 /** What the container flags amount to, as partial container specs merged over the preset's container in this order. */
-function containerSpecsOf(_opts: DebugOptions): PartialContainer[] {
+function containerSpecsOf(opts: DebugOptions): PartialContainer[] {
   const specs: PartialContainer[] = [];
+  if (opts.env?.length) specs.push({ env: parseEnv(opts.env) });
   return specs;
+}
+
+/** kubectl debug's --env (a string-to-string flag): NAME=VALUE pairs, comma-separated or repeated; a later NAME wins. */
+function parseEnv(words: string[]): Array<{ name: string; value: string }> {
+  const env = new Map<string, string>();
+  for (const pair of words.flatMap((w) => w.split(','))) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw usageError(`invalid --env "${pair}"; use NAME=VALUE (repeat --env for more, or separate pairs with commas)`);
+    env.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  return [...env].map(([name, value]) => ({ name, value }));
 }
 
 /**

@@ -16,7 +16,7 @@ const parse = async (line: string) => {
 
 describe('parseCommandLine (whole argv strings, nothing is run)', () => {
   it('a preset with kubectl flags and a command after --', async () => {
-    const { parsed } = await parse("net web -n shop --context prod -c app --as alice --as-group ops --as-group sre -v=6 -- tcpdump -i any 'port 80'");
+    const { parsed } = await parse("net web -n shop --context prod -c app -e A=1 --env B=2,C=3 --as alice --as-group ops --as-group sre -v=6 -- tcpdump -i any 'port 80'");
     expect(parsed).toEqual({
       command: 'debug',
       options: {
@@ -25,6 +25,7 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
         container: 'app',
         image: undefined,
         name: undefined,
+        env: ['A=1', 'B=2,C=3'],
         command: ['tcpdump', '-i', 'any', 'port 80'],
         attach: true,
         dryRun: undefined,

@@ -115,6 +115,12 @@ describe('runDebug: the request through Complete, Validate and a dry run, agains
       'privileged',
       { ...SHELL, securityContext: { ...SHELL_SC, runAsUser: 1000, runAsGroup: 3000 }, env: stamp('shell') },
     ],
+    [
+      '--env: set in the container, the creator stamp kept last and unchangeable',
+      { env: ['LOG=debug,KUBECTL_EPHEMERAL_USER=mallory'] },
+      'privileged',
+      { ...SHELL, securityContext: SHELL_SC, env: [{ name: 'LOG', value: 'debug' }, ...stamp('shell')] },
+    ],
     ['-i=false: no stdin and no TTY', { stdin: false }, 'privileged', { ...SHELL, stdin: false, tty: false, securityContext: SHELL_SC, env: stamp('shell') }],
   ])('%s', async (_what, over, level, container) => {
     const cluster: FakeCluster = { pods: [web()], level, patches: [] };

@@ -118,6 +118,18 @@ describe('buildDebugRequest: Complete and Validate', () => {
     expect(buildDebugRequest(opts(over), p)).toEqual(want(p));
   });
 
+  it.each<[string, Partial<DebugOptions>, Array<Record<string, unknown>>]>([
+    ['--env NAME=VALUE, repeated', { env: ['A=1', 'B=x=y'] }, [{ env: [{ name: 'A', value: '1' }, { name: 'B', value: 'x=y' }] }]],
+    ['--env with pairs separated by commas, a later NAME winning', { env: ['A=1,B=2', 'A=3'] }, [{ env: [{ name: 'A', value: '3' }, { name: 'B', value: '2' }] }]],
+    ['--env NAME= (an empty value)', { env: ['A='] }, [{ env: [{ name: 'A', value: '' }] }]],
+  ])('the container flags become partial specs: %s', (_what, over, specs) => {
+    expect(buildDebugRequest(opts(over), preset('shell'))).toEqual(request(preset('shell'), { container: { ...request(preset('shell')).container, specs } }));
+  });
+
+  it.each([['A'], ['=1'], ['A=1,B']])('refuses --env %s', (word) => {
+    expect(() => buildDebugRequest(opts({ env: [word] }), preset('shell'))).toThrow(new PluginError('usage', `invalid --env "${word.split(',').find((p) => p.indexOf('=') <= 0)}"; use NAME=VALUE (repeat --env for more, or separate pairs with commas)`));
+  });
+
   it('a node-only preset is accepted on a node', () => {
     expect(buildDebugRequest(opts({ pod: 'node/n1' }), preset('shell', { pods: false })).preset.pods).toBe(false);
   });
