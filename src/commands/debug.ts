@@ -28,7 +28,7 @@ export type { DebugOptions } from '../debug/request.js';
 /** `kubectl ephemeral <preset> POD`: complete and validate the request, preflight, add the container, wait for it, attach. Resolves with the exit code. */
 export async function runDebug(ctx: CommandContext, opts: DebugOptions): Promise<number> {
   const registry = await ctx.presets();
-  const req = buildDebugRequest(opts, registry.get(opts.preset), ctx.isTerminal.stdin);
+  const req = await buildDebugRequest(opts, registry.get(opts.preset), ctx.isTerminal.stdin);
   if (req.session.quiet) ctx = { ...ctx, printer: quietPrinter(ctx.printer) };
   if (req.node !== undefined) return (await import('../debug/node-session.js')).runNodeDebug(ctx, req, req.node);
   if (req.session.warning && !req.dryRun) ctx.printer.info(req.session.warning);

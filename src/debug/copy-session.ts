@@ -12,6 +12,7 @@ import { containerRequestFor, type DebugRequest } from './request.js';
 import { checkPodSecurity } from './pod-security-gate.js';
 import type { Preflight } from './preflight.js';
 import { withTemporaryPod } from './temporary-pod.js';
+import { waitProgress } from '../output/progress.js';
 import { requireStarted, waitForContainer } from './wait-for-container.js';
 
 /**
@@ -22,7 +23,7 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
   const ns = conn.target.namespace;
   const { printer } = ctx;
   const asked = req.copy!;
-  const { keep, ...copyRequest } = asked;
+  const { keepPod: keep, replace, ...copyRequest } = asked;
   const { pod: copy, notices } = buildPodCopy(pod, { container: target, ...copyRequest }, ctx.suffix());
   notices.forEach((n) => printer.info(`note: ${n}`));
   const copyName = copy.metadata!.name!;
@@ -38,8 +39,23 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
   // --no-attach keeps the copy only once its debug container runs: a run that failed before leaves nothing.
   return withTemporaryPod(ctx, conn, copy, { what: 'pod copy', keep: keep }, async (created, temporary) => {
     printer.info(`created pod copy "${copyName}" of "${pod.metadata!.name}" with "${target}" running: ${asked.keepalive.join(' ')}`);
+    if (replace) {
+      // kubectl debug --replace: the original goes once its copy exists (at once, as kubectl's grace period 0).
+      await conn.api.deletePod(ns, pod.metadata!.name!);
+      printer.info(`deleted the original pod "${pod.metadata!.name}" (--replace); the copy stays: delete it when done with ${deleteCommand}`);
+    }
     const ref = { pod: copyName, container: target, ephemeral: false };
-    const started = await waitForContainer(conn, ref, { until: 'started', timeoutMs: req.timeoutMs, now: ctx.now, resourceVersion: created.metadata?.resourceVersion, signal: ctx.signal });
+    // The scheduler's word (FailedScheduling and its reason) shows in the progress line as it comes.
+    const progress = waitProgress(printer, target, ctx.now);
+    const started = await waitForContainer(conn, ref, {
+      until: 'started',
+      timeoutMs: req.timeoutMs,
+      now: ctx.now,
+      resourceVersion: created.metadata?.resourceVersion,
+      signal: ctx.signal,
+      onWaiting: progress.onWaiting,
+      onEvent: progress.onEvent,
+    }).finally(() => progress.stop());
     if (!started.state) await explainUnscheduled(conn, copyName, pod);
     const app = requireStarted(started, ref, ns, undefined);
     if (app.phase === 'terminated')
@@ -54,7 +70,7 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
     ]);
     const state = requireStarted(result, debugRef, ns, plan.container.image);
     if (!req.session.attach) temporary.keep();
-    if (keep || !req.session.attach) printer.info(`the copy stays (${keep ? '--keep' : '--no-attach'}): delete it when done with ${deleteCommand}`);
+    if ((keep && !replace) || !req.session.attach) printer.info(`the copy stays (${keep ? '--keep' : '--no-attach'}): delete it when done with ${deleteCommand}`);
     return await enterSession(ctx, conn, req, { pod: copyName, container: plan.container, state, user: preflight?.user });
   });
 }

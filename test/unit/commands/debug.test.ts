@@ -121,6 +121,10 @@ describe('runDebug: the request through Complete, Validate and a dry run, agains
       'privileged',
       { ...SHELL, securityContext: SHELL_SC, env: [{ name: 'LOG', value: 'debug' }, ...stamp('shell')] },
     ],
+    ['--arguments-only: the preset\'s command with these args', { command: ['-c', 'id'], argumentsOnly: true }, 'privileged', { ...SHELL, args: ['-c', 'id'], securityContext: SHELL_SC, env: stamp('shell') }],
+    ['--image-pull-policy', { imagePullPolicy: 'Never' }, 'privileged', { ...SHELL, imagePullPolicy: 'Never', securityContext: SHELL_SC, env: stamp('shell') }],
+    ['--target: the processes of that container', { target: 'app' }, 'privileged', { ...SHELL, targetContainerName: 'app', securityContext: SHELL_SC, env: stamp('shell') }],
+    ['--profile sysadmin: privileged', { profile: 'sysadmin' }, 'privileged', { ...SHELL, securityContext: { privileged: true, runAsUser: 0, runAsNonRoot: false }, env: stamp('shell') }],
     ['-i=false: no stdin and no TTY', { stdin: false }, 'privileged', { ...SHELL, stdin: false, tty: false, securityContext: SHELL_SC, env: stamp('shell') }],
   ])('%s', async (_what, over, level, container) => {
     const cluster: FakeCluster = { pods: [web()], level, patches: [] };

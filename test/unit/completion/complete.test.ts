@@ -131,7 +131,7 @@ describe('runCompletion', () => {
   it('offers flag names from the command definitions (hidden ones not)', async () => {
     expect(await complete(new FakeCluster(), 'net web --n')).toEqual(['--namespace', '--name', '--no-attach', '--new', ':4']);
     expect(await complete(new FakeCluster(), 'net web --k')).toEqual(['--kubeconfig', ':4']);
-    expect(await complete(new FakeCluster(), 'crashloop web --k')).toEqual(['--kubeconfig', '--keepalive', '--keep', ':4']);
+    expect(await complete(new FakeCluster(), 'crashloop web --k')).toEqual(['--kubeconfig', '--keepalive', '--keep', '--keep-labels', '--keep-annotations', '--keep-liveness', '--keep-readiness', '--keep-startup', ':4']);
     expect(await complete(new FakeCluster(), 'cleanup --all')).toEqual(['--all-namespaces', '--all-users', ':4']);
   });
 

@@ -1,6 +1,7 @@
 import { parseRunAs } from '../../../src/debug/options';
 import { buildDebugRequest, type DebugOptions, type DebugRequest } from '../../../src/debug/request';
 import { PluginError } from '../../../src/errors/plugin-error';
+import { COPY_KEEP_DEFAULTS } from '../../../src/plan/pod-copy';
 import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
 import type { Preset } from '../../../src/presets/preset';
 
@@ -39,10 +40,24 @@ describe('buildDebugRequest: Complete and Validate', () => {
     ['--share-processes without --copy', { shareProcesses: true }, preset('crashloop'), 'usage', "--share-processes applies to --copy only; add --copy, or use a preset that targets the container's processes"],
     ['--new with --copy', { new: true, copy: true }, preset('crashloop'), 'usage', '--new and --copy conflict: a copy always gets a new debug container; drop --new'],
     ['no POD for a preset that cannot pick one', { pod: undefined }, preset('shell'), 'usage', 'preset "shell" needs a POD; only crashloop picks a crash-looping pod when none is named'],
-  ])('refuses %s', (_what, over, p, kind, message) => {
+    ['--copy-to on a preset without copy', { copyTo: 'x' }, preset('shell'), 'usage', '--copy-to is for crashloop only (preset "shell" has no copy mode); use kubectl ephemeral crashloop web --copy'],
+    ['--set-image without --copy', { setImage: ['app=busybox'] }, preset('crashloop'), 'usage', '--set-image applies to --copy only; add --copy'],
+    ['--replace without --copy', { replace: true }, preset('crashloop'), 'usage', '--replace applies to --copy only; add --copy'],
+    ['--keep-labels without --copy', { keepFields: { ...COPY_KEEP_DEFAULTS, labels: true } }, preset('crashloop'), 'usage', '--keep-labels applies to --copy only; add --copy'],
+    ['--no-keep-init-containers without --copy', { keepFields: { ...COPY_KEEP_DEFAULTS, initContainers: false } }, preset('crashloop'), 'usage', '--keep-init-containers=false applies to --copy only; add --copy'],
+    ['--set-image without NAME=', { copy: true, setImage: ['busybox'] }, preset('crashloop'), 'usage', 'invalid --set-image "busybox"; use NAME=IMAGE (repeat --set-image for more, or separate pairs with commas)'],
+    ['--target with --copy (kubectl\'s rule)', { copy: true, target: 'app' }, preset('crashloop'), 'usage', "--target is incompatible with --copy; the copy's debug container already shares the processes of the container it debugs (-c)"],
+    ['-c and --target naming two containers', { container: 'app', target: 'side' }, preset('shell'), 'usage', '-c app and --target side name different containers; pass one (both pick the container to debug)'],
+    ['--profile netadmin on a preset without NET_ADMIN', { profile: 'netadmin' }, preset('shell'), 'usage', '--profile netadmin: preset "shell" does not add NET_ADMIN; use the network preset (kubectl ephemeral network web), whose own form adds NET_ADMIN and NET_RAW'],
+    ['--profile baseline with --level restricted', { profile: 'baseline', level: 'restricted' }, preset('shell'), 'usage', '--profile baseline and --level restricted ask for different forms; pass one'],
+    ['--profile sysadmin with --run-as', { profile: 'sysadmin', runAs: '1000' }, preset('shell'), 'usage', '--profile sysadmin and --run-as conflict; sysadmin (--privileged) already runs as root'],
+    ['--profile restricted on a node', { pod: 'node/n1', profile: 'restricted' }, preset('shell'), 'usage', '--profile restricted does not apply to node/NAME: a node session shares the host\'s namespaces, which only Pod Security "privileged" admits; drop --profile'],
+    ['--target on a node', { pod: 'node/n1', target: 'app' }, preset('shell'), 'usage', '--target picks a container of a pod; a node session has none to target: drop --target'],
+    ['--copy-to on a node', { pod: 'node/n1', copyTo: 'x' }, preset('crashloop'), 'usage', '--copy-to copies a pod; drop it for node/NAME'],
+  ])('refuses %s', async (_what, over, p, kind, message) => {
     let caught: unknown;
     try {
-      buildDebugRequest(opts(over), p);
+      await buildDebugRequest(opts(over), p);
     } catch (err) {
       caught = err;
     }
@@ -57,8 +72,8 @@ describe('buildDebugRequest: Complete and Validate', () => {
     ['--copy on a node', { pod: 'node/n1', copy: true }, preset('crashloop'), 'node', '--copy copies a pod; drop it for node/NAME'],
     ['--no-attach on a node', { pod: 'node/n1', attach: false }, preset('shell'), 'node', '--no-attach does not apply to node/NAME: the node debug pod lives as long as its session; attach, or run a command after --'],
     ['--keep on a node', { pod: 'node/n1', keep: true }, preset('crashloop'), 'node', '--keep and --keepalive apply to --copy only'],
-  ])('refuses %s', (_what, over, p, target, message) => {
-    expect(() => buildDebugRequest(opts(over), p)).toThrow(new PluginError('usage', message));
+  ])('refuses %s', async (_what, over, p, _target, message) => {
+    await expect(buildDebugRequest(opts(over), p)).rejects.toThrow(new PluginError('usage', message));
   });
 
   /** The request of a plain `kubectl ephemeral <preset> web` on a terminal, with `over` on top. */
@@ -88,14 +103,14 @@ describe('buildDebugRequest: Complete and Validate', () => {
       'a copy with its parsed timeout, user and keep-alive command',
       { timeout: '30s', runAs: '1000:2000', copy: true, keepalive: ' sleep  3600 ' },
       preset('crashloop'),
-      (p) => request(p, { timeoutMs: 30_000, copy: { keepalive: ['sleep', '3600'], keep: false, sameNode: false }, container: { ...request(p).container, runAs: { kind: 'uid', uid: 1000, gid: 2000 } } }),
+      (p) => request(p, { timeoutMs: 30_000, copy: { keepalive: ['sleep', '3600'], keep: COPY_KEEP_DEFAULTS, keepPod: false, replace: false, sameNode: false }, container: { ...request(p).container, runAs: { kind: 'uid', uid: 1000, gid: 2000 } } }),
     ],
     [
       'crashloop without a POD and with the copy flags (the pod is picked later)',
       { pod: undefined, copy: true, sameNode: true, shareProcesses: true },
       preset('crashloop'),
       (p) => {
-        const { pod: _pod, ...rest } = request(p, { copy: { keepalive: ['sleep', 'infinity'], keep: false, sameNode: true, shareProcesses: true } });
+        const { pod: _pod, ...rest } = request(p, { copy: { keepalive: ['sleep', 'infinity'], keep: COPY_KEEP_DEFAULTS, keepPod: false, replace: false, sameNode: true, shareProcesses: true } });
         return rest;
       },
     ],
@@ -114,28 +129,59 @@ describe('buildDebugRequest: Complete and Validate', () => {
           session: { attach: true, detachKeys: 'ctrl-p,ctrl-q', record: 'f.cast', recordInput: false, quiet: true },
         }),
     ],
-  ])('builds %s', (_what, over, p, want) => {
-    expect(buildDebugRequest(opts(over), p)).toEqual(want(p));
+    [
+      '--copy-to, --set-image, --replace and the --keep-* flags (kubectl\'s names and defaults)',
+      { copyTo: 'web-dbg', setImage: ['app=busybox:1,*=alpine:3'], replace: true, keepFields: { ...COPY_KEEP_DEFAULTS, labels: true, liveness: true, initContainers: false } },
+      preset('crashloop'),
+      (p) =>
+        request(p, {
+          copy: {
+            keepalive: ['sleep', 'infinity'],
+            sameNode: false,
+            name: 'web-dbg',
+            setImages: { app: 'busybox:1', '*': 'alpine:3' },
+            keep: { labels: true, annotations: false, liveness: true, readiness: false, startup: false, initContainers: false },
+            keepPod: true,
+            replace: true,
+          },
+        }),
+    ],
+    [
+      '--target: the target, and its processes shared',
+      { target: 'side' },
+      preset('shell'),
+      (p) => request(p, { container: { ...request(p).container, container: 'side', targetProcesses: true } }),
+    ],
+    ['--arguments-only', { command: ['-c', 'id'], argumentsOnly: true }, preset('shell'), (p) => request(p, { container: { ...request(p).container, command: ['-c', 'id'], argumentsOnly: true } })],
+    ['--profile general: the preset\'s own choice', { profile: 'general' }, preset('shell'), (p) => request(p)],
+    ['--profile legacy: the preset\'s own choice', { profile: 'legacy' }, preset('shell'), (p) => request(p)],
+    ['--profile baseline: the baseline form, named as typed', { profile: 'baseline' }, preset('network'), (p) => request(p, { level: { level: 'baseline', flag: '--profile' } })],
+    ['--profile restricted with the same --level', { profile: 'restricted', level: 'restricted' }, preset('shell'), (p) => request(p, { level: { level: 'restricted', flag: '--level' } })],
+    ['--profile sysadmin: --privileged', { profile: 'sysadmin' }, preset('shell'), (p) => request(p, { container: { ...request(p).container, privileged: true } })],
+    ['--profile netadmin on the network preset: its own form (NET_ADMIN, NET_RAW)', { profile: 'netadmin' }, preset('network'), (p) => request(p)],
+    ['--image-pull-policy: a partial spec', { imagePullPolicy: 'Never' }, preset('shell'), (p) => request(p, { container: { ...request(p).container, specs: [{ imagePullPolicy: 'Never' }] } })],
+  ])('builds %s', async (_what, over, p, want) => {
+    expect(await buildDebugRequest(opts(over), p)).toEqual(want(p));
   });
 
   it.each<[string, Partial<DebugOptions>, Array<Record<string, unknown>>]>([
     ['--env NAME=VALUE, repeated', { env: ['A=1', 'B=x=y'] }, [{ env: [{ name: 'A', value: '1' }, { name: 'B', value: 'x=y' }] }]],
     ['--env with pairs separated by commas, a later NAME winning', { env: ['A=1,B=2', 'A=3'] }, [{ env: [{ name: 'A', value: '3' }, { name: 'B', value: '2' }] }]],
     ['--env NAME= (an empty value)', { env: ['A='] }, [{ env: [{ name: 'A', value: '' }] }]],
-  ])('the container flags become partial specs: %s', (_what, over, specs) => {
-    expect(buildDebugRequest(opts(over), preset('shell'))).toEqual(request(preset('shell'), { container: { ...request(preset('shell')).container, specs } }));
+  ])('the container flags become partial specs: %s', async (_what, over, specs) => {
+    expect(await buildDebugRequest(opts(over), preset('shell'))).toEqual(request(preset('shell'), { container: { ...request(preset('shell')).container, specs } }));
   });
 
-  it.each([['A'], ['=1'], ['A=1,B']])('refuses --env %s', (word) => {
-    expect(() => buildDebugRequest(opts({ env: [word] }), preset('shell'))).toThrow(new PluginError('usage', `invalid --env "${word.split(',').find((p) => p.indexOf('=') <= 0)}"; use NAME=VALUE (repeat --env for more, or separate pairs with commas)`));
+  it.each([['A'], ['=1'], ['A=1,B']])('refuses --env %s', async (word) => {
+    await expect(buildDebugRequest(opts({ env: [word] }), preset('shell'))).rejects.toThrow(new PluginError('usage', `invalid --env "${word.split(',').find((p) => p.indexOf('=') <= 0)}"; use NAME=VALUE (repeat --env for more, or separate pairs with commas)`));
   });
 
-  it('a node-only preset is accepted on a node', () => {
-    expect(buildDebugRequest(opts({ pod: 'node/n1' }), preset('shell', { pods: false })).preset.pods).toBe(false);
+  it('a node-only preset is accepted on a node', async () => {
+    expect((await buildDebugRequest(opts({ pod: 'node/n1' }), preset('shell', { pods: false }))).preset.pods).toBe(false);
   });
 
-  it('refuses -t with -i=false in kubectl debug\'s words', () => {
-    expect(() => buildDebugRequest(opts({ stdin: false, tty: true }), preset('shell'))).toThrow('-i/--stdin is required for containers with -t/--tty=true; drop -t or add -i');
+  it('refuses -t with -i=false in kubectl debug\'s words', async () => {
+    await expect(buildDebugRequest(opts({ stdin: false, tty: true }), preset('shell'))).rejects.toThrow('-i/--stdin is required for containers with -t/--tty=true; drop -t or add -i');
   });
 
   it.each([
