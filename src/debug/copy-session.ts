@@ -31,7 +31,9 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
   // In the copy the crashing container runs the keep-alive: the debug container always shares its processes.
   const planFor = (p: V1Pod) => buildEphemeralContainer(p, { ...containerRequest, targetProcesses: true }, ctx.suffix());
   if (req.dryRun) {
-    printer.out(await render(copy, req.output ?? 'yaml'));
+    // --dry-run=server: the API server validates and defaults the copy without creating it.
+    const sent = req.dryRun === 'server' ? await conn.api.dryRunCreatePod(ns, copy) : copy;
+    printer.out(await render(sent, req.output ?? 'yaml'));
     return 0;
   }
   checkPodSecurity(copy, undefined, preflight?.level ?? 'privileged', ns, 'debug in a namespace whose level allows the pod, or fix the pod');
