@@ -7,7 +7,7 @@ import { EXIT_CODES, EXIT_CODE_MEANINGS, type ErrorKind } from '../../src/errors
 import { PresetRegistry } from '../../src/presets/registry';
 import { BUILTIN_PRESETS } from '../../src/presets/builtin';
 import { describeAbilityLines } from '../../src/presets/describe';
-import { PERMISSIONS, ROLE_USE, ROLES, type RoleName } from '../../src/plan/access-rules';
+import { PERMISSIONS, ROLE_USE, ROLES, type RoleName } from '../../src/kube/access-rules';
 import type { Preset } from '../../src/presets/preset';
 
 function presetSecurity(p: Preset): string {
@@ -67,7 +67,7 @@ function presetSection(p: Preset): string {
   ].join('\n');
 }
 
-/** The shipped roles, one row per permission, from the code's own list (src/plan/access-rules.ts). */
+/** The shipped roles, one row per permission, from the code's own list (src/kube/access-rules.ts). */
 function permissionsSection(): string {
   return [
     '| ClusterRole | for | grants | what the plugin does with it |',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DOC_BLOCKS, headingAnchor, readmeSections, renderDoc, WALKTHROUGH_DOC } from '../../../scripts/docs/readme-sections';
 import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
 import { parseCommandLine } from '../../../src/cli/root';
-import { validateDebugOptions } from '../../../src/debug/options';
+import { buildDebugRequest } from '../../../src/debug/request';
 import { PresetRegistry } from '../../../src/presets/registry';
 
 const REPO = join(__dirname, '..', '..', '..');
@@ -85,7 +85,7 @@ describe('README and docs/', () => {
     const words = (line.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).slice(2).map((w) => w.replace(/^(["'])(.*)\1$/, '$2'));
     const registry = PresetRegistry.from();
     const parsed = await parseCommandLine(words, registry, () => undefined);
-    if (parsed.command === 'debug') expect(() => validateDebugOptions(parsed.options, registry.get(parsed.options.preset), parsed.options.pod?.startsWith('node/') ? 'node' : 'pod')).not.toThrow();
+    if (parsed.command === 'debug') await expect(buildDebugRequest(parsed.options, registry.get(parsed.options.preset))).resolves.toBeDefined();
     // --version and --help print and are done; everything else is a command to run.
     expect(parsed.command === 'done').toBe(/ --(version|help)$/.test(line));
   });
