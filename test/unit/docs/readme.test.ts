@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOC_BLOCKS, headingAnchor, readmeSections, renderDoc, WALKTHROUGH_DOC } from '../../../scripts/docs/readme-sections';
 import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
@@ -43,6 +43,17 @@ describe('README and docs/', () => {
     const target = path ? join(file, '..', path) : file;
     const text = read(target);
     if (hash) expect(anchors(text)).toContain(hash);
+  });
+
+  // The paths the pages name (the architecture's above all) exist, so a moved file cannot leave a page behind.
+  const paths = DOCS.flatMap((file) =>
+    [
+      ...[...read(file).matchAll(/`((?:src|scripts|test|\.github|\.ci)\/[^`\s<*{]*)[`\s]/g)].map((m) => m[1]!),
+      ...[...read(file).matchAll(/`((?:completion|cli|commands|debug|plan|presets|kube|terminal|output|errors|input)\/[\w.-]+\.ts)`/g)].map((m) => `src/${m[1]!}`),
+    ].map((path) => [file, path] as const),
+  );
+  it.each(paths)('%s names %s, which exists', (_file, path) => {
+    expect(existsSync(join(REPO, path))).toBe(true);
   });
 
   it('user pages name no issue of this project and none of its machines', () => {
