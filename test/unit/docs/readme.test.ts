@@ -76,6 +76,13 @@ describe('README and docs/', () => {
     expect(read('src/kube/cluster-api.ts')).toContain("kind: 'SelfSubjectRulesReview'");
   });
 
+  it('the README links the completion launcher as the manifest\'s caveats do, for this version', () => {
+    const version = JSON.parse(read('package.json')).version as string;
+    const store = `/store/ephemeral/v${version.replace(/^v/, '')}/kubectl_complete-ephemeral`;
+    expect(readme).toContain(`ln -s "\${KREW_ROOT:-$HOME/.krew}"${store} "\${KREW_ROOT:-$HOME/.krew}"/bin/`);
+    expect(read('krew-manifest.yaml')).toContain(store);
+  });
+
   it("every command and preset the krew manifest's description names is in the README", () => {
     const description = /\n  description: \|\n([\s\S]*?)\n  \w+:/.exec(read('krew-manifest.yaml'))![1]!;
     const named = [...description.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
