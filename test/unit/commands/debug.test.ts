@@ -153,6 +153,17 @@ describe('runDebug: the request through Complete, Validate and a dry run, agains
     expect(cluster.patches).toEqual([]);
   });
 
+  it.each([
+    [{ image: 'busybox:1.36 --privileged' }, '--image "busybox:1.36 --privileged" is not an image reference: it holds whitespace or a control character; for example --image busybox:1.36'],
+    [{ runAs: '4294967296' }, 'invalid --run-as "4294967296": uid 4294967296 is out of range (0 to 2147483647)'],
+    [{ env: ['A\tB=1'] }, 'debug container "debugger-shell-abcde" cannot be created: environment variable name "A\tB" must be printable ASCII without "="; nothing was sent'],
+  ])('a value the cluster would refuse or never run (%j): exit 64, no PATCH', async (over, message) => {
+    const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
+    const { ctx } = fakeContext(cluster);
+    await expect(runDebug(ctx, options({ dryRun: undefined, output: undefined, attach: false, ...over }))).rejects.toMatchObject({ kind: 'usage', exitCode: 64, message });
+    expect(cluster.patches).toEqual([]);
+  });
+
   it('a PATCH refused for a taken name by --name is not retried: the error passes through', async () => {
     const taken = new PluginError('usage', 'the API server rejected the pods/ephemeralcontainers', { reason: 'name-taken' });
     const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [], patchError: taken };
