@@ -5,7 +5,7 @@ import { auditEntry, recordAudit, withTrailAnchor } from '../debug/audit.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { EXIT_CODES, PluginError, usageError } from '../errors/plugin-error.js';
 import { planForLevel } from '../plan/level-form.js';
-import { checkContainerBeforeCreate, checkFlagValues } from '../plan/validate.js';
+import { checkContainerBeforeCreate, checkFlagValues } from '../presets/validate.js';
 import { capturePreset } from '../presets/builtin.js';
 import { parseDuration } from '../input/duration.js';
 import { enforcedLevel } from '../plan/pod-security.js';

@@ -8,7 +8,7 @@ import { buildCollectContainer, DEFAULT_MAX_BYTES, parseSize, validateCollectPat
 import { containerState, describeState } from '../plan/container-state.js';
 import { checkAllowedImage } from '../plan/debug-container.js';
 import { parseDuration } from '../input/duration.js';
-import { checkContainerBeforeCreate, checkFlagValues } from '../plan/validate.js';
+import { checkContainerBeforeCreate, checkFlagValues } from '../presets/validate.js';
 import type { PodSecurityLevel } from '../plan/pod-security.js';
 import type { Preset, RunAs } from '../presets/preset.js';
 import { archiveSink } from '../debug/archive-sink.js';

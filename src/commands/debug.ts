@@ -8,7 +8,7 @@ import { chooseReusable } from '../plan/reuse-choice.js';
 import { ephemeralContainerPatch } from '../kube/ephemeral-patch.js';
 import type { ContainerRequest } from '../plan/debug-container.js';
 import { planForLevel, type LevelPlan } from '../plan/level-form.js';
-import { checkContainerBeforeCreate, checkFlagValues } from '../plan/validate.js';
+import { checkContainerBeforeCreate, checkFlagValues } from '../presets/validate.js';
 import { enforcedLevel, type PodSecurityLevel } from '../plan/pod-security.js';
 import type { Preset } from '../presets/preset.js';
 import { quietPrinter } from '../output/printer.js';

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PluginError } from '../errors/plugin-error.js';
 import { loadYaml } from '../input/yaml.js';
-import { capabilityProblem, imageReferenceProblem, runAsProblem } from '../plan/validate.js';
+import { capabilityProblem, imageReferenceProblem, runAsProblem } from './validate.js';
 import { formatRunAs, parseRunAsText, POD_SECURITY_LEVELS, type NodeProfile, type Preset, type PresetForm } from './preset.js';
 
 /** The user preset file: $KUBECTL_EPHEMERAL_CONFIG, else $XDG_CONFIG_HOME/kubectl-ephemeral/presets.yaml. */

@@ -5,7 +5,7 @@
 // flag: exit 64, the preset file: exit 78).
 import type { V1EphemeralContainer } from '@kubernetes/client-node';
 import { usageError } from '../errors/plugin-error.js';
-import { LINUX_CAPABILITIES, parseRunAsText, type RunAs } from '../presets/preset.js';
+import { LINUX_CAPABILITIES, parseRunAsText, type RunAs } from './preset.js';
 
 // The reference grammar of github.com/distribution/reference (regexp.go), which containerd and the
 // kubelet parse images with.

@@ -1,4 +1,4 @@
-import { capabilityProblem, checkFlagValues, envNameProblem, imageReferenceProblem, MAX_ID, runAsProblem } from '../../../src/plan/validate';
+import { capabilityProblem, checkFlagValues, envNameProblem, imageReferenceProblem, MAX_ID, runAsProblem } from '../../../src/presets/validate';
 
 describe('imageReferenceProblem: the reference grammar the kubelet parses images with', () => {
   it.each([
