@@ -2,7 +2,7 @@
 // password read with echo off never reaches the file unless --record-input says so.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deleteTestNamespace } from '../../support/cluster';
+import { deleteTestNamespace, getPod } from '../../support/cluster';
 import { describeOnRealNode, inTerminal, sampleAppNamespace } from '../../support/terminal-session';
 
 jest.setTimeout(120_000);
@@ -59,14 +59,16 @@ describeOnRealNode(__filename)('recorded sessions', () => {
       expect(typed).toContain(`${SECRET}\r`);
     }));
 
-  it('a recording file that exists already: one line, exit 64, the container left running named with its attach command', () =>
+  it('a recording file that exists already: one line, exit 64, before any container is created (issue 25)', () =>
     inTerminal({}, async (t) => {
       const file = join(t.home, 'taken.cast');
       await t.command(`echo someone-else > ${file}`);
+      const before = (getPod(ns, 'web').spec.ephemeralContainers ?? []).length;
       await t.runPlugin(['shell', 'web', '-n', ns, '--context', 'debugger', `--record=${file}`]);
       expect(await t.pluginExit(60_000)).toBe(64);
-      expect(t.text()).toMatch(new RegExp(`error: cannot record to ${file.replace(/[.]/g, '\\.')} \\(EEXIST\\); pass --record=FILE with a new file in a writable directory, or --no-record; container "debugger-shell-[a-z0-9]+" still runs: kubectl ephemeral attach web debugger-shell-[a-z0-9]+ -n ${ns} --context debugger\\n`));
+      expect(t.text()).toContain(`error: ${file} already exists; --record never overwrites a file: pass --record=FILE with a new file in a writable directory, or --no-record\n`);
       expect(readFileSync(file, 'utf8')).toBe('someone-else\n');
+      expect((getPod(ns, 'web').spec.ephemeralContainers ?? []).length).toBe(before);
       await t.expectCookedMode();
     }));
 });
