@@ -72,4 +72,18 @@ describeOnRealNode(__filename)('crashloop POD: debugging a container that exits 
       await eventually(async () => !kubectlResult(['get', 'pod', copy], { namespace: ns }).ok, 30_000, `pod copy ${copy} to be gone`);
       expect(kubectlResult(['get', 'pod', copy], { namespace: ns }).stderr).toMatch(/NotFound|not found/);
     }));
+
+  it('--copy, detached: the copy stays for "attach again", and the line says how to delete it (issue 29)', () =>
+    inTerminal({}, async (t) => {
+      await t.runPlugin(['crashloop', 'crashy', '--copy', '--same-node', '-n', ns, '--context', 'debugger']);
+      const copy = (await t.waitFor(/created pod copy "([a-z0-9-]+)" of "crashy"/, { timeoutMs: 30_000 }))[1]!;
+      await t.waitForShell();
+      t.type('\x10\x11');
+      expect(await t.pluginExit(60_000)).toBe(0);
+      expect(t.text()).toMatch(new RegExp(`detached; container "[a-z0-9-]+" is still running; attach again with: kubectl ephemeral attach ${copy} `));
+      expect(t.text()).toContain(`the copy "${copy}" stays while you may attach again: delete it when done with kubectl delete pod ${copy} -n ${ns} --context debugger\n`);
+      expect(t.text()).not.toContain(`deleted pod copy "${copy}"`);
+      expect(kubectlResult(['get', 'pod', copy], { namespace: ns }).ok).toBe(true);
+      kubectlResult(['delete', 'pod', copy, '--wait=false'], { namespace: ns });
+    }));
 });
