@@ -2,6 +2,8 @@
 // --no-attach, and Ctrl-P Ctrl-Q leaves a session with the shell running, to be attached again
 // with its state (a variable set before detaching) intact. The session's first and last lines are
 // the plugin's own: none of kubectl's reaches the screen.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { deleteTestNamespace, getPod } from '../../support/cluster';
 import { runPlugin } from '../../support/plugin';
 import { eventually } from '../../support/wait';
@@ -63,13 +65,16 @@ describeOnRealNode(__filename)('attach POD NAME: back into a running debug conta
       await eventually(async () => state(name).running, 30_000, `the status of "${name}" to say running`);
 
       const again = t.mark();
-      await t.runPlugin(['attach', 'web', name, '-n', ns, '--context', 'debugger']);
+      // Recorded this time: the header names who attached, as a new session's does (issue 29).
+      const cast = join(t.home, 'again.cast');
+      await t.runPlugin(['attach', 'web', name, '-n', ns, '--context', 'debugger', `--record=${cast}`]);
       await t.waitFor(`attaching to "${name}"`, { since: again, timeoutMs: 30_000 });
       // The prompt comes back by itself (no Enter typed), as it was left.
       await t.waitForShell(20_000, again);
       expect(await t.command('echo "$KEPT in $(pwd)"')).toMatch(/^kept-42 in \/tmp$/m);
       expect(await t.endPlugin('exit 6')).toBe(6);
       expect(t.text(again)).toContain(`container "${name}" exited with code 6\n`);
+      expect(JSON.parse(readFileSync(cast, 'utf8').split('\n')[0]!).kubectl_ephemeral).toMatchObject({ pod: 'web', container: name, user: 'debugger' });
       expect(t.text(again)).not.toMatch(KUBECTL_CHATTER);
       await t.expectCookedMode();
     }));
