@@ -124,6 +124,17 @@ describe('hostile input harms no one else', () => {
     });
   });
 
+  it('a reason with a right-to-left override (U+202E) and C1 controls: escaped in list, the value intact in -o json', async () => {
+    const reason = 'INC-7 \u202etxt.exe\u009b2J';
+    expectExit(await session('calm', 'c-bidi', ['--reason', reason]), 0);
+    const wide = await runPlugin(['list', 'calm', '-n', ns, '--context', 'debugger', '-o', 'wide']);
+    expectExit(wide, 0);
+    expect(wide.stdout).toContain('INC-7 \\u202etxt.exe\\u009b2J');
+    expect(wide.stdout).not.toMatch(/[\u202e\u009b]/);
+    const json = await runPlugin(['list', 'calm', '-n', ns, '--context', 'debugger', '-o', 'json']);
+    expect(JSON.parse(json.stdout).find((r: any) => r.container === 'c-bidi').reason).toBe(reason);
+  });
+
   describe('values the cluster would refuse or never run are refused before the PATCH', () => {
     /** Runs and expects the one error line, the exit code, and no new container in the pod. */
     const refused = async (r: Promise<PluginResult>, code: number, line: string | RegExp) => {
@@ -140,8 +151,7 @@ describe('hostile input harms no one else', () => {
     it.each([
       ['busybox:1.36 --privileged', 'it holds whitespace or a control character'],
       ['busybox:1.36\n', 'it holds whitespace or a control character'],
-      ['busybox:1.36\n', 'it holds whitespace or a control character'],
-    ['UPPER/Case::bad', 'it does not follow the reference grammar [registry[:port]/]name[:tag][@digest], with a lowercase name'],
+      ['UPPER/Case::bad', 'it does not follow the reference grammar [registry[:port]/]name[:tag][@digest], with a lowercase name'],
     ])('--image %j: exit 64', async (image, why) => {
       await refused(session('values', 'v-img', ['--image', image]), 64, `error: --image ${JSON.stringify(image)} is not an image reference: ${why}; for example --image busybox:1.36`);
     });
