@@ -16,6 +16,7 @@ import { auditEntry, recordAudit } from '../debug/audit.js';
 import { debugCopy } from '../debug/copy-session.js';
 import { printCrashSummary } from '../debug/crash-summary.js';
 import { enterSession } from '../debug/enter-session.js';
+import { EarlySession } from '../terminal/attach/early-session.js';
 import { validateDebugOptions, type DebugOptions, type ValidatedDebug } from '../debug/options.js';
 import { checkPodSecurity, presetLevelFix } from '../debug/pod-security-gate.js';
 import { checkPreflight, runPreflight } from '../debug/preflight.js';
@@ -133,22 +134,11 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   const waitsForStdin = opts.attach && v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined;
   // On a terminal the session itself starts now: kubectl attach's own start-up (~0.1 s) overlaps
   // the container's, its attempts that come too soon are run again unseen, and the terminal is
-  // taken when one lands. The wait goes on beside it: its failure ends the session before that.
-  let settle: (runs: boolean) => void = () => {};
-  let landed: () => void = () => {};
-  const attached = new Promise<void>((resolve) => (landed = resolve));
-  const session =
-    waitsForStdin && v.streams.tty
-      ? enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, { phase: 'running' }, preflight?.user, {
-          early: {
-            started: new Promise<boolean>((resolve) => (settle = resolve)),
-            onLanded: () => {
-              progress.stop();
-              landed();
-            },
-          },
-        })
-      : undefined;
+  // taken when one lands. The wait goes on beside it and settles the early session: its failure
+  // ends the session before that.
+  const early = new EarlySession();
+  early.onLanded(() => progress.stop());
+  const session = waitsForStdin && v.streams.tty ? enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, { phase: 'running' }, preflight?.user, { early }) : undefined;
   // Awaited below (or returned); a failure before that must not count as unhandled.
   session?.catch(() => undefined);
   let state: ReturnType<typeof requireStarted>;
@@ -168,7 +158,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
               // Not with stdinOnce (a pipe's session): the runtime closes the container's stdin when
               // the first attach ends, even one that asked for no stdin (seen here: the shell got EOF).
               attachable: plan.container.stdinOnce ? undefined : () => conn.api.attachable(ns, opts.pod, name, plan.container.tty === true),
-              attached,
+              attached: early.attached,
             }
           : undefined,
       }).finally(() => progress.stop()),
@@ -178,16 +168,16 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     state = requireStarted(result, ref, ns, plan.container.image);
   } catch (err) {
     // The container will not run (or Ctrl-C): the early session ends without touching the terminal.
-    settle(false);
+    early.settle(false);
     await session?.catch(() => undefined);
     throw err;
   }
   if (!session || state.phase === 'terminated') {
-    settle(false);
+    early.settle(false);
     await session?.catch(() => undefined);
     return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
   }
-  settle(true);
+  early.settle(true);
   return session;
 }
 

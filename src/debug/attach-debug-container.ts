@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import type { CommandContext, Connection } from '../context.js';
 import { kubectlArgs, type KubeFlags } from '../kube/kube-flags.js';
 import { PluginError } from '../errors/plugin-error.js';
+import type { AttachSessionResult } from '../terminal/attach-session.js';
 import { requireStarted, waitForContainer } from './wait-for-container.js';
 import type { RecordingOptions } from '../terminal/recording.js';
+import type { EarlySession } from '../terminal/attach/early-session.js';
 
 /** Who and what a session attaches to, and how. */
 export interface AttachTarget {
@@ -26,11 +28,10 @@ export interface AttachTarget {
   /** --detach-keys, docker's format; '' disables. */
   detachKeys: string;
   /**
-   * The container was just added: the attach is tried again while the kubelet does not have it
-   * yet. `started` settles with whether it runs (the wait for it, going on meanwhile); a session
-   * can begin before. onLanded: the attach landed (the wait's progress line goes).
+   * The container may not run yet, or the kubelet may not have it yet: the attach is tried again
+   * while it answers "not found" (see EarlySession); the session's first lines wait for the landing.
    */
-  early?: { started: Promise<boolean>; onLanded?: () => void };
+  early?: EarlySession;
   /** Lines to print right before the session's first line (the preset's suggestions). */
   banner?: string;
 }
@@ -106,15 +107,9 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
     printer.info(`attaching to "${t.container}" of pod "${t.pod}" (${how})`);
   };
   // An early session says it is attaching when it is: until then the wait's progress line speaks.
-  if (!t.early) announce();
-  const early = t.early && {
-    started: t.early.started,
-    onLanded: () => {
-      t.early?.onLanded?.();
-      announce();
-    },
-  };
-  let result: { exitCode: number; detached?: boolean; recordingError?: Error; cancelled?: boolean; notFound?: string };
+  if (t.early) t.early.onLanded(announce);
+  else announce();
+  let result: AttachSessionResult;
   try {
     result = await ctx.attach({
       kubectl: ctx.kubectl,
@@ -126,7 +121,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
       recording,
       verbose: printer.verbose ? (line) => printer.debug(line) : undefined,
       warn: (line) => printer.warn(line),
-      early,
+      early: t.early,
     });
   } catch (err) {
     // The recording file is opened before the terminal is touched: a bad path ends here, with the container running.

@@ -5,6 +5,7 @@ import { describeState, type ContainerState } from '../plan/container-state.js';
 import type { Preset } from '../presets/preset.js';
 import { reattachCommandLine, attachDebugContainer } from './attach-debug-container.js';
 import type { DebugOptions } from './options.js';
+import { EarlySession } from '../terminal/attach/early-session.js';
 
 /** Where a session runs besides an ephemeral container: a node session's own pod. */
 export interface SessionPlace {
@@ -13,10 +14,10 @@ export interface SessionPlace {
   /** The node of a node session, for the recording. */
   node?: string;
   /**
-   * The session begins while the container may still be starting (see AttachTarget.early); its
-   * banner and first line are printed when the attach lands.
+   * The session begins while the container may still be starting (the debug flow's EarlySession);
+   * its banner and first line are printed when the attach lands.
    */
-  early?: { started: Promise<boolean>; onLanded?: () => void };
+  early?: EarlySession;
 }
 
 /** Attaches to a started debug container (or prints how to), passing the session's exit code through. */
@@ -52,7 +53,7 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     banner,
     ...place,
     // Just added: a kubectl attach that comes before the kubelet has it is tried again.
-    early: place.early ?? { started: Promise.resolve(true) },
+    early: place.early ?? EarlySession.running(),
   });
   if (code !== 0) throw new ContainerExit(code);
   return 0;

@@ -284,7 +284,7 @@ describe('runAttachSession with a terminal', () => {
     expect(report.detached).toBeUndefined();
   });
 
-  describe('an early attach (a container that may not run yet)', () => {
+  describe('an early attach through the relay (its timing and attempt counts: attach-machine.test.ts, with a fake clock)', () => {
     const failing = (runs: number, message?: string) => {
       const counter = join(scratch, `runs-${Math.random().toString(36).slice(2)}`);
       return { counter, env: { FAKE_KUBECTL_FAIL_FIRST: String(runs), FAKE_KUBECTL_COUNTER: counter, ...(message ? { FAKE_KUBECTL_FAIL_MESSAGE: message } : {}) } };
@@ -311,50 +311,25 @@ describe('runAttachSession with a terminal', () => {
       expect(outer.screen.indexOf('LANDED')).toBeLessThan(outer.screen.indexOf('READY'));
     });
 
-    it('a spare attempt started beside a slow one lands first; the slow one is ended, its failure never waited for', async () => {
-      const { counter, env } = failing(1);
-      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env: { ...env, FAKE_KUBECTL_FAIL_AFTER: '5' } });
-      await outer.waitFor(/READY\n/, 4000);
-      outer.type('q');
-      const { report } = await outer.finish();
-      expect(report.exitCode).toBe(0);
-      expect(runsOf(counter)).toBe(2);
-      expect(outer.screen).toContain('attached at attempt 2');
-      expect(outer.screen).not.toContain('attempt 1 failed');
-      expect(report.ms).toBeLessThan(4000);
-    });
-
-    it('shows any other failure as kubectl wrote it, with its exit code, and does not retry', async () => {
+    it('keeps any other failure of kubectl\'s off the screen and hands its message to the caller, with its exit code; no retry', async () => {
       const { counter, env } = failing(5, 'error: pods "web-1" is forbidden: User "u" cannot create resource "pods/attach"');
       const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
       const { report } = await outer.finish();
       expect(report.exitCode).toBe(1);
-      expect(outer.screen).toMatch(/^error: pods "web-1" is forbidden/m);
+      expect(report.failed).toBe('error: pods "web-1" is forbidden: User "u" cannot create resource "pods/attach"');
+      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
       // No attempt after the answer (a spare may have started beside the first before it came).
       expect(runsOf(counter)).toBeLessThanOrEqual(2);
     });
 
-    it('before the container is known to run, a few attempts only; told it never will, ends cancelled with nothing shown and the terminal untouched', async () => {
-      const { counter, env } = failing(100);
+    it('told the container will never run, ends cancelled with nothing shown and the terminal untouched (the attempt counts: attach-machine.test.ts)', async () => {
+      const { env } = failing(100);
       const outer = new OuterTerminal({ driver, config: session({ early: { runs: false, afterMs: 2000 } }), env });
       const { report, driverStty } = await outer.finish();
       expect(report).toMatchObject({ exitCode: 0, cancelled: true });
-      expect(runsOf(counter)).toBe(4);
       expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
       expect(outer.screen).not.toContain('LANDED');
       expect(isCooked(driverStty)).toBe(true);
-    });
-
-    it('once the container is known to run, tries for 5 s more, then gives up with kubectl\'s message for the caller (who knows whether the container ended)', async () => {
-      const { counter, env } = failing(1000);
-      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
-      const { report, driverStty } = await outer.finish();
-      expect(report.exitCode).toBe(1);
-      expect(report.notFound).toBe('error: Internal error occurred: unable to upgrade connection: container debugger-x1 not found in pod web-1_shop');
-      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
-      expect(isCooked(driverStty)).toBe(true);
-      expect(report.ms).toBeGreaterThanOrEqual(5000);
-      expect(runsOf(counter)).toBeGreaterThan(4);
     });
 
     it('without it (attaching to a container that ran before), not found is shown at once', async () => {
