@@ -51,6 +51,9 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     // A node session's pod is deleted when the session ends: there is nothing to detach from.
     detachKeys: place.node ? '' : opts.detachKeys,
     banner,
+    // A command (or a program without stdin) starts with its container, before any attach can
+    // reach it: without a terminal its output comes from the log, from the first byte.
+    outputFromLog: container.tty !== true && (opts.command.length > 0 || container.stdin !== true),
     ...place,
     // Just added: a kubectl attach that comes before the kubelet has it is tried again.
     early: place.early ?? EarlySession.running(),

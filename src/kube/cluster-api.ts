@@ -205,6 +205,19 @@ export class ClusterApi {
     }
   }
 
+  /**
+   * A started container's log from its first byte, followed as it grows until the container ends
+   * (the kubelet checks every second whether it still runs): the bytes as the runtime logged them,
+   * stdout and stderr merged in the order they were written. The caller reads and ends the stream.
+   */
+  async followLogs(ns: string, pod: string, container: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream & { destroy(): void }> {
+    try {
+      return await this.http.stream({ path: `${podPath(ns, pod)}/log`, query: { container, follow: true }, signal });
+    } catch (err) {
+      throw translateApiError(err, { target: this.cache?.target, verb: 'get', resource: 'pods/log', object: podObject(ns, pod) });
+    }
+  }
+
   /** The pod's events, oldest first; a denial is a forbidden error (the crash summary names the missing permission). */
   async podEvents(ns: string, pod: string): Promise<CoreV1Event[]> {
     try {

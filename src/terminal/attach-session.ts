@@ -73,6 +73,10 @@ export interface AttachSessionResult {
   notFound?: string;
   /** The terminal relay's (or a stdin-only attach's) end as the machine tells it; see AttachEnd. */
   end?: AttachEnd;
+  /** A command session whose output came from the log (nothing is left to print from it). */
+  logOnly?: boolean;
+  /** That session's stdin attach failed: kubectl's message (its stdin never reached the command). */
+  stdinFailed?: string;
 }
 
 /** Attaches the user's terminal (or piped stdin) to the container through kubectl; see AttachSessionOptions. */
