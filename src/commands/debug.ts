@@ -138,7 +138,8 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   // ends the session before that.
   const early = new EarlySession();
   early.onLanded(() => progress.stop());
-  const session = waitsForStdin && v.streams.tty ? enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, { phase: 'running' }, preflight?.user, { early }) : undefined;
+  // A command on a terminal too (its output before the landing comes from its log); its wait stays the status's.
+  const session = v.streams.tty && opts.attach && (waitsForStdin || opts.command.length > 0) ? enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, { phase: 'running' }, preflight?.user, { early }) : undefined;
   // Awaited below (or returned); a failure before that must not count as unhandled.
   session?.catch(() => undefined);
   let state: ReturnType<typeof requireStarted>;
@@ -174,6 +175,8 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   }
   if (!session || state.phase === 'terminated') {
     early.settle(false);
+    // An attach that landed before the status said terminated was the session: its result stands.
+    if (session && early.landed) return session;
     await session?.catch(() => undefined);
     return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
   }

@@ -37,6 +37,8 @@ export interface AttachTarget {
    * (it starts before any attach can reach it), stdin (if any) through an attach that carries only that.
    */
   outputFromLog?: boolean;
+  /** A command on a terminal: at the landing, what it printed before is read from its log (see AttachSessionOptions.catchUp). */
+  catchUp?: boolean;
   /** Lines to print right before the session's first line (the preset's suggestions). */
   banner?: string;
 }
@@ -107,6 +109,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
     verbose: printer.verbose ? (line) => printer.debug(line) : undefined,
     warn: (line) => printer.warn(line),
     early: t.early,
+    ...(t.catchUp ? { catchUp: async () => Buffer.from(await conn.api.logs(ns, t.pod, t.container)) } : {}),
   };
   let result: AttachSessionResult;
   try {

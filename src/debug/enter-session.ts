@@ -54,6 +54,8 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     // A command (or a program without stdin) starts with its container, before any attach can
     // reach it: without a terminal its output comes from the log, from the first byte.
     outputFromLog: container.tty !== true && (opts.command.length > 0 || container.stdin !== true),
+    // On a terminal it keeps the attach (and its speed); what came before the attach, from the log.
+    catchUp: container.tty === true && opts.command.length > 0,
     ...place,
     // Just added: a kubectl attach that comes before the kubelet has it is tried again.
     early: place.early ?? EarlySession.running(),

@@ -52,6 +52,11 @@ export interface AttachSessionOptions {
    * given to the next one) the attach starts once the container is known to run.
    */
   early?: EarlySession;
+  /**
+   * A command on a terminal prints from its start, before any attach lands: this reads the
+   * container's log so far, and what it holds before the attach's first bytes is written first.
+   */
+  catchUp?: () => Promise<Buffer>;
   /** The machine's clock, for tests and far servers; defaults: DEFAULT_TIMING and the early session's round trip. */
   timing?: Partial<AttachTiming>;
 }

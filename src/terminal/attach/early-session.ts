@@ -41,6 +41,11 @@ export class EarlySession {
     else this.listeners.push(listener);
   }
 
+  /** Whether an attach landed (the session ran, whatever the status says since). */
+  get landed(): boolean {
+    return this.hasLanded;
+  }
+
   /** The attach's word: it landed. Listeners run once, in the order they came. */
   land(): void {
     if (this.hasLanded) return;

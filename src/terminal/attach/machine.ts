@@ -39,7 +39,9 @@ export type AttachEvent =
   /** The user's terminal failed (EIO, EPIPE): nobody is left to serve. */
   | { type: 'output-failed'; message: string }
   /** The process is going away (a crash: abnormal; or its exit). */
-  | { type: 'hangup'; abnormal: boolean };
+  | { type: 'hangup'; abnormal: boolean }
+  /** The answer to catch-up: the container's log so far (empty when it could not be read). */
+  | { type: 'caught-up'; log: Buffer };
 
 /** What the adapter must do, in order. */
 export type AttachAction =
@@ -57,6 +59,8 @@ export type AttachAction =
   /** An early attach landed (EarlySession.land): the session's first lines may be printed. */
   | { type: 'landed'; attempt: number; how: string }
   | { type: 'log'; line: string }
+  /** Read the container's log so far (then a caught-up event): what it printed before this attach landed. */
+  | { type: 'catch-up' }
   /** The session is over; output of the current attempt that trails this is still written (landed only). */
   | { type: 'finish'; end: AttachEnd };
 
@@ -85,6 +89,12 @@ export interface AttachMachineOptions {
   /** The detach sequence; empty: never. */
   detachKeys: Buffer;
   timing: AttachTiming;
+  /**
+   * A command (not a shell that waits for its stdin) prints from its start, before any attach can
+   * land: at the landing, the log so far is read and what came before the attach's first bytes is
+   * written first. Meanwhile the attach's output waits.
+   */
+  catchUp?: boolean;
 }
 
 const TIMERS: TimerName[] = ['spare', 'land', 'retry', 'exit-grace', 'retry-window', 'kill'];
@@ -117,6 +127,8 @@ export class AttachMachine {
   private killArmed = false;
   private readonly timers = new Set<TimerName>();
   private readonly matcher: DetachKeyMatcher;
+  // Catching up: the attach's output since the landing, written after the log's part before it.
+  private catching: Buffer[] | undefined;
 
   constructor(private readonly opts: AttachMachineOptions) {
     this.landed = !opts.early;
@@ -174,6 +186,9 @@ export class AttachMachine {
         this.abnormal = true;
         this.emit({ type: 'kill', attempt: this.current, signal: 'SIGHUP' });
         break;
+      case 'caught-up':
+        this.caughtUp(event.log);
+        break;
       case 'hangup':
         if (event.abnormal) this.abnormal = true;
         this.restore();
@@ -208,7 +223,21 @@ export class AttachMachine {
       data = all;
     }
     const kept = dropKubectlNoise(data, (line) => this.log(line));
-    if (kept.length) this.emit({ type: 'write-terminal', data: kept });
+    if (!kept.length) return;
+    if (this.catching) this.catching.push(kept);
+    else this.emit({ type: 'write-terminal', data: kept });
+  }
+
+  // The log so far came back: its part before the attach's first bytes, then those bytes.
+  private caughtUp(log: Buffer): void {
+    const held = this.catching;
+    if (!held) return;
+    this.catching = undefined;
+    const first = Buffer.concat(held);
+    const before = logBefore(log, first);
+    this.log(`caught up from the log: ${before.length} bytes printed before the attach landed`);
+    if (before.length) this.emit({ type: 'write-terminal', data: before });
+    if (first.length) this.emit({ type: 'write-terminal', data: first });
   }
 
   private land(how: string): void {
@@ -218,6 +247,9 @@ export class AttachMachine {
     if (!this.opts.early) return;
     this.emit({ type: 'landed', attempt: this.current, how });
     this.takeTerminal();
+    if (!this.opts.catchUp) return;
+    this.catching = [];
+    this.emit({ type: 'catch-up' });
   }
 
   private onExit(attempt: number, exit: AttemptExit): void {
@@ -479,4 +511,28 @@ export class AttachMachine {
     this.out = [];
     return out;
   }
+}
+
+/**
+ * What of the container's log came before the attach's first bytes: the log up to where they
+ * start in it, or up to the part of them its end already holds, or all of it (none of them logged
+ * yet). A TTY's log may hold "\n" where the attach carries "\r\n": compared without the "\r", and
+ * written with it (the terminal is raw). Nothing printed twice: at worst a byte too few.
+ */
+export function logBefore(log: Buffer, first: Buffer): Buffer {
+  const plain = (b: Buffer) => b.toString('latin1').replace(/\r\n/g, '\n');
+  const text = plain(log);
+  const head = plain(first);
+  let end = head.length ? text.indexOf(head) : -1;
+  if (end < 0) {
+    end = text.length;
+    // The overlap is looked for over the first 4 KiB of the attach's bytes: enough, and bounded.
+    for (let k = Math.min(head.length, text.length, 4096); k > 0; k--) {
+      if (text.endsWith(head.slice(0, k))) {
+        end = text.length - k;
+        break;
+      }
+    }
+  }
+  return Buffer.from(text.slice(0, end).replace(/\n/g, '\r\n'), 'latin1');
 }

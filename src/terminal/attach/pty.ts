@@ -10,6 +10,8 @@ import { AttachMachine, type AttachAction, type AttachEnd, type AttachEvent, typ
 import { DEFAULT_TIMING } from './timing';
 import { FORWARDED_SIGNALS, passOutputThrough, terminalSize, waitForDrain, withAttachFlags } from './terminal-io';
 
+// How long reading the log for a catch-up may take before the session goes on without it.
+const CATCH_UP_LIMIT_MS = 3000;
 // Time for onData events that trail onExit: the pty may still hold the child's last output.
 const FLUSH_GRACE_MS = 50;
 // Written only when a session ends abnormally: a killed full-screen program cannot undo its
@@ -85,6 +87,7 @@ class PtyRelay {
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private paused: NodePty.IPty | undefined;
   private taken = false;
+  private caughtUp: Promise<void> = Promise.resolve();
   private ended: (end: AttachEnd) => void = () => {};
   private readonly onInput = (data: Buffer | string) => this.feed({ type: 'input', data: typeof data === 'string' ? Buffer.from(data) : data });
   private readonly onResize = () => this.feed({ type: 'resize' });
@@ -110,7 +113,7 @@ class PtyRelay {
     private readonly log: (line: string) => void,
   ) {
     const timing = { ...DEFAULT_TIMING, ...opts.early?.timing(), ...opts.timing };
-    this.machine = new AttachMachine({ early: opts.early !== undefined, detachKeys: opts.detachKeys ?? Buffer.alloc(0), timing });
+    this.machine = new AttachMachine({ early: opts.early !== undefined, detachKeys: opts.detachKeys ?? Buffer.alloc(0), timing, catchUp: opts.catchUp !== undefined });
   }
 
   /** Runs the session until the machine finishes it; throws when the first kubectl cannot be spawned. */
@@ -143,6 +146,7 @@ class PtyRelay {
 
   /** After the end: the output that trails kubectl's exit, then a terminal that took it all. */
   async drain(): Promise<void> {
+    await this.caughtUp;
     this.onDrain();
     await new Promise((resolve) => setTimeout(resolve, FLUSH_GRACE_MS));
     for (const attempt of this.attempts.values()) attempt.subs.forEach((s) => s.dispose());
@@ -196,9 +200,19 @@ class PtyRelay {
         return;
       case 'log':
         return this.log(a.line);
+      case 'catch-up':
+        return this.catchUp();
       case 'finish':
         return this.ended(a.end);
     }
+  }
+
+  // The container's log so far, for what it printed before the attach landed (bounded in time: a
+  // log that cannot be read leaves the session as it was).
+  private catchUp(): void {
+    const read = this.opts.catchUp?.() ?? Promise.resolve(Buffer.alloc(0));
+    const limit = new Promise<Buffer>((resolve) => setTimeout(() => resolve(Buffer.alloc(0)), CATCH_UP_LIMIT_MS).unref());
+    this.caughtUp = Promise.race([read.catch(() => Buffer.alloc(0)), limit]).then((log) => this.feed({ type: 'caught-up', log }));
   }
 
   private spawn(id: number): void {

@@ -2,7 +2,7 @@
 // chosen time after it was spawned, and the test reads what the machine did. No real timer runs;
 // every count is exact.
 import { EarlySession } from '../../../src/terminal/attach/early-session';
-import { AttachMachine, type AttachAction, type AttachEnd, type AttachEvent, type TimerName } from '../../../src/terminal/attach/machine';
+import { AttachMachine, logBefore, type AttachAction, type AttachEnd, type AttachEvent, type TimerName } from '../../../src/terminal/attach/machine';
 import { attemptSpacing, DEFAULT_TIMING, type AttachTiming } from '../../../src/terminal/attach/timing';
 
 const NOT_FOUND = 'error: Internal error occurred: unable to upgrade connection: container debugger-x1 not found in pod web-1_shop\r\n';
@@ -30,13 +30,15 @@ class Run {
   private readonly world: Array<{ due: number; seq: number; event: AttachEvent }> = [];
   readonly machine: AttachMachine;
   private readonly ignoresSigterm: boolean;
+  private readonly catchUpLog: { log: string; after: number } | undefined;
 
   constructor(
     private readonly answer: (attempt: number, at: number) => Answer,
-    opts: { early?: boolean; timing?: Partial<AttachTiming>; detachKeys?: string; ignoresSigterm?: boolean } = {},
+    opts: { early?: boolean; timing?: Partial<AttachTiming>; detachKeys?: string; ignoresSigterm?: boolean; catchUp?: { log: string; after: number } } = {},
   ) {
     this.ignoresSigterm = opts.ignoresSigterm ?? false;
-    this.machine = new AttachMachine({ early: opts.early ?? true, detachKeys: Buffer.from(opts.detachKeys ?? '\x10\x11', 'latin1'), timing: { ...DEFAULT_TIMING, ...opts.timing } });
+    this.catchUpLog = opts.catchUp;
+    this.machine = new AttachMachine({ catchUp: opts.catchUp !== undefined, early: opts.early ?? true, detachKeys: Buffer.from(opts.detachKeys ?? '\x10\x11', 'latin1'), timing: { ...DEFAULT_TIMING, ...opts.timing } });
     this.apply(this.machine.start());
   }
 
@@ -140,6 +142,9 @@ class Run {
           this.endedAt = this.now;
           break;
         case 'resize-attempt':
+          break;
+        case 'catch-up':
+          this.schedule(this.now + this.catchUpLog!.after, { type: 'caught-up', log: Buffer.from(this.catchUpLog!.log) });
           break;
       }
     }
@@ -365,5 +370,28 @@ describe('AttachMachine: detach, signals, a terminal that went away', () => {
     const r = new Run(kubelet(0)).at(500, { type: 'output-failed', message: 'EIO' }).runUntil();
     expect(r.killed.filter((k) => k.attempt === 1)).toEqual([{ attempt: 1, signal: 'SIGHUP', at: 500 }]);
     expect(r.end).toEqual({ kind: 'exited', exitCode: 129 });
+  });
+});
+
+describe('a command on a terminal: what it printed before the landing, from its log', () => {
+  it.each<[string, string, string, string]>([
+    ['the attach\'s first bytes are in the log: what comes before them', 'first\r\nsecond\r\n', 'second\r\n', 'first\r\n'],
+    ['none of them logged yet: all of the log', 'first\r\n', 'second\r\n', 'first\r\n'],
+    ['the log ends with the start of them: up to there', 'first\r\nsec', 'second\r\n', 'first\r\n'],
+    ['a log with \\n where the attach has \\r\\n: found all the same, written with \\r\\n', 'first\nsecond\n', 'second\r\n', 'first\r\n'],
+    ['a quiet landing (no bytes yet): all of the log', 'first\n', '', 'first\r\n'],
+    ['an empty log (it could not be read): nothing', '', 'x', ''],
+  ])('%s', (_what, log, first, before) => {
+    expect(logBefore(Buffer.from(log), Buffer.from(first)).toString()).toBe(before);
+  });
+
+  it('the landing waits for the log: its part before the attach\'s first bytes, then those, then the rest, each once', () => {
+    const r = new Run(() => ({ after: 90, print: 'second\r\n' }), { catchUp: { log: 'first\nsecond\n', after: 40 } })
+      .startedAt(0, true)
+      .at(100, { type: 'output', attempt: 1, data: Buffer.from('third\r\n') })
+      .at(200, { type: 'output', attempt: 1, data: Buffer.from('fourth\r\n') })
+      .runUntil(300);
+    expect(r.written).toEqual(['first\r\n', 'second\r\nthird\r\n', 'fourth\r\n']);
+    expect(r.landed?.at).toBe(90);
   });
 });
