@@ -29,7 +29,10 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     ctx.printer.info(`attach with: ${cmd}`);
     return 0;
   }
-  if (state.phase === 'terminated') {
+  // A command (or a program without stdin) starts with its container, before any attach can reach
+  // it: without a terminal its output comes from the log, from the first byte, as it is written.
+  const fromLog = container.tty !== true && (opts.command.length > 0 || container.stdin !== true);
+  if (state.phase === 'terminated' && !fromLog) {
     ctx.printer.info(`container "${container.name}" already exited (${describeState(state)}); its output:`);
     ctx.printer.out(await conn.api.logs(ns, pod, container.name));
     if (state.exitCode !== 0) throw new ContainerExit(state.exitCode);
@@ -46,14 +49,13 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     user,
     record,
     recordInput: opts.recordInput,
-    stdin: container.stdin === true,
+    // Ended already: nothing left to read stdin.
+    stdin: container.stdin === true && state.phase !== 'terminated',
     tty: container.tty === true,
     // A node session's pod is deleted when the session ends: there is nothing to detach from.
     detachKeys: place.node ? '' : opts.detachKeys,
     banner,
-    // A command (or a program without stdin) starts with its container, before any attach can
-    // reach it: without a terminal its output comes from the log, from the first byte.
-    outputFromLog: container.tty !== true && (opts.command.length > 0 || container.stdin !== true),
+    outputFromLog: fromLog,
     // On a terminal it keeps the attach (and its speed); what came before the attach, from the log.
     catchUp: container.tty === true && opts.command.length > 0,
     ...place,
