@@ -89,7 +89,7 @@ describe('runAttachSession with a terminal', () => {
     const outer = await started({ driver, config: session() });
     outer.type('a');
     // In cooked mode the outer line discipline would hold 'a' until Enter, and this would time out.
-    await outer.waitFor(/KEY\[a\]\n/, 3000);
+    await outer.waitFor(/KEY\[a\]\n/, 10_000);
     // Output passes through as kubectl wrote it: one CR per line from the inner pty, none added by
     // the outer terminal (libuv's raw mode would add it: the session turns OPOST off).
     expect(outer.raw).toContain('KEY[a]\r\n');
@@ -125,9 +125,9 @@ describe('runAttachSession with a terminal', () => {
   it('sends Ctrl-C to kubectl as a byte and keeps relaying', async () => {
     const outer = await started({ driver, config: session() });
     outer.type('\x03');
-    await outer.waitFor(/GOT-INT\n/, 3000);
+    await outer.waitFor(/GOT-INT\n/, 10_000);
     outer.type('b');
-    await outer.waitFor(/KEY\[b\]\n/, 3000);
+    await outer.waitFor(/KEY\[b\]\n/, 10_000);
     outer.type('q');
     const { report, driverStty } = await outer.finish();
     expect(report.exitCode).toBe(0);
@@ -137,9 +137,9 @@ describe('runAttachSession with a terminal', () => {
   it('passes Ctrl-S and Ctrl-Q through instead of treating them as flow control', async () => {
     const outer = await started({ driver, config: session() });
     outer.type('\x13');
-    await outer.waitFor(/KEY\[\^S\]\n/, 3000);
+    await outer.waitFor(/KEY\[\^S\]\n/, 10_000);
     outer.type('\x11');
-    await outer.waitFor(/KEY\[\^Q\]\n/, 3000);
+    await outer.waitFor(/KEY\[\^Q\]\n/, 10_000);
     outer.type('q');
     expect((await outer.finish()).report.exitCode).toBe(0);
   });
@@ -163,7 +163,7 @@ describe('runAttachSession with a terminal', () => {
     const outer = await started({ driver, config: session() });
     const kubectlPid = await outer.kubectlPid();
     process.kill(await outer.driverPid(), 'SIGINT');
-    await outer.waitFor(/GOT-INT\n/, 3000);
+    await outer.waitFor(/GOT-INT\n/, 10_000);
     const { report, driverStty } = await outer.finish(10_000);
     expect(report.exitCode).toBe(128 + 9);
     expect(isCooked(driverStty)).toBe(true);
@@ -201,7 +201,7 @@ describe('runAttachSession with a terminal', () => {
     const header = { cluster: 'kind', context: 'kind-test', namespace: 'shop', pod: 'web-1', container: 'debugger-x1', preset: 'net', image: 'nicolaka/netshoot', user: 'dev' };
     const outer = await started({ driver, config: session({ recording: { file, header, input: true } }), cols: 90, rows: 25 });
     outer.type('h');
-    await outer.waitFor(/KEY\[h\]\n/, 3000);
+    await outer.waitFor(/KEY\[h\]\n/, 10_000);
     outer.resize(110, 35);
     await outer.waitFor(/WINCH 35 110\n/, 5000);
     outer.type('q');
@@ -234,7 +234,7 @@ describe('runAttachSession with a terminal', () => {
     const file = join(scratch, 'output-only.cast');
     const outer = await started({ driver, config: session({ recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } }) });
     outer.type('s');
-    await outer.waitFor(/KEY\[s\]\n/, 3000);
+    await outer.waitFor(/KEY\[s\]\n/, 10_000);
     outer.type('q');
     expect((await outer.finish()).report.recordingError).toBeUndefined();
     const events = readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
@@ -257,11 +257,11 @@ describe('runAttachSession with a terminal', () => {
     const outer = await started({ driver, config: session({ detachKeys: 'ctrl-p,ctrl-q' }) });
     const kubectlPid = await outer.kubectlPid();
     outer.type('x');
-    await outer.waitFor(/KEY\[x\]\n/, 3000);
+    await outer.waitFor(/KEY\[x\]\n/, 10_000);
     // Ctrl-P alone is held back until the next key says whether it is the sequence.
     outer.type('\x10');
     outer.type('y');
-    await outer.waitFor(/KEY\[y\]\n/, 3000);
+    await outer.waitFor(/KEY\[y\]\n/, 10_000);
     expect(outer.screen).toContain('KEY[\x10]\nKEY[y]\n');
     outer.type('\x10');
     outer.type('\x11');
@@ -278,7 +278,7 @@ describe('runAttachSession with a terminal', () => {
   it('--detach-keys "" disables detaching: Ctrl-P Ctrl-Q go to the container', async () => {
     const outer = await started({ driver, config: session({ detachKeys: '' }) });
     outer.type('\x10\x11');
-    await outer.waitFor(/KEY\[\^Q\]\n/, 3000);
+    await outer.waitFor(/KEY\[\^Q\]\n/, 10_000);
     outer.type('q');
     const { report } = await outer.finish();
     expect(report.detached).toBeUndefined();
@@ -360,7 +360,7 @@ describe('runAttachSession with a terminal', () => {
     expect(outer.screen).toContain('SIZE 30 100\n');
     // The stand-in set -icanon itself (as kubectl does), so one key gets through without Enter.
     outer.type('z');
-    await outer.waitFor(/KEY\[z\]\n/, 3000);
+    await outer.waitFor(/KEY\[z\]\n/, 10_000);
     outer.type('q');
     const { report, driverStty } = await outer.finish();
     expect(report.exitCode).toBe(4);
@@ -462,7 +462,7 @@ describe('relay throughput', () => {
       `relay of ${FLOOD / 1024 / 1024} MiB through the pty: ${best(plain).toFixed(0)} ms (${mbps(best(plain))} MiB/s) plain, ` +
         `${best(recorded).toFixed(0)} ms (${mbps(best(recorded))} MiB/s) recording; runs ${JSON.stringify({ plain, recorded })}\n`,
     );
-    // Loose on purpose (shared CI machines): catches a recorder that writes synchronously or stalls.
-    expect(best(recorded)).toBeLessThan(best(plain) * 2 + 500);
+    // The figure is printed, not asserted: on a shared machine the load decides it more than the
+    // code does, and an attach unit test asserts no elapsed time (issue 28).
   });
 });
