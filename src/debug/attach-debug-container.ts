@@ -81,23 +81,28 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   // A relay of a terminal is what can see the keys; a pipe has none to type.
   const detachKeys = t.tty ? parseDetachKeys(t.detachKeys) : Buffer.alloc(0);
   const recording = await recordingFor(ctx, conn, t);
-  const how =
+  // Known once the log is asked for: whether the server keeps stdout and stderr apart.
+  let merged = true;
+  const how = () =>
     t.ephemeral === false
       ? `exit the shell to end the session and delete pod "${t.pod}"`
       : t.tty
         ? `exit the shell to end it${detachKeys.length ? `, ${describeDetachKeys(detachKeys)} to detach and leave it running` : ''}`
         : t.outputFromLog
-          ? `${t.stdin ? 'stdin is passed in, ' : 'no stdin, '}its output from the first byte (stdout and stderr merged) and exit code out`
+          ? `${t.stdin ? 'stdin is passed in, ' : 'no stdin, '}its output from the first byte${merged ? ' (stdout and stderr merged)' : ''} and exit code out`
           : t.stdin
             ? 'stdin is passed in, output and exit code out'
             : 'output only, no stdin';
   const announce = () => {
     if (t.banner) printer.info(t.banner);
-    printer.info(`attaching to "${t.container}" of pod "${t.pod}" (${how})`);
+    printer.info(`attaching to "${t.container}" of pod "${t.pod}" (${how()})`);
   };
   // An early session says it is attaching when it is: until then the wait's progress line speaks.
-  if (t.early && !t.outputFromLog) t.early.onLanded(announce);
-  else announce();
+  // A command read from its log is announced by followCommand, once it knows whether the streams stay apart.
+  if (!t.outputFromLog) {
+    if (t.early) t.early.onLanded(announce);
+    else announce();
+  }
   const attachOptions: AttachSessionOptions = {
     kubectl: ctx.kubectl,
     args: ['attach', t.pod, '-c', t.container, ...kubectlArgs(flags, ns)],
@@ -113,7 +118,12 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   };
   let result: AttachSessionResult;
   try {
-    result = t.outputFromLog ? await followCommand(ctx, conn, t, attachOptions) : await ctx.attach(attachOptions);
+    result = t.outputFromLog
+      ? await followCommand(ctx, conn, t, attachOptions, (split) => {
+          merged = !split;
+          announce();
+        })
+      : await ctx.attach(attachOptions);
   } catch (err) {
     // The recording file is opened before the terminal is touched: a bad path ends here, with the container running.
     const { code, syscall } = err as NodeJS.ErrnoException;
@@ -140,16 +150,22 @@ async function recordingFor(ctx: CommandContext, conn: Connection, t: AttachTarg
 // A command without a terminal: the log from the first byte to stdout, stdin (if any) through an
 // attach that carries nothing else. The result reads like an attach's: 0, or 128 + the signal that
 // interrupted it; `end` says whether stdin could be passed in.
-async function followCommand(ctx: CommandContext, conn: Connection, t: AttachTarget, attach: AttachSessionOptions): Promise<AttachSessionResult> {
+async function followCommand(ctx: CommandContext, conn: Connection, t: AttachTarget, attach: AttachSessionOptions, announce: (split: boolean) => void): Promise<AttachSessionResult> {
   const ns = conn.target.namespace;
   const stop = new AbortController();
-  const log = await conn.api.followLogs(ns, t.pod, t.container, stop.signal);
+  // stdout and stderr apart where the server serves the choice; else the one merged log.
+  const [out, errors] = await Promise.all([conn.api.followLogs(ns, t.pod, t.container, stop.signal, 'Stdout'), conn.api.followLogs(ns, t.pod, t.container, stop.signal, 'Stderr')]);
+  const split = out !== undefined && errors !== undefined;
+  if (!split) [out, errors].forEach((l) => l?.destroy());
+  const log = split ? out : await conn.api.followLogs(ns, t.pod, t.container, stop.signal);
+  if (!log) throw new PluginError('internal', `the log of container "${t.container}" of pod "${t.pod}" could not be followed`);
+  announce(split);
   const stdin = t.stdin ? ctx.attach({ ...attach, stdinOnly: true, recording: undefined, early: undefined }) : undefined;
   // Ended by the container; the attach ends with it.
   stdin?.catch(() => undefined);
   const { runCommandSession } = await import('../terminal/command-session.js');
   const verbose = ctx.printer.verbose ? (line: string) => ctx.printer.debug(line) : undefined;
-  const r = await runCommandSession({ log, attach: stdin, recording: attach.recording, env: ctx.env, verbose });
+  const r = await runCommandSession({ log, ...(split ? { errors } : {}), attach: stdin, recording: attach.recording, env: ctx.env, verbose });
   stop.abort();
   const result: AttachSessionResult = { exitCode: r.interrupted ?? 0, logOnly: true };
   if (r.attach?.end?.kind === 'failed') result.stdinFailed = r.attach.end.message;

@@ -12,12 +12,16 @@ export type LogStream = NodeJS.ReadableStream & { destroy(): void };
 
 /** What a command session reads and where it writes. */
 export interface CommandSessionOptions {
-  /** The container's log from its first byte, ending when the container ends. */
+  /** The container's log from its first byte, ending when the container ends: merged, or stdout alone (with `errors`). */
   log: LogStream;
+  /** Its stderr alone, where the server serves the log's streams apart: to our stderr. */
+  errors?: LogStream;
   /** The stdin-only attach, when stdin is passed in (its end closes the container's stdin). */
   attach?: Promise<AttachSessionResult>;
   /** Defaults to process.stdout. */
   output?: NodeJS.WriteStream;
+  /** Defaults to process.stderr (for `errors`). */
+  errorOutput?: NodeJS.WriteStream;
   recording?: RecordingOptions;
   env?: NodeJS.ProcessEnv;
   /** The -v logger. */
@@ -52,36 +56,23 @@ export async function runCommandSession(opts: CommandSessionOptions): Promise<Co
     },
     (err: Error) => log(`stdin attach could not run: ${err.message}`),
   );
-  let onSignal: (signal: NodeJS.Signals) => void = () => {};
-  let onOutputError: () => void = () => {};
+  const logs: Array<[LogStream, NodeJS.WriteStream]> = [[opts.log, output]];
+  if (opts.errors) logs.push([opts.errors, opts.errorOutput ?? process.stderr]);
+  const stopAll = () => logs.forEach(([l]) => l.destroy());
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`received ${signal}: no longer following the log`);
+    result.interrupted = 128 + (constants.signals[signal] ?? 0);
+    stopAll();
+  };
+  // A reader such as `head` had enough: the rest is not read.
+  const onOutputError = () => {
+    result.outputClosed = true;
+    stopAll();
+  };
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
+  output.on('error', onOutputError);
   try {
-    await new Promise<void>((resolve, reject) => {
-      onSignal = (signal) => {
-        log(`received ${signal}: no longer following the log`);
-        result.interrupted = 128 + (constants.signals[signal] ?? 0);
-        opts.log.destroy();
-        resolve();
-      };
-      onOutputError = () => {
-        result.outputClosed = true;
-        opts.log.destroy();
-        resolve();
-      };
-      for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
-      output.on('error', onOutputError);
-      opts.log.on('data', (chunk: Buffer) => {
-        result.bytes += chunk.length;
-        const accepted = output.write(chunk);
-        recorder?.output(chunk);
-        if (!accepted) {
-          opts.log.pause();
-          output.once('drain', () => opts.log.resume());
-        }
-      });
-      opts.log.on('end', resolve);
-      opts.log.on('close', resolve);
-      opts.log.on('error', (err: Error) => (result.interrupted || result.outputClosed ? resolve() : reject(err)));
-    });
+    await Promise.all(logs.map(([l, out]) => copyLog(l, out, (chunk) => ((result.bytes += chunk.length), recorder?.output(chunk)), () => result.interrupted !== undefined || result.outputClosed === true)));
     await waitForDrain(output);
   } finally {
     for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
@@ -93,4 +84,20 @@ export async function runCommandSession(opts: CommandSessionOptions): Promise<Co
   if (opts.attach && !attachEnded) await Promise.race([opts.attach.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
   log(`the log gave ${result.bytes} bytes`);
   return result;
+}
+
+// Copies one log to its output with backpressure until it ends; a failure after a stop is no failure.
+function copyLog(log: LogStream, output: NodeJS.WriteStream, seen: (chunk: Buffer) => void, stopped: () => boolean): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    log.on('data', (chunk: Buffer) => {
+      seen(chunk);
+      if (!output.write(chunk)) {
+        log.pause();
+        output.once('drain', () => log.resume());
+      }
+    });
+    log.on('end', resolve);
+    log.on('close', resolve);
+    log.on('error', (err: Error) => (stopped() ? resolve() : reject(err)));
+  });
 }

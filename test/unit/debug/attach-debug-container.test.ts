@@ -10,7 +10,7 @@ import type { AttachSessionOptions, AttachSessionResult } from '../../../src/ter
 import { aPod } from '../../support/builders';
 import { Readable, Writable } from 'node:stream';
 
-function world(opts: { result?: AttachSessionResult; fail?: Error; state?: object; quiet?: boolean }) {
+function world(opts: { result?: AttachSessionResult; fail?: Error; state?: object; quiet?: boolean; split?: boolean }) {
   const lines: string[] = [];
   const base: Printer = { verbose: false, live: false, color: false, status: () => {}, out: (t) => lines.push(`out: ${t}`), info: (t) => lines.push(`info: ${t}`), warn: (t) => lines.push(`warn: ${t}`), debug: () => {} };
   const attached: AttachSessionOptions[] = [];
@@ -21,7 +21,10 @@ function world(opts: { result?: AttachSessionResult; fail?: Error; state?: objec
     api: {
       watchPod: async (_ns: string, _pod: string, _rv: unknown, _deadline: number, check: (p: V1Pod) => unknown) => check(pod),
       // The container's log, as the kubelet streams it: everything from the first byte, then the end.
-      followLogs: async () => Readable.from([Buffer.from('first\n'), Buffer.from('second\n')]),
+      // Asked for one stream, an API server without PodLogsQuerySplitStreams refuses (undefined),
+      // unless the test says it serves them apart.
+      followLogs: async (_ns: string, _pod: string, _c: string, _signal: unknown, stream?: string) =>
+        stream === undefined ? Readable.from([Buffer.from('first\n'), Buffer.from('second\n')]) : opts.split ? Readable.from([Buffer.from(stream === 'Stdout' ? 'out-only\n' : 'err-only\n')]) : undefined,
     },
   } as unknown as Connection;
   const ctx = {
@@ -133,14 +136,18 @@ describe('attachDebugContainer', () => {
       const out = new Writable({ write: (c: Buffer, _e, done) => (chunks.push(c), done()) });
       return { out, text: () => Buffer.concat(chunks).toString() };
     };
-    const withStdout = async <T>(run: (out: Writable) => Promise<T>): Promise<{ value: T; text: string }> => {
+    const withStdout = async <T>(run: (out: Writable) => Promise<T>): Promise<{ value: T; text: string; errText: string }> => {
       const c = captured();
+      const e = captured();
       const real = Object.getOwnPropertyDescriptor(process, 'stdout')!;
+      const realErr = Object.getOwnPropertyDescriptor(process, 'stderr')!;
       Object.defineProperty(process, 'stdout', { value: c.out, configurable: true });
+      Object.defineProperty(process, 'stderr', { value: e.out, configurable: true });
       try {
-        return { value: await run(c.out), text: c.text() };
+        return { value: await run(c.out), text: c.text(), errText: e.text() };
       } finally {
         Object.defineProperty(process, 'stdout', real);
+        Object.defineProperty(process, 'stderr', realErr);
       }
     };
 
@@ -173,6 +180,14 @@ describe('attachDebugContainer', () => {
       expect(value).toBe(0);
       expect(text).toBe('first\nsecond\n');
       expect(w.lines.join('\n')).not.toMatch(/error|cannot attach/);
+    });
+
+    it('a server that serves the log\'s streams apart: stdout to stdout, stderr to stderr, and the first line does not say merged', async () => {
+      const w = world({ split: true, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+      const { text, errText } = await withStdout(() => attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target({ tty: false, stdin: false, outputFromLog: true })));
+      expect(text).toBe('out-only\n');
+      expect(errText).toBe('err-only\n');
+      expect(w.lines[0]).toBe('info: attaching to "dbg" of pod "web" (no stdin, its output from the first byte and exit code out)');
     });
   });
 });
