@@ -211,7 +211,7 @@ export class ClusterApi {
   /**
    * A started container's log from its first byte, followed as it grows until the container ends
    * (the kubelet checks every second whether it still runs), as the runtime logged it. Without
-   * `stream`, stdout and stderr merged in the order they were written; with it, that one alone,
+   * `stream`, stdout and stderr merged (each in its order, interleaved as the runtime logged them); with it, that one alone,
    * where the API server serves the choice (the PodLogsQuerySplitStreams feature gate, off by
    * default through 1.35): undefined when it refuses it ("stream: Forbidden: may not be specified").
    * The caller reads and ends the stream.
