@@ -103,6 +103,7 @@ const TIMERS: TimerName[] = ['spare', 'land', 'retry', 'exit-grace', 'retry-wind
 export class AttachMachine {
   private out: AttachAction[] = [];
   private landed: boolean;
+  private shown = false;
   private current = 0;
   private currentExited = false;
   private held: Buffer[] = [];
@@ -240,11 +241,20 @@ export class AttachMachine {
     if (first.length) this.emit({ type: 'write-terminal', data: first });
   }
 
+  // The output is surely the container's: it passes from now on.
   private land(how: string): void {
     this.landed = true;
     this.clearTimer('land');
     this.dropSpare();
-    if (!this.opts.early) return;
+    this.show(how);
+  }
+
+  // The session shows itself (the landed event, the terminal taken): at the landing, or at a
+  // quiet attempt's, which stays tentative: what it prints is still held while it may be kubectl's
+  // failure (a kubectl that takes over a second to fail, on a loaded node).
+  private show(how: string): void {
+    if (!this.opts.early || this.shown) return;
+    this.shown = true;
     this.emit({ type: 'landed', attempt: this.current, how });
     this.takeTerminal();
     if (!this.opts.catchUp) return;
@@ -370,9 +380,8 @@ export class AttachMachine {
       this.decide(exit);
     } else if (name === 'land' && !this.landed) {
       // Quiet but not failed, the container known to run: a program that does not redraw.
-      const tail = Buffer.concat(this.held.splice(0));
-      this.land(`quiet for ${this.opts.timing.landedAfterMs} ms`);
-      if (tail.length) this.relay(tail);
+      this.dropSpare();
+      this.show(`quiet for ${this.opts.timing.landedAfterMs} ms`);
     }
   }
 

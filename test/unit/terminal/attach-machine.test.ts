@@ -300,6 +300,16 @@ describe('AttachMachine, early: attempts, the spare, retries, landing', () => {
     expect(r.killed).toEqual([{ attempt: 2, signal: 'SIGKILL', at: 1100 }]);
   });
 
+  it('a quiet attempt shown after 1 s that then fails on "not found" (a slow kubectl on a loaded node): its error never shows, the retry lands', () => {
+    // Attempt 1 answers "not found" only after 1.5 s; the next ones print a prompt.
+    const r = new Run((attempt) => (attempt === 1 ? { after: 1500, fail: NOT_FOUND } : { after: 90, print: '/ # ' }), { timing: { spareDelayMs: 5000 } }).startedAt(0, true).runUntil(3000);
+    expect(r.landed).toEqual({ attempt: 1, how: 'quiet for 1000 ms', at: 1000 });
+    expect(attempts(r)).toEqual(['1@0', '2@1510']);
+    expect(r.output).toBe('/ # ');
+    expect(r.taken).toBe(true);
+    expect(r.end).toBeUndefined();
+  });
+
   it('any other failure (forbidden): no retry, nothing shown, kubectl\'s message and code for the caller', () => {
     const forbidden = 'error: pods "web-1" is forbidden: User "u" cannot create resource "pods/attach"\r\n';
     const r = new Run(() => ({ after: 90, fail: forbidden })).startedAt(0, true).runUntil();
