@@ -18,6 +18,7 @@ import { debugCopy } from '../debug/copy-session.js';
 import { printCrashSummary } from '../debug/crash-summary.js';
 import { enterSession } from '../debug/enter-session.js';
 import { buildDebugRequest, containerRequestFor, type DebugOptions, type DebugRequest } from '../debug/request.js';
+import { EarlySession } from '../terminal/attach/early-session.js';
 import { checkPodSecurity, presetLevelFix } from '../debug/pod-security-gate.js';
 import { checkPreflight, runPreflight, type Preflight } from '../debug/preflight.js';
 import { resolveTargetPod } from '../debug/target-pod.js';
@@ -156,21 +157,15 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
   const waitsForStdin = opts.attach && v.streams.stdin && !req.container.command?.length && v.preset.command !== undefined;
   // On a terminal the session itself starts now: kubectl attach's own start-up (~0.1 s) overlaps
   // the container's, its attempts that come too soon are run again unseen, and the terminal is
-  // taken when one lands. The wait goes on beside it: its failure ends the session before that.
-  let settle: (runs: boolean) => void = () => {};
-  let landed: () => void = () => {};
-  const attached = new Promise<void>((resolve) => (landed = resolve));
+  // taken when one lands. The wait goes on beside it and settles the early session: its failure
+  // ends the session before that.
+  const early = new EarlySession();
+  early.onLanded(() => progress.stop());
+  // A command on a terminal too (its output before the landing comes from its log); its wait stays the status's.
+  const userCommand = (req.container.command?.length ?? 0) > 0;
   const session =
-    waitsForStdin && v.streams.tty
-      ? enterSession(ctx, conn, req, { pod: opts.pod, container: plan.container, state: { phase: 'running' }, user: preflight?.user }, {
-          early: {
-            started: new Promise<boolean>((resolve) => (settle = resolve)),
-            onLanded: () => {
-              progress.stop();
-              landed();
-            },
-          },
-        })
+    v.streams.tty && opts.attach && (waitsForStdin || userCommand)
+      ? enterSession(ctx, conn, req, { pod: opts.pod, container: plan.container, state: { phase: 'running' }, user: preflight?.user }, { early })
       : undefined;
   // Awaited below (or returned); a failure before that must not count as unhandled.
   session?.catch(() => undefined);
@@ -191,7 +186,7 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
               // Not with stdinOnce (a pipe's session): the runtime closes the container's stdin when
               // the first attach ends, even one that asked for no stdin (seen here: the shell got EOF).
               attachable: plan.container.stdinOnce ? undefined : () => conn.api.attachable(ns, opts.pod, name, plan.container.tty === true),
-              attached,
+              attached: early.attached,
             }
           : undefined,
       }).finally(() => progress.stop()),
@@ -201,16 +196,18 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
     state = requireStarted(result, ref, ns, plan.container.image);
   } catch (err) {
     // The container will not run (or Ctrl-C): the early session ends without touching the terminal.
-    settle(false);
+    early.settle(false);
     await session?.catch(() => undefined);
     throw err;
   }
   if (!session || state.phase === 'terminated') {
-    settle(false);
+    early.settle(false);
+    // An attach that landed before the status said terminated was the session: its result stands.
+    if (session && early.landed) return session;
     await session?.catch(() => undefined);
     return enterSession(ctx, conn, req, { pod: opts.pod, container: plan.container, state, user: preflight?.user });
   }
-  settle(true);
+  early.settle(true);
   return session;
 }
 

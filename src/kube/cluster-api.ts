@@ -25,6 +25,9 @@ export interface ServerFacts {
 }
 
 /** The cluster operations the commands use, each translating API errors into the plugin's. */
+/** A followed log: the response body, read as it comes. */
+export type LogStream = NodeJS.ReadableStream & { destroy(): void };
+
 export class ClusterApi {
   constructor(
     readonly http: KubeHttpClient,
@@ -201,6 +204,23 @@ export class ClusterApi {
       return await this.http.text({ path: `${podPath(ns, pod)}/log`, query: { container, previous: opts.previous, tailLines: opts.tailLines } });
     } catch (err) {
       if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return '';
+      throw translateApiError(err, { target: this.cache?.target, verb: 'get', resource: 'pods/log', object: podObject(ns, pod) });
+    }
+  }
+
+  /**
+   * A started container's log from its first byte, followed as it grows until the container ends
+   * (the kubelet checks every second whether it still runs), as the runtime logged it. Without
+   * `stream`, stdout and stderr merged (each in its order, interleaved as the runtime logged them); with it, that one alone,
+   * where the API server serves the choice (the PodLogsQuerySplitStreams feature gate, off by
+   * default through 1.35): undefined when it refuses it ("stream: Forbidden: may not be specified").
+   * The caller reads and ends the stream.
+   */
+  async followLogs(ns: string, pod: string, container: string, signal?: AbortSignal, stream?: 'Stdout' | 'Stderr'): Promise<LogStream | undefined> {
+    try {
+      return await this.http.stream({ path: `${podPath(ns, pod)}/log`, query: { container, follow: true, stream }, signal });
+    } catch (err) {
+      if (stream && err instanceof ApiError && (err.status === 400 || err.status === 422)) return undefined;
       throw translateApiError(err, { target: this.cache?.target, verb: 'get', resource: 'pods/log', object: podObject(ns, pod) });
     }
   }
