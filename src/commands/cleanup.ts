@@ -78,8 +78,6 @@ export function planCleanup(pods: V1Pod[], me: string | undefined, allUsers: boo
   return plan;
 }
 
-export { END_KEYS, KILL_SCRIPT } from '../debug/stop-container.js';
-
 /** What happened to one action: done, or left with the reason and the error kind it stands for. */
 type Outcome = { done: string } | { left: string; kind: 'forbidden' | 'incomplete' };
 
