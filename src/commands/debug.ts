@@ -21,6 +21,7 @@ import { checkPodSecurity, presetLevelFix } from '../debug/pod-security-gate.js'
 import { checkPreflight, runPreflight } from '../debug/preflight.js';
 import { resolveTargetPod } from '../debug/target-pod.js';
 import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
+import { startingContainer } from '../debug/abandoned-container.js';
 
 export type { DebugOptions } from '../debug/options.js';
 
@@ -111,6 +112,11 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     return 0;
   }
 
+  // From the PATCH until a session attaches, a signal ends the container (abandoned-container.ts).
+  if (ctx.signal.aborted) throw new PluginError('cancelled', `cancelled before adding a debug container to pod "${opts.pod}"`);
+  const starting = startingContainer(ctx, conn, opts.kube, opts.pod);
+  let added: (name: string | undefined) => void = () => {};
+  starting.adding(new Promise((resolve) => (added = resolve)));
   // Name clashes (another user picked the same random name) are retried with a new suffix.
   let updated: V1Pod | undefined;
   for (let attempt = 0; !updated; attempt++) {
@@ -118,10 +124,11 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
       updated = await api.addEphemeralContainer(ns, opts.pod, plan.container);
     } catch (err) {
       const duplicate = err instanceof PluginError && /Duplicate value/i.test(err.message);
-      if (!duplicate || opts.name || attempt >= 4) throw err;
+      if (!duplicate || opts.name || attempt >= 4) throw (added(undefined), starting.release(), err);
       plan = planForLevel(pod, req, level, ctx.suffix(), opts.level);
     }
   }
+  added(plan.container.name);
   const name = plan.container.name;
   printer.info(`added ephemeral container "${name}" (${v.preset.name}, ${plan.container.image}) to pod "${opts.pod}" in namespace "${ns}"`);
   const entry = auditEntry(ctx, plan.container, v.preset, preflight?.user, opts.reason);
@@ -143,9 +150,11 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
           early: {
             started: new Promise<boolean>((resolve) => (settle = resolve)),
             onLanded: () => {
+              starting.taken();
               progress.stop();
               landed();
             },
+            onAbandoned: () => starting.abandon(),
           },
         })
       : undefined;
@@ -180,15 +189,19 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
     // The container will not run (or Ctrl-C): the early session ends without touching the terminal.
     settle(false);
     await session?.catch(() => undefined);
+    // Ctrl-C (or a signal) while it started: the container is being ended, and that says why.
+    if (starting.abandoned) return starting.abandoned;
+    starting.release();
     throw err;
   }
   if (!session || state.phase === 'terminated') {
     settle(false);
     await session?.catch(() => undefined);
-    return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
+    const early = { started: Promise.resolve(true), onLanded: starting.taken, onAbandoned: starting.abandon };
+    return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user, { early }).finally(starting.release);
   }
   settle(true);
-  return session;
+  return session.finally(starting.release);
 }
 
 /**

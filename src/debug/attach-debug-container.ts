@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CommandContext, Connection } from '../context.js';
 import { kubectlArgs, type KubeFlags } from '../kube/kube-flags.js';
-import { PluginError } from '../errors/plugin-error.js';
+import { EXIT_CODES, PluginError } from '../errors/plugin-error.js';
 import { requireStarted, waitForContainer } from './wait-for-container.js';
 import type { RecordingOptions } from '../terminal/recording.js';
 
@@ -30,7 +30,7 @@ export interface AttachTarget {
    * yet. `started` settles with whether it runs (the wait for it, going on meanwhile); a session
    * can begin before. onLanded: the attach landed (the wait's progress line goes).
    */
-  early?: { started: Promise<boolean>; onLanded?: () => void };
+  early?: { started: Promise<boolean>; onLanded?: () => void; onAbandoned?: () => Promise<number> };
   /** Lines to print right before the session's first line (the preset's suggestions). */
   banner?: string;
 }
@@ -107,9 +107,11 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   };
   // An early session says it is attaching when it is: until then the wait's progress line speaks.
   if (!t.early) announce();
+  let landed = !t.early;
   const early = t.early && {
     started: t.early.started,
     onLanded: () => {
+      landed = true;
       t.early?.onLanded?.();
       announce();
     },
@@ -137,6 +139,8 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   }
   // The container will not run (the wait that said so reports why): no session, no last line.
   if (result.cancelled) return 0;
+  // Left before any attach landed (Ctrl-C, a signal): the container is ended, and that says so.
+  if (!landed && ctx.signal.aborted) return t.early?.onAbandoned?.() ?? EXIT_CODES.cancelled;
   if (result.recordingError)
     printer.warn(`warning: the recording ${recording?.file ?? ''} is incomplete: ${result.recordingError.message.split('\n')[0]}`);
   if (result.detached) {

@@ -3,7 +3,7 @@ import type { CommandContext, Connection } from '../context.js';
 import { ContainerExit } from '../errors/plugin-error.js';
 import { describeState, type ContainerState } from '../plan/container-state.js';
 import type { Preset } from '../presets/preset.js';
-import { reattachCommandLine, attachDebugContainer } from './attach-debug-container.js';
+import { reattachCommandLine, attachDebugContainer, type AttachTarget } from './attach-debug-container.js';
 import type { DebugOptions } from './options.js';
 
 /** Where a session runs besides an ephemeral container: a node session's own pod. */
@@ -16,7 +16,7 @@ export interface SessionPlace {
    * The session begins while the container may still be starting (see AttachTarget.early); its
    * banner and first line are printed when the attach lands.
    */
-  early?: { started: Promise<boolean>; onLanded?: () => void };
+  early?: AttachTarget['early'];
 }
 
 /** Attaches to a started debug container (or prints how to), passing the session's exit code through. */
