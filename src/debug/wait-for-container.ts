@@ -183,9 +183,10 @@ function followContainerEvents(conn: Connection, ref: ContainerRef, onEvent: (e:
   const poll = async () => {
     try {
       take(await conn.api.podEvents(ns, ref.pod));
-    } catch {
-      // Progress is a courtesy: events the identity may not list, or a failed list, never end the wait.
-      return;
+    } catch (err) {
+      // Progress is a courtesy: events the identity may not list, or a failed list, never end the
+      // wait; a list that failed otherwise (the API server restarting) is tried again.
+      if (err instanceof PluginError && err.kind === 'forbidden') return;
     }
     if (!stop.signal.aborted) timer = setTimeout(() => void poll(), EVENT_POLL_MS);
   };
