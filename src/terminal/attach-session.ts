@@ -244,6 +244,8 @@ async function runInPty(
   const onSignal = (signal: NodeJS.Signals) => {
     log(`received ${signal}: passing it to kubectl and restoring the terminal`);
     abnormal = true;
+    // Before any attach landed the user left: no attempt may land after this (abandoned-container.ts ends the container).
+    if (!landed) dropSpare();
     child.kill(signal);
     restore();
     killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
@@ -262,6 +264,7 @@ async function runInPty(
     // encoding: null makes node-pty hand out Buffers; its typings still say string.
     let data = chunk as unknown as Buffer;
     if (!landed) {
+      if (abnormal) return;
       held.push(data);
       data = Buffer.concat(held);
       if (mayBeKubectlFailure(data.toString('latin1'))) return;
@@ -287,7 +290,7 @@ async function runInPty(
     if (landed || (opts.early && started !== 'yes')) return;
     clearTimeout(landTimer);
     landTimer = setTimeout(() => {
-      if (landed) return;
+      if (landed || abnormal) return;
       const tail = Buffer.concat(held.splice(0));
       land('quiet for 1 s');
       if (tail.length) onData(tail as unknown as string);
@@ -442,7 +445,7 @@ async function runInPty(
       return resolveExit(e);
     }
     // Not a retry: kubectl's own message, shown as it came (the terminal taken, as for any session).
-    const tail = Buffer.concat(held.splice(0));
+    const tail = abnormal ? Buffer.alloc(0) : Buffer.concat(held.splice(0));
     takeTerminal();
     if (tail.length) onData(tail as unknown as string);
     resolveExit(e);
