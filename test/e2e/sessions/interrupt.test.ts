@@ -35,10 +35,10 @@ describeOnRealNode(__filename)('Ctrl-C while the debug container starts', () => 
   };
 
   const runs = [
-    ...[200, 500, 1000].flatMap((delayMs) => [1, 2, 3, 4, 5].map((n) => ({ from: 'added' as From, delayMs, n }))),
-    ...[1, 2, 3, 4, 5].map((n) => ({ from: 'typed' as From, delayMs: 200, n })),
+    ...[200, 500, 1000].flatMap((delayMs) => [1, 2, 3, 4, 5].map((n) => ({ from: 'added' as From, after: 'the plugin added the container', delayMs, n }))),
+    ...[1, 2, 3, 4, 5].map((n) => ({ from: 'typed' as From, after: 'the command was typed', delayMs: 200, n })),
   ];
-  it.each(runs)('Ctrl-C $delayMs ms after the container was $from (run $n): exit 130, the container ended or said to be left', ({ from, delayMs, n }) =>
+  it.each(runs)('Ctrl-C $delayMs ms after $after (run $n): exit 130, the container ended or said to be left', ({ from, delayMs, n }) =>
     inTerminal({}, async (t) => {
       const name = `ctrlc-${from}-${delayMs}-${n}`;
       const since = t.mark();
