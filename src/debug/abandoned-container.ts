@@ -1,7 +1,7 @@
 import type { CommandContext, Connection } from '../context.js';
 import { EXIT_CODES } from '../errors/plugin-error.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
-import { ROLES } from '../plan/access-rules.js';
+import { ROLES } from '../kube/access-rules.js';
 import { pasteableCommand } from './attach-debug-container.js';
 import { stopDebugContainer } from './stop-container.js';
 import { waitForContainer, type ContainerRef } from './wait-for-container.js';
