@@ -181,6 +181,9 @@ async function finishSession(ctx: CommandContext, conn: Connection, t: AttachTar
   const end = result.end;
   // The container will not run (the wait that said so reports why): no session, no last line.
   if (result.cancelled) return 0;
+  // Left before any attach landed (Ctrl-C, a signal): the debug flow ends the container and says so.
+  const abandoned = end?.kind === 'abandoned' ? t.early?.abandon() : undefined;
+  if (abandoned) return abandoned;
   if (end?.kind === 'abandoned') throw new PluginError('cancelled', `cancelled before the session attached to container "${t.container}" of pod "${t.pod}"; it keeps running: ${again()}`);
   if (result.detached) {
     // The keys leave the cursor after the shell's prompt: the line starts on a line of its own.

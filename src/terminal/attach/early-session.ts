@@ -16,6 +16,7 @@ export class EarlySession {
   private markAttached!: () => void;
   private readonly listeners: Array<() => void> = [];
   private hasLanded = false;
+  private abandonHandler: (() => Promise<number>) | undefined;
 
   /** roundTripMs: what the plugin's first request to the API server took, which spaces the attempts (undefined: the local figures). */
   constructor(readonly roundTripMs?: number) {
@@ -52,6 +53,16 @@ export class EarlySession {
     this.hasLanded = true;
     this.markAttached();
     for (const listener of this.listeners.splice(0)) listener();
+  }
+
+  /** The debug flow's answer to a user who leaves before any attach landed (it ends the container). */
+  onAbandoned(handler: () => Promise<number>): void {
+    this.abandonHandler = handler;
+  }
+
+  /** The attach's word: the user left before it landed. Resolves with the run's exit code; undefined when nobody handles it. */
+  abandon(): Promise<number> | undefined {
+    return this.abandonHandler?.();
   }
 
   /** The attempt spacing this session's round trip asks for. */

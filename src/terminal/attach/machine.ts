@@ -243,6 +243,8 @@ export class AttachMachine {
 
   // The output is surely the container's: it passes from now on.
   private land(how: string): void {
+    // The user left before any landing (a signal): an attempt that answers now is not the session.
+    if (this.abandonedBy) return;
     this.landed = true;
     this.clearTimer('land');
     this.dropSpare();
@@ -253,7 +255,7 @@ export class AttachMachine {
   // quiet attempt's, which stays tentative: what it prints is still held while it may be kubectl's
   // failure (a kubectl that takes over a second to fail, on a loaded node).
   private show(how: string): void {
-    if (!this.opts.early || this.shown) return;
+    if (!this.opts.early || this.shown || this.abandonedBy) return;
     this.shown = true;
     this.emit({ type: 'landed', attempt: this.current, how });
     this.takeTerminal();
