@@ -214,8 +214,8 @@ export class AttachMachine {
   // The current attempt's output: held until it is surely the container's, then the terminal's.
   private relay(data: Buffer): void {
     if (!this.landed) {
-      // Ended without landing: whatever trails is kubectl's.
-      if (this.finished) return;
+      // Ended without landing, or left by the user before one: whatever trails is not the session's.
+      if (this.finished || this.abandonedBy) return;
       this.held.push(data);
       const all = Buffer.concat(this.held);
       if (mayBeKubectlFailure(all.toString('latin1'))) return;
@@ -243,8 +243,6 @@ export class AttachMachine {
 
   // The output is surely the container's: it passes from now on.
   private land(how: string): void {
-    // The user left before any landing (a signal): an attempt that answers now is not the session.
-    if (this.abandonedBy) return;
     this.landed = true;
     this.clearTimer('land');
     this.dropSpare();

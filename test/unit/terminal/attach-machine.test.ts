@@ -362,6 +362,14 @@ describe('AttachMachine: detach, signals, a terminal that went away', () => {
     expect(r.output).toBe('');
   });
 
+  it('an attempt that answers after a signal that came before any landing is not the session: nothing shown, the end is abandoned', () => {
+    const r = new Run(() => ({ after: 40, print: '$ ' }), { ignoresSigterm: true }).at(30, { type: 'signal', signal: 'SIGTERM' }).runUntil();
+    expect(r.landed).toBeUndefined();
+    expect(r.taken).toBe(false);
+    expect(r.output).toBe('');
+    expect(r.end).toEqual({ kind: 'abandoned', signal: 'SIGTERM' });
+  });
+
   it('a signal while waiting for the word that it runs (no kubectl alive): abandoned at once', () => {
     const r = new Run(kubelet(Infinity)).at(1000, { type: 'signal', signal: 'SIGTERM' }).runUntil();
     expect(attempts(r)).toHaveLength(4);
