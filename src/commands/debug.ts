@@ -73,7 +73,7 @@ export async function debugWith(ctx: CommandContext, conn: Connection, req: Debu
     printer.debug(`no debug container to reuse: ${choice.why}`);
   }
   if (preflight)
-    checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level, { privileged: req.container.privileged, runAs: req.container.runAs !== undefined, level: req.level !== undefined }));
+    checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level, { privileged: req.container.privileged, runAs: req.container.runAs !== undefined, level: req.level?.flag }));
 
   if (req.dryRun) {
     let sent = plan.container;

@@ -204,4 +204,21 @@ describe('kubectl debug flags: the plugin sends what kubectl debug sends', () =>
     expect(kubectlResult(['get', 'pod', 'old'], { namespace: ns }).ok).toBe(false);
     expect(getPod(ns, 'old-copy').metadata.name).toBe('old-copy');
   });
+
+  // Needs a scheduler (the local cluster gets one from scripts/cluster.sh): until then the copy is
+  // never placed, and the plugin ends with its timeout line naming --same-node.
+  it('--copy without --same-node: the scheduler places the copy, as kubectl debug --copy-to leaves it to (statuses written by the test acting as kubelet once it is bound)', async () => {
+    createRunningPod(ns, aPod('placed').withContainer('app', { image: IMAGE, command: ['false'] }).build());
+    let bound: string | undefined;
+    const kubelet = new KubeletStandIn(ns, {
+      // A kubelet starts only what was bound to a node: the copy has no nodeName until the scheduler gives it one.
+      pods: (p) => p.metadata.labels?.['kubectl-ephemeral.dev/copy-of'] === 'placed' && !!p.spec.nodeName,
+      startPods: true,
+      onPod: (p) => (bound = p.spec.nodeName),
+    }).start();
+    const r = await runPlugin(['crashloop', 'placed', '-c', 'app', '-n', ns, '--context', 'admin', '--copy-to=placed-copy', '--no-attach', '--timeout=30s'], { timeoutMs: 45_000 }).finally(() => kubelet.stop());
+    expectExit(r, 0);
+    expect(bound).toEqual(expect.any(String));
+    expect(getPod(ns, 'placed-copy').spec.nodeName).toBe(bound);
+  });
 });

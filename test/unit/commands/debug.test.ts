@@ -152,6 +152,18 @@ describe('runDebug: the request through Complete, Validate and a dry run, agains
     expect(cluster.patches).toEqual([]);
   });
 
+  it('--profile baseline in a restricted namespace: the form line and the fix name --profile, as typed', async () => {
+    const root = aPod('web').inNamespace(NS).withContainer('app', { image: 'nginx:1' }).withStatus({ phase: 'Running', containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'nginx:1', imageID: '', state: { running: {} } }] }).build() as V1Pod;
+    const cluster: FakeCluster = { pods: [root], level: 'restricted', patches: [] };
+    const { ctx, info } = fakeContext(cluster);
+    await expect(runDebug(ctx, options({ preset: 'network', profile: 'baseline', dryRun: undefined, output: undefined }))).rejects.toMatchObject({
+      kind: 'policy-rejected',
+      message: expect.stringMatching(/; drop --profile to let the plugin choose the form "restricted" allows$/),
+    });
+    expect(info.filter((l) => l.startsWith('--profile'))).toEqual([expect.stringMatching(/^--profile baseline: the debug container runs as root/)]);
+    expect(cluster.patches).toEqual([]);
+  });
+
   it('a PATCH refused for a taken name by --name is not retried: the error passes through', async () => {
     const taken = new PluginError('usage', 'the API server rejected the pods/ephemeralcontainers', { reason: 'name-taken' });
     const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [], patchError: taken };
