@@ -44,7 +44,7 @@ LOW_BASE=${PORT_BASE:+$((PORT_BASE - 10000))}
 SCHED_PORT=${KE_SCHEDULER_PORT:-${LOW_BASE:-10259}}
 DNS_PORT=${KE_DNS_PORT:-${LOW_BASE:+$((LOW_BASE + 1))}}; DNS_PORT=${DNS_PORT:-10053}
 DNS_READY_PORT=${KE_DNS_READY_PORT:-${LOW_BASE:+$((LOW_BASE + 2))}}; DNS_READY_PORT=${DNS_READY_PORT:-10054}
-NODE_NAME=127.0.0.1        # the node the tests bind pods to (a real kubelet may take it over)
+NODE_NAME=127.0.0.1        # the node the scheduler places pods on (a real kubelet may take it over)
 FAKE_NODE=ke-fake-node     # a node no kubelet ever runs on: statuses written by the tests stay put
 K8S_BIN="$KE_CACHE/bin/kubernetes-$K8S_VERSION"
 ETCD_BIN="$KE_CACHE/bin/etcd-$ETCD_VERSION/etcd"
