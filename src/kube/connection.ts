@@ -1,4 +1,4 @@
-import { parseDuration } from '../plan/duration.js';
+import { parseDuration } from '../input/duration.js';
 import { CredentialSource } from './credentials.js';
 import { KubeHttpClient } from './http-client.js';
 import type { KubeFlags } from './kube-flags.js';

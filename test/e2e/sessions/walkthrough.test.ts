@@ -1,12 +1,12 @@
-// The README's walkthrough ("What you see") is screens of these runs on the real node, in a real pty:
+// The walkthrough page (docs/walkthrough.md, "What you see") is screens of these runs on the real node, in a real pty:
 // a session's live progress line and its first and last lines, the plain lines off a terminal,
 // detaching with Ctrl-P Ctrl-Q and attaching back, and crashloop without a pod (the pick list, and
-// the one line without a terminal). Each run asserts what it shows; then the README's block must
+// the one line without a terminal). Each run asserts what it shows; then the page's block must
 // still be what these runs show (names, counts and seconds aside). KE_WRITE_WALKTHROUGH=1 rewrites
 // the block from this run instead.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderReadme } from '../../../scripts/docs/readme-sections';
+import { renderReadme, WALKTHROUGH_DOC } from '../../../scripts/docs/readme-sections';
 import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitForPodRunning } from '../../support/cluster';
 import { eventually } from '../../support/wait';
 import { BUILT_PLUGIN as PLUGIN } from '../../support/plugin';
@@ -16,7 +16,8 @@ import { describeOnRealNode, inTerminal, sampleAppPod, type Terminal } from '../
 
 jest.setTimeout(240_000);
 
-const README = join(__dirname, '..', '..', '..', 'README.md');
+/** The page that shows these screens (docs/walkthrough.md). */
+const README = join(__dirname, '..', '..', '..', WALKTHROUGH_DOC);
 const BUSYBOX = 'docker.io/library/busybox:1.36';
 const KUBECTL_CHATTER = /If you don't see a command prompt|Session ended|kubectl attach|All commands and output from this session/;
 /** Put in place of lines left out of a capture. */
@@ -56,7 +57,7 @@ function initLoopPod(name: string): object {
   return pod;
 }
 
-describeOnRealNode(__filename)('README walkthrough: what a user sees, captured from real runs', () => {
+describeOnRealNode(__filename)('the walkthrough: what a user sees, captured from real runs', () => {
   let ns = '';
   const home = tempDir('ke-e2e-walkthrough-');
   let env: Record<string, string> = {};
@@ -193,7 +194,7 @@ describeOnRealNode(__filename)('README walkthrough: what a user sees, captured f
     });
   });
 
-  it('the README shows these screens (KE_WRITE_WALKTHROUGH=1 writes them from this run)', () => {
+  it('docs/walkthrough.md shows these screens (KE_WRITE_WALKTHROUGH=1 writes them from this run)', () => {
     expect(blocks.map((b) => b.name)).toEqual(['walkthrough-session', 'walkthrough-frames', 'walkthrough-plain', 'walkthrough-detach', 'walkthrough-crashloop', 'walkthrough-crashloop-plain']);
     const readme = readFileSync(README, 'utf8');
     const fresh = Object.fromEntries(blocks.map((b) => [b.name, ['```text', ...b.lines, '```'].join('\n')]));
@@ -203,11 +204,11 @@ describeOnRealNode(__filename)('README walkthrough: what a user sees, captured f
     }
     for (const b of blocks) {
       const block = new RegExp(`<!-- ${b.name}:start -->\\n\`\`\`text\\n([\\s\\S]*?)\\n\`\`\`\\n<!-- ${b.name}:end -->`).exec(readme);
-      if (!block) throw new Error(`README.md has no ${b.name} block; run this suite with KE_WRITE_WALKTHROUGH=1`);
+      if (!block) throw new Error(`${WALKTHROUGH_DOC} has no ${b.name} block; run this suite with KE_WRITE_WALKTHROUGH=1`);
       const now = new Set(b.lines.map(comparable));
       // Every line the README shows is one this run showed too (names, numbers and the kubelet's event aside).
       const stale = block[1]!.split('\n').filter((l) => l !== ELIDED && !TIMING.some((t) => t.test(l)) && !now.has(comparable(l)));
-      if (stale.length) throw new Error(`README.md's ${b.name} shows lines this run did not:\n${stale.join('\n')}\n--- this run ---\n${b.lines.join('\n')}\n(KE_WRITE_WALKTHROUGH=1 rewrites it)`);
+      if (stale.length) throw new Error(`${WALKTHROUGH_DOC}'s ${b.name} shows lines this run did not:\n${stale.join('\n')}\n--- this run ---\n${b.lines.join('\n')}\n(KE_WRITE_WALKTHROUGH=1 rewrites it)`);
     }
   });
 });
