@@ -36,6 +36,19 @@ else
   PORT_BASE=$((10000 + 4 * (10#${BASH_REMATCH[1]} * 100 + 10#${BASH_REMATCH[2]})))
 fi
 STATE=${KE_STATE_DIR:-$DEFAULT_STATE}
+# A cluster started on ports of its own keeps them in its env file: restart-apiserver and status
+# (run by a test that knows only KE_STATE_DIR) reuse them instead of the default ports, which may
+# be another cluster's.
+saved_port() { sed -n "s/^$1=//p" "$STATE/env" 2>/dev/null || true; }
+if [ -f "$STATE/env" ]; then
+  KE_APISERVER_PORT=${KE_APISERVER_PORT:-$(saved_port KE_APISERVER_PORT)}
+  KE_ETCD_PORT=${KE_ETCD_PORT:-$(saved_port KE_ETCD_PORT)}
+  KE_ETCD_PEER_PORT=${KE_ETCD_PEER_PORT:-$(saved_port KE_ETCD_PEER_PORT)}
+  KE_KCM_PORT=${KE_KCM_PORT:-$(saved_port KE_KCM_PORT)}
+  KE_SCHEDULER_PORT=${KE_SCHEDULER_PORT:-$(saved_port KE_SCHEDULER_PORT)}
+  KE_DNS_PORT=${KE_DNS_PORT:-$(saved_port KE_DNS_PORT)}
+  KE_DNS_READY_PORT=${KE_DNS_READY_PORT:-$(saved_port KE_DNS_READY_PORT)}
+fi
 API_PORT=${KE_APISERVER_PORT:-${PORT_BASE:-6443}}
 ETCD_PORT=${KE_ETCD_PORT:-${PORT_BASE:+$((PORT_BASE + 1))}}; ETCD_PORT=${ETCD_PORT:-23790}
 ETCD_PEER_PORT=${KE_ETCD_PEER_PORT:-${PORT_BASE:+$((PORT_BASE + 2))}}; ETCD_PEER_PORT=${ETCD_PEER_PORT:-23800}
@@ -208,6 +221,13 @@ KE_FAKE_NODE=$FAKE_NODE
 KE_K8S_VERSION=$K8S_VERSION
 KE_K8S_BIN=$K8S_BIN
 KE_DNS_SERVER=127.0.0.1:$DNS_PORT
+KE_APISERVER_PORT=$API_PORT
+KE_ETCD_PORT=$ETCD_PORT
+KE_ETCD_PEER_PORT=$ETCD_PEER_PORT
+KE_KCM_PORT=$KCM_PORT
+KE_SCHEDULER_PORT=$SCHED_PORT
+KE_DNS_PORT=$DNS_PORT
+KE_DNS_READY_PORT=$DNS_READY_PORT
 EOF
   mv "$STATE/env.tmp" "$STATE/env"
 }

@@ -62,6 +62,7 @@ function fakeContext(cluster: FakeCluster): { ctx: CommandContext; out: string[]
     suffix: () => 'abcde',
     now: () => Date.parse('2026-12-06T22:00:00Z'),
     signal: new AbortController().signal,
+    onInterrupt: () => () => undefined,
   } as unknown as CommandContext;
   return { ctx, out, info };
 }
