@@ -32,6 +32,10 @@ describe('kubectl debug flags: the plugin sends what kubectl debug sends', () =>
       .withInitContainer('migrate', { image: IMAGE, command: ['true'] })
       .withContainer('app', { image: IMAGE, command: ['sleep', '3600'], livenessProbe: probe, readinessProbe: probe, startupProbe: probe })
       .withContainer('side', { image: IMAGE, command: ['sleep', '3600'] })
+      // No node matches: kubectl's copies (and ours) stay unplaced, so the nodeName a scheduler
+      // would give them never enters the comparison and no kubelet runs them. The pod itself is
+      // bound by name (createRunningPod), which skips the selector.
+      .withSpec({ nodeSelector: { 'kubernetes.io/hostname': 'ke-no-such-node' } })
       .build();
     createRunningPod(ns, pod);
   });
