@@ -14,7 +14,7 @@ import { CONTAINER_NOT_FOUND, dropKubectlNoise, hasKubectlError, kubectlMessage,
 import type { AttachTiming } from './timing';
 
 /** The timers the machine asks for; each comes back as a `timer` event of that name. */
-export type TimerName = 'spare' | 'land' | 'retry' | 'exit-grace' | 'retry-window' | 'kill';
+export type TimerName = 'spare' | 'land' | 'retry' | 'exit-grace' | 'retry-window' | 'kill' | 'catch-up';
 
 /** How an attempt (a kubectl attach) ended: its code, or the number of the signal that killed it. */
 export interface AttemptExit {
@@ -97,7 +97,12 @@ export interface AttachMachineOptions {
   catchUp?: boolean;
 }
 
-const TIMERS: TimerName[] = ['spare', 'land', 'retry', 'exit-grace', 'retry-window', 'kill'];
+const TIMERS: TimerName[] = ['spare', 'land', 'retry', 'exit-grace', 'retry-window', 'kill', 'catch-up'];
+// The container's log can lag behind its attach (the runtime writes the log file on its own, seen
+// empty under load when the attach had a line): read again this often, this many times, until it
+// holds the attach's first bytes; then what it has is used.
+const CATCH_UP_RETRY_MS = 100;
+const CATCH_UP_TRIES = 10;
 
 /** The attach protocol; see the file comment. Call start() once, then handle() for each event. */
 export class AttachMachine {
@@ -130,6 +135,7 @@ export class AttachMachine {
   private readonly matcher: DetachKeyMatcher;
   // Catching up: the attach's output since the landing, written after the log's part before it.
   private catching: Buffer[] | undefined;
+  private catchUpTries = 0;
 
   constructor(private readonly opts: AttachMachineOptions) {
     this.landed = !opts.early;
@@ -233,6 +239,11 @@ export class AttachMachine {
   private caughtUp(log: Buffer): void {
     const held = this.catching;
     if (!held) return;
+    if (!this.finished && this.catchUpTries < CATCH_UP_TRIES && !logReached(log, Buffer.concat(held))) {
+      this.catchUpTries++;
+      this.log(`the log does not hold the attach's first bytes yet: reading it again in ${CATCH_UP_RETRY_MS} ms`);
+      return this.setTimer('catch-up', CATCH_UP_RETRY_MS);
+    }
     this.catching = undefined;
     const first = Buffer.concat(held);
     const before = logBefore(log, first);
@@ -366,6 +377,8 @@ export class AttachMachine {
       this.retryWindowOver = true;
     } else if (name === 'kill') {
       this.emit({ type: 'kill', attempt: this.current, signal: 'SIGKILL' });
+    } else if (name === 'catch-up') {
+      if (this.catching) this.emit({ type: 'catch-up' });
     } else if (this.finished) {
       return;
     } else if (name === 'spare') {
@@ -480,7 +493,10 @@ export class AttachMachine {
   private finish(exit: AttemptExit): void {
     if (this.finished) return;
     this.finished = true;
+    // A catch-up waiting to read the log again reads it now, one last time: drain waits for it.
+    const catchUpDue = this.catching !== undefined && this.timers.has('catch-up');
     for (const name of TIMERS) this.clearTimer(name);
+    if (catchUpDue) this.emit({ type: 'catch-up' });
     this.dropSpare();
     // Killed, kubectl could not undo what the program in the container did to the terminal.
     if (exit.signal) this.abnormal = true;
@@ -520,6 +536,12 @@ export class AttachMachine {
     this.out = [];
     return out;
   }
+}
+
+/** Whether the log has caught up with an attach whose first bytes are `first`: it holds their start (nothing to wait for when there are none). */
+export function logReached(log: Buffer, first: Buffer): boolean {
+  const head = first.toString('latin1').replace(/\r\n/g, '\n').split('\n')[0]!.slice(0, 256);
+  return head.length === 0 || log.toString('latin1').includes(head);
 }
 
 /**

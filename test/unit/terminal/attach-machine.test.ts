@@ -30,16 +30,24 @@ class Run {
   private readonly world: Array<{ due: number; seq: number; event: AttachEvent }> = [];
   readonly machine: AttachMachine;
   private readonly ignoresSigterm: boolean;
-  private readonly catchUpLog: { log: string; after: number } | undefined;
+  private readonly catchUpLog: { log: string | string[]; after: number } | undefined;
+  /** Logs read so far (a catch-up reads it again while it lags). */
+  catchUps = 0;
 
   constructor(
     private readonly answer: (attempt: number, at: number) => Answer,
-    opts: { early?: boolean; timing?: Partial<AttachTiming>; detachKeys?: string; ignoresSigterm?: boolean; catchUp?: { log: string; after: number } } = {},
+    opts: { early?: boolean; timing?: Partial<AttachTiming>; detachKeys?: string; ignoresSigterm?: boolean; catchUp?: { log: string | string[]; after: number } } = {},
   ) {
     this.ignoresSigterm = opts.ignoresSigterm ?? false;
     this.catchUpLog = opts.catchUp;
     this.machine = new AttachMachine({ catchUp: opts.catchUp !== undefined, early: opts.early ?? true, detachKeys: Buffer.from(opts.detachKeys ?? '\x10\x11', 'latin1'), timing: { ...DEFAULT_TIMING, ...opts.timing } });
     this.apply(this.machine.start());
+  }
+
+  // Each read of the log gives the next of a list (the last one again when it runs out).
+  private nextLog(): string {
+    const logs = ([] as string[]).concat(this.catchUpLog!.log);
+    return logs[Math.min(this.catchUps++, logs.length - 1)]!;
   }
 
   /** The debug flow's word about the container, at `at`. */
@@ -144,7 +152,7 @@ class Run {
         case 'resize-attempt':
           break;
         case 'catch-up':
-          this.schedule(this.now + this.catchUpLog!.after, { type: 'caught-up', log: Buffer.from(this.catchUpLog!.log) });
+          this.schedule(this.now + this.catchUpLog!.after, { type: 'caught-up', log: Buffer.from(this.nextLog()) });
           break;
       }
     }
@@ -401,6 +409,22 @@ describe('a command on a terminal: what it printed before the landing, from its 
     ['an empty log (it could not be read): nothing', '', 'x', ''],
   ])('%s', (_what, log, first, before) => {
     expect(logBefore(Buffer.from(log), Buffer.from(first)).toString()).toBe(before);
+  });
+
+  it('a log that lags behind the attach (empty, then without its first bytes) is read again every 100 ms until it holds them', () => {
+    const r = new Run(() => ({ after: 90, print: 'second\r\n' }), { catchUp: { log: ['', 'first\n', 'first\nsecond\n'], after: 10 } })
+      .startedAt(0, true)
+      .runUntil(400);
+    expect(r.catchUps).toBe(3);
+    expect(r.written).toEqual(['first\r\n', 'second\r\n']);
+  });
+
+  it('a log that never catches up: ten more reads, then what it has (nothing printed twice)', () => {
+    const r = new Run(() => ({ after: 90, print: 'second\r\n' }), { catchUp: { log: 'first\n', after: 10 } })
+      .startedAt(0, true)
+      .runUntil(3000);
+    expect(r.catchUps).toBe(11);
+    expect(r.written).toEqual(['first\r\n', 'second\r\n']);
   });
 
   it('the landing waits for the log: its part before the attach\'s first bytes, then those, then the rest, each once', () => {
