@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the local test cluster's binaries from the Go module proxy, once per version:
 # kube-apiserver, kube-controller-manager, kube-scheduler and kubelet from k8s.io/kubernetes, etcd from
-# go.etcd.io/etcd/server/v3. Prints the directory holding them as its last line.
+# go.etcd.io/etcd/server/v3, CoreDNS from github.com/coredns/coredns (scripts/cluster/coredns/main.go:
+# only the plugins the cluster uses). Prints the directory holding them as its last line.
+#   scripts/build-cluster-bins.sh [all|kubernetes|etcd|coredns]
 set -euo pipefail
 # shellcheck source=scripts/versions.sh
 source "$(dirname "$0")/versions.sh"
@@ -9,6 +11,8 @@ source "$(dirname "$0")/versions.sh"
 export GOTOOLCHAIN=${GOTOOLCHAIN:-local} GOFLAGS=-buildvcs=false
 k8s_dir="$KE_CACHE/bin/kubernetes-$K8S_VERSION"
 etcd_dir="$KE_CACHE/bin/etcd-$ETCD_VERSION"
+coredns_dir="$KE_CACHE/bin/coredns-$COREDNS_VERSION"
+SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 log() { echo "build-cluster-bins: $*" >&2; }
 
 # Cached already: no lock, so a cluster of a built version starts while another version builds.
@@ -16,7 +20,8 @@ cached() {
   case "${1:-all}" in
     kubernetes) [ -x "$k8s_dir/kube-apiserver" ] && [ -x "$k8s_dir/kube-controller-manager" ] && [ -x "$k8s_dir/kube-scheduler" ] && [ -x "$k8s_dir/kubelet" ] ;;
     etcd) [ -x "$etcd_dir/etcd" ] ;;
-    *) cached kubernetes && cached etcd ;;
+    coredns) [ -x "$coredns_dir/coredns" ] ;;
+    *) cached kubernetes && cached etcd && cached coredns ;;
   esac
 }
 if cached "${1:-all}"; then echo "$KE_CACHE/bin"; exit 0; fi
@@ -24,7 +29,7 @@ if cached "${1:-all}"; then echo "$KE_CACHE/bin"; exit 0; fi
 # One build at a time (two concurrent `go build`s of kube-apiserver would not fit in 2 cores well,
 # and could race on the outputs): a second caller waits, then finds the cache warm.
 # Already built: nothing to wait for (another version's build may hold the lock for minutes).
-built() { local b; for b in kube-apiserver kube-controller-manager kube-scheduler kubelet; do [ -x "$k8s_dir/$b" ] || return 1; done; [ -x "$etcd_dir/etcd" ]; }
+built() { local b; for b in kube-apiserver kube-controller-manager kube-scheduler kubelet; do [ -x "$k8s_dir/$b" ] || return 1; done; [ -x "$etcd_dir/etcd" ] && [ -x "$coredns_dir/coredns" ]; }
 if [ "${1:-all}" = all ] && built; then echo "$KE_CACHE/bin"; exit 0; fi
 mkdir -p "$KE_CACHE"
 exec 9>"$KE_CACHE/build.lock"
@@ -70,9 +75,24 @@ build_etcd() {
   go build -ldflags "-s -w" -o "$etcd_dir/etcd" go.etcd.io/etcd/server/v3 >&2
 }
 
+build_coredns() {
+  [ -x "$coredns_dir/coredns" ] && return 0
+  local work="$KE_CACHE/src/coredns-$COREDNS_VERSION"
+  mkdir -p "$work" "$coredns_dir"
+  cd "$work"
+  cp "$SCRIPTS/cluster/coredns/main.go" main.go
+  [ -f go.mod ] || go mod init ke.local/coredns-bin >/dev/null 2>&1
+  go get "github.com/coredns/coredns@$COREDNS_VERSION" >&2
+  go mod tidy >&2 # the go.sum lines of the packages main.go imports, and nothing upgraded
+  log "building coredns $COREDNS_VERSION"
+  go build -ldflags "-s -w" -o "$coredns_dir/coredns" . >&2
+}
+
 case "${1:-all}" in
   kubernetes) build_kubernetes ;;
   etcd) build_etcd ;;
-  all) build_etcd; build_kubernetes ;;
+  coredns) build_coredns ;;
+  all) build_etcd; build_kubernetes; build_coredns ;;
+  *) log "usage: $0 [all|kubernetes|etcd|coredns]"; exit 2 ;;
 esac
 echo "$KE_CACHE/bin"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# A local Kubernetes control plane for the integration and end-to-end suites: etcd,
-# kube-apiserver (TLS, Node+RBAC, Pod Security, audit log) and kube-controller-manager, all on
-# 127.0.0.1, all state in one git-ignored directory.
+# A local Kubernetes cluster for the integration and end-to-end suites: etcd, kube-apiserver (TLS,
+# Node+RBAC, Pod Security, audit log), kube-controller-manager, kube-scheduler and cluster DNS
+# (CoreDNS), all on 127.0.0.1, all state in one git-ignored directory; with --node, one real node.
 #
-#   scripts/cluster.sh up [--node]   start (or reuse) it; the LAST stdout line is the admin kubeconfig
+#   scripts/cluster.sh up [--node]   start (or reuse) it, starting whatever part is missing; the LAST
+#                                    stdout line is the admin kubeconfig
 #   scripts/cluster.sh down          stop everything (scripts/node.sh down first) and remove the state
 #   scripts/cluster.sh status        what runs: pids, ports, health
 #   scripts/cluster.sh restart-apiserver   stop kube-apiserver (SIGTERM: watches end as in an upgrade) and start it again
@@ -24,6 +25,8 @@ source "$SCRIPTS/versions.sh"
 # its own state dir and a block of four ports derived from the version, so clusters of different
 # versions run side by side and never collide: 10000 + 4 * (minor * 100 + patch), i.e. v1.30.14 on
 # 22056-22059 and v1.37.2 on 24808-24811 (below Linux's ephemeral range, 32768+, while minor < 56).
+# kube-scheduler and CoreDNS take a second block, 10000 lower (v1.30.14: 12056-12058): scheduler,
+# DNS, DNS readiness. Every port can be set (KE_*_PORT) to run a second cluster of the same version.
 if [ "$K8S_VERSION" = "$K8S_DEFAULT_VERSION" ]; then
   DEFAULT_STATE=$REPO/.state/cluster
   PORT_BASE=
@@ -33,14 +36,32 @@ else
   PORT_BASE=$((10000 + 4 * (10#${BASH_REMATCH[1]} * 100 + 10#${BASH_REMATCH[2]})))
 fi
 STATE=${KE_STATE_DIR:-$DEFAULT_STATE}
+# A cluster started on ports of its own keeps them in its env file: restart-apiserver and status
+# (run by a test that knows only KE_STATE_DIR) reuse them instead of the default ports, which may
+# be another cluster's.
+saved_port() { sed -n "s/^$1=//p" "$STATE/env" 2>/dev/null || true; }
+if [ -f "$STATE/env" ]; then
+  KE_APISERVER_PORT=${KE_APISERVER_PORT:-$(saved_port KE_APISERVER_PORT)}
+  KE_ETCD_PORT=${KE_ETCD_PORT:-$(saved_port KE_ETCD_PORT)}
+  KE_ETCD_PEER_PORT=${KE_ETCD_PEER_PORT:-$(saved_port KE_ETCD_PEER_PORT)}
+  KE_KCM_PORT=${KE_KCM_PORT:-$(saved_port KE_KCM_PORT)}
+  KE_SCHEDULER_PORT=${KE_SCHEDULER_PORT:-$(saved_port KE_SCHEDULER_PORT)}
+  KE_DNS_PORT=${KE_DNS_PORT:-$(saved_port KE_DNS_PORT)}
+  KE_DNS_READY_PORT=${KE_DNS_READY_PORT:-$(saved_port KE_DNS_READY_PORT)}
+fi
 API_PORT=${KE_APISERVER_PORT:-${PORT_BASE:-6443}}
 ETCD_PORT=${KE_ETCD_PORT:-${PORT_BASE:+$((PORT_BASE + 1))}}; ETCD_PORT=${ETCD_PORT:-23790}
 ETCD_PEER_PORT=${KE_ETCD_PEER_PORT:-${PORT_BASE:+$((PORT_BASE + 2))}}; ETCD_PEER_PORT=${ETCD_PEER_PORT:-23800}
 KCM_PORT=${KE_KCM_PORT:-${PORT_BASE:+$((PORT_BASE + 3))}}; KCM_PORT=${KCM_PORT:-10257}
-NODE_NAME=127.0.0.1        # the node the tests bind pods to (a real kubelet may take it over)
+LOW_BASE=${PORT_BASE:+$((PORT_BASE - 10000))}
+SCHED_PORT=${KE_SCHEDULER_PORT:-${LOW_BASE:-10259}}
+DNS_PORT=${KE_DNS_PORT:-${LOW_BASE:+$((LOW_BASE + 1))}}; DNS_PORT=${DNS_PORT:-10053}
+DNS_READY_PORT=${KE_DNS_READY_PORT:-${LOW_BASE:+$((LOW_BASE + 2))}}; DNS_READY_PORT=${DNS_READY_PORT:-10054}
+NODE_NAME=127.0.0.1        # the node the scheduler places pods on (a real kubelet may take it over)
 FAKE_NODE=ke-fake-node     # a node no kubelet ever runs on: statuses written by the tests stay put
 K8S_BIN="$KE_CACHE/bin/kubernetes-$K8S_VERSION"
 ETCD_BIN="$KE_CACHE/bin/etcd-$ETCD_VERSION/etcd"
+COREDNS_BIN="$KE_CACHE/bin/coredns-$COREDNS_VERSION/coredns"
 KUBECTL=${KUBECTL:-/usr/bin/kubectl}
 PKI="$STATE/pki"
 LOGS="$STATE/logs"
@@ -95,6 +116,9 @@ port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 etcd_healthy() { curl -fs --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" 2>/dev/null | grep -q '"health":"true"'; }
 api_ready() { curl -fs --max-time 3 --cacert "$PKI/ca.crt" "$API_URL/readyz" 2>/dev/null | grep -qx ok; }
 kcm_healthy() { curl -fsk --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz" 2>/dev/null | grep -qx ok; }
+sched_healthy() { curl -fsk --max-time 2 "https://127.0.0.1:$SCHED_PORT/healthz" 2>/dev/null | grep -qx ok; }
+# CoreDNS's ready plugin: 200 once its kubernetes plugin has synced Services and EndpointSlices.
+dns_ready() { curl -fs --max-time 2 "http://127.0.0.1:$DNS_READY_PORT/ready" >/dev/null 2>&1; }
 k() { "$KUBECTL" --kubeconfig "$STATE/admin.kubeconfig" "$@"; }
 
 # ----------------------------------------------------------------------------------- packages
@@ -127,6 +151,9 @@ subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kuberne
   sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "$client"
   sign admin "/O=system:masters/CN=kubernetes-admin" "$client"
   sign controller-manager "/CN=system:kube-controller-manager" "$client"
+  # The default RBAC binds system:kube-scheduler; scripts/cluster/coredns.yaml binds system:coredns.
+  sign scheduler "/CN=system:kube-scheduler" "$client"
+  sign coredns "/CN=system:coredns" "$client"
   sign debugger "/CN=debugger" "$client"
   sign reader "/CN=reader" "$client"
   if [ ! -f "$PKI/sa.key" ]; then
@@ -169,6 +196,8 @@ write_files() {
   write_kubeconfig "$STATE/debugger.kubeconfig" debugger
   write_kubeconfig "$STATE/reader.kubeconfig" reader
   write_kubeconfig "$STATE/controller-manager.kubeconfig" controller-manager
+  write_kubeconfig "$STATE/scheduler.kubeconfig" scheduler
+  write_kubeconfig "$STATE/coredns.kubeconfig" coredns
   write_kubeconfig "$STATE/kubeconfig" admin debugger reader
   # Audit: one Metadata event per request (RequestReceived omitted; watches also log ResponseStarted).
   cat > "$STATE/audit-policy.yaml" <<'EOF'
@@ -191,6 +220,14 @@ KE_NODE_NAME=$NODE_NAME
 KE_FAKE_NODE=$FAKE_NODE
 KE_K8S_VERSION=$K8S_VERSION
 KE_K8S_BIN=$K8S_BIN
+KE_DNS_SERVER=127.0.0.1:$DNS_PORT
+KE_APISERVER_PORT=$API_PORT
+KE_ETCD_PORT=$ETCD_PORT
+KE_ETCD_PEER_PORT=$ETCD_PEER_PORT
+KE_KCM_PORT=$KCM_PORT
+KE_SCHEDULER_PORT=$SCHED_PORT
+KE_DNS_PORT=$DNS_PORT
+KE_DNS_READY_PORT=$DNS_READY_PORT
 EOF
   mv "$STATE/env.tmp" "$STATE/env"
 }
@@ -257,6 +294,71 @@ start_kcm() {
     --profiling=false --v=1
 }
 
+start_scheduler() {
+  pid_of kube-scheduler >/dev/null && return 0
+  stop_proc kube-scheduler
+  port_busy "$SCHED_PORT" && die "port $SCHED_PORT is taken by another process (set KE_SCHEDULER_PORT)"
+  # The default profile; the fake node's NoSchedule taint (setup_cluster) keeps pods off it, so a
+  # pod without nodeName lands on $NODE_NAME, which a real kubelet runs with --node.
+  start_component kube-scheduler "$K8S_BIN/kube-scheduler" \
+    --kubeconfig "$STATE/scheduler.kubeconfig" \
+    --bind-address 127.0.0.1 --secure-port "$SCHED_PORT" \
+    --leader-elect=false --profiling=false --v=1
+}
+
+# Cluster DNS. The local cluster runs no kube-proxy, so a Service IP (the usual kube-dns
+# 10.0.0.10) would route nowhere: CoreDNS runs on the host instead, answering on 127.0.0.1:$DNS_PORT
+# for the scripts and tests, and on port 53 of the node's bridge gateway for pods (every pod's
+# network namespace routes to it; the kubelet's clusterDNS names it). scripts/node.sh up writes
+# that address to $STATE/node/cluster-dns once the bridge holds it: without a node, no such block;
+# nor when the machine's one node is another state dir's (its CoreDNS answers there).
+pod_dns_ip() {
+  local ip
+  [ "$(cat /run/kubectl-ephemeral/node.owner 2>/dev/null)" = "$STATE/node" ] || return 0
+  ip=$(cat "$STATE/node/cluster-dns" 2>/dev/null) || return 0
+  [[ "$ip" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] && ip -4 -o addr show 2>/dev/null | grep -qF " inet $ip/" && echo "$ip"
+  return 0
+}
+
+write_corefile() { # write_corefile FILE POD_DNS_IP|''
+  {
+    cat <<EOF
+# Written by scripts/cluster.sh up. The cluster's records from the API server (Services, pods by
+# IP, reverse lookups), the rest forwarded to the host's resolvers.
+(cluster) {
+    errors
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig $STATE/coredns.kubeconfig
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }
+    forward . /etc/resolv.conf
+    cache 30
+}
+.:$DNS_PORT {
+    bind 127.0.0.1
+    ready 127.0.0.1:$DNS_READY_PORT
+    import cluster
+}
+EOF
+    [ -z "$2" ] || printf '.:53 {\n    bind %s\n    import cluster\n}\n' "$2"
+  } >"$1"
+}
+
+start_coredns() { # (re)starts CoreDNS when it is not running or its Corefile changed (a node came or went)
+  write_corefile "$STATE/Corefile.new" "$(pod_dns_ip)"
+  if pid_of coredns >/dev/null && cmp -s "$STATE/Corefile.new" "$STATE/Corefile"; then
+    rm -f "$STATE/Corefile.new"
+    return 0
+  fi
+  stop_proc coredns
+  mv "$STATE/Corefile.new" "$STATE/Corefile"
+  port_busy "$DNS_PORT" && die "port $DNS_PORT is taken by another process (set KE_DNS_PORT)"
+  port_busy "$DNS_READY_PORT" && die "port $DNS_READY_PORT is taken by another process (set KE_DNS_READY_PORT)"
+  start_component coredns "$COREDNS_BIN" -conf "$STATE/Corefile"
+  wait_for coredns 60 dns_ready || die "CoreDNS not ready; see $LOGS/coredns.log"
+}
+
 register_node() { # register_node NAME IP [LABELS]; a real kubelet later takes over such a Node
   local name=$1 ip=$2 extra=${3:-} ts
   k get node "$name" >/dev/null 2>&1 && return 0
@@ -288,14 +390,18 @@ EOF
   log "registered Ready node $name"
 }
 
-setup_cluster() { # idempotent: RBAC, nodes; redone when rbac.yaml changes
+setup_cluster() { # idempotent: RBAC, nodes; redone when rbac.yaml, coredns.yaml or this changes
   local stamp
-  stamp=$(sha256sum "$SCRIPTS/cluster/rbac.yaml" | cut -c1-16)
+  stamp=$(cat "$SCRIPTS/cluster/rbac.yaml" "$SCRIPTS/cluster/coredns.yaml" <(echo "fake node tainted") | sha256sum | cut -c1-16)
   [ "$(cat "$STATE/setup.stamp" 2>/dev/null)" = "$stamp" ] && k get node "$NODE_NAME" >/dev/null 2>&1 && return 0
   k apply -f "$SCRIPTS/cluster/rbac.yaml" >/dev/null
-  log "applied scripts/cluster/rbac.yaml"
+  k apply -f "$SCRIPTS/cluster/coredns.yaml" >/dev/null
+  log "applied scripts/cluster/rbac.yaml and coredns.yaml"
   register_node "$NODE_NAME" 127.0.0.1
   register_node "$FAKE_NODE" 127.0.0.2 ', kubectl-ephemeral/fake-node: "true"'
+  # The scheduler must not place pods on the node no kubelet runs (they would never start); tests
+  # that want it bind pods to it by nodeName, which no taint stops. Also for a cluster from before.
+  k taint node "$FAKE_NODE" kubectl-ephemeral/fake-node=true:NoSchedule --overwrite >/dev/null
   echo "$stamp" > "$STATE/setup.stamp"
 }
 
@@ -331,7 +437,7 @@ cmd_up() {
     die "--node runs with the default version ($K8S_DEFAULT_VERSION) only; $K8S_VERSION gets a control plane"
   need_pkgs openssl curl iproute2 coreutils
   [ -x "$KUBECTL" ] || die "kubectl not found at $KUBECTL"
-  if [ ! -x "$ETCD_BIN" ] || [ ! -x "$K8S_BIN/kube-apiserver" ] || [ ! -x "$K8S_BIN/kube-controller-manager" ]; then
+  if [ ! -x "$ETCD_BIN" ] || [ ! -x "$K8S_BIN/kube-apiserver" ] || [ ! -x "$K8S_BIN/kube-scheduler" ] || [ ! -x "$COREDNS_BIN" ]; then
     log "building binaries (cold: 15-30 min)"
   fi
   "$SCRIPTS/build-cluster-bins.sh" all >/dev/null
@@ -343,15 +449,20 @@ cmd_up() {
   wait_etcd
   start_apiserver
   start_kcm
+  start_scheduler
   setup_cluster
   wait_default_sa
   wait_for kcm 60 kcm_healthy || die "kube-controller-manager not healthy; see $LOGS/kube-controller-manager.log"
+  wait_for kube-scheduler 60 sched_healthy || die "kube-scheduler not healthy; see $LOGS/kube-scheduler.log"
   log "control plane ready ($(elapsed))"
   if [ "$with_node" = 1 ]; then
     [ -x "$SCRIPTS/node.sh" ] || [ -f "$SCRIPTS/node.sh" ] || die "--node: scripts/node.sh does not exist yet"
     log "starting the node: scripts/node.sh up"
     KE_STATE_DIR="$STATE" bash "$SCRIPTS/node.sh" up >&2 8>&-
   fi
+  # After the node: its bridge gateway is where pods send their queries.
+  start_coredns
+  log "cluster DNS ready on 127.0.0.1:$DNS_PORT$(grep -q '^\.:53 ' "$STATE/Corefile" && echo " and, for pods, $(pod_dns_ip):53") ($(elapsed))"
   echo "$STATE/admin.kubeconfig"
 }
 
@@ -363,11 +474,12 @@ node_owned() { # does this state dir have a node to stop? node.sh's cleanup is m
 }
 
 cmd_down() {
+  stop_procs coredns # it listens on the node's bridge, which node.sh down removes
   if node_owned; then
     log "stopping the node: scripts/node.sh down"
     KE_STATE_DIR="$STATE" bash "$SCRIPTS/node.sh" down >&2 8>&- || log "scripts/node.sh down failed (continuing)"
   fi
-  stop_procs kube-controller-manager kube-apiserver
+  stop_procs kube-scheduler kube-controller-manager kube-apiserver
   stop_procs etcd
   case "$STATE" in /|"$HOME"|"$REPO") die "refusing to remove $STATE" ;; esac
   rm -rf "$STATE"
@@ -377,11 +489,13 @@ cmd_down() {
 cmd_status() {
   local rc=0 name pid port health
   echo "state: $STATE (Kubernetes $K8S_VERSION)"
-  for name in etcd kube-apiserver kube-controller-manager; do
+  for name in etcd kube-apiserver kube-controller-manager kube-scheduler coredns; do
     case $name in
       etcd) port=$ETCD_PORT; etcd_healthy && health=healthy || health=unhealthy ;;
       kube-apiserver) port=$API_PORT; api_ready && health=ready || health=not-ready ;;
       kube-controller-manager) port=$KCM_PORT; kcm_healthy && health=healthy || health=unhealthy ;;
+      kube-scheduler) port=$SCHED_PORT; sched_healthy && health=healthy || health=unhealthy ;;
+      coredns) port=$DNS_PORT; dns_ready && health=ready || health=not-ready ;;
     esac
     if pid=$(pid_of "$name"); then
       printf '%-24s pid %-8s 127.0.0.1:%-6s %s\n' "$name" "$pid" "$port" "$health"
@@ -392,6 +506,9 @@ cmd_status() {
   if [ -f "$STATE/env" ]; then
     echo "kubeconfig: $STATE/kubeconfig (contexts admin, debugger, reader); admin: $STATE/admin.kubeconfig"
     echo "audit log: $STATE/audit.log"
+  fi
+  if grep -q '^\.:53 ' "$STATE/Corefile" 2>/dev/null; then
+    echo "cluster DNS for pods: $(sed -n '/^\.:53 /,/}/s/^ *bind //p' "$STATE/Corefile"):53 (the kubelet's clusterDNS)"
   fi
   if node_owned && [ -d "$STATE" ]; then
     KE_STATE_DIR="$STATE" bash "$SCRIPTS/node.sh" status || true

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm run demo`: builds the plugin, starts (or reuses) the local cluster with its real node, makes
 # sure namespace "demo" holds a running sample app, and puts you in a `net` debug shell in that pod.
-# Without a terminal on stdin (CI, a pipe) it runs `ip addr; ss -lnt` in the debug container instead.
+# The scheduler places the pod on the node; in the shell, `nslookup kubernetes.default` asks the
+# cluster's DNS. Without a terminal on stdin (CI, a pipe) it runs `ip addr; ss -lnt` in the debug
+# container instead.
 # Exit the shell to end; `scripts/cluster.sh down` stops the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +20,6 @@ npm run --silent build
 step "starting the local cluster and its node (reused when already up)"
 scripts/cluster.sh up --node >/dev/null
 
-node_name=$(sed -n 's/^KE_NODE_NAME=//p' "$STATE/env" 2>/dev/null || true)
-node_name=${node_name:-127.0.0.1}
 k() { kubectl --kubeconfig "$KUBECONFIG_FILE" --context admin "$@"; }
 
 if ! k get namespace "$NS" >/dev/null 2>&1; then
@@ -36,7 +36,6 @@ metadata:
   name: $POD
   labels: {app: sample-app}
 spec:
-  nodeName: "$node_name"
   terminationGracePeriodSeconds: 1
   securityContext: {runAsUser: 1000}
   containers:

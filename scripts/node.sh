@@ -16,6 +16,10 @@ KUBELET_BIN=$KE_CACHE/bin/kubernetes-$K8S_VERSION/kubelet
 NODE_NAME=127.0.0.1
 POD_SUBNET=${KE_POD_SUBNET:-10.88.0.0/16}
 BRIDGE=ke-cni0
+# The bridge's own address, which the bridge plugin (isGateway) gives it from host-local's range:
+# the subnet's first address. Pods' default route, and where they reach cluster DNS (CoreDNS on the
+# host, started by scripts/cluster.sh up; the kubelet's clusterDNS).
+POD_GATEWAY=${KE_POD_GATEWAY:-10.88.0.1}
 SANDBOX_IMAGE=localhost/kubectl-ephemeral/pause:3.10
 KUBELET_PORT=10250 KUBELET_HEALTHZ_PORT=10248
 # Kernel settings the kubelet and the bridge plugin change; saved before `up`, restored by `down`.
@@ -36,7 +40,8 @@ render() { # template -> stdout, with the node's settings filled in
   sed -e "s|@NODE_DIR@|$KE_NODE_DIR|g" -e "s|@SANDBOX_IMAGE@|$SANDBOX_IMAGE|g" \
     -e "s|@POD_SUBNET@|$POD_SUBNET|g" -e "s|@BRIDGE@|$BRIDGE|g" -e "s|@CA_CRT@|${KE_CA_CRT:-}|g" \
     -e "s|@NODE_NAME@|$NODE_NAME|g" -e "s|@APISERVER@|${KE_APISERVER:-}|g" \
-    -e "s|@KUBELET_PORT@|$KUBELET_PORT|g" -e "s|@KUBELET_HEALTHZ_PORT@|$KUBELET_HEALTHZ_PORT|g" "$1"
+    -e "s|@KUBELET_PORT@|$KUBELET_PORT|g" -e "s|@KUBELET_HEALTHZ_PORT@|$KUBELET_HEALTHZ_PORT|g" \
+    -e "s|@CLUSTER_DNS@|$POD_GATEWAY|g" "$1"
 }
 
 running() { # name: is the process of that pid file alive?
@@ -132,6 +137,17 @@ make_kubelet_pki() {
   return 1
 }
 
+# The bridge with its gateway address, made before any pod exists (the bridge plugin makes it at the
+# first pod and reuses it as it is): CoreDNS binds to the gateway before a pod asks. Writes the
+# address to cluster-dns for scripts/cluster.sh, which starts CoreDNS there.
+make_bridge() {
+  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  ip -4 -o addr show dev "$BRIDGE" | grep -qF " inet $POD_GATEWAY/" ||
+    ip addr add "$POD_GATEWAY/${POD_SUBNET#*/}" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  echo "$POD_GATEWAY" >"$KE_NODE_DIR/cluster-dns"
+}
+
 kubelet_healthy() { running kubelet && curl -sf "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" >/dev/null; }
 
 # As the node itself (its client cert): the Node object's Ready condition, heartbeated at or after
@@ -195,6 +211,7 @@ cmd_up() {
   claim_machine
   mkdir -p "$KE_NODE_DIR"
   save_sysctls
+  make_bridge
   start_containerd
   "$KE_REPO/scripts/images.sh" import "$SOCK" 9>&-
   if ! load_env; then

@@ -10,5 +10,8 @@ K8S_VERSION=${K8S_VERSION:-$K8S_DEFAULT_VERSION}
 # reaches back to 1.30). Each runs its own control plane beside the default one.
 K8S_MATRIX_VERSIONS=${K8S_MATRIX_VERSIONS:-v1.30.14 v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.13}
+# Cluster DNS: the CoreDNS release whose go.mod pins k8s.io/client-go v0.35.4, the default cluster's
+# own version (v1.15.0, the newest, moves to v0.37 and a `go 1.26.0` line; both build with Go 1.26).
+COREDNS_VERSION=${COREDNS_VERSION:-v1.14.7}
 KREW_VERSION=${KREW_VERSION:-v0.4.3}
 KE_CACHE=${KUBECTL_EPHEMERAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-ephemeral}

@@ -34,10 +34,11 @@ export interface CommandContext {
   now(): number;
   /**
    * Registers work to run if the process is interrupted (Ctrl-C, SIGTERM, SIGHUP), such as
-   * deleting a pod copy; a number it resolves with becomes the exit code. Returns the unregister function.
+   * deleting a pod copy; a number it resolves with becomes the exit code. `again` aborts at a
+   * second signal: the user will not wait any longer. Returns the unregister function.
    */
-  onInterrupt(cleanup: () => Promise<void | number>): () => void;
-  /** Aborted when the user presses Ctrl-C or the process gets SIGTERM/SIGHUP. */
+  onInterrupt(cleanup: (again: AbortSignal) => Promise<void | number>): () => void;
+  /** Aborted (its reason the signal's name) when the user presses Ctrl-C or the process gets SIGTERM/SIGHUP. */
   signal: AbortSignal;
   /** Asks the user one question on the terminal; undefined (nothing asked) when stdin or stderr is not a terminal. */
   ask(question: string): Promise<string | undefined>;

@@ -21,7 +21,7 @@ async function loadRegistry(env: NodeJS.ProcessEnv): Promise<PresetRegistry> {
   return PresetRegistry.from(await loadUserPresets(userPresetsPath(env), Boolean(env.KUBECTL_EPHEMERAL_CONFIG)));
 }
 
-type Cleanup = () => Promise<void | number>;
+type Cleanup = (again: AbortSignal) => Promise<void | number>;
 
 /** The API server's warnings of this run: printed as they come, counted for --warnings-as-errors. */
 interface WarningState {
@@ -129,11 +129,14 @@ export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<numb
   const printer = processPrinter(isVerbose(args), env);
   const controller = new AbortController();
   const cleanups = new Set<Cleanup>();
+  // Aborted by a second signal: a cleanup that takes time (ending a container) stops and says what it left.
+  const again = new AbortController();
   // Set by the first signal: resolves, once every cleanup is done, with the code to exit with.
   let interrupted: Promise<number> | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    controller.abort();
-    interrupted ??= Promise.allSettled([...cleanups].map((c) => c())).then((results) => {
+    if (interrupted) return again.abort();
+    controller.abort(signal);
+    interrupted = Promise.allSettled([...cleanups].map((c) => c(again.signal))).then((results) => {
       const chosen = results.find((r): r is PromiseFulfilledResult<number> => r.status === 'fulfilled' && typeof r.value === 'number');
       for (const r of results) if (r.status === 'rejected') printer.info(`error: cleanup after ${signal} failed: ${(r.reason as Error).message}`);
       return chosen?.value ?? SIGNAL_CODES[signal] ?? 1;
@@ -169,6 +172,8 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Print
     return code;
   } catch (err) {
     if (err instanceof ContainerExit) return err.exitCode;
+    // 130 is the user's Ctrl-C (and a signal's own code): a "cancelled" no signal caused is a bug.
+    if (err instanceof PluginError && err.kind === 'cancelled' && !controller.signal.aborted) err = new Error(`${err.message} with no signal received`, { cause: err });
     if (err instanceof PluginError) {
       printer.info(`error: ${err.message}`);
       if (printer.verbose && err.cause instanceof Error) printer.debug(err.cause.stack ?? String(err.cause));

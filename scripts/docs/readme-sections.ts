@@ -55,7 +55,7 @@ function presetSection(p: Preset): string {
       : []),
     ...(p.copy
       ? [
-          '- `--copy`: debugs a copy of the pod (no labels, probes or owner references) whose failing container, init containers included, runs `--keepalive` (default `sleep infinity`); the scheduler places it unless `--same-node`; `--share-processes` shares one process namespace; deleted after the session unless `--keep` or `--no-attach`, which print how to delete it',
+          '- `--copy` (or `--copy-to NAME`): debugs a copy of the pod whose failing container, init containers included, runs `--keepalive` (default `sleep infinity`); as with `kubectl debug --copy-to`, labels, annotations and probes are dropped and init containers kept unless `--keep-labels`, `--keep-annotations`, `--keep-liveness`, `--keep-readiness`, `--keep-startup` or `--keep-init-containers=false` say otherwise, owner references always go, and `--set-image NAME=IMAGE` (`*` for all) changes images; the scheduler places it unless `--same-node`; `--share-processes` shares one process namespace; deleted after the session unless `--keep`, `--replace` (the original is deleted once the copy exists) or `--no-attach`, which print how to delete it',
         ]
       : []),
     ...(p.examples.length ? ['- examples:', '', '```sh', ...p.examples.map((e) => `${e.command}   # ${e.comment}`), '```'] : []),

@@ -46,7 +46,7 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
   // "--copy is for crashloop only" instead of yargs' "unknown argument".
   const hidden = !preset.copy;
   return withSession
-    .option('copy', { type: 'boolean', default: false, hidden, describe: 'Debug a copy of the pod (labels, probes, owner refs dropped) whose crashing command is replaced' })
+    .option('copy', { type: 'boolean', default: false, hidden, describe: 'Debug a copy of the pod (labels, annotations, probes, owner refs dropped as kubectl debug --copy-to does; see --keep-*) whose crashing command is replaced' })
     .option('keepalive', { type: 'string', default: 'sleep infinity', hidden, describe: 'Command that replaces the crashing one in the copy' })
     .option('keep', { type: 'boolean', default: false, hidden, describe: 'Keep the copy after the session (deleted by default; --no-attach keeps it too)' })
     .option('same-node', { type: 'boolean', default: false, hidden, describe: "Run the copy on the original's node (default: the scheduler places it)" })

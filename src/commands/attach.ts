@@ -4,6 +4,7 @@ import { describeState, ephemeralState, FATAL_WAITING_REASONS, type ContainerSta
 import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
 import { attachDebugContainer } from '../debug/attach-debug-container.js';
+import { EarlySession } from '../terminal/attach/early-session.js';
 import type { CommandContext } from '../context.js';
 import { quietPrinter } from '../output/printer.js';
 import type { SessionFlags } from '../debug/session-streams.js';
@@ -82,7 +83,7 @@ export async function runAttach(ctx: CommandContext, opts: AttachOptions): Promi
       stdin: container.stdin === true,
       tty: container.tty === true,
       detachKeys: opts.detachKeys,
-      early: { started: Promise.resolve(true) },
+      early: EarlySession.running(),
     });
     if (code !== 0) throw new ContainerExit(code);
     return 0;

@@ -1,6 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { KubeFlags } from '../kube/kube-flags.js';
-import { kubectlArgs } from '../kube/kube-flags.js';
 import { PluginError, usageError } from '../errors/plugin-error.js';
 import { formatTable } from '../output/printer.js';
 import { ROLES } from '../kube/access-rules.js';
@@ -9,7 +8,7 @@ import { STAMP_ENV } from '../plan/debug-container.js';
 import { COPY_LABEL } from '../plan/pod-copy.js';
 import { labelValue } from '../plan/names.js';
 import { NODE_DEBUG_LABEL, nodeRefName } from '../plan/node-debug-pod.js';
-import { waitForContainer } from '../debug/wait-for-container.js';
+import { stopDebugContainer } from '../debug/stop-container.js';
 import type { CommandContext, Connection } from '../context.js';
 
 /** Options of `kubectl ephemeral cleanup [POD|node/NAME]`. */
@@ -40,28 +39,6 @@ export interface CleanupPlan {
   /** Other users' running sessions and copies, left alone without --all-users. */
   othersLeft: CleanupAction[];
 }
-
-/**
- * Ends a debug shell the way a user would: through an attach, Ctrl-C then `exit` on its terminal
- * (twice: bash refuses the first exit when jobs are stopped). Needs only pods/attach, and never
- * touches the target's processes, whose PID namespace the debug container may share.
- */
-export const END_KEYS = '\x03\x03\rexit\rexit\r';
-
-/**
- * If the shell ignores that (or the container has no terminal, like a capture), an exec signals
- * the processes that started before it in the debug container, children first: TERM, HUP, then
- * KILL. In its own PID namespace that is every one of them; when it shares the target's (PID 1 is
- * then the app, in another mount namespace), only those in the debug container's mount namespace.
- */
-export const KILL_SCRIPT =
-  'me=$(readlink /proc/self/ns/mnt); own=; [ "$(readlink /proc/1/ns/mnt 2>/dev/null)" = "$me" ] && own=1; pids=""; ' +
-  'for p in $(ls /proc | grep -E "^[0-9]+$" | sort -rn); do [ "$p" -lt "$$" ] || continue; ' +
-  'if [ -n "$own" ] || [ "$(readlink /proc/$p/ns/mnt 2>/dev/null)" = "$me" ]; then pids="$pids $p"; fi; done; ' +
-  '[ -n "$pids" ] || exit 1; kill -TERM $pids; kill -HUP $pids; sleep 1; kill -KILL $pids 2>/dev/null; echo $pids';
-
-/** How long a debug container gets to end after the keys, and after the signals. */
-const END_WAIT_MS = 5000;
 
 const stampOf = (c: { env?: Array<{ name: string; value?: string }> }, key: string) => c.env?.find((e) => e.name === key)?.value;
 
@@ -185,19 +162,9 @@ async function deletePod(conn: Connection, a: CleanupAction): Promise<Outcome> {
 }
 
 async function stopContainer(ctx: CommandContext, conn: Connection, flags: KubeFlags, a: CleanupAction): Promise<Outcome> {
-  const args = [a.pod, '-c', a.container!, ...kubectlArgs(flags, a.namespace)];
-  const ref = { namespace: a.namespace, pod: a.pod, container: a.container!, ephemeral: true };
-  const ended = async () => (await waitForContainer(conn, ref, { until: 'terminated', timeoutMs: END_WAIT_MS, now: ctx.now })).state?.phase === 'terminated';
-  await ctx.runner.sendKeys(args, END_KEYS, 10_000);
-  if (await ended()) return { done: 'ended through attach (Ctrl-C, exit)' };
-  const exec = await conn.api.canI(a.namespace, 'create', 'pods', 'exec');
-  if (!exec.allowed)
-    return { left: `still running: it ignored Ctrl-C and exit, and you may not create pods/exec to signal it; ask for the ClusterRole ${ROLES.cleanup}`, kind: 'forbidden' };
-  const killed = await ctx.runner.run(['exec', ...args, '--', 'sh', '-c', KILL_SCRIPT], 15_000);
-  if (killed.code !== 0) ctx.printer.debug(`kubectl exec exited ${killed.code}: ${killed.stderr.trim()}`);
-  if (await ended()) return { done: 'ended by signalling its processes (exec)' };
-  return {
-    left: 'still running: its main process ignores INT, TERM and HUP, and as PID 1 of its container it cannot be killed from inside; it ends when the pod is replaced',
-    kind: 'incomplete',
-  };
+  const stopped = await stopDebugContainer(ctx, conn, flags, { namespace: a.namespace, pod: a.pod, container: a.container!, ephemeral: true });
+  if ('done' in stopped) return stopped;
+  return stopped.why === 'no-exec'
+    ? { left: `still running: it ignored Ctrl-C and exit, and you may not create pods/exec to signal it; ask for the ClusterRole ${ROLES.cleanup}`, kind: 'forbidden' }
+    : { left: 'still running: its main process ignores INT, TERM and HUP, and as PID 1 of its container it cannot be killed from inside; it ends when the pod is replaced', kind: 'incomplete' };
 }

@@ -19,10 +19,12 @@ import { debugCopy } from '../debug/copy-session.js';
 import { printCrashSummary } from '../debug/crash-summary.js';
 import { enterSession } from '../debug/enter-session.js';
 import { buildDebugRequest, containerRequestFor, type DebugOptions, type DebugRequest } from '../debug/request.js';
+import { EarlySession } from '../terminal/attach/early-session.js';
 import { checkPodSecurity, presetLevelFix } from '../debug/pod-security-gate.js';
 import { checkPreflight, runPreflight, type Preflight } from '../debug/preflight.js';
 import { resolveTargetPod } from '../debug/target-pod.js';
 import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
+import { startingContainer } from '../debug/abandoned-container.js';
 
 export type { DebugOptions } from '../debug/request.js';
 
@@ -77,7 +79,7 @@ export async function debugWith(ctx: CommandContext, conn: Connection, req: Debu
     printer.debug(`no debug container to reuse: ${choice.why}`);
   }
   if (preflight)
-    checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level, { privileged: req.container.privileged, runAs: req.container.runAs !== undefined, level: req.level !== undefined }));
+    checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level, { privileged: req.container.privileged, runAs: req.container.runAs !== undefined, level: req.level?.flag }));
 
   if (req.dryRun) {
     let sent = plan.container;
@@ -150,6 +152,11 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
   const opts = { pod: s.podName, name: req.container.name, attach: req.session.attach };
   const v = { preset: req.preset, timeoutMs: req.timeoutMs, streams: { stdin: req.container.stdin !== false, tty: req.container.tty !== false } };
   let plan = s.plan;
+  // From the PATCH until a session attaches, a signal ends the container (abandoned-container.ts).
+  if (ctx.signal.aborted) throw new PluginError('cancelled', `cancelled before adding a debug container to pod "${opts.pod}"`);
+  const starting = startingContainer(ctx, conn, req.kube, opts.pod);
+  let added: (name: string | undefined) => void = () => {};
+  starting.adding(new Promise((resolve) => (added = resolve)));
   // Name clashes (another user picked the same random name) are retried with a new suffix.
   let updated: V1Pod | undefined;
   for (let attempt = 0; !updated; attempt++) {
@@ -157,10 +164,11 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
       updated = await api.addEphemeralContainer(ns, opts.pod, plan.container);
     } catch (err) {
       const duplicate = err instanceof PluginError && err.reason === 'name-taken';
-      if (!duplicate || opts.name || attempt >= 4) throw err;
+      if (!duplicate || opts.name || attempt >= 4) throw (added(undefined), starting.release(), err);
       plan = planWithAnchor(pod, s.container, s.level, ctx.suffix(), req);
     }
   }
+  added(plan.container.name);
   const name = plan.container.name;
   printer.info(`added ephemeral container "${name}" (${v.preset.name}, ${plan.container.image}) to pod "${opts.pod}" in namespace "${ns}"`);
   const entry = auditEntry(ctx, plan.container, v.preset, preflight?.user, req.reason);
@@ -172,21 +180,19 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
   const waitsForStdin = opts.attach && v.streams.stdin && !req.container.command?.length && v.preset.command !== undefined;
   // On a terminal the session itself starts now: kubectl attach's own start-up (~0.1 s) overlaps
   // the container's, its attempts that come too soon are run again unseen, and the terminal is
-  // taken when one lands. The wait goes on beside it: its failure ends the session before that.
-  let settle: (runs: boolean) => void = () => {};
-  let landed: () => void = () => {};
-  const attached = new Promise<void>((resolve) => (landed = resolve));
+  // taken when one lands. The wait goes on beside it and settles the early session: its failure
+  // ends the session before that.
+  const early = new EarlySession();
+  early.onLanded(() => {
+    starting.taken();
+    progress.stop();
+  });
+  early.onAbandoned(() => starting.abandon());
+  // A command on a terminal too (its output before the landing comes from its log); its wait stays the status's.
+  const userCommand = (req.container.command?.length ?? 0) > 0;
   const session =
-    waitsForStdin && v.streams.tty
-      ? enterSession(ctx, conn, req, { pod: opts.pod, container: plan.container, state: { phase: 'running' }, user: preflight?.user }, {
-          early: {
-            started: new Promise<boolean>((resolve) => (settle = resolve)),
-            onLanded: () => {
-              progress.stop();
-              landed();
-            },
-          },
-        })
+    v.streams.tty && opts.attach && (waitsForStdin || userCommand)
+      ? enterSession(ctx, conn, req, { pod: opts.pod, container: plan.container, state: { phase: 'running' }, user: preflight?.user }, { early })
       : undefined;
   // Awaited below (or returned); a failure before that must not count as unhandled.
   session?.catch(() => undefined);
@@ -207,7 +213,7 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
               // Not with stdinOnce (a pipe's session): the runtime closes the container's stdin when
               // the first attach ends, even one that asked for no stdin (seen here: the shell got EOF).
               attachable: plan.container.stdinOnce ? undefined : () => conn.api.attachable(ns, opts.pod, name, plan.container.tty === true),
-              attached,
+              attached: early.attached,
             }
           : undefined,
       }).finally(() => progress.stop()),
@@ -217,17 +223,25 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
     state = requireStarted(result, ref, ns, plan.container.image);
   } catch (err) {
     // The container will not run (or Ctrl-C): the early session ends without touching the terminal.
-    settle(false);
+    early.settle(false);
     await session?.catch(() => undefined);
+    // Ctrl-C (or a signal) while it started: the container is being ended, and that says why.
+    if (starting.abandoned) return starting.abandoned;
+    starting.release();
     throw err;
   }
   if (!session || state.phase === 'terminated') {
-    settle(false);
+    early.settle(false);
+    // An attach that landed before the status said terminated was the session: its result stands.
+    if (session && early.landed) return session;
     await session?.catch(() => undefined);
-    return enterSession(ctx, conn, req, { pod: opts.pod, container: plan.container, state, user: preflight?.user });
+    const after = EarlySession.running();
+    after.onLanded(() => starting.taken());
+    after.onAbandoned(() => starting.abandon());
+    return enterSession(ctx, conn, req, { pod: opts.pod, container: plan.container, state, user: preflight?.user }, { early: after }).finally(starting.release);
   }
-  settle(true);
-  return session;
+  early.settle(true);
+  return session.finally(starting.release);
 }
 
 /**

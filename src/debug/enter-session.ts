@@ -4,6 +4,7 @@ import { ContainerExit } from '../errors/plugin-error.js';
 import { describeState, type ContainerState } from '../plan/container-state.js';
 import { reattachCommandLine, attachDebugContainer } from './attach-debug-container.js';
 import type { DebugRequest } from './request.js';
+import { EarlySession } from '../terminal/attach/early-session.js';
 
 /** Where a session runs besides an ephemeral container: a node session's own pod. */
 export interface SessionPlace {
@@ -12,10 +13,10 @@ export interface SessionPlace {
   /** The node of a node session, for the recording. */
   node?: string;
   /**
-   * The session begins while the container may still be starting (see AttachTarget.early); its
-   * banner and first line are printed when the attach lands.
+   * The session begins while the container may still be starting (the debug flow's EarlySession);
+   * its banner and first line are printed when the attach lands.
    */
-  early?: { started: Promise<boolean>; onLanded?: () => void };
+  early?: EarlySession;
   /** The session ended with its container running (see AttachTarget.onLeftRunning). */
   onLeftRunning?: () => void;
 }
@@ -40,7 +41,10 @@ export async function enterSession(ctx: CommandContext, conn: Connection, req: D
     ctx.printer.info(`attach with: ${cmd}`);
     return 0;
   }
-  if (state.phase === 'terminated') {
+  // A command (or a program without stdin) starts with its container, before any attach can reach
+  // it: without a terminal its output comes from the log, from the first byte, as it is written.
+  const fromLog = container.tty !== true && ((req.container.command?.length ?? 0) > 0 || container.stdin !== true);
+  if (state.phase === 'terminated' && !fromLog) {
     ctx.printer.info(`container "${container.name}" already exited (${describeState(state)}); its output:`);
     ctx.printer.out(await conn.api.logs(ns, pod, container.name));
     if (state.exitCode !== 0) throw new ContainerExit(state.exitCode);
@@ -58,14 +62,18 @@ export async function enterSession(ctx: CommandContext, conn: Connection, req: D
     user,
     record,
     recordInput: opts.recordInput,
-    stdin: container.stdin === true,
+    // Ended already: nothing left to read stdin.
+    stdin: container.stdin === true && state.phase !== 'terminated',
     tty: container.tty === true,
     // A node session's pod is deleted when the session ends: there is nothing to detach from.
     detachKeys: place.node ? '' : opts.detachKeys,
     banner,
+    outputFromLog: fromLog,
+    // On a terminal it keeps the attach (and its speed); what came before the attach, from the log.
+    catchUp: container.tty === true && (req.container.command?.length ?? 0) > 0,
     ...place,
     // Just added: a kubectl attach that comes before the kubelet has it is tried again.
-    early: place.early ?? { started: Promise.resolve(true) },
+    early: place.early ?? EarlySession.running(),
   });
   if (code !== 0) throw new ContainerExit(code);
   return 0;

@@ -31,10 +31,10 @@ export function checkPodSecurity(pod: V1Pod, container: V1EphemeralContainer | u
   );
 }
 
-/** The fix a preset session suggests when no form of the preset fits the namespace's level. */
-export function presetLevelFix(level: PodSecurityLevel, explicit: { privileged?: boolean; runAs?: boolean; level?: boolean }): string {
+/** The fix a preset session suggests when no form of the preset fits the namespace's level; `explicit.level` is the flag that forced a form, as typed. */
+export function presetLevelFix(level: PodSecurityLevel, explicit: { privileged?: boolean; runAs?: boolean; level?: string }): string {
   if (explicit.privileged) return `drop --privileged: Pod Security "${level}" forbids it`;
   if (explicit.runAs) return `drop --run-as or choose a user "${level}" allows${level === 'restricted' ? ' (non-root)' : ''}`;
-  if (explicit.level) return `drop --level to let the plugin choose the form "${level}" allows`;
+  if (explicit.level) return `drop ${explicit.level} to let the plugin choose the form "${level}" allows`;
   return `this preset has no form that "${level}" allows; use one that does (kubectl ephemeral presets -o wide) or debug in a namespace with a laxer level`;
 }

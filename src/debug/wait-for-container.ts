@@ -16,12 +16,14 @@ export interface ContainerRef {
 export interface WaitOptions {
   /** started: running, or already terminated (a command that exited at once); terminated: ended. */
   until: 'started' | 'terminated';
-  /** Deadline, in ms from now. */
+  /** Deadline, in ms from now: past it the wait resolves with no state (a timeout, exit 75). */
   timeoutMs: number;
   now: () => number;
+  /** The clock's timer (tests drive a fake clock); setTimeout otherwise. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Where the watch starts (the resourceVersion of the write that created the container). */
   resourceVersion?: string;
-  /** Aborted by Ctrl-C or a signal: the wait ends with "cancelled". */
+  /** Aborted by Ctrl-C or a signal: the wait ends at once with "cancelled" (never at the deadline). */
   signal?: AbortSignal;
   /** Told each new waiting reason (ContainerCreating, PodInitializing, ...). */
   onWaiting?: (state: Extract<ContainerState, { phase: 'waiting' }>) => void;
@@ -101,9 +103,9 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
   const stopProbes = attachable ? probeUntilAttachable(attachable, () => pulling, () => onStarted('probe')) : () => {};
   if (early) void opts.startedEarly?.attached?.then(() => onStarted('attached'));
   try {
-    const watched = conn.api.watchPod(ns, ref.pod, opts.resourceVersion, opts.now() + opts.timeoutMs, (p) => {
+    const limits = { deadline: opts.now() + opts.timeoutMs, signal: opts.signal, now: opts.now, sleep: opts.sleep };
+    const watched = conn.api.watchPod(ns, ref.pod, opts.resourceVersion, limits, (p) => {
       if (startedEarly) return { s: stateOf(p, ref.container), p };
-      if (opts.signal?.aborted) throw new PluginError('cancelled', `cancelled while waiting for container "${ref.container}" of pod "${ref.pod}"`);
       const s = stateOf(p, ref.container);
       if (s.phase === 'waiting') {
         if (FATAL_WAITING_REASONS.has(s.reason)) return { s, p };
@@ -122,6 +124,9 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
       return { state: { phase: 'running' }, lastReason, early: first };
     }
     return { state: first?.s, lastReason, pod: first?.p };
+  } catch (err) {
+    if (opts.signal?.aborted) throw new PluginError('cancelled', `cancelled while waiting for container "${ref.container}" of pod "${ref.pod}"`, { cause: err });
+    throw err;
   } finally {
     stopEvents();
     stopProbes();
@@ -178,9 +183,10 @@ function followContainerEvents(conn: Connection, ref: ContainerRef, onEvent: (e:
   const poll = async () => {
     try {
       take(await conn.api.podEvents(ns, ref.pod));
-    } catch {
-      // Progress is a courtesy: events the identity may not list, or a failed list, never end the wait.
-      return;
+    } catch (err) {
+      // Progress is a courtesy: events the identity may not list, or a failed list, never end the
+      // wait; a list that failed otherwise (the API server restarting) is tried again.
+      if (err instanceof PluginError && err.kind === 'forbidden') return;
     }
     if (!stop.signal.aborted) timer = setTimeout(() => void poll(), EVENT_POLL_MS);
   };

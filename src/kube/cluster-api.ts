@@ -24,7 +24,38 @@ export interface ServerFacts {
   ephemeralContainersKind: string | undefined;
 }
 
+/**
+ * When a pod watch gives up, and the clock it reads (tests drive a fake one): at the deadline it
+ * resolves undefined (the wait timed out), at the signal's abort it rejects with "cancelled".
+ */
+export interface WatchLimits {
+  /** In the clock's ms. */
+  deadline: number;
+  /** The user's Ctrl-C (or a signal): a cancel, never a timeout. */
+  signal?: AbortSignal;
+  now?: () => number;
+  /** Resolves after ms, or at once when the signal aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** setTimeout as a promise that an abort ends early. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** The cluster operations the commands use, each translating API errors into the plugin's. */
+/** A followed log: the response body, read as it comes. */
+export type LogStream = NodeJS.ReadableStream & { destroy(): void };
+
 export class ClusterApi {
   constructor(
     readonly http: KubeHttpClient,
@@ -32,9 +63,9 @@ export class ClusterApi {
   ) {}
 
   /** GET a pod; not-found names the pod, namespace and how to list them. */
-  async getPod(ns: string, name: string): Promise<V1Pod> {
+  async getPod(ns: string, name: string, signal?: AbortSignal): Promise<V1Pod> {
     try {
-      return await this.http.request<V1Pod>({ path: podPath(ns, name) });
+      return await this.http.request<V1Pod>({ path: podPath(ns, name), signal });
     } catch (err) {
       if (err instanceof ApiError && err.status === 404)
         throw new PluginError('not-found', `pod "${name}" not found in namespace "${ns}"; list pods with kubectl get pods -n ${ns}`);
@@ -141,21 +172,33 @@ export class ClusterApi {
   }
 
   /**
-   * Watches one pod from resourceVersion until `check` returns a value (done) or the deadline
-   * passes. Like client-go's RetryWatcher it survives the stream ending, being cut (a reset, an API
-   * server restart: it reconnects with a backoff) and 410 Gone (it reads the pod again and goes on
-   * from there). Resolves with check's value, or undefined at the deadline.
+   * Watches one pod from resourceVersion until `check` returns a value (done), the deadline passes
+   * (resolves undefined) or the user's signal aborts (rejects with "cancelled"). Like client-go's
+   * RetryWatcher it survives the stream ending, being cut or refused (an API server restart: it
+   * watches again from the last version seen, with a backoff) and 410 Gone (it reads the pod again
+   * and goes on from there). Whatever an attempt fails with once the deadline or the signal ended
+   * it says nothing: the deadline is a timeout, the signal a cancel, never the other way round.
    */
-  async watchPod<T>(ns: string, name: string, resourceVersion: string | undefined, deadline: number, check: (pod: V1Pod) => T | undefined): Promise<T | undefined> {
+  async watchPod<T>(ns: string, name: string, resourceVersion: string | undefined, limits: WatchLimits, check: (pod: V1Pod) => T | undefined): Promise<T | undefined> {
+    const now = limits.now ?? Date.now;
+    const sleep = limits.sleep ?? abortableSleep;
+    const { deadline, signal } = limits;
     let rv = resourceVersion;
     let failures = 0;
-    while (Date.now() < deadline) {
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
+    for (;;) {
+      if (signal?.aborted) throw new PluginError('cancelled', `cancelled while watching ${podObject(ns, name)}`);
+      const left = deadline - now();
+      if (left <= 0) return undefined;
+      // This attempt ends at the deadline or at the user's abort, whichever comes first.
+      const attempt = new AbortController();
+      const done = new AbortController();
+      void sleep(left, done.signal).then(() => done.signal.aborted || attempt.abort());
+      const onAbort = () => attempt.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       let result: T | undefined;
       try {
         if (rv === undefined) {
-          const pod = await this.getPod(ns, name);
+          const pod = await this.getPod(ns, name, attempt.signal);
           rv = pod.metadata?.resourceVersion;
           result = check(pod);
           if (result !== undefined) return result;
@@ -163,8 +206,8 @@ export class ClusterApi {
         await this.http.watch<V1Pod>(
           {
             path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
-            query: { fieldSelector: `metadata.name=${name}`, resourceVersion: rv, timeoutSeconds: Math.max(1, Math.ceil((deadline - Date.now()) / 1000)) },
-            signal: controller.signal,
+            query: { fieldSelector: `metadata.name=${name}`, resourceVersion: rv, timeoutSeconds: Math.max(1, Math.ceil(left / 1000)) },
+            signal: attempt.signal,
           },
           (event) => {
             failures = 0;
@@ -180,19 +223,21 @@ export class ClusterApi {
           },
         );
       } catch (err) {
+        // Ended by the deadline or the user: the loop's first lines say which.
+        if (attempt.signal.aborted) continue;
         const gone = err instanceof ApiError && err.status === 410;
         const transient = gone || (err instanceof PluginError && err.kind === 'unreachable') || (err instanceof ApiError && (err.status === 429 || err.status >= 500));
-        if (!transient || Date.now() >= deadline) throw translateApiError(err, { target: this.cache?.target, verb: 'watch', resource: 'pods', object: podObject(ns, name) });
+        if (!transient) throw translateApiError(err, { target: this.cache?.target, verb: 'watch', resource: 'pods', object: podObject(ns, name) });
         if (gone) rv = undefined;
         failures++;
         // Back off while the API server is away (1/4 s doubling to 2 s), never past the deadline.
-        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** Math.min(failures - 1, 3), 2_000, Math.max(0, deadline - Date.now()))));
+        await sleep(Math.min(250 * 2 ** Math.min(failures - 1, 3), 2_000, Math.max(0, deadline - now())), signal);
       } finally {
-        clearTimeout(timer);
+        done.abort();
+        signal?.removeEventListener('abort', onAbort);
       }
       if (result !== undefined) return result;
     }
-    return undefined;
   }
 
   /** The last lines of a container's log (previous=true: the crashed instance). Empty when none. */
@@ -201,6 +246,23 @@ export class ClusterApi {
       return await this.http.text({ path: `${podPath(ns, pod)}/log`, query: { container, previous: opts.previous, tailLines: opts.tailLines } });
     } catch (err) {
       if (err instanceof ApiError && (err.status === 400 || err.status === 404)) return '';
+      throw translateApiError(err, { target: this.cache?.target, verb: 'get', resource: 'pods/log', object: podObject(ns, pod) });
+    }
+  }
+
+  /**
+   * A started container's log from its first byte, followed as it grows until the container ends
+   * (the kubelet checks every second whether it still runs), as the runtime logged it. Without
+   * `stream`, stdout and stderr merged (each in its order, interleaved as the runtime logged them); with it, that one alone,
+   * where the API server serves the choice (the PodLogsQuerySplitStreams feature gate, off by
+   * default through 1.35): undefined when it refuses it ("stream: Forbidden: may not be specified").
+   * The caller reads and ends the stream.
+   */
+  async followLogs(ns: string, pod: string, container: string, signal?: AbortSignal, stream?: 'Stdout' | 'Stderr'): Promise<LogStream | undefined> {
+    try {
+      return await this.http.stream({ path: `${podPath(ns, pod)}/log`, query: { container, follow: true, stream }, signal });
+    } catch (err) {
+      if (stream && err instanceof ApiError && (err.status === 400 || err.status === 422)) return undefined;
       throw translateApiError(err, { target: this.cache?.target, verb: 'get', resource: 'pods/log', object: podObject(ns, pod) });
     }
   }

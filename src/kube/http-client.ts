@@ -147,6 +147,19 @@ export class KubeHttpClient {
     });
   }
 
+  /**
+   * A streamed answer (a followed log): the response itself, to read as it comes; a status other
+   * than 2xx is thrown as an ApiError with the body. No deadline applies, as for a watch.
+   */
+  async stream(req: KubeRequest): Promise<IncomingMessage> {
+    const res = await this.exchange(req, true);
+    if ((res.statusCode ?? 0) >= 300) {
+      const text = await readAll(res);
+      throw new ApiError(res.statusCode ?? 0, safeJson(text), 'GET', req.path);
+    }
+    return res;
+  }
+
   /** One request whose answer matters only by its status (an upgrade probe); the body is dropped. */
   async probe(req: KubeRequest): Promise<{ status: number }> {
     const res = await this.exchange(req, false);

@@ -1,7 +1,7 @@
 // Types into a debug container's terminal without a user: `kubectl attach -it` under a pty of ours
 // (a TTY container refuses a non-TTY attach with "error stream protocol error"), the keys written,
 // then kubectl left to end with the session or stopped after a deadline.
-import { mayBeKubectlFailure } from './attach-session';
+import { mayBeKubectlFailure } from './attach/kubectl-output';
 import { loadPty } from './pty-loader';
 
 // Without output to go by (a program that does not redraw on a resize), the keys go after this.

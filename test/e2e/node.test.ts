@@ -1,10 +1,12 @@
-// Smoke test of the real local node (scripts/node.sh): a pod runs on containerd with a bridge IP,
-// exec and attach stream through API server -> kubelet -> containerd, and an ephemeral container
-// targeting the app reaches running. Skips itself unless `scripts/cluster.sh up --node` has run.
+// Smoke test of the real local node (scripts/node.sh): the scheduler places a pod on it, the pod
+// runs on containerd with a bridge IP and the cluster's DNS in its resolv.conf, exec and attach
+// stream through API server -> kubelet -> containerd, an ephemeral container targeting the app
+// reaches running, and the `net` preset's shell resolves kubernetes.default (the demo's hint).
+// Skips itself unless `scripts/cluster.sh up --node` has run.
 import { spawn } from 'node:child_process';
 import { aPod } from '../support/builders';
-import { describeOnRealNode, SAMPLE_APP } from '../support/terminal-session';
-import { addEphemeralContainer, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, KUBECTL, waitForPodRunning } from '../support/cluster';
+import { describeOnRealNode, inTerminal, SAMPLE_APP } from '../support/terminal-session';
+import { addEphemeralContainer, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, KUBECTL, kubectlJson, waitForPodRunning } from '../support/cluster';
 import { eventually } from '../support/wait';
 
 jest.setTimeout(120_000);
@@ -12,6 +14,8 @@ jest.setTimeout(120_000);
 const BUSYBOX = 'docker.io/library/busybox:1.36';
 const NETSHOOT = 'docker.io/nicolaka/netshoot:v0.13';
 const POD_SUBNET = /^10\.88\.\d+\.\d+$/;
+/** The bridge's gateway (scripts/node.sh POD_GATEWAY): where CoreDNS answers pods, the kubelet's clusterDNS. */
+const CLUSTER_DNS = '10.88.0.1';
 
 const describeNode = describeOnRealNode('test/e2e/node.test.ts');
 
@@ -53,7 +57,6 @@ describeNode('real node', () => {
     createObject(
       aPod(pod)
         .inNamespace(ns)
-        .withNodeName(clusterEnv().nodeName)
         .withContainer('app', { image: SAMPLE_APP, imagePullPolicy: 'Never' })
         .withTerminationGracePeriod(1)
         .build(),
@@ -65,12 +68,23 @@ describeNode('real node', () => {
     if (ns) deleteTestNamespace(ns);
   });
 
-  it('runs the sample app with an IP from the bridge', () => {
+  it('runs the sample app, placed by the scheduler, with an IP from the bridge', () => {
     const p = getPod(ns, pod);
+    expect(p.spec.nodeName).toBe(clusterEnv().nodeName);
+    expect(p.status.conditions.find((c: any) => c.type === 'PodScheduled').status).toBe('True');
     expect(p.status.phase).toBe('Running');
     expect(p.status.podIP).toMatch(POD_SUBNET);
     expect(containerState(p, 'containerStatuses', 'app').running).toBeDefined();
     expect(p.status.containerStatuses[0].containerID).toMatch(/^containerd:\/\//);
+  });
+
+  it("gives the pod the cluster's DNS (no MissingClusterDNS warning): its nameserver and search domains", () => {
+    const conf = kubectl(['exec', pod, '-c', 'app', '--', 'cat', '/etc/resolv.conf'], { namespace: ns });
+    expect(conf).toMatch(new RegExp(`^nameserver ${CLUSTER_DNS.replace(/\./g, '\\.')}$`, 'm'));
+    expect(conf).toMatch(new RegExp(`^search ${ns}\\.svc\\.cluster\\.local svc\\.cluster\\.local cluster\\.local\\b`, 'm'));
+    expect(conf).toMatch(/^options ndots:5$/m);
+    const warnings = kubectlJson(['get', 'events', '--field-selector', `involvedObject.name=${pod},reason=MissingClusterDNS`], { namespace: ns }).items;
+    expect(warnings).toEqual([]);
   });
 
   it('execs into the app, which serves /app on port 8080', () => {
@@ -114,4 +128,15 @@ describeNode('real node', () => {
     expect(logs).toMatch(/^1$/m);
     expect(logs).toMatch(/tcpdump version/);
   });
+
+  it("the net preset's shell (the demo's) answers nslookup kubernetes.default from the cluster DNS", () =>
+    inTerminal({}, async (t) => {
+      const kubernetesIP: string = kubectlJson(['get', 'service', 'kubernetes'], { namespace: 'default' }).spec.clusterIP;
+      await t.runPlugin(['net', pod, '-n', ns, '--context', 'debugger']);
+      await t.waitForShell();
+      const out = await t.command('nslookup kubernetes.default');
+      expect(out).toMatch(new RegExp(`^Server:\\s+${CLUSTER_DNS.replace(/\./g, '\\.')}$`, 'm'));
+      expect(out).toMatch(new RegExp(`^Name:\\s+kubernetes\\.default\\.svc\\.cluster\\.local\\nAddress:\\s+${kubernetesIP.replace(/\./g, '\\.')}$`, 'm'));
+      expect(await t.endPlugin('exit')).toBe(0);
+    }));
 });

@@ -1,7 +1,13 @@
-// Smoke test of the local control plane and of the test helpers (needs `scripts/cluster.sh up`).
+// Smoke test of the local control plane and of the test helpers (needs `scripts/cluster.sh up`):
+// a whole cluster, with a scheduler and cluster DNS besides the API server and controllers.
+import { Resolver } from 'node:dns/promises';
 import { aPod } from '../support/builders';
 import { addEphemeralContainer, auditEventsSince, auditLogSize, canI, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, kubectlJson, kubectlResult, patchEphemeralContainers } from '../support/cluster';
 import { markContainerCrashLooping, markEphemeralRunning, markEphemeralWaiting, markPodRunning, statusNode } from '../support/kubelet';
+import { eventually } from '../support/wait';
+
+/** The pause image the node imports (scripts/images.sh): runs anywhere, pulls from nowhere. */
+const PAUSE = 'localhost/kubectl-ephemeral/pause:3.10';
 
 jest.setTimeout(60_000);
 
@@ -111,6 +117,38 @@ describe('local control plane', () => {
       (e) => e.verb === 'patch' && e.objectRef?.subresource === 'ephemeralcontainers' && e.objectRef?.namespace === ns && e.stage === 'ResponseComplete',
     );
     expect(patches.length).toBe(3);
+  });
+
+  it("schedules a Deployment's pods onto the node a kubelet may run, never onto the fake node (tainted NoSchedule)", async () => {
+    const labels = { app: 'scheduled' };
+    const template = aPod('x').withLabels(labels).withContainer('app', { image: PAUSE, imagePullPolicy: 'IfNotPresent' }).withSpec({ automountServiceAccountToken: false, terminationGracePeriodSeconds: 0 }).build();
+    createObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'scheduled' }, spec: { replicas: 3, selector: { matchLabels: labels }, template: { metadata: template.metadata, spec: template.spec } } }, { namespace: ns });
+    // Three replicas: with the fake node schedulable the scheduler's spreading would put some there.
+    const pods: any[] = await eventually(
+      async () => {
+        const items: any[] = kubectlJson(['get', 'pods', '-l', 'app=scheduled'], { namespace: ns }).items;
+        return items.length === 3 && items.every((p) => p.spec.nodeName) && items;
+      },
+      60_000,
+      'the 3 pods of deployment "scheduled" to be bound to a node',
+      200,
+    );
+    expect(pods.map((p) => p.spec.nodeName)).toEqual([env.nodeName, env.nodeName, env.nodeName]);
+    for (const p of pods) expect(p.status.conditions.find((c: any) => c.type === 'PodScheduled')).toMatchObject({ status: 'True' });
+    expect(kubectlJson(['get', 'node', env.fakeNode]).spec.taints).toContainEqual({ key: 'kubectl-ephemeral/fake-node', value: 'true', effect: 'NoSchedule' });
+  });
+
+  it("answers DNS for the cluster's Services on the host (KE_DNS_SERVER), from the API server", async () => {
+    expect(env.dnsServer).toMatch(/^127\.0\.0\.1:\d+$/);
+    const dns = new Resolver({ timeout: 2000, tries: 2 });
+    dns.setServers([env.dnsServer]);
+    const kubernetesIP = kubectlJson(['get', 'service', 'kubernetes'], { namespace: 'default' }).spec.clusterIP;
+    expect(await dns.resolve4('kubernetes.default.svc.cluster.local')).toEqual([kubernetesIP]);
+    // A Service made now: CoreDNS watches the API server, so its name resolves within seconds.
+    const svc = createObject({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'named' }, spec: { ports: [{ port: 80 }] } }, { namespace: ns });
+    const answer = await eventually(async () => (await dns.resolve4(`named.${ns}.svc.cluster.local`).catch(() => undefined))?.join(), 30_000, `named.${ns}.svc.cluster.local to resolve`, 500);
+    expect(answer).toBe(svc.spec.clusterIP);
+    await expect(dns.resolve4(`absent.${ns}.svc.cluster.local`)).rejects.toMatchObject({ code: 'ENOTFOUND' });
   });
 
   it('keeps the default ServiceAccount and kube-root-ca.crt in new namespaces', () => {

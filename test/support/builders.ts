@@ -69,7 +69,7 @@ export class PodBuilder {
     return this;
   }
 
-  /** Binds the pod to a node directly (the local cluster has no scheduler). */
+  /** Binds the pod to a node directly, past the scheduler (e.g. to the fake node no kubelet runs, whose statuses the tests write). */
   withNodeName(nodeName: string): this {
     this.spec.nodeName = nodeName;
     return this;

@@ -20,11 +20,13 @@ export interface ClusterEnv {
   /** Three contexts: admin (current), debugger, reader. */
   kubeconfig: string;
   auditLog: string;
-  /** The node the tests bind pods to (a real kubelet may run it: see scripts/node.sh). */
+  /** The node the scheduler places pods on (a real kubelet may run it: see scripts/node.sh). */
   nodeName: string;
   /** A registered Ready node that no kubelet ever runs: statuses written by the tests stay. */
   fakeNode: string;
   k8sVersion: string;
+  /** Where the cluster's DNS (CoreDNS) answers on the host, "127.0.0.1:PORT"; '' for a cluster from before it. */
+  dnsServer: string;
 }
 
 export type Context = 'admin' | 'debugger' | 'reader';
@@ -48,6 +50,7 @@ export function clusterEnv(): ClusterEnv {
     nodeName: vars.KE_NODE_NAME ?? '127.0.0.1',
     fakeNode: vars.KE_FAKE_NODE ?? 'ke-fake-node',
     k8sVersion: vars.KE_K8S_VERSION ?? '',
+    dnsServer: vars.KE_DNS_SERVER ?? '',
   };
   return cached;
 }

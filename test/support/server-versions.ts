@@ -25,12 +25,18 @@ export interface ServerExpectations {
    * older server drops the field, and the plugin then reads the target as naming no user.
    */
   containerStatusUser: boolean;
+  /**
+   * kubectl's, not the server's: the kubectl that follows this server's version (a version-following
+   * dispatcher such as the Google Cloud SDK's) has `kubectl debug --keep-*` (1.31 and later); before,
+   * it refuses them and its copies keep labels and annotations.
+   */
+  kubectlCopyKeeps: boolean;
 }
 
 const BY_MINOR: Readonly<Record<number, ServerExpectations>> = {
-  30: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: false, procMountUnmasked: 'reset to Default', containerStatusUser: false },
-  35: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid', containerStatusUser: true },
-  37: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid', containerStatusUser: true },
+  30: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: false, procMountUnmasked: 'reset to Default', containerStatusUser: false, kubectlCopyKeeps: false },
+  35: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid', containerStatusUser: true, kubectlCopyKeeps: true },
+  37: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid', containerStatusUser: true, kubectlCopyKeeps: true },
 };
 
 /** The row for the cluster under test (its state dir's version); an unlisted minor fails: measure it and add its row. */

@@ -60,14 +60,13 @@ export function describeOnRealNode(file: string): jest.Describe {
   return describeIfAvailable(file, realNodeUnavailable(), 'the real node comes with scripts/cluster.sh up --node');
 }
 
-/** A pod of the sample app on the real node, as the sessions debug it (uid 1000, local images). */
+/** A pod of the sample app as the sessions debug it (uid 1000, local images); the scheduler puts it on the real node. */
 export function sampleAppPod(name: string, extra: { command?: string[]; volumeMounts?: object[]; volumes?: object[] } = {}): object {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name },
     spec: {
-      nodeName: clusterEnv().nodeName,
       terminationGracePeriodSeconds: 1,
       securityContext: { runAsUser: 1000 },
       containers: [

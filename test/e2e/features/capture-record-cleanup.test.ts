@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitForPodRunning } from '../../support/cluster';
+import { createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitForPodRunning } from '../../support/cluster';
 import { expectExit, requireBuiltPlugin, runPlugin, startPlugin, tempDir } from '../../support/plugin';
 import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, SAMPLE_APP } from '../../support/terminal-session';
@@ -25,7 +25,7 @@ describeNode('capture, recorded sessions and cleanup on the real node', () => {
     requireBuiltPlugin();
     ns = await createTestNamespace('e2e-features');
     createObject(
-      aPod('web').withContainer('app', { image: SAMPLE_APP, imagePullPolicy: 'IfNotPresent', securityContext: { runAsUser: 1000 } }).withNodeName(clusterEnv().nodeName).withTerminationGracePeriod(1).build(),
+      aPod('web').withContainer('app', { image: SAMPLE_APP, imagePullPolicy: 'IfNotPresent', securityContext: { runAsUser: 1000 } }).withTerminationGracePeriod(1).build(),
       { namespace: ns },
     );
     await waitForPodRunning(ns, 'web');

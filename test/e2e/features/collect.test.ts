@@ -69,13 +69,13 @@ describeNode('collect on the real node', () => {
     requireBuiltPlugin();
     ns = await createTestNamespace('e2e-collect');
     createObject(
-      aPod('victim').withContainer('app', { image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', PLANT] }).withNodeName(clusterEnv().nodeName).withTerminationGracePeriod(1).build(),
+      aPod('victim').withContainer('app', { image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', PLANT] }).withTerminationGracePeriod(1).build(),
       { namespace: ns },
     );
     // A second root pod that no collector touches before the restricted test: Pod Security checks
     // the whole pod, and victim's earlier (baseline) collectors would be what restricted refuses.
     createObject(
-      aPod('fresh').withContainer('app', { image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }).withNodeName(clusterEnv().nodeName).withTerminationGracePeriod(1).build(),
+      aPod('fresh').withContainer('app', { image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }).withTerminationGracePeriod(1).build(),
       { namespace: ns },
     );
     await eventually(async () => getPod(ns, 'victim').status?.phase === 'Running' && kubectlResult(['exec', 'victim', '--', 'test', '-f', '/tmp/.planted'], { namespace: ns }).ok, 90_000, 'pod victim running with its files planted');
@@ -254,7 +254,6 @@ describeNode('collect interrupted', () => {
     createObject(
       aPod('many')
         .withContainer('app', { image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'mkdir /tmp/many; i=0; while [ $i -lt 3000 ]; do echo $i >/tmp/many/f$i; i=$((i+1)); done; touch /tmp/.planted; exec sleep 3600'] })
-        .withNodeName(clusterEnv().nodeName)
         .withTerminationGracePeriod(1)
         .build(),
       { namespace: ns },
@@ -309,7 +308,6 @@ describeNode('collect from a non-root target in a restricted namespace', () => {
             command: ['sh', '-c', 'echo note-1000 >/tmp/mine; touch /tmp/.planted; exec sleep 3600'],
           }),
         )
-        .withNodeName(clusterEnv().nodeName)
         .withTerminationGracePeriod(1)
         .build(),
       { namespace: ns },

@@ -1,7 +1,7 @@
 // `kubectl ephemeral crashloop POD` on the real node, for a container that exits 1 in a loop: the
 // crash summary (last exit code, previous logs), a shell with the app's ConfigMap mounted where the
 // app has it, and --copy: a running copy of the pod that is gone once the shell exits.
-import { COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectlResult } from '../../support/cluster';
+import { clusterEnv, COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectlResult } from '../../support/cluster';
 import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, sampleAppPod } from '../../support/terminal-session';
 
@@ -50,9 +50,10 @@ describeOnRealNode(__filename)('crashloop POD: debugging a container that exits 
       await t.expectCookedMode();
     }));
 
-  it('--copy gives a running copy of the pod to debug, deleted when the shell exits', () =>
+  it('--copy gives a running copy of the pod to debug, placed by the scheduler, deleted when the shell exits', () =>
     inTerminal({}, async (t) => {
-      await t.runPlugin(['crashloop', 'crashy', '--copy', '--same-node', '-n', ns, '--context', 'debugger']);
+      // Without --same-node, as kubectl debug --copy-to: the scheduler places the copy.
+      await t.runPlugin(['crashloop', 'crashy', '--copy', '-n', ns, '--context', 'debugger']);
       const copy = (await t.waitFor(/created pod copy "([a-z0-9-]+)" of "crashy"/, { timeoutMs: 30_000 }))[1]!;
       await t.waitForShell();
 
@@ -61,6 +62,7 @@ describeOnRealNode(__filename)('crashloop POD: debugging a container that exits 
       expect(seen.ok).toBe(true);
       const pod = JSON.parse(seen.stdout);
       expect(pod.status.phase).toBe('Running');
+      expect(pod.spec.nodeName).toBe(clusterEnv().nodeName);
       expect(pod.status.containerStatuses.find((s: any) => s.name === 'app').state.running).toBeDefined();
 
       expect(await t.command('ps')).toMatch(/^\s*1\s+1000\s+sleep infinity/m); // the app's command replaced by the keep-alive

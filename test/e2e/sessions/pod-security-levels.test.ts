@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod, restrictedContainer } from '../../support/builders';
-import { auditEventsSince, auditLogSize, clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitForPodRunning } from '../../support/cluster';
+import { auditEventsSince, auditLogSize, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitForPodRunning } from '../../support/cluster';
 import { expectExit, runPlugin, stderrLines, tempDir, theErrorLine } from '../../support/plugin';
 import { describeOnRealNode, httpGet, inTerminal, SAMPLE_APP, sampleAppPod } from '../../support/terminal-session';
 
@@ -25,7 +25,6 @@ function rootTargetPod(name: string, explicitRoot: boolean): object {
       command: ['sh', '-c', `echo ${SECRET} > /planted; chmod 600 /planted; exec sleep 1000000`],
       ...(explicitRoot ? { securityContext: { runAsUser: 0 } } : {}),
     })
-    .withNodeName(clusterEnv().nodeName)
     .withTerminationGracePeriod(1)
     .build();
 }
@@ -36,7 +35,6 @@ function restrictedAppPod(name: string): object {
     .withRestrictedSecurity()
     .withPodSecurityContext({ runAsUser: 1000 })
     .withContainer('app', restrictedContainer({ image: SAMPLE_APP, imagePullPolicy: 'IfNotPresent' }))
-    .withNodeName(clusterEnv().nodeName)
     .withTerminationGracePeriod(1)
     .build();
 }

@@ -3,7 +3,7 @@
 // level, one session in a namespace enforcing that level runs the check of every ability, and each
 // must succeed exactly where the preset claims the ability. An ability without a check here fails.
 import { aPod, restrictedContainer } from '../../support/builders';
-import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, waitForPodRunning } from '../../support/cluster';
+import { createObject, createTestNamespace, deleteTestNamespace, waitForPodRunning } from '../../support/cluster';
 import { describeRun, runPlugin } from '../../support/plugin';
 import { describeOnRealNode, SAMPLE_APP } from '../../support/terminal-session';
 import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
@@ -44,7 +44,6 @@ function appPod(): object {
     .withPodSecurityContext({ runAsUser: 1000 })
     .withContainer('app', restrictedContainer({ image: SAMPLE_APP, imagePullPolicy: 'IfNotPresent', env: { KE_APP: 'probe' }, volumeMounts: [{ name: 'data', mountPath: '/ke-data' }] }))
     .withVolume({ name: 'data', emptyDir: {} })
-    .withNodeName(clusterEnv().nodeName)
     .withTerminationGracePeriod(1)
     .build();
 }

@@ -40,6 +40,7 @@ describe('credentials, as kubectl reads them', () => {
     }
     files = tempDir('ke-conn-creds-');
     // Copies start at once; debug containers of copies wait for the test (it decides when they run).
+    // The copies run with --same-node: on the node no kubelet runs, where this stand-in starts them.
     kubelet = new KubeletStandIn(ns, { startPods: true, ephemeral: (pod) => (pod.metadata.labels?.['kubectl-ephemeral.dev/copy-of'] ? { state: 'ignore' } : { state: 'running' }) }).start();
   });
   afterAll(async () => {
@@ -93,7 +94,7 @@ describe('credentials, as kubectl reads them', () => {
     writeFileSync(join(dir, 'token'), serviceAccountToken(ns, 'expiry-user'));
     writeExecCredentialScript(join(dir, 'bin', 'get-token'), dir, 3);
     const config = kubeconfigWith('exec-expiry', { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: './bin/get-token', interactiveMode: 'Never' } });
-    const run = startPlugin(['crashloop', 'crashy', '--kubeconfig', config, '--copy', '--no-attach', '--timeout', '90s'], { timeoutMs: 110_000 });
+    const run = startPlugin(['crashloop', 'crashy', '--kubeconfig', config, '--copy', '--same-node', '--no-attach', '--timeout', '90s'], { timeoutMs: 110_000 });
     const copy = await eventually(async () => (await copiesOf('crashy')).find((p) => p.spec.ephemeralContainers?.length), 60_000, 'the copy with its debug container');
     // The session ends (SIGTERM, the same deletion as a session's end: --no-attach would keep the copy
     // once its debug container runs) only after the first credential has expired.
@@ -113,7 +114,7 @@ describe('credentials, as kubectl reads them', () => {
     const config = kubeconfigWith('token-file', { tokenFile });
     const before = await runKubectl(['--kubeconfig', config, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
     expect([before.code, before.stdout]).toEqual([0, `system:serviceaccount:${ns}:token-a`]);
-    const run = startPlugin(['crashloop', 'crashy2', '--kubeconfig', config, '--copy', '--no-attach', '--timeout', '90s'], { timeoutMs: 110_000 });
+    const run = startPlugin(['crashloop', 'crashy2', '--kubeconfig', config, '--copy', '--same-node', '--no-attach', '--timeout', '90s'], { timeoutMs: 110_000 });
     const copy = await eventually(async () => (await copiesOf('crashy2')).find((p) => p.spec.ephemeralContainers?.length), 60_000, 'the copy with its debug container');
     // Rotate: the file now holds B's token, and A's token stops working (its ServiceAccount is gone).
     writeFileSync(tokenFile, serviceAccountToken(ns, 'token-b'));

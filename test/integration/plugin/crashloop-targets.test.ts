@@ -145,19 +145,23 @@ describe('crashloop finds what crashes (API server; statuses written by the test
     kubectl(['delete', 'pod', name, '--grace-period=0', '--force'], { namespace: ns, context: 'debugger' });
   });
 
-  it('--copy without --same-node leaves placement to the scheduler: the copy names no node, and when none places it the timeout says so and the copy is deleted', async () => {
+  it('--copy without --same-node leaves placement to the scheduler: the copy names no node, and when no node fits the timeout gives the scheduler\'s reason and the copy is deleted', async () => {
     const dry = await runPlugin(['crashloop', 'initpod', '-n', ns, '--context', 'debugger', '--copy', '--dry-run', '-o', 'json']);
     expectExit(dry, 0);
     expect(JSON.parse(dry.stdout).spec.nodeName).toBeUndefined();
 
-    // This cluster runs no scheduler: the copy stays unplaced.
-    const r = await runPlugin(['crashloop', 'initpod', '-n', ns, '--context', 'debugger', '--copy', '--no-attach', '--timeout', '3s']);
+    // A node selector no node matches (the original is bound by name, which skips the selector):
+    // the scheduler keeps the copy Unschedulable.
+    const nowhere = initPod('nowhere');
+    createObject({ ...nowhere, spec: { ...nowhere.spec, nodeSelector: { 'kubernetes.io/hostname': 'ke-no-such-node' } } }, { namespace: ns });
+    markInitContainerCrashLooping(ns, 'nowhere', 'init-myservice', 1, 'Error');
+    const r = await runPlugin(['crashloop', 'nowhere', '-n', ns, '--context', 'debugger', '--copy', '--no-attach', '--timeout', '5s']);
     expectExit(r, 75);
     expect(theErrorLine(r)).toMatch(
-      new RegExp(`^error: pod copy "initpod-debug-[a-z0-9]{5}" was not placed on a node within --timeout: no scheduler has bound it to a node; pass --same-node to run it on "${fake()}" like the original, or check kubectl describe pod initpod-debug-[a-z0-9]{5} -n ${ns}$`),
+      new RegExp(`^error: pod copy "nowhere-debug-[a-z0-9]{5}" was not placed on a node within --timeout: Unschedulable: 0/\\d+ nodes are available: .*didn't match Pod's node affinity/selector.*; pass --same-node to run it on "${fake()}" like the original, or check kubectl describe pod nowhere-debug-[a-z0-9]{5} -n ${ns}$`),
     );
-    expect(stderrLines(r)).toContainEqual(expect.stringMatching(/^deleted pod copy "initpod-debug-[a-z0-9]{5}"$/));
-    expect(await copiesOf('initpod')).toEqual([]);
+    expect(stderrLines(r)).toContainEqual(expect.stringMatching(/^deleted pod copy "nowhere-debug-[a-z0-9]{5}"$/));
+    expect(await copiesOf('nowhere')).toEqual([]);
   });
 });
 

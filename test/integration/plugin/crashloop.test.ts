@@ -161,8 +161,8 @@ describe('crashloop against the API server', () => {
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ] as const)('%s while waiting for the copy to start deletes the copy and exits %d', async (signal, code) => {
-    const run = startPlugin(['crashloop', 'web', '-n', ns, '--context', 'debugger', '--copy', '--no-attach', '--timeout', '30s']);
-    // No stand-in: the copy never starts, so the plugin waits for it.
+    const run = startPlugin(['crashloop', 'web', '-n', ns, '--context', 'debugger', '--copy', '--same-node', '--no-attach', '--timeout', '30s']);
+    // No stand-in, and on the node no kubelet runs (--same-node): the copy never starts, so the plugin waits for it.
     const copy = await eventually(async () => (await copiesOf('web'))[0], 15_000, 'the pod copy');
     const sentAt = Date.now();
     run.child.kill(signal);

@@ -159,6 +159,18 @@ describe('bad input against the live server', () => {
     expect(podsIn(ns)).toEqual(['api', 'web']);
   });
 
+  // A deadline that passes before the watch even connected was once reported as "error: cancelled",
+  // exit 130: the aborted request's word. It is the timeout, whatever the size.
+  it.each(['shell', 'net'])('--timeout 1ms (%s): exit 75 and the timeout line, never "cancelled" (no status: the test acts as kubelet and writes none)', async (preset) => {
+    const kubelet = new KubeletStandIn(ns, { pods: (p) => p.metadata.name === 'web', ephemeral: () => ({ state: 'ignore' }) }).start();
+    const name = `tiny-${preset}`;
+    const r = await runPlugin([preset, 'web', '-n', ns, '--context', 'debugger', '--timeout', '1ms', '--name', name, '--no-attach']).finally(() => kubelet.stop());
+    expectExit(r, 75);
+    expect(theErrorLine(r)).toMatch(new RegExp(`^error: container "${name}" of pod "web" did not start within --timeout \\(last state: no status yet\\); check the node with kubectl describe pod web -n `));
+    expect(stderrLines(r).filter((l) => !l.startsWith('note: '))).toEqual([expect.stringMatching(new RegExp(`^added ephemeral container "${name}"`)), theErrorLine(r)]);
+    expect(r.stdout).toBe('');
+  });
+
   it('an image that cannot be pulled: exit 76 as soon as the kubelet says so, naming the image (status written by the test acting as kubelet)', async () => {
     const message = 'failed to pull and unpack image "registry.invalid/debug:1": failed to resolve reference: lookup registry.invalid: no such host';
     const kubelet = new KubeletStandIn(ns, { pods: (p) => p.metadata.name === 'api', ephemeral: () => ({ state: 'waiting', reason: 'ErrImagePull', message }) }).start();

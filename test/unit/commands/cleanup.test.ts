@@ -1,5 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { END_KEYS, KILL_SCRIPT, planCleanup, runCleanup, type CleanupOptions } from '../../../src/commands/cleanup';
+import { planCleanup, runCleanup, type CleanupOptions } from '../../../src/commands/cleanup';
+import { END_KEYS, KILL_SCRIPT } from '../../../src/debug/stop-container';
 import type { CommandContext, Connection } from '../../../src/context';
 import type { KubectlRunner } from '../../../src/debug/kubectl-runner';
 import { PluginError } from '../../../src/errors/plugin-error';

@@ -62,6 +62,7 @@ function fakeContext(cluster: FakeCluster): { ctx: CommandContext; out: string[]
     suffix: () => 'abcde',
     now: () => Date.parse('2026-12-06T22:00:00Z'),
     signal: new AbortController().signal,
+    onInterrupt: () => () => undefined,
   } as unknown as CommandContext;
   return { ctx, out, info };
 }
@@ -161,6 +162,18 @@ describe('runDebug: the request through Complete, Validate and a dry run, agains
     const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
     const { ctx } = fakeContext(cluster);
     await expect(runDebug(ctx, options({ dryRun: undefined, output: undefined, attach: false, ...over }))).rejects.toMatchObject({ kind: 'usage', exitCode: 64, message });
+    expect(cluster.patches).toEqual([]);
+  });
+
+  it('--profile baseline in a restricted namespace: the form line and the fix name --profile, as typed', async () => {
+    const root = aPod('web').inNamespace(NS).withContainer('app', { image: 'nginx:1' }).withStatus({ phase: 'Running', containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'nginx:1', imageID: '', state: { running: {} } }] }).build() as V1Pod;
+    const cluster: FakeCluster = { pods: [root], level: 'restricted', patches: [] };
+    const { ctx, info } = fakeContext(cluster);
+    await expect(runDebug(ctx, options({ preset: 'network', profile: 'baseline', dryRun: undefined, output: undefined }))).rejects.toMatchObject({
+      kind: 'policy-rejected',
+      message: expect.stringMatching(/; drop --profile to let the plugin choose the form "restricted" allows$/),
+    });
+    expect(info.filter((l) => l.startsWith('--profile'))).toEqual([expect.stringMatching(/^--profile baseline: the debug container runs as root/)]);
     expect(cluster.patches).toEqual([]);
   });
 

@@ -8,8 +8,9 @@ import { PluginError } from '../../../src/errors/plugin-error';
 import { quietPrinter, type Printer } from '../../../src/output/printer';
 import type { AttachSessionOptions, AttachSessionResult } from '../../../src/terminal/attach-session';
 import { aPod } from '../../support/builders';
+import { Readable, Writable } from 'node:stream';
 
-function world(opts: { result?: AttachSessionResult; fail?: Error; state?: object; quiet?: boolean }) {
+function world(opts: { result?: AttachSessionResult; fail?: Error; state?: object; quiet?: boolean; split?: boolean }) {
   const lines: string[] = [];
   const base: Printer = { verbose: false, live: false, color: false, status: () => {}, out: (t) => lines.push(`out: ${t}`), info: (t) => lines.push(`info: ${t}`), warn: (t) => lines.push(`warn: ${t}`), debug: () => {} };
   const attached: AttachSessionOptions[] = [];
@@ -17,7 +18,14 @@ function world(opts: { result?: AttachSessionResult; fail?: Error; state?: objec
   pod.status = { ephemeralContainerStatuses: [{ name: 'dbg', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: opts.state ?? { running: {} } }] } as V1Pod['status'];
   const conn = {
     target: { namespace: 'shop', contextName: 'ctx', clusterName: 'c' },
-    api: { watchPod: async (_ns: string, _pod: string, _rv: unknown, _deadline: number, check: (p: V1Pod) => unknown) => check(pod) },
+    api: {
+      watchPod: async (_ns: string, _pod: string, _rv: unknown, _deadline: number, check: (p: V1Pod) => unknown) => check(pod),
+      // The container's log, as the kubelet streams it: everything from the first byte, then the end.
+      // Asked for one stream, an API server without PodLogsQuerySplitStreams refuses (undefined),
+      // unless the test says it serves them apart.
+      followLogs: async (_ns: string, _pod: string, _c: string, _signal: unknown, stream?: string) =>
+        stream === undefined ? Readable.from([Buffer.from('first\n'), Buffer.from('second\n')]) : opts.split ? Readable.from([Buffer.from(stream === 'Stdout' ? 'out-only\n' : 'err-only\n')]) : undefined,
+    },
   } as unknown as Connection;
   const ctx = {
     printer: opts.quiet ? quietPrinter(base) : base,
@@ -111,5 +119,88 @@ describe('attachDebugContainer', () => {
     const w = world({ quiet: true, result: { exitCode: 0, recordingError: new Error('ENOSPC: no space left on device') }, state: { terminated: { exitCode: 2 } } });
     expect(await attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target({ record: '/tmp/q.cast' }))).toBe(2);
     expect(w.lines).toEqual(['warn: this session is recorded to /tmp/q.cast (output only; --record-input adds keystrokes)', 'warn: warning: the recording /tmp/q.cast is incomplete: ENOSPC: no space left on device']);
+  });
+
+  it('kubectl attach failed before landing, the container still runs: said once in the plugin\'s words, exit 71 (tool-failed)', async () => {
+    const w = world({ result: { exitCode: 1, end: { kind: 'failed', message: 'error: pods "web" is forbidden: User "u" cannot create resource "pods/attach"', exitCode: 1 } } });
+    const err = await attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PluginError);
+    expect((err as PluginError).exitCode).toBe(71);
+    expect((err as PluginError).message).toBe(`could not attach to container "dbg" of pod "web": kubectl attach failed (kubectl: pods "web" is forbidden: User "u" cannot create resource "pods/attach"); it is still running; attach again with: ${AGAIN}`);
+  });
+
+  it('"not found" to the end while the container runs: the plugin\'s words, never kubectl\'s line', async () => {
+    const w = world({ result: { exitCode: 1, notFound: 'error: x not found', end: { kind: 'not-found', message: 'error: x not found', exitCode: 1 } } });
+    const err = (await attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target()).catch((e: unknown) => e)) as PluginError;
+    expect(err.message).toBe(`could not attach to container "dbg" of pod "web": the kubelet did not find it in time (kubectl: x not found); it is still running; attach again with: ${AGAIN}`);
+    expect(w.lines.join('\n')).not.toContain('error:');
+  });
+
+  it('a signal before any attach landed: cancelled (130), the container named with the way back', async () => {
+    const w = world({ result: { exitCode: 130, end: { kind: 'abandoned', signal: 'SIGINT' } } });
+    const err = (await attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target()).catch((e: unknown) => e)) as PluginError;
+    expect(err.exitCode).toBe(130);
+    expect(err.message).toBe(`cancelled before the session attached to container "dbg" of pod "web"; it keeps running: ${AGAIN}`);
+  });
+
+  describe('a command without a terminal: output from the log', () => {
+    const captured = () => {
+      const chunks: Buffer[] = [];
+      const out = new Writable({ write: (c: Buffer, _e, done) => (chunks.push(c), done()) });
+      return { out, text: () => Buffer.concat(chunks).toString() };
+    };
+    const withStdout = async <T>(run: (out: Writable) => Promise<T>): Promise<{ value: T; text: string; errText: string }> => {
+      const c = captured();
+      const e = captured();
+      const real = Object.getOwnPropertyDescriptor(process, 'stdout')!;
+      const realErr = Object.getOwnPropertyDescriptor(process, 'stderr')!;
+      Object.defineProperty(process, 'stdout', { value: c.out, configurable: true });
+      Object.defineProperty(process, 'stderr', { value: e.out, configurable: true });
+      try {
+        return { value: await run(c.out), text: c.text(), errText: e.text() };
+      } finally {
+        Object.defineProperty(process, 'stdout', real);
+        Object.defineProperty(process, 'stderr', realErr);
+      }
+    };
+
+    it('prints the log from its first byte, passes stdin through an attach that carries only that, exits with the container\'s code', async () => {
+      const w = world({ state: { terminated: { exitCode: 3, reason: 'Error' } } });
+      const { value, text } = await withStdout(() => attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target({ tty: false, outputFromLog: true })));
+      expect(value).toBe(3);
+      expect(text).toBe('first\nsecond\n');
+      expect(w.attached).toHaveLength(1);
+      expect(w.attached[0]).toMatchObject({ stdinOnly: true, stdin: true });
+      expect(w.lines).toEqual([
+        'info: attaching to "dbg" of pod "web" (stdin is passed in, its output from the first byte (stdout and stderr merged) and exit code out)',
+        'info: container "dbg" exited with code 3',
+      ]);
+    });
+
+    it('-i=false: no attach at all', async () => {
+      const w = world({ state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+      const { value, text } = await withStdout(() => attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target({ tty: false, stdin: false, outputFromLog: true })));
+      expect(value).toBe(0);
+      expect(text).toBe('first\nsecond\n');
+      expect(w.attached).toHaveLength(0);
+      expect(w.lines.at(-1)).toBe('info: container "dbg" exited with code 0');
+    });
+
+    it('a stdin attach that failed because the command had already ended: nothing of it is said', async () => {
+      const failed = { exitCode: 1, end: { kind: 'failed' as const, message: 'error: cannot attach to a container that has exited', exitCode: 1 } };
+      const w = world({ result: failed, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+      const { value, text } = await withStdout(() => attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target({ tty: false, outputFromLog: true })));
+      expect(value).toBe(0);
+      expect(text).toBe('first\nsecond\n');
+      expect(w.lines.join('\n')).not.toMatch(/error|cannot attach/);
+    });
+
+    it('a server that serves the log\'s streams apart: stdout to stdout, stderr to stderr, and the first line does not say merged', async () => {
+      const w = world({ split: true, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+      const { text, errText } = await withStdout(() => attachDebugContainer(w.ctx, w.conn, { verbosity: 0 }, target({ tty: false, stdin: false, outputFromLog: true })));
+      expect(text).toBe('out-only\n');
+      expect(errText).toBe('err-only\n');
+      expect(w.lines[0]).toBe('info: attaching to "dbg" of pod "web" (no stdin, its output from the first byte and exit code out)');
+    });
   });
 });

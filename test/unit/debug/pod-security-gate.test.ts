@@ -34,7 +34,7 @@ describe('the Pod Security gate', () => {
     ],
   ])('%s: one line naming the level, the field and the fix', (_t, pod, preset, explicit, message) => {
     const plan = planForLevel(pod, { preset: presets.get(preset), ...('runAs' in explicit ? { runAs: { kind: 'root' as const } } : {}) }, 'restricted', 'abcde', 'level' in explicit ? explicit.level : undefined);
-    expect(() => checkPodSecurity(pod, plan.container, 'restricted', 'shop', presetLevelFix('restricted', { runAs: 'runAs' in explicit, level: 'level' in explicit }))).toThrow(message);
+    expect(() => checkPodSecurity(pod, plan.container, 'restricted', 'shop', presetLevelFix('restricted', { runAs: 'runAs' in explicit, level: 'level' in explicit ? '--level' : undefined }))).toThrow(message);
   });
 
   it('a user preset with no form the level admits says so and where to look', async () => {

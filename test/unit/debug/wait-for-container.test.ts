@@ -2,6 +2,7 @@ import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Connection } from '../../../src/context';
 import { waitForContainer, type ContainerEvent } from '../../../src/debug/wait-for-container';
 import { aPod } from '../../support/builders';
+import { PluginError } from '../../../src/errors/plugin-error';
 
 const event = (uid: string, fieldPath: string, reason: string, message: string, count = 1, type = 'Normal'): CoreV1Event =>
   ({ metadata: { uid }, involvedObject: { fieldPath }, reason, message, count, type }) as CoreV1Event;
@@ -166,5 +167,50 @@ describe('waitForContainer with startedEarly', () => {
     send([event('2', 'spec.ephemeralContainers{dbg}', 'Pulled', 'Successfully pulled image "busybox"')]);
     await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: '', early: 'probe' });
     expect(probes).toBe(1);
+  });
+
+  it('an API server restart cuts the event watch: the events are listed again each second until it answers, and its Started event still ends the wait (fake timers)', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+    try {
+      const { conn } = fakeConn([]);
+      const api = conn.api as unknown as Record<string, unknown>;
+      api.followPodEvents = async () => {
+        throw new PluginError('unreachable', 'cannot reach the API server (ECONNRESET)');
+      };
+      let lists = 0;
+      api.podEvents = async () => {
+        if (++lists <= 3) throw new PluginError('unreachable', 'cannot reach the API server (ECONNREFUSED)');
+        return [event('1', 'spec.ephemeralContainers{dbg}', 'Started', 'Container started')];
+      };
+      const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: {} });
+      await jest.advanceTimersByTimeAsync(3_000);
+      await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: '', early: 'event' });
+      expect(lists).toBe(4);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('events the identity may not list: the list is not tried again (fake timers)', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+    try {
+      const { conn, push } = fakeConn([]);
+      const api = conn.api as unknown as Record<string, unknown>;
+      api.followPodEvents = async () => {
+        throw new PluginError('forbidden', 'cannot watch events');
+      };
+      let lists = 0;
+      api.podEvents = async () => {
+        lists++;
+        throw new PluginError('forbidden', 'cannot list events');
+      };
+      const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: {} });
+      await jest.advanceTimersByTimeAsync(5_000);
+      push(podWith({ running: {} }));
+      await expect(waiting).resolves.toMatchObject({ state: { phase: 'running' } });
+      expect(lists).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -89,7 +89,7 @@ describe('runAttachSession with a terminal', () => {
     const outer = await started({ driver, config: session() });
     outer.type('a');
     // In cooked mode the outer line discipline would hold 'a' until Enter, and this would time out.
-    await outer.waitFor(/KEY\[a\]\n/, 3000);
+    await outer.waitFor(/KEY\[a\]\n/, 10_000);
     // Output passes through as kubectl wrote it: one CR per line from the inner pty, none added by
     // the outer terminal (libuv's raw mode would add it: the session turns OPOST off).
     expect(outer.raw).toContain('KEY[a]\r\n');
@@ -125,9 +125,9 @@ describe('runAttachSession with a terminal', () => {
   it('sends Ctrl-C to kubectl as a byte and keeps relaying', async () => {
     const outer = await started({ driver, config: session() });
     outer.type('\x03');
-    await outer.waitFor(/GOT-INT\n/, 3000);
+    await outer.waitFor(/GOT-INT\n/, 10_000);
     outer.type('b');
-    await outer.waitFor(/KEY\[b\]\n/, 3000);
+    await outer.waitFor(/KEY\[b\]\n/, 10_000);
     outer.type('q');
     const { report, driverStty } = await outer.finish();
     expect(report.exitCode).toBe(0);
@@ -137,9 +137,9 @@ describe('runAttachSession with a terminal', () => {
   it('passes Ctrl-S and Ctrl-Q through instead of treating them as flow control', async () => {
     const outer = await started({ driver, config: session() });
     outer.type('\x13');
-    await outer.waitFor(/KEY\[\^S\]\n/, 3000);
+    await outer.waitFor(/KEY\[\^S\]\n/, 10_000);
     outer.type('\x11');
-    await outer.waitFor(/KEY\[\^Q\]\n/, 3000);
+    await outer.waitFor(/KEY\[\^Q\]\n/, 10_000);
     outer.type('q');
     expect((await outer.finish()).report.exitCode).toBe(0);
   });
@@ -163,7 +163,7 @@ describe('runAttachSession with a terminal', () => {
     const outer = await started({ driver, config: session() });
     const kubectlPid = await outer.kubectlPid();
     process.kill(await outer.driverPid(), 'SIGINT');
-    await outer.waitFor(/GOT-INT\n/, 3000);
+    await outer.waitFor(/GOT-INT\n/, 10_000);
     const { report, driverStty } = await outer.finish(10_000);
     expect(report.exitCode).toBe(128 + 9);
     expect(isCooked(driverStty)).toBe(true);
@@ -201,7 +201,7 @@ describe('runAttachSession with a terminal', () => {
     const header = { cluster: 'kind', context: 'kind-test', namespace: 'shop', pod: 'web-1', container: 'debugger-x1', preset: 'net', image: 'nicolaka/netshoot', user: 'dev' };
     const outer = await started({ driver, config: session({ recording: { file, header, input: true } }), cols: 90, rows: 25 });
     outer.type('h');
-    await outer.waitFor(/KEY\[h\]\n/, 3000);
+    await outer.waitFor(/KEY\[h\]\n/, 10_000);
     outer.resize(110, 35);
     await outer.waitFor(/WINCH 35 110\n/, 5000);
     outer.type('q');
@@ -234,7 +234,7 @@ describe('runAttachSession with a terminal', () => {
     const file = join(scratch, 'output-only.cast');
     const outer = await started({ driver, config: session({ recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } }) });
     outer.type('s');
-    await outer.waitFor(/KEY\[s\]\n/, 3000);
+    await outer.waitFor(/KEY\[s\]\n/, 10_000);
     outer.type('q');
     expect((await outer.finish()).report.recordingError).toBeUndefined();
     const events = readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
@@ -257,11 +257,11 @@ describe('runAttachSession with a terminal', () => {
     const outer = await started({ driver, config: session({ detachKeys: 'ctrl-p,ctrl-q' }) });
     const kubectlPid = await outer.kubectlPid();
     outer.type('x');
-    await outer.waitFor(/KEY\[x\]\n/, 3000);
+    await outer.waitFor(/KEY\[x\]\n/, 10_000);
     // Ctrl-P alone is held back until the next key says whether it is the sequence.
     outer.type('\x10');
     outer.type('y');
-    await outer.waitFor(/KEY\[y\]\n/, 3000);
+    await outer.waitFor(/KEY\[y\]\n/, 10_000);
     expect(outer.screen).toContain('KEY[\x10]\nKEY[y]\n');
     outer.type('\x10');
     outer.type('\x11');
@@ -278,13 +278,13 @@ describe('runAttachSession with a terminal', () => {
   it('--detach-keys "" disables detaching: Ctrl-P Ctrl-Q go to the container', async () => {
     const outer = await started({ driver, config: session({ detachKeys: '' }) });
     outer.type('\x10\x11');
-    await outer.waitFor(/KEY\[\^Q\]\n/, 3000);
+    await outer.waitFor(/KEY\[\^Q\]\n/, 10_000);
     outer.type('q');
     const { report } = await outer.finish();
     expect(report.detached).toBeUndefined();
   });
 
-  describe('an early attach (a container that may not run yet)', () => {
+  describe('an early attach through the relay (its timing and attempt counts: attach-machine.test.ts, with a fake clock)', () => {
     const failing = (runs: number, message?: string) => {
       const counter = join(scratch, `runs-${Math.random().toString(36).slice(2)}`);
       return { counter, env: { FAKE_KUBECTL_FAIL_FIRST: String(runs), FAKE_KUBECTL_COUNTER: counter, ...(message ? { FAKE_KUBECTL_FAIL_MESSAGE: message } : {}) } };
@@ -311,50 +311,25 @@ describe('runAttachSession with a terminal', () => {
       expect(outer.screen.indexOf('LANDED')).toBeLessThan(outer.screen.indexOf('READY'));
     });
 
-    it('a spare attempt started beside a slow one lands first; the slow one is ended, its failure never waited for', async () => {
-      const { counter, env } = failing(1);
-      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env: { ...env, FAKE_KUBECTL_FAIL_AFTER: '5' } });
-      await outer.waitFor(/READY\n/, 4000);
-      outer.type('q');
-      const { report } = await outer.finish();
-      expect(report.exitCode).toBe(0);
-      expect(runsOf(counter)).toBe(2);
-      expect(outer.screen).toContain('attached at attempt 2');
-      expect(outer.screen).not.toContain('attempt 1 failed');
-      expect(report.ms).toBeLessThan(4000);
-    });
-
-    it('shows any other failure as kubectl wrote it, with its exit code, and does not retry', async () => {
+    it('keeps any other failure of kubectl\'s off the screen and hands its message to the caller, with its exit code; no retry', async () => {
       const { counter, env } = failing(5, 'error: pods "web-1" is forbidden: User "u" cannot create resource "pods/attach"');
       const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
       const { report } = await outer.finish();
       expect(report.exitCode).toBe(1);
-      expect(outer.screen).toMatch(/^error: pods "web-1" is forbidden/m);
+      expect(report.failed).toBe('error: pods "web-1" is forbidden: User "u" cannot create resource "pods/attach"');
+      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
       // No attempt after the answer (a spare may have started beside the first before it came).
       expect(runsOf(counter)).toBeLessThanOrEqual(2);
     });
 
-    it('before the container is known to run, a few attempts only; told it never will, ends cancelled with nothing shown and the terminal untouched', async () => {
-      const { counter, env } = failing(100);
+    it('told the container will never run, ends cancelled with nothing shown and the terminal untouched (the attempt counts: attach-machine.test.ts)', async () => {
+      const { env } = failing(100);
       const outer = new OuterTerminal({ driver, config: session({ early: { runs: false, afterMs: 2000 } }), env });
       const { report, driverStty } = await outer.finish();
       expect(report).toMatchObject({ exitCode: 0, cancelled: true });
-      expect(runsOf(counter)).toBe(4);
       expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
       expect(outer.screen).not.toContain('LANDED');
       expect(isCooked(driverStty)).toBe(true);
-    });
-
-    it('once the container is known to run, tries for 5 s more, then gives up with kubectl\'s message for the caller (who knows whether the container ended)', async () => {
-      const { counter, env } = failing(1000);
-      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
-      const { report, driverStty } = await outer.finish();
-      expect(report.exitCode).toBe(1);
-      expect(report.notFound).toBe('error: Internal error occurred: unable to upgrade connection: container debugger-x1 not found in pod web-1_shop');
-      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
-      expect(isCooked(driverStty)).toBe(true);
-      expect(report.ms).toBeGreaterThanOrEqual(5000);
-      expect(runsOf(counter)).toBeGreaterThan(4);
     });
 
     it('without it (attaching to a container that ran before), not found is shown at once', async () => {
@@ -385,7 +360,7 @@ describe('runAttachSession with a terminal', () => {
     expect(outer.screen).toContain('SIZE 30 100\n');
     // The stand-in set -icanon itself (as kubectl does), so one key gets through without Enter.
     outer.type('z');
-    await outer.waitFor(/KEY\[z\]\n/, 3000);
+    await outer.waitFor(/KEY\[z\]\n/, 10_000);
     outer.type('q');
     const { report, driverStty } = await outer.finish();
     expect(report.exitCode).toBe(4);
@@ -487,7 +462,7 @@ describe('relay throughput', () => {
       `relay of ${FLOOD / 1024 / 1024} MiB through the pty: ${best(plain).toFixed(0)} ms (${mbps(best(plain))} MiB/s) plain, ` +
         `${best(recorded).toFixed(0)} ms (${mbps(best(recorded))} MiB/s) recording; runs ${JSON.stringify({ plain, recorded })}\n`,
     );
-    // Loose on purpose (shared CI machines): catches a recorder that writes synchronously or stalls.
-    expect(best(recorded)).toBeLessThan(best(plain) * 2 + 500);
+    // The figure is printed, not asserted: on a shared machine the load decides it more than the
+    // code does, and an attach unit test asserts no elapsed time (issue 28).
   });
 });

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { runAttachSession } from '../../../../src/terminal/attach-session';
 import { parseDetachKeys } from '../../../../src/terminal/detach-keys';
+import { EarlySession } from '../../../../src/terminal/attach/early-session';
 import type { RecordingOptions } from '../../../../src/terminal/recording';
 
 /** What the test asks the driver to do. */
@@ -37,6 +38,8 @@ export interface DriverReport {
   maxBuffered?: number;
   cancelled?: boolean;
   notFound?: string;
+  /** end.kind failed: kubectl's message. */
+  failed?: string;
 }
 
 class Sink extends Writable {
@@ -64,6 +67,14 @@ function sttyNow(): string {
   }
 }
 
+/** The debug flow's side of an early session: it says whether the container runs after afterMs. */
+function earlySession(early: { runs: boolean; afterMs: number }): EarlySession {
+  const session = new EarlySession();
+  setTimeout(() => session.settle(early.runs), early.afterMs);
+  session.onLanded(() => process.stderr.write('LANDED\r\n'));
+  return session;
+}
+
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.ATTACH_DRIVER ?? '{}') as DriverConfig;
   process.stderr.write(`DRIVER-PID ${process.pid}\r\n`);
@@ -76,7 +87,7 @@ async function main(): Promise<void> {
     ...(config.detachKeys !== undefined ? { detachKeys: parseDetachKeys(config.detachKeys) } : {}),
     ...(config.stdin !== undefined ? { stdin: config.stdin } : {}),
     ...(config.tty !== undefined ? { tty: config.tty } : {}),
-    ...(config.early ? { early: { started: new Promise<boolean>((r) => setTimeout(() => r(config.early!.runs), config.early!.afterMs)), onLanded: () => process.stderr.write('LANDED\r\n') } } : {}),
+    ...(config.early ? { early: earlySession(config.early) } : {}),
     warn: (line) => {
       warnings.push(line);
       process.stderr.write(`W: ${line}\r\n`);
@@ -97,6 +108,7 @@ async function main(): Promise<void> {
   if (result.detached) report.detached = true;
   if (result.cancelled) report.cancelled = true;
   if (result.notFound !== undefined) report.notFound = result.notFound;
+  if (result.end?.kind === 'failed') report.failed = result.end.message;
   if (warnings.length) report.warnings = warnings;
   if (sink) Object.assign(report, { sinkBytes: sink.bytes, sinkTail: sink.tail, maxBuffered: sink.maxBuffered });
   process.stdout.write(`\r\nDRIVER-RESULT ${JSON.stringify(report)}\r\n`);
