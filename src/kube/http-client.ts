@@ -64,6 +64,9 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 export class KubeHttpClient {
   /** How many HTTP requests this client sent (the benchmark reports it). */
   requestCount = 0;
+  /** How many connections it opened (each a TCP, and for https a TLS, handshake). */
+  connectionCount = 0;
+  private rttMs: number | undefined;
   private readonly url: URL;
   private readonly tls: RequestOptions;
   private agent: HttpAgent | undefined;
@@ -152,6 +155,19 @@ export class KubeHttpClient {
     const res = await this.exchange(req, false);
     res.resume();
     return { status: res.statusCode ?? 0 };
+  }
+
+  /**
+   * The round trip to the API server as measured so far (ms): the shortest of each new connection's
+   * TCP handshake and each exchange on a connection already open; undefined before the first
+   * answer. What the early attach spaces its attempts by (a far server gets fewer, later spares).
+   */
+  roundTripMs(): number | undefined {
+    return this.rttMs;
+  }
+
+  private sampleRoundTrip(ms: number): void {
+    if (this.rttMs === undefined || ms < this.rttMs) this.rttMs = ms;
   }
 
   /** Closes idle keep-alive sockets so the process can exit at once. */
@@ -267,13 +283,17 @@ export class KubeHttpClient {
         },
         resolve,
       );
+      const sent = performance.now();
+      let reused = false;
       r.on('socket', (socket) => {
         if (socket.connecting) {
+          this.connectionCount++;
           const t = setTimeout(() => r.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
-          socket.once('connect', () => clearTimeout(t));
+          socket.once('connect', () => (clearTimeout(t), this.proxy || this.sampleRoundTrip(performance.now() - sent)));
           socket.once('close', () => clearTimeout(t));
-        }
+        } else reused = true;
       });
+      r.once('response', () => reused && this.sampleRoundTrip(performance.now() - sent));
       // Switched protocols: the probe has its answer; the stream is not wanted.
       r.on('upgrade', (res: IncomingMessage, socket: Socket) => {
         socket.destroy();
