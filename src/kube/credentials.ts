@@ -118,7 +118,8 @@ export class CredentialSource {
     return false;
   }
 
-  private staticTlsFiles(): { cert?: string | Buffer; key?: string | Buffer } {
+  /** The client certificate and key of the kubeconfig user (files or data), read once; none for an exec plugin's. */
+  staticTlsFiles(): { cert?: string | Buffer; key?: string | Buffer } {
     if (this.staticTls) return this.staticTls;
     const u = this.target.user;
     const read = (data: string | undefined, file: string | undefined, what: string) => {

@@ -10,6 +10,7 @@ import type { CredentialSource } from './credentials.js';
 import type { KubeTarget } from './kubeconfig.js';
 import { proxyFor } from './proxy-route.js';
 import type { TunnelError } from './proxy-tunnel.js';
+import { HTTP2_CONNECTION_LOST, Http2Sessions } from './http2-sessions.js';
 
 /** A request to the API server: a path under the server URL, optional query, body and content type. */
 export interface KubeRequest {
@@ -49,6 +50,8 @@ export interface HttpClientOptions {
   maxRetries?: number;
   /** The pause before a retry (tests shorten it). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** false: HTTP/1.1 only (default: HTTP/2 when the server offers it on a direct https connection). */
+  http2?: boolean;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -64,9 +67,9 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 export class KubeHttpClient {
   /** How many HTTP requests this client sent (the benchmark reports it). */
   requestCount = 0;
-  /** How many connections it opened (each a TCP, and for https a TLS, handshake). */
-  connectionCount = 0;
+  private h1Connections = 0;
   private rttMs: number | undefined;
+  private readonly h2: Http2Sessions | undefined;
   private readonly url: URL;
   private readonly tls: RequestOptions;
   private agent: HttpAgent | undefined;
@@ -84,6 +87,13 @@ export class KubeHttpClient {
     }
     this.tls = tlsOptions(target);
     this.proxy = proxyFor(this.url, target.cluster.proxyUrl, options.env ?? process.env);
+    // HTTP/2 on a direct https connection (through a proxy, and for upgrades: HTTP/1.1).
+    if (this.url.protocol === 'https:' && !this.proxy && options.http2 !== false) this.h2 = new Http2Sessions(this.url, this.tls as ConnectionOptions, CONNECT_TIMEOUT_MS, (ms) => this.sampleRoundTrip(ms));
+  }
+
+  /** How many connections it opened (each a TCP, and for https a TLS, handshake). */
+  get connectionCount(): number {
+    return this.h1Connections + (this.h2?.connections ?? 0);
   }
 
   /** Sends one request and parses the JSON answer; non-2xx answers become ApiError. */
@@ -173,6 +183,7 @@ export class KubeHttpClient {
   /** Closes idle keep-alive sockets so the process can exit at once. */
   close(): void {
     this.agent?.destroy();
+    this.h2?.close();
   }
 
   private async send(req: KubeRequest): Promise<{ status: number; text: string }> {
@@ -206,7 +217,7 @@ export class KubeHttpClient {
         if (deadline?.aborted) throw this.deadlineError(method, req.path, timeoutMs!);
         // client-go (request.go IsRetryableError): only a GET, only when the connection was reset or
         // cut (EOF); a refused connection fails at once, so "server down" is reported without delay.
-        const retriable = IDEMPOTENT.has(method) && (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code) || /socket hang up/.test((err as Error).message));
+        const retriable = IDEMPOTENT.has(method) && (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code) || HTTP2_CONNECTION_LOST.has(code) || /socket hang up/.test((err as Error).message));
         if (!retriable || attempt >= maxRetries || signal?.aborted) throw this.translateNetworkError(err as Error);
         const pause = Math.min(250 * 2 ** attempt, 2_000);
         this.options.debug?.(`${method} ${req.path}: ${code || (err as Error).message}; trying again in ${pause}ms`);
@@ -245,16 +256,28 @@ export class KubeHttpClient {
 
   // One HTTP exchange with the identity of this moment.
   private async once(req: KubeRequest, method: string): Promise<IncomingMessage> {
+    // The connection is opened while the credential is fetched (an exec plugin takes ~0.5-1.5 s);
+    // a certificate the plugin returns needs a connection of its own.
+    const useH2 = this.h2 && !this.h2.h1Only && !req.upgrade ? this.h2 : undefined;
+    const staticTls = this.options.credentials.staticTlsFiles();
+    const early = useH2?.session(staticTls.cert, staticTls.key);
+    early?.catch(() => undefined);
     const identity = await this.options.credentials.identity();
+    const session = useH2 && (identity.cert === staticTls.cert ? await early : await useH2.session(identity.cert, identity.key));
+    const path = this.url.pathname.replace(/\/$/, '') + req.path + queryString(req.query);
+    const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    const headers: Record<string, string | string[]> = { ...identity.headers, Accept: 'application/json', 'User-Agent': this.options.userAgent };
+    if (body) {
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+      headers['Content-Length'] = String(body.length);
+    }
+    if (session) {
+      this.requestCount++;
+      this.options.debug?.(`${method} ${path} (HTTP/2, ${Math.round(performance.now())} ms after start)`);
+      return useH2!.request(session, method, path, headers, body, req.signal);
+    }
     const agent = await this.getAgent();
     return new Promise((resolve, reject) => {
-      const path = this.url.pathname.replace(/\/$/, '') + req.path + queryString(req.query);
-      const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
-      const headers: Record<string, string | string[]> = { ...identity.headers, Accept: 'application/json', 'User-Agent': this.options.userAgent };
-      if (body) {
-        headers['Content-Type'] = req.contentType ?? 'application/json';
-        headers['Content-Length'] = String(body.length);
-      }
       if (req.upgrade) {
         // An Accept of JSON makes the API server refuse the upgrade (406).
         delete headers.Accept;
@@ -287,7 +310,7 @@ export class KubeHttpClient {
       let reused = false;
       r.on('socket', (socket) => {
         if (socket.connecting) {
-          this.connectionCount++;
+          this.h1Connections++;
           const t = setTimeout(() => r.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
           socket.once('connect', () => (clearTimeout(t), this.proxy || this.sampleRoundTrip(performance.now() - sent)));
           socket.once('close', () => clearTimeout(t));
