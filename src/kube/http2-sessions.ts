@@ -19,6 +19,7 @@ export class Http2Sessions {
   /** Connections opened (each a TCP and a TLS handshake). */
   connections = 0;
   private readonly sessions = new Map<unknown, Promise<ClientHttp2Session | undefined>>();
+  private readonly live = new Map<unknown, ClientHttp2Session>();
   private active = 0;
 
   constructor(
@@ -31,12 +32,15 @@ export class Http2Sessions {
 
   /** The session for this client certificate (none: undefined), connecting it when needed; undefined when the server speaks HTTP/1.1 only. */
   session(cert: string | Buffer | undefined, key: string | Buffer | undefined): Promise<ClientHttp2Session | undefined> {
+    // A session that is closing (a GOAWAY, a lost connection) takes no new streams.
+    const live = this.live.get(cert);
+    if (live && (live.closed || live.destroyed)) this.forget(cert, this.sessions.get(cert));
     let pending = this.sessions.get(cert);
     if (!pending) {
-      pending = this.connect(cert, key);
-      const forget = () => this.sessions.get(cert) === pending && this.sessions.delete(cert);
-      pending.then((s) => (s ? s.once('close', forget).once('goaway', forget) : forget()), forget);
-      this.sessions.set(cert, pending);
+      const p = this.connect(cert, key);
+      pending = p;
+      p.then((s) => (s ? (this.live.set(cert, s), s.once('close', () => this.forget(cert, p)).once('goaway', () => this.forget(cert, p))) : this.forget(cert, p)), () => this.forget(cert, p));
+      this.sessions.set(cert, p);
     }
     return pending;
   }
@@ -67,10 +71,17 @@ export class Http2Sessions {
     });
   }
 
+  private forget(cert: unknown, pending: Promise<ClientHttp2Session | undefined> | undefined): void {
+    if (!pending || this.sessions.get(cert) !== pending) return;
+    this.sessions.delete(cert);
+    this.live.delete(cert);
+  }
+
   /** Closes every session (streams still open end). */
   close(): void {
     for (const pending of this.sessions.values()) void pending.then((s) => s?.destroy(), () => undefined);
     this.sessions.clear();
+    this.live.clear();
   }
 
   private async connect(cert: string | Buffer | undefined, key: string | Buffer | undefined): Promise<ClientHttp2Session | undefined> {
