@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { PtySession } from './lib/pty-session.mjs';
 import { pairedRatios, summarize } from './lib/stats.mjs';
 import { delay } from './lib/proc.mjs';
-import { requestsIn } from './lib/cluster.mjs';
+import { auditOffset, readAuditEvents, requestsIn } from './lib/cluster.mjs';
 import { startLatencyRelay } from './lib/latency-relay.mjs';
 import { BUSYBOX } from './debug.mjs';
 
@@ -20,7 +20,8 @@ export async function benchFar(ctx) {
   const api = new URL(ctx.cluster.KE_APISERVER);
   const relay = await startLatencyRelay({ host: api.hostname, port: Number(api.port || 443), rttMs: ctx.farRttMs });
   try {
-    const { env, calls } = farUser(ctx, relay.port);
+    const { env, calls, user } = await farUser(ctx, relay.port);
+    const offset = auditOffset(ctx.cluster);
     const pairs = ctx.warmup + ctx.iterations;
     const variants = {
       plugin: { label: 'kubectl ephemeral shell POD', args: (pod) => ['ephemeral', 'shell', pod, '-n', ns] },
@@ -51,8 +52,8 @@ export async function benchFar(ctx) {
       for (const id of order) for (const k of Object.keys(data[id])) data[id][k].push(got[id][k === 'windows' ? 'window' : k]);
       ctx.progress(`far pair ${i + 1 - ctx.warmup}/${ctx.iterations}: plugin ${got.plugin.ms.toFixed(0)} ms (${got.plugin.credentialCalls} credential calls, ${got.plugin.connections} connections), kubectl debug -it ${got.kubectl.ms.toFixed(0)} ms (${got.kubectl.credentialCalls}, ${got.kubectl.connections})`);
     }
-    const events = ctx.auditEvents();
-    const firstRequest = (w) => requestsIn(events, ctx.users.tool, w[0], w[1]).requests[0]?.atMs ?? NaN;
+    const events = readAuditEvents(ctx.cluster, offset, user);
+    const firstRequest = (w) => requestsIn(events, user, w[0], w[1]).requests[0]?.atMs ?? NaN;
     const ratio = pairedRatios(data.kubectl.ms, data.plugin.ms);
     const rows = Object.entries(variants).map(([id, v]) => ({
       id,
@@ -92,36 +93,45 @@ export async function benchFar(ctx) {
 
 /**
  * A kubeconfig whose server is the relay and whose user is an exec plugin that sleeps, counts its
- * calls and answers with the bench's `tool` client certificate (so the audit log still tells the
- * measured requests apart).
+ * calls and answers with a bearer token valid for 15 minutes, as `aws eks get-token` does: the
+ * token of a ServiceAccount of the bench's namespace, bound there (RoleBindings in that namespace
+ * only) to the roles the `tool` user has.
  */
-function farUser(ctx, port) {
+async function farUser(ctx, port) {
+  const { admin, ns } = ctx;
   const dir = join(ctx.work, 'far');
-  const count = join(dir, 'credential-calls');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const config = JSON.parse(readFileSync(ctx.env.KUBECONFIG, 'utf8'));
-  const tool = config.users.find((u) => u.name === 'tool').user;
-  const credential = {
-    apiVersion: 'client.authentication.k8s.io/v1',
-    kind: 'ExecCredential',
-    status: {
-      clientCertificateData: Buffer.from(tool['client-certificate-data'], 'base64').toString(),
-      clientKeyData: Buffer.from(tool['client-key-data'], 'base64').toString(),
-    },
-  };
-  const script = join(dir, 'get-token');
-  writeFileSync(join(dir, 'credential.json'), JSON.stringify(credential), { mode: 0o600 });
+  const count = join(dir, 'credential-calls');
+  const sa = 'far-user';
+  await admin(['create', 'serviceaccount', sa, '-n', ns]);
+  for (const role of ['kubectl-ephemeral-debugger', 'kubectl-ephemeral-audit'])
+    await admin(['create', 'rolebinding', `${sa}-${role}`, `--clusterrole=${role}`, `--serviceaccount=${ns}:${sa}`, '-n', ns]);
+  const token = (await admin(['create', 'token', sa, '-n', ns, '--duration=2h'])).trim();
+  writeFileSync(join(dir, 'token'), token, { mode: 0o600 });
   writeFileSync(count, '');
-  writeFileSync(script, `#!/bin/sh\necho x >> '${count}'\nsleep ${ctx.farCredentialMs / 1000}\ncat '${join(dir, 'credential.json')}'\n`, { mode: 0o755 });
+  const script = join(dir, 'get-token');
+  writeFileSync(
+    script,
+    [
+      '#!/bin/sh',
+      `echo x >> '${count}'`,
+      `sleep ${ctx.farCredentialMs / 1000}`,
+      'exp=$(date -u -d "@$(( $(date +%s) + 900 ))" +%Y-%m-%dT%H:%M:%SZ)',
+      `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}' "$(cat '${join(dir, 'token')}')" "$exp"`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  const config = JSON.parse(readFileSync(ctx.env.KUBECONFIG, 'utf8'));
   const far = {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: 'far', cluster: { ...config.clusters[0].cluster, server: `https://127.0.0.1:${port}` } }],
     users: [{ name: 'far', user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: script, interactiveMode: 'Never' } } }],
-    contexts: [{ name: 'far', context: { cluster: 'far', user: 'far', namespace: ctx.ns } }],
+    contexts: [{ name: 'far', context: { cluster: 'far', user: 'far', namespace: ns } }],
     'current-context': 'far',
   };
   const path = join(dir, 'kubeconfig');
   writeFileSync(path, JSON.stringify(far), { mode: 0o600 });
-  return { env: { ...ctx.env, KUBECONFIG: path }, calls: () => readFileSync(count, 'utf8').split('\n').filter(Boolean).length };
+  return { env: { ...ctx.env, KUBECONFIG: path }, calls: () => readFileSync(count, 'utf8').split('\n').filter(Boolean).length, user: `system:serviceaccount:${ns}:${sa}` };
 }
