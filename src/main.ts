@@ -75,7 +75,7 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
         api: new ClusterApi(http, { env, target, as: flags.as, now: () => Date.now() }),
         target,
         close: () => {
-          printer.debug(`${http.requestCount} API request(s) over ${http.connectionCount} connection(s); round trip ${http.roundTripMs()?.toFixed(1) ?? '?'} ms`);
+          printer.debug(`${http.requestCount} API request(s) over ${http.connectionCount} connection(s); round trip ${http.roundTripMs()?.toFixed(1) ?? '?'} ms, first exchange ${http.firstExchangeMs()?.toFixed(1) ?? '?'} ms`);
           http.close();
           child.dispose();
         },

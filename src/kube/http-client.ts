@@ -69,6 +69,8 @@ export class KubeHttpClient {
   requestCount = 0;
   private h1Connections = 0;
   private rttMs: number | undefined;
+  private handshakeMs: number | undefined;
+  private firstMs: number | undefined;
   private readonly h2: Http2Sessions | undefined;
   private readonly url: URL;
   private readonly tls: RequestOptions;
@@ -88,7 +90,13 @@ export class KubeHttpClient {
     this.tls = tlsOptions(target);
     this.proxy = proxyFor(this.url, target.cluster.proxyUrl, options.env ?? process.env);
     // HTTP/2 on a direct https connection (through a proxy, and for upgrades: HTTP/1.1).
-    if (this.url.protocol === 'https:' && !this.proxy && options.http2 !== false) this.h2 = new Http2Sessions(this.url, this.tls as ConnectionOptions, CONNECT_TIMEOUT_MS, (ms) => this.sampleRoundTrip(ms));
+    if (this.url.protocol === 'https:' && !this.proxy && options.http2 !== false) this.h2 = new Http2Sessions(
+        this.url,
+        this.tls as ConnectionOptions,
+        CONNECT_TIMEOUT_MS,
+        (ms) => this.sampleRoundTrip(ms),
+        (ms) => (this.handshakeMs ??= ms),
+      );
   }
 
   /** How many connections it opened (each a TCP, and for https a TLS, handshake). */
@@ -174,6 +182,15 @@ export class KubeHttpClient {
    */
   roundTripMs(): number | undefined {
     return this.rttMs;
+  }
+
+  /**
+   * What the first request cost on the wire (ms): its connection's TCP and TLS handshakes and one
+   * answer, the credential's wait left out — what each kubectl the run spawns pays again before its
+   * first answer. The early attach spaces its attempts by it. Undefined before the first answer.
+   */
+  firstExchangeMs(): number | undefined {
+    return this.firstMs;
   }
 
   private sampleRoundTrip(ms: number): void {
@@ -274,7 +291,10 @@ export class KubeHttpClient {
     if (session) {
       this.requestCount++;
       this.options.debug?.(`${method} ${path} (HTTP/2, ${Math.round(performance.now())} ms after start)`);
-      return useH2!.request(session, method, path, headers, body, req.signal);
+      const sent = performance.now();
+      const res = await useH2!.request(session, method, path, headers, body, req.signal);
+      this.firstMs ??= (this.handshakeMs ?? 0) + (performance.now() - sent);
+      return res;
     }
     const agent = await this.getAgent();
     return new Promise((resolve, reject) => {
@@ -316,7 +336,7 @@ export class KubeHttpClient {
           socket.once('close', () => clearTimeout(t));
         } else reused = true;
       });
-      r.once('response', () => reused && this.sampleRoundTrip(performance.now() - sent));
+      r.once('response', () => (reused ? this.sampleRoundTrip(performance.now() - sent) : (this.firstMs ??= performance.now() - sent)));
       // Switched protocols: the probe has its answer; the stream is not wanted.
       r.on('upgrade', (res: IncomingMessage, socket: Socket) => {
         socket.destroy();

@@ -28,6 +28,8 @@ export class Http2Sessions {
     private readonly connectTimeoutMs: number,
     /** Called with each new connection's TCP handshake time, and each exchange's time to the answer's headers. */
     private readonly onRoundTrip: (ms: number) => void,
+    /** Called with each new connection's time from its first packet to TLS established. */
+    private readonly onHandshake: (ms: number) => void = () => undefined,
   ) {}
 
   /** The session for this client certificate (none: undefined), connecting it when needed; undefined when the server speaks HTTP/1.1 only. */
@@ -93,7 +95,7 @@ export class Http2Sessions {
     socket.once('connect', () => this.onRoundTrip(performance.now() - started));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), this.connectTimeoutMs);
-      socket.once('secureConnect', () => (clearTimeout(timer), resolve()));
+      socket.once('secureConnect', () => (clearTimeout(timer), this.onHandshake(performance.now() - started), resolve()));
       socket.once('error', (err) => (clearTimeout(timer), reject(err)));
     });
     if (socket.alpnProtocol !== 'h2') {

@@ -70,6 +70,8 @@ describe('HTTP/2 when the server offers it', () => {
     expect(versions.slice(-6).every((v) => v === '2.0')).toBe(true);
     expect(warnings[0]).toEqual(['299 - "one, with a comma"', '299 - "two"']);
     expect(http.roundTripMs()).toBeGreaterThan(0);
+    // Handshakes and one answer: more than one round trip.
+    expect(http.firstExchangeMs()).toBeGreaterThan(http.roundTripMs()!);
     http.close();
   });
 });
