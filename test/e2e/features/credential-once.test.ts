@@ -51,6 +51,7 @@ describeNode('one credential per run, whatever the run spawns', () => {
     const token = serviceAccountToken(ns, 'once-user');
     writeFileSync(join(execDir, 'token'), token);
     writeExecCredentialScript(join(execDir, 'login'), execDir, 3600);
+    writeFileSync(join(execDir, 'runs'), '0');
     const cfg = standaloneKubeconfig('admin');
     cfg.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(execDir, 'login'), interactiveMode: 'Never' } };
     cfg.contexts[0].context.namespace = ns;
@@ -91,7 +92,7 @@ describeNode('one credential per run, whatever the run spawns', () => {
       expect(await t.endPlugin('exit')).toBe(0);
     });
     const lines = expectChildrenUsedTheRunsKubeconfig(from);
-    for (const l of lines) expect(l).toMatch(/^attach -i -t --quiet web -c debugger-\w+ /);
+    for (const l of lines) expect(l).toMatch(/^attach -i -t --quiet web -c debugger-[\w-]+ /);
     expect(runs() - before).toBe(1);
   });
 
