@@ -176,9 +176,9 @@ export class KubeHttpClient {
   }
 
   /**
-   * The round trip to the API server as measured so far (ms): the shortest of each new connection's
-   * TCP handshake and each exchange on a connection already open; undefined before the first
-   * answer. What the early attach spaces its attempts by (a far server gets fewer, later spares).
+   * The round trip to the API server as measured so far (ms): the shortest exchange on a connection
+   * already open (a TCP handshake would time the nearest proxy or relay, not the server); undefined
+   * before the first such answer.
    */
   roundTripMs(): number | undefined {
     return this.rttMs;
@@ -332,7 +332,7 @@ export class KubeHttpClient {
         if (socket.connecting) {
           this.h1Connections++;
           const t = setTimeout(() => r.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
-          socket.once('connect', () => (clearTimeout(t), this.proxy || this.sampleRoundTrip(performance.now() - sent)));
+          socket.once('connect', () => clearTimeout(t));
           socket.once('close', () => clearTimeout(t));
         } else reused = true;
       });

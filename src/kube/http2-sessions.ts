@@ -26,7 +26,7 @@ export class Http2Sessions {
     private readonly url: URL,
     private readonly tls: ConnectionOptions,
     private readonly connectTimeoutMs: number,
-    /** Called with each new connection's TCP handshake time, and each exchange's time to the answer's headers. */
+    /** Called with each exchange's time to the answer's headers. */
     private readonly onRoundTrip: (ms: number) => void,
     /** Called with each new connection's time from its first packet to TLS established. */
     private readonly onHandshake: (ms: number) => void = () => undefined,
@@ -92,7 +92,6 @@ export class Http2Sessions {
     const started = performance.now();
     const socket: TLSSocket = tlsConnect({ ...this.tls, ...(cert ? { cert, key } : {}), host, port: Number(this.url.port || 443), ALPNProtocols: ['h2', 'http/1.1'] });
     this.connections++;
-    socket.once('connect', () => this.onRoundTrip(performance.now() - started));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => socket.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), this.connectTimeoutMs);
       socket.once('secureConnect', () => (clearTimeout(timer), this.onHandshake(performance.now() - started), resolve()));
