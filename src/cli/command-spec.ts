@@ -39,6 +39,8 @@ export interface CommandSpec {
   flags: FlagSpec[];
   /** A preset command (as opposed to presets, list, attach ...). */
   preset: boolean;
+  /** POD may be left out (`[pod]`): the command picks a pod itself (crashloop picks a failing one). */
+  optionalPod?: boolean;
 }
 
 /** The subcommand modules in the order help lists them (presets come first, from the registry). */
@@ -102,7 +104,7 @@ function specOf(module: CommandModule, preset: boolean): CommandSpec {
       hidden: o.hiddenOptions.includes(k),
       negatable: o.boolean.includes(k) && o.default[k] === true,
     }));
-  return { name: name!, aliases: [...((module.aliases as string[] | undefined) ?? [])], positionals, flags, preset };
+  return { name: name!, aliases: [...((module.aliases as string[] | undefined) ?? [])], positionals, flags, preset, ...(words.includes('[pod]') ? { optionalPod: true } : {}) };
 }
 
 /** The flag a command-line word names (`-n`, `--namespace`, `--namespace=x`, `--no-attach`), if any. */

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { DebugOptions } from '../debug/options.js';
+import type { DebugOptions } from '../debug/request.js';
 import { describeAbilityLines } from '../presets/describe.js';
-import { POD_SECURITY_LEVELS, type Preset } from '../presets/preset.js';
+import { DEBUG_PROFILES, IMAGE_PULL_POLICIES, POD_SECURITY_LEVELS, type Preset } from '../presets/preset.js';
 import { kubeFlagsFrom, withKubeFlags } from './kube-flags.js';
 import { dryRunMode } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
@@ -22,6 +22,12 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
     })
     .option('image', { type: 'string', describe: `Image to run instead of ${preset.image}` })
     .option('name', { type: 'string', describe: 'Name of the debug container (default: debugger-<preset>-<random>)' })
+    .option('target', { type: 'string', describe: "Container whose processes the debug container shares (kubectl debug's --target; also the container -c targets)" })
+    .option('env', { alias: 'e', type: 'string', describe: 'Environment variable NAME=VALUE for the debug container (repeatable; NAME=VALUE,NAME2=VALUE2 as in kubectl debug)' })
+    .option('image-pull-policy', { type: 'string', choices: IMAGE_PULL_POLICIES, describe: "The debug container's image pull policy (default: the API server's)" })
+    .option('custom', { type: 'string', describe: "JSON or YAML file with a partial container spec merged over the preset's container, as kubectl debug --custom (not name, command, image, lifecycle, volumeDevices)" })
+    .option('profile', { type: 'string', choices: DEBUG_PROFILES, describe: "kubectl debug's profile, as the preset form it maps to: general and legacy the default, baseline and restricted --level, sysadmin --privileged, netadmin the network preset" })
+    .option('arguments-only', { type: 'boolean', default: false, describe: "Pass the words after -- as the container's args, keeping the preset's command" })
     .option('attach', { type: 'boolean', default: true, describe: 'Attach when running; --no-attach prints the container name and the attach command' })
     .option('dry-run', { type: 'string', describe: 'Print what would be sent and create nothing: --dry-run[=client] or --dry-run=server (validated by the API server)' })
     .option('output', { alias: 'o', type: 'string', choices: ['json', 'yaml'], describe: 'Format of --dry-run output' })
@@ -44,7 +50,16 @@ function withDebugOptions<T>(y: Argv<T>, preset: Preset) {
     .option('keepalive', { type: 'string', default: 'sleep infinity', hidden, describe: 'Command that replaces the crashing one in the copy' })
     .option('keep', { type: 'boolean', default: false, hidden, describe: 'Keep the copy after the session (deleted by default; --no-attach keeps it too)' })
     .option('same-node', { type: 'boolean', default: false, hidden, describe: "Run the copy on the original's node (default: the scheduler places it)" })
-    .option('share-processes', { type: 'boolean', default: false, hidden, describe: "Let the copy's containers see each other's processes (shareProcessNamespace)" });
+    .option('share-processes', { type: 'boolean', default: false, hidden, describe: "Let the copy's containers see each other's processes (shareProcessNamespace)" })
+    .option('copy-to', { type: 'string', hidden, describe: 'Debug a copy with this name (implies --copy; default: <pod>-debug-<random>)' })
+    .option('set-image', { type: 'string', hidden, describe: "In the copy, NAME=IMAGE for a container's image, * for all (repeatable; pairs separated by commas)" })
+    .option('replace', { type: 'boolean', default: false, hidden, describe: 'Delete the original pod once the copy is created (the copy then stays)' })
+    .option('keep-labels', { type: 'boolean', default: false, hidden, describe: "Keep the original pod's labels in the copy" })
+    .option('keep-annotations', { type: 'boolean', default: false, hidden, describe: "Keep the original pod's annotations in the copy" })
+    .option('keep-liveness', { type: 'boolean', default: false, hidden, describe: 'Keep the liveness probes in the copy' })
+    .option('keep-readiness', { type: 'boolean', default: false, hidden, describe: 'Keep the readiness probes in the copy' })
+    .option('keep-startup', { type: 'boolean', default: false, hidden, describe: 'Keep the startup probes in the copy' })
+    .option('keep-init-containers', { type: 'boolean', default: true, hidden, describe: 'Run the init containers in the copy (--no-keep-init-containers drops them)' });
 }
 
 /** What the preset can and cannot do at each level and what to try in its shell: the end of its --help. */
@@ -91,6 +106,12 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
           container: a.container as string | undefined,
           image: a.image as string | undefined,
           name: a.name as string | undefined,
+          env: [a.env ?? []].flat().map(String),
+          target: a.target as string | undefined,
+          imagePullPolicy: a['image-pull-policy'] as DebugOptions['imagePullPolicy'],
+          custom: a.custom as string | undefined,
+          profile: a.profile as DebugOptions['profile'],
+          argumentsOnly: a['arguments-only'] === true,
           command: [...positional, ...rest.map(String)],
           attach: a.attach !== false,
           dryRun: dryRunMode(a['dry-run']),
@@ -103,6 +124,17 @@ export function debugCommand(preset: Preset, result: (parsed: ParsedCommand) => 
           keep: a.keep === true,
           sameNode: a['same-node'] === true,
           shareProcesses: a['share-processes'] === true,
+          copyTo: a['copy-to'] as string | undefined,
+          setImage: [a['set-image'] ?? []].flat().map(String),
+          replace: a.replace === true,
+          keepFields: {
+            labels: a['keep-labels'] === true,
+            annotations: a['keep-annotations'] === true,
+            liveness: a['keep-liveness'] === true,
+            readiness: a['keep-readiness'] === true,
+            startup: a['keep-startup'] === true,
+            initContainers: a['keep-init-containers'] !== false,
+          },
           new: a.new === true,
           reason: a.reason as string | undefined,
           ...sessionFlagsFrom(a),

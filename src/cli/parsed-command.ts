@@ -3,7 +3,7 @@ import type { CaptureOptions } from '../commands/capture.js';
 import type { CleanupOptions } from '../commands/cleanup.js';
 import type { CollectOptions } from '../commands/collect.js';
 import type { SessionsOptions } from '../commands/sessions.js';
-import type { DebugOptions } from '../debug/options.js';
+import type { DebugOptions } from '../debug/request.js';
 import type { ListOptions } from '../commands/list.js';
 import type { PresetsOptions } from '../commands/presets.js';
 

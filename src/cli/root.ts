@@ -1,6 +1,6 @@
 import yargs from 'yargs';
 import { EXIT_CODES, PluginError, usageError, type ErrorKind } from '../errors/plugin-error.js';
-import { permissionsByRole, ROLE_USE } from '../plan/access-rules.js';
+import { permissionsByRole, ROLE_USE } from '../kube/access-rules.js';
 import type { PresetRegistry } from '../presets/registry.js';
 import { commandModules, commandNamed, firstPositional, kubeFlagSpecs, type CommandSpec } from './command-spec.js';
 import { normalizeKubeFlags } from './kube-flags.js';
@@ -37,6 +37,9 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
   let failure: Error | undefined;
   const kubeNormal = normalizeKubeFlags(args);
   const command = checkCommandName(kubeNormal, registry);
+  // Errors point at the help of the command the user ran, in the words they typed.
+  const word = firstPositional(kubeNormal, kubeFlagSpecs());
+  const seeHelp = `see kubectl ephemeral ${command && word ? `${word} ` : ''}--help`;
   const argv = normalizeOptionalValues(kubeNormal, (flag) => command?.spec().flags.some((f) => f.name === flag && f.type === 'string') === true);
   const y = yargs(argv)
     .scriptName('kubectl ephemeral')
@@ -51,7 +54,7 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
     .demandCommand(1, 'name a preset or a command')
     .recommendCommands()
     .fail((msg, err) => {
-      failure = err ?? usageError(`${(msg ?? 'invalid arguments').replace(/\n/g, ' ').toLowerCase()}; see kubectl ephemeral --help`);
+      failure = err ?? usageError(`${asTyped(msg ?? 'invalid arguments', kubeNormal).replace(/\n/g, ' ')}; ${seeHelp}`);
     });
   for (const module of commandModules(registry, result)) y.command(module);
   skipHelpCache(y);
@@ -65,10 +68,30 @@ export async function parseCommandLine(args: string[], registry: PresetRegistry,
     if (err && !failure) failure = err;
     helpText = output;
   });
-  if (failure) throw failure instanceof PluginError ? failure : usageError(`${failure.message.toLowerCase()}; see kubectl ephemeral --help`);
+  if (failure) throw failure instanceof PluginError ? failure : usageError(`${asTyped(failure.message, kubeNormal)}; ${seeHelp}`);
   if (parsed) return parsed;
   if (helpText) writeHelp(helpText);
   return { command: 'done', exitCode: 0 };
+}
+
+/**
+ * yargs' message in lower case, with the flags it names as the user typed them: "Unknown argument:
+ * env" becomes "unknown flag: --env" (yargs drops the dashes, and with them what was typed).
+ */
+function asTyped(message: string, args: string[]): string {
+  const unknown = /^Unknown arguments?: (.*)$/s.exec(message);
+  if (!unknown) return message.toLowerCase();
+  const end = args.indexOf('--');
+  const typed = unknown[1]!.split(', ').map((name) => {
+    const word = (end < 0 ? args : args.slice(0, end)).find((a) => /^--?[^-]/.test(a) && a.replace(/^--?/, '').split('=')[0] === name);
+    return word ? word.split('=')[0]! : name;
+  });
+  const flags = typed.filter((t) => t.startsWith('-'));
+  const words = typed.filter((t) => !t.startsWith('-'));
+  return [
+    ...(flags.length ? [`unknown flag${flags.length > 1 ? 's' : ''}: ${flags.join(', ')}`] : []),
+    ...(words.length ? [`unexpected argument${words.length > 1 ? 's' : ''}: ${words.join(', ')}`] : []),
+  ].join('; ');
 }
 
 interface UsageInternals {

@@ -4,7 +4,7 @@ import type { KubeFlags } from '../kube/kube-flags.js';
 import { EXIT_CODES, PluginError, usageError } from '../errors/plugin-error.js';
 import { planForLevel } from '../plan/level-form.js';
 import { capturePreset } from '../presets/builtin.js';
-import { parseDuration } from '../plan/duration.js';
+import { parseDuration } from '../input/duration.js';
 import { enforcedLevel } from '../plan/pod-security.js';
 import { describeState } from '../plan/container-state.js';
 import { checkPodSecurity } from '../debug/pod-security-gate.js';

@@ -3,7 +3,7 @@ import type { KubeFlags } from '../kube/kube-flags.js';
 import { kubectlArgs } from '../kube/kube-flags.js';
 import { PluginError, usageError } from '../errors/plugin-error.js';
 import { formatTable } from '../output/printer.js';
-import { ROLES } from '../plan/access-rules.js';
+import { ROLES } from '../kube/access-rules.js';
 import { ephemeralState } from '../plan/container-state.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
 import { COPY_LABEL } from '../plan/pod-copy.js';

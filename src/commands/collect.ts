@@ -7,7 +7,7 @@ import type { CollectHeader, CollectSummary } from '../plan/collect-archive.js';
 import { buildCollectContainer, DEFAULT_MAX_BYTES, parseSize, validateCollectPath, type CollectPlan } from '../plan/collect-container.js';
 import { containerState, describeState } from '../plan/container-state.js';
 import { checkAllowedImage } from '../plan/debug-container.js';
-import { parseDuration } from '../plan/duration.js';
+import { parseDuration } from '../input/duration.js';
 import type { PodSecurityLevel } from '../plan/pod-security.js';
 import type { Preset, RunAs } from '../presets/preset.js';
 import { archiveSink } from '../debug/archive-sink.js';

@@ -5,10 +5,11 @@ import { containerState, describeState, ephemeralState } from '../plan/container
 import { chooseTargetContainer } from '../plan/debug-container.js';
 import { failingContainers } from '../plan/failing-container.js';
 import { chooseReusable } from '../plan/reuse-choice.js';
-import { ephemeralContainerPatch, type DebugRequest } from '../plan/debug-container.js';
-import { planForLevel } from '../plan/level-form.js';
-import { enforcedLevel } from '../plan/pod-security.js';
-import { nodeRefName } from '../plan/node-debug-pod.js';
+import { ephemeralContainerPatch } from '../kube/ephemeral-patch.js';
+import type { ContainerRequest } from '../plan/debug-container.js';
+import { planForLevel, type LevelPlan } from '../plan/level-form.js';
+import { enforcedLevel, type PodSecurityLevel } from '../plan/pod-security.js';
+import type { Preset } from '../presets/preset.js';
 import { quietPrinter } from '../output/printer.js';
 import { waitProgress } from '../output/progress.js';
 import { render } from '../output/render.js';
@@ -16,121 +17,143 @@ import { auditEntry, recordAudit } from '../debug/audit.js';
 import { debugCopy } from '../debug/copy-session.js';
 import { printCrashSummary } from '../debug/crash-summary.js';
 import { enterSession } from '../debug/enter-session.js';
-import { validateDebugOptions, type DebugOptions, type ValidatedDebug } from '../debug/options.js';
+import { buildDebugRequest, containerRequestFor, type DebugOptions, type DebugRequest } from '../debug/request.js';
 import { checkPodSecurity, presetLevelFix } from '../debug/pod-security-gate.js';
-import { checkPreflight, runPreflight } from '../debug/preflight.js';
+import { checkPreflight, runPreflight, type Preflight } from '../debug/preflight.js';
 import { resolveTargetPod } from '../debug/target-pod.js';
 import { requireStarted, waitForContainer } from '../debug/wait-for-container.js';
 
-export type { DebugOptions } from '../debug/options.js';
+export type { DebugOptions } from '../debug/request.js';
 
-/** `kubectl ephemeral <preset> POD`: validate, preflight, add the container, wait for it, attach. Resolves with the exit code. */
+/** `kubectl ephemeral <preset> POD`: complete and validate the request, preflight, add the container, wait for it, attach. Resolves with the exit code. */
 export async function runDebug(ctx: CommandContext, opts: DebugOptions): Promise<number> {
-  if (opts.quiet) ctx = { ...ctx, printer: quietPrinter(ctx.printer) };
-  const node = nodeRefName(opts.pod);
-  if (node !== undefined) return (await import('../debug/node-session.js')).runNodeDebug(ctx, opts, node);
   const registry = await ctx.presets();
-  const v = validateDebugOptions(opts, registry.get(opts.preset), 'pod', ctx.isTerminal.stdin);
-  if (v.streams.warning && !opts.dryRun) ctx.printer.info(v.streams.warning);
-  const conn = await ctx.connect(opts.kube);
+  const req = await buildDebugRequest(opts, registry.get(opts.preset), ctx.isTerminal.stdin);
+  if (req.session.quiet) ctx = { ...ctx, printer: quietPrinter(ctx.printer) };
+  if (req.node !== undefined) return (await import('../debug/node-session.js')).runNodeDebug(ctx, req, req.node);
+  if (req.session.warning && !req.dryRun) ctx.printer.info(req.session.warning);
+  const conn = await ctx.connect(req.kube);
   try {
-    return await debugWith(ctx, conn, opts, v);
+    return await debugWith(ctx, conn, req);
   } finally {
     conn.close();
   }
 }
 
-async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOptions, v: ValidatedDebug): Promise<number> {
-  const { api } = conn;
-  const ns = conn.target.namespace;
-  const { printer } = ctx;
-  const clientDryRun = asked.dryRun === 'client';
-  // The pod and every preflight answer are fetched at once: preflight adds no round trip.
-  // A client dry run skips preflight but still asks who the user is and the namespace's level: the
-  // creator stamp and the form chosen are part of the container it prints, which must be exactly
-  // the one a real run sends.
-  // The POD argument may name a workload (deploy/web), or nothing at all for crashloop.
-  const [pod, preflight, dryRunUser, dryRunNamespace] = await Promise.all([
-    resolveTargetPod(ctx, conn, asked.pod, { preferFailing: v.preset.crashSummary, command: v.preset.name }),
-    clientDryRun ? undefined : runPreflight(conn, { attach: asked.attach && !asked.dryRun, copy: asked.copy }),
-    clientDryRun ? api.whoAmI() : undefined,
-    clientDryRun ? api.getNamespace(ns) : undefined,
-  ]);
-  const level = preflight?.level ?? enforcedLevel(dryRunNamespace?.metadata?.labels);
-  const opts: DebugOptions & { pod: string } = { ...asked, pod: pod.metadata!.name! };
-  if (!opts.copy && !opts.dryRun) refuseFinishedPod(pod, v);
-  const container = opts.container ?? (v.preset.crashSummary ? failingTarget(ctx, pod) : undefined);
-  const req: DebugRequest = {
-    preset: v.preset,
-    container,
-    image: opts.image,
-    name: opts.name,
-    command: opts.command,
-    privileged: opts.privileged,
-    runAs: v.runAs,
-    stdin: v.streams.stdin,
-    tty: v.streams.tty,
-    stamp: { user: preflight?.user ?? dryRunUser, reason: opts.reason },
-  };
-  let plan = planForLevel(pod, req, level, ctx.suffix(), opts.level);
-  if (preflight) checkPreflight(preflight, ns);
-  [...(preflight?.notices ?? []), ...plan.notices].forEach((n) => printer.info(`note: ${n}`));
-  if (plan.choice && !opts.copy) printer.info(plan.choice);
+/** A pod session's request against its pod: everything decided before the PATCH. */
+interface PodSessionPlan {
+  pod: V1Pod;
+  /** The pod's name (POD may have named a workload). */
+  podName: string;
+  preflight: Preflight | undefined;
+  level: PodSecurityLevel;
+  container: ContainerRequest;
+  plan: LevelPlan;
+}
 
-  // Nothing failing and no -c: the summary of a healthy container would only be noise.
-  if (v.preset.crashSummary && !opts.dryRun && container) await printCrashSummary(ctx, conn, pod, plan.target);
-  const target = containerState(pod, plan.target);
-  if (v.preset.targetProcesses && target.phase !== 'running' && !opts.copy) {
-    const problem = `container "${plan.target}" of pod "${opts.pod}" is ${describeState(target)}: the runtime needs it running to share its processes; use "kubectl ephemeral crashloop ${opts.pod} --copy", or the shell preset`;
-    if (!opts.dryRun) throw new PluginError('usage', problem);
-    printer.info(`warning: ${problem}`);
-  }
-  if (opts.copy) return debugCopy(ctx, conn, pod, opts, v, plan.target, preflight);
+/** The pod session (or copy, or dry run) of a request, once connected. */
+export async function debugWith(ctx: CommandContext, conn: Connection, req: DebugRequest): Promise<number> {
+  const { printer } = ctx;
+  const ns = conn.target.namespace;
+  const s = await planPodSession(ctx, conn, req);
+  const { pod, podName, preflight, plan } = s;
+  if (req.copy) return debugCopy(ctx, conn, pod, req, plan.target, preflight);
 
   // Ephemeral containers cannot be removed (k/k #84764): attach to the user's own running one
   // rather than pile up another. A custom command or --name asks for a container of its own.
-  if (!opts.dryRun && !opts.new && !opts.name && !opts.command.length) {
+  if (!req.dryRun && !req.new && !req.container.name && !req.container.command?.length) {
     const choice = chooseReusable(pod, plan.container);
     if (choice.reuse) {
       const { name, image } = choice.reuse;
-      printer.info(`reusing your running debug container "${name}" (${v.preset.name}, ${image}) in pod "${opts.pod}": ephemeral containers cannot be removed; --new adds another`);
-      return enterSession(ctx, conn, opts, v.preset, opts.pod, choice.reuse, ephemeralState(pod, name), preflight?.user);
+      printer.info(`reusing your running debug container "${name}" (${req.preset.name}, ${image}) in pod "${podName}": ephemeral containers cannot be removed; --new adds another`);
+      return enterSession(ctx, conn, req, { pod: podName, container: choice.reuse, state: ephemeralState(pod, name), user: preflight?.user });
     }
     printer.debug(`no debug container to reuse: ${choice.why}`);
   }
   if (preflight)
-    checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level, { privileged: opts.privileged, runAs: opts.runAs !== undefined, level: opts.level !== undefined }));
+    checkPodSecurity(pod, plan.container, preflight.level, ns, presetLevelFix(preflight.level, { privileged: req.container.privileged, runAs: req.container.runAs !== undefined, level: req.level !== undefined }));
 
-  if (opts.dryRun) {
+  if (req.dryRun) {
     let sent = plan.container;
-    if (opts.dryRun === 'server') {
-      const answer = await api.addEphemeralContainer(ns, opts.pod, plan.container, true);
+    if (req.dryRun === 'server') {
+      const answer = await conn.api.addEphemeralContainer(ns, podName, plan.container, true);
       sent = answer.spec?.ephemeralContainers?.find((c) => c.name === plan.container.name) ?? sent;
     }
-    printer.out(await render(ephemeralContainerPatch(sent), opts.output ?? 'yaml'));
+    printer.out(await render(ephemeralContainerPatch(sent), req.output ?? 'yaml'));
     return 0;
   }
+  return startPodSession(ctx, conn, req, s);
+}
 
+/**
+ * The target pod (POD may name a workload, or nothing for crashloop), the preflight and the
+ * container in the form the namespace's level admits; notices and the form's line printed.
+ */
+async function planPodSession(ctx: CommandContext, conn: Connection, req: DebugRequest): Promise<PodSessionPlan> {
+  const { api } = conn;
+  const ns = conn.target.namespace;
+  const { printer } = ctx;
+  const clientDryRun = req.dryRun === 'client';
+  // The pod and every preflight answer are fetched at once: preflight adds no round trip.
+  // A client dry run skips preflight but still asks who the user is and the namespace's level: the
+  // creator stamp and the form chosen are part of the container it prints, which must be exactly
+  // the one a real run sends.
+  const [pod, preflight, dryRunUser, dryRunNamespace] = await Promise.all([
+    resolveTargetPod(ctx, conn, req.pod, { preferFailing: req.preset.crashSummary, command: req.preset.name }),
+    clientDryRun ? undefined : runPreflight(conn, { attach: req.session.attach && !req.dryRun, copy: req.copy !== undefined }),
+    clientDryRun ? api.whoAmI() : undefined,
+    clientDryRun ? api.getNamespace(ns) : undefined,
+  ]);
+  const level = preflight?.level ?? enforcedLevel(dryRunNamespace?.metadata?.labels);
+  const podName = pod.metadata!.name!;
+  if (!req.copy && !req.dryRun) refuseFinishedPod(pod, req.preset);
+  const target = req.container.container ?? (req.preset.crashSummary ? failingTarget(ctx, pod) : undefined);
+  const container = containerRequestFor(req, target, preflight?.user ?? dryRunUser);
+  const plan = planForLevel(pod, container, level, ctx.suffix(), req.level?.level, req.level?.flag);
+  if (preflight) checkPreflight(preflight, ns);
+  [...(preflight?.notices ?? []), ...plan.notices].forEach((n) => printer.info(`note: ${n}`));
+  if (plan.choice && !req.copy) printer.info(plan.choice);
+
+  // Nothing failing and no -c: the summary of a healthy container would only be noise.
+  if (req.preset.crashSummary && !req.dryRun && target) await printCrashSummary(ctx, conn, pod, plan.target);
+  const state = containerState(pod, plan.target);
+  if ((req.preset.targetProcesses || req.container.targetProcesses) && state.phase !== 'running' && !req.copy) {
+    const problem = `container "${plan.target}" of pod "${podName}" is ${describeState(state)}: the runtime needs it running to share its processes; use "kubectl ephemeral crashloop ${podName} --copy", or the shell preset`;
+    if (!req.dryRun) throw new PluginError('usage', problem);
+    printer.info(`warning: ${problem}`);
+  }
+  return { pod, podName, preflight, level, container, plan };
+}
+
+/** Adds the planned container, waits for it (the session may start while it does) and attaches. */
+async function startPodSession(ctx: CommandContext, conn: Connection, req: DebugRequest, s: PodSessionPlan): Promise<number> {
+  const { api } = conn;
+  const ns = conn.target.namespace;
+  const { printer } = ctx;
+  const { pod, preflight } = s;
+  const opts = { pod: s.podName, name: req.container.name, attach: req.session.attach };
+  const v = { preset: req.preset, timeoutMs: req.timeoutMs, streams: { stdin: req.container.stdin !== false, tty: req.container.tty !== false } };
+  let plan = s.plan;
   // Name clashes (another user picked the same random name) are retried with a new suffix.
   let updated: V1Pod | undefined;
   for (let attempt = 0; !updated; attempt++) {
     try {
       updated = await api.addEphemeralContainer(ns, opts.pod, plan.container);
     } catch (err) {
-      const duplicate = err instanceof PluginError && /Duplicate value/i.test(err.message);
+      const duplicate = err instanceof PluginError && err.reason === 'name-taken';
       if (!duplicate || opts.name || attempt >= 4) throw err;
-      plan = planForLevel(pod, req, level, ctx.suffix(), opts.level);
+      plan = planForLevel(pod, s.container, s.level, ctx.suffix(), req.level?.level, req.level?.flag);
     }
   }
   const name = plan.container.name;
   printer.info(`added ephemeral container "${name}" (${v.preset.name}, ${plan.container.image}) to pod "${opts.pod}" in namespace "${ns}"`);
-  const entry = auditEntry(ctx, plan.container, v.preset, preflight?.user, opts.reason);
+  const entry = auditEntry(ctx, plan.container, v.preset, preflight?.user, req.reason);
   const ref = { pod: opts.pod, container: name, ephemeral: true };
   const progress = waitProgress(printer, name, ctx.now);
   // The preset's own shell waits for its stdin: it can be attached the moment the runtime runs it.
   // Not with --no-attach: what it prints next (the container's name) is for commands that read the
   // pod status (cleanup, list, kubectl get), which says running only at the kubelet's next relist.
-  const waitsForStdin = opts.attach && v.streams.stdin && opts.command.length === 0 && v.preset.command !== undefined;
+  const waitsForStdin = opts.attach && v.streams.stdin && !req.container.command?.length && v.preset.command !== undefined;
   // On a terminal the session itself starts now: kubectl attach's own start-up (~0.1 s) overlaps
   // the container's, its attempts that come too soon are run again unseen, and the terminal is
   // taken when one lands. The wait goes on beside it: its failure ends the session before that.
@@ -139,7 +162,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   const attached = new Promise<void>((resolve) => (landed = resolve));
   const session =
     waitsForStdin && v.streams.tty
-      ? enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, { phase: 'running' }, preflight?.user, {
+      ? enterSession(ctx, conn, req, { pod: opts.pod, container: plan.container, state: { phase: 'running' }, user: preflight?.user }, {
           early: {
             started: new Promise<boolean>((resolve) => (settle = resolve)),
             onLanded: () => {
@@ -185,7 +208,7 @@ async function debugWith(ctx: CommandContext, conn: Connection, asked: DebugOpti
   if (!session || state.phase === 'terminated') {
     settle(false);
     await session?.catch(() => undefined);
-    return enterSession(ctx, conn, opts, v.preset, opts.pod, plan.container, state, preflight?.user);
+    return enterSession(ctx, conn, req, { pod: opts.pod, container: plan.container, state, user: preflight?.user });
   }
   settle(true);
   return session;
@@ -207,10 +230,10 @@ function failingTarget(ctx: CommandContext, pod: V1Pod): string | undefined {
  * The kubelet starts nothing more in a finished pod (an init container that failed with
  * restartPolicy Never: Init:Error): an ephemeral container would wait there until --timeout.
  */
-function refuseFinishedPod(pod: V1Pod, v: ValidatedDebug): void {
+function refuseFinishedPod(pod: V1Pod, preset: Preset): void {
   const phase = pod.status?.phase;
   if (phase !== 'Failed' && phase !== 'Succeeded') return;
   const name = pod.metadata?.name;
-  const fix = v.preset.copy ? `debug a copy: kubectl ephemeral ${v.preset.name} ${name} --copy` : 'debug a copy with kubectl ephemeral crashloop POD --copy';
+  const fix = preset.copy ? `debug a copy: kubectl ephemeral ${preset.name} ${name} --copy` : 'debug a copy with kubectl ephemeral crashloop POD --copy';
   throw new PluginError('usage', `pod "${name}" has finished (${phase}): no container can start in it any more; ${fix}`);
 }

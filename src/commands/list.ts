@@ -5,7 +5,7 @@ import { render } from '../output/render.js';
 import { containerState, describeState, ephemeralState, type ContainerState } from '../plan/container-state.js';
 import { NODE_DEBUG_LABEL } from '../plan/node-debug-pod.js';
 import { STAMP_ENV } from '../plan/debug-container.js';
-import { formatAge } from '../plan/duration.js';
+import { formatAge } from '../input/duration.js';
 import { AUDIT_ANNOTATION, verifyAuditTrail, type AuditCheck } from '../plan/audit-trail.js';
 import type { CommandContext } from '../context.js';
 

@@ -3,29 +3,17 @@
 // nothing here lists a flag, so a flag added to a builder completes without touching this file.
 import { flagNamed, takesNextWord, type CommandSpec, type FlagSpec } from '../cli/command-spec.js';
 import { OPTIONAL_VALUE_FLAGS } from '../cli/optional-values.js';
+import type { CompletionLookups, CompletionPod } from '../kube/completion-lookups.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
+import type { WorkloadKind } from '../kube/workload-kinds.js';
+import { failingContainers } from '../plan/failing-container.js';
 
-/** A pod as completion needs it: its name and the names of its containers. */
-export interface CompletionPod {
-  name: string;
-  /** Regular containers (the targets of -c). */
-  containers: string[];
-  /** Running ephemeral containers (what `attach` can attach to; terminated ones it refuses). */
-  ephemeralContainers?: string[];
-}
+export type { CompletionPod } from '../kube/completion-lookups.js';
 
 /** What completion may look up; main.ts wires the real ones (src/kube/completion-lookups.ts). */
-export interface CompletionDeps {
+export interface CompletionDeps extends CompletionLookups {
   /** The command line's shape (commandSpecs of the registry). */
   commands: CommandSpec[];
-  /** Context names in the kubeconfig these flags select (no API call). */
-  contexts(flags: KubeFlags): string[];
-  /** Pods of a namespace (undefined: the context's); one API call with a short timeout. */
-  listPods(namespace: string | undefined, flags: KubeFlags): Promise<CompletionPod[]>;
-  /** Namespace names; one API call with a short timeout. */
-  listNamespaces(flags: KubeFlags): Promise<string[]>;
-  /** Node names (for node/NAME); one API call with a short timeout. */
-  listNodes(flags: KubeFlags): Promise<string[]>;
 }
 
 /** Cobra's ShellCompDirective values, which kubectl relays to the shell as the last line `:<n>`. */
@@ -33,9 +21,12 @@ export const Directive = { Default: 0, Error: 1, NoSpace: 2, NoFileComp: 4, Filt
 
 /**
  * The workload prefixes a pod argument takes besides a pod name (kubectl's TYPE/NAME forms),
- * offered once a word is started; `pod/` then completes pod names.
+ * offered once a word is started; `pod/` then completes pod names, the others their workloads.
  */
 export const WORKLOAD_PREFIXES = ['pod/', 'deploy/', 'sts/', 'ds/', 'rs/', 'job/'];
+
+/** The workload kind each prefix names (what src/plan/workload-ref.ts resolves). */
+const PREFIX_KINDS: Readonly<Record<string, WorkloadKind>> = { 'deploy/': 'deployment', 'sts/': 'statefulset', 'ds/': 'daemonset', 'rs/': 'replicaset', 'job/': 'job' };
 
 /** A preset command also takes node/NAME (a node session); the other commands take pods only. */
 export const NODE_PREFIX = 'node/';
@@ -52,6 +43,8 @@ const VALUE_KINDS: Record<string, 'namespaces' | 'contexts' | 'files' | 'dirs' |
   write: 'files',
   dir: 'dirs',
   container: 'containers',
+  target: 'containers',
+  custom: 'files',
   'dry-run': ['client', 'server'],
   'run-as': ['root', 'target'],
 };
@@ -146,7 +139,8 @@ export async function runCompletion(words: string[], deps: CompletionDeps): Prom
   if (read.positionals.length === 0) return done(deps.commands.flatMap((c) => (c.preset ? [c.name, ...c.aliases] : [c.name])));
   if (!command) return done([]);
   const position = command.positionals[read.positionals.length - 1];
-  if (position === 'pod') return completePod(partial, read, deps, command.preset);
+  // A preset whose POD is optional is the one that picks a failing pod (crashloop).
+  if (position === 'pod') return completePod(partial, read, deps, command.preset, command.preset && command.optionalPod === true);
   if (position === 'container' && command.name === 'attach') return done(await containersOf(read.positionals[1]!, read, deps, (p) => p.ephemeralContainers ?? []));
   return done([]);
 }
@@ -155,7 +149,7 @@ export async function runCompletion(words: string[], deps: CompletionDeps): Prom
  * Pod names and, for a preset command (which resolves them), the workload prefixes and node/;
  * after `pod/` pod names under it, after `node/` node names.
  */
-async function completePod(partial: string, read: ReadWords, deps: CompletionDeps, preset: boolean): Promise<string[]> {
+async function completePod(partial: string, read: ReadWords, deps: CompletionDeps, preset: boolean, crashloop = false): Promise<string[]> {
   const slash = partial.indexOf('/');
   const kind = slash < 0 ? '' : partial.slice(0, slash + 1);
   const prefixes = preset ? [...WORKLOAD_PREFIXES, NODE_PREFIX] : [];
@@ -163,8 +157,15 @@ async function completePod(partial: string, read: ReadWords, deps: CompletionDep
     const nodes = await lookup(() => deps.listNodes(kubeFlagsOf(read)), (list) => list.map((n) => NODE_PREFIX + n));
     return [...nodes.filter((c) => c.startsWith(partial)), `:${Directive.NoFileComp}`];
   }
+  const workload = PREFIX_KINDS[kind];
+  if (preset && workload) {
+    const names = await lookup(() => deps.listWorkloads(workload, read.flags.get('namespace'), kubeFlagsOf(read)), (list) => list.map((n) => kind + n));
+    return [...names.filter((c) => c.startsWith(partial)), `:${Directive.NoFileComp}`];
+  }
   if (kind && kind !== 'pod/') return [`:${Directive.NoFileComp}`];
-  const pods = await lookup(() => deps.listPods(read.flags.get('namespace'), kubeFlagsOf(read)), (list) => list.map((p) => kind + p.name));
+  // crashloop offers the failing pods first (the ones it would pick), then the rest.
+  const order = (list: CompletionPod[]) => (crashloop ? [...list.filter(isFailing), ...list.filter((p) => !isFailing(p))] : list);
+  const pods = await lookup(() => deps.listPods(read.flags.get('namespace'), kubeFlagsOf(read)), (list) => order(list).map((p) => kind + p.name));
   // Prefixes once something is typed: a bare <TAB> lists pods, as kubectl's own completion does.
   const candidates = [...pods, ...(kind || !partial ? [] : prefixes)].filter((c) => c.startsWith(partial));
   // Only prefixes left: no space after `deploy/`, the name comes next.
@@ -194,6 +195,13 @@ async function flagValues(flag: FlagSpec, read: ReadWords, deps: CompletionDeps)
     default:
       return [];
   }
+}
+
+/** A pod with a container failing now (crashloop's candidates), read from its status. */
+function isFailing(p: CompletionPod): boolean {
+  if (!p.status) return false;
+  const spec = { containers: p.containers.map((name) => ({ name })), initContainers: (p.initContainers ?? []).map((name) => ({ name })) };
+  return failingContainers({ spec, status: p.status }).length > 0;
 }
 
 function containersOf(pod: string, read: ReadWords, deps: CompletionDeps, pick: (p: CompletionPod) => string[]): Promise<string[]> {

@@ -1,7 +1,7 @@
 import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { CommandContext, Connection } from '../context.js';
 import { appendAuditEntry, AUDIT_ANNOTATION, otherAnnotationBytes, type AuditEntry } from '../plan/audit-trail.js';
-import { ROLES } from '../plan/access-rules.js';
+import { ROLES } from '../kube/access-rules.js';
 import type { Preset } from '../presets/preset.js';
 import type { Preflight } from './preflight.js';
 

@@ -8,51 +8,72 @@ import { render } from '../output/render.js';
 import { pasteableCommand } from './attach-debug-container.js';
 import { auditEntry, recordAudit } from './audit.js';
 import { enterSession } from './enter-session.js';
-import type { DebugOptions, ValidatedDebug } from './options.js';
+import { containerRequestFor, type DebugRequest } from './request.js';
 import { checkPodSecurity } from './pod-security-gate.js';
 import type { Preflight } from './preflight.js';
 import { withTemporaryPod } from './temporary-pod.js';
+import { waitProgress } from '../output/progress.js';
 import { requireStarted, waitForContainer } from './wait-for-container.js';
 
 /**
  * crashloop --copy: a copy of the pod with the crashing (main, init or sidecar) container's command
  * replaced, debugged, then deleted; kept with --keep, and with --no-attach (nobody is attached yet).
  */
-export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, opts: DebugOptions, v: ValidatedDebug, target: string, preflight: Preflight | undefined): Promise<number> {
+export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Pod, req: DebugRequest, target: string, preflight: Preflight | undefined): Promise<number> {
   const ns = conn.target.namespace;
   const { printer } = ctx;
-  const { pod: copy, notices } = buildPodCopy(pod, { container: target, keepalive: v.keepalive, sameNode: opts.sameNode === true, shareProcesses: opts.shareProcesses }, ctx.suffix());
+  const asked = req.copy!;
+  const { keepPod: keep, replace, ...copyRequest } = asked;
+  const { pod: copy, notices } = buildPodCopy(pod, { container: target, ...copyRequest }, ctx.suffix());
   notices.forEach((n) => printer.info(`note: ${n}`));
   const copyName = copy.metadata!.name!;
-  const planFor = (p: V1Pod) =>
-    buildEphemeralContainer(p, { preset: { ...v.preset, targetProcesses: true }, container: target, image: opts.image, name: opts.name, command: opts.command, privileged: opts.privileged, runAs: v.runAs, stdin: v.streams.stdin, tty: v.streams.tty, stamp: { user: preflight?.user, reason: opts.reason } }, ctx.suffix());
-  if (opts.dryRun) {
-    printer.out(await render(copy, opts.output ?? 'yaml'));
+  const containerRequest = containerRequestFor(req, target, preflight?.user);
+  // In the copy the crashing container runs the keep-alive: the debug container always shares its processes.
+  const planFor = (p: V1Pod) => buildEphemeralContainer(p, { ...containerRequest, targetProcesses: true }, ctx.suffix());
+  if (req.dryRun) {
+    // --dry-run=server: the API server validates and defaults the copy without creating it.
+    const sent = req.dryRun === 'server' ? await conn.api.dryRunCreatePod(ns, copy) : copy;
+    printer.out(await render(sent, req.output ?? 'yaml'));
     return 0;
   }
   checkPodSecurity(copy, undefined, preflight?.level ?? 'privileged', ns, 'debug in a namespace whose level allows the pod, or fix the pod');
-  const deleteCommand = pasteableCommand(['kubectl', 'delete', 'pod', copyName], ns, opts.kube);
+  const deleteCommand = pasteableCommand(['kubectl', 'delete', 'pod', copyName], ns, req.kube);
   // --no-attach keeps the copy only once its debug container runs: a run that failed before leaves nothing.
-  return withTemporaryPod(ctx, conn, copy, { what: 'pod copy', keep: opts.keep }, async (created, temporary) => {
-    printer.info(`created pod copy "${copyName}" of "${pod.metadata!.name}" with "${target}" running: ${v.keepalive.join(' ')}`);
+  return withTemporaryPod(ctx, conn, copy, { what: 'pod copy', keep: keep }, async (created, temporary) => {
+    printer.info(`created pod copy "${copyName}" of "${pod.metadata!.name}" with "${target}" running: ${asked.keepalive.join(' ')}`);
+    if (replace) {
+      // kubectl debug --replace: the original goes once its copy exists (at once, as kubectl's grace period 0).
+      await conn.api.deletePod(ns, pod.metadata!.name!);
+      printer.info(`deleted the original pod "${pod.metadata!.name}" (--replace); the copy stays: delete it when done with ${deleteCommand}`);
+    }
     const ref = { pod: copyName, container: target, ephemeral: false };
-    const started = await waitForContainer(conn, ref, { until: 'started', timeoutMs: v.timeoutMs, now: ctx.now, resourceVersion: created.metadata?.resourceVersion, signal: ctx.signal });
+    // The scheduler's word (FailedScheduling and its reason) shows in the progress line as it comes.
+    const progress = waitProgress(printer, target, ctx.now);
+    const started = await waitForContainer(conn, ref, {
+      until: 'started',
+      timeoutMs: req.timeoutMs,
+      now: ctx.now,
+      resourceVersion: created.metadata?.resourceVersion,
+      signal: ctx.signal,
+      onWaiting: progress.onWaiting,
+      onEvent: progress.onEvent,
+    }).finally(() => progress.stop());
     if (!started.state) await explainUnscheduled(conn, copyName, pod);
     const app = requireStarted(started, ref, ns, undefined);
     if (app.phase === 'terminated')
-      throw new PluginError('usage', `container "${target}" of pod copy "${copyName}" exited (${describeState(app)}) even with --keepalive "${v.keepalive.join(' ')}"; pass a keep-alive the image has`);
+      throw new PluginError('usage', `container "${target}" of pod copy "${copyName}" exited (${describeState(app)}) even with --keepalive "${asked.keepalive.join(' ')}"; pass a keep-alive the image has`);
     const plan = planFor(started.pod!);
     const updated = await conn.api.addEphemeralContainer(ns, copyName, plan.container);
-    const entry = { ...auditEntry(ctx, plan.container, v.preset, preflight?.user, opts.reason), copy: copyName };
+    const entry = { ...auditEntry(ctx, plan.container, req.preset, preflight?.user, req.reason), copy: copyName };
     const debugRef = { pod: copyName, container: plan.container.name, ephemeral: true };
     const [result] = await Promise.all([
-      waitForContainer(conn, debugRef, { until: 'started', timeoutMs: v.timeoutMs, now: ctx.now, resourceVersion: updated.metadata?.resourceVersion, signal: ctx.signal }),
+      waitForContainer(conn, debugRef, { until: 'started', timeoutMs: req.timeoutMs, now: ctx.now, resourceVersion: updated.metadata?.resourceVersion, signal: ctx.signal }),
       recordAudit(ctx, conn, pod.metadata!.name!, entry, preflight),
     ]);
     const state = requireStarted(result, debugRef, ns, plan.container.image);
-    if (!opts.attach) temporary.keep();
-    if (opts.keep || !opts.attach) printer.info(`the copy stays (${opts.keep ? '--keep' : '--no-attach'}): delete it when done with ${deleteCommand}`);
-    return await enterSession(ctx, conn, opts, v.preset, copyName, plan.container, state, preflight?.user);
+    if (!req.session.attach) temporary.keep();
+    if ((keep && !replace) || !req.session.attach) printer.info(`the copy stays (${keep ? '--keep' : '--no-attach'}): delete it when done with ${deleteCommand}`);
+    return await enterSession(ctx, conn, req, { pod: copyName, container: plan.container, state, user: preflight?.user });
   });
 }
 

@@ -2,9 +2,8 @@ import type { V1EphemeralContainer } from '@kubernetes/client-node';
 import type { CommandContext, Connection } from '../context.js';
 import { ContainerExit } from '../errors/plugin-error.js';
 import { describeState, type ContainerState } from '../plan/container-state.js';
-import type { Preset } from '../presets/preset.js';
 import { reattachCommandLine, attachDebugContainer } from './attach-debug-container.js';
-import type { DebugOptions } from './options.js';
+import type { DebugRequest } from './request.js';
 
 /** Where a session runs besides an ephemeral container: a node session's own pod. */
 export interface SessionPlace {
@@ -19,10 +18,21 @@ export interface SessionPlace {
   early?: { started: Promise<boolean>; onLanded?: () => void };
 }
 
+/** The started debug container a session enters. */
+export interface SessionContainer {
+  pod: string;
+  container: V1EphemeralContainer;
+  state: ContainerState;
+  /** Who created it, for the recording. */
+  user: string | undefined;
+}
+
 /** Attaches to a started debug container (or prints how to), passing the session's exit code through. */
-export async function enterSession(ctx: CommandContext, conn: Connection, opts: DebugOptions, preset: Preset, pod: string, container: V1EphemeralContainer, state: ContainerState, user: string | undefined, place: SessionPlace = {}): Promise<number> {
+export async function enterSession(ctx: CommandContext, conn: Connection, req: DebugRequest, at: SessionContainer, place: SessionPlace = {}): Promise<number> {
+  const { pod, container, state, user } = at;
+  const { preset, session: opts } = req;
   const ns = conn.target.namespace;
-  const cmd = reattachCommandLine(ns, pod, container.name, opts.kube);
+  const cmd = reattachCommandLine(ns, pod, container.name, req.kube);
   if (!opts.attach) {
     ctx.printer.out(container.name);
     ctx.printer.info(`attach with: ${cmd}`);
@@ -35,9 +45,10 @@ export async function enterSession(ctx: CommandContext, conn: Connection, opts: 
     return 0;
   }
   // The banner suggests commands to type: for a terminal, not for a script.
-  const banner = preset.banner.length && container.tty ? `${preset.name}: try\n${preset.banner.map((l) => `  ${l}`).join('\n')}` : undefined;
+  const lines = place.node ? (preset.node?.banner ?? []) : preset.banner;
+  const banner = lines.length && container.tty ? `${preset.name}: try\n${lines.map((l) => `  ${l}`).join('\n')}` : undefined;
   const record = opts.record ?? preset.record;
-  const code = await attachDebugContainer(ctx, conn, opts.kube, {
+  const code = await attachDebugContainer(ctx, conn, req.kube, {
     pod,
     container: container.name,
     preset: preset.name,

@@ -5,7 +5,7 @@ import { render } from '../output/render.js';
 import { AUDIT_ANNOTATION } from '../plan/audit-trail.js';
 import { buildNodeDebugPod, buildNodeSessionEvent, nodeNotReady, type NodeDebugRequest } from '../plan/node-debug-pod.js';
 import { enterSession } from './enter-session.js';
-import { validateDebugOptions, type DebugOptions, type ValidatedDebug } from './options.js';
+import { containerRequestFor, type DebugRequest } from './request.js';
 import { checkPodSecurity } from './pod-security-gate.js';
 import { checkNodePreflight, runPreflight } from './preflight.js';
 import { withTemporaryPod } from './temporary-pod.js';
@@ -19,23 +19,22 @@ const PRIVILEGED_LABEL = 'pod-security.kubernetes.io/enforce=privileged';
  * `kubectl ephemeral <preset> node/NAME`: a pod on the node with the preset's host access,
  * attached like a pod session and deleted when the session ends, however it ends.
  */
-export async function runNodeDebug(ctx: CommandContext, opts: DebugOptions, nodeName: string): Promise<number> {
-  const registry = await ctx.presets();
-  const v = validateDebugOptions(opts, registry.get(opts.preset), 'node', ctx.isTerminal.stdin);
-  if (!nodeName) throw new PluginError('usage', 'node/ needs a node name: node/NAME (list them with kubectl get nodes)');
-  const conn = await ctx.connect(opts.kube);
+export async function runNodeDebug(ctx: CommandContext, req: DebugRequest, nodeName: string): Promise<number> {
+  if (req.session.warning && !req.dryRun) ctx.printer.info(req.session.warning);
+  const conn = await ctx.connect(req.kube);
   try {
-    return await nodeSession(ctx, conn, opts, v, nodeName);
+    return await nodeSession(ctx, conn, req, nodeName);
   } finally {
     conn.close();
   }
 }
 
-async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOptions, v: ValidatedDebug, nodeName: string): Promise<number> {
+async function nodeSession(ctx: CommandContext, conn: Connection, req: DebugRequest, nodeName: string): Promise<number> {
   const { api } = conn;
   const ns = conn.target.namespace;
   const { printer } = ctx;
-  const clientDryRun = opts.dryRun === 'client';
+  const { preset } = req;
+  const clientDryRun = req.dryRun === 'client';
   // The node and every preflight answer at once; a client dry run still asks who the user is, as
   // the pod it prints must be exactly the one a real run sends.
   const [node, preflight, dryRunUser] = await Promise.all([
@@ -44,28 +43,21 @@ async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOpt
     clientDryRun ? api.whoAmI() : undefined,
   ]);
   const notReady = nodeNotReady(node);
-  if (notReady && !opts.dryRun) throw new PluginError('usage', `node "${nodeName}" is not Ready: ${notReady}; pick a Ready node (kubectl get nodes)`);
+  if (notReady && !req.dryRun) throw new PluginError('usage', `node "${nodeName}" is not Ready: ${notReady}; pick a Ready node (kubectl get nodes)`);
   if (preflight) checkNodePreflight(preflight, ns);
   const user = preflight?.user ?? dryRunUser;
   const time = new Date(ctx.now());
-  const req: NodeDebugRequest = {
-    image: opts.image,
-    name: opts.name,
-    command: opts.command,
-    privileged: opts.privileged,
-    runAs: v.runAs,
-    stamp: { user, reason: opts.reason },
-    namespace: ns,
-    time: time.toISOString(),
-  };
-  const { pod, notices } = buildNodeDebugPod(node, v.preset, req, ctx.suffix());
+  // stdin and tty stay the node pod's own (always a terminal session, as before the request existed).
+  const { preset: _p, container: _target, targetProcesses: _t, stdin: _i, tty: _tty, ...asked } = containerRequestFor(req, undefined, user);
+  const nodeReq: NodeDebugRequest = { ...asked, namespace: ns, time: time.toISOString() };
+  const { pod, notices } = buildNodeDebugPod(node, preset, nodeReq, ctx.suffix());
   notices.forEach((n) => printer.info(`note: ${n}`));
   // Host namespaces and hostPath pass only "privileged": anything else refuses every node session.
   if (preflight && preflight.level !== 'privileged') checkPodSecurity(pod, undefined, preflight.level, ns, await privilegedNamespaceHint(conn, ns));
 
-  if (opts.dryRun) {
-    const sent = opts.dryRun === 'server' ? await api.dryRunCreatePod(ns, pod) : pod;
-    printer.out(await render(sent, opts.output ?? 'yaml'));
+  if (req.dryRun) {
+    const sent = req.dryRun === 'server' ? await api.dryRunCreatePod(ns, pod) : pod;
+    printer.out(await render(sent, req.output ?? 'yaml'));
     return 0;
   }
 
@@ -74,14 +66,14 @@ async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOpt
   let created = false;
   return withTemporaryPod(ctx, conn, pod, { what: 'node debug pod' }, async (stored) => {
     created = true;
-    printer.info(`created pod "${podName}" on node "${nodeName}" in namespace "${ns}" (${v.preset.name}, ${container.image}); it is deleted when the session ends`);
+    printer.info(`created pod "${podName}" on node "${nodeName}" in namespace "${ns}" (${preset.name}, ${container.image}); it is deleted when the session ends`);
     const ref = { pod: podName, container: container.name, ephemeral: false };
     const progress = waitProgress(printer, container.name, ctx.now);
     // The event is written while the container starts: it costs no wall-clock time.
     const [result] = await Promise.all([
       waitForContainer(conn, ref, {
         until: 'started',
-        timeoutMs: v.timeoutMs,
+        timeoutMs: req.timeoutMs,
         now: ctx.now,
         resourceVersion: stored.metadata?.resourceVersion,
         signal: ctx.signal,
@@ -92,12 +84,12 @@ async function nodeSession(ctx: CommandContext, conn: Connection, opts: DebugOpt
       recordNodeEvent(ctx, conn, node, stored, time),
     ]);
     const state = requireStarted(result, ref, ns, container.image);
-    const preset = { ...v.preset, banner: v.preset.node!.banner };
-    return enterSession(ctx, conn, opts, preset, podName, container, state, user, { ephemeral: false, node: nodeName });
+    return enterSession(ctx, conn, req, { pod: podName, container, state, user }, { ephemeral: false, node: nodeName });
   }).catch(async (err: unknown) => {
-    // Admission refused the pod although the preflight could not tell (the namespace was not readable).
-    if (created || !(err instanceof PluginError && err.kind === 'policy-rejected')) throw err;
-    throw new PluginError('policy-rejected', `${err.message.replace(/; use a preset the namespace level allows, or ask for an exemption$/, '')}; ${await privilegedNamespaceHint(conn, ns)}`);
+    // Admission refused the pod although the preflight could not tell (the namespace was not readable):
+    // the fix for a node session is another namespace, not another preset.
+    if (created || !(err instanceof PluginError && err.reason === 'pod-security')) throw err;
+    throw err.withFix(await privilegedNamespaceHint(conn, ns));
   });
 }
 

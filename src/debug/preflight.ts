@@ -1,7 +1,7 @@
 import type { Connection } from '../context.js';
 import type { ServerFacts } from '../kube/cluster-api.js';
 import { PluginError } from '../errors/plugin-error.js';
-import { PERMISSIONS, ROLES, rulesAllow, type Permission } from '../plan/access-rules.js';
+import { PERMISSIONS, ROLES, rulesAllow, type Permission } from '../kube/access-rules.js';
 import { enforcedLevel, type PodSecurityLevel } from '../plan/pod-security.js';
 
 /** What the cluster says before anything is created: what it serves, permissions, Pod Security level, identity. */

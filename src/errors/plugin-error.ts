@@ -52,15 +52,62 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ErrorKind, string>> = {
   internal: 'anything else (a bug: rerun with -v and report it)',
 };
 
+/**
+ * Why an error happened, as data callers branch on (never on the message's words). Set where the
+ * cause is known (src/kube/translate-error.ts for the API server's answers); absent elsewhere.
+ */
+export type ErrorReason =
+  /** The container name is taken in the pod (another debug container got it first). */
+  | 'name-taken'
+  /** Pod Security admission refused the object being created or the container being added. */
+  | 'pod-security'
+  /** Pod Security admission refused the whole pod a container was added to (not the container). */
+  | 'pod-security-pod'
+  /** The API server refused the credentials, or took the request as anonymous. */
+  | 'unauthenticated'
+  /** RBAC denies a verb. */
+  | 'rbac'
+  /** The API server has no pods/ephemeralcontainers subresource. */
+  | 'no-ephemeral-containers'
+  /** The object named does not exist. */
+  | 'missing'
+  /** The API server found the object invalid (HTTP 422). */
+  | 'invalid'
+  /** The object changed meanwhile (HTTP 409). */
+  | 'conflict';
+
+/** What a PluginError carries besides its kind and text. */
+export interface PluginErrorOptions {
+  cause?: unknown;
+  reason?: ErrorReason;
+  /** What the user can do, appended to the message after "; " (kept apart so a caller can offer another). */
+  fix?: string;
+}
+
 /** A failure with a one-line, lowercase message that names the object and the fix. */
 export class PluginError extends Error {
+  /** Why, for callers that branch on it. */
+  readonly reason?: ErrorReason;
+  /** The problem without the fix (the whole message when no fix was given apart). */
+  readonly problem: string;
+  /** The fix, when given apart from the problem. */
+  readonly fix?: string;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options: PluginErrorOptions = {},
   ) {
-    super(message, options);
+    super(options.fix ? `${message}; ${options.fix}` : message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PluginError';
+    this.problem = message;
+    if (options.reason) this.reason = options.reason;
+    if (options.fix) this.fix = options.fix;
+  }
+
+  /** The same error with another fix (a caller that knows better what the user can do). */
+  withFix(fix: string): PluginError {
+    return new PluginError(this.kind, this.problem, { reason: this.reason, fix, cause: this.cause });
   }
 
   /** The process exit code for this error. */

@@ -1,9 +1,9 @@
 import type { CoreV1Event, V1EphemeralContainer, V1LabelSelector, V1Namespace, V1NamespaceList, V1Node, V1Pod, V1PodList } from '@kubernetes/client-node';
 import { PluginError } from '../errors/plugin-error.js';
 import { ApiError } from './api-error.js';
-import type { ResourceRule } from '../plan/access-rules.js';
-import { ephemeralContainerPatch } from '../plan/debug-container.js';
-import { WORKLOAD_KINDS, type WorkloadKind } from '../plan/workload-ref.js';
+import type { ResourceRule } from './access-rules.js';
+import { ephemeralContainerPatch } from './ephemeral-patch.js';
+import { WORKLOAD_KINDS, type WorkloadKind } from './workload-kinds.js';
 import type { KubeHttpClient } from './http-client.js';
 import { translateApiError } from './translate-error.js';
 import { localIdentity, versionCache } from './identity-cache.js';

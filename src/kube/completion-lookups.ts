@@ -2,8 +2,36 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
-import type { CompletionDeps, CompletionPod } from '../completion/complete.js';
+import type { V1PodStatus } from '@kubernetes/client-node';
 import type { KubeFlags } from './kube-flags.js';
+import { WORKLOAD_KINDS, type WorkloadKind } from './workload-kinds.js';
+
+/** A pod as completion needs it: its name and the names of its containers. */
+export interface CompletionPod {
+  name: string;
+  /** Regular containers (the targets of -c). */
+  containers: string[];
+  /** Init containers (sidecars included): crashloop's targets too. */
+  initContainers?: string[];
+  /** Running ephemeral containers (what `attach` can attach to; terminated ones it refuses). */
+  ephemeralContainers?: string[];
+  /** The pod's status as the server sent it, for what is failing (crashloop offers those first). */
+  status?: V1PodStatus;
+}
+
+/** What completion may look up in the kubeconfig and the cluster. */
+export interface CompletionLookups {
+  /** Context names in the kubeconfig these flags select (no API call). */
+  contexts(flags: KubeFlags): string[];
+  /** Pods of a namespace (undefined: the context's); one API call with a short timeout. */
+  listPods(namespace: string | undefined, flags: KubeFlags): Promise<CompletionPod[]>;
+  /** Namespace names; one API call with a short timeout. */
+  listNamespaces(flags: KubeFlags): Promise<string[]>;
+  /** Node names (for node/NAME); one API call with a short timeout. */
+  listNodes(flags: KubeFlags): Promise<string[]>;
+  /** Names of one kind of workload (for deploy/NAME ...) in a namespace (undefined: the context's); one API call with a short timeout. */
+  listWorkloads(kind: WorkloadKind, namespace: string | undefined, flags: KubeFlags): Promise<string[]>;
+}
 
 /** A shell waits on completion: past this, offering nothing beats hanging the prompt. */
 export const COMPLETION_TIMEOUT_MS = 1000;
@@ -11,8 +39,8 @@ export const COMPLETION_TIMEOUT_MS = 1000;
 interface PodList {
   items: Array<{
     metadata: { name: string };
-    spec?: { containers?: Array<{ name: string }>; ephemeralContainers?: Array<{ name: string }> };
-    status?: { ephemeralContainerStatuses?: Array<{ name: string; state?: { running?: unknown } }> };
+    spec?: { containers?: Array<{ name: string }>; initContainers?: Array<{ name: string }>; ephemeralContainers?: Array<{ name: string }> };
+    status?: V1PodStatus;
   }>;
 }
 
@@ -22,7 +50,9 @@ export function completionPodOf(p: PodList['items'][number]): CompletionPod {
   return {
     name: p.metadata.name,
     containers: (p.spec?.containers ?? []).map((c) => c.name),
+    ...(p.spec?.initContainers?.length ? { initContainers: p.spec.initContainers.map((c) => c.name) } : {}),
     ephemeralContainers: (p.spec?.ephemeralContainers ?? []).map((c) => c.name).filter((n) => running.has(n)),
+    ...(p.status ? { status: p.status } : {}),
   };
 }
 
@@ -31,7 +61,7 @@ interface NamespaceList {
 }
 
 /** The cluster-facing half of CompletionDeps: kubeconfig contexts, pods, namespaces and nodes. */
-export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): Omit<CompletionDeps, 'commands'> {
+export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): CompletionLookups {
   return {
     contexts(flags) {
       return kubeconfigContexts(flags, env);
@@ -46,6 +76,11 @@ export function completionLookups(env: NodeJS.ProcessEnv, userAgent: string): Om
     },
     async listNodes(flags) {
       const list = await getWithin<NamespaceList>(env, userAgent, flags, () => '/api/v1/nodes');
+      return list.items.map((n) => n.metadata.name);
+    },
+    async listWorkloads(kind, namespace, flags) {
+      const { group, resource } = WORKLOAD_KINDS[kind];
+      const list = await getWithin<NamespaceList>(env, userAgent, flags, (ns) => `/apis/${group}/v1/namespaces/${encodeURIComponent(namespace ?? ns)}/${resource}`);
       return list.items.map((n) => n.metadata.name);
     },
   };

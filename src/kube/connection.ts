@@ -1,4 +1,4 @@
-import { parseDuration } from '../plan/duration.js';
+import { parseDuration } from '../input/duration.js';
 import { ChildConnection } from './child-connection.js';
 import { CredentialSource } from './credentials.js';
 import { KubeHttpClient } from './http-client.js';

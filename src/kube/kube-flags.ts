@@ -47,6 +47,8 @@ export interface GlobalFlag {
 /**
  * Every flag of `kubectl options` (kubectl 1.32), the one list the CLI mixin, the flag normaliser
  * and kubectlArgs derive from. Flags without a key only matter to kubectl: they pass through.
+ * Not --profile and --profile-output (kubectl's own profiler): as in kubectl debug, --profile names
+ * a debug profile (src/cli/debug.command.ts), and the spawned kubectl must never get it.
  */
 export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
   { flag: 'namespace', short: 'n', key: 'namespace', kind: 'string', describe: 'Namespace (default: the context namespace)' },
@@ -71,8 +73,6 @@ export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
   { flag: 'cache-dir', kind: 'string', describe: 'kubectl cache directory (passed to kubectl)' },
   { flag: 'log-flush-frequency', kind: 'string', describe: 'kubectl log flush interval (passed to kubectl)' },
   { flag: 'match-server-version', kind: 'boolean', describe: 'Passed to kubectl' },
-  { flag: 'profile', kind: 'string', describe: 'kubectl profiling (passed to kubectl)' },
-  { flag: 'profile-output', kind: 'string', describe: 'kubectl profile file (passed to kubectl)' },
   { flag: 'vmodule', kind: 'string', describe: 'kubectl per-file log levels (passed to kubectl)' },
   { flag: 'warnings-as-errors', key: 'warningsAsErrors', kind: 'boolean', describe: 'Treat warnings received from the server as errors (exit 1)' },
 ];

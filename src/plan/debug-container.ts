@@ -1,19 +1,24 @@
 import type { V1Capabilities, V1Container, V1EphemeralContainer, V1EnvVar, V1Pod, V1SecurityContext } from '@kubernetes/client-node';
 import { PluginError, notFound, usageError } from '../errors/plugin-error.js';
 import { LINUX_CAPABILITIES, NOBODY_UID, presetForm, type PodSecurityLevel, type Preset, type PresetForm, type RunAs } from '../presets/preset.js';
+import { mergeContainer, type PartialContainer } from './container-merge.js';
 import { debugContainerName, isDnsLabel } from './names.js';
 
-/** What the user asked for, on top of the preset. */
-export interface DebugRequest {
+/** What the user asked for, on top of the preset: the debug container's part of the request (src/debug/request.ts). */
+export interface ContainerRequest {
   preset: Preset;
-  /** -c: the container to target or mirror; the pod's default container otherwise. */
+  /** -c or --target: the container to target or mirror; the pod's default container otherwise. */
   container?: string;
+  /** --target: share the target's processes (targetContainerName) even when the preset does not. */
+  targetProcesses?: boolean;
   /** --image overrides the preset's image. */
   image?: string;
   /** --name, else debugger-<preset>-<suffix>. */
   name?: string;
   /** Arguments after `--` replace the preset's command. */
   command?: string[];
+  /** --arguments-only: the words after `--` are the container's args; the preset's command stays. */
+  argumentsOnly?: boolean;
   /** --privileged: only ever when asked for. */
   privileged?: boolean;
   /** --run-as overrides the preset's user. */
@@ -22,6 +27,12 @@ export interface DebugRequest {
   stdin?: boolean;
   /** false for a session without a terminal (a pipe, -t=false, capture's stream); default true. */
   tty?: boolean;
+  /**
+   * Partial container specs merged over the built container in order (kubectl's strategic merge,
+   * plan/container-merge.ts): what the container flags amount to, then --custom. The creator stamp
+   * is applied after them: no flag or file can change it.
+   */
+  specs?: PartialContainer[];
   /** Creator metadata stamped into the container's env, read back by `list`. */
   stamp?: { user?: string; reason?: string };
   /** The preset's form to build (its privileged form when absent). */
@@ -67,7 +78,7 @@ export function chooseTargetContainer(pod: V1Pod, requested?: string): V1Contain
 }
 
 /** Builds the ephemeral container for a preset against a pod. Pure: no I/O, the suffix is given. */
-export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: string): DebugContainerPlan {
+export function buildEphemeralContainer(pod: V1Pod, req: ContainerRequest, suffix: string): DebugContainerPlan {
   const { preset } = req;
   const target = chooseTargetContainer(pod, req.container);
   const notices: string[] = [];
@@ -80,10 +91,10 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
   checkAllowedImage(preset, image);
 
   const form = req.form ?? presetForm(preset, 'privileged');
-  const container: V1EphemeralContainer = {
+  const base: V1EphemeralContainer = {
     name,
     image,
-    ...(req.command?.length ? { command: req.command } : preset.command ? { command: preset.command } : {}),
+    ...commandOf(req),
     ...(form.workingDir ? { workingDir: form.workingDir } : {}),
     stdin: req.stdin ?? true,
     tty: req.tty ?? true,
@@ -94,22 +105,36 @@ export function buildEphemeralContainer(pod: V1Pod, req: DebugRequest, suffix: s
     terminationMessagePolicy: 'File',
     securityContext: buildSecurityContext(pod, target, { ...req, form }, notices),
   };
-  if (preset.targetProcesses) container.targetContainerName = target.name;
-  const env: V1EnvVar[] = [];
+  if (preset.targetProcesses || req.targetProcesses) base.targetContainerName = target.name;
   if (preset.mirrorTarget) {
-    container.volumeMounts = mirrorVolumeMounts(target, notices);
-    env.push(...(target.env ?? []));
-    if (target.envFrom?.length) container.envFrom = target.envFrom;
+    base.volumeMounts = mirrorVolumeMounts(target, notices);
+    if (target.env?.length) base.env = [...target.env];
+    if (target.envFrom?.length) base.envFrom = target.envFrom;
   }
-  env.push({ name: STAMP_ENV.preset, value: preset.name });
-  if (req.stamp?.user) env.push({ name: STAMP_ENV.user, value: req.stamp.user });
-  if (req.stamp?.reason) env.push({ name: STAMP_ENV.reason, value: req.stamp.reason });
-  container.env = env;
+  const container = mergeContainer(base, req.specs ?? []);
+  container.env = stampedEnv(container.env, preset, req.stamp);
   return { container, target: target.name, notices };
 }
 
+/** The container's command and args: the words after `--` replace the preset's command, or with --arguments-only become its args. */
+export function commandOf(req: Pick<ContainerRequest, 'preset' | 'command' | 'argumentsOnly'>): { command?: string[]; args?: string[] } {
+  const own = req.preset.command ? { command: req.preset.command } : {};
+  if (!req.command?.length) return own;
+  return req.argumentsOnly ? { ...own, args: req.command } : { command: req.command };
+}
+
+/** The env with the creator stamp last, replacing any variable of the same name (the stamp is the record `list` trusts). */
+export function stampedEnv(env: V1EnvVar[] | undefined, preset: Preset, stamp: ContainerRequest['stamp']): V1EnvVar[] {
+  const names = new Set<string>(Object.values(STAMP_ENV));
+  const out = (env ?? []).filter((e) => !names.has(e.name));
+  out.push({ name: STAMP_ENV.preset, value: preset.name });
+  if (stamp?.user) out.push({ name: STAMP_ENV.user, value: stamp.user });
+  if (stamp?.reason) out.push({ name: STAMP_ENV.reason, value: stamp.reason });
+  return out;
+}
+
 /** The debug container's securityContext: least privilege from the preset's form (req.form, else its own), or --privileged, or --run-as. */
-export function buildSecurityContext(pod: V1Pod, target: V1Container, req: DebugRequest, notices: string[]): V1SecurityContext {
+export function buildSecurityContext(pod: V1Pod, target: V1Container, req: ContainerRequest, notices: string[]): V1SecurityContext {
   const form = req.form ?? presetForm(req.preset, 'privileged');
   if (req.privileged) {
     notices.push('--privileged: the debug container gets every capability and host device access');
@@ -147,7 +172,7 @@ export function targetUser(pod: V1Pod, target: V1Container): { uid: number; gid?
   return { uid: 0, gid: gid ?? 0, assumed: true };
 }
 
-function resolveUser(pod: V1Pod, target: V1Container, req: DebugRequest, form: PresetForm, notices: string[]): { uid: number; gid?: number } {
+function resolveUser(pod: V1Pod, target: V1Container, req: ContainerRequest, form: PresetForm, notices: string[]): { uid: number; gid?: number } {
   const runAs: RunAs = req.runAs ?? form.runAs;
   if (runAs.kind === 'root') return { uid: 0, gid: 0 };
   if (runAs.kind === 'uid') return { uid: runAs.uid, gid: runAs.gid ?? runAs.uid };
@@ -207,9 +232,4 @@ export function checkAllowedImage(preset: Preset, image: string): void {
     'config',
     `image "${image}" is not allowed for preset "${preset.name}" (${preset.source}); use an image under ${preset.allowedImages.join(', ')}`,
   );
-}
-
-/** The strategic merge patch that adds exactly one ephemeral container (merged by name). */
-export function ephemeralContainerPatch(container: V1EphemeralContainer): { spec: { ephemeralContainers: V1EphemeralContainer[] } } {
-  return { spec: { ephemeralContainers: [container] } };
 }

@@ -1,7 +1,7 @@
 import type { V1Pod, V1SecurityContext } from '@kubernetes/client-node';
 import { abilitiesAt, describeCan, describeCannot } from '../presets/describe.js';
 import { POD_SECURITY_LEVELS, presetForm, RUNTIME_DEFAULT_CAPABILITIES, type PodSecurityLevel } from '../presets/preset.js';
-import { buildEphemeralContainer, type DebugContainerPlan, type DebugRequest } from './debug-container.js';
+import { buildEphemeralContainer, type DebugContainerPlan, type ContainerRequest } from './debug-container.js';
 import { evaluatePodSecurity } from './pod-security.js';
 
 /** A debug container built in the form a Pod Security level allows, and the one line that says so. */
@@ -21,8 +21,9 @@ export function stricterLevel(a: PodSecurityLevel, b: PodSecurityLevel): PodSecu
  * Builds the strongest form of the preset that the namespace's level admits: the preset's own form,
  * else its baseline form, else its restricted one. `forced` (--level) builds that form only. When no
  * form fits, the last one tried is returned and the Pod Security gate names the violation.
+ * `forcedBy` is how the user asked for the forced form (`--level`, `--profile`), for the line that names it.
  */
-export function planForLevel(pod: V1Pod, req: DebugRequest, level: PodSecurityLevel, suffix: string, forced?: PodSecurityLevel): LevelPlan {
+export function planForLevel(pod: V1Pod, req: ContainerRequest, level: PodSecurityLevel, suffix: string, forced?: PodSecurityLevel, forcedBy = '--level'): LevelPlan {
   const candidates = forced ? [forced] : POD_SECURITY_LEVELS.slice(0, POD_SECURITY_LEVELS.indexOf(level) + 1);
   const mustMeet = forced ? stricterLevel(forced, level) : level;
   let plan: LevelPlan | undefined;
@@ -36,7 +37,9 @@ export function planForLevel(pod: V1Pod, req: DebugRequest, level: PodSecurityLe
   if (plan!.formLevel !== 'privileged' || levelLimits.length) {
     const what = `the debug container runs as ${describeSecurityContext(plan!.container.securityContext)}`;
     const limits = levelLimits.length ? `it cannot ${describeCannot(levelLimits)}${can.length ? `; it can ${describeCan(can)}` : ''}` : '';
-    plan!.choice = `Pod Security "${mustMeet}"${forced ? ' (--level)' : ''}: ${what}${limits ? `; ${limits}` : ''}`;
+    // Forced: the form the user asked for, named as typed (the gate then says what the namespace refuses).
+    const lead = forced ? `${forcedBy} ${forced}` : `Pod Security "${mustMeet}"`;
+    plan!.choice = `${lead}: ${what}${limits ? `; ${limits}` : ''}`;
   }
   return plan!;
 }

@@ -1,8 +1,9 @@
-import type { CoreV1Event, V1Container, V1EnvVar, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Container, V1Node, V1Pod } from '@kubernetes/client-node';
 import { usageError } from '../errors/plugin-error.js';
 import { NOBODY_UID, presetForm, type Preset } from '../presets/preset.js';
 import { newAuditTrail, AUDIT_ANNOTATION, type AuditEntry } from './audit-trail.js';
-import { buildSecurityContext, checkAllowedImage, STAMP_ENV, type DebugRequest } from './debug-container.js';
+import { mergeContainer } from './container-merge.js';
+import { buildSecurityContext, checkAllowedImage, commandOf, stampedEnv, STAMP_ENV, type ContainerRequest } from './debug-container.js';
 import { debugContainerName, isDnsLabel, labelValue, nodeDebugPodName } from './names.js';
 import { MANAGED_BY, MANAGED_BY_LABEL } from './pod-copy.js';
 
@@ -16,7 +17,7 @@ export const HOST_ROOT = { volume: 'host-root', mountPath: '/host' } as const;
 export const NODE_REF_PREFIXES = ['node/', 'nodes/', 'no/'] as const;
 
 /** What the user asked for on top of the preset (the preset itself is passed apart). */
-export interface NodeDebugRequest extends Omit<DebugRequest, 'preset' | 'container'> {
+export interface NodeDebugRequest extends Omit<ContainerRequest, 'preset' | 'container' | 'targetProcesses'> {
   /** Namespace the pod is created in. */
   namespace: string;
   /** When the session starts (ISO 8601), for the audit entry. */
@@ -67,20 +68,18 @@ export function buildNodeDebugPod(node: V1Node, preset: Preset, req: NodeDebugRe
   const form = { ...own, keepCapabilities: own.keepCapabilities === 'target' ? [] : own.keepCapabilities };
   const securityContext = buildSecurityContext({ spec: { containers: [] } }, placeholder, { preset, privileged: req.privileged, runAs, form }, notices);
 
-  const env: V1EnvVar[] = [{ name: STAMP_ENV.preset, value: preset.name }];
-  if (req.stamp?.user) env.push({ name: STAMP_ENV.user, value: req.stamp.user });
-  if (req.stamp?.reason) env.push({ name: STAMP_ENV.reason, value: req.stamp.reason });
-  const container: V1Container = {
+  const base: V1Container = {
     name,
     image,
-    ...(req.command?.length ? { command: req.command } : preset.command ? { command: preset.command } : {}),
+    ...commandOf({ ...req, preset }),
     stdin: true,
     tty: req.tty ?? true,
     terminationMessagePolicy: 'File',
     volumeMounts: [{ name: HOST_ROOT.volume, mountPath: HOST_ROOT.mountPath, ...(profile.hostReadOnly ? { readOnly: true } : {}) }],
     securityContext,
-    env,
   };
+  const container = mergeContainer(base, req.specs ?? []);
+  container.env = stampedEnv(container.env, preset, req.stamp);
   const entry: AuditEntry = {
     container: name,
     preset: preset.name,

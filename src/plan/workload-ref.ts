@@ -2,17 +2,9 @@ import type { V1LabelSelector, V1Pod } from '@kubernetes/client-node';
 import { usageError } from '../errors/plugin-error.js';
 import { failingContainers } from './failing-container.js';
 
-/** The workload kinds a pod reference may name, with where the API serves them. */
-export const WORKLOAD_KINDS = {
-  deployment: { group: 'apps', resource: 'deployments' },
-  statefulset: { group: 'apps', resource: 'statefulsets' },
-  daemonset: { group: 'apps', resource: 'daemonsets' },
-  replicaset: { group: 'apps', resource: 'replicasets' },
-  job: { group: 'batch', resource: 'jobs' },
-} as const;
+import { WORKLOAD_KINDS, type WorkloadKind } from '../kube/workload-kinds.js';
 
-/** A kind of workload the plugin resolves to one of its pods. */
-export type WorkloadKind = keyof typeof WORKLOAD_KINDS;
+export { WORKLOAD_KINDS, type WorkloadKind } from '../kube/workload-kinds.js';
 
 /** What a POD argument names: a pod, or a workload whose pods are chosen from. */
 export type PodRef = { kind: 'pod'; name: string } | { kind: WorkloadKind; name: string };

@@ -11,6 +11,15 @@ export const POD_SECURITY_LEVELS = ['privileged', 'baseline', 'restricted'] as c
 /** A Pod Security Standards level, as namespaces label them. */
 export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
 
+/** kubectl debug's --profile names (1.32), each mapped onto a preset's forms by src/debug/request.ts. */
+export const DEBUG_PROFILES = ['general', 'baseline', 'restricted', 'netadmin', 'sysadmin', 'legacy'] as const;
+
+/** A kubectl debug profile name. */
+export type DebugProfile = (typeof DEBUG_PROFILES)[number];
+
+/** The values of a container's imagePullPolicy (--image-pull-policy). */
+export const IMAGE_PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+
 /** How a preset does its job at one Pod Security level: who it runs as and which capabilities it holds. */
 export interface PresetForm {
   /** Who the container runs as. */

@@ -8,7 +8,7 @@ import { createServer as createHttpsServer, request as httpsRequest } from 'node
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROLES } from '../../src/plan/access-rules';
+import { ROLES } from '../../src/kube/access-rules';
 import { clusterEnv, KUBECTL } from './cluster';
 
 /** A name only the test proxies resolve (the .invalid TLD never resolves in DNS). */

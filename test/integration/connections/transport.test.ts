@@ -223,7 +223,7 @@ describe('routes and flags, as kubectl takes them', () => {
       expectExit(r, 0);
       const bad = await runPlugin(['list', ...kc(), '--bogus-flag']);
       expectExit(bad, 64);
-      expect(stderrLines(bad)).toEqual(['error: unknown argument: bogus-flag; see kubectl ephemeral --help']);
+      expect(stderrLines(bad)).toEqual(['error: unknown flag: --bogus-flag; see kubectl ephemeral list --help']);
     });
   });
 

@@ -60,7 +60,7 @@ describe('bad input against the live server', () => {
       code: 64,
       line: () => 'error: unknown preset or command "nosuchpreset"; presets: network, net, forensics, crashloop, process, proc, shell; commands: presets, list, attach, capture, collect, sessions, cleanup',
     },
-    { what: 'a bad flag (named once)', args: () => ['shell', 'web', '-n', ns, '--bogus-flag'], code: 64, line: () => 'error: unknown argument: bogus-flag; see kubectl ephemeral --help' },
+    { what: 'a bad flag (named once)', args: () => ['shell', 'web', '-n', ns, '--bogus-flag'], code: 64, line: () => 'error: unknown flag: --bogus-flag; see kubectl ephemeral shell --help' },
     { what: 'shell web --copy', args: () => ['shell', 'web', '-n', ns, '--context', 'debugger', '--copy'], code: 64, line: () => 'error: --copy is for crashloop only (preset "shell" has no copy mode); use kubectl ephemeral crashloop web --copy' },
     { what: 'capture without -w', args: () => ['capture', 'web', '-n', ns, '--context', 'debugger'], code: 64, line: () => 'error: capture needs -w FILE (or -w - for stdout); for example: kubectl ephemeral capture web -w web.pcap' },
     { what: '--timeout 0s', args: () => ['shell', 'web', '-n', ns, '--context', 'debugger', '--timeout', '0s', '--no-attach'], code: 64, line: () => 'error: --timeout must be longer than zero (got "0s"); use a number with a unit, such as 30s, 2m or 1h' },

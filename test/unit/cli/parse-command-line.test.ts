@@ -1,8 +1,8 @@
 import { parseCommandLine } from '../../../src/cli/root';
 import { PresetRegistry } from '../../../src/presets/registry';
-import { validateDebugOptions, type DebugOptions } from '../../../src/debug/options';
+import { buildDebugRequest, type DebugOptions } from '../../../src/debug/request';
 import { EXIT_CODES, PluginError } from '../../../src/errors/plugin-error';
-import { PERMISSIONS, permissionsByRole, ROLE_USE, ROLES } from '../../../src/plan/access-rules';
+import { PERMISSIONS, permissionsByRole, ROLE_USE, ROLES } from '../../../src/kube/access-rules';
 import { debugContainerName } from '../../../src/plan/names';
 import { describeAbilityLines } from '../../../src/presets/describe';
 
@@ -16,7 +16,7 @@ const parse = async (line: string) => {
 
 describe('parseCommandLine (whole argv strings, nothing is run)', () => {
   it('a preset with kubectl flags and a command after --', async () => {
-    const { parsed } = await parse("net web -n shop --context prod -c app --as alice --as-group ops --as-group sre -v=6 -- tcpdump -i any 'port 80'");
+    const { parsed } = await parse("net web -n shop --context prod -c app -e A=1 --env B=2,C=3 --as alice --as-group ops --as-group sre -v=6 -- tcpdump -i any 'port 80'");
     expect(parsed).toEqual({
       command: 'debug',
       options: {
@@ -25,6 +25,16 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
         container: 'app',
         image: undefined,
         name: undefined,
+        env: ['A=1', 'B=2,C=3'],
+        target: undefined,
+        imagePullPolicy: undefined,
+        custom: undefined,
+        profile: undefined,
+        argumentsOnly: false,
+        copyTo: undefined,
+        setImage: [],
+        replace: false,
+        keepFields: { labels: false, annotations: false, liveness: false, readiness: false, startup: false, initContainers: true },
         command: ['tcpdump', '-i', 'any', 'port 80'],
         attach: true,
         dryRun: undefined,
@@ -115,9 +125,10 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
     ['bogus web', /^unknown preset or command "bogus"; presets: network, net, forensics, crashloop, process, proc, shell; commands: presets, list, attach, capture, collect, sessions, cleanup$/],
     ['-n shop nosuchpreset web', /^unknown preset or command "nosuchpreset"; presets: network, net/],
     ['--context=prod -v 6 nosuch web', /^unknown preset or command "nosuch"; presets:/],
-    ['net web --bogus-flag', /^unknown argument: bogus-flag; see kubectl ephemeral --help$/],
+    ['net web --bogus-flag', /^unknown flag: --bogus-flag; see kubectl ephemeral net --help$/],
     ['shell web --dry-run=maybe', /^invalid --dry-run "maybe"; use --dry-run, --dry-run=client or --dry-run=server$/],
-    ['net web --bogus', /unknown argument/],
+    ['net web --bogus', /^unknown flag: --bogus; see kubectl ephemeral net --help$/],
+    ['net web --env A=1 --bogus=x -Z', /^unknown flags: --bogus, -Z; see kubectl ephemeral net --help$/],
     ['net web -o xml', /invalid values/],
     ['list web -A', /mutually exclusive|conflict/],
   ])('refuses %j with a usage error', async (line, message) => {
@@ -128,7 +139,7 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
     const { parsed } = await parse('shell web --copy');
     const options = (parsed as { options: DebugOptions }).options;
     expect(options.copy).toBe(true);
-    expect(() => validateDebugOptions(options, registry.get('shell'))).toThrow(
+    await expect(buildDebugRequest(options, registry.get('shell'))).rejects.toThrow(
       new PluginError('usage', '--copy is for crashloop only (preset "shell" has no copy mode); use kubectl ephemeral crashloop web --copy'),
     );
   });

@@ -14,6 +14,12 @@ class FakeCluster {
   private namespaces: string[] = [];
   private contextNames: string[] = [];
   private failure: Error | undefined;
+  private workloads = new Map<string, string[]>();
+
+  withWorkloads(namespace: string, kind: string, ...names: string[]): this {
+    this.workloads.set(`${namespace}/${kind}`, names);
+    return this;
+  }
 
   withPods(namespace: string, ...pods: CompletionPod[]): this {
     this.pods.set(namespace, pods);
@@ -53,6 +59,11 @@ class FakeCluster {
         this.calls.push({ fn: 'listNodes', flags });
         if (this.failure) throw this.failure;
         return ['worker-1', 'worker-2'];
+      },
+      listWorkloads: async (kind, namespace, flags) => {
+        this.calls.push({ fn: `listWorkloads ${kind}`, namespace, flags });
+        if (this.failure) throw this.failure;
+        return this.workloads.get(`${namespace ?? 'default'}/${kind}`) ?? [];
       },
     };
   }
@@ -116,9 +127,14 @@ describe('runCompletion', () => {
     const item = {
       metadata: { name: 'web-1' },
       spec: { containers: [{ name: 'app' }], ephemeralContainers: [{ name: 'debugger-shell-done1' }, { name: 'debugger-shell-live2' }, { name: 'debugger-shell-new33' }] },
-      status: { ephemeralContainerStatuses: [{ name: 'debugger-shell-done1', state: { terminated: {} } }, { name: 'debugger-shell-live2', state: { running: {} } }] },
+      status: {
+        ephemeralContainerStatuses: [
+          { name: 'debugger-shell-done1', state: { terminated: { exitCode: 0 } }, image: 'b', imageID: '', ready: false, restartCount: 0 },
+          { name: 'debugger-shell-live2', state: { running: {} }, image: 'b', imageID: '', ready: true, restartCount: 0 },
+        ],
+      },
     };
-    expect(completionPodOf(item)).toEqual({ name: 'web-1', containers: ['app'], ephemeralContainers: ['debugger-shell-live2'] });
+    expect(completionPodOf(item)).toEqual({ name: 'web-1', containers: ['app'], ephemeralContainers: ['debugger-shell-live2'], status: item.status });
   });
 
   it("capture's own flags take their values, so the pod still completes after them", async () => {
@@ -131,7 +147,7 @@ describe('runCompletion', () => {
   it('offers flag names from the command definitions (hidden ones not)', async () => {
     expect(await complete(new FakeCluster(), 'net web --n')).toEqual(['--namespace', '--name', '--no-attach', '--new', ':4']);
     expect(await complete(new FakeCluster(), 'net web --k')).toEqual(['--kubeconfig', ':4']);
-    expect(await complete(new FakeCluster(), 'crashloop web --k')).toEqual(['--kubeconfig', '--keepalive', '--keep', ':4']);
+    expect(await complete(new FakeCluster(), 'crashloop web --k')).toEqual(['--kubeconfig', '--keepalive', '--keep', '--keep-labels', '--keep-annotations', '--keep-liveness', '--keep-readiness', '--keep-startup', ':4']);
     expect(await complete(new FakeCluster(), 'cleanup --all')).toEqual(['--all-namespaces', '--all-users', ':4']);
   });
 
@@ -143,6 +159,37 @@ describe('runCompletion', () => {
     expect(WORKLOAD_PREFIXES).toEqual(['pod/', 'deploy/', 'sts/', 'ds/', 'rs/', 'job/']);
     expect(await complete(cluster, 'net pod/')).toEqual(['pod/web-1', ':4']);
     expect(await complete(cluster, 'net sts/')).toEqual([':4']);
+  });
+
+  it.each([
+    ['deploy/', 'deployment'],
+    ['sts/', 'statefulset'],
+    ['ds/', 'daemonset'],
+    ['rs/', 'replicaset'],
+    ['job/', 'job'],
+  ])('completes %s with the names of that kind in the namespace of -n', async (prefix, kind) => {
+    const cluster = new FakeCluster().withWorkloads('shop', kind, 'web', 'worker').withWorkloads('default', kind, 'other');
+    expect(await complete(cluster, `shell -n shop ${prefix}w`)).toEqual([`${prefix}web`, `${prefix}worker`, ':4']);
+    expect(cluster.calls.map((c) => [c.fn, c.namespace])).toEqual([[`listWorkloads ${kind}`, 'shop']]);
+  });
+
+  it('crashloop offers the failing pods first, the others after', async () => {
+    const crashing = (name: string): CompletionPod => ({
+      ...pod(name, ['app']),
+      status: { containerStatuses: [{ name: 'app', image: 'a', imageID: '', ready: false, restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
+    });
+    const healthy = (name: string): CompletionPod => ({ ...pod(name, ['app']), status: { containerStatuses: [{ name: 'app', image: 'a', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] } });
+    const cluster = new FakeCluster().withPods('default', healthy('api-1'), crashing('web-1'), healthy('db-1'), crashing('job-2'));
+    expect(await complete(cluster, 'crashloop ')).toEqual(['web-1', 'job-2', 'api-1', 'db-1', ':4']);
+    expect(await complete(cluster, 'shell ')).toEqual(['api-1', 'web-1', 'db-1', 'job-2', ':4']);
+  });
+
+  it('the values of the new flags: --profile, --image-pull-policy, --target (containers), --custom (files)', async () => {
+    const cluster = new FakeCluster().withPods('default', pod('web-1', ['app', 'side']));
+    expect(await complete(cluster, 'shell web-1 --profile ')).toEqual(['general', 'baseline', 'restricted', 'netadmin', 'sysadmin', 'legacy', ':4']);
+    expect(await complete(cluster, 'shell web-1 --image-pull-policy ')).toEqual(['Always', 'IfNotPresent', 'Never', ':4']);
+    expect(await complete(cluster, 'shell web-1 --target ')).toEqual(['app', 'side', ':4']);
+    expect(await complete(cluster, 'shell web-1 --custom ')).toEqual([':0']);
   });
 
   it('offers node/ to preset commands, then node names; the other commands take pods only', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { neededPermissions } from '../../../src/debug/preflight';
-import { PERMISSIONS, ROLES, rolesGranting } from '../../../src/plan/access-rules';
+import { PERMISSIONS, ROLES, rolesGranting } from '../../../src/kube/access-rules';
 
 interface Rule {
   apiGroups: string[];

@@ -45,26 +45,33 @@ describe('kubectl global flags in every form kubectl accepts', () => {
       'shell', 'web', '--token', 'T', '--certificate-authority', '/ca', '--client-certificate', '/c', '--client-key', '/k', '--insecure-skip-tls-verify',
       '--tls-server-name', 'kubernetes', '--username', 'u', '--password', 'p', '--as', 'alice', '--as-group', 'a', '--as-group', 'b', '--as-uid', '42',
       '--cluster', 'c', '--user', 'u1', '--context', 'ctx', '--kubeconfig', '/kc', '--request-timeout', '5s', '--disable-compression',
-      '--cache-dir', '/cache', '--log-flush-frequency', '5s', '--match-server-version', '--profile', 'none', '--profile-output', 'p.pprof', '--vmodule', 'x=2', '--warnings-as-errors',
+      '--cache-dir', '/cache', '--log-flush-frequency', '5s', '--match-server-version', '--vmodule', 'x=2', '--warnings-as-errors',
     ]);
     expect(kube).toEqual({
       token: 'T', certificateAuthority: '/ca', clientCertificate: '/c', clientKey: '/k', insecureSkipTlsVerify: true, tlsServerName: 'kubernetes',
       username: 'u', password: 'p', as: 'alice', asGroup: ['a', 'b'], asUid: '42', cluster: 'c', user: 'u1', context: 'ctx', kubeconfig: '/kc',
       requestTimeout: '5s', disableCompression: true, warningsAsErrors: true, verbosity: 0,
-      passThrough: ['--cache-dir=/cache', '--log-flush-frequency=5s', '--match-server-version', '--profile=none', '--profile-output=p.pprof', '--vmodule=x=2'],
+      passThrough: ['--cache-dir=/cache', '--log-flush-frequency=5s', '--match-server-version', '--vmodule=x=2'],
     });
   });
 
-  it('the table holds every flag of kubectl 1.32 `kubectl options`', () => {
+  it('the table holds every flag of kubectl 1.32 `kubectl options` but its profiler\'s (--profile is the debug profile, never passed on)', () => {
     expect(GLOBAL_FLAGS.map((f) => f.flag).sort()).toEqual(
       ['as', 'as-group', 'as-uid', 'cache-dir', 'certificate-authority', 'client-certificate', 'client-key', 'cluster', 'context', 'disable-compression', 'insecure-skip-tls-verify',
-        'kubeconfig', 'log-flush-frequency', 'match-server-version', 'namespace', 'password', 'profile', 'profile-output', 'request-timeout', 'server', 'tls-server-name', 'token',
+        'kubeconfig', 'log-flush-frequency', 'match-server-version', 'namespace', 'password', 'request-timeout', 'server', 'tls-server-name', 'token',
         'user', 'username', 'vmodule', 'warnings-as-errors'].sort(),
     );
   });
 
+  it('--profile is kubectl debug\'s profile: parsed as one, never handed to the spawned kubectl', async () => {
+    const parsed = await parseCommandLine(['net', 'web', '--profile=netadmin', '-n', 'shop'], registry, () => undefined);
+    if (parsed.command !== 'debug') throw new Error(parsed.command);
+    expect(parsed.options.profile).toBe('netadmin');
+    expect(kubectlArgs(parsed.options.kube, 'shop')).toEqual(['-n', 'shop']);
+  });
+
   it('an unknown flag is one usage line', async () => {
-    await expect(parseCommandLine(['shell', 'web', '--bogus'], registry, () => undefined)).rejects.toThrow(/^unknown argument: bogus; see kubectl ephemeral --help$/);
+    await expect(parseCommandLine(['shell', 'web', '--bogus'], registry, () => undefined)).rejects.toThrow(/^unknown flag: --bogus; see kubectl ephemeral shell --help$/);
   });
 
   it('short forms after -- belong to the container command', () => {
@@ -89,6 +96,6 @@ describe('kubectl global flags in every form kubectl accepts', () => {
 
 describe('unknown flags', () => {
   it('an unknown dashed flag is named once, as typed', async () => {
-    await expect(parseCommandLine(['shell', 'web', '--bogus-flag'], registry, () => undefined)).rejects.toThrow(/^unknown argument: bogus-flag; see kubectl ephemeral --help$/);
+    await expect(parseCommandLine(['shell', 'web', '--bogus-flag'], registry, () => undefined)).rejects.toThrow(/^unknown flag: --bogus-flag; see kubectl ephemeral shell --help$/);
   });
 });

@@ -1,4 +1,4 @@
-import { rulesAllow } from '../../../src/plan/access-rules';
+import { rulesAllow } from '../../../src/kube/access-rules';
 import {
   ANNOTATIONS_MAX_BYTES,
   appendAuditEntry,

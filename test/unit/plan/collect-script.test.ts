@@ -13,6 +13,9 @@ import { describeIfAvailable } from '../../support/suite-gate';
 
 const busybox = spawnSync('busybox', ['true']).status === 0;
 const describeBusybox = describeIfAvailable('test/unit/plan/collect-script.test.ts', busybox ? '' : 'busybox is not installed', 'apt-get install busybox-static');
+// Each case runs a real shell script over a scratch tree: a few seconds on a loaded 2-core machine,
+// past Jest's 5 s default (seen at load 15). The limit only catches a hang; nothing here is timed.
+jest.setTimeout(30_000);
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 /** Every file under dir with its mode, mtime and content hash: compared before and after a run. */

@@ -1,5 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { buildEphemeralContainer, chooseTargetContainer, ephemeralContainerPatch } from '../../../src/plan/debug-container';
+import { ephemeralContainerPatch } from '../../../src/kube/ephemeral-patch';
+import { buildEphemeralContainer, chooseTargetContainer } from '../../../src/plan/debug-container';
 import { PresetRegistry } from '../../../src/presets/registry';
 import { aPod } from '../../support/builders';
 

@@ -76,7 +76,7 @@ describe('planForLevel: the strongest form of a preset the level admits', () => 
         formLevel: 'restricted',
         container: { workingDir: '/', securityContext: { ...hardened, capabilities: { drop: ['ALL'] }, runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true } },
         choice:
-          'Pod Security "restricted" (--level): the debug container runs as uid 65534 without capabilities; it cannot capture packets (tcpdump -Z root) or ping: needs NET_RAW as root; change links and routes (ip link set, ip route add): needs NET_ADMIN (privileged only); it can reach the app, list sockets and addresses (curl, ss, ip addr)',
+          '--level restricted: the debug container runs as uid 65534 without capabilities; it cannot capture packets (tcpdump -Z root) or ping: needs NET_RAW as root; change links and routes (ip link set, ip route add): needs NET_ADMIN (privileged only); it can reach the app, list sockets and addresses (curl, ss, ip addr)',
       },
     ],
     [
@@ -135,6 +135,15 @@ describe('planForLevel: the strongest form of a preset the level admits', () => 
       },
     });
     expect(evaluatePodSecurity(pod, plan.container, level).filter((v) => v.isNew)).toEqual([]);
+  });
+
+  it.each([
+    ['--level', undefined],
+    ['--profile', '--profile'],
+  ])('a form forced with %s stricter-named by the namespace: the line names the form asked for, as typed', (flag, forcedBy) => {
+    const plan = planForLevel(rootPod, { preset: presets.get('network') }, 'restricted', 'abcde', 'baseline', forcedBy);
+    expect(plan.formLevel).toBe('baseline');
+    expect(plan.choice).toMatch(new RegExp(`^${flag} baseline: the debug container runs as root keeping only NET_RAW, SETGID`));
   });
 
   it('forensics forced to restricted on a root target runs as nobody and says in one note what it cannot read', () => {

@@ -1,4 +1,4 @@
-import { formatAge, parseDuration } from '../../../src/plan/duration';
+import { formatAge, parseDuration } from '../../../src/input/duration';
 import { debugContainerName, isDnsLabel, podCopyName, randomSuffix } from '../../../src/plan/names';
 
 describe('names', () => {

@@ -39,6 +39,46 @@ describe('buildPodCopy', () => {
     expect(notices).toEqual(['the copy leaves out 1 ephemeral container(s) of the original']);
   });
 
+  it('kubectl debug\'s --copy-to, --set-image and --keep-* flags: labels, annotations and the probes asked for kept, the plugin\'s own label still there', () => {
+    const withInit = { ...original, spec: { ...original.spec!, initContainers: [{ name: 'migrate', image: 'web:1' }] } };
+    const { pod } = buildPodCopy(
+      withInit,
+      {
+        container: 'app',
+        keepalive: ['sleep', 'infinity'],
+        sameNode: false,
+        name: 'web-dbg',
+        setImages: { sidecar: 'envoy:2', '*': 'web:debug' },
+        keep: { labels: true, annotations: true, liveness: true, readiness: false, startup: true, initContainers: false },
+      },
+      'x7k2p',
+    );
+    expect(pod).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'web-dbg',
+        namespace: 'shop',
+        labels: { app: 'web', 'kubectl-ephemeral.dev/copy-of': 'web-7d4b9', 'app.kubernetes.io/managed-by': 'kubectl-ephemeral' },
+        annotations: { team: 'a', 'kubectl-ephemeral.dev/copy-of': 'web-7d4b9' },
+      },
+      spec: {
+        containers: [
+          { name: 'app', image: 'web:debug', command: ['sleep', 'infinity'], livenessProbe: probe, startupProbe: probe },
+          { name: 'sidecar', image: 'envoy:2' },
+        ],
+      },
+    });
+  });
+
+  it.each([
+    ['--set-image naming no container', { setImages: { db: 'pg:16' } }, '--set-image names "db", not a container of pod "web-7d4b9"; choose from: app, sidecar'],
+    ['--keep-init-containers=false dropping the container debugged', { container: 'migrate', keep: { initContainers: false } }, '--keep-init-containers=false drops init container "migrate", the one to debug; drop --keep-init-containers=false or pick another container with -c'],
+  ])('refuses %s', (_what, over, message) => {
+    const withInit = { ...original, spec: { ...original.spec!, initContainers: [{ name: 'migrate', image: 'web:1' }] } };
+    expect(() => buildPodCopy(withInit, { container: 'app', keepalive: ['sleep', 'infinity'], sameNode: false, ...over }, 'x7k2p')).toThrow(message);
+  });
+
   it('leaves scheduling to the scheduler when sameNode is off, and keeps a long name within 63 characters', () => {
     const long = { ...original, metadata: { ...original.metadata, name: 'x'.repeat(70) } };
     const { pod } = buildPodCopy(long, { container: 'app', keepalive: ['sleep', '3600'], sameNode: false }, 'abcde');

@@ -1,0 +1,183 @@
+// runDebug and debugWith through the CommandContext seams: a fake cluster answering the calls a
+// dry run makes, the printed result compared as a whole object. The API server's own validation of
+// the same requests is in test/integration/plugin (kubectl-debug-flags.test.ts and others).
+import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import { runDebug } from '../../../src/commands/debug';
+import type { CommandContext, Connection } from '../../../src/context';
+import type { DebugOptions } from '../../../src/debug/request';
+import { PluginError } from '../../../src/errors/plugin-error';
+import { STAMP_ENV } from '../../../src/plan/debug-container';
+import { PresetRegistry } from '../../../src/presets/registry';
+import { aPod } from '../../support/builders';
+
+const NS = 'shop';
+const USER = 'alice';
+
+/** What the fake cluster holds and what it was asked. */
+interface FakeCluster {
+  pods: V1Pod[];
+  level?: 'privileged' | 'baseline' | 'restricted';
+  nodes?: V1Node[];
+  patches: Array<{ pod: string; name: string; dryRun: boolean }>;
+  /** Rejects a non-dry-run PATCH with this error (then nothing else is needed). */
+  patchError?: Error;
+}
+
+function fakeConnection(cluster: FakeCluster): Connection {
+  const namespace: V1Namespace = { metadata: { name: NS, labels: cluster.level ? { 'pod-security.kubernetes.io/enforce': cluster.level } : {} } };
+  const podNamed = (name: string) => {
+    const pod = cluster.pods.find((p) => p.metadata?.name === name);
+    if (!pod) throw new PluginError('not-found', `pod "${name}" in namespace "${NS}" not found`, { reason: 'missing' });
+    return pod;
+  };
+  const api = {
+    getPod: async (_ns: string, name: string) => podNamed(name),
+    whoAmI: async () => USER,
+    identity: async () => ({ user: USER, noSelfSubjectReview: false }),
+    getNamespace: async () => namespace,
+    serverFacts: async () => ({ gitVersion: 'v1.32.0', ephemeralContainersKind: 'Pod' }),
+    rules: async () => ({ rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }], incomplete: false }),
+    getNode: async (name: string) => cluster.nodes?.find((n) => n.metadata?.name === name) ?? Promise.reject(new PluginError('not-found', `node "${name}" not found`)),
+    dryRunCreatePod: async (_ns: string, pod: V1Pod) => ({ ...pod, status: { phase: 'Pending' } }),
+    addEphemeralContainer: async (_ns: string, pod: string, container: { name: string }, dryRun = false) => {
+      cluster.patches.push({ pod, name: container.name, dryRun });
+      if (!dryRun && cluster.patchError) throw cluster.patchError;
+      const found = podNamed(pod);
+      // As the server answers: its defaults filled in.
+      return { ...found, spec: { ...found.spec, ephemeralContainers: [{ ...container, imagePullPolicy: 'IfNotPresent' }] } };
+    },
+  };
+  return { api: api as unknown as Connection['api'], target: { namespace: NS } as Connection['target'], close: () => undefined };
+}
+
+function fakeContext(cluster: FakeCluster): { ctx: CommandContext; out: string[]; info: string[] } {
+  const out: string[] = [];
+  const info: string[] = [];
+  const ctx = {
+    printer: { out: (t: string) => out.push(t), info: (t: string) => info.push(t), warn: (t: string) => info.push(t), debug: () => undefined, status: () => undefined, verbose: false },
+    env: {},
+    presets: async () => PresetRegistry.from(),
+    connect: async () => fakeConnection(cluster),
+    isTerminal: { stdin: true, stdout: true, stderr: true },
+    suffix: () => 'abcde',
+    now: () => Date.parse('2026-12-06T22:00:00Z'),
+    signal: new AbortController().signal,
+  } as unknown as CommandContext;
+  return { ctx, out, info };
+}
+
+const options = (over: Partial<DebugOptions>): DebugOptions => ({
+  preset: 'shell',
+  pod: 'web',
+  command: [],
+  attach: true,
+  dryRun: 'client',
+  output: 'json',
+  timeout: '2m',
+  privileged: false,
+  copy: false,
+  keepalive: 'sleep infinity',
+  keep: false,
+  detachKeys: 'ctrl-p,ctrl-q',
+  recordInput: false,
+  quiet: false,
+  kube: { verbosity: 0 },
+  ...over,
+});
+
+const web = () => aPod('web').inNamespace(NS).withContainer('app', { image: 'nginx:1', securityContext: { runAsUser: 1000, runAsGroup: 3000 } }).build() as V1Pod;
+const stamp = (preset: string, reason?: string) => [
+  { name: STAMP_ENV.preset, value: preset },
+  { name: STAMP_ENV.user, value: USER },
+  ...(reason ? [{ name: STAMP_ENV.reason, value: reason }] : []),
+];
+const SHELL = { name: 'debugger-shell-abcde', image: 'docker.io/library/busybox:1.36', command: ['sh'], stdin: true, tty: true, terminationMessagePolicy: 'File' };
+const SHELL_SC = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' }, runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true };
+
+describe('runDebug: the request through Complete, Validate and a dry run, against a fake cluster', () => {
+  it.each<[string, Partial<DebugOptions>, FakeCluster['level'], object]>([
+    ['shell with its own form', {}, 'privileged', { ...SHELL, securityContext: SHELL_SC, env: stamp('shell') }],
+    [
+      'an image, a name, a command and a reason',
+      { image: 'alpine:3', name: 'dbg', command: ['id'], reason: 'ticket 7' },
+      'privileged',
+      { ...SHELL, name: 'dbg', image: 'alpine:3', command: ['id'], securityContext: SHELL_SC, env: stamp('shell', 'ticket 7') },
+    ],
+    [
+      '--privileged',
+      { privileged: true },
+      'privileged',
+      { ...SHELL, securityContext: { privileged: true, runAsUser: 0, runAsNonRoot: false }, env: stamp('shell') },
+    ],
+    [
+      '--run-as target: the target container\'s user',
+      { runAs: 'target' },
+      'privileged',
+      { ...SHELL, securityContext: { ...SHELL_SC, runAsUser: 1000, runAsGroup: 3000 }, env: stamp('shell') },
+    ],
+    [
+      '--env: set in the container, the creator stamp kept last and unchangeable',
+      { env: ['LOG=debug,KUBECTL_EPHEMERAL_USER=mallory'] },
+      'privileged',
+      { ...SHELL, securityContext: SHELL_SC, env: [{ name: 'LOG', value: 'debug' }, ...stamp('shell')] },
+    ],
+    ['--arguments-only: the preset\'s command with these args', { command: ['-c', 'id'], argumentsOnly: true }, 'privileged', { ...SHELL, args: ['-c', 'id'], securityContext: SHELL_SC, env: stamp('shell') }],
+    ['--image-pull-policy', { imagePullPolicy: 'Never' }, 'privileged', { ...SHELL, imagePullPolicy: 'Never', securityContext: SHELL_SC, env: stamp('shell') }],
+    ['--target: the processes of that container', { target: 'app' }, 'privileged', { ...SHELL, targetContainerName: 'app', securityContext: SHELL_SC, env: stamp('shell') }],
+    ['--profile sysadmin: privileged', { profile: 'sysadmin' }, 'privileged', { ...SHELL, securityContext: { privileged: true, runAsUser: 0, runAsNonRoot: false }, env: stamp('shell') }],
+    ['-i=false: no stdin and no TTY', { stdin: false }, 'privileged', { ...SHELL, stdin: false, tty: false, securityContext: SHELL_SC, env: stamp('shell') }],
+  ])('%s', async (_what, over, level, container) => {
+    const cluster: FakeCluster = { pods: [web()], level, patches: [] };
+    const { ctx, out } = fakeContext(cluster);
+    expect(await runDebug(ctx, options(over))).toBe(0);
+    expect(JSON.parse(out.join(''))).toEqual({ spec: { ephemeralContainers: [container] } });
+    expect(cluster.patches).toEqual([]);
+  });
+
+  it('--dry-run=server prints what the API server answered, after one dry-run PATCH', async () => {
+    const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
+    const { ctx, out } = fakeContext(cluster);
+    expect(await runDebug(ctx, options({ dryRun: 'server' }))).toBe(0);
+    expect(JSON.parse(out.join(''))).toEqual({ spec: { ephemeralContainers: [{ ...SHELL, securityContext: SHELL_SC, env: stamp('shell'), imagePullPolicy: 'IfNotPresent' }] } });
+    expect(cluster.patches).toEqual([{ pod: 'web', name: 'debugger-shell-abcde', dryRun: true }]);
+  });
+
+  it('--level baseline in a restricted namespace: the line names --level baseline, the gate refuses before any PATCH', async () => {
+    const root = aPod('web').inNamespace(NS).withContainer('app', { image: 'nginx:1' }).withStatus({ phase: 'Running', containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'nginx:1', imageID: '', state: { running: {} } }] }).build() as V1Pod;
+    const cluster: FakeCluster = { pods: [root], level: 'restricted', patches: [] };
+    const { ctx, info } = fakeContext(cluster);
+    await expect(runDebug(ctx, options({ preset: 'network', level: 'baseline', dryRun: undefined, output: undefined }))).rejects.toMatchObject({ kind: 'policy-rejected' });
+    expect(info.filter((l) => l.startsWith('--level'))).toEqual([expect.stringMatching(/^--level baseline: the debug container runs as root keeping only NET_RAW, SETGID/)]);
+    expect(cluster.patches).toEqual([]);
+  });
+
+  it('a PATCH refused for a taken name by --name is not retried: the error passes through', async () => {
+    const taken = new PluginError('usage', 'the API server rejected the pods/ephemeralcontainers', { reason: 'name-taken' });
+    const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [], patchError: taken };
+    const { ctx } = fakeContext(cluster);
+    await expect(runDebug(ctx, options({ dryRun: undefined, output: undefined, name: 'dbg', attach: false }))).rejects.toBe(taken);
+    expect(cluster.patches).toEqual([{ pod: 'web', name: 'dbg', dryRun: false }]);
+  });
+
+  it('crashloop --copy --dry-run prints the copy, labelled for cleanup, with the keep-alive', async () => {
+    const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
+    const { ctx, out } = fakeContext(cluster);
+    expect(await runDebug(ctx, options({ preset: 'crashloop', copy: true, keepalive: 'sleep 60' }))).toBe(0);
+    expect(JSON.parse(out.join(''))).toMatchObject({
+      metadata: { name: 'web-debug-abcde', labels: { 'kubectl-ephemeral.dev/copy-of': 'web', 'app.kubernetes.io/managed-by': 'kubectl-ephemeral' } },
+      spec: { containers: [{ name: 'app', image: 'nginx:1', command: ['sleep', '60'] }] },
+    });
+  });
+
+  it('node/NAME --dry-run prints the node pod with the request\'s container fields', async () => {
+    const node = { metadata: { name: 'n1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } } as V1Node;
+    const cluster: FakeCluster = { pods: [], nodes: [node], level: 'privileged', patches: [] };
+    const { ctx, out } = fakeContext(cluster);
+    expect(await runDebug(ctx, options({ pod: 'node/n1', image: 'alpine:3', command: ['id'], reason: 'r' }))).toBe(0);
+    const pod = JSON.parse(out.join(''));
+    expect(pod.spec.nodeName).toBe('n1');
+    expect(pod.spec.containers).toEqual([
+      expect.objectContaining({ image: 'alpine:3', command: ['id'], env: stamp('shell', 'r') }),
+    ]);
+  });
+});
