@@ -3,12 +3,13 @@
 // and an interactive one prompts once for a whole session. Every spawned kubectl gets the run's own
 // kubeconfig in a private directory, which is gone when the run ends. Skips unless
 // `scripts/cluster.sh up --node` has run (fails under CI).
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
 import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, KUBECTL, waitForPodRunning } from '../../support/cluster';
 import { serviceAccountToken, writeExecCredentialScript } from '../../support/connections';
-import { expectExit, requireBuiltPlugin, runPlugin, standaloneKubeconfig, tempDir } from '../../support/plugin';
+import { expectExit, requireBuiltPlugin, runPlugin, standaloneKubeconfig, startPlugin, tempDir } from '../../support/plugin';
+import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, SAMPLE_APP } from '../../support/terminal-session';
 
 jest.setTimeout(240_000);
@@ -118,6 +119,20 @@ describeNode('one credential per run, whatever the run spawns', () => {
     expect(cleanup.stdout).toMatch(new RegExp(`debug container ${started.stdout.trim()} of ${ns}/web: ended`));
     expectChildrenUsedTheRunsKubeconfig(from);
     expect(runs() - before).toBe(1);
+  });
+
+  it('the run\'s private directory (0700, files 0600) lives while the run does and goes with SIGTERM', async () => {
+    const from = spawned().length;
+    const { child, done } = startPlugin(['capture', 'web', '--kubeconfig', config, '-w', join(home.dir, 'term.pcap')], { env, timeoutMs: 120_000 });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await eventually(async () => /listening on/.test(stderr), 60_000, `tcpdump to listen; stderr:\n${stderr}`);
+    const [own] = readdirSync(runtime);
+    expect(statSync(join(runtime, own!)).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(join(runtime, own!))) expect(statSync(join(runtime, own!, f)).mode & 0o777).toBe(0o600);
+    child.kill('SIGTERM');
+    await done;
+    expectChildrenUsedTheRunsKubeconfig(from);
   });
 
   it('an interactive plugin (interactiveMode IfAvailable) prompts once for a whole session, in a real terminal', async () => {

@@ -3,7 +3,7 @@
 // HTTP/1.1, and one that offers HTTP/1.1 only. (Against the real kube-apiserver: the integration
 // suites in test/integration/connections run through it.)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -22,9 +22,9 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const clientFor = (port: number, warnings: string[][] = []) => {
+const clientFor = (port: number, warnings: string[][] = [], user: KubeTarget['user'] = { name: 'u', token: 'T' }) => {
   const server = `https://127.0.0.1:${port}`;
-  const target: KubeTarget = { cluster: { name: 'k', server, certificateAuthorityData: tls.cert.toString('base64') }, user: { name: 'u', token: 'T' }, namespace: 'default', contextName: 'c', clusterName: 'k', server };
+  const target: KubeTarget = { cluster: { name: 'k', server, certificateAuthorityData: tls.cert.toString('base64') }, user, namespace: 'default', contextName: 'c', clusterName: 'k', server };
   const credentials = new CredentialSource(target, { stdinIsTerminal: false, stderrLine: () => undefined });
   return new KubeHttpClient(target, { credentials, userAgent: 'test', env: {}, onWarnings: (v) => warnings.push(v) });
 };
@@ -33,6 +33,7 @@ describe('HTTP/2 when the server offers it', () => {
   let server: Http2SecureServer;
   let port = 0;
   const connections: Socket[] = [];
+  const securedAt: number[] = [];
   const versions: string[] = [];
   beforeAll(async () => {
     server = createSecureServer({ ...tls, allowHTTP1: true }, (req: Http2ServerRequest, res: Http2ServerResponse) => {
@@ -48,6 +49,7 @@ describe('HTTP/2 when the server offers it', () => {
       res.end(JSON.stringify({ path: req.url, method: req.method }));
     });
     server.on('connection', (s: Socket) => connections.push(s));
+    server.on('secureConnection', () => securedAt.push(Date.now()));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
   });
@@ -72,6 +74,18 @@ describe('HTTP/2 when the server offers it', () => {
     expect(http.roundTripMs()).toBeGreaterThan(0);
     // Handshakes and one answer: more than one round trip.
     expect(http.firstExchangeMs()).toBeGreaterThan(http.roundTripMs()!);
+    http.close();
+  });
+
+  it('opens its connection while the credential plugin runs (TLS done before the plugin answers)', async () => {
+    const plugin = join(dir, 'slow-login');
+    writeFileSync(plugin, `#!/bin/sh\nsleep 0.5\ndate +%s%3N > '${join(dir, 'answered')}'\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"T"}}'\n`);
+    chmodSync(plugin, 0o755);
+    const http = clientFor(port, [], { name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } });
+    const before = securedAt.length;
+    await http.request({ path: '/version' });
+    expect(securedAt.length - before).toBe(1);
+    expect(securedAt.at(-1)!).toBeLessThan(Number(readFileSync(join(dir, 'answered'), 'utf8')));
     http.close();
   });
 });
