@@ -1,7 +1,7 @@
-// The README's walkthrough ("What you see") is screens of these runs on the real node, in a real pty:
+// The walkthrough page (docs/walkthrough.md, "What you see") is screens of these runs on the real node, in a real pty:
 // a session's live progress line and its first and last lines, the plain lines off a terminal,
 // detaching with Ctrl-P Ctrl-Q and attaching back, and crashloop without a pod (the pick list, and
-// the one line without a terminal). Each run asserts what it shows; then the README's block must
+// the one line without a terminal). Each run asserts what it shows; then the page's block must
 // still be what these runs show (names, counts and seconds aside). KE_WRITE_WALKTHROUGH=1 rewrites
 // the block from this run instead.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -57,7 +57,7 @@ function initLoopPod(name: string): object {
   return pod;
 }
 
-describeOnRealNode(__filename)('README walkthrough: what a user sees, captured from real runs', () => {
+describeOnRealNode(__filename)('the walkthrough: what a user sees, captured from real runs', () => {
   let ns = '';
   const home = tempDir('ke-e2e-walkthrough-');
   let env: Record<string, string> = {};
@@ -194,7 +194,7 @@ describeOnRealNode(__filename)('README walkthrough: what a user sees, captured f
     });
   });
 
-  it('the README shows these screens (KE_WRITE_WALKTHROUGH=1 writes them from this run)', () => {
+  it('docs/walkthrough.md shows these screens (KE_WRITE_WALKTHROUGH=1 writes them from this run)', () => {
     expect(blocks.map((b) => b.name)).toEqual(['walkthrough-session', 'walkthrough-frames', 'walkthrough-plain', 'walkthrough-detach', 'walkthrough-crashloop', 'walkthrough-crashloop-plain']);
     const readme = readFileSync(README, 'utf8');
     const fresh = Object.fromEntries(blocks.map((b) => [b.name, ['```text', ...b.lines, '```'].join('\n')]));

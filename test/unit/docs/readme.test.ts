@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOC_BLOCKS, headingAnchor, readmeSections, renderDoc, WALKTHROUGH_DOC } from '../../../scripts/docs/readme-sections';
 import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
@@ -45,6 +45,17 @@ describe('README and docs/', () => {
     if (hash) expect(anchors(text)).toContain(hash);
   });
 
+  // The paths the pages name (the architecture's above all) exist, so a moved file cannot leave a page behind.
+  const paths = DOCS.flatMap((file) =>
+    [
+      ...[...read(file).matchAll(/`((?:src|scripts|test|\.github|\.ci)\/[^`\s<*{]*)[`\s]/g)].map((m) => m[1]!),
+      ...[...read(file).matchAll(/`((?:completion|cli|commands|debug|plan|presets|kube|terminal|output|errors|input)\/[\w.-]+\.ts)`/g)].map((m) => `src/${m[1]!}`),
+    ].map((path) => [file, path] as const),
+  );
+  it.each(paths)('%s names %s, which exists', (_file, path) => {
+    expect(existsSync(join(REPO, path))).toBe(true);
+  });
+
   it('user pages name no issue of this project and none of its machines', () => {
     for (const file of USER_DOCS) {
       const text = read(file).replace(/kubernetes\/kubernetes#\d+/g, '');
@@ -63,6 +74,13 @@ describe('README and docs/', () => {
     expect(manifest).toContain('SelfSubjectRulesReview');
     expect(readme).toContain('SelfSubjectRulesReview');
     expect(read('src/kube/cluster-api.ts')).toContain("kind: 'SelfSubjectRulesReview'");
+  });
+
+  it('the README links the completion launcher as the manifest\'s caveats do, for this version', () => {
+    const version = JSON.parse(read('package.json')).version as string;
+    const store = `/store/ephemeral/v${version.replace(/^v/, '')}/kubectl_complete-ephemeral`;
+    expect(readme).toContain(`ln -s "\${KREW_ROOT:-$HOME/.krew}"${store} "\${KREW_ROOT:-$HOME/.krew}"/bin/`);
+    expect(read('krew-manifest.yaml')).toContain(store);
   });
 
   it("every command and preset the krew manifest's description names is in the README", () => {
