@@ -1,5 +1,7 @@
-import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+// node:https and node:http load only for HTTP/1.1 (a proxy, an upgrade, a server without h2): on
+// the HTTP/2 path they would cost start-up time for nothing.
+import type { RequestOptions } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -76,6 +78,7 @@ export class KubeHttpClient {
   private readonly tls: RequestOptions;
   private agent: HttpAgent | undefined;
   private agentReady: Promise<HttpAgent> | undefined;
+  private send1: typeof import('node:https').request | undefined;
   private readonly proxy: URL | undefined;
 
   constructor(
@@ -311,7 +314,7 @@ export class KubeHttpClient {
       }
       this.requestCount++;
       this.options.debug?.(`${method} ${path} (${Math.round(performance.now())} ms after start)`);
-      const send = this.url.protocol === 'http:' ? httpRequest : httpsRequest;
+      const send = this.send1!;
       const r = send(
         {
           ...this.tls,
@@ -353,7 +356,9 @@ export class KubeHttpClient {
     this.agentReady ??= (async () => {
       const secure = this.url.protocol !== 'http:';
       const base = { keepAlive: true, maxSockets: 8 };
-      if (!this.proxy) this.agent = secure ? new Agent(base) : new HttpAgent(base);
+      const h1 = secure ? await import('node:https') : await import('node:http');
+      this.send1 = h1.request as typeof import('node:https').request;
+      if (!this.proxy) this.agent = new h1.Agent(base);
       else if (this.proxy.protocol.startsWith('socks')) {
         const { SocksProxyAgent } = await import('socks-proxy-agent');
         // Go's SOCKS5 dialer hands the host name to the proxy; socks-proxy-agent resolves it

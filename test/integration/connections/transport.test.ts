@@ -219,7 +219,7 @@ describe('routes and flags, as kubectl takes them', () => {
     });
 
     it('the other flags are accepted (--cache-dir, --disable-compression, --request-timeout, --vmodule, --warnings-as-errors with no warning to fail on); an unknown one is one usage line', async () => {
-      const r = await runPlugin(['list', ...kc(), '-n', ns, '--cache-dir', files.dir, '--disable-compression', '--request-timeout', '20s', '--vmodule', 'x=1', '--warnings-as-errors', '--log-flush-frequency', '5s', '--profile', 'none']);
+      const r = await runPlugin(['list', ...kc(), '-n', ns, '--cache-dir', files.dir, '--disable-compression', '--request-timeout', '20s', '--vmodule', 'x=1', '--warnings-as-errors', '--log-flush-frequency', '5s']);
       expectExit(r, 0);
       const bad = await runPlugin(['list', ...kc(), '--bogus-flag']);
       expectExit(bad, 64);
