@@ -62,19 +62,22 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
       // One collector for the process: kubectl prints each distinct warning once (even under -q).
       const collector = (warnings.collector ??= new WarningCollector((label, message) => printer.warn(message, label)));
       warnings.asErrors ||= flags.warningsAsErrors === true;
-      const { target, http } = await openConnection(flags, env, {
+      const { target, http, child } = await openConnection(flags, env, {
         userAgent: `kubectl-ephemeral/${VERSION}`,
         stdinIsTerminal: isTerminal.stdin,
         debug: printer.verbose ? (line) => printer.debug(line) : undefined,
         stderrLine: (line) => printer.info(line),
         onWarnings: (values) => collector.handle(values),
       });
+      // Every kubectl this run spawns gets the connection and credential resolved here (kubectlArgs).
+      flags.spawnConnection = child;
       return {
         api: new ClusterApi(http, { env, target, as: flags.as, now: () => Date.now() }),
         target,
         close: () => {
-          printer.debug(`${http.requestCount} API request(s)`);
+          printer.debug(`${http.requestCount} API request(s) over ${http.connectionCount} connection(s); round trip ${http.roundTripMs()?.toFixed(1) ?? '?'} ms, first exchange ${http.firstExchangeMs()?.toFixed(1) ?? '?'} ms`);
           http.close();
+          child.dispose();
         },
       };
     },

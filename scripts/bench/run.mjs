@@ -1,9 +1,9 @@
 // `npm run bench`: kubectl-ephemeral against plain kubectl, side by side in one run, on the local
 // cluster with its real node (scripts/cluster.sh up --node). See the README's Performance section.
 //
-//   npm run bench [-- --iterations N] [--warmup N] [--quick] [--only startup,prompt,debug,attach,scale]
+//   npm run bench [-- --iterations N] [--warmup N] [--quick] [--only startup,prompt,far,debug,attach,scale]
 //                  [--pods N] [--attach-mb N] [--keystrokes N] [--settle-ms MS] [--build | --ref GITREF]
-//                  [--keep] [--strict]
+//                  [--far-rtt-ms MS] [--far-credential-ms MS] [--keep] [--strict]
 //
 // The plugin measured is plugin/ as built (a copy taken at start; --build runs npm run build
 // first), or with --ref the plugin (and single executable, if dist/ has one) built from that
@@ -42,6 +42,8 @@ const { values: flags } = parseArgs({
     'attach-mb': { type: 'string' },
     keystrokes: { type: 'string' },
     'settle-ms': { type: 'string' },
+    'far-rtt-ms': { type: 'string' },
+    'far-credential-ms': { type: 'string' },
     build: { type: 'boolean', default: false },
     ref: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -67,9 +69,12 @@ const opts = {
   attachBytes: int(flags['attach-mb'], quick ? 2 : 20, 'attach-mb') * 1_000_000,
   keystrokes: int(flags.keystrokes, quick ? 30 : 400, 'keystrokes'),
   settleMs: int(flags['settle-ms'], 3000, 'settle-ms'),
-  only: new Set((flags.only ?? 'startup,prompt,debug,attach,scale').split(',').map((s) => s.trim())),
+  // The far scenario: a round trip of 80 ms to the API server, a credential plugin taking 0.7 s.
+  farRttMs: int(flags['far-rtt-ms'], 80, 'far-rtt-ms'),
+  farCredentialMs: int(flags['far-credential-ms'], 700, 'far-credential-ms'),
+  only: new Set((flags.only ?? 'startup,prompt,far,debug,attach,scale').split(',').map((s) => s.trim())),
 };
-for (const s of opts.only) if (!['startup', 'prompt', 'debug', 'attach', 'scale'].includes(s)) throw new Error(`--only: unknown scenario ${s}`);
+for (const s of opts.only) if (!['startup', 'prompt', 'far', 'debug', 'attach', 'scale'].includes(s)) throw new Error(`--only: unknown scenario ${s}`);
 
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
@@ -187,6 +192,7 @@ async function main() {
   const scenarios = [
     ['startup', () => import('./startup.mjs').then((m) => m.benchStartup(ctx))],
     ['prompt', () => import('./prompt.mjs').then((m) => m.benchPrompt(ctx))],
+    ['far', () => import('./far.mjs').then((m) => m.benchFar(ctx))],
     ['debug', () => import('./debug.mjs').then((m) => m.benchDebug(ctx))],
     ['attach', () => import('./attach.mjs').then((m) => m.benchAttach(ctx))],
     ['scale', () => import('./scale.mjs').then((m) => m.benchScale(ctx))],
@@ -393,6 +399,15 @@ function buildTables(results, ctx) {
       title: `2a. Time to a working prompt (ms from process start until the first typed command's output is back; real pty, real node, a fresh pod per pair; ${ctx.iterations} pairs)`,
       headers: ['command', 'ms', 'ratio', 'first request at', 'peak RSS'],
       rows: pr.rows.map((r) => [r.label, range(r.ms, 0), r.id === 'plugin' ? ratio(pr.ratio) : '1.00x', median(r.firstRequestMs, 0), mb(r.rssKB)]),
+    });
+  }
+  const far = results.far;
+  if (far?.rows) {
+    const lab = pr?.rows ? Object.fromEntries(pr.rows.map((r) => [r.id, r])) : {};
+    tables.push({
+      title: `2b. Time to a working prompt where users are: ${far.rttMs} ms round trip to the API server, a ${far.credentialMs / 1000} s exec credential plugin (same measure as 2a; ${ctx.iterations} pairs; counts per run, the plugin's spawned kubectl included)`,
+      headers: ['command', 'far ms', 'ratio', 'lab ms (2a)', 'first request at', 'credential calls', 'connections', 'TLS handshakes'],
+      rows: far.rows.map((r) => [r.label, range(r.ms, 0), r.id === 'plugin' ? ratio(far.ratio) : '1.00x', lab[r.id] ? median(lab[r.id].ms, 0) : '-', median(r.firstRequestMs, 0), range(r.credentialCalls, 0), range(r.connections, 0), range(r.tlsHandshakes, 0)]),
     });
   }
   const d = results.debug;

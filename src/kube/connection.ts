@@ -1,4 +1,5 @@
 import { parseDuration } from '../input/duration.js';
+import { ChildConnection } from './child-connection.js';
 import { CredentialSource } from './credentials.js';
 import { KubeHttpClient } from './http-client.js';
 import type { KubeFlags } from './kube-flags.js';
@@ -18,12 +19,15 @@ export interface ConnectionIo {
   onWarnings?: (values: string[]) => void;
 }
 
-/** Reads the kubeconfig and flags as kubectl would and opens the transport to that cluster. */
-export async function openConnection(flags: KubeFlags, env: NodeJS.ProcessEnv, io: ConnectionIo): Promise<{ target: KubeTarget; http: KubeHttpClient }> {
+/**
+ * Reads the kubeconfig and flags as kubectl would and opens the transport to that cluster; `child`
+ * hands the same connection and credential to the kubectl processes the run spawns.
+ */
+export async function openConnection(flags: KubeFlags, env: NodeJS.ProcessEnv, io: ConnectionIo): Promise<{ target: KubeTarget; http: KubeHttpClient; child: ChildConnection }> {
   const target = await loadKubeTarget(flags, env);
   const credentials = new CredentialSource(target, { stdinIsTerminal: io.stdinIsTerminal ?? process.stdin.isTTY === true, stderrLine: io.stderrLine });
   // kubectl: a bare number is seconds, and 0 (the default) means no deadline.
   const timeout = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout', { bareSeconds: true }) : undefined;
   const http = new KubeHttpClient(target, { credentials, userAgent: io.userAgent, requestTimeoutMs: timeout || undefined, env, debug: io.debug, onWarnings: io.onWarnings });
-  return { target, http };
+  return { target, http, child: new ChildConnection(target, credentials, env) };
 }

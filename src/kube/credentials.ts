@@ -23,6 +23,7 @@ export class CredentialSource {
   private tokenFile: { stamp?: string; token?: string } = {};
   private staticTls: { cert?: string | Buffer; key?: string | Buffer } | undefined;
   private readonly impersonation: Record<string, string | string[]>;
+  private readonly listeners: Array<(identity: RequestIdentity) => void> = [];
 
   constructor(
     private readonly target: KubeTarget,
@@ -42,18 +43,63 @@ export class CredentialSource {
   /** The identity for the next request (runs an exec plugin or an OIDC refresh when needed). */
   async identity(): Promise<RequestIdentity> {
     const u = this.target.user;
+    const oidc = !this.hasStaticBearer() && u.authProvider?.name === 'oidc' ? (await this.oidcToken()).token : undefined;
+    const exec = this.needsExec() ? await this.execCredential() : undefined;
+    const identity = this.compose(oidc, exec);
+    for (const listener of this.listeners) listener(identity);
+    return identity;
+  }
+
+  /**
+   * The identity of this moment without running anything: undefined when an exec plugin or an OIDC
+   * refresh would have to run first (none ran yet, or its credential expired).
+   */
+  currentIdentity(): RequestIdentity | undefined {
+    const u = this.target.user;
+    let oidc: string | undefined;
+    if (!this.hasStaticBearer() && u.authProvider?.name === 'oidc') {
+      if (!this.valid(this.oidc.value)) return undefined;
+      oidc = this.oidc.value!.token;
+    }
+    let exec: ExecCredential | undefined;
+    if (this.needsExec()) {
+      if (!this.valid(this.exec.value)) return undefined;
+      exec = this.exec.value;
+    }
+    return this.compose(oidc, exec);
+  }
+
+  /** Calls listener with the identity of every request from now on (the child connection keeps its files fresh with it). */
+  onIdentity(listener: (identity: RequestIdentity) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private hasStaticBearer(): boolean {
+    const u = this.target.user;
+    return Boolean(u.token || u.tokenFile || u.username !== undefined || u.password !== undefined);
+  }
+
+  // client-go: an exec plugin runs only when nothing else authenticates the user.
+  private needsExec(): boolean {
+    return Boolean(this.target.user.exec) && !this.hasStaticBearer() && this.target.user.authProvider?.name !== 'oidc' && !this.staticTlsFiles().cert;
+  }
+
+  private valid(cred: { expiresAt?: number } | undefined): boolean {
+    return cred !== undefined && (cred.expiresAt === undefined || cred.expiresAt > this.now());
+  }
+
+  private compose(oidcToken: string | undefined, exec: ExecCredential | undefined): RequestIdentity {
+    const u = this.target.user;
     const headers: Record<string, string | string[]> = { ...this.impersonation };
-    const tls = this.staticTlsFiles();
-    const identity: RequestIdentity = { headers, ...tls };
+    const identity: RequestIdentity = { headers, ...this.staticTlsFiles() };
     if (u.token) headers.Authorization = `Bearer ${u.token}`;
     else if (u.tokenFile) headers.Authorization = `Bearer ${this.readTokenFile(u.tokenFile)}`;
     else if (u.username !== undefined || u.password !== undefined)
       headers.Authorization = `Basic ${Buffer.from(`${u.username ?? ''}:${u.password ?? ''}`).toString('base64')}`;
-    else if (u.authProvider?.name === 'oidc') headers.Authorization = `Bearer ${(await this.oidcToken()).token}`;
-    if (u.exec && !headers.Authorization && !identity.cert) {
-      const cred = await this.execCredential();
-      if (cred.token) headers.Authorization = `Bearer ${cred.token}`;
-      if (cred.clientCertificateData) Object.assign(identity, { cert: cred.clientCertificateData, key: cred.clientKeyData });
+    else if (oidcToken !== undefined) headers.Authorization = `Bearer ${oidcToken}`;
+    if (exec) {
+      if (exec.token) headers.Authorization = `Bearer ${exec.token}`;
+      if (exec.clientCertificateData) Object.assign(identity, { cert: exec.clientCertificateData, key: exec.clientKeyData });
     }
     return identity;
   }
@@ -72,7 +118,8 @@ export class CredentialSource {
     return false;
   }
 
-  private staticTlsFiles(): { cert?: string | Buffer; key?: string | Buffer } {
+  /** The client certificate and key of the kubeconfig user (files or data), read once; none for an exec plugin's. */
+  staticTlsFiles(): { cert?: string | Buffer; key?: string | Buffer } {
     if (this.staticTls) return this.staticTls;
     const u = this.target.user;
     const read = (data: string | undefined, file: string | undefined, what: string) => {
@@ -104,8 +151,7 @@ export class CredentialSource {
 
   // One plugin run serves every concurrent request; it runs again once the credential expired.
   private async execCredential(): Promise<ExecCredential> {
-    const cached = this.exec.value;
-    if (cached && (cached.expiresAt === undefined || cached.expiresAt > this.now())) return cached;
+    if (this.valid(this.exec.value)) return this.exec.value!;
     this.exec.pending ??= (async () => {
       const { runExecPlugin } = await import('./exec-credential.js');
       try {
@@ -120,8 +166,7 @@ export class CredentialSource {
   }
 
   private async oidcToken(): Promise<{ token: string; expiresAt?: number }> {
-    const cached = this.oidc.value;
-    if (cached && (cached.expiresAt === undefined || cached.expiresAt > this.now())) return cached;
+    if (this.valid(this.oidc.value)) return this.oidc.value!;
     this.oidc.pending ??= (async () => {
       const { oidcIdToken } = await import('./oidc-credential.js');
       try {

@@ -1,5 +1,7 @@
-import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+// node:https and node:http load only for HTTP/1.1 (a proxy, an upgrade, a server without h2): on
+// the HTTP/2 path they would cost start-up time for nothing.
+import type { RequestOptions } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -10,6 +12,7 @@ import type { CredentialSource } from './credentials.js';
 import type { KubeTarget } from './kubeconfig.js';
 import { proxyFor } from './proxy-route.js';
 import type { TunnelError } from './proxy-tunnel.js';
+import { HTTP2_CONNECTION_LOST, Http2Sessions } from './http2-sessions.js';
 
 /** A request to the API server: a path under the server URL, optional query, body and content type. */
 export interface KubeRequest {
@@ -49,6 +52,8 @@ export interface HttpClientOptions {
   maxRetries?: number;
   /** The pause before a retry (tests shorten it). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** false: HTTP/1.1 only (default: HTTP/2 when the server offers it on a direct https connection). */
+  http2?: boolean;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -64,10 +69,16 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 export class KubeHttpClient {
   /** How many HTTP requests this client sent (the benchmark reports it). */
   requestCount = 0;
+  private h1Connections = 0;
+  private rttMs: number | undefined;
+  private handshakeMs: number | undefined;
+  private firstMs: number | undefined;
+  private readonly h2: Http2Sessions | undefined;
   private readonly url: URL;
   private readonly tls: RequestOptions;
   private agent: HttpAgent | undefined;
   private agentReady: Promise<HttpAgent> | undefined;
+  private send1: typeof import('node:https').request | undefined;
   private readonly proxy: URL | undefined;
 
   constructor(
@@ -81,6 +92,19 @@ export class KubeHttpClient {
     }
     this.tls = tlsOptions(target);
     this.proxy = proxyFor(this.url, target.cluster.proxyUrl, options.env ?? process.env);
+    // HTTP/2 on a direct https connection (through a proxy, and for upgrades: HTTP/1.1).
+    if (this.url.protocol === 'https:' && !this.proxy && options.http2 !== false) this.h2 = new Http2Sessions(
+        this.url,
+        this.tls as ConnectionOptions,
+        CONNECT_TIMEOUT_MS,
+        (ms) => this.sampleRoundTrip(ms),
+        (ms) => (this.handshakeMs ??= ms),
+      );
+  }
+
+  /** How many connections it opened (each a TCP, and for https a TLS, handshake). */
+  get connectionCount(): number {
+    return this.h1Connections + (this.h2?.connections ?? 0);
   }
 
   /** Sends one request and parses the JSON answer; non-2xx answers become ApiError. */
@@ -167,9 +191,32 @@ export class KubeHttpClient {
     return { status: res.statusCode ?? 0 };
   }
 
+  /**
+   * The round trip to the API server as measured so far (ms): the shortest exchange on a connection
+   * already open (a TCP handshake would time the nearest proxy or relay, not the server); undefined
+   * before the first such answer.
+   */
+  roundTripMs(): number | undefined {
+    return this.rttMs;
+  }
+
+  /**
+   * What the first request cost on the wire (ms): its connection's TCP and TLS handshakes and one
+   * answer, the credential's wait left out — what each kubectl the run spawns pays again before its
+   * first answer. The early attach spaces its attempts by it. Undefined before the first answer.
+   */
+  firstExchangeMs(): number | undefined {
+    return this.firstMs;
+  }
+
+  private sampleRoundTrip(ms: number): void {
+    if (this.rttMs === undefined || ms < this.rttMs) this.rttMs = ms;
+  }
+
   /** Closes idle keep-alive sockets so the process can exit at once. */
   close(): void {
     this.agent?.destroy();
+    this.h2?.close();
   }
 
   private async send(req: KubeRequest): Promise<{ status: number; text: string }> {
@@ -203,7 +250,7 @@ export class KubeHttpClient {
         if (deadline?.aborted) throw this.deadlineError(method, req.path, timeoutMs!);
         // client-go (request.go IsRetryableError): only a GET, only when the connection was reset or
         // cut (EOF); a refused connection fails at once, so "server down" is reported without delay.
-        const retriable = IDEMPOTENT.has(method) && (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code) || /socket hang up/.test((err as Error).message));
+        const retriable = IDEMPOTENT.has(method) && (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code) || HTTP2_CONNECTION_LOST.has(code) || /socket hang up/.test((err as Error).message));
         if (!retriable || attempt >= maxRetries || signal?.aborted) throw this.translateNetworkError(err as Error);
         const pause = Math.min(250 * 2 ** attempt, 2_000);
         this.options.debug?.(`${method} ${req.path}: ${code || (err as Error).message}; trying again in ${pause}ms`);
@@ -242,16 +289,31 @@ export class KubeHttpClient {
 
   // One HTTP exchange with the identity of this moment.
   private async once(req: KubeRequest, method: string): Promise<IncomingMessage> {
+    // The connection is opened while the credential is fetched (an exec plugin takes ~0.5-1.5 s);
+    // a certificate the plugin returns needs a connection of its own.
+    const useH2 = this.h2 && !this.h2.h1Only && !req.upgrade ? this.h2 : undefined;
+    const staticTls = this.options.credentials.staticTlsFiles();
+    const early = useH2?.session(staticTls.cert, staticTls.key);
+    early?.catch(() => undefined);
     const identity = await this.options.credentials.identity();
+    const session = useH2 && (identity.cert === staticTls.cert ? await early : await useH2.session(identity.cert, identity.key));
+    const path = this.url.pathname.replace(/\/$/, '') + req.path + queryString(req.query);
+    const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    const headers: Record<string, string | string[]> = { ...identity.headers, Accept: 'application/json', 'User-Agent': this.options.userAgent };
+    if (body) {
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+      headers['Content-Length'] = String(body.length);
+    }
+    if (session) {
+      this.requestCount++;
+      this.options.debug?.(`${method} ${path} (HTTP/2, ${Math.round(performance.now())} ms after start)`);
+      const sent = performance.now();
+      const res = await useH2!.request(session, method, path, headers, body, req.signal);
+      this.firstMs ??= (this.handshakeMs ?? 0) + (performance.now() - sent);
+      return res;
+    }
     const agent = await this.getAgent();
     return new Promise((resolve, reject) => {
-      const path = this.url.pathname.replace(/\/$/, '') + req.path + queryString(req.query);
-      const body = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
-      const headers: Record<string, string | string[]> = { ...identity.headers, Accept: 'application/json', 'User-Agent': this.options.userAgent };
-      if (body) {
-        headers['Content-Type'] = req.contentType ?? 'application/json';
-        headers['Content-Length'] = String(body.length);
-      }
       if (req.upgrade) {
         // An Accept of JSON makes the API server refuse the upgrade (406).
         delete headers.Accept;
@@ -265,7 +327,7 @@ export class KubeHttpClient {
       }
       this.requestCount++;
       this.options.debug?.(`${method} ${path} (${Math.round(performance.now())} ms after start)`);
-      const send = this.url.protocol === 'http:' ? httpRequest : httpsRequest;
+      const send = this.send1!;
       const r = send(
         {
           ...this.tls,
@@ -280,13 +342,17 @@ export class KubeHttpClient {
         },
         resolve,
       );
+      const sent = performance.now();
+      let reused = false;
       r.on('socket', (socket) => {
         if (socket.connecting) {
+          this.h1Connections++;
           const t = setTimeout(() => r.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS);
           socket.once('connect', () => clearTimeout(t));
           socket.once('close', () => clearTimeout(t));
-        }
+        } else reused = true;
       });
+      r.once('response', () => (reused ? this.sampleRoundTrip(performance.now() - sent) : (this.firstMs ??= performance.now() - sent)));
       // Switched protocols: the probe has its answer; the stream is not wanted.
       r.on('upgrade', (res: IncomingMessage, socket: Socket) => {
         socket.destroy();
@@ -303,7 +369,9 @@ export class KubeHttpClient {
     this.agentReady ??= (async () => {
       const secure = this.url.protocol !== 'http:';
       const base = { keepAlive: true, maxSockets: 8 };
-      if (!this.proxy) this.agent = secure ? new Agent(base) : new HttpAgent(base);
+      const h1 = secure ? await import('node:https') : await import('node:http');
+      this.send1 = h1.request as typeof import('node:https').request;
+      if (!this.proxy) this.agent = new h1.Agent(base);
       else if (this.proxy.protocol.startsWith('socks')) {
         const { SocksProxyAgent } = await import('socks-proxy-agent');
         // Go's SOCKS5 dialer hands the host name to the proxy; socks-proxy-agent resolves it

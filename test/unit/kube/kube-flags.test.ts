@@ -84,6 +84,14 @@ describe('kubectl global flags in every form kubectl accepts', () => {
     expect(kubectlArgs(flags, 'ns', { display: true })).toContain('<token>');
     expect(kubectlArgs(flags, 'ns', { display: true })).not.toContain('T');
   });
+
+  it('once the run resolved its connection, the spawned kubectl gets its kubeconfig instead of the flags that pick cluster and identity (printed commands keep the user\'s own)', () => {
+    const flags = { ...kubeFlagsFrom({ token: 'T', server: 'https://h', context: 'c', as: 'a', 'request-timeout': '5s', 'cache-dir': '/c', 'warnings-as-errors': true, v: 2 }), spawnConnection: { kubeconfigFile: () => '/run/k/kubeconfig' } };
+    expect(kubectlArgs(flags, 'ns')).toEqual(['--kubeconfig', '/run/k/kubeconfig', '-n', 'ns', '--request-timeout', '5s', '--warnings-as-errors', '--cache-dir=/c', '-v=2']);
+    expect(kubectlArgs(flags, 'ns', { display: true })).toEqual(['-n', 'ns', '--context', 'c', '--server', 'https://h', '--token', '<token>', '--as', 'a', '--request-timeout', '5s', '--warnings-as-errors', '--cache-dir=/c', '-v=2']);
+    // No credential resolved yet: the user's own flags, as before.
+    expect(kubectlArgs({ ...flags, spawnConnection: { kubeconfigFile: () => undefined } }, 'ns')).toContain('--token');
+  });
 });
 
 describe('unknown flags', () => {

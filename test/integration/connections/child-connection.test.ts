@@ -1,0 +1,95 @@
+// The kubeconfig the plugin hands the kubectl it spawns (src/kube/child-connection.ts), given to
+// the real kubectl against the real API server: kubectl reaches the same server through the same
+// proxy, verifies the same tls-server-name, acts as the same (impersonated) user in the same
+// namespace, with the credential the run resolved: the exec plugin ran once, for the run, and the
+// secret is on no command line. (Whole sessions that count the plugin's runs on the real node:
+// test/e2e/features/credential-once.test.ts.)
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openConnection } from '../../../src/kube/connection';
+import { kubectlArgs, type KubeFlags } from '../../../src/kube/kube-flags';
+import { clusterEnv, createTestNamespace, deleteTestNamespace } from '../../support/cluster';
+import { PROXY_ONLY_NAME, runKubectl, serviceAccountToken, startConnectProxy, writeExecCredentialScript, type TestProxy } from '../../support/connections';
+import { standaloneKubeconfig, tempDir } from '../../support/plugin';
+
+jest.setTimeout(120_000);
+
+describe('spawned kubectl get the run\'s connection and credential', () => {
+  let ns = '';
+  let files: ReturnType<typeof tempDir>;
+  let proxy: TestProxy;
+  const apiPort = () => new URL(clusterEnv().apiserver).port;
+
+  /** Opens the plugin's connection for `config` and `flags`, makes one request, and returns the args and environment a spawned kubectl gets. */
+  const spawnedWith = async (config: string, flags: Partial<KubeFlags> = {}) => {
+    const kube: KubeFlags = { kubeconfig: config, verbosity: 0, ...flags };
+    const runtime = join(files.dir, `runtime-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(runtime, { mode: 0o700 });
+    const env = { PATH: process.env.PATH, XDG_RUNTIME_DIR: runtime };
+    const { target, http, child } = await openConnection(kube, env, { userAgent: 'ke-test', stderrLine: () => undefined, stdinIsTerminal: false });
+    kube.spawnConnection = child;
+    await http.request({ path: '/version' });
+    http.close();
+    return { args: kubectlArgs(kube, target.namespace), child, runtime };
+  };
+
+  beforeAll(async () => {
+    ns = await createTestNamespace('conn-child');
+    files = tempDir('ke-conn-child-');
+    proxy = await startConnectProxy();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    files?.remove();
+    deleteTestNamespace(ns);
+  });
+
+  it('an exec plugin behind a proxy-url, a name only the proxy resolves and tls-server-name: kubectl acts as the same user in the same namespace, through the proxy, and the plugin ran once', async () => {
+    const dir = join(files.dir, 'exec');
+    mkdirSync(dir);
+    files.file('exec/token', serviceAccountToken(ns, 'child-user'));
+    writeExecCredentialScript(join(dir, 'login'), dir, 3600);
+    const cfg = standaloneKubeconfig('admin');
+    Object.assign(cfg.clusters[0].cluster, { server: `https://${PROXY_ONLY_NAME}:${apiPort()}`, 'tls-server-name': 'kubernetes', 'proxy-url': proxy.url });
+    cfg.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(dir, 'login'), interactiveMode: 'Never' } };
+    cfg.contexts[0].context.namespace = ns;
+    const config = files.file('exec.json', JSON.stringify(cfg));
+
+    const { args, child, runtime } = await spawnedWith(config);
+    expect(args.slice(0, 4)).toEqual(['--kubeconfig', expect.stringMatching(new RegExp(`^${runtime}/kubectl-ephemeral-\\w+/kubeconfig$`)), '-n', ns]);
+    expect(args.join(' ')).not.toContain(readFileSync(join(dir, 'token'), 'utf8').trim());
+    const seen = proxy.requests.length;
+    // Without KUBECONFIG: only what the plugin hands over.
+    const who = await runKubectl([...args, 'auth', 'whoami', '-o', 'json']);
+    expect([who.code, who.stderr]).toEqual([0, '']);
+    expect(JSON.parse(who.stdout).status.userInfo.username).toBe(`system:serviceaccount:${ns}:child-user`);
+    const context = await runKubectl([...args, 'config', 'view', '--minify', '-o', 'jsonpath={.contexts[0].context.namespace}']);
+    expect(context.stdout).toBe(ns);
+    expect(new Set(proxy.requests.slice(seen))).toEqual(new Set([`${PROXY_ONLY_NAME}:${apiPort()}`]));
+    // Many kubectl, one run of the plugin: the plugin's own.
+    await runKubectl([...args, 'get', 'pods']);
+    expect(readFileSync(join(dir, 'runs'), 'utf8').trim()).toBe('1');
+    child.dispose();
+    expect(existsSync(args[1]!)).toBe(false);
+  });
+
+  it('a client certificate with --as and --as-group: kubectl impersonates the same user and groups', async () => {
+    const { args, child } = await spawnedWith(files.file('admin.json', JSON.stringify(standaloneKubeconfig('admin'))), { as: 'ke-someone', asGroup: ['ke-team', 'system:authenticated'] });
+    expect(args).not.toContain('--as');
+    const who = await runKubectl([...args, 'auth', 'whoami', '-o', 'json']);
+    expect(who.code).toBe(0);
+    expect(JSON.parse(who.stdout).status.userInfo).toMatchObject({ username: 'ke-someone', groups: ['ke-team', 'system:authenticated'] });
+    child.dispose();
+  });
+
+  it('the token of --token reaches kubectl by file, never on its command line', async () => {
+    const token = serviceAccountToken(ns, 'child-token-user');
+    const cfg = standaloneKubeconfig('admin');
+    cfg.users[0].user = {};
+    const { args, child } = await spawnedWith(files.file('token.json', JSON.stringify(cfg)), { token });
+    expect(args.join(' ')).not.toContain(token);
+    const who = await runKubectl([...args, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    expect(who.stdout).toBe(`system:serviceaccount:${ns}:child-token-user`);
+    child.dispose();
+  });
+});

@@ -1,0 +1,114 @@
+// HTTP/2 to the API server, as kubectl: every request and watch of a run on one TLS connection
+// (opened while the credential plugin runs), against a local TLS server that offers h2 next to
+// HTTP/1.1, and one that offers HTTP/1.1 only. (Against the real kube-apiserver: the integration
+// suites in test/integration/connections run through it.)
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CredentialSource } from '../../../src/kube/credentials';
+import { KubeHttpClient } from '../../../src/kube/http-client';
+import type { KubeTarget } from '../../../src/kube/kubeconfig';
+
+let dir = '';
+let tls: { key: Buffer; cert: Buffer };
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ke-h2-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-subj', '/CN=ke-h2', '-days', '1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+  tls = { key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) };
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const clientFor = (port: number, warnings: string[][] = [], user: KubeTarget['user'] = { name: 'u', token: 'T' }) => {
+  const server = `https://127.0.0.1:${port}`;
+  const target: KubeTarget = { cluster: { name: 'k', server, certificateAuthorityData: tls.cert.toString('base64') }, user, namespace: 'default', contextName: 'c', clusterName: 'k', server };
+  const credentials = new CredentialSource(target, { stdinIsTerminal: false, stderrLine: () => undefined });
+  return new KubeHttpClient(target, { credentials, userAgent: 'test', env: {}, onWarnings: (v) => warnings.push(v) });
+};
+
+describe('HTTP/2 when the server offers it', () => {
+  let server: Http2SecureServer;
+  let port = 0;
+  const connections: Socket[] = [];
+  const securedAt: number[] = [];
+  const versions: string[] = [];
+  beforeAll(async () => {
+    server = createSecureServer({ ...tls, allowHTTP1: true }, (req: Http2ServerRequest, res: Http2ServerResponse) => {
+      versions.push(req.httpVersion);
+      if (req.headers.authorization !== 'Bearer T') return void res.writeHead(401).end();
+      if (req.url.includes('watch=true')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(`${JSON.stringify({ type: 'ADDED', object: { n: 1 } })}\n`);
+        return void setTimeout(() => res.end(`${JSON.stringify({ type: 'MODIFIED', object: { n: 2 } })}\n`), 20);
+      }
+      res.setHeader('warning', ['299 - "one, with a comma"', '299 - "two"']);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ path: req.url, method: req.method }));
+    });
+    server.on('connection', (s: Socket) => connections.push(s));
+    server.on('secureConnection', () => securedAt.push(Date.now()));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    connections.forEach((s) => s.destroy());
+    await new Promise((r) => server.close(r));
+  });
+
+  it('carries concurrent requests, a POST and a watch over one connection, with each Warning value apart', async () => {
+    const warnings: string[][] = [];
+    const http = clientFor(port, warnings);
+    const before = connections.length;
+    const answers = await Promise.all([1, 2, 3, 4].map((i) => http.request<{ path: string }>({ path: `/api/v1/namespaces/n${i}` })));
+    expect(answers.map((a) => a.path)).toEqual([1, 2, 3, 4].map((i) => `/api/v1/namespaces/n${i}`));
+    expect(await http.request({ method: 'POST', path: '/apis/x', body: { a: 1 } })).toEqual({ path: '/apis/x', method: 'POST' });
+    const events: number[] = [];
+    expect(await http.watch<{ n: number }>({ path: '/api/v1/pods' }, (e) => void events.push(e.object.n))).toBe(false);
+    expect(events).toEqual([1, 2]);
+    expect([connections.length - before, http.connectionCount, http.requestCount]).toEqual([1, 1, 6]);
+    expect(versions.slice(-6).every((v) => v === '2.0')).toBe(true);
+    expect(warnings[0]).toEqual(['299 - "one, with a comma"', '299 - "two"']);
+    expect(http.roundTripMs()).toBeGreaterThan(0);
+    // Handshakes and one answer: more than one round trip.
+    expect(http.firstExchangeMs()).toBeGreaterThan(http.roundTripMs()!);
+    http.close();
+  });
+
+  it('opens its connection while the credential plugin runs (TLS done before the plugin answers)', async () => {
+    const plugin = join(dir, 'slow-login');
+    writeFileSync(plugin, `#!/bin/sh\nsleep 0.5\ndate +%s%3N > '${join(dir, 'answered')}'\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"T"}}'\n`);
+    chmodSync(plugin, 0o755);
+    const http = clientFor(port, [], { name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } });
+    const before = securedAt.length;
+    await http.request({ path: '/version' });
+    expect(securedAt.length - before).toBe(1);
+    expect(securedAt.at(-1)!).toBeLessThan(Number(readFileSync(join(dir, 'answered'), 'utf8')));
+    http.close();
+  });
+});
+
+describe('HTTP/1.1 when the server offers nothing else', () => {
+  let server: Server;
+  let port = 0;
+  beforeAll(async () => {
+    server = createHttpsServer(tls, (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version: req.httpVersion })));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('falls back to HTTP/1.1 for the run', async () => {
+    const http = clientFor(port);
+    expect(await http.request({ path: '/version' })).toEqual({ version: '1.1' });
+    expect(await http.request({ path: '/version' })).toEqual({ version: '1.1' });
+    // The ALPN probe, then the keep-alive connection that carries both.
+    expect(http.connectionCount).toBe(2);
+    http.close();
+  });
+});
