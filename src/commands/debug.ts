@@ -182,7 +182,8 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
   // the container's, its attempts that come too soon are run again unseen, and the terminal is
   // taken when one lands. The wait goes on beside it and settles the early session: its failure
   // ends the session before that.
-  const early = new EarlySession();
+  // The attempts are spaced by what the first request cost on the wire (a far server: fewer, later).
+  const early = new EarlySession(conn.api.http?.firstExchangeMs());
   early.onLanded(() => {
     starting.taken();
     progress.stop();
