@@ -10,7 +10,8 @@
 # An archive is flat: kubectl-ephemeral(.exe), kubectl_complete-ephemeral (not on Windows), LICENSE,
 # README.md; named kubectl-ephemeral_<v>_<os>_<arch>.tar.gz (.zip on Windows), with a .sha256 beside.
 # KE_RELEASE_REPO (owner/name) sets the download URLs, KE_RELEASE_OUT the output directory,
-# SOURCE_DATE_EPOCH the archive timestamps. Runtimes, the cross-built pty.node and rcodesign are
+# KE_RELEASE_MANIFEST where the manifest goes (default krew-manifest.yaml), SOURCE_DATE_EPOCH the
+# archive timestamps. Runtimes, the cross-built pty.node and rcodesign are
 # cached by version under ${KUBECTL_EPHEMERAL_CACHE:-~/.cache/kubectl-ephemeral}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,37 +77,45 @@ build_archive() {
 }
 
 render_manifest() {
-  "$node" scripts/krew/render-manifest.mjs --archives "$1" --version "$version" --out krew-manifest.yaml "${@:2}"
+  local manifest=${KE_RELEASE_MANIFEST:-krew-manifest.yaml}
+  "$node" scripts/krew/render-manifest.mjs --archives "$1" --version "$version" --out "$manifest" "${@:2}"
   local tools
   if tools=$(bash scripts/krew/build-tools.sh 2>/dev/null | tail -1) && [ -x "$tools/validate-krew-manifest" ]; then
     # The validator wants the file named after the plugin, as in krew-index: plugins/ephemeral.yaml.
     local check
     check=$(mktemp -d)
-    cp krew-manifest.yaml "$check/ephemeral.yaml"
+    cp "$manifest" "$check/ephemeral.yaml"
     "$tools/validate-krew-manifest" -manifest "$check/ephemeral.yaml" -skip-install 2>"$check/log" ||
       { cat "$check/log" >&2; rm -rf "$check"; exit 1; }
     rm -rf "$check"
-    log "krew-manifest.yaml passes validate-krew-manifest"
+    log "$manifest passes validate-krew-manifest"
   else
-    log "validate-krew-manifest unavailable (no Go?): krew-manifest.yaml not validated"
+    log "validate-krew-manifest unavailable (no Go?): $manifest not validated"
   fi
 }
 
-# The cross compiler and rcodesign the other platforms need (installed once, cached).
+# What building for other platforms takes (installed once, cached): the aarch64 cross compiler for
+# linux/arm64's pty.node, rcodesign for darwin's signature.
 host_tools() {
-  [ "$(platform)" = linux_amd64 ] || { log "the five archives are built on linux/amd64 (cross builds from there)"; exit 1; }
-  bash scripts/sea/host-tools.sh build >/dev/null
+  [ "$(platform)" = linux_amd64 ] || { log "the other platforms are cross-built from linux/amd64"; exit 1; }
+  local need=()
+  for plat in "$@"; do
+    case $plat in linux_arm64) need+=(cross) ;; darwin_*) need+=(rcodesign) ;; esac
+  done
+  [ ${#need[@]} -eq 0 ] || bash scripts/sea/host-tools.sh "${need[@]}" >/dev/null
 }
 
 mkdir -p "$out"
 case "${1:-all}" in
   archive)
     plat=${2:-$(platform)}
-    [ "${plat//\//_}" = "$(platform)" ] || host_tools
+    plat=${plat//\//_}
+    [ "$plat" = "$(platform)" ] || host_tools "$plat"
     build_archive "$plat" ;;
   manifest) render_manifest "${2:?usage: release.sh manifest DIR}" ;;
   all)
-    host_tools
+    # shellcheck disable=SC2086 # the list of platforms
+    host_tools $TARGETS
     for plat in $TARGETS; do build_archive "$plat"; done
     render_manifest "$out" ;;
   *) log "usage: release.sh [archive [OS/ARCH] | manifest DIR]"; exit 64 ;;

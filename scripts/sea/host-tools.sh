@@ -5,7 +5,8 @@
 #     here: QEMU_LD_PREFIX=/usr/aarch64-linux-gnu),
 #   - rcodesign (crates.io apple-codesign) into $KE_CACHE/bin/rcodesign-<v>/ (ad hoc signing and
 #     verifying of the darwin executables; a cold `cargo install` takes several CPU-minutes).
-#   scripts/sea/host-tools.sh [build | check]   build: compiler + rcodesign; check: qemu too (default both)
+#   scripts/sea/host-tools.sh [cross] [qemu] [rcodesign]   (default: all three)
+# Prints rcodesign's path last when it was asked for.
 set -euo pipefail
 # shellcheck source=scripts/versions.sh
 source "$(dirname "$0")/../versions.sh"
@@ -34,9 +35,12 @@ rcodesign() {
   rm -rf "$tmp"
 }
 
-what=${1:-all}
-case $what in build | check | all) ;; *) log "usage: host-tools.sh [build | check]"; exit 64 ;; esac
-[ "$what" = check ] || apt_install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu binutils-aarch64-linux-gnu
-[ "$what" = build ] || apt_install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross
-rcodesign
-echo "$KE_CACHE/bin/rcodesign-$RCODESIGN_VERSION/rcodesign"
+[ $# -gt 0 ] || set -- cross qemu rcodesign
+for what in "$@"; do
+  case $what in
+    cross) apt_install gcc-aarch64-linux-gnu g++-aarch64-linux-gnu binutils-aarch64-linux-gnu ;;
+    qemu) apt_install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross ;;
+    rcodesign) rcodesign && echo "$KE_CACHE/bin/rcodesign-$RCODESIGN_VERSION/rcodesign" ;;
+    *) log "usage: host-tools.sh [cross] [qemu] [rcodesign]"; exit 64 ;;
+  esac
+done
