@@ -6,7 +6,7 @@
 // the block from this run instead.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderReadme } from '../../../scripts/docs/readme-sections';
+import { renderReadme, WALKTHROUGH_DOC } from '../../../scripts/docs/readme-sections';
 import { createObject, createTestNamespace, deleteTestNamespace, getPod, waitForPodRunning } from '../../support/cluster';
 import { eventually } from '../../support/wait';
 import { BUILT_PLUGIN as PLUGIN } from '../../support/plugin';
@@ -16,7 +16,8 @@ import { describeOnRealNode, inTerminal, sampleAppPod, type Terminal } from '../
 
 jest.setTimeout(240_000);
 
-const README = join(__dirname, '..', '..', '..', 'README.md');
+/** The page that shows these screens (docs/walkthrough.md). */
+const README = join(__dirname, '..', '..', '..', WALKTHROUGH_DOC);
 const BUSYBOX = 'docker.io/library/busybox:1.36';
 const KUBECTL_CHATTER = /If you don't see a command prompt|Session ended|kubectl attach|All commands and output from this session/;
 /** Put in place of lines left out of a capture. */
@@ -203,11 +204,11 @@ describeOnRealNode(__filename)('README walkthrough: what a user sees, captured f
     }
     for (const b of blocks) {
       const block = new RegExp(`<!-- ${b.name}:start -->\\n\`\`\`text\\n([\\s\\S]*?)\\n\`\`\`\\n<!-- ${b.name}:end -->`).exec(readme);
-      if (!block) throw new Error(`README.md has no ${b.name} block; run this suite with KE_WRITE_WALKTHROUGH=1`);
+      if (!block) throw new Error(`${WALKTHROUGH_DOC} has no ${b.name} block; run this suite with KE_WRITE_WALKTHROUGH=1`);
       const now = new Set(b.lines.map(comparable));
       // Every line the README shows is one this run showed too (names, numbers and the kubelet's event aside).
       const stale = block[1]!.split('\n').filter((l) => l !== ELIDED && !TIMING.some((t) => t.test(l)) && !now.has(comparable(l)));
-      if (stale.length) throw new Error(`README.md's ${b.name} shows lines this run did not:\n${stale.join('\n')}\n--- this run ---\n${b.lines.join('\n')}\n(KE_WRITE_WALKTHROUGH=1 rewrites it)`);
+      if (stale.length) throw new Error(`${WALKTHROUGH_DOC}'s ${b.name} shows lines this run did not:\n${stale.join('\n')}\n--- this run ---\n${b.lines.join('\n')}\n(KE_WRITE_WALKTHROUGH=1 rewrites it)`);
     }
   });
 });

@@ -12,9 +12,9 @@ const roles = (text: string) =>
   );
 
 describe('node session roles', () => {
-  // The suites bind the roles of scripts/cluster/rbac.yaml; the README must show the same rules.
-  it('the README shows the rules of scripts/cluster/rbac.yaml', () => {
-    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  // The suites bind the roles of scripts/cluster/rbac.yaml; docs/permissions.md must show the same rules.
+  it('docs/permissions.md shows the rules of scripts/cluster/rbac.yaml', () => {
+    const readme = readFileSync(join(REPO, 'docs', 'permissions.md'), 'utf8');
     const block = /```yaml\n(apiVersion: rbac\.authorization\.k8s\.io\/v1\nkind: ClusterRole\nmetadata:\n  name: kubectl-ephemeral-node-session[\s\S]*?)```/.exec(readme)![1]!;
     const fromFile = roles(readFileSync(join(REPO, 'scripts', 'cluster', 'rbac.yaml'), 'utf8'));
     expect(Object.keys(fromFile).sort()).toEqual(['kubectl-ephemeral-node-debugger', 'kubectl-ephemeral-node-session']);

@@ -1,11 +1,12 @@
-// The README's walkthrough is captured from real runs by test/e2e/sessions/walkthrough.test.ts; this
+// The walkthrough page (docs/walkthrough.md) is captured from real runs by test/e2e/sessions/walkthrough.test.ts; this
 // checks, without a cluster, that every line it shows as the plugin's is still one of the plugin's
 // formats: a string or template literal in src/ (its ${...} parts match anything).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WALKTHROUGH_DOC } from '../../../scripts/docs/readme-sections';
 
 const REPO = join(__dirname, '..', '..', '..');
-const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+const readme = readFileSync(join(REPO, WALKTHROUGH_DOC), 'utf8');
 
 /** Every .ts file under a directory. */
 function sources(dir: string): string[] {
@@ -107,7 +108,7 @@ const PLUGIN_LINE = /^(added ephemeral container|waiting for|container "|attachi
 
 const blocks = [...readme.matchAll(/<!-- (walkthrough-[\w-]+):start -->\n```text\n([\s\S]*?)\n```\n<!-- \1:end -->/g)].map((m) => [m[1]!, m[2]!.split('\n')] as const);
 
-describe("README walkthrough (What you see): the plugin's lines are the plugin's formats", () => {
+describe("the walkthrough (docs/walkthrough.md): the plugin's lines are the plugin's formats", () => {
   it('has its blocks', () => {
     expect(blocks.map(([name]) => name)).toEqual(['walkthrough-session', 'walkthrough-frames', 'walkthrough-plain', 'walkthrough-detach', 'walkthrough-crashloop', 'walkthrough-crashloop-plain']);
   });

@@ -11,7 +11,7 @@ import { render } from '../../../src/output/render';
 const parse = (text: string) => parseUserPresets('/home/u/presets.yaml', text);
 
 describe('user preset file', () => {
-  it('finds the file like the README says', () => {
+  it('finds the file like docs/presets.md says', () => {
     expect(userPresetsPath({ KUBECTL_EPHEMERAL_CONFIG: '/x.yaml' })).toBe('/x.yaml');
     expect(userPresetsPath({ XDG_CONFIG_HOME: '/cfg', HOME: '/h' })).toBe('/cfg/kubectl-ephemeral/presets.yaml');
     expect(userPresetsPath({ HOME: '/h' })).toBe('/h/.config/kubectl-ephemeral/presets.yaml');
@@ -102,8 +102,8 @@ presets:
     await expect((async () => PresetRegistry.from(await parse(text)))()).rejects.toThrow(message);
   });
 
-  it("the README's node-only example loads as documented", async () => {
-    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  it("docs/presets.md's node-only example loads as documented", async () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'presets.md'), 'utf8');
     const example = /```yaml\n(presets:\n  node-admin:[\s\S]*?)```/.exec(readme)![1]!;
     const p = PresetRegistry.from(await parse(example)).get('node-admin');
     expect(p).toMatchObject({ pods: false, runAs: { kind: 'root' }, image: 'registry.corp.example/node-tools:1', node: { hostNetwork: true, hostPID: true, hostReadOnly: false, banner: ['crictl ps'] } });
@@ -200,9 +200,9 @@ presets:
     expect(again.presets).toEqual(withUser.presets.map((p) => ({ ...p, source: '/copy.yaml' })));
   });
 
-  it("the README's example preset file is valid and means what its comments say", async () => {
-    const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
-    const example = /### Your own presets[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+  it("docs/presets.md's example preset file is valid and means what its comments say", async () => {
+    const readme = readFileSync(join(__dirname, '../../../docs/presets.md'), 'utf8');
+    const example = /## Your own presets[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
     const registry = PresetRegistry.from(await parse(example));
     const jvm = registry.get('jvm');
     expect(jvm).toMatchObject({ targetProcesses: true, runAs: { kind: 'target' }, requireReason: true, allowedImages: ['registry.corp.example/'] });
