@@ -104,6 +104,9 @@ suite('the release: five archives and the manifest from one command', () => {
       expect(caveats).toContain('kubectl ephemeral permissions -o yaml');
       expect(caveats).toContain(`cp "\${KREW_ROOT:-$HOME/.krew}"/store/ephemeral/${VERSION}/kubectl_complete-ephemeral \\`);
       expect(caveats).not.toMatch(/scripts\//);
+      // One completion story: the README gives the same copy, on one line.
+      const copy = /cp "\$\{KREW_ROOT[^\n]*\\\n\s+"\$\{KREW_ROOT:-\$HOME\/\.krew\}"\/bin\//.exec(caveats)![0].replace(/\\\n\s+/, '');
+      expect(readFileSync(join(REPO, 'README.md'), 'utf8')).toContain(`\n${copy}\n`);
     });
   });
 
