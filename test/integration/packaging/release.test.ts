@@ -237,16 +237,23 @@ suite('the release: five archives and the manifest from one command', () => {
       expect(exe.includes(Buffer.from('NODE_SEA\0', 'latin1'))).toBe(true);
     });
 
-    it('its ad hoc signature verifies (rcodesign verify)', () => {
+    it('its ad hoc signature checks out (rcodesign): every code page digest matches, and one changed byte is caught', () => {
       const rcodesign = run('bash', [join(REPO, 'scripts/sea/host-tools.sh'), 'rcodesign'], { timeoutMs: 1_200_000 }).stdout.trim().split('\n').pop()!;
-      const r = run(rcodesign, ['verify', file], { timeoutMs: 120_000 });
-      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
-      // A byte changed after signing is caught: the check is real.
+      const info = run(rcodesign, ['print-signature-info', file], { timeoutMs: 120_000 }).stdout;
+      expect(info).toContain('flags: CodeSignatureFlags(ADHOC)');
+      expect(info).toContain('identifier: kubectl-ephemeral');
+      // The signature covers the whole file up to itself.
+      expect(/signed_entity_size: (\d+)/.exec(info)![1]).toBe(/macho_signature_start_offset: (\d+)/.exec(info)![1]);
+      // rcodesign 0.29's verify cannot parse the empty CMS blob every ad hoc signature carries
+      // (Apple's codesign writes the same): that is the one problem it may report, no digest one.
+      const problems = (r: { stdout: string; stderr: string }) =>
+        `${r.stdout}${r.stderr}`.split('\n').filter((l) => l && !/known to be buggy|^Error: problems reported during verification$/.test(l));
+      expect(problems(run(rcodesign, ['verify', file], { timeoutMs: 120_000 }))).toEqual(['CMS error: missing further values (at position 0)']);
       const tampered = join(tempDir('tampered'), 'kubectl-ephemeral');
       const copy = Buffer.from(exe);
       copy.writeUInt8(copy.readUInt8(0x10000) ^ 0xff, 0x10000); // inside __TEXT, a signed code page
       writeFileSync(tampered, copy);
-      expect(run(rcodesign, ['verify', tampered], { timeoutMs: 120_000 }).status).not.toBe(0);
+      expect(problems(run(rcodesign, ['verify', tampered], { timeoutMs: 120_000 }))).toEqual(expect.arrayContaining([expect.stringMatching(/^code digest mismatch for entry \d+/)]));
     }, 1_300_000);
 
     it('carries node-pty\'s pty.node and spawn-helper for darwin-' + arch + ', written executable beside each other, loadable by that runtime', () => {
