@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Release artifacts for the version in package.json.
+# Release artifacts for the version in package.json, all built on this machine (linux/amd64) from
+# registry packages (scripts/sea/targets.mjs: one Node version in all five).
 #
-#   scripts/release.sh                 archive for this platform, then krew-manifest.yaml from what
-#                                      dist/release holds (other platforms get a marked zero sha256)
-#   scripts/release.sh archive         only this platform's archive (the release workflow, per runner)
-#   scripts/release.sh manifest DIR    krew-manifest.yaml from every platform's archive in DIR (all required)
+#   scripts/release.sh                  the five archives (linux amd64/arm64, darwin amd64/arm64,
+#                                       windows amd64), then krew-manifest.yaml with their sha256
+#   scripts/release.sh archive [OS/ARCH] one archive (default: this machine's platform)
+#   scripts/release.sh manifest DIR     krew-manifest.yaml from every platform's archive in DIR (all required)
 #
 # An archive is flat: kubectl-ephemeral(.exe), kubectl_complete-ephemeral (not on Windows), LICENSE,
 # README.md; named kubectl-ephemeral_<v>_<os>_<arch>.tar.gz (.zip on Windows), with a .sha256 beside.
 # KE_RELEASE_REPO (owner/name) sets the download URLs, KE_RELEASE_OUT the output directory,
-# SOURCE_DATE_EPOCH the archive timestamps.
+# KE_RELEASE_MANIFEST where the manifest goes (default krew-manifest.yaml), SOURCE_DATE_EPOCH the
+# archive timestamps. Runtimes, the cross-built pty.node and rcodesign are
+# cached by version under ${KUBECTL_EPHEMERAL_CACHE:-~/.cache/kubectl-ephemeral}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The pinned runtime's own binary (node_modules/.bin/node is a shim script on Windows), else PATH's.
@@ -17,6 +20,7 @@ node=node_modules/node/bin/node
 [ -x "$node" ] || node=node
 version="v$("$node" -p 'require("./package.json").version')"
 out=${KE_RELEASE_OUT:-dist/release}
+TARGETS="linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64" # scripts/sea/targets.mjs
 log() { echo "release: $*" >&2; }
 
 platform() {
@@ -36,15 +40,16 @@ sha256_of() {
   if command -v sha256sum >/dev/null; then sha256sum "$1" | cut -d' ' -f1; else shasum -a 256 "$1" | cut -d' ' -f1; fi
 }
 
+# build_archive OS_ARCH
 build_archive() {
-  local plat exe stage archive epoch
-  plat=$(platform)
+  local plat=${1//\//_} exe stage archive epoch
+  case " $TARGETS " in *" $plat "*) ;; *) log "unknown platform $1: one of $TARGETS"; exit 64 ;; esac
   exe=kubectl-ephemeral; [ "${plat%%_*}" = windows ] && exe=kubectl-ephemeral.exe
   [ -f README.md ] || { log "README.md is missing: it goes into the archive"; exit 1; }
   stage="$out/stage-$plat"
   rm -rf "$stage" && mkdir -p "$stage"
   # Built straight into the stage: release runs with different KE_RELEASE_OUT never share a file.
-  "$node" scripts/build-binary.mjs --out "$stage/$exe" >&2
+  "$node" scripts/build-binary.mjs --target "$plat" --out "$stage/$exe" >&2
   rm -rf "$stage/sea"
   cp LICENSE README.md "$stage/"
   [ "${plat%%_*}" = windows ] || cp plugin/kubectl_complete-ephemeral "$stage/"
@@ -53,7 +58,13 @@ build_archive() {
   if [ "${plat%%_*}" = windows ]; then
     archive="$out/kubectl-ephemeral_${version}_${plat}.zip"
     rm -f "$archive"
-    (cd "$stage" && 7z a -tzip -bso0 "../$(basename "$archive")" ./*)
+    if command -v zip >/dev/null; then
+      # zip stores each file's mtime: the same fixed one, and no extra (uid, atime) fields.
+      find "$stage" -exec touch -h -d "@$epoch" {} +
+      (cd "$stage" && zip -q -X -9 "../$(basename "$archive")" ./*)
+    else
+      (cd "$stage" && 7z a -tzip -bso0 "../$(basename "$archive")" ./*)
+    fi
   else
     archive="$out/kubectl-ephemeral_${version}_${plat}.tar.gz"
     local tarflags=(--owner=0 --group=0 --numeric-owner --sort=name "--mtime=@$epoch")
@@ -61,30 +72,51 @@ build_archive() {
     (cd "$stage" && tar "${tarflags[@]}" -cf - ./*) | gzip -9 -n > "$archive"
   fi
   echo "$(sha256_of "$archive")  $(basename "$archive")" > "$archive.sha256"
+  rm -rf "$stage" # over 100 MB each
   log "$(basename "$archive"): $(wc -c < "$archive" | tr -d ' ') bytes, sha256 $(cut -d' ' -f1 "$archive.sha256")"
 }
 
 render_manifest() {
-  "$node" scripts/krew/render-manifest.mjs --archives "$1" --version "$version" --out krew-manifest.yaml "${@:2}"
+  local manifest=${KE_RELEASE_MANIFEST:-krew-manifest.yaml}
+  "$node" scripts/krew/render-manifest.mjs --archives "$1" --version "$version" --out "$manifest" "${@:2}"
   local tools
   if tools=$(bash scripts/krew/build-tools.sh 2>/dev/null | tail -1) && [ -x "$tools/validate-krew-manifest" ]; then
     # The validator wants the file named after the plugin, as in krew-index: plugins/ephemeral.yaml.
     local check
     check=$(mktemp -d)
-    cp krew-manifest.yaml "$check/ephemeral.yaml"
+    cp "$manifest" "$check/ephemeral.yaml"
     "$tools/validate-krew-manifest" -manifest "$check/ephemeral.yaml" -skip-install 2>"$check/log" ||
       { cat "$check/log" >&2; rm -rf "$check"; exit 1; }
     rm -rf "$check"
-    log "krew-manifest.yaml passes validate-krew-manifest"
+    log "$manifest passes validate-krew-manifest"
   else
-    log "validate-krew-manifest unavailable (no Go?): krew-manifest.yaml not validated"
+    log "validate-krew-manifest unavailable (no Go?): $manifest not validated"
   fi
+}
+
+# What building for other platforms takes (installed once, cached): the aarch64 cross compiler for
+# linux/arm64's pty.node, rcodesign for darwin's signature.
+host_tools() {
+  [ "$(platform)" = linux_amd64 ] || { log "the other platforms are cross-built from linux/amd64"; exit 1; }
+  local need=()
+  for plat in "$@"; do
+    case $plat in linux_arm64) need+=(cross) ;; darwin_*) need+=(rcodesign) ;; esac
+  done
+  [ ${#need[@]} -eq 0 ] || bash scripts/sea/host-tools.sh "${need[@]}" >/dev/null
 }
 
 mkdir -p "$out"
 case "${1:-all}" in
-  archive) build_archive ;;
+  archive)
+    plat=${2:-$(platform)}
+    plat=${plat//\//_}
+    [ "$plat" = "$(platform)" ] || host_tools "$plat"
+    build_archive "$plat" ;;
   manifest) render_manifest "${2:?usage: release.sh manifest DIR}" ;;
-  all) build_archive && render_manifest "$out" --allow-missing ;;
-  *) log "usage: release.sh [archive | manifest DIR]"; exit 64 ;;
+  all)
+    # shellcheck disable=SC2086 # the list of platforms
+    host_tools $TARGETS
+    for plat in $TARGETS; do build_archive "$plat"; done
+    render_manifest "$out" ;;
+  *) log "usage: release.sh [archive [OS/ARCH] | manifest DIR]"; exit 64 ;;
 esac

@@ -112,6 +112,8 @@ async function dispatch(ctx: CommandContext, parsed: ParsedCommand): Promise<num
       return (await import('./commands/cleanup.js')).runCleanup(ctx, parsed.options);
     case 'sessions':
       return (await import('./commands/sessions.js')).runSessions(ctx, parsed.options);
+    case 'permissions':
+      return (await import('./commands/permissions.js')).runPermissions(ctx, parsed.options);
   }
 }
 

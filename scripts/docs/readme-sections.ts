@@ -201,7 +201,7 @@ export function readmeSections(): Record<string, string> {
 /** The documentation files, each with the generated blocks it holds (`npm run docs` renders these). */
 export const DOC_BLOCKS: Record<string, string[]> = {
   'README.md': ['preset-table', 'commands', 'exit-codes'],
-  'docs/commands.md': ['flags-preset', 'node-presets', 'flags-presets', 'flags-list', 'flags-attach', 'flags-capture', 'flags-collect', 'flags-sessions', 'flags-cleanup'],
+  'docs/commands.md': ['flags-preset', 'node-presets', 'flags-presets', 'flags-list', 'flags-attach', 'flags-capture', 'flags-collect', 'flags-sessions', 'flags-cleanup', 'flags-permissions'],
   'docs/connecting.md': ['flags-kubectl'],
   'docs/permissions.md': ['permissions'],
   'docs/presets.md': ['presets'],

@@ -1,7 +1,7 @@
 // Renders the krew manifest (scripts/krew/ephemeral.yaml.tmpl) for one version, with the sha256 of
 // each platform's archive found in a directory. A platform without an archive there gets an
-// all-zero sha256 and a comment saying so (only with --allow-missing): that is the case for a
-// local release, which builds linux/amd64 alone; the release workflow renders with all of them.
+// all-zero sha256 and a comment saying so (only with --allow-missing, for a partial build such as
+// `release.sh archive` of one platform); `npm run release` renders with all five.
 //
 //   node scripts/krew/render-manifest.mjs --archives dist/release [--version v0.1.0]
 //     [--repo owner/name] [--out krew-manifest.yaml] [--allow-missing]

@@ -12,6 +12,7 @@ import { withKubeFlags } from './kube-flags.js';
 import { listCommand } from './list.command.js';
 import { OPTIONAL_VALUE_FLAGS } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
+import { permissionsCommand } from './permissions.command.js';
 import { presetsCommand } from './presets.command.js';
 import { sessionsCommand } from './sessions.command.js';
 
@@ -44,7 +45,7 @@ export interface CommandSpec {
 }
 
 /** The subcommand modules in the order help lists them (presets come first, from the registry). */
-const SUBCOMMANDS = [presetsCommand, listCommand, attachCommand, captureCommand, collectCommand, sessionsCommand, cleanupCommand];
+const SUBCOMMANDS = [presetsCommand, listCommand, attachCommand, captureCommand, collectCommand, sessionsCommand, cleanupCommand, permissionsCommand];
 
 /** Every command module: one per preset, then the subcommands. The parser registers exactly these. */
 export function commandModules(registry: PresetRegistry, result: (parsed: ParsedCommand) => void): CommandModule[] {

@@ -6,6 +6,7 @@ import type { SessionsOptions } from '../commands/sessions.js';
 import type { DebugOptions } from '../debug/request.js';
 import type { ListOptions } from '../commands/list.js';
 import type { PresetsOptions } from '../commands/presets.js';
+import type { PermissionsOptions } from '../commands/permissions.js';
 
 /** What the command line asked for; main.ts runs it. Parsing never runs a command. */
 export type ParsedCommand =
@@ -17,4 +18,5 @@ export type ParsedCommand =
   | { command: 'collect'; options: CollectOptions }
   | { command: 'cleanup'; options: CleanupOptions }
   | { command: 'sessions'; options: SessionsOptions }
+  | { command: 'permissions'; options: PermissionsOptions }
   | { command: 'done'; exitCode: number };

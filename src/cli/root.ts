@@ -17,7 +17,7 @@ function exitCodesLine(): string {
 /** Permissions in help, from the code's own list (src/debug/preflight.ts), one shipped ClusterRole each. */
 function permissionsLines(): string {
   return [
-    'Permissions (ClusterRoles in scripts/cluster/rbac.yaml; README: permissions):',
+    'Permissions (the ClusterRoles and a binding template: kubectl ephemeral permissions -o yaml):',
     ...permissionsByRole().map(({ role, grants }) => `  ${role} (${ROLE_USE[role]}): ${grants}`),
   ].join('\n');
 }

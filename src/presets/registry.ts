@@ -7,7 +7,7 @@ import type { UserPresetFile } from './user-presets.js';
  * The plugin's own commands (and yargs' help and version): a preset with one of these names or
  * aliases could never be reached, so the preset file may not use them.
  */
-export const COMMAND_NAMES: readonly string[] = ['presets', 'list', 'attach', 'sessions', 'capture', 'collect', 'cleanup', 'help', 'version', 'completion', '__complete'];
+export const COMMAND_NAMES: readonly string[] = ['presets', 'list', 'attach', 'sessions', 'capture', 'collect', 'cleanup', 'permissions', 'help', 'version', 'completion', '__complete'];
 
 /** The fields that decide what a session can do: changing one drops the parent's abilities. */
 const JOB_FIELDS = ['image', 'command', 'runAs', 'capabilities', 'keepCapabilities', 'workingDir', 'levels', 'targetProcesses', 'mirrorTarget', 'readOnlyRootFilesystem'] as const;

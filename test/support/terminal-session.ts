@@ -242,10 +242,13 @@ export class Terminal {
     });
   }
 
-  /** Starts `kubectl-ephemeral ARGS` from the outer bash (stdout to a file if asked); bash prints its exit code when it ends. */
-  async runPlugin(args: string[], opts: { stdout?: string } = {}): Promise<void> {
+  /**
+   * Starts `kubectl-ephemeral ARGS` from the outer bash (stdout to a file if asked; `plugin` another
+   * executable than the built plugin); bash prints its exit code when it ends.
+   */
+  async runPlugin(args: string[], opts: { stdout?: string; plugin?: string } = {}): Promise<void> {
     const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-    const quoted = [BUILT_PLUGIN, ...args].map(quote).join(' ') + (opts.stdout ? ` > ${quote(opts.stdout)}` : '');
+    const quoted = [opts.plugin ?? BUILT_PLUGIN, ...args].map(quote).join(' ') + (opts.stdout ? ` > ${quote(opts.stdout)}` : '');
     this.pluginStart = this.mark();
     this.pluginActive = true;
     this.type(`${quoted}; echo "plugin-exit=$?"\r`);

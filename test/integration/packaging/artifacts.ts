@@ -65,8 +65,8 @@ export function runAsync(cmd: string, args: string[], opts: { cwd?: string; env?
   });
 }
 
-function build(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(cmd, args, { cwd: REPO, env, encoding: 'utf8', timeout: 600_000, stdio: ['ignore', 'pipe', 'pipe'] });
+function build(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 600_000): string {
+  const r = spawnSync(cmd, args, { cwd: REPO, env, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}${r.error ? `, ${r.error.message}` : ''}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -84,6 +84,43 @@ export function buildReleaseArchive(): { dir: string; archive: string } {
   build('scripts/release.sh archive', 'bash', [join(REPO, 'scripts/release.sh'), 'archive'], { ...process.env, KE_RELEASE_OUT: dir });
   const ext = KREW_OS === 'windows' ? 'zip' : 'tar.gz';
   return { dir, archive: join(dir, `kubectl-ephemeral_${VERSION}_${KREW_OS}_${KREW_ARCH}.${ext}`) };
+}
+
+/** krew's platforms, as scripts/krew/render-manifest.mjs and scripts/sea/targets.mjs list them. */
+export const PLATFORMS = [
+  { os: 'linux', arch: 'amd64' },
+  { os: 'linux', arch: 'arm64' },
+  { os: 'darwin', arch: 'amd64' },
+  { os: 'darwin', arch: 'arm64' },
+  { os: 'windows', arch: 'amd64' },
+] as const;
+
+/** One platform. */
+export type Platform = (typeof PLATFORMS)[number];
+
+/** A platform's archive name. */
+export function archiveName({ os, arch }: Platform): string {
+  return `kubectl-ephemeral_${VERSION}_${os}_${arch}.${os === 'windows' ? 'zip' : 'tar.gz'}`;
+}
+
+/**
+ * The release as `npm run release` makes it (scripts/release.sh): the five archives and the
+ * manifest with their sha256, into a fresh directory. Cold (no runtimes, no rcodesign cached) this
+ * takes minutes: the runtimes download and rcodesign compiles once per version.
+ */
+export function buildRelease(): { dir: string; manifest: string; archive: (p: Platform) => string } {
+  const dir = tempDir('release');
+  const manifest = join(dir, 'krew-manifest.yaml');
+  build('scripts/release.sh', 'bash', [join(REPO, 'scripts/release.sh')], { ...process.env, KE_RELEASE_OUT: dir, KE_RELEASE_MANIFEST: manifest }, 1_800_000);
+  return { dir, manifest, archive: (p) => join(dir, archiveName(p)) };
+}
+
+/** Unpacks an archive (tar.gz or zip) into a fresh directory. */
+export function unpack(archive: string): string {
+  const dir = tempDir('unpacked');
+  if (archive.endsWith('.zip')) build('unzip', 'unzip', ['-q', archive, '-d', dir]);
+  else build('tar', 'tar', ['-xzf', archive, '-C', dir]);
+  return dir;
 }
 
 /** Renders the krew manifest for the archives in a directory to FILE (other platforms zeroed). */

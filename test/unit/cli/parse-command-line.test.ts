@@ -122,7 +122,7 @@ describe('parseCommandLine (whole argv strings, nothing is run)', () => {
   it.each([
     ['collect web', /missing required argument: w/],
     ['net', /not enough non-option arguments|pod/],
-    ['bogus web', /^unknown preset or command "bogus"; presets: network, net, forensics, crashloop, process, proc, shell; commands: presets, list, attach, capture, collect, sessions, cleanup$/],
+    ['bogus web', /^unknown preset or command "bogus"; presets: network, net, forensics, crashloop, process, proc, shell; commands: presets, list, attach, capture, collect, sessions, cleanup, permissions$/],
     ['-n shop nosuchpreset web', /^unknown preset or command "nosuchpreset"; presets: network, net/],
     ['--context=prod -v 6 nosuch web', /^unknown preset or command "nosuch"; presets:/],
     ['net web --bogus-flag', /^unknown flag: --bogus-flag; see kubectl ephemeral net --help$/],

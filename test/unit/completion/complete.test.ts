@@ -77,7 +77,7 @@ describe('runCompletion', () => {
     const cluster = new FakeCluster();
     expect(await complete(cluster, '')).toEqual([
       'network', 'net', 'forensics', 'crashloop', 'process', 'proc', 'shell',
-      'presets', 'list', 'attach', 'capture', 'collect', 'sessions', 'cleanup', ':4',
+      'presets', 'list', 'attach', 'capture', 'collect', 'sessions', 'cleanup', 'permissions', ':4',
     ]);
     expect(cluster.calls).toEqual([]);
   });
