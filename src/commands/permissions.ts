@@ -1,7 +1,7 @@
 import type { CommandContext } from '../context.js';
 import { formatTable } from '../output/printer.js';
 import { render } from '../output/render.js';
-import { PERMISSIONS, ROLE_USE } from '../plan/access-rules.js';
+import { PERMISSIONS, ROLE_USE } from '../kube/access-rules.js';
 import { rbacDocuments, TEMPLATE_SUBJECT } from '../plan/rbac-manifest.js';
 
 /** Options of `kubectl ephemeral permissions`. */

@@ -2,7 +2,7 @@
 // permissions (access-rules.ts): the ClusterRoles and a binding template. `kubectl ephemeral
 // permissions -o yaml` prints them; a unit test holds scripts/cluster/rbac.yaml (the local test
 // cluster's copy, with its test users) to the same rules.
-import { PERMISSIONS, ROLES, ROLE_USE, type RoleName } from './access-rules.js';
+import { PERMISSIONS, ROLES, ROLE_USE, type RoleName } from '../kube/access-rules.js';
 
 /** A rule of a ClusterRole. */
 export interface PolicyRule {

@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { parseCommandLine } from '../../../src/cli/root';
 import { runPermissions, type PermissionsOptions } from '../../../src/commands/permissions';
 import type { CommandContext } from '../../../src/context';
-import { PERMISSIONS } from '../../../src/plan/access-rules';
+import { PERMISSIONS } from '../../../src/kube/access-rules';
 import { rbacDocuments } from '../../../src/plan/rbac-manifest';
 import { PresetRegistry } from '../../../src/presets/registry';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { PERMISSIONS, ROLES, type RoleName } from '../../../src/plan/access-rules';
+import { PERMISSIONS, ROLES, type RoleName } from '../../../src/kube/access-rules';
 import { bindingTemplate, clusterRole, rbacDocuments, rulesOf, TEMPLATE_SUBJECT, type PolicyRule } from '../../../src/plan/rbac-manifest';
 
 // scripts/cluster/rbac.yaml is the local test cluster's copy of the roles (with its test users and
