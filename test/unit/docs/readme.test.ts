@@ -76,10 +76,10 @@ describe('README and docs/', () => {
     expect(read('src/kube/cluster-api.ts')).toContain("kind: 'SelfSubjectRulesReview'");
   });
 
-  it('the README links the completion launcher as the manifest\'s caveats do, for this version', () => {
+  it('the README copies the completion launcher as the manifest\'s caveats do, for this version', () => {
     const version = JSON.parse(read('package.json')).version as string;
     const store = `/store/ephemeral/v${version.replace(/^v/, '')}/kubectl_complete-ephemeral`;
-    expect(readme).toContain(`ln -s "\${KREW_ROOT:-$HOME/.krew}"${store} "\${KREW_ROOT:-$HOME/.krew}"/bin/`);
+    expect(readme).toContain(`cp "\${KREW_ROOT:-$HOME/.krew}"${store} "\${KREW_ROOT:-$HOME/.krew}"/bin/`);
     expect(read('krew-manifest.yaml')).toContain(store);
   });
 
