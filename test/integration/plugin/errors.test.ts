@@ -58,7 +58,7 @@ describe('bad input against the live server', () => {
       what: '-n NS nosuchpreset web',
       args: () => ['-n', ns, 'nosuchpreset', 'web'],
       code: 64,
-      line: () => 'error: unknown preset or command "nosuchpreset"; presets: network, net, forensics, crashloop, process, proc, shell; commands: presets, list, attach, capture, collect, sessions, cleanup',
+      line: () => 'error: unknown preset or command "nosuchpreset"; presets: network, net, forensics, crashloop, process, proc, shell; commands: presets, list, attach, capture, collect, sessions, cleanup, permissions',
     },
     { what: 'a bad flag (named once)', args: () => ['shell', 'web', '-n', ns, '--bogus-flag'], code: 64, line: () => 'error: unknown flag: --bogus-flag; see kubectl ephemeral shell --help' },
     { what: 'shell web --copy', args: () => ['shell', 'web', '-n', ns, '--context', 'debugger', '--copy'], code: 64, line: () => 'error: --copy is for crashloop only (preset "shell" has no copy mode); use kubectl ephemeral crashloop web --copy' },
