@@ -31,12 +31,14 @@ export interface ServerExpectations {
    * it refuses them and its copies keep labels and annotations.
    */
   kubectlCopyKeeps: boolean;
+  /** kubectl's too: `kubectl debug --custom` (1.31 and later; 1.30's refuses it as an unknown flag). */
+  kubectlCustom: boolean;
 }
 
 const BY_MINOR: Readonly<Record<number, ServerExpectations>> = {
-  30: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: false, procMountUnmasked: 'reset to Default', containerStatusUser: false, kubectlCopyKeeps: false },
-  35: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid', containerStatusUser: true, kubectlCopyKeeps: true },
-  37: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid', containerStatusUser: true, kubectlCopyKeeps: true },
+  30: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: false, procMountUnmasked: 'reset to Default', containerStatusUser: false, kubectlCopyKeeps: false, kubectlCustom: false },
+  35: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid', containerStatusUser: true, kubectlCopyKeeps: true, kubectlCustom: true },
+  37: { ephemeralContainersKind: 'Pod', selfSubjectReview: true, podSecurityProbeHost: true, procMountUnmasked: 'invalid', containerStatusUser: true, kubectlCopyKeeps: true, kubectlCustom: true },
 };
 
 /** The row for the cluster under test (its state dir's version); an unlisted minor fails: measure it and add its row. */

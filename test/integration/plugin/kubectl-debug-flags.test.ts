@@ -22,6 +22,10 @@ describe('kubectl debug flags: the plugin sends what kubectl debug sends', () =>
   let ns = '';
   let dir = '';
   let n = 0;
+  // The kubectl that follows a 1.30 server (a version-following dispatcher) has no --custom: the
+  // comparison cannot be made there, and is made on the newer servers of the matrix; kubectl's
+  // refusal is asserted instead (below).
+  const customIt = serverExpectations().kubectlCustom ? it : it.skip;
 
   beforeAll(async () => {
     requireBuiltPlugin();
@@ -87,7 +91,7 @@ describe('kubectl debug flags: the plugin sends what kubectl debug sends', () =>
     expect({ theirs: theirs.command, ours: ours.command }).toEqual({ theirs: undefined, ours: ['sh'] });
   });
 
-  it.each([
+  customIt.each([
     ['JSON', 'custom.json', JSON.stringify({ env: [{ name: 'FROM_CUSTOM', value: '1' }], workingDir: '/tmp', securityContext: { capabilities: { add: ['SYS_PTRACE'] } } })],
     ['YAML', 'custom.yaml', 'env:\n  - name: FROM_CUSTOM\n    value: "1"\nworkingDir: /tmp\nsecurityContext:\n  capabilities:\n    add: [SYS_PTRACE]\n'],
   ])('--custom FILE in %s: the fields it sets, merged the same way', async (_what, name, text) => {
@@ -99,7 +103,11 @@ describe('kubectl debug flags: the plugin sends what kubectl debug sends', () =>
     expect(ours.securityContext.capabilities.add).toEqual(theirs.securityContext.capabilities.add);
   });
 
-  it('--custom setting the command: refused by both, before anything is sent', async () => {
+  (serverExpectations().kubectlCustom ? it.skip : it)('the kubectl of this server has no --custom: it refuses the flag (the plugin takes it on every server)', () => {
+    expect(kubectlResult(['debug', 'web', `--image=${IMAGE}`, '--custom=/dev/null', '--attach=false'], { namespace: ns }).stderr).toMatch(/unknown flag: --custom/);
+  });
+
+  customIt('--custom setting the command: refused by both, before anything is sent', async () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, '{"command":["sh"]}');
     const theirs = kubectlResult(['debug', 'web', `--image=${IMAGE}`, `--custom=${file}`, '--attach=false'], { namespace: ns });
@@ -190,7 +198,7 @@ describe('kubectl debug flags: the plugin sends what kubectl debug sends', () =>
     expect([ours.spec.nodeName, theirs.spec.nodeName]).toEqual([undefined, undefined]);
   });
 
-  it('node/NAME with --env, --image-pull-policy and --custom: the same fields as kubectl debug node/NAME', async () => {
+  customIt('node/NAME with --env, --image-pull-policy and --custom: the same fields as kubectl debug node/NAME', async () => {
     const node = clusterEnv().fakeNode;
     const file = join(dir, 'node-custom.json');
     writeFileSync(file, JSON.stringify({ env: [{ name: 'FROM_CUSTOM', value: '2' }], workingDir: '/host' }));
