@@ -3,6 +3,7 @@
 //
 //   const pod = aPod('web').inNamespace(ns).withContainer('app', { image: 'nginx' })
 //     .withNodeName('127.0.0.1').build();
+import type { DebugOptions } from '../../src/debug/request';
 
 export interface ContainerOptions {
   image?: string;
@@ -193,4 +194,24 @@ export class NodeBuilder {
 /** A Ready node: aNode('worker-1').withTaint('dedicated').build(). */
 export function aNode(name: string): NodeBuilder {
   return new NodeBuilder(name);
+}
+
+/** The parsed flags of `kubectl ephemeral shell web` with nothing else given; `over` sets the rest. */
+export function aDebugOptions(over: Partial<DebugOptions> = {}): DebugOptions {
+  return {
+    preset: 'shell',
+    pod: 'web',
+    command: [],
+    attach: true,
+    timeout: '2m',
+    privileged: false,
+    copy: false,
+    keepalive: 'sleep infinity',
+    keep: false,
+    detachKeys: 'ctrl-p,ctrl-q',
+    recordInput: false,
+    quiet: false,
+    kube: { verbosity: 0 },
+    ...over,
+  };
 }

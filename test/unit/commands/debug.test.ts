@@ -8,7 +8,7 @@ import type { DebugOptions } from '../../../src/debug/request';
 import { PluginError } from '../../../src/errors/plugin-error';
 import { STAMP_ENV } from '../../../src/plan/debug-container';
 import { PresetRegistry } from '../../../src/presets/registry';
-import { aPod } from '../../support/builders';
+import { aDebugOptions, aPod } from '../../support/builders';
 
 const NS = 'shop';
 const USER = 'alice';
@@ -67,24 +67,7 @@ function fakeContext(cluster: FakeCluster): { ctx: CommandContext; out: string[]
   return { ctx, out, info };
 }
 
-const options = (over: Partial<DebugOptions>): DebugOptions => ({
-  preset: 'shell',
-  pod: 'web',
-  command: [],
-  attach: true,
-  dryRun: 'client',
-  output: 'json',
-  timeout: '2m',
-  privileged: false,
-  copy: false,
-  keepalive: 'sleep infinity',
-  keep: false,
-  detachKeys: 'ctrl-p,ctrl-q',
-  recordInput: false,
-  quiet: false,
-  kube: { verbosity: 0 },
-  ...over,
-});
+const options = (over: Partial<DebugOptions>): DebugOptions => aDebugOptions({ dryRun: 'client', output: 'json', ...over });
 
 const web = () => aPod('web').inNamespace(NS).withContainer('app', { image: 'nginx:1', securityContext: { runAsUser: 1000, runAsGroup: 3000 } }).build() as V1Pod;
 const stamp = (preset: string, reason?: string) => [

@@ -1,4 +1,5 @@
 import { parseRunAs } from '../../../src/debug/options';
+import { aDebugOptions } from '../../support/builders';
 import { buildDebugRequest, type DebugOptions, type DebugRequest } from '../../../src/debug/request';
 import { PluginError } from '../../../src/errors/plugin-error';
 import { COPY_KEEP_DEFAULTS } from '../../../src/plan/pod-copy';
@@ -6,22 +7,7 @@ import { BUILTIN_PRESETS } from '../../../src/presets/builtin';
 import type { Preset } from '../../../src/presets/preset';
 
 const preset = (name: string, over: Partial<Preset> = {}): Preset => ({ ...BUILTIN_PRESETS.find((p) => p.name === name)!, ...over });
-const opts = (over: Partial<DebugOptions> = {}): DebugOptions => ({
-  preset: 'shell',
-  pod: 'web',
-  command: [],
-  attach: true,
-  timeout: '2m',
-  privileged: false,
-  copy: false,
-  keepalive: 'sleep infinity',
-  keep: false,
-  detachKeys: 'ctrl-p,ctrl-q',
-  recordInput: false,
-  quiet: false,
-  kube: { verbosity: 0 },
-  ...over,
-});
+const opts = aDebugOptions;
 
 describe('buildDebugRequest: Complete and Validate', () => {
   it.each<[string, Partial<DebugOptions>, Preset, string, string]>([

@@ -29,7 +29,7 @@ describe('README and docs/', () => {
 
   it('the README is short, for users, and keeps the two set-up commands', () => {
     expect(readme.split('\n').length).toBeLessThanOrEqual(300);
-    expect(readme).toMatch(/## Develop[\s\S]*npm ci && npm run demo[\s\S]*npm ci && npm test/);
+    expect(readme).toMatch(/## Quick start from source[\s\S]*npm ci && npm run demo[\s\S]*npm ci && npm test/);
   });
 
   it('every page under docs/ is linked from the README', () => {
