@@ -7,8 +7,12 @@ const KUBECTL_ERROR = 'error: ';
 const KLOG_LINE = /^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]\s]+\] /;
 const KLOG_PARTIAL = /^[IWEF](?:\d{1,4}(?: (?:\d{1,2}(?::\d{0,2}(?::\d{0,2}(?:\.\d*)?)?)?)?)?)?$/;
 
-/** The kubelet's answer while it does not have the container yet (kubelet GetAttach, findContainer). */
-export const CONTAINER_NOT_FOUND = /unable to upgrade connection: container .*not found/;
+/**
+ * The container is not there yet: the kubelet's answer while it does not have it (kubelet GetAttach,
+ * findContainer), or kubectl's own when the pod it read does not list it yet (an attempt started
+ * with the PATCH that adds it, which reached the API server first).
+ */
+export const CONTAINER_NOT_FOUND = /unable to upgrade connection: container .*not found|cannot attach to the container: container .* not found in pod /;
 
 /** kubectl's "error: ..." line out of what a failed attach printed (klog lines before it left out). */
 export function kubectlMessage(text: string): string {

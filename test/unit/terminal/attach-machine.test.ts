@@ -234,6 +234,16 @@ describe('AttachMachine, early: attempts, the spare, retries, landing', () => {
     expect(r.end).toBeUndefined();
   });
 
+  it('an attempt started with the PATCH whose kubectl read the pod before the container was in it: retried unseen like the kubelet\'s "not found"', () => {
+    // kubectl's own check of the pod it read (issue 24: the attach starts with the PATCH); then the kubelet's; then the prompt.
+    const NOT_IN_POD = 'error: cannot attach to the container: container debugger-x1 not found in pod web-1\r\n';
+    const r = new Run((attempt) => (attempt === 1 ? { after: 90, fail: NOT_IN_POD } : attempt === 2 ? { after: 90, fail: NOT_FOUND } : { after: 90, print: '/ # ' })).startedAt(400, true).runUntil();
+    expect(r.landed).toEqual({ attempt: 3, how: 'first output', at: 250 });
+    expect(r.output).toBe('/ # ');
+    expect(r.logs.filter((l) => l.startsWith('attach attempt'))).toEqual([`attach attempt 1 failed (${NOT_IN_POD.trim()})`, `attach attempt 2 failed (${NOT_FOUND.trim()})`]);
+    expect(r.end).toBeUndefined();
+  });
+
   it('what was typed before the landing is not the machine\'s (the terminal keeps it); after it, bytes go to the current attempt', () => {
     const r = new Run(kubelet(0)).at(10, { type: 'input', data: Buffer.from('early') }).at(200, { type: 'input', data: Buffer.from('ls\r') }).runUntil(300);
     expect(r.landed?.attempt).toBe(1);
