@@ -10,6 +10,7 @@ import { capturePreset } from '../presets/builtin.js';
 import { parseDuration } from '../input/duration.js';
 import { enforcedLevel } from '../plan/pod-security.js';
 import { describeState } from '../plan/container-state.js';
+import { addAndStart } from '../debug/abandoned-container.js';
 import { checkPodSecurity } from '../debug/pod-security-gate.js';
 import { requireStarted, waitForContainer, type ContainerRef } from '../debug/wait-for-container.js';
 import { kubectlArgs } from '../kube/kube-flags.js';
@@ -116,16 +117,24 @@ async function captureInto(ctx: CommandContext, opts: CaptureOptions & { write: 
     );
     if (plan.choice) ctx.printer.info(plan.choice);
     checkContainerBeforeCreate(container);
-    const updated = await api.addEphemeralContainer(ns, opts.pod, container);
-    ctx.printer.info(`capturing on ${opts.iface} in pod "${opts.pod}" with ephemeral container "${container.name}"${opts.filter ? ` (filter: ${opts.filter})` : ''}; Ctrl-C stops`);
     const ref = { pod: opts.pod, container: container.name, ephemeral: true };
-    const entry = auditEntry(ctx, container, preset, user, undefined);
-    const [started] = await Promise.all([
-      waitForContainer(conn, ref, { until: 'started', timeoutMs, now: ctx.now, resourceVersion: updated.metadata?.resourceVersion, signal: ctx.signal }),
-      recordAudit(ctx, conn, opts.pod, entry, { allowed: new Map([['patch pods', mayPatch]]) }, updated),
-    ]);
-    const state = requireStarted(started, ref, ns, container.image);
-    if (state.phase !== 'running') throw new PluginError('tool-failed', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
+    // Until the stream is attached a signal ends the container, as for a debug session.
+    const added = await addAndStart(ctx, conn, opts.kube, opts.pod, container, async (updated) => {
+      ctx.printer.info(`capturing on ${opts.iface} in pod "${opts.pod}" with ephemeral container "${container.name}"${opts.filter ? ` (filter: ${opts.filter})` : ''}; Ctrl-C stops`);
+      const entry = auditEntry(ctx, container, preset, user, undefined);
+      const [started] = await Promise.all([
+        waitForContainer(conn, ref, { until: 'started', timeoutMs, now: ctx.now, resourceVersion: updated.metadata?.resourceVersion, signal: ctx.signal }),
+        recordAudit(ctx, conn, opts.pod, entry, { allowed: new Map([['patch pods', mayPatch]]) }, updated),
+      ]);
+      const state = requireStarted(started, ref, ns, container.image);
+      if (state.phase !== 'running') throw new PluginError('tool-failed', `capture container "${container.name}" is ${describeState(state)} before the capture began`);
+    });
+    if ('abandoned' in added) {
+      // Nothing was captured: the file this run created goes.
+      file?.remove();
+      return added.abandoned;
+    }
+    added.starting.taken();
     return await streamCapture(ctx, conn, opts, file, ref, durationMs);
   } finally {
     conn.close();

@@ -11,6 +11,7 @@ import { parseDuration } from '../input/duration.js';
 import { checkContainerBeforeCreate, checkFlagValues } from '../presets/validate.js';
 import type { PodSecurityLevel } from '../plan/pod-security.js';
 import type { Preset, RunAs } from '../presets/preset.js';
+import { addAndStart } from '../debug/abandoned-container.js';
 import { archiveSink } from '../debug/archive-sink.js';
 import { auditEntry, recordAudit, withTrailAnchor } from '../debug/audit.js';
 import { checkReason, parseRunAs } from '../debug/options.js';
@@ -73,7 +74,10 @@ export async function runCollect(ctx: CommandContext, opts: CollectOptions): Pro
   try {
     const conn = await ctx.connect(opts.kube);
     try {
-      return await collectWith(ctx, conn, opts, v, file, state);
+      const code = await collectWith(ctx, conn, opts, v, file, state);
+      // Ended before the stream began (a signal while the collector started): nothing of value in it.
+      if (file && !state.streaming) file.remove();
+      return code;
     } finally {
       conn.close();
     }
@@ -103,16 +107,21 @@ async function collectWith(ctx: CommandContext, conn: Connection, opts: CollectO
 
   const container = withTrailAnchor(plan.container, pod);
   checkContainerBeforeCreate(container);
-  const updated = await api.addEphemeralContainer(ns, opts.pod, container);
-  printer.info(`collecting from container "${plan.target}" of pod "${opts.pod}" with ephemeral container "${container.name}" (${plan.asRoot ? 'root, runtime default capabilities' : 'the target user, no capabilities'}, read-only)`);
   const entry = auditEntry(ctx, container, { ...v.preset, name: 'collect' }, preflight.user, opts.reason);
   const ref = { pod: opts.pod, container: container.name, ephemeral: true };
-  const [result] = await Promise.all([
-    waitForContainer(conn, ref, { until: 'started', timeoutMs: v.timeoutMs, now: ctx.now, resourceVersion: updated.metadata?.resourceVersion, signal: ctx.signal }),
-    recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
-  ]);
-  const started = requireStarted(result, ref, ns, container.image);
-  if (started.phase !== 'running') throw new PluginError('internal', `collect container "${container.name}" is ${describeState(started)} before the collection began`);
+  // Until the stream is attached a signal ends the container, as for a debug session.
+  const added = await addAndStart(ctx, conn, opts.kube, opts.pod, container, async (updated) => {
+    printer.info(`collecting from container "${plan.target}" of pod "${opts.pod}" with ephemeral container "${container.name}" (${plan.asRoot ? 'root, runtime default capabilities' : 'the target user, no capabilities'}, read-only)`);
+    const [result] = await Promise.all([
+      waitForContainer(conn, ref, { until: 'started', timeoutMs: v.timeoutMs, now: ctx.now, resourceVersion: updated.metadata?.resourceVersion, signal: ctx.signal }),
+      recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
+    ]);
+    const started = requireStarted(result, ref, ns, container.image);
+    if (started.phase !== 'running') throw new PluginError('internal', `collect container "${container.name}" is ${describeState(started)} before the collection began`);
+  });
+  // Nothing was collected: runCollect removes the file this run created.
+  if ('abandoned' in added) return added.abandoned;
+  added.starting.taken();
 
   const spec = pod.spec?.containers?.find((c) => c.name === plan.target) ?? pod.spec?.initContainers?.find((c) => c.name === plan.target);
   const header: CollectHeader = {

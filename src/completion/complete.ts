@@ -35,7 +35,7 @@ export const NODE_PREFIX = 'node/';
  * What a flag's value is, by the flag's long name: where the values come from. The flags
  * themselves (names, aliases, types, choices) come from the builders.
  */
-const VALUE_KINDS: Record<string, 'namespaces' | 'contexts' | 'files' | 'dirs' | 'containers' | string[]> = {
+const VALUE_KINDS: Record<string, 'namespaces' | 'contexts' | 'files' | 'dirs' | 'containers' | 'image-pairs' | string[]> = {
   namespace: 'namespaces',
   context: 'contexts',
   kubeconfig: 'files',
@@ -44,6 +44,8 @@ const VALUE_KINDS: Record<string, 'namespaces' | 'contexts' | 'files' | 'dirs' |
   dir: 'dirs',
   container: 'containers',
   target: 'containers',
+  // kubectl's NAME=IMAGE (pairs joined by commas): the copy's containers, and * for all of them.
+  'set-image': 'image-pairs',
   custom: 'files',
   'dry-run': ['client', 'server'],
   'run-as': ['root', 'target'],
@@ -124,9 +126,11 @@ export async function runCompletion(words: string[], deps: CompletionDeps): Prom
     if (!flag) return done([]);
   }
   if (flag) {
-    const values = await flagValues(flag, read, deps);
+    const values = await flagValues(flag, partial.slice(prefix.length), read, deps);
     if (values === 'files') return done([], Directive.Default);
     if (values === 'dirs') return done([], Directive.FilterDirs);
+    // The start of a value the user goes on typing (`app=`): no space after it.
+    if ('continued' in values) return done(values.continued.map((v) => prefix + v), Directive.NoSpace | Directive.NoFileComp);
     return done(values.map((v) => prefix + v));
   }
   // A flag name: the command's visible flags, long forms (kubectl's own completion offers those).
@@ -173,10 +177,13 @@ async function completePod(partial: string, read: ReadWords, deps: CompletionDep
   return [...candidates, `:${onlyPrefixes ? Directive.NoSpace | Directive.NoFileComp : Directive.NoFileComp}`];
 }
 
-type FlagValues = string[] | 'files' | 'dirs';
+/** Whole values; starts of values the user goes on typing (continued); or the shell's own file or directory completion. */
+type FlagValues = string[] | { continued: string[] } | 'files' | 'dirs';
 
-async function flagValues(flag: FlagSpec, read: ReadWords, deps: CompletionDeps): Promise<FlagValues> {
+async function flagValues(flag: FlagSpec, typed: string, read: ReadWords, deps: CompletionDeps): Promise<FlagValues> {
   if (flag.choices) return flag.choices;
+  // Only `--keep-labels=` gets here for a boolean: the word after a boolean flag is not its value.
+  if (flag.type === 'boolean') return ['true', 'false'];
   const kind = VALUE_KINDS[flag.name];
   if (Array.isArray(kind)) return kind;
   const flags = kubeFlagsOf(read);
@@ -192,9 +199,26 @@ async function flagValues(flag: FlagSpec, read: ReadWords, deps: CompletionDeps)
       const pod = read.positionals[1];
       return pod ? containersOf(pod, read, deps, (p) => p.containers) : [];
     }
+    case 'image-pairs':
+      return imagePairs(typed, read, deps);
     default:
       return [];
   }
+}
+
+/**
+ * --set-image NAME=IMAGE[,NAME=IMAGE]: the names the pod's containers (spec.containers, the ones
+ * kubectl's --set-image changes) and * not named yet in the word, each followed by `=`; nothing
+ * once an image is being typed.
+ */
+async function imagePairs(typed: string, read: ReadWords, deps: CompletionDeps): Promise<FlagValues> {
+  const before = typed.slice(0, typed.lastIndexOf(',') + 1);
+  const pod = read.positionals[1];
+  if (typed.slice(before.length).includes('=') || !pod) return [];
+  const named = new Set(before.split(',').map((pair) => pair.split('=')[0]));
+  const names = await containersOf(pod, read, deps, (p) => p.containers);
+  const left = names.length ? [...names, '*'].filter((n) => !named.has(n)) : [];
+  return left.length ? { continued: left.map((n) => `${before}${n}=`) } : [];
 }
 
 /** A pod with a container failing now (crashloop's candidates), read from its status. */

@@ -1,5 +1,6 @@
+import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { CommandContext, Connection } from '../context.js';
-import { EXIT_CODES } from '../errors/plugin-error.js';
+import { EXIT_CODES, PluginError } from '../errors/plugin-error.js';
 import type { KubeFlags } from '../kube/kube-flags.js';
 import { ROLES } from '../kube/access-rules.js';
 import { pasteableCommand } from './attach-debug-container.js';
@@ -86,4 +87,39 @@ export function startingContainer(ctx: CommandContext, conn: Connection, flags: 
     },
     release: unregister,
   };
+}
+
+/** What addAndStart ended with: the container started (and is the caller's to take), or it was left and is being ended. */
+export type Started<T> = { started: T; starting: StartingContainer } | { abandoned: number };
+
+/**
+ * For a command that streams from a container it adds (capture, collect): the PATCH and the wait
+ * for the container to start, watched as a debug session's are (startingContainer), so that a
+ * signal meanwhile ends the container instead of leaving it waiting for a "go" that never comes.
+ * Resolves with what `start` resolved to, or with the exit code once the container was ended; the
+ * caller calls `starting.taken()` when its own stream answers signals.
+ */
+export async function addAndStart<T>(
+  ctx: CommandContext,
+  conn: Connection,
+  flags: KubeFlags,
+  pod: string,
+  container: V1EphemeralContainer,
+  start: (updated: V1Pod) => Promise<T>,
+): Promise<Started<T>> {
+  if (ctx.signal.aborted) throw new PluginError('cancelled', `cancelled before adding a debug container to pod "${pod}"`);
+  const starting = startingContainer(ctx, conn, flags, pod);
+  const adding = conn.api.addEphemeralContainer(conn.target.namespace, pod, container);
+  starting.adding(adding.then(() => container.name));
+  try {
+    const started = await start(await adding);
+    // A signal the wait did not see (it came as the container started): ended all the same.
+    if (starting.abandoned) return { abandoned: await starting.abandoned };
+    return { started, starting };
+  } catch (err) {
+    // Ctrl-C (or a signal) during the wait: the container is being ended, and that says why.
+    if (starting.abandoned) return { abandoned: await starting.abandoned };
+    starting.release();
+    throw err;
+  }
 }

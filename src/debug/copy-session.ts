@@ -1,9 +1,10 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CommandContext, Connection } from '../context.js';
 import { PluginError } from '../errors/plugin-error.js';
-import { describeState } from '../plan/container-state.js';
+import { describeState, podScheduling } from '../plan/container-state.js';
 import { buildEphemeralContainer } from '../plan/debug-container.js';
 import { buildPodCopy } from '../plan/pod-copy.js';
+import { clusterLine } from '../output/printer.js';
 import { render } from '../output/render.js';
 import { pasteableCommand } from './attach-debug-container.js';
 import { auditEntry, recordAudit } from './audit.js';
@@ -91,12 +92,23 @@ export async function debugCopy(ctx: CommandContext, conn: Connection, pod: V1Po
 async function explainUnscheduled(conn: Connection, copyName: string, original: V1Pod): Promise<void> {
   const ns = conn.target.namespace;
   const copy = await conn.api.getPod(ns, copyName).catch(() => undefined);
-  if (!copy || copy.spec?.nodeName) return;
-  const scheduled = copy.status?.conditions?.find((c) => c.type === 'PodScheduled');
-  const why = scheduled?.message ? `: ${scheduled.reason ?? 'Unschedulable'}: ${scheduled.message}` : ': no scheduler has bound it to a node';
+  if (copy) {
+    const error = unscheduledCopyError(copy, original, ns);
+    if (error) throw error;
+  }
+}
+
+/** The timeout of a copy that never got a node, naming the scheduler's reason (its FailedScheduling message); undefined for a copy on a node. */
+export function unscheduledCopyError(copy: V1Pod, original: V1Pod, ns: string): PluginError | undefined {
+  const scheduling = podScheduling(copy);
+  if (scheduling.bound) return undefined;
+  const copyName = copy.metadata?.name ?? '';
+  const why = scheduling.reason
+    ? `the scheduler found no node for it (${clusterLine(scheduling.reason)}: ${clusterLine(scheduling.message || 'no message')})`
+    : 'no scheduler has looked at it (none runs?)';
   const node = original.spec?.nodeName;
-  throw new PluginError(
+  return new PluginError(
     'timeout',
-    `pod copy "${copyName}" was not placed on a node within --timeout${why}; ${node ? `pass --same-node to run it on "${node}" like the original, ` : ''}or check kubectl describe pod ${copyName} -n ${ns}`,
+    `pod copy "${copyName}" was never scheduled within --timeout: ${why}; ${node ? `pass --same-node to run it on node "${node}" like the original, or see` : 'see'} kubectl describe pod ${copyName} -n ${ns}`,
   );
 }

@@ -1,7 +1,7 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import type { Connection } from '../context.js';
 import { PluginError } from '../errors/plugin-error.js';
-import { containerState, ephemeralState, FATAL_WAITING_REASONS, type ContainerState } from '../plan/container-state.js';
+import { containerState, ephemeralState, FATAL_WAITING_REASONS, podScheduling, type ContainerState } from '../plan/container-state.js';
 
 /** One container of one pod: an ephemeral container, or a regular/init one. */
 export interface ContainerRef {
@@ -27,7 +27,11 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Told each new waiting reason (ContainerCreating, PodInitializing, ...). */
   onWaiting?: (state: Extract<ContainerState, { phase: 'waiting' }>) => void;
-  /** Told each new kubelet event about this container (Pulling, Pulled, Created, Started, BackOff); asking for it lists the pod's events while waiting. */
+  /**
+   * Told each new kubelet event about this container (Pulling, Pulled, Created, Started, BackOff),
+   * and while the pod has no node the events about the pod (the scheduler's FailedScheduling);
+   * asking for it lists the pod's events while waiting.
+   */
   onEvent?: (event: ContainerEvent) => void;
   /**
    * until 'started' only: end the wait as soon as the container exists in the runtime and can be
@@ -63,6 +67,8 @@ export interface ContainerEvent {
   type: string;
   /** How many times the kubelet has reported it (back-offs repeat). */
   count: number;
+  /** 'pod': about the pod, not the container (FailedScheduling: the container waits for a node). */
+  about?: 'pod';
 }
 
 // The pod watch says nothing while an image is pulled: the kubelet's events do. They are watched;
@@ -98,7 +104,8 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
     else if (['Pulled', 'Created', 'Started', 'Failed', 'ErrImagePull'].includes(e.reason)) pulling = false;
     if (early && e.reason === 'Started') onStarted('event');
   };
-  const stopEvents = opts.onEvent || early ? followContainerEvents(conn, ref, onEvent) : () => {};
+  const podEvents = unscheduledPodEvents((e) => opts.onEvent?.(e));
+  const stopEvents = opts.onEvent || early ? followContainerEvents(conn, ref, onEvent, podEvents.take) : () => {};
   const attachable = early ? opts.startedEarly?.attachable : undefined;
   const stopProbes = attachable ? probeUntilAttachable(attachable, () => pulling, () => onStarted('probe')) : () => {};
   if (early) void opts.startedEarly?.attached?.then(() => onStarted('attached'));
@@ -107,6 +114,13 @@ export async function waitForContainer(conn: Connection, ref: ContainerRef, opts
     const watched = conn.api.watchPod(ns, ref.pod, opts.resourceVersion, limits, (p) => {
       if (startedEarly) return { s: stateOf(p, ref.container), p };
       const s = stateOf(p, ref.container);
+      const { bound } = podScheduling(p);
+      // No node yet: the container waits with the pod, as `kubectl get pod` shows it (Pending); the scheduler's events then say why.
+      if (s.phase === 'absent' && !bound && lastReason !== 'Pending') {
+        lastReason = 'Pending';
+        opts.onWaiting?.({ phase: 'waiting', reason: 'Pending', message: '' });
+      }
+      podEvents.pod(bound);
       if (s.phase === 'waiting') {
         if (FATAL_WAITING_REASONS.has(s.reason)) return { s, p };
         if (s.reason !== lastReason) opts.onWaiting?.(s);
@@ -161,8 +175,35 @@ function probeUntilAttachable(attachable: () => Promise<boolean>, pulling: () =>
   };
 }
 
-/** Follows the pod's events (a watch; a list a second where watching is refused) and passes on the new ones about this container; returns the stop function. */
-function followContainerEvents(conn: Connection, ref: ContainerRef, onEvent: (e: ContainerEvent) => void): () => void {
+/**
+ * The events about the pod itself (no container named: FailedScheduling, a cluster autoscaler's
+ * NotTriggerScaleUp) say why a container waits only while the pod has no node; those of a pod that
+ * has one are history (a FailedScheduling from before it got its node stays listed for an hour).
+ * Those that come before the watch first shows the pod are held until it does.
+ */
+function unscheduledPodEvents(onEvent: (e: ContainerEvent) => void): { take(e: ContainerEvent): void; pod(bound: boolean): void } {
+  let bound: boolean | undefined;
+  let held: ContainerEvent[] = [];
+  return {
+    take(e) {
+      if (bound === undefined) held.push(e);
+      else if (!bound) onEvent(e);
+    },
+    pod(now) {
+      const first = bound === undefined;
+      bound = now;
+      if (!first) return;
+      if (!bound) held.forEach(onEvent);
+      held = [];
+    },
+  };
+}
+
+/**
+ * Follows the pod's events (a watch; a list a second where watching is refused) and passes on the
+ * new ones about this container, and those about the pod to onPodEvent; returns the stop function.
+ */
+function followContainerEvents(conn: Connection, ref: ContainerRef, onEvent: (e: ContainerEvent) => void, onPodEvent: (e: ContainerEvent) => void): () => void {
   const ns = ref.namespace ?? conn.target.namespace;
   // The kubelet names the container in the event's fieldPath.
   const fieldPath = `spec.${ref.ephemeral ? 'ephemeralContainers' : 'containers'}{${ref.container}}`;
@@ -172,12 +213,15 @@ function followContainerEvents(conn: Connection, ref: ContainerRef, onEvent: (e:
   const take = (events: CoreV1Event[]) => {
     for (const e of events) {
       if (stop.signal.aborted) return;
-      if (e.involvedObject?.fieldPath !== fieldPath) continue;
+      const about = e.involvedObject?.fieldPath;
+      if (about && about !== fieldPath) continue;
       const count = e.series?.count ?? e.count ?? 1;
       const key = e.metadata?.uid ?? `${e.reason}/${e.message}`;
       if (seen.get(key) === count) continue;
       seen.set(key, count);
-      onEvent({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? 'Normal', count });
+      const event = { reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? 'Normal', count };
+      if (about) onEvent(event);
+      else onPodEvent({ ...event, about: 'pod' });
     }
   };
   const poll = async () => {

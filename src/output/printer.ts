@@ -50,6 +50,22 @@ export function escapeTerminal(text: string): string {
   });
 }
 
+// What one line of cluster text may take: a scheduler's reason lists every kind of node that does
+// not fit, a kubelet message may carry a whole command's output; nothing a reader needs is longer.
+export const CLUSTER_LINE_MAX = 400;
+
+/**
+ * Cluster text (an event's message, a condition's reason) inside one line of ours: escaped as
+ * everywhere, a line break shown and not made, and cut at `max` characters with an ellipsis.
+ */
+export function clusterLine(text: string, max = CLUSTER_LINE_MAX): string {
+  const line = escapeTerminal(text).replace(/\n/g, '\\n').replace(/\t/g, ' ');
+  if (line.length <= max) return line;
+  // Not between the two halves of a surrogate pair (an emoji).
+  const end = /[\ud800-\udbff]/.test(line[max - 2] ?? '') ? max - 2 : max - 1;
+  return `${line.slice(0, end)}…`;
+}
+
 /** Where a printer writes: the process streams in production, buffers in tests. */
 export interface PrinterStreams {
   stdout: { write(text: string): unknown; isTTY?: boolean };

@@ -1,6 +1,6 @@
 // What the user sees while a debug container starts: on a terminal one live line with the elapsed
 // time and what the kubelet is doing, redrawn in place; otherwise plain lines, one per change.
-import { escapeTerminal, type Printer } from './printer.js';
+import { clusterLine, type Printer } from './printer.js';
 
 /** A waiting state, as the waiter reports it. */
 export interface WaitingState {
@@ -8,12 +8,14 @@ export interface WaitingState {
   message: string;
 }
 
-/** A kubelet event about the container (Pulling, Pulled, Created, Started, BackOff). */
+/** A kubelet event about the container (Pulling, Pulled, Created, Started, BackOff), or one about its pod (the scheduler's FailedScheduling). */
 export interface KubeletEvent {
   reason: string;
   message: string;
   type: string;
   count: number;
+  /** 'pod': about the whole pod, which is why the container waits (it has no node yet). */
+  about?: 'pod';
 }
 
 /** The callbacks to hand to the waiter, and stop() for when it is done. */
@@ -48,15 +50,15 @@ export function waitProgress(printer: Printer, container: string, now: () => num
   return {
     onWaiting(state) {
       if (stopped) return;
-      const text = `${oneLine(state.reason)}${state.message ? `: ${oneLine(state.message)}` : ''}`;
+      const text = `${clusterLine(state.reason)}${state.message ? `: ${clusterLine(state.message)}` : ''}`;
       if (!printer.live) return printer.info(`waiting for container "${container}": ${text}`);
       reason = text;
       draw();
     },
     onEvent(event) {
       if (stopped) return;
-      const text = `${oneLine(event.reason)}: ${oneLine(event.message)}${event.count > 1 ? ` (x${event.count})` : ''}`;
-      if (!printer.live) return printer.info(`container "${container}": ${text}`);
+      const text = `${clusterLine(event.reason)}: ${clusterLine(event.message)}${event.count > 1 ? ` (x${event.count})` : ''}`;
+      if (!printer.live) return printer.info(event.about === 'pod' ? `waiting for container "${container}": ${text}` : `container "${container}": ${text}`);
       latest = text;
       warning = event.type === 'Warning';
       draw();
@@ -68,11 +70,4 @@ export function waitProgress(printer: Printer, container: string, now: () => num
       printer.status(undefined);
     },
   };
-}
-
-/** What the cluster sends is shown, never obeyed: control characters become \xNN (CVE-2021-25743's class). */
-
-/** Cluster text for the one progress line: escaped as everywhere, and a line break shown, not made. */
-function oneLine(text: string): string {
-  return escapeTerminal(text).replace(/\n/g, '\\n').replace(/\t/g, ' ');
 }

@@ -38,6 +38,17 @@ export function containerState(pod: V1Pod, name: string): ContainerState {
   return fromStatus(all.find((s) => s.name === name));
 }
 
+/**
+ * Whether the pod has a node yet, and when not, the scheduler's word on why (the PodScheduled
+ * condition `kubectl describe pod` shows: reason Unschedulable and the same message as its
+ * FailedScheduling event); no reason when no scheduler has looked at it.
+ */
+export function podScheduling(pod: V1Pod): { bound: true } | { bound: false; reason?: string; message?: string } {
+  if (pod.spec?.nodeName) return { bound: true };
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  return scheduled ? { bound: false, reason: scheduled.reason ?? 'Unschedulable', message: scheduled.message ?? '' } : { bound: false };
+}
+
 /** The last termination of a container (current if terminated, else lastState), for the crash summary. */
 export function lastTermination(pod: V1Pod, name: string): { exitCode: number; reason: string; finishedAt?: string; restarts: number } | undefined {
   const s = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((c) => c.name === name);

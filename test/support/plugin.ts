@@ -169,6 +169,20 @@ export function expectExit(r: PluginResult, code: number): void {
   if (r.code !== code) throw new Error(`expected exit ${code}, got ${describeRun(r)}`);
 }
 
+/**
+ * A container the run added and the user left while it started (a signal before the stream or
+ * session attached), as src/debug/abandoned-container.ts says it: the line that it is being ended,
+ * then the one that it was (through the attach, or by signalling its processes), and no error line.
+ */
+export function expectEndedWhileStarting(stderr: string, container: string, pod: string): void {
+  const lines = stderr.split('\n');
+  expect(lines).toContain(`Ctrl-C before the session started: ending debug container "${container}" of pod "${pod}" (Ctrl-C again leaves it running)`);
+  expect(lines).toContainEqual(
+    expect.stringMatching(new RegExp(`^debug container "${container}" of pod "${pod}" was ended (through attach \\(Ctrl-C, exit\\)|by signalling its processes \\(exec\\)); its entry stays in the pod, terminated \\(ephemeral containers cannot be removed\\)$`)),
+  );
+  expect(stderr).not.toMatch(/^error: /m);
+}
+
 /** Describes a run for failure messages. */
 export function describeRun(r: PluginResult): string {
   return `exit ${r.code} (signal ${r.signal}) after ${r.ms} ms\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;

@@ -4,9 +4,9 @@
 // permission, crashloop without a pod, reuse of the user's running debug container, and workload
 // references. No kubelet runs these pods: the test writes every status (KubeletStandIn).
 import { aPod } from '../../support/builders';
-import { clusterEnv, COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectl, kubectlJsonAsync } from '../../support/cluster';
+import { clusterEnv, COPY_RULES, createObject, createTestNamespace, deleteTestNamespace, getPod, grantInNamespace, kubectl, kubectlAsync, kubectlJsonAsync } from '../../support/cluster';
 import { KubeletStandIn, markContainerCrashLooping, markEphemeralTerminated, markInitContainerCrashLooping, markPodRunning, writeContainerStatuses } from '../../support/kubelet';
-import { expectExit, requireBuiltPlugin, runPlugin, stderrLines, theErrorLine } from '../../support/plugin';
+import { expectExit, requireBuiltPlugin, runPlugin, startPlugin, stderrLines, theErrorLine } from '../../support/plugin';
 import { eventually } from '../../support/wait';
 import { inTerminal } from '../../support/terminal-session';
 
@@ -145,7 +145,7 @@ describe('crashloop finds what crashes (API server; statuses written by the test
     kubectl(['delete', 'pod', name, '--grace-period=0', '--force'], { namespace: ns, context: 'debugger' });
   });
 
-  it('--copy without --same-node leaves placement to the scheduler: the copy names no node, and when no node fits the timeout gives the scheduler\'s reason and the copy is deleted', async () => {
+  it('--copy without --same-node leaves placement to the scheduler: the copy names no node, and when no node fits the progress line names FailedScheduling and its reason as kubectl describe and get events show them, --timeout says it was never scheduled and why (exit 75), and the copy is deleted', async () => {
     const dry = await runPlugin(['crashloop', 'initpod', '-n', ns, '--context', 'debugger', '--copy', '--dry-run', '-o', 'json']);
     expectExit(dry, 0);
     expect(JSON.parse(dry.stdout).spec.nodeName).toBeUndefined();
@@ -155,12 +155,34 @@ describe('crashloop finds what crashes (API server; statuses written by the test
     const nowhere = initPod('nowhere');
     createObject({ ...nowhere, spec: { ...nowhere.spec, nodeSelector: { 'kubernetes.io/hostname': 'ke-no-such-node' } } }, { namespace: ns });
     markInitContainerCrashLooping(ns, 'nowhere', 'init-myservice', 1, 'Error');
-    const r = await runPlugin(['crashloop', 'nowhere', '-n', ns, '--context', 'debugger', '--copy', '--no-attach', '--timeout', '5s']);
+    const run = startPlugin(['crashloop', 'nowhere', '-n', ns, '--context', 'debugger', '--copy', '--no-attach', '--timeout', '12s']);
+    // While it waits: what a user running kubectl describe on the copy sees.
+    const copy = await eventually(async () => {
+      const found = (await copiesOf('nowhere'))[0];
+      return found?.status?.conditions?.some((c: any) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') ? found : undefined;
+    }, 10_000, 'the copy marked Unschedulable by the scheduler');
+    const copyName: string = copy.metadata.name;
+    const described = await eventually(async () => {
+      const text = await kubectlAsync(['describe', 'pod', copyName], { namespace: ns });
+      return /Warning\s+FailedScheduling\s/.test(text) ? text : undefined;
+    }, 10_000, 'kubectl describe showing FailedScheduling');
+    const r = await run.done;
     expectExit(r, 75);
-    expect(theErrorLine(r)).toMatch(
-      new RegExp(`^error: pod copy "nowhere-debug-[a-z0-9]{5}" was not placed on a node within --timeout: Unschedulable: 0/\\d+ nodes are available: .*didn't match Pod's node affinity/selector.*; pass --same-node to run it on "${fake()}" like the original, or check kubectl describe pod nowhere-debug-[a-z0-9]{5} -n ${ns}$`),
+    // The scheduler's event (it outlives the copy) as kubectl get events and kubectl describe show it.
+    const events = (await kubectlJsonAsync(['get', 'events', '--field-selector', `involvedObject.name=${copyName},reason=FailedScheduling`], { namespace: ns })).items;
+    expect(events.map((e: any) => [e.type, e.reportingComponent || e.source?.component])).toContainEqual(['Warning', 'default-scheduler']);
+    const message: string = events[0].message;
+    expect(message).toMatch(/^0\/\d+ nodes are available: .*didn't match Pod's node affinity\/selector/);
+    expect(described).toContain(message);
+    // The progress (stderr is no terminal: a plain line per change): Pending, then the scheduler's word.
+    const lines = stderrLines(r);
+    const pending = lines.indexOf('waiting for container "init-myservice": Pending');
+    const failed = lines.indexOf(`waiting for container "init-myservice": FailedScheduling: ${message}`);
+    expect([pending >= 0, failed > pending]).toEqual([true, true]);
+    expect(theErrorLine(r)).toBe(
+      `error: pod copy "${copyName}" was never scheduled within --timeout: the scheduler found no node for it (Unschedulable: ${message}); pass --same-node to run it on node "${fake()}" like the original, or see kubectl describe pod ${copyName} -n ${ns}`,
     );
-    expect(stderrLines(r)).toContainEqual(expect.stringMatching(/^deleted pod copy "nowhere-debug-[a-z0-9]{5}"$/));
+    expect(lines).toContain(`deleted pod copy "${copyName}"`);
     expect(await copiesOf('nowhere')).toEqual([]);
   });
 });

@@ -157,6 +157,20 @@ describe('crashloop against the API server', () => {
     kubectl(['delete', 'pod', copy.metadata.name, '--grace-period=0', '--force'], { namespace: ns });
   });
 
+  it('completes the copy flags from the pod on the API server: --set-image NAME= for its containers and *, --target its containers, --copy-to nothing', async () => {
+    const complete = async (...words: string[]) => {
+      const r = await runPlugin(['__complete', 'crashloop', 'web', '-n', ns, '--context', 'debugger', ...words]);
+      expectExit(r, 0);
+      return r.stdout.trim().split('\n');
+    };
+    const containers = getPod(ns, 'web').spec.containers.map((c: any) => c.name);
+    expect(containers).toEqual(['app', 'sidecar']);
+    expect(await complete('--copy', '--set-image', '')).toEqual(['app=', 'sidecar=', '*=', ':6']);
+    expect(await complete('--set-image', 'app=busybox:1.36,')).toEqual(['app=busybox:1.36,sidecar=', 'app=busybox:1.36,*=', ':6']);
+    expect(await complete('--target', '')).toEqual(['app', 'sidecar', ':4']);
+    expect(await complete('--copy-to', '')).toEqual([':4']);
+  });
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],

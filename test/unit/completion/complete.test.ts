@@ -192,6 +192,30 @@ describe('runCompletion', () => {
     expect(await complete(cluster, 'shell web-1 --custom ')).toEqual([':0']);
   });
 
+  it('--set-image: kubectl\'s NAME=IMAGE, the pod\'s containers and * (no space: the image follows), pairs after a comma, nothing once the image is typed', async () => {
+    const cluster = new FakeCluster().withPods('shop', { ...pod('web-1', ['app', 'side']), initContainers: ['init'] });
+    // spec.containers only: kubectl's --set-image leaves init containers alone, and so does the copy.
+    expect(await complete(cluster, 'crashloop web-1 -n shop --copy --set-image ')).toEqual(['app=', 'side=', '*=', ':6']);
+    expect(await complete(cluster, 'crashloop web-1 -n shop --set-image s')).toEqual(['side=', ':6']);
+    expect(await complete(cluster, 'crashloop web-1 -n shop --set-image=')).toEqual(['--set-image=app=', '--set-image=side=', '--set-image=*=', ':6']);
+    expect(await complete(cluster, 'crashloop web-1 -n shop --set-image app=busybox:1.36,')).toEqual(['app=busybox:1.36,side=', 'app=busybox:1.36,*=', ':6']);
+    expect(await complete(cluster, 'crashloop web-1 -n shop --set-image app=busy')).toEqual([':4']);
+    // No pod named yet, or one the namespace does not have: nothing to offer.
+    expect(await complete(cluster, 'crashloop -n shop --set-image ')).toEqual([':4']);
+    expect(await complete(cluster, 'crashloop gone -n shop --set-image ')).toEqual([':4']);
+    // The pod still completes after a whole pair.
+    expect(await complete(cluster, 'crashloop --copy --set-image app=busybox:1.36 -n shop w')).toEqual(['web-1', ':4']);
+  });
+
+  it('--copy-to takes a new name (nothing to offer, no files); the --keep-* booleans take no word, true or false after =', async () => {
+    const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
+    expect(await complete(cluster, 'crashloop web-1 --copy-to ')).toEqual([':4']);
+    expect(await complete(cluster, 'crashloop --keep-labels w')).toEqual(['web-1', ':4']);
+    expect(await complete(cluster, 'crashloop web-1 --keep-liveness=')).toEqual(['--keep-liveness=true', '--keep-liveness=false', ':4']);
+    expect(await complete(cluster, 'crashloop web-1 --keep-init-containers=f')).toEqual(['--keep-init-containers=false', ':4']);
+    expect(await complete(cluster, 'crashloop web-1 --no-k')).toEqual(['--no-keep-init-containers', ':4']);
+  });
+
   it('offers node/ to preset commands, then node names; the other commands take pods only', async () => {
     const cluster = new FakeCluster().withPods('default', pod('web-1', ['app']));
     expect(await complete(cluster, 'shell n')).toEqual(['node/', ':6']);

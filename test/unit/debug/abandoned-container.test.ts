@@ -2,7 +2,7 @@
 // way cleanup stops one, or left with one line saying so and how to end it. The cluster is a fake
 // whose debug shell reacts as a real one would; the signals are main.ts's, played by the test.
 import type { V1Pod } from '@kubernetes/client-node';
-import { endAbandonedContainer, startingContainer } from '../../../src/debug/abandoned-container';
+import { addAndStart, endAbandonedContainer, startingContainer } from '../../../src/debug/abandoned-container';
 import { END_KEYS } from '../../../src/debug/stop-container';
 import type { CommandContext, Connection } from '../../../src/context';
 import type { KubectlRunner } from '../../../src/debug/kubectl-runner';
@@ -163,5 +163,86 @@ describe('startingContainer: from the PATCH until a session attaches', () => {
     await expect(starting.abandon()).resolves.toBe(130);
     await fromSignal;
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('addAndStart: capture and collect from the PATCH until their stream is attached', () => {
+  const capturer = { name: 'dbg', image: 'busybox' };
+  /** The fake cluster, answering the PATCH when the test says. */
+  function withPatch(state: State) {
+    const cluster = fakeCluster(state);
+    let answer: (p: V1Pod) => void = () => {};
+    const patches: string[] = [];
+    (cluster.conn.api as unknown as Record<string, unknown>).addEphemeralContainer = (_ns: string, pod: string, c: { name: string }) => {
+      patches.push(`${pod}/${c.name}`);
+      return new Promise<V1Pod>((r) => (answer = r));
+    };
+    return { ...cluster, patches, answer: () => answer(aPod('web').build() as V1Pod) };
+  }
+
+  it('a signal while the container starts: its wait is cancelled, the container ended as cleanup ends one, the outcome the exit code', async () => {
+    const { conn, runner, calls, patches, answer } = withPatch({ running: {} });
+    const { ctx, lines, signal } = fakeContext(runner);
+    let inWait: () => void = () => {};
+    const waiting = new Promise<void>((r) => (inWait = r));
+    const added = addAndStart(ctx, conn, { verbosity: 0 }, 'web', capturer, () => {
+      inWait();
+      // As waitForContainer does once ctx.signal aborts.
+      return new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('cancelled while waiting'))));
+    });
+    answer();
+    await waiting;
+    const cleanups = signal();
+    await expect(added).resolves.toEqual({ abandoned: 130 });
+    await cleanups;
+    expect(patches).toEqual(['web/dbg']);
+    expect(calls).toEqual([`keys web -c dbg ${JSON.stringify(END_KEYS)}`]);
+    expect(lines).toEqual([
+      'Ctrl-C before the session started: ending debug container "dbg" of pod "web" (Ctrl-C again leaves it running)',
+      'debug container "dbg" of pod "web" was ended through attach (Ctrl-C, exit); its entry stays in the pod, terminated (ephemeral containers cannot be removed)',
+    ]);
+  });
+
+  it('a signal while the PATCH is on its way: the container is ended once it is added', async () => {
+    const { conn, runner, calls, answer } = withPatch({ running: {} });
+    const { ctx, signal } = fakeContext(runner);
+    const added = addAndStart(ctx, conn, { verbosity: 0 }, 'web', capturer, async () => {
+      if (ctx.signal.aborted) throw new Error('cancelled while waiting');
+    });
+    const cleanups = signal('SIGTERM');
+    answer();
+    await expect(added).resolves.toEqual({ abandoned: 130 });
+    await cleanups;
+    expect(calls).toHaveLength(1);
+  });
+
+  it('started, then taken: a later signal is the stream\'s (nothing ended here); a failure of the start is thrown and nothing ended', async () => {
+    const { conn, runner, calls, answer } = withPatch({ running: {} });
+    const { ctx, signal, cleanups } = fakeContext(runner);
+    const added = addAndStart(ctx, conn, { verbosity: 0 }, 'web', capturer, async () => 'running');
+    answer();
+    const result = await added;
+    expect(result).toMatchObject({ started: 'running' });
+    if ('starting' in result) result.starting.taken();
+    expect(cleanups.size).toBe(0);
+
+    const failed = withPatch({ running: {} });
+    const second = fakeContext(failed.runner);
+    const adding = addAndStart(second.ctx, failed.conn, { verbosity: 0 }, 'web', capturer, async () => {
+      throw new Error('image cannot be pulled');
+    });
+    failed.answer();
+    await expect(adding).rejects.toThrow('image cannot be pulled');
+    expect(second.cleanups.size).toBe(0);
+    await signal();
+    expect([calls, failed.calls]).toEqual([[], []]);
+  });
+
+  it('a signal before anything was sent: cancelled, and no PATCH', async () => {
+    const { conn, runner, patches } = withPatch({ running: {} });
+    const { ctx, signal } = fakeContext(runner);
+    await signal();
+    await expect(addAndStart(ctx, conn, { verbosity: 0 }, 'web', capturer, async () => undefined)).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(patches).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import type { Connection } from '../../../src/context';
 import { waitForContainer, type ContainerEvent } from '../../../src/debug/wait-for-container';
 import { aPod } from '../../support/builders';
 import { PluginError } from '../../../src/errors/plugin-error';
+import { FakeClock } from '../../support/fake-clock';
 
 const event = (uid: string, fieldPath: string, reason: string, message: string, count = 1, type = 'Normal'): CoreV1Event =>
   ({ metadata: { uid }, involvedObject: { fieldPath }, reason, message, count, type }) as CoreV1Event;
@@ -212,5 +213,90 @@ describe('waitForContainer with startedEarly', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('waitForContainer while the pod has no node (the scheduler\'s events)', () => {
+  const FAILED = '0/2 nodes are available: 1 node(s) didn\'t match Pod\'s node affinity/selector, 1 node(s) had untolerated taint(s).';
+  // As the scheduler records it through events.k8s.io: no fieldPath, a series instead of a count.
+  const failedScheduling = (uid: string, count?: number): CoreV1Event =>
+    ({ metadata: { uid }, involvedObject: { kind: 'Pod', name: 'web-debug-abcde' }, reason: 'FailedScheduling', message: FAILED, type: 'Warning', ...(count ? { series: { count } } : {}) }) as CoreV1Event;
+  const unscheduled = () =>
+    aPod('web-debug-abcde').withStatus({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: FAILED }] }).build() as V1Pod;
+  const onNode = (state?: object) => {
+    const p = aPod('web').withNodeName('127.0.0.1').build() as V1Pod;
+    if (state) p.status = { ephemeralContainerStatuses: [{ name: 'dbg', image: 'busybox', imageID: '', ready: false, restartCount: 0, state }] };
+    return p;
+  };
+
+  /** Events in batches (the first before the watch shows the pod), pod updates after each batch; the watch then hears nothing until its deadline on the fake clock. */
+  function scripted(steps: Array<{ events?: CoreV1Event[]; pod?: V1Pod }>) {
+    let next: () => void = () => {};
+    const conn = {
+      target: { namespace: 'shop' },
+      api: {
+        followPodEvents: async (_ns: string, _pod: string, onEvents: (e: CoreV1Event[]) => void, signal: AbortSignal) => {
+          for (const step of steps) {
+            if (step.events) onEvents(step.events);
+            await new Promise<void>((r) => (next = r));
+          }
+          await new Promise((r) => signal.addEventListener('abort', r));
+        },
+        watchPod: async (_ns: string, _pod: string, _rv: unknown, limits: { deadline: number; now: () => number; sleep: (ms: number) => Promise<void> }, check: (p: V1Pod) => unknown) => {
+          for (const step of steps) {
+            await new Promise((r) => setImmediate(r));
+            const r = step.pod && check(step.pod);
+            if (r !== undefined) return r;
+            next();
+          }
+          await limits.sleep(limits.deadline - limits.now());
+          return undefined;
+        },
+      },
+    } as unknown as Connection;
+    return conn;
+  }
+
+  it('passes on FailedScheduling (held until the pod shows it has no node) and reports the container Pending; the deadline then ends the wait', async () => {
+    const clock = new FakeClock();
+    const conn = scripted([
+      { events: [failedScheduling('1')] },
+      { pod: unscheduled() },
+      { events: [failedScheduling('1', 2)], pod: unscheduled() },
+    ]);
+    const seen: string[] = [];
+    const waiting = waitForContainer(conn, { pod: 'web-debug-abcde', container: 'app', ephemeral: false }, {
+      until: 'started',
+      timeoutMs: 30_000,
+      now: clock.now,
+      sleep: clock.sleep,
+      onWaiting: (s) => seen.push(`waiting ${s.reason}`),
+      onEvent: (e) => seen.push(`${e.about ?? 'container'} ${e.type} ${e.reason} x${e.count}: ${e.message}`),
+    });
+    const result = await clock.runUntilSettled(waiting);
+    expect(result).toEqual({ state: undefined, lastReason: 'Pending', pod: undefined });
+    expect(clock.now()).toBe(30_000);
+    expect(seen).toEqual(['waiting Pending', `pod Warning FailedScheduling x1: ${FAILED}`, `pod Warning FailedScheduling x2: ${FAILED}`]);
+  });
+
+  it('drops the FailedScheduling of a pod that has its node since (an hour of history), even when it comes before the pod does; the container\'s own events pass', async () => {
+    const clock = new FakeClock();
+    const conn = scripted([
+      { events: [failedScheduling('1'), event('2', 'spec.ephemeralContainers{dbg}', 'Pulling', 'Pulling image "busybox"')] },
+      { pod: onNode({ waiting: { reason: 'ContainerCreating' } }) },
+      { events: [failedScheduling('3')], pod: onNode({ running: {} }) },
+    ]);
+    const seen: string[] = [];
+    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, {
+      until: 'started',
+      timeoutMs: 30_000,
+      now: clock.now,
+      sleep: clock.sleep,
+      onWaiting: (s) => seen.push(`waiting ${s.reason}`),
+      onEvent: (e) => seen.push(`${e.about ?? 'container'} ${e.reason}`),
+    });
+    const result = await clock.runUntilSettled(waiting);
+    expect(result.state).toEqual({ phase: 'running', startedAt: undefined });
+    expect(seen).toEqual(['container Pulling', 'waiting ContainerCreating']);
   });
 });

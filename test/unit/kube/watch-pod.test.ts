@@ -19,8 +19,9 @@ type Step =
   | { status: number }
   | { hang: 'connecting' | 'streaming' };
 
+// A pod on its node, as any pod a debug container is added to (one without a node waits Pending).
 const podAt = (rv: string, state?: object): V1Pod => {
-  const p = aPod('web').build() as V1Pod;
+  const p = aPod('web').withNodeName('127.0.0.1').build() as V1Pod;
   p.metadata = { ...p.metadata, resourceVersion: rv };
   if (state) p.status = { ephemeralContainerStatuses: [{ name: 'dbg', image: 'busybox', imageID: '', ready: false, restartCount: 0, state }] };
   return p;

@@ -1,7 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { descriptorStreams, escapeTerminal, processPrinter } from '../../../src/output/printer';
+import { clusterLine, descriptorStreams, escapeTerminal, processPrinter } from '../../../src/output/printer';
 
 describe('escapeTerminal (what came from the cluster cannot drive the terminal)', () => {
   it.each([
@@ -27,6 +27,17 @@ describe('escapeTerminal (what came from the cluster cannot drive the terminal)'
   it('output without control characters is unchanged', () => {
     const text = 'NAMESPACE   POD   CONTAINER\nshop   web-7d4b9   debugger-network-x7k2p';
     expect(escapeTerminal(text)).toBe(text);
+  });
+});
+
+describe('clusterLine (cluster text inside one line of ours)', () => {
+  it.each([
+    ['escaped, a line break shown and not made, a tab a space', 'evil\x1b[2J\r\nnext\tcol', 20, 'evil^[[2J\\nnext col'],
+    ['short text unchanged', '0/2 nodes are available', 400, '0/2 nodes are available'],
+    ['cut at the bound with an ellipsis', 'abcdefghij', 5, 'abcd…'],
+    ['never between the halves of a surrogate pair', 'abc😀def', 5, 'abc…'],
+  ])('%s', (_what, input, max, expected) => {
+    expect(clusterLine(input, max)).toBe(expected);
   });
 });
 

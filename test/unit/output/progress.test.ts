@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { processPrinter, quietPrinter } from '../../../src/output/printer';
+import { CLUSTER_LINE_MAX, processPrinter, quietPrinter } from '../../../src/output/printer';
 import { waitProgress } from '../../../src/output/progress';
 
 /** A printer over buffers; stderr a terminal of the given width or not. */
@@ -80,6 +80,28 @@ describe('waitProgress', () => {
     const p = printerOver({ tty: false });
     waitProgress(p.printer, 'dbg', () => 0).onEvent({ reason: 'Failed', message: 'evil\x1b]0;pwned\x07\r\nnext', type: 'Warning', count: 1 });
     expect(p.err()).toBe('container "dbg": Failed: evil^[]0;pwned^G\\nnext\n');
+  });
+
+  it('an event about the pod (the scheduler\'s FailedScheduling) says why the container waits: on the live line after Pending, as a waiting line otherwise', () => {
+    const failed = { reason: 'FailedScheduling', message: '0/2 nodes are available: 2 node(s) didn\'t match Pod\'s node affinity/selector.', type: 'Warning', count: 1, about: 'pod' as const };
+    const live = printerOver({ tty: true, env: { NO_COLOR: '1' }, columns: 200 });
+    const progress = waitProgress(live.printer, 'app', () => 0);
+    progress.onWaiting({ reason: 'Pending', message: '' });
+    progress.onEvent(failed);
+    progress.stop();
+    expect(live.err()).toBe(
+      '\r\x1b[Kwaiting for "app" 0s: Pending\r\x1b[Kwaiting for "app" 0s: Pending; FailedScheduling: 0/2 nodes are available: 2 node(s) didn\'t match Pod\'s node affinity/selector.\r\x1b[K',
+    );
+    const plain = printerOver({ tty: false });
+    waitProgress(plain.printer, 'app', () => 0).onEvent(failed);
+    expect(plain.err()).toBe('waiting for container "app": FailedScheduling: 0/2 nodes are available: 2 node(s) didn\'t match Pod\'s node affinity/selector.\n');
+  });
+
+  it('bounds what the cluster sent: a message longer than CLUSTER_LINE_MAX is cut with an ellipsis, on plain lines too', () => {
+    const p = printerOver({ tty: false });
+    waitProgress(p.printer, 'app', () => 0).onEvent({ reason: 'FailedScheduling', message: `0/5000 nodes are available: ${'x'.repeat(5_000)}`, type: 'Warning', count: 1, about: 'pod' });
+    const line = p.err().trimEnd();
+    expect(line).toBe(`waiting for container "app": FailedScheduling: 0/5000 nodes are available: ${'x'.repeat(CLUSTER_LINE_MAX - 1 - '0/5000 nodes are available: '.length)}…`);
   });
 
   it('other lines print above the live line, which is drawn again below them', () => {
