@@ -20,7 +20,8 @@ node=node_modules/node/bin/node
 [ -x "$node" ] || node=node
 version="v$("$node" -p 'require("./package.json").version')"
 out=${KE_RELEASE_OUT:-dist/release}
-TARGETS="linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64" # scripts/sea/targets.mjs
+# The one platform list (render-manifest.mjs and scripts/sea/targets.mjs read it too), as os_arch.
+TARGETS=$("$node" -p 'require("./scripts/krew/platforms.json").map((p) => `${p.os}_${p.arch}`).join(" ")')
 log() { echo "release: $*" >&2; }
 
 platform() {

@@ -71,10 +71,13 @@ function build(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv
   return r.stdout;
 }
 
-/** Builds the single executable into a fresh directory (node scripts/build-binary.mjs --out). */
-export function buildExecutable(): string {
+/**
+ * Builds the single executable into a fresh directory (node scripts/build-binary.mjs --out), or with
+ * entry a stand-in script bundled as the plugin is (--entry).
+ */
+export function buildExecutable(entry?: string): string {
   const out = join(tempDir('sea'), 'kubectl-ephemeral');
-  build('scripts/build-binary.mjs', NODE, [join(REPO, 'scripts/build-binary.mjs'), '--out', out]);
+  build('scripts/build-binary.mjs', NODE, [join(REPO, 'scripts/build-binary.mjs'), '--out', out, ...(entry ? ['--entry', entry] : [])]);
   return out;
 }
 
@@ -86,17 +89,14 @@ export function buildReleaseArchive(): { dir: string; archive: string } {
   return { dir, archive: join(dir, `kubectl-ephemeral_${VERSION}_${KREW_OS}_${KREW_ARCH}.${ext}`) };
 }
 
-/** krew's platforms, as scripts/krew/render-manifest.mjs and scripts/sea/targets.mjs list them. */
-export const PLATFORMS = [
-  { os: 'linux', arch: 'amd64' },
-  { os: 'linux', arch: 'arm64' },
-  { os: 'darwin', arch: 'amd64' },
-  { os: 'darwin', arch: 'arm64' },
-  { os: 'windows', arch: 'amd64' },
-] as const;
+/** One platform, in krew's names. */
+export interface Platform {
+  os: string;
+  arch: string;
+}
 
-/** One platform. */
-export type Platform = (typeof PLATFORMS)[number];
+/** krew's platforms: the list the release builds and the manifest names (scripts/krew/platforms.json). */
+export const PLATFORMS: readonly Platform[] = JSON.parse(readFileSync(join(REPO, 'scripts', 'krew', 'platforms.json'), 'utf8')) as Platform[];
 
 /** A platform's archive name. */
 export function archiveName({ os, arch }: Platform): string {
