@@ -21,7 +21,7 @@ node=node_modules/node/bin/node
 version="v$("$node" -p 'require("./package.json").version')"
 out=${KE_RELEASE_OUT:-dist/release}
 # The one platform list (render-manifest.mjs and scripts/sea/targets.mjs read it too), as os_arch.
-TARGETS=$("$node" -p 'require("./scripts/krew/platforms.json").map((p) => `${p.os}_${p.arch}`).join(" ")')
+TARGETS=$("$node" -p 'require("./scripts/krew/platforms.json").map((p) => p.os + "_" + p.arch).join(" ")')
 log() { echo "release: $*" >&2; }
 
 platform() {
