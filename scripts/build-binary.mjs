@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { assertNoDynamicImport, bundleOptions, fileHash, mainBundleOptions, mainLoaderPlugin, NODE_FLAGS, renderHelp } from './build.mjs';
@@ -184,9 +184,11 @@ export async function buildBinary({ target: targetName, entry, out, codeCache = 
   const useCodeCache = codeCache && target === host;
 
   const blob = join(work, 'sea-prep.blob');
+  // main and output relative to the blob maker's cwd (work): the blob records main's path as given,
+  // and an absolute one (the output directory's) would make two builds of one commit differ.
   const config = {
-    main,
-    output: blob,
+    main: relative(work, main),
+    output: relative(work, blob),
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache,
@@ -194,7 +196,7 @@ export async function buildBinary({ target: targetName, entry, out, codeCache = 
     assets: { ...Object.fromEntries(files.map((f) => [f.name, f.src])), ...assets },
   };
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
-  const gen = spawnSync(blobMaker, ['--experimental-sea-config', join(work, 'sea-config.json')], { encoding: 'utf8' });
+  const gen = spawnSync(blobMaker, ['--experimental-sea-config', 'sea-config.json'], { cwd: work, encoding: 'utf8' });
   if (gen.status !== 0) throw new Error(`making the SEA blob failed: ${gen.stdout}${gen.stderr}`);
 
   mkdirSync(dirname(out), { recursive: true });

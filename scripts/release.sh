@@ -54,15 +54,19 @@ build_archive() {
   rm -rf "$stage/sea"
   cp LICENSE README.md "$stage/"
   [ "${plat%%_*}" = windows ] || cp plugin/kubectl_complete-ephemeral "$stage/"
-  # Reproducible archives: fixed timestamps (the last commit's), owners and order.
+  # Reproducible archives: fixed modes (not the umask's), timestamps (the last commit's), owners and order.
+  chmod 0644 "$stage/LICENSE" "$stage/README.md"
+  chmod 0755 "$stage/$exe"
+  [ ! -f "$stage/kubectl_complete-ephemeral" ] || chmod 0755 "$stage/kubectl_complete-ephemeral"
   epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
   if [ "${plat%%_*}" = windows ]; then
     archive="$out/kubectl-ephemeral_${version}_${plat}.zip"
     rm -f "$archive"
     if command -v zip >/dev/null; then
-      # zip stores each file's mtime: the same fixed one, and no extra (uid, atime) fields.
+      # zip stores each file's mtime: the same fixed one, and no extra (uid, atime) fields. Its
+      # DOS time is local time: UTC, so that the archive does not depend on the builder's zone.
       find "$stage" -exec touch -h -d "@$epoch" {} +
-      (cd "$stage" && zip -q -X -9 "../$(basename "$archive")" ./*)
+      (cd "$stage" && TZ=UTC zip -q -X -9 "../$(basename "$archive")" ./*)
     else
       (cd "$stage" && 7z a -tzip -bso0 "../$(basename "$archive")" ./*)
     fi
