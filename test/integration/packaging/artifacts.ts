@@ -81,12 +81,11 @@ export function buildExecutable(entry?: string): string {
   return out;
 }
 
-/** Builds this platform's release archive (scripts/release.sh archive) into a fresh directory. */
-export function buildReleaseArchive(): { dir: string; archive: string } {
+/** Builds one platform's release archive (scripts/release.sh archive; this machine's by default) into a fresh directory. */
+export function buildReleaseArchive(p: Platform = { os: KREW_OS, arch: KREW_ARCH }): { dir: string; archive: string } {
   const dir = tempDir('release');
-  build('scripts/release.sh archive', 'bash', [join(REPO, 'scripts/release.sh'), 'archive'], { ...process.env, KE_RELEASE_OUT: dir });
-  const ext = KREW_OS === 'windows' ? 'zip' : 'tar.gz';
-  return { dir, archive: join(dir, `kubectl-ephemeral_${VERSION}_${KREW_OS}_${KREW_ARCH}.${ext}`) };
+  build('scripts/release.sh archive', 'bash', [join(REPO, 'scripts/release.sh'), 'archive', `${p.os}/${p.arch}`], { ...process.env, KE_RELEASE_OUT: dir });
+  return { dir, archive: join(dir, archiveName(p)) };
 }
 
 /** One platform, in krew's names. */
