@@ -60,7 +60,9 @@ build_archive() {
   chmod 0644 "$stage/LICENSE" "$stage/README.md"
   chmod 0755 "$stage/$exe"
   [ ! -f "$stage/kubectl_complete-ephemeral" ] || chmod 0755 "$stage/kubectl_complete-ephemeral"
-  epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+  # The manifest is not in any archive: committing the one rendered here must not change them.
+  epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- . ':(exclude)krew-manifest.yaml' 2>/dev/null)}
+  epoch=${epoch:-0}
   if [ "${plat%%_*}" = windows ]; then
     archive="$out/kubectl-ephemeral_${version}_${plat}.zip"
     rm -f "$archive"
