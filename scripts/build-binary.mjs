@@ -15,10 +15,11 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { assertNoDynamicImport, bundleOptions, fileHash, mainBundleOptions, mainLoaderPlugin, NODE_FLAGS, renderHelp } from './build.mjs';
+import { patchConoutConnection } from './sea/conout-worker.mjs';
 import { nativeFiles } from './sea/native-files.mjs';
 import { cacheDir, ensureRuntime, findTarget, hostTarget } from './sea/targets.mjs';
 
@@ -40,8 +41,8 @@ export function runtimePath() {
   return existsSync(pinned) ? pinned : process.execPath;
 }
 
-/** esbuild plugins for the SEA bundle: node-pty's loader redirected, ws's optional modules stubbed. */
-function seaPlugins(target) {
+/** esbuild plugins for the SEA bundle: node-pty's loader and conout worker redirected, ws's optional modules stubbed. */
+function seaPlugins() {
   return [
     {
       name: 'node-pty-sea-loader',
@@ -50,13 +51,13 @@ function seaPlugins(target) {
           contents: readFileSync(join(root, 'scripts/sea/native-addon.cjs'), 'utf8'),
           loader: 'js',
         }));
-        // ConPTY needs conpty.node, conpty.dll and a worker script on disk: the Windows executable
-        // goes without, and the attach falls back to kubectl with inherited stdio (see pty-loader).
-        if (target.platform === 'win32')
-          b.onLoad({ filter: /[\\/]node-pty[\\/]lib[\\/]index\.js$/ }, () => ({
-            contents: `throw Object.assign(new Error('the Windows executable has no pseudo-terminal support'), { code: 'ERR_KUBECTL_EPHEMERAL_NO_PTY' });`,
-            loader: 'js',
-          }));
+        // ConPTY's output is drained on a worker thread node-pty starts from a file beside it: from
+        // its source here (scripts/sea/conout-worker.mjs). Only Windows runs it; every target
+        // bundles the same code, so the Linux packaging test proves the patched one.
+        b.onLoad({ filter: /[\\/]node-pty[\\/]lib[\\/]windowsConoutConnection\.js$/ }, (args) => ({
+          contents: patchConoutConnection(readFileSync(args.path, 'utf8'), dirname(args.path)),
+          loader: 'js',
+        }));
       },
     },
     {
@@ -81,17 +82,17 @@ function seaPlugins(target) {
  * only holds what V8 compiles up front, and compiling the whole bundle first made --help slow).
  * With --entry, one stand-in script and no asset.
  */
-async function bundle({ entry, work, native, target }) {
+async function bundle({ entry, work, native }) {
   const outfile = join(work, 'kubectl-ephemeral.cjs');
   if (entry) {
-    assertNoDynamicImport((await bundleOnce({ entry, outfile, native, target, help: '' })).metafile);
+    assertNoDynamicImport((await bundleOnce({ entry, outfile, native, help: '' })).metafile);
     return { main: outfile, assets: {} };
   }
   // First pass: entry and main in one file, run once to render the --help text the entry embeds.
-  await bundleOnce({ outfile, native, target, help: '' });
+  await bundleOnce({ outfile, native, help: '' });
   const help = renderHelp((args, env) => execFileSync(process.execPath, [outfile, ...args], { env, encoding: 'utf8' }));
   const mainFile = join(work, 'main.cjs');
-  const main = await bundleOnce({ entryPoint: join(root, 'src/main.ts'), outfile: mainFile, native, target, help, asMain: true });
+  const main = await bundleOnce({ entryPoint: join(root, 'src/main.ts'), outfile: mainFile, native, help, asMain: true });
   assertNoDynamicImport(main.metafile);
   const loader = mainLoaderPlugin({
     source: 'require("node:sea").getAsset("main.cjs", "utf8")',
@@ -99,12 +100,12 @@ async function bundle({ entry, work, native, target }) {
     filename: 'require("node:path").join(require("node:path").dirname(process.execPath), "main.cjs")',
     buildHash: fileHash(mainFile),
   });
-  assertNoDynamicImport((await bundleOnce({ outfile, native, target, help, plugins: [loader] })).metafile);
+  assertNoDynamicImport((await bundleOnce({ outfile, native, help, plugins: [loader] })).metafile);
   return { main: outfile, assets: { 'main.cjs': mainFile } };
 }
 
-async function bundleOnce({ entry, entryPoint, outfile, native, target, help, plugins = [], asMain = false }) {
-  const base = bundleOptions({ outfile, plugins: [...plugins, ...seaPlugins(target)], help });
+async function bundleOnce({ entry, entryPoint, outfile, native, help, plugins = [], asMain = false }) {
+  const base = bundleOptions({ outfile, plugins: [...plugins, ...seaPlugins()], help });
   const opts = asMain ? mainBundleOptions(base) : base;
   opts.external = opts.external.filter((m) => !OPTIONAL_WS_MODULES.includes(m));
   opts.define = { ...opts.define, __KUBECTL_EPHEMERAL_NATIVE__: JSON.stringify(native) };
@@ -177,15 +178,17 @@ export async function buildBinary({ target: targetName, entry, out, codeCache = 
     files: files.map((f) => ({ name: f.name, size: statSync(f.src).size, mode: f.mode, sha256: createHash('sha256').update(readFileSync(f.src)).digest('hex') })),
   };
 
-  const { main, assets } = await bundle({ entry, work, native, target });
+  const { main, assets } = await bundle({ entry, work, native });
   log(`${target.os}/${target.arch}: bundle ${[main, ...Object.values(assets)].map((f) => `${basename(f)} ${mb(statSync(f).size)}`).join(', ')}`);
   // The V8 code cache is only valid on the platform that made it: this machine's own.
   const useCodeCache = codeCache && target === host;
 
   const blob = join(work, 'sea-prep.blob');
+  // main and output relative to the blob maker's cwd (work): the blob records main's path as given,
+  // and an absolute one (the output directory's) would make two builds of one commit differ.
   const config = {
-    main,
-    output: blob,
+    main: relative(work, main),
+    output: relative(work, blob),
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache,
@@ -193,7 +196,7 @@ export async function buildBinary({ target: targetName, entry, out, codeCache = 
     assets: { ...Object.fromEntries(files.map((f) => [f.name, f.src])), ...assets },
   };
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
-  const gen = spawnSync(blobMaker, ['--experimental-sea-config', join(work, 'sea-config.json')], { encoding: 'utf8' });
+  const gen = spawnSync(blobMaker, ['--experimental-sea-config', 'sea-config.json'], { cwd: work, encoding: 'utf8' });
   if (gen.status !== 0) throw new Error(`making the SEA blob failed: ${gen.stdout}${gen.stderr}`);
 
   mkdirSync(dirname(out), { recursive: true });

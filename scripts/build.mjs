@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -78,11 +78,12 @@ const lazyStringWidth = {
     b.onResolve({ filter: /^string-width$/ }, async (args) => {
       if (args.pluginData?.real) return undefined;
       const real = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { real: true } });
-      return real.errors.length ? { errors: real.errors } : { path: real.path, namespace: 'lazy-string-width' };
+      // Relative, as esbuild names files in the bundle: an absolute path would differ per checkout.
+      return real.errors.length ? { errors: real.errors } : { path: relative(root, real.path), namespace: 'lazy-string-width' };
     });
     b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
-      contents: `let width;\nexport default function stringWidth(text, options) {\n  width ??= require(${JSON.stringify(args.path)}).default;\n  return width(text, options);\n}\n`,
-      resolveDir: dirname(args.path),
+      contents: `let width;\nexport default function stringWidth(text, options) {\n  width ??= require(${JSON.stringify(`./${basename(args.path)}`)}).default;\n  return width(text, options);\n}\n`,
+      resolveDir: dirname(join(root, args.path)),
       loader: 'js',
     }));
   },

@@ -20,7 +20,8 @@ node=node_modules/node/bin/node
 [ -x "$node" ] || node=node
 version="v$("$node" -p 'require("./package.json").version')"
 out=${KE_RELEASE_OUT:-dist/release}
-TARGETS="linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64" # scripts/sea/targets.mjs
+# The one platform list (render-manifest.mjs and scripts/sea/targets.mjs read it too), as os_arch.
+TARGETS=$("$node" -p 'require("./scripts/krew/platforms.json").map((p) => p.os + "_" + p.arch).join(" ")')
 log() { echo "release: $*" >&2; }
 
 platform() {
@@ -49,19 +50,27 @@ build_archive() {
   stage="$out/stage-$plat"
   rm -rf "$stage" && mkdir -p "$stage"
   # Built straight into the stage: release runs with different KE_RELEASE_OUT never share a file.
-  "$node" scripts/build-binary.mjs --target "$plat" --out "$stage/$exe" >&2
+  # No V8 code cache in the blob: V8's is not the same bytes twice, so the archive would not be
+  # either (it is made for linux/amd64 only, and gained nothing measurable for the small entry).
+  "$node" scripts/build-binary.mjs --target "$plat" --out "$stage/$exe" --no-code-cache >&2
   rm -rf "$stage/sea"
   cp LICENSE README.md "$stage/"
   [ "${plat%%_*}" = windows ] || cp plugin/kubectl_complete-ephemeral "$stage/"
-  # Reproducible archives: fixed timestamps (the last commit's), owners and order.
-  epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+  # Reproducible archives: fixed modes (not the umask's), timestamps (the last commit's), owners and order.
+  chmod 0644 "$stage/LICENSE" "$stage/README.md"
+  chmod 0755 "$stage/$exe"
+  [ ! -f "$stage/kubectl_complete-ephemeral" ] || chmod 0755 "$stage/kubectl_complete-ephemeral"
+  # The manifest is not in any archive: committing the one rendered here must not change them.
+  epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct -- . ':(exclude)krew-manifest.yaml' 2>/dev/null)}
+  epoch=${epoch:-0}
   if [ "${plat%%_*}" = windows ]; then
     archive="$out/kubectl-ephemeral_${version}_${plat}.zip"
     rm -f "$archive"
     if command -v zip >/dev/null; then
-      # zip stores each file's mtime: the same fixed one, and no extra (uid, atime) fields.
+      # zip stores each file's mtime: the same fixed one, and no extra (uid, atime) fields. Its
+      # DOS time is local time: UTC, so that the archive does not depend on the builder's zone.
       find "$stage" -exec touch -h -d "@$epoch" {} +
-      (cd "$stage" && zip -q -X -9 "../$(basename "$archive")" ./*)
+      (cd "$stage" && TZ=UTC zip -q -X -9 "../$(basename "$archive")" ./*)
     else
       (cd "$stage" && 7z a -tzip -bso0 "../$(basename "$archive")" ./*)
     fi

@@ -13,14 +13,11 @@ import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** krew's platforms, in manifest order. */
-export const PLATFORMS = [
-  { os: 'linux', arch: 'amd64' },
-  { os: 'linux', arch: 'arm64' },
-  { os: 'darwin', arch: 'amd64' },
-  { os: 'darwin', arch: 'arm64' },
-  { os: 'windows', arch: 'amd64' },
-];
+/**
+ * krew's platforms, in manifest order: the one list (scripts/krew/platforms.json) that release.sh,
+ * scripts/sea/targets.mjs and the packaging tests read too.
+ */
+export const PLATFORMS = JSON.parse(readFileSync(join(root, 'scripts/krew/platforms.json'), 'utf8'));
 
 /** Where GitHub releases live unless --repo or KE_RELEASE_REPO says otherwise. */
 export const DEFAULT_REPO = 'kubectl-ephemeral/kubectl-ephemeral';

@@ -46,7 +46,8 @@ function extractAssets() {
       else makeDirs(root);
       requireUnwritableByOthers(root);
       for (const f of NATIVE.files) ensureFile(dir, f);
-      requireUnwritableByOthers(dir);
+      // Subdirectories too (Windows' conpty/): code is loaded from them as well.
+      for (const sub of new Set(NATIVE.files.map((f) => path.dirname(path.join(dir, f.name))))) requireUnwritableByOthers(sub);
       return (extractedDir = dir);
     } catch (err) {
       errors.push(`${dir}: ${err.message}`);
@@ -119,7 +120,8 @@ function ensureFile(dir, file) {
   const { name, mode } = file;
   const target = path.join(dir, name);
   if (isComplete(target, file)) return;
-  makeDirs(dir);
+  // A name may hold a subdirectory (conpty/conpty.dll): the layout the addon expects on disk.
+  makeDirs(path.dirname(target));
   const tmp = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
   try {
     fs.writeFileSync(tmp, new Uint8Array(require('node:sea').getRawAsset(name)), { mode });

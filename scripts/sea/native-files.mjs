@@ -2,7 +2,7 @@
 // scripts/sea/native-addon.cjs writes to the user's cache and loads). Linux x64 uses the checkout's
 // own build (node-pty compiles at npm install); linux arm64 is cross-built here with Debian's
 // aarch64 gcc against the arm64 runtime's headers, once per node-pty and Node version; darwin uses
-// node-pty's prebuilds (pty.node and the spawn-helper macOS spawns through).
+// node-pty's prebuilds (pty.node and the spawn-helper macOS spawns through), windows its ConPTY prebuilds.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,7 +18,14 @@ const ptyVersion = require('node-pty/package.json').version;
 /** The files, each { name, src, mode }, for a target ({ platform, nodeArch }). */
 export function nativeFiles(target) {
   const { platform, nodeArch } = target;
-  if (platform === 'win32') return []; // see build-binary.mjs's node-pty-sea-loader plugin
+  if (platform === 'win32') {
+    // ConPTY as node-pty runs it with useConpty and useConptyDll (src/terminal/pty-loader.ts):
+    // conpty.node loads conpty\conpty.dll from its own directory, which starts OpenConsole.exe from
+    // its own. No winpty (pty.node, for useConpty off) and no conpty_console_list.node (forked by
+    // node-pty's kill only without the DLL).
+    const dir = join(ptyRoot, 'prebuilds', `win32-${nodeArch}`);
+    return ['conpty.node', 'conpty/conpty.dll', 'conpty/OpenConsole.exe'].map((name) => ({ name, src: join(dir, name), mode: 0o755 }));
+  }
   if (platform === 'darwin') {
     const dir = join(ptyRoot, 'prebuilds', `darwin-${nodeArch}`);
     return [

@@ -42,6 +42,11 @@ export const TARGETS = [
   },
 ];
 
+// The same platforms, in the same order, as the one list (scripts/krew/platforms.json).
+const PLATFORM_LIST = readFileSync(new URL('../krew/platforms.json', import.meta.url), 'utf8');
+if (JSON.stringify(TARGETS.map(({ os, arch }) => ({ os, arch }))) !== JSON.stringify(JSON.parse(PLATFORM_LIST)))
+  throw new Error('scripts/sea/targets.mjs: TARGETS must list the platforms of scripts/krew/platforms.json, in its order');
+
 /** The target named os/arch or os_arch (krew's names). */
 export function findTarget(name) {
   const t = TARGETS.find((x) => `${x.os}/${x.arch}` === name || `${x.os}_${x.arch}` === name);

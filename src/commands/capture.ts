@@ -171,7 +171,9 @@ async function streamCapture(ctx: CommandContext, conn: Connection, opts: Captur
       // tcpdump's own exit status tells a capture from a failure (it exits 0 on TERM and -c).
       const { state: ended } = await waitForContainer(conn, ref, { until: 'terminated', timeoutMs: 15_000, now: ctx.now });
       if (ended?.phase === 'terminated' && ended.exitCode !== 0)
-        throw new PluginError('tool-failed', `tcpdump in "${ref.container}" failed (exit ${ended.exitCode}); its message is above; the image's tcpdump may need more capabilities (see README: capture)`);
+        throw new PluginError('tool-failed', `tcpdump in "${ref.container}" failed (exit ${ended.exitCode}); its message is above`, {
+          fix: 'check -f and -i; with --image, its tcpdump gets only root, NET_RAW and SETGID (tcpdump -Z root)',
+        });
       if (!toStdout && session.bytes() > 0 && !hasPcapMagic(opts.write))
         throw new PluginError('tool-failed', `${opts.write} is not a pcap file (kubectl attach exited ${code}); rerun with -v`);
       ctx.printer.info(`${session.bytes()} bytes of pcap written to ${where}`);

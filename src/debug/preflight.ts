@@ -1,7 +1,7 @@
 import type { Connection } from '../context.js';
 import type { ServerFacts } from '../kube/cluster-api.js';
 import { PluginError } from '../errors/plugin-error.js';
-import { PERMISSIONS, ROLES, rulesAllow, type Permission } from '../kube/access-rules.js';
+import { askForRoles, PERMISSIONS, ROLES, rulesAllow, type Permission } from '../kube/access-rules.js';
 import { enforcedLevel, type PodSecurityLevel } from '../plan/pod-security.js';
 
 /** What the cluster says before anything is created: what it serves, permissions, Pod Security level, identity. */
@@ -70,11 +70,11 @@ export function checkPreflight(p: Preflight, ns: string): void {
   const who = p.user ? `user "${p.user}"` : 'this identity';
   const denied = (perm: string) => p.allowed.get(perm) === false;
   if (denied('create pods') || denied('delete pods'))
-    throw new PluginError('forbidden', `${who} cannot create and delete pods in namespace "${ns}" (needed by --copy); ask for the ClusterRole ${ROLES.copy} (README: permissions), or debug without --copy`);
+    throw new PluginError('forbidden', `${who} cannot create and delete pods in namespace "${ns}" (needed by --copy)`, { reason: 'rbac', fix: `${askForRoles(`the ClusterRole ${ROLES.copy}`)}, or debug without --copy` });
   if (denied('patch pods/ephemeralcontainers'))
-    throw new PluginError('forbidden', `${who} cannot patch pods/ephemeralcontainers in namespace "${ns}"; ask for the ClusterRole ${ROLES.core} (README: permissions)`);
+    throw new PluginError('forbidden', `${who} cannot patch pods/ephemeralcontainers in namespace "${ns}"`, { reason: 'rbac', fix: askForRoles(`the ClusterRole ${ROLES.core}`) });
   if (denied('create pods/attach'))
-    throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}"; ask for the ClusterRole ${ROLES.core} (README: permissions), or pass --no-attach`);
+    throw new PluginError('forbidden', `${who} cannot create pods/attach in namespace "${ns}"`, { reason: 'rbac', fix: `${askForRoles(`the ClusterRole ${ROLES.core}`)}, or pass --no-attach` });
 }
 
 /** Refuses a node session the cluster would refuse: a pod it may not create, delete or attach to. */

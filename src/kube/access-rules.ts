@@ -106,11 +106,29 @@ export const ROLE_USE: Readonly<Record<RoleName, string>> = {
   [ROLES.nodeDebugger]: 'node sessions, cluster-wide',
 };
 
-/** The shipped role(s) granting verb on resource, for an error line: "the ClusterRole X" or "X or Y". */
+/**
+ * The shipped role(s) granting verb on resource, for an error line: "the ClusterRole X" or "X or Y".
+ * A non-core resource is named as the API server and `permissions` name it: "deployments.apps".
+ */
 export function rolesGranting(verb: string, resource: string): string | undefined {
-  const granting = [...new Set(PERMISSIONS.filter((p) => p.verb === verb && p.resource === resource).map((p) => p.role))];
+  const named = (p: Permission) => (p.group ? `${p.resource}.${p.group}` : p.resource);
+  const granting = [...new Set(PERMISSIONS.filter((p) => p.verb === verb && named(p) === resource).map((p) => p.role))];
   // A pod session's refusal names the pod roles; the node roles only when nothing else grants it.
   const podRoles = granting.filter((r) => r !== ROLES.nodeSession && r !== ROLES.nodeDebugger);
   const roles = podRoles.length ? podRoles : granting;
   return roles.length ? `the ClusterRole ${roles.join(' or ')}` : undefined;
+}
+
+/** The command that lists every permission and prints the roles: what a refusal points to (a krew install has no checkout). */
+export const PERMISSIONS_COMMAND = 'kubectl ephemeral permissions';
+
+/** A refusal's fix: the role(s) to ask for ("the ClusterRole X") and where the user reads them. */
+export function askForRoles(roles: string): string {
+  return `ask for ${roles} (listed by ${PERMISSIONS_COMMAND})`;
+}
+
+/** A refusal's fix for verb on resource: the shipped role that grants it, or the verb itself when none does. */
+export function askForPermission(verb: string, resource: string): string {
+  const roles = rolesGranting(verb, resource);
+  return roles ? askForRoles(roles) : `ask for "${verb} ${resource}" (the plugin's roles are listed by ${PERMISSIONS_COMMAND})`;
 }

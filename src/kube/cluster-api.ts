@@ -1,7 +1,7 @@
 import type { CoreV1Event, V1EphemeralContainer, V1LabelSelector, V1Namespace, V1NamespaceList, V1Node, V1Pod, V1PodList } from '@kubernetes/client-node';
 import { PluginError } from '../errors/plugin-error.js';
 import { ApiError } from './api-error.js';
-import type { ResourceRule } from './access-rules.js';
+import { askForPermission, type ResourceRule } from './access-rules.js';
 import { ephemeralContainerPatch } from './ephemeral-patch.js';
 import { WORKLOAD_KINDS, type WorkloadKind } from './workload-kinds.js';
 import type { KubeHttpClient } from './http-client.js';
@@ -425,7 +425,7 @@ export class ClusterApi {
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) throw new PluginError('not-found', `node "${name}" not found; list nodes with kubectl get nodes`);
       if (err instanceof ApiError && err.status === 403)
-        throw new PluginError('forbidden', `cannot get node "${name}": ${err.body?.message ?? err.message}; a node session needs "get nodes" (README: node sessions)`);
+        throw new PluginError('forbidden', `cannot get node "${name}": ${err.body?.message ?? err.message}; a node session needs "get nodes"`, { reason: 'rbac', fix: askForPermission('get', 'nodes') });
       throw translateApiError(err, { verb: 'get', resource: 'nodes', object: `node "${name}"` });
     }
   }

@@ -1,5 +1,5 @@
 import { PluginError } from '../errors/plugin-error.js';
-import { rolesGranting } from './access-rules.js';
+import { askForPermission } from './access-rules.js';
 import { ApiError } from './api-error.js';
 import type { KubeTarget } from './kubeconfig.js';
 
@@ -40,7 +40,7 @@ export function translateApiError(err: unknown, ctx: ErrorContext): Error {
         return new PluginError('policy-rejected', `${ctx.object}: rejected by Pod Security admission: ${stripPrefix(msg)}`, { reason: 'pod-security', fix: 'use a preset the namespace level allows, or ask for an exemption' });
       return new PluginError('forbidden', `cannot ${ctx.verb} ${ctx.resource} for ${ctx.object}: ${stripPrefix(msg)}`, {
         reason: 'rbac',
-        fix: `ask for ${rolesGranting(ctx.verb, ctx.resource) ?? 'the RBAC shown by "kubectl ephemeral --help"'} (README: permissions)`,
+        fix: askForPermission(ctx.verb, ctx.resource),
       });
     case 404:
       if (ctx.resource === 'pods/ephemeralcontainers' && !err.body?.details?.name)

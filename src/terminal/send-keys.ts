@@ -2,7 +2,7 @@
 // (a TTY container refuses a non-TTY attach with "error stream protocol error"), the keys written,
 // then kubectl left to end with the session or stopped after a deadline.
 import { mayBeKubectlFailure } from './attach/kubectl-output';
-import { loadPty } from './pty-loader';
+import { loadPty, platformPtyOptions } from './pty-loader';
 
 // Without output to go by (a program that does not redraw on a resize), the keys go after this.
 const TYPE_ANYWAY_MS = 1500;
@@ -11,7 +11,7 @@ const TYPE_ANYWAY_MS = 1500;
 export function sendKeysThroughAttach(kubectl: string, args: string[], keys: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<boolean> {
   const pty = loadPty();
   if (!pty) return Promise.resolve(false);
-  const term = pty.spawn(kubectl, ['attach', '-i', '-t', '--quiet', ...args], { cols: 80, rows: 24, env: env as Record<string, string> });
+  const term = pty.spawn(kubectl, ['attach', '-i', '-t', '--quiet', ...args], { cols: 80, rows: 24, env: env as Record<string, string>, ...platformPtyOptions() });
   return new Promise((resolve) => {
     let ended = false;
     let typed = false;

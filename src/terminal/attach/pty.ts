@@ -7,6 +7,7 @@ import type * as NodePty from 'node-pty';
 import { AsciicastWriter } from '../recording';
 import type { AttachSessionOptions, AttachSessionResult } from '../attach-session';
 import { AttachMachine, type AttachAction, type AttachEnd, type AttachEvent, type TimerName } from './machine';
+import { platformPtyOptions, ptyBytes } from '../pty-loader';
 import { DEFAULT_TIMING } from './timing';
 import { FORWARDED_SIGNALS, passOutputThrough, terminalSize, waitForDrain, withAttachFlags } from './terminal-io';
 
@@ -228,6 +229,7 @@ class PtyRelay {
         encoding: null,
         // On, node-pty would swallow Ctrl-S/Ctrl-Q typed for the container.
         handleFlowControl: false,
+        ...platformPtyOptions(),
       });
     } catch (err) {
       if (id === 1) throw err;
@@ -235,8 +237,8 @@ class PtyRelay {
       return;
     }
     const subs = [
-      // encoding: null makes node-pty hand out Buffers; its typings still say string.
-      pty.onData((chunk) => this.feed({ type: 'output', attempt: id, data: chunk as unknown as Buffer })),
+      // encoding: null makes node-pty hand out Buffers (strings on Windows); its typings say string.
+      pty.onData((chunk) => this.feed({ type: 'output', attempt: id, data: ptyBytes(chunk) })),
       pty.onExit((e) => this.feed({ type: 'exit', attempt: id, exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) })),
     ];
     this.attempts.set(id, { pty, subs });

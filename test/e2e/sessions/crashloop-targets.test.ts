@@ -37,7 +37,7 @@ describeOnRealNode(__filename)('crashloop finds what crashes, reuse, workloads (
   beforeAll(async () => {
     ns = await createTestNamespace('e2e-crash-targets');
     grantInNamespace(ns, 'debugger', 'debug-copies', COPY_RULES);
-    // Reading a deployment's selector takes "get deployments" (README: permissions).
+    // Reading a deployment's selector takes "get deployments" (kubectl ephemeral permissions lists it).
     grantInNamespace(ns, 'debugger', 'read-workloads', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }]);
     createObject(initLoopPod('initloop'), { namespace: ns });
     createObject(sampleAppPod('web'), { namespace: ns });

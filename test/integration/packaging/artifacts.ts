@@ -71,32 +71,31 @@ function build(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv
   return r.stdout;
 }
 
-/** Builds the single executable into a fresh directory (node scripts/build-binary.mjs --out). */
-export function buildExecutable(): string {
+/**
+ * Builds the single executable into a fresh directory (node scripts/build-binary.mjs --out), or with
+ * entry a stand-in script bundled as the plugin is (--entry).
+ */
+export function buildExecutable(entry?: string): string {
   const out = join(tempDir('sea'), 'kubectl-ephemeral');
-  build('scripts/build-binary.mjs', NODE, [join(REPO, 'scripts/build-binary.mjs'), '--out', out]);
+  build('scripts/build-binary.mjs', NODE, [join(REPO, 'scripts/build-binary.mjs'), '--out', out, ...(entry ? ['--entry', entry] : [])]);
   return out;
 }
 
-/** Builds this platform's release archive (scripts/release.sh archive) into a fresh directory. */
-export function buildReleaseArchive(): { dir: string; archive: string } {
+/** Builds one platform's release archive (scripts/release.sh archive; this machine's by default) into a fresh directory. */
+export function buildReleaseArchive(p: Platform = { os: KREW_OS, arch: KREW_ARCH }): { dir: string; archive: string } {
   const dir = tempDir('release');
-  build('scripts/release.sh archive', 'bash', [join(REPO, 'scripts/release.sh'), 'archive'], { ...process.env, KE_RELEASE_OUT: dir });
-  const ext = KREW_OS === 'windows' ? 'zip' : 'tar.gz';
-  return { dir, archive: join(dir, `kubectl-ephemeral_${VERSION}_${KREW_OS}_${KREW_ARCH}.${ext}`) };
+  build('scripts/release.sh archive', 'bash', [join(REPO, 'scripts/release.sh'), 'archive', `${p.os}/${p.arch}`], { ...process.env, KE_RELEASE_OUT: dir });
+  return { dir, archive: join(dir, archiveName(p)) };
 }
 
-/** krew's platforms, as scripts/krew/render-manifest.mjs and scripts/sea/targets.mjs list them. */
-export const PLATFORMS = [
-  { os: 'linux', arch: 'amd64' },
-  { os: 'linux', arch: 'arm64' },
-  { os: 'darwin', arch: 'amd64' },
-  { os: 'darwin', arch: 'arm64' },
-  { os: 'windows', arch: 'amd64' },
-] as const;
+/** One platform, in krew's names. */
+export interface Platform {
+  os: string;
+  arch: string;
+}
 
-/** One platform. */
-export type Platform = (typeof PLATFORMS)[number];
+/** krew's platforms: the list the release builds and the manifest names (scripts/krew/platforms.json). */
+export const PLATFORMS: readonly Platform[] = JSON.parse(readFileSync(join(REPO, 'scripts', 'krew', 'platforms.json'), 'utf8')) as Platform[];
 
 /** A platform's archive name. */
 export function archiveName({ os, arch }: Platform): string {

@@ -5,13 +5,16 @@
 //   - linux/arm64: runs under qemu-user (the session on the real node: test/e2e/packaging);
 //   - darwin: Mach-O of the right architecture, the SEA segment, the ad hoc signature's digests
 //     checked by rcodesign, node-pty's pty.node and spawn-helper for that platform inside, written executable;
-//   - windows: PE32+ x86-64 with the SEA resource, no broken Authenticode signature left.
+//   - windows: PE32+ x86-64 with the SEA resource, no broken Authenticode signature left, node-pty's
+//     ConPTY files (conpty.node, conpty.dll, OpenConsole.exe) inside: PE32+ x86-64, nothing imported
+//     that Windows lacks. Not run: no Windows here, and Debian's wine stops Node 24 at start.
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   archiveName,
   buildRelease,
+  buildReleaseArchive,
   isolatedPath,
   KREW_ARCH,
   KREW_OS,
@@ -28,6 +31,7 @@ import {
   which,
   type Platform,
 } from './artifacts';
+import { readPe } from './pe';
 import { describeIfAvailable } from '../../support/suite-gate';
 
 const KUBECTL = which('kubectl');
@@ -52,6 +56,8 @@ function machO(buf: Buffer): { cpu: number; type: number } {
   return { cpu: buf.readUInt32LE(4), type: buf.readUInt32LE(12) };
 }
 const MACHO_CPU = { amd64: 0x01000007, arm64: 0x0100000c } as const;
+/** IMAGE_FILE_MACHINE_AMD64. */
+const PE_AMD64 = 0x8664;
 
 suite('the release: five archives and the manifest from one command', () => {
   let tools: string;
@@ -177,12 +183,21 @@ suite('the release: five archives and the manifest from one command', () => {
   });
 
   describe('every executable: a single executable of the release runtime with its SEA blob', () => {
-    it.each(PLATFORMS.map((p) => [`${p.os}/${p.arch}`, p] as const))('%s: the SEA fuse is on and the blob names the plugin version and (but on Windows) its platform\'s native files', (_n, p) => {
+    it.each(PLATFORMS.map((p) => [`${p.os}/${p.arch}`, p] as const))('%s: the SEA fuse is on and the blob names the plugin version and its platform\'s native files', (_n, p) => {
       const exe = readFileSync(join(unpack(release.archive(p)), exeOf(p)));
       expect(exe.includes(SEA_FUSE_ON)).toBe(true);
       expect(exe.includes(`"${VERSION}"`)).toBe(true);
-      if (p.os !== 'windows') expect(nativeTable(exe, p).dir).toMatch(/^native-/);
+      expect(nativeTable(exe, p).dir).toMatch(/^native-/);
     });
+  });
+
+  describe('reproducible: the same commit built again, in another directory, gives the same archive', () => {
+    // The tar.gz of this machine's platform and the zip (the two archive paths of release.sh);
+    // darwin's ad hoc signature and the cross-built ones were found identical too (docs/development.md).
+    it.each([['linux', 'amd64'], ['windows', 'amd64']] as const)('%s/%s: the same sha256', (os, arch) => {
+      const again = buildReleaseArchive({ os, arch });
+      expect(sha256(readFileSync(again.archive))).toBe(sha256(readFileSync(release.archive({ os, arch }))));
+    }, 900_000);
   });
 
   describe('linux/arm64', () => {
@@ -277,22 +292,37 @@ suite('the release: five archives and the manifest from one command', () => {
     });
 
     it('is a PE32+ x86-64 console executable with the NODE_SEA_BLOB resource and no stale Authenticode signature', () => {
-      const pe = exe.readUInt32LE(0x3c);
-      expect(exe.toString('latin1', pe, pe + 4)).toBe('PE\0\0');
-      expect(exe.readUInt16LE(pe + 4)).toBe(0x8664);
-      const optional = pe + 24;
-      expect(exe.readUInt16LE(optional)).toBe(0x20b);
-      expect(exe.readUInt16LE(optional + 68)).toBe(3); // IMAGE_SUBSYSTEM_WINDOWS_CUI
-      expect(exe.includes(Buffer.from('NODE_SEA_BLOB', 'utf16le'))).toBe(true);
       // Data directory 4, the certificate table: dropped before injecting (it would no longer match).
-      expect([exe.readUInt32LE(optional + 112 + 32), exe.readUInt32LE(optional + 112 + 36)]).toEqual([0, 0]);
+      expect(readPe(exe)).toMatchObject({ machine: PE_AMD64, magic: 0x20b, dll: false, subsystem: 3, certificate: [0, 0] });
+      expect(exe.includes(Buffer.from('NODE_SEA_BLOB', 'utf16le'))).toBe(true);
     });
 
-    it('carries no pty addon: Windows attaches with inherited stdio (the manifest\'s caveat says so)', () => {
-      // node-pty's entry is replaced by a stub that throws (scripts/build-binary.mjs): no addon table.
-      expect(() => nativeTable(exe, { os: 'windows', arch: 'amd64' })).toThrow(/no native table/);
-      expect(exe.includes('the Windows executable has no pseudo-terminal support')).toBe(true);
-      expect(readFileSync(release.manifest, 'utf8')).toContain('On Windows the session is attached without a pseudo-terminal');
+    it("carries node-pty's ConPTY files for win32-x64 as the addon finds them: conpty.node, conpty\\conpty.dll beside it, OpenConsole.exe beside that", () => {
+      const { files } = nativeTable(exe, { os: 'windows', arch: 'amd64' });
+      // Written to the cache under these names (scripts/sea/native-addon.cjs): conpty.node loads
+      // conpty\\conpty.dll from its own directory, which starts OpenConsole.exe from its own.
+      expect(files.map((f) => f.name)).toEqual(['conpty.node', 'conpty/conpty.dll', 'conpty/OpenConsole.exe']);
+      const prebuilds = join(REPO, 'node_modules', 'node-pty', 'prebuilds', 'win32-x64');
+      for (const f of files) {
+        const built = readFileSync(join(prebuilds, f.name));
+        expect(sha256(built)).toBe(f.sha256);
+        expect(exe.includes(built)).toBe(true);
+        const image = readPe(built);
+        expect({ file: f.name, machine: image.machine, dll: image.dll }).toEqual({ file: f.name, machine: PE_AMD64, dll: f.name !== 'conpty/OpenConsole.exe' });
+        // Nothing a Windows machine may lack: no static node.exe (the host is kubectl-ephemeral.exe),
+        // no Visual C++ runtime DLL.
+        expect(image.imports.filter((d) => /^(node\.exe|vcruntime|msvcp)/i.test(d))).toEqual([]);
+      }
+      // The addon reaches N-API through a delay-loaded node.exe, which node-gyp's hook resolves to
+      // whatever executable loaded it: the renamed runtime loads it as node.exe would.
+      expect(readPe(readFileSync(join(prebuilds, 'conpty.node'))).delayImports).toEqual(['node.exe']);
+    });
+
+    it('runs node-pty through the ConPTY DLL: neither winpty nor the console-list helper is carried', () => {
+      expect(exe.toString('latin1')).toMatch(/useConpty:(!0|true),useConptyDll:(!0|true)/); // src/terminal/pty-loader.ts, minified
+      for (const absent of ['pty.node', 'winpty.dll', 'winpty-agent.exe', 'conpty_console_list.node'])
+        expect(nativeTable(exe, { os: 'windows', arch: 'amd64' }).files.map((f) => f.name)).not.toContain(absent);
+      expect(readFileSync(release.manifest, 'utf8')).toContain('On Windows the session runs through ConPTY');
     });
   });
 });

@@ -385,7 +385,7 @@ describe('workload references (API server)', () => {
   it.each([
     ['deploy/nope', 'debugger', 66, () => `error: deployment "nope" not found in namespace "${ns}"; list them with kubectl get deployments -n ${ns}`],
     // reader may read pods but not deployments.
-    ['deploy/web', 'reader', 77, () => `error: cannot get deployments.apps for deployment "web" in namespace "${ns}": User "reader" cannot get resource "deployments" in API group "apps" in the namespace "${ns}"; ask for the RBAC shown by "kubectl ephemeral --help" (README: permissions)`],
+    ['deploy/web', 'reader', 77, () => `error: cannot get deployments.apps for deployment "web" in namespace "${ns}": User "reader" cannot get resource "deployments" in API group "apps" in the namespace "${ns}"; ask for the ClusterRole kubectl-ephemeral-debugger (listed by kubectl ephemeral permissions)`],
     ['svc/web', 'debugger', 64, () => 'error: cannot debug "svc/web": use a pod name or pod/, deploy/, sts/, ds/, rs/ or job/ followed by a name'],
   ])('%s as %s fails in one line (exit %d)', async (ref, context, code, line) => {
     const r = await runPlugin(['shell', ref, '-n', ns, '--context', context]);

@@ -73,7 +73,7 @@ describe('hardening against the live server', () => {
       const r = await runPlugin(['crashloop', 'web', '-n', ns, ...asCoreOnly, '--copy', '--no-attach']);
       expectExit(r, 77);
       expect(theErrorLine(r)).toBe(
-        `error: user "core-only" cannot create and delete pods in namespace "${ns}" (needed by --copy); ask for the ClusterRole kubectl-ephemeral-copy (README: permissions), or debug without --copy`,
+        `error: user "core-only" cannot create and delete pods in namespace "${ns}" (needed by --copy); ask for the ClusterRole kubectl-ephemeral-copy (listed by kubectl ephemeral permissions), or debug without --copy`,
       );
       expect(kubectl(['get', 'pods', '-o', 'name'], { namespace: ns }).split('\n').filter(Boolean).sort()).toEqual(['pod/api', 'pod/foreign', 'pod/full', 'pod/tamper', 'pod/web']);
     });
@@ -81,7 +81,7 @@ describe('hardening against the live server', () => {
     it('bound in one namespace only (a RoleBinding): list -A and cleanup -A fail (77) naming list pods and the role', async () => {
       const list = await runPlugin(['list', '-A', '--context', 'admin', '--as', 'ns-only']);
       expectExit(list, 77);
-      expect(theErrorLine(list)).toMatch(/^error: cannot list pods for all namespaces: .*; ask for the ClusterRole kubectl-ephemeral-debugger \(README: permissions\)$/);
+      expect(theErrorLine(list)).toMatch(/^error: cannot list pods for all namespaces: .*; ask for the ClusterRole kubectl-ephemeral-debugger \(listed by kubectl ephemeral permissions\)$/);
       const cleanup = await runPlugin(['cleanup', '-A', '--dry-run', '--context', 'admin', '--as', 'ns-only']);
       expectExit(cleanup, 77);
       expect(theErrorLine(cleanup)).toMatch(/^error: cannot list pods for all namespaces: /);

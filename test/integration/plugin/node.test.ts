@@ -120,7 +120,7 @@ describe('node sessions against the API server', () => {
       const r = await runPlugin(['shell', `node/${fakeNode}`, '-n', privileged, '--context', 'reader']);
       expectExit(r, 77);
       expect(theErrorLine(r)).toBe(
-        `error: cannot get node "${fakeNode}": nodes "${fakeNode}" is forbidden: User "reader" cannot get resource "nodes" in API group "" at the cluster scope; a node session needs "get nodes" (README: node sessions)`,
+        `error: cannot get node "${fakeNode}": nodes "${fakeNode}" is forbidden: User "reader" cannot get resource "nodes" in API group "" at the cluster scope; a node session needs "get nodes"; ask for the ClusterRole kubectl-ephemeral-node-debugger (listed by kubectl ephemeral permissions)`,
       );
       expect(nodePods(privileged)).toEqual([]);
     });

@@ -257,7 +257,7 @@ describe('runCapture: the capture through the kubectl runner', () => {
     const fake = new FakeCapture();
     fake.tcpdump = { stderr: ['tcpdump: eth9: No such device exists'], stdout: Buffer.alloc(0), endsAlone: true, exitCode: 1 };
     const failed = runCapture(fake.context(), capture({ iface: 'eth9' }));
-    await expect(failed).rejects.toMatchObject({ kind: 'tool-failed', exitCode: 71, message: expect.stringMatching(/^tcpdump in "[^"]+-abcde" failed \(exit 1\); its message is above/) });
+    await expect(failed).rejects.toMatchObject({ kind: 'tool-failed', exitCode: 71, message: expect.stringMatching(/^tcpdump in "[^"]+-abcde" failed \(exit 1\); its message is above; check -f and -i; with --image, /) });
     expect(fake.stderr).toContain('tcpdump: eth9: No such device exists\n');
     expect(readdirSync(dir)).toEqual([]);
   });

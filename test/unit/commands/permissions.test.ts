@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { parseCommandLine } from '../../../src/cli/root';
 import { runPermissions, type PermissionsOptions } from '../../../src/commands/permissions';
 import type { CommandContext } from '../../../src/context';
-import { PERMISSIONS } from '../../../src/kube/access-rules';
+import { PERMISSIONS, PERMISSIONS_COMMAND } from '../../../src/kube/access-rules';
 import { rbacDocuments } from '../../../src/plan/rbac-manifest';
 import { PresetRegistry } from '../../../src/presets/registry';
 
@@ -19,6 +19,12 @@ describe('kubectl ephemeral permissions', () => {
     expect(await parse(['permissions', '-o', 'yaml'])).toEqual({ command: 'permissions', options: { output: 'yaml' } });
     expect(await parse(['permissions'])).toEqual({ command: 'permissions', options: { output: undefined } });
     await expect(parse(['permissions', '-o', 'wide'])).rejects.toMatchObject({ kind: 'usage' });
+  });
+
+  it('the command refusals point to is this one (what a krew user has instead of a checkout)', async () => {
+    const [kubectl, plugin, ...args] = PERMISSIONS_COMMAND.split(' ');
+    expect([kubectl, plugin]).toEqual(['kubectl', 'ephemeral']);
+    expect(await parseCommandLine(args, PresetRegistry.from(), () => undefined)).toEqual({ command: 'permissions', options: { output: undefined } });
   });
 
   it('prints one line per permission: the ClusterRole, what it is for, verb, resource and purpose', async () => {

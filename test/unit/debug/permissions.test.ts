@@ -67,6 +67,9 @@ describe('rolesGranting (what a 403 names)', () => {
     ['delete', 'pods', 'the ClusterRole kubectl-ephemeral-copy or kubectl-ephemeral-cleanup'],
     ['patch', 'pods', 'the ClusterRole kubectl-ephemeral-audit'],
     ['get', 'nodes', 'the ClusterRole kubectl-ephemeral-node-debugger'],
+    // As a 403 on a workload names it: the resource with its group.
+    ['get', 'deployments.apps', 'the ClusterRole kubectl-ephemeral-debugger'],
+    ['get', 'deployments', undefined],
     ['escalate', 'roles', undefined],
   ])('%s %s: %s', (verb, resource, expected) => expect(rolesGranting(verb, resource)).toBe(expected));
 });

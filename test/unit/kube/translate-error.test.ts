@@ -18,11 +18,20 @@ describe('translateApiError: the reason as data, the fix apart', () => {
       answer(403, { message: 'pods "web" is forbidden: violates PodSecurity "baseline:latest": privileged (container "dbg" must not set securityContext.privileged=true)' }),
       { kind: 'policy-rejected', reason: 'pod-security', fix: 'use a preset the namespace level allows, or ask for an exemption' },
     ],
-    ['RBAC', answer(403, { message: 'pods "web" is forbidden: User "bob" cannot patch resource "pods/ephemeralcontainers"' }), { kind: 'forbidden', reason: 'rbac' }],
+    [
+      'RBAC: the shipped role to ask for, and the command that lists it (a krew user has no checkout)',
+      answer(403, { message: 'pods "web" is forbidden: User "bob" cannot patch resource "pods/ephemeralcontainers"' }),
+      { kind: 'forbidden', reason: 'rbac', fix: 'ask for the ClusterRole kubectl-ephemeral-debugger (listed by kubectl ephemeral permissions)' },
+    ],
     ['a missing pod', answer(404, { message: 'pods "web" not found', details: { name: 'web' } }), { kind: 'not-found', reason: 'missing' }],
     ['no subresource', answer(404, { message: 'the server could not find the requested resource' }), { kind: 'cluster-too-old', reason: 'no-ephemeral-containers' }],
   ])('%s', (_what, err, want) => {
     expect(translateApiError(err, ctx)).toMatchObject(want);
+  });
+
+  it('RBAC on a verb no shipped role grants: the verb itself, and the command that lists the roles', () => {
+    const err = translateApiError(answer(403, { message: 'pods "web" is forbidden: User "bob" cannot escalate resource "roles"' }), { ...ctx, verb: 'escalate', resource: 'roles' });
+    expect(err).toMatchObject({ kind: 'forbidden', reason: 'rbac', fix: 'ask for "escalate roles" (the plugin\'s roles are listed by kubectl ephemeral permissions)' });
   });
 
   it('a caller offers its own fix without reading the message: the problem stays, the fix is replaced', () => {
