@@ -473,10 +473,13 @@ describe('runAttachSession without a terminal', () => {
 
 describe('relay throughput', () => {
   const FLOOD = 32 * 1024 * 1024;
+  // Bounds that only end a stuck test: a flood's pace is the machine's load more than the code
+  // (one CPU shared with a busy loop halves it), and nothing here is timed.
+  const FLOOD_BOUND_MS = 100_000;
 
   async function flood(config: Partial<DriverConfig>, bytes = FLOOD): Promise<DriverReport> {
     const outer = new OuterTerminal({ driver, config: session(config), env: { FAKE_KUBECTL_FLOOD: String(bytes) } });
-    const { report } = await outer.finish(25_000);
+    const { report } = await outer.finish(FLOOD_BOUND_MS);
     expect(report.sinkTail).toMatch(/FLOOD-END\r\n$/);
     return report;
   }
@@ -487,25 +490,17 @@ describe('relay throughput', () => {
     expect(slow.sinkBytes).toBe(fast.sinkBytes);
     // Without pausing the pty, megabytes would pile up in the slow sink's buffer.
     expect(slow.maxBuffered).toBeLessThan(512 * 1024);
-  });
+  }, 2 * FLOOD_BOUND_MS);
 
-  it('records without slowing the relay much (figure printed)', async () => {
-    const plain: number[] = [];
-    const recorded: number[] = [];
-    for (let i = 0; i < 2; i++) {
-      plain.push((await flood({ output: 'sink' })).ms);
-      const file = join(scratch, `flood-${i}.cast`);
-      const report = await flood({ output: 'sink', recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } });
-      recorded.push(report.ms);
-      expect(statSync(file).size).toBeGreaterThan(FLOOD);
-    }
-    const best = (xs: number[]) => Math.min(...xs);
+  it('relays a flood whole, and records it whole too (the pace printed, not asserted)', async () => {
+    const plain = (await flood({ output: 'sink' })).ms;
+    const file = join(scratch, 'flood.cast');
+    const recorded = (await flood({ output: 'sink', recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } })).ms;
+    expect(statSync(file).size).toBeGreaterThan(FLOOD);
     const mbps = (ms: number) => (FLOOD / 1024 / 1024 / (ms / 1000)).toFixed(0);
-    process.stderr.write(
-      `relay of ${FLOOD / 1024 / 1024} MiB through the pty: ${best(plain).toFixed(0)} ms (${mbps(best(plain))} MiB/s) plain, ` +
-        `${best(recorded).toFixed(0)} ms (${mbps(best(recorded))} MiB/s) recording; runs ${JSON.stringify({ plain, recorded })}\n`,
-    );
-    // The figure is printed, not asserted: on a shared machine the load decides it more than the
-    // code does, and an attach unit test asserts no elapsed time (issue 28).
-  });
+    process.stderr.write(`relay of ${FLOOD / 1024 / 1024} MiB through the pty: ${plain.toFixed(0)} ms (${mbps(plain)} MiB/s) plain, ${recorded.toFixed(0)} ms (${mbps(recorded)} MiB/s) recording\n`);
+    // The pace is printed, not asserted: on a shared machine the load decides it more than the
+    // code does, and an attach unit test asserts no elapsed time (issue 28). The relay's pace
+    // against kubectl attach is measured by scripts/bench/attach.mjs (docs/performance.md).
+  }, 2 * FLOOD_BOUND_MS);
 });
