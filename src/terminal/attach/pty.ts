@@ -176,7 +176,7 @@ class PtyRelay {
         return this.write(a.data);
       case 'write-attempt':
         this.attempts.get(a.attempt)?.pty.write(a.data as unknown as string);
-        this.recorder?.input(a.data);
+        if (!a.replay) this.recorder?.input(a.data);
         return;
       case 'resize-attempt':
         return this.resize(a.attempt);

@@ -328,6 +328,30 @@ describe('runAttachSession with a terminal', () => {
       expect(outer.screen.indexOf('LANDED')).toBeLessThan(outer.screen.indexOf('READY'));
     });
 
+    it('keys typed at a quiet landing whose kubectl then fails on not found reach the attempt that lands, once, and are recorded once', async () => {
+      const { counter, env } = counted({ FAKE_KUBECTL_FAIL_FIRST: '1', FAKE_KUBECTL_FAIL_ON_KEY: '1' });
+      const file = join(scratch, 'handed-over.cast');
+      const recording = { file, input: true, header: { namespace: 'n', pod: 'p', container: 'c' } };
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, when: 'at-once' }, heldTimers: HELD, recording }), env });
+      await outer.waitFor(/TIMER-HELD land\n/);
+      // The first kubectl is in raw mode, quiet: it is shown as the session, then swallows a key and fails.
+      await eventually(async () => existsSync(`${counter}.waiting`), 20_000, 'the first attempt to wait for a key');
+      await outer.step('land');
+      await outer.waitFor(/LANDED\n/);
+      outer.type('a');
+      await outer.waitFor(/KEY\[a\]\n/);
+      expect(outer.screen).toContain('V: attach attempt 1 failed (error: Internal error occurred: unable to upgrade connection');
+      expect(outer.screen).toContain('V: handing 1 typed bytes to attempt 2');
+      outer.type('q');
+      const { report } = await outer.finish();
+      expect(report.exitCode).toBe(0);
+      expect(runsOf(counter)).toBe(2);
+      expect(outer.screen.match(/KEY\[a\]/g)).toHaveLength(1);
+      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
+      const events = readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+      expect(events.filter((e) => e[1] === 'i').map((e) => e[2]).join('')).toBe('aq');
+    });
+
     it('a spare that lands while the attempt in flight has no answer: the spare is the session and the other kubectl is ended', async () => {
       const { counter, env } = counted({ FAKE_KUBECTL_FIRST_HANGS: '1' });
       const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, when: 'at-once' }, heldTimers: HELD }), env });
