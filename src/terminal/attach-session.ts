@@ -8,7 +8,7 @@ import type { EarlySession } from './attach/early-session';
 import { dropKubectlNoise, kubectlMessage, StderrTail } from './attach/kubectl-output';
 import { runInPty } from './attach/pty';
 import type { AttachEnd } from './attach/machine';
-import { DEFAULT_TIMING, type AttachTiming } from './attach/timing';
+import { DEFAULT_TIMING, type AttachTimers, type AttachTiming } from './attach/timing';
 import { describe, FORWARDED_SIGNALS, terminalSize, waitForDrain, withAttachFlags } from './attach/terminal-io';
 import { loadPty } from './pty-loader';
 import { AsciicastWriter, type RecordingOptions } from './recording';
@@ -59,6 +59,8 @@ export interface AttachSessionOptions {
   catchUp?: () => Promise<Buffer>;
   /** The machine's clock, for tests and far servers; defaults: DEFAULT_TIMING and the early session's round trip. */
   timing?: Partial<AttachTiming>;
+  /** Where the terminal relay's timers run; default: the real clock (a test holds some and fires them itself). */
+  timers?: AttachTimers;
 }
 
 /** How a session ended. */

@@ -126,10 +126,21 @@ export interface TerminalSize {
   rows: number;
 }
 
+/** The clocks a recording reads (tests pass their own). */
+export interface RecordingClock {
+  /** The wall clock: the header's start time. */
+  now(): Date;
+  /** A monotonic clock, in nanoseconds: each event's time from the start. */
+  monotonicNs(): bigint;
+}
+
+const SYSTEM_CLOCK: RecordingClock = { now: () => new Date(), monotonicNs: () => process.hrtime.bigint() };
+
 /** Appends asciicast v2 events to one file without ever blocking the relay that feeds it. */
 export class AsciicastWriter {
   private readonly stream: WriteStream;
   private readonly started: bigint;
+  private readonly clock: RecordingClock;
   // Separate decoders: a UTF-8 sequence may be split across chunks on either side.
   private readonly outDecoder = new StringDecoder('utf8');
   private readonly inDecoder = new StringDecoder('utf8');
@@ -138,21 +149,22 @@ export class AsciicastWriter {
   private readonly keepInput: boolean;
 
   /** Creates the file (0600, parent directories 0700) and writes the header line. */
-  static open(options: RecordingOptions, size: TerminalSize, env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): AsciicastWriter {
+  static open(options: RecordingOptions, size: TerminalSize, env: NodeJS.ProcessEnv = process.env, clock: RecordingClock = SYSTEM_CLOCK): AsciicastWriter {
     mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
     // Checked again where the file is made: the directory may have changed since the first check.
     if (dirname(options.file) === defaultSessionsDir(env)) checkSessionsDir(dirname(options.file));
     // 'wx' refuses to follow a planted symlink or overwrite an earlier session; opening here,
     // synchronously, makes an unwritable path fail before the terminal is touched.
     const fd = openSync(options.file, 'wx', 0o600);
-    return new AsciicastWriter(createWriteStream(options.file, { fd, highWaterMark: 256 * 1024 }), options, size, env, now);
+    return new AsciicastWriter(createWriteStream(options.file, { fd, highWaterMark: 256 * 1024 }), options, size, env, clock);
   }
 
-  private constructor(stream: WriteStream, options: RecordingOptions, size: TerminalSize, env: NodeJS.ProcessEnv, now: Date) {
+  private constructor(stream: WriteStream, options: RecordingOptions, size: TerminalSize, env: NodeJS.ProcessEnv, clock: RecordingClock) {
     const { header } = options;
     this.stream = stream;
     this.keepInput = options.input === true;
-    this.started = process.hrtime.bigint();
+    this.clock = clock;
+    this.started = clock.monotonicNs();
     this.stream.on('error', (err) => {
       this.failure ??= err;
     });
@@ -161,7 +173,7 @@ export class AsciicastWriter {
       version: 2,
       width: size.cols,
       height: size.rows,
-      timestamp: Math.floor(now.getTime() / 1000),
+      timestamp: Math.floor(clock.now().getTime() / 1000),
       title: title ?? `${header.namespace}/${header.pod} ${header.container}${header.node ? ` (node ${header.node})` : ''}`,
       env: { TERM: env.TERM ?? null, SHELL: env.SHELL ?? null },
       [HEADER_KEY]: {
@@ -217,7 +229,7 @@ export class AsciicastWriter {
 
   private event(kind: 'o' | 'i' | 'r', data: string): void {
     if (this.closed || this.failure || data === '') return;
-    const seconds = Number(process.hrtime.bigint() - this.started) / 1e9;
+    const seconds = Number(this.clock.monotonicNs() - this.started) / 1e9;
     // Deliberately ignores write()'s backpressure signal: the file must never slow the terminal,
     // and a disk slower than a terminal for long enough to matter is not a case worth a stall.
     this.stream.write(`[${seconds.toFixed(6)}, "${kind}", ${JSON.stringify(data)}]\n`);

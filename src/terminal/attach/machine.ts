@@ -48,7 +48,8 @@ export type AttachAction =
   | { type: 'spawn'; attempt: number }
   | { type: 'kill'; attempt: number; signal: NodeJS.Signals }
   | { type: 'write-terminal'; data: Buffer }
-  | { type: 'write-attempt'; attempt: number; data: Buffer }
+  /** Typed bytes for an attempt; replay: handed again to the next attempt (recorded once, when first typed). */
+  | { type: 'write-attempt'; attempt: number; data: Buffer; replay?: boolean }
   | { type: 'resize-attempt'; attempt: number }
   /** Raw mode, output post-processing off, typed bytes to the machine. */
   | { type: 'take-terminal' }
@@ -136,6 +137,12 @@ export class AttachMachine {
   // Catching up: the attach's output since the landing, written after the log's part before it.
   private catching: Buffer[] | undefined;
   private catchUpTries = 0;
+  // Typed while the session is shown but no attempt landed yet (a quiet one, tentatively): a
+  // kubectl that then fails on "not found" never passed them on, so the next attempt gets them
+  // when it shows itself; what is typed meanwhile waits behind them.
+  private unconfirmed: Buffer[] = [];
+  private typedMeanwhile: Buffer[] = [];
+  private handOverDue = false;
 
   constructor(private readonly opts: AttachMachineOptions) {
     this.landed = !opts.early;
@@ -258,6 +265,21 @@ export class AttachMachine {
     this.clearTimer('land');
     this.dropSpare();
     this.show(how);
+    this.handOver();
+    this.unconfirmed = [];
+  }
+
+  // The attempt that shows itself after one that failed on "not found" gets what that one swallowed.
+  private handOver(): void {
+    if (!this.handOverDue) return;
+    this.handOverDue = false;
+    const again = Buffer.concat(this.unconfirmed);
+    this.log(`handing ${again.length} typed bytes to attempt ${this.current}: the attempt they went to failed before passing them on`);
+    this.emit({ type: 'write-attempt', attempt: this.current, data: again, replay: true });
+    const meanwhile = Buffer.concat(this.typedMeanwhile);
+    if (meanwhile.length) this.emit({ type: 'write-attempt', attempt: this.current, data: meanwhile });
+    this.unconfirmed.push(...this.typedMeanwhile);
+    this.typedMeanwhile = [];
   }
 
   // The session shows itself (the landed event, the terminal taken): at the landing, or at a
@@ -302,6 +324,7 @@ export class AttachMachine {
     if (retry) {
       this.lastFailure = { exit, message: kubectlMessage(text) };
       this.log(`attach attempt ${this.current} failed (${this.lastFailure.message})`);
+      if (this.unconfirmed.length) this.handOverDue = true;
       if (this.started === 'pending' && this.spawned >= this.opts.timing.earlyAttempts) {
         this.log('waiting to hear that the container runs before attaching again');
         this.waitingForStarted = exit;
@@ -395,13 +418,19 @@ export class AttachMachine {
       // Quiet but not failed, the container known to run: a program that does not redraw.
       this.dropSpare();
       this.show(`quiet for ${this.opts.timing.landedAfterMs} ms`);
+      this.handOver();
     }
   }
 
   private onInput(data: Buffer): void {
     if (this.detached || !this.taken || this.restored) return;
     const { pass, detach } = this.matcher.feed(data);
-    if (pass.length) this.emit({ type: 'write-attempt', attempt: this.current, data: pass });
+    // Behind bytes still to be handed to the next attempt, they wait to go with them.
+    if (pass.length && this.handOverDue) this.typedMeanwhile.push(pass);
+    else if (pass.length) {
+      if (!this.landed) this.unconfirmed.push(pass);
+      this.emit({ type: 'write-attempt', attempt: this.current, data: pass });
+    }
     if (!detach) return;
     // kubectl attach has no detach of its own: ending it closes the attach stream only; the
     // container keeps its stdin (stdinOnce is off) and its shell, for `attach` to find again.

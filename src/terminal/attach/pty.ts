@@ -8,7 +8,7 @@ import { AsciicastWriter } from '../recording';
 import type { AttachSessionOptions, AttachSessionResult } from '../attach-session';
 import { AttachMachine, type AttachAction, type AttachEnd, type AttachEvent, type TimerName } from './machine';
 import { platformPtyOptions, ptyBytes } from '../pty-loader';
-import { DEFAULT_TIMING } from './timing';
+import { DEFAULT_TIMING, REAL_TIMERS, type AttachTimers } from './timing';
 import { FORWARDED_SIGNALS, passOutputThrough, terminalSize, waitForDrain, withAttachFlags } from './terminal-io';
 
 // How long reading the log for a catch-up may take before the session goes on without it.
@@ -85,7 +85,9 @@ class PtyRelay {
   relayed = 0;
   pauses = 0;
   private readonly attempts = new Map<number, Attempt>();
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  // The cancel of each timer the machine asked for and that has not fired.
+  private readonly timers = new Map<TimerName, () => void>();
+  private readonly clock: AttachTimers;
   private paused: NodePty.IPty | undefined;
   private taken = false;
   private caughtUp: Promise<void> = Promise.resolve();
@@ -114,6 +116,7 @@ class PtyRelay {
     private readonly log: (line: string) => void,
   ) {
     const timing = { ...DEFAULT_TIMING, ...opts.early?.timing(), ...opts.timing };
+    this.clock = opts.timers ?? REAL_TIMERS;
     this.machine = new AttachMachine({ early: opts.early !== undefined, detachKeys: opts.detachKeys ?? Buffer.alloc(0), timing, catchUp: opts.catchUp !== undefined });
   }
 
@@ -135,7 +138,7 @@ class PtyRelay {
     try {
       return await ended;
     } finally {
-      for (const timer of this.timers.values()) clearTimeout(timer);
+      for (const cancel of this.timers.values()) cancel();
       this.timers.clear();
       this.giveBack(false);
       for (const signal of FORWARDED_SIGNALS) process.off(signal, this.onSignal);
@@ -174,7 +177,7 @@ class PtyRelay {
         return this.write(a.data);
       case 'write-attempt':
         this.attempts.get(a.attempt)?.pty.write(a.data as unknown as string);
-        this.recorder?.input(a.data);
+        if (!a.replay) this.recorder?.input(a.data);
         return;
       case 'resize-attempt':
         return this.resize(a.attempt);
@@ -183,16 +186,16 @@ class PtyRelay {
       case 'restore-terminal':
         return this.giveBack(a.reset);
       case 'set-timer': {
-        clearTimeout(this.timers.get(a.name));
-        const timer = setTimeout(() => {
+        this.timers.get(a.name)?.();
+        const cancel = this.clock.set(a.name, a.ms, () => {
           this.timers.delete(a.name);
           this.feed({ type: 'timer', name: a.name });
-        }, a.ms);
-        this.timers.set(a.name, timer);
+        });
+        this.timers.set(a.name, cancel);
         return;
       }
       case 'clear-timer':
-        clearTimeout(this.timers.get(a.name));
+        this.timers.get(a.name)?.();
         this.timers.delete(a.name);
         return;
       case 'landed':

@@ -1,5 +1,6 @@
 // The clock of an early attach, all in one place so that tests can shrink or stretch it and a far
-// API server can spread it out.
+// API server can spread it out, and the timers it runs on, which a test may hold and fire itself.
+import type { TimerName } from './machine';
 
 /** Every duration the attach machine asks a timer for. */
 export interface AttachTiming {
@@ -53,3 +54,21 @@ export function attemptSpacing(roundTripMs: number | undefined): Pick<AttachTimi
     landedAfterMs: Math.max(MIN_LANDED_AFTER_MS, Math.round(roundTripMs * 2)),
   };
 }
+
+/**
+ * Where the attach machine's timers run. The adapter asks here for every timer the machine
+ * requests; a test can hold one (the kill after a forwarded signal, the spare, the landing) and
+ * fire it when the events it must follow have happened, instead of racing the real clock.
+ */
+export interface AttachTimers {
+  /** Calls fire once, ms from now (the machine's timer `name`); the function returned cancels it. */
+  set(name: TimerName, ms: number, fire: () => void): () => void;
+}
+
+/** The real clock. */
+export const REAL_TIMERS: AttachTimers = {
+  set(_name, ms, fire) {
+    const timer = setTimeout(fire, ms);
+    return () => clearTimeout(timer);
+  },
+};

@@ -17,7 +17,7 @@ class Run {
   readonly spawned: Array<{ attempt: number; at: number }> = [];
   readonly killed: Array<{ attempt: number; signal: string; at: number }> = [];
   readonly written: string[] = [];
-  readonly typed: Array<{ attempt: number; data: string }> = [];
+  readonly typed: Array<{ attempt: number; data: string; replay?: true }> = [];
   readonly logs: string[] = [];
   readonly actions: AttachAction[] = [];
   landed: { attempt: number; how: string; at: number } | undefined;
@@ -125,7 +125,7 @@ class Run {
           this.written.push(a.data.toString('latin1'));
           break;
         case 'write-attempt':
-          this.typed.push({ attempt: a.attempt, data: a.data.toString('latin1') });
+          this.typed.push({ attempt: a.attempt, data: a.data.toString('latin1'), ...(a.replay ? { replay: true as const } : {}) });
           break;
         case 'take-terminal':
           this.taken = true;
@@ -326,6 +326,45 @@ describe('AttachMachine, early: attempts, the spare, retries, landing', () => {
     expect(r.output).toBe('/ # ');
     expect(r.taken).toBe(true);
     expect(r.end).toBeUndefined();
+  });
+
+  it('keys typed at a quiet landing whose attempt then fails on "not found" are handed to the next one when it shows itself; keys typed meanwhile wait behind them', () => {
+    // Attempt 1 is shown quiet at 1000, gets "ls" at 1200 and fails at 1500 (it never passed them
+    // on); attempt 2 (1510) prints at 1600. "x", typed at 1550, must not overtake "ls".
+    const r = new Run((attempt) => (attempt === 1 ? { after: 1500, fail: NOT_FOUND } : { after: 90, print: '/ # ' }), { timing: { spareDelayMs: 5000 } })
+      .startedAt(0, true)
+      .at(1200, { type: 'input', data: Buffer.from('ls') })
+      .at(1550, { type: 'input', data: Buffer.from('x') })
+      .at(1700, { type: 'input', data: Buffer.from('\r') })
+      .runUntil(3000);
+    expect(attempts(r)).toEqual(['1@0', '2@1510']);
+    expect(r.landed).toEqual({ attempt: 1, how: 'quiet for 1000 ms', at: 1000 });
+    // Typed once (recorded once); handed again (replay: not recorded again); then as usual.
+    expect(r.typed).toEqual([
+      { attempt: 1, data: 'ls' },
+      { attempt: 2, data: 'ls', replay: true },
+      { attempt: 2, data: 'x' },
+      { attempt: 2, data: '\r' },
+    ]);
+    expect(r.output).toBe('/ # ');
+  });
+
+  it('handed again at the next quiet landing too, and again if that one also fails; nothing once an attempt landed by its output', () => {
+    // 1 and 2 each fail 1.5 s after they started, quiet until then; 3 prints.
+    const r = new Run((attempt) => (attempt <= 2 ? { after: 1500, fail: NOT_FOUND } : { after: 90, print: '$ ' }), { timing: { spareDelayMs: 5000 } })
+      .startedAt(0, true)
+      .at(1200, { type: 'input', data: Buffer.from('a') })
+      .at(2700, { type: 'input', data: Buffer.from('b') })
+      .runUntil(5000);
+    // 1: shown at 1000, fails at 1500; 2 (1510): quiet landing at 2510, fails at 3010; 3 (3020) prints at 3110.
+    expect(attempts(r)).toEqual(['1@0', '2@1510', '3@3020']);
+    expect(r.typed).toEqual([
+      { attempt: 1, data: 'a' },
+      { attempt: 2, data: 'a', replay: true },
+      { attempt: 2, data: 'b' },
+      { attempt: 3, data: 'ab', replay: true },
+    ]);
+    expect(r.output).toBe('$ ');
   });
 
   it('any other failure (forbidden): no retry, nothing shown, kubectl\'s message and code for the caller', () => {

@@ -1,11 +1,12 @@
 // The attach session end to end in real ptys: an outer pty plays the user's terminal, the driver
 // runs runAttachSession in it, and the stand-in kubectl reports what reached it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropKubectlNoise, mayBeKubectlFailure, withAttachFlags } from '../../../src/terminal/attach-session';
 import { listRecordings } from '../../../src/terminal/sessions';
+import { eventually } from '../../support/wait';
 import type { DriverConfig, DriverReport } from './driver/attach-driver';
 import { buildDriver, exitedWithin, FAKE_KUBECTL, isAlive, isCooked, killLiveTerminals, OuterTerminal, type BuiltDriver } from './helpers/outer-terminal';
 
@@ -89,7 +90,7 @@ describe('runAttachSession with a terminal', () => {
     const outer = await started({ driver, config: session() });
     outer.type('a');
     // In cooked mode the outer line discipline would hold 'a' until Enter, and this would time out.
-    await outer.waitFor(/KEY\[a\]\n/, 10_000);
+    await outer.waitFor(/KEY\[a\]\n/);
     // Output passes through as kubectl wrote it: one CR per line from the inner pty, none added by
     // the outer terminal (libuv's raw mode would add it: the session turns OPOST off).
     expect(outer.raw).toContain('KEY[a]\r\n');
@@ -106,9 +107,9 @@ describe('runAttachSession with a terminal', () => {
   it('passes resizes of the outer terminal on to kubectl', async () => {
     const outer = await started({ driver, config: session(), cols: 100, rows: 30 });
     outer.resize(123, 41);
-    await outer.waitFor(/WINCH 41 123\n/, 5000);
+    await outer.waitFor(/WINCH 41 123\n/);
     outer.resize(80, 20);
-    await outer.waitFor(/WINCH 20 80\n/, 5000);
+    await outer.waitFor(/WINCH 20 80\n/);
     outer.type('q');
     await outer.finish();
   });
@@ -125,9 +126,9 @@ describe('runAttachSession with a terminal', () => {
   it('sends Ctrl-C to kubectl as a byte and keeps relaying', async () => {
     const outer = await started({ driver, config: session() });
     outer.type('\x03');
-    await outer.waitFor(/GOT-INT\n/, 10_000);
+    await outer.waitFor(/GOT-INT\n/);
     outer.type('b');
-    await outer.waitFor(/KEY\[b\]\n/, 10_000);
+    await outer.waitFor(/KEY\[b\]\n/);
     outer.type('q');
     const { report, driverStty } = await outer.finish();
     expect(report.exitCode).toBe(0);
@@ -137,15 +138,16 @@ describe('runAttachSession with a terminal', () => {
   it('passes Ctrl-S and Ctrl-Q through instead of treating them as flow control', async () => {
     const outer = await started({ driver, config: session() });
     outer.type('\x13');
-    await outer.waitFor(/KEY\[\^S\]\n/, 10_000);
+    await outer.waitFor(/KEY\[\^S\]\n/);
     outer.type('\x11');
-    await outer.waitFor(/KEY\[\^Q\]\n/, 10_000);
+    await outer.waitFor(/KEY\[\^Q\]\n/);
     outer.type('q');
     expect((await outer.finish()).report.exitCode).toBe(0);
   });
 
   it.each(['SIGTERM', 'SIGHUP'] as const)('on %s to the plugin: ends kubectl, restores the terminal, exits 128+n', async (signal) => {
-    const outer = await started({ driver, config: session() });
+    // The kill after the grace is held (never fired): kubectl ends by the signal passed on, or not at all.
+    const outer = await started({ driver, config: session({ heldTimers: ['kill'] }) });
     const kubectlPid = await outer.kubectlPid();
     process.kill(await outer.driverPid(), signal);
     const { report, driverStty, driverExit, shellStty } = await outer.finish();
@@ -159,12 +161,16 @@ describe('runAttachSession with a terminal', () => {
   });
 
   it('on SIGINT to the plugin: passes it on, and kills kubectl when it ignores it', async () => {
-    // The stand-in traps SIGINT, as a stuck kubectl would; the session must still end.
-    const outer = await started({ driver, config: session() });
+    // The stand-in traps SIGINT, as a stuck kubectl would; the session must still end. The kill
+    // after the grace is held until kubectl showed that it got the SIGINT and lived on.
+    const outer = await started({ driver, config: session({ heldTimers: ['kill'] }) });
     const kubectlPid = await outer.kubectlPid();
     process.kill(await outer.driverPid(), 'SIGINT');
-    await outer.waitFor(/GOT-INT\n/, 10_000);
-    const { report, driverStty } = await outer.finish(10_000);
+    await outer.waitFor(/GOT-INT\n/);
+    await outer.waitFor(/TIMER-HELD kill\n/);
+    expect(isAlive(kubectlPid)).toBe(true);
+    await outer.step('kill');
+    const { report, driverStty } = await outer.finish();
     expect(report.exitCode).toBe(128 + 9);
     expect(isCooked(driverStty)).toBe(true);
     expect(isAlive(kubectlPid)).toBe(false);
@@ -191,21 +197,24 @@ describe('runAttachSession with a terminal', () => {
     expect(driverExit).toBe(1);
     expect(outer.screen).toContain('driver crash');
     await outer.waitFor(/SHELL-STTY/);
-    // The dying driver sent SIGHUP without waiting for kubectl to go: wait for the pid, not a guess.
-    expect(await exitedWithin(kubectlPid, 5000)).toBe(true);
+    // The dying driver sent SIGHUP without waiting for kubectl to go: its pid is watched until it
+    // is gone (the bound only ends a failing test; nothing here is timed).
+    expect(await exitedWithin(kubectlPid, 20_000)).toBe(true);
   });
 
   it('with --record-input: records typed input, output and resizes to an asciicast file only the user can read', async () => {
     const dir = join(scratch, 'rec', 'sessions');
     const file = join(dir, 'one.cast');
     const header = { cluster: 'kind', context: 'kind-test', namespace: 'shop', pod: 'web-1', container: 'debugger-x1', preset: 'net', image: 'nicolaka/netshoot', user: 'dev' };
+    const before = Date.now();
     const outer = await started({ driver, config: session({ recording: { file, header, input: true } }), cols: 90, rows: 25 });
     outer.type('h');
-    await outer.waitFor(/KEY\[h\]\n/, 10_000);
+    await outer.waitFor(/KEY\[h\]\n/);
     outer.resize(110, 35);
-    await outer.waitFor(/WINCH 35 110\n/, 5000);
+    await outer.waitFor(/WINCH 35 110\n/);
     outer.type('q');
     const { report } = await outer.finish();
+    const after = Date.now();
     expect(report.recordingError).toBeUndefined();
 
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -214,7 +223,9 @@ describe('runAttachSession with a terminal', () => {
     const head = JSON.parse(first!);
     expect(head).toMatchObject({ version: 2, width: 90, height: 25, env: { TERM: 'xterm-256color' }, kubectl_ephemeral: header });
     expect(head.title).toBe('shop/web-1 debugger-x1');
-    expect(Math.abs(head.timestamp - Date.now() / 1000)).toBeLessThan(60);
+    // The session's start, in whole seconds, from the wall clock: within the test's own run.
+    expect(head.timestamp).toBeGreaterThanOrEqual(Math.floor(before / 1000));
+    expect(head.timestamp).toBeLessThanOrEqual(Math.floor(after / 1000));
     const events = rest.map((l) => JSON.parse(l) as [number, string, string]);
     const times = events.map((e) => e[0]);
     expect(times).toEqual([...times].sort((a, b) => a - b));
@@ -227,14 +238,14 @@ describe('runAttachSession with a terminal', () => {
     const listed = await listRecordings(dir);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ file, pod: 'web-1', namespace: 'shop', container: 'debugger-x1', preset: 'net', context: 'kind-test' });
-    expect(listed[0]!.durationSeconds).toBeGreaterThan(0);
+    expect(listed[0]!.durationSeconds).toBe(times.at(-1));
   });
 
   it('records output only by default: typed keys stay out of the file', async () => {
     const file = join(scratch, 'output-only.cast');
     const outer = await started({ driver, config: session({ recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } }) });
     outer.type('s');
-    await outer.waitFor(/KEY\[s\]\n/, 10_000);
+    await outer.waitFor(/KEY\[s\]\n/);
     outer.type('q');
     expect((await outer.finish()).report.recordingError).toBeUndefined();
     const events = readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
@@ -257,11 +268,11 @@ describe('runAttachSession with a terminal', () => {
     const outer = await started({ driver, config: session({ detachKeys: 'ctrl-p,ctrl-q' }) });
     const kubectlPid = await outer.kubectlPid();
     outer.type('x');
-    await outer.waitFor(/KEY\[x\]\n/, 10_000);
+    await outer.waitFor(/KEY\[x\]\n/);
     // Ctrl-P alone is held back until the next key says whether it is the sequence.
     outer.type('\x10');
     outer.type('y');
-    await outer.waitFor(/KEY\[y\]\n/, 10_000);
+    await outer.waitFor(/KEY\[y\]\n/);
     expect(outer.screen).toContain('KEY[\x10]\nKEY[y]\n');
     outer.type('\x10');
     outer.type('\x11');
@@ -278,55 +289,111 @@ describe('runAttachSession with a terminal', () => {
   it('--detach-keys "" disables detaching: Ctrl-P Ctrl-Q go to the container', async () => {
     const outer = await started({ driver, config: session({ detachKeys: '' }) });
     outer.type('\x10\x11');
-    await outer.waitFor(/KEY\[\^Q\]\n/, 10_000);
+    await outer.waitFor(/KEY\[\^Q\]\n/);
     outer.type('q');
     const { report } = await outer.finish();
     expect(report.detached).toBeUndefined();
   });
 
-  describe('an early attach through the relay (its timing and attempt counts: attach-machine.test.ts, with a fake clock)', () => {
-    const failing = (runs: number, message?: string) => {
+  describe('an early attach through the relay (the machine\'s timing: attach-machine.test.ts, with a fake clock)', () => {
+    // Attempts here follow one another in an order the test sets: the spare, the landing of a quiet
+    // attempt and the end of the retry window are held timers (see DriverConfig), fired only at a
+    // step of the test, so every attempt count below is exact whatever the machine's load.
+    const HELD: DriverConfig['heldTimers'] = ['spare', 'land', 'retry-window'];
+    const counted = (env: Record<string, string> = {}) => {
       const counter = join(scratch, `runs-${Math.random().toString(36).slice(2)}`);
-      return { counter, env: { FAKE_KUBECTL_FAIL_FIRST: String(runs), FAKE_KUBECTL_COUNTER: counter, ...(message ? { FAKE_KUBECTL_FAIL_MESSAGE: message } : {}) } };
+      return { counter, env: { FAKE_KUBECTL_COUNTER: counter, ...env } };
     };
+    const failing = (runs: number, message?: string) => counted({ FAKE_KUBECTL_FAIL_FIRST: String(runs), ...(message ? { FAKE_KUBECTL_FAIL_MESSAGE: message } : {}) });
     const runsOf = (counter: string) => Number(readFileSync(counter, 'utf8'));
     const kubectlErrorLine = /^error: /m;
 
     it('runs kubectl attach again while the kubelet says not found, shows none of it, takes the terminal when one lands, and what was typed before reaches it', async () => {
       const { counter, env } = failing(2);
-      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, when: 'at-once' }, heldTimers: HELD }), env });
       // Typed while the first attempts fail: it waits in the terminal's own buffer, then reaches the one that attaches, once.
       outer.type('a');
-      await outer.waitFor(/READY\n/, 10_000);
-      await outer.waitFor(/KEY\[a\]\n/, 5000);
+      await outer.waitFor(/READY\n/);
+      await outer.waitFor(/KEY\[a\]\n/);
       outer.type('q');
       const { report } = await outer.finish();
       expect(report.exitCode).toBe(0);
-      // Two failed, then one landed (a spare started beside one in flight may add one that was ended).
-      expect(runsOf(counter)).toBeGreaterThanOrEqual(3);
+      // Two failed, each run again after the pause; the third landed on its first output.
+      expect(runsOf(counter)).toBe(3);
+      expect(outer.screen).toContain('V: attached at attempt 3 (first output');
+      expect(outer.screen.match(/V: attach attempt [12] failed \(error: .*not found/g)).toHaveLength(2);
       expect(outer.screen.match(/KEY\[a\]/g)).toHaveLength(1);
       // The failed attempts' messages went to the -v log only; onLanded came before the container's output.
       expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
-      expect(outer.screen).toMatch(/attached at attempt [3-9]/);
       expect(outer.screen.indexOf('LANDED')).toBeLessThan(outer.screen.indexOf('READY'));
+    });
+
+    it('keys typed at a quiet landing whose kubectl then fails on not found reach the attempt that lands, once, and are recorded once', async () => {
+      const { counter, env } = counted({ FAKE_KUBECTL_FAIL_FIRST: '1', FAKE_KUBECTL_FAIL_ON_KEY: '1' });
+      const file = join(scratch, 'handed-over.cast');
+      const recording = { file, input: true, header: { namespace: 'n', pod: 'p', container: 'c' } };
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, when: 'at-once' }, heldTimers: HELD, recording }), env });
+      await outer.waitFor(/TIMER-HELD land\n/);
+      // The first kubectl is in raw mode, quiet: it is shown as the session, then swallows a key and fails.
+      await eventually(async () => existsSync(`${counter}.waiting`), 20_000, 'the first attempt to wait for a key');
+      await outer.step('land');
+      await outer.waitFor(/LANDED\n/);
+      outer.type('a');
+      await outer.waitFor(/KEY\[a\]\n/);
+      expect(outer.screen).toContain('V: attach attempt 1 failed (error: Internal error occurred: unable to upgrade connection');
+      expect(outer.screen).toContain('V: handing 1 typed bytes to attempt 2');
+      outer.type('q');
+      const { report } = await outer.finish();
+      expect(report.exitCode).toBe(0);
+      expect(runsOf(counter)).toBe(2);
+      expect(outer.screen.match(/KEY\[a\]/g)).toHaveLength(1);
+      expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
+      const events = readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+      expect(events.filter((e) => e[1] === 'i').map((e) => e[2]).join('')).toBe('aq');
+    });
+
+    it('a spare that lands while the attempt in flight has no answer: the spare is the session and the other kubectl is ended', async () => {
+      const { counter, env } = counted({ FAKE_KUBECTL_FIRST_HANGS: '1' });
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, when: 'at-once' }, heldTimers: HELD }), env });
+      await outer.waitFor(/TIMER-HELD spare\n/);
+      // The first kubectl is on its way (it never answers) before the spare is started beside it.
+      const hung = await eventually(async () => (existsSync(`${counter}.hung`) ? Number(readFileSync(`${counter}.hung`, 'utf8')) || undefined : undefined), 20_000, 'the first attempt to write its pid');
+      try {
+        await outer.step('spare');
+        await outer.waitFor(/READY\n/);
+        expect(outer.screen).toContain('V: attached at attempt 2 (first output');
+        expect(outer.screen.indexOf('LANDED')).toBeLessThan(outer.screen.indexOf('READY'));
+        // Ended by the session while it still runs (the driver's exit would end it too, later).
+        expect(await exitedWithin(hung, 20_000)).toBe(true);
+        outer.type('q');
+        expect((await outer.finish()).report.exitCode).toBe(0);
+        expect(runsOf(counter)).toBe(2);
+      } finally {
+        if (isAlive(hung)) process.kill(hung, 'SIGKILL');
+      }
     });
 
     it('keeps any other failure of kubectl\'s off the screen and hands its message to the caller, with its exit code; no retry', async () => {
       const { counter, env } = failing(5, 'error: pods "web-1" is forbidden: User "u" cannot create resource "pods/attach"');
-      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, afterMs: 0 } }), env });
-      const { report } = await outer.finish();
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, when: 'at-once' }, heldTimers: HELD }), env });
+      const { report, driverStty } = await outer.finish();
       expect(report.exitCode).toBe(1);
       expect(report.failed).toBe('error: pods "web-1" is forbidden: User "u" cannot create resource "pods/attach"');
       expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
-      // No attempt after the answer (a spare may have started beside the first before it came).
-      expect(runsOf(counter)).toBeLessThanOrEqual(2);
+      expect(outer.screen).not.toContain('LANDED');
+      expect(isCooked(driverStty)).toBe(true);
+      expect(runsOf(counter)).toBe(1);
     });
 
-    it('told the container will never run, ends cancelled with nothing shown and the terminal untouched (the attempt counts: attach-machine.test.ts)', async () => {
-      const { env } = failing(100);
-      const outer = new OuterTerminal({ driver, config: session({ early: { runs: false, afterMs: 2000 } }), env });
+    it('before the container is known to run: four attempts, then none; told it never will, ends cancelled with nothing shown and the terminal untouched', async () => {
+      const { counter, env } = failing(100);
+      const outer = new OuterTerminal({ driver, config: session({ early: { runs: false, when: 'at-step' }, heldTimers: HELD }), env });
+      await outer.waitFor(/V: waiting to hear that the container runs before attaching again\n/);
+      expect(runsOf(counter)).toBe(4);
+      await outer.step('settle');
       const { report, driverStty } = await outer.finish();
       expect(report).toMatchObject({ exitCode: 0, cancelled: true });
+      expect(runsOf(counter)).toBe(4);
       expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
       expect(outer.screen).not.toContain('LANDED');
       expect(isCooked(driverStty)).toBe(true);
@@ -360,7 +427,7 @@ describe('runAttachSession with a terminal', () => {
     expect(outer.screen).toContain('SIZE 30 100\n');
     // The stand-in set -icanon itself (as kubectl does), so one key gets through without Enter.
     outer.type('z');
-    await outer.waitFor(/KEY\[z\]\n/, 10_000);
+    await outer.waitFor(/KEY\[z\]\n/);
     outer.type('q');
     const { report, driverStty } = await outer.finish();
     expect(report.exitCode).toBe(4);
@@ -383,7 +450,7 @@ describe('runAttachSession without a terminal', () => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error(`driver did not exit; output:\n${out}`));
-      }, 10_000);
+      }, 20_000);
       child.on('close', (c) => {
         clearTimeout(timer);
         resolve(c);
@@ -430,10 +497,13 @@ describe('runAttachSession without a terminal', () => {
 
 describe('relay throughput', () => {
   const FLOOD = 32 * 1024 * 1024;
+  // Bounds that only end a stuck test: a flood's pace is the machine's load more than the code
+  // (one CPU shared with a busy loop halves it), and nothing here is timed.
+  const FLOOD_BOUND_MS = 100_000;
 
   async function flood(config: Partial<DriverConfig>, bytes = FLOOD): Promise<DriverReport> {
     const outer = new OuterTerminal({ driver, config: session(config), env: { FAKE_KUBECTL_FLOOD: String(bytes) } });
-    const { report } = await outer.finish(25_000);
+    const { report } = await outer.finish(FLOOD_BOUND_MS);
     expect(report.sinkTail).toMatch(/FLOOD-END\r\n$/);
     return report;
   }
@@ -444,25 +514,17 @@ describe('relay throughput', () => {
     expect(slow.sinkBytes).toBe(fast.sinkBytes);
     // Without pausing the pty, megabytes would pile up in the slow sink's buffer.
     expect(slow.maxBuffered).toBeLessThan(512 * 1024);
-  });
+  }, 2 * FLOOD_BOUND_MS);
 
-  it('records without slowing the relay much (figure printed)', async () => {
-    const plain: number[] = [];
-    const recorded: number[] = [];
-    for (let i = 0; i < 2; i++) {
-      plain.push((await flood({ output: 'sink' })).ms);
-      const file = join(scratch, `flood-${i}.cast`);
-      const report = await flood({ output: 'sink', recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } });
-      recorded.push(report.ms);
-      expect(statSync(file).size).toBeGreaterThan(FLOOD);
-    }
-    const best = (xs: number[]) => Math.min(...xs);
+  it('relays a flood whole, and records it whole too (the pace printed, not asserted)', async () => {
+    const plain = (await flood({ output: 'sink' })).ms;
+    const file = join(scratch, 'flood.cast');
+    const recorded = (await flood({ output: 'sink', recording: { file, header: { namespace: 'n', pod: 'p', container: 'c' } } })).ms;
+    expect(statSync(file).size).toBeGreaterThan(FLOOD);
     const mbps = (ms: number) => (FLOOD / 1024 / 1024 / (ms / 1000)).toFixed(0);
-    process.stderr.write(
-      `relay of ${FLOOD / 1024 / 1024} MiB through the pty: ${best(plain).toFixed(0)} ms (${mbps(best(plain))} MiB/s) plain, ` +
-        `${best(recorded).toFixed(0)} ms (${mbps(best(recorded))} MiB/s) recording; runs ${JSON.stringify({ plain, recorded })}\n`,
-    );
-    // The figure is printed, not asserted: on a shared machine the load decides it more than the
-    // code does, and an attach unit test asserts no elapsed time (issue 28).
-  });
+    process.stderr.write(`relay of ${FLOOD / 1024 / 1024} MiB through the pty: ${plain.toFixed(0)} ms (${mbps(plain)} MiB/s) plain, ${recorded.toFixed(0)} ms (${mbps(recorded)} MiB/s) recording\n`);
+    // The pace is printed, not asserted: on a shared machine the load decides it more than the
+    // code does, and an attach unit test asserts no elapsed time (issue 28). The relay's pace
+    // against kubectl attach is measured by scripts/bench/attach.mjs (docs/performance.md).
+  }, 2 * FLOOD_BOUND_MS);
 });

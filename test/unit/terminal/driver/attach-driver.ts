@@ -2,11 +2,19 @@
 // then reports on it. Bundled by the tests with esbuild and run by the project's Node; configured by
 // the JSON in ATTACH_DRIVER. Markers go to stdout after the session so the test can read them off
 // the same screen.
+//
+// Nothing here waits on the real clock for the test: a timer the test names in heldTimers, and an
+// early session's word when the test gives it, happen at the test's step (OuterTerminal.step: the
+// step's name in the file DRIVER_STEP_FILE, then SIGALRM), after the events they must follow were
+// seen on the screen.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { runAttachSession } from '../../../../src/terminal/attach-session';
 import { parseDetachKeys } from '../../../../src/terminal/detach-keys';
 import { EarlySession } from '../../../../src/terminal/attach/early-session';
+import type { TimerName } from '../../../../src/terminal/attach/machine';
+import { REAL_TIMERS, type AttachTimers } from '../../../../src/terminal/attach/timing';
 import type { RecordingOptions } from '../../../../src/terminal/recording';
 
 /** What the test asks the driver to do. */
@@ -22,8 +30,10 @@ export interface DriverConfig {
   detachKeys?: string;
   stdin?: boolean;
   tty?: boolean;
-  /** early.started: settles with `runs` after `afterMs`. */
-  early?: { runs: boolean; afterMs: number };
+  /** early.started: settles with `runs` at once, or at the test's step named 'settle'. */
+  early?: { runs: boolean; when: 'at-once' | 'at-step' };
+  /** The machine's timers that fire only at the test's step of their name; each is announced as TIMER-HELD <name> when set. */
+  heldTimers?: TimerName[];
 }
 
 /** The DRIVER-RESULT line, as JSON. */
@@ -67,12 +77,37 @@ function sttyNow(): string {
   }
 }
 
-/** The debug flow's side of an early session: it says whether the container runs after afterMs. */
-function earlySession(early: { runs: boolean; afterMs: number }): EarlySession {
+// The test's steps: what each name does when the test takes it.
+const steps = new Map<string, () => void>();
+process.on('SIGALRM', () => {
+  const name = readFileSync(process.env.DRIVER_STEP_FILE ?? '', 'utf8').trim();
+  const run = steps.get(name);
+  steps.delete(name);
+  process.stderr.write(`STEP ${name}${run ? '' : ' (nothing held by that name)'}\r\n`);
+  run?.();
+});
+
+/** The debug flow's side of an early session: it says whether the container runs, at once or at the test's step. */
+function earlySession(early: NonNullable<DriverConfig['early']>): EarlySession {
   const session = new EarlySession();
-  setTimeout(() => session.settle(early.runs), early.afterMs);
+  if (early.when === 'at-once') session.settle(early.runs);
+  else steps.set('settle', () => session.settle(early.runs));
   session.onLanded(() => process.stderr.write('LANDED\r\n'));
   return session;
+}
+
+/** The real clock, but for the named timers: each fires at the test's step of its name, unless cancelled first. */
+function heldTimers(names: TimerName[]): AttachTimers {
+  return {
+    set(name, ms, fire) {
+      if (!names.includes(name)) return REAL_TIMERS.set(name, ms, fire);
+      process.stderr.write(`TIMER-HELD ${name}\r\n`);
+      steps.set(name, fire);
+      return () => {
+        if (steps.get(name) === fire) steps.delete(name);
+      };
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -88,6 +123,7 @@ async function main(): Promise<void> {
     ...(config.stdin !== undefined ? { stdin: config.stdin } : {}),
     ...(config.tty !== undefined ? { tty: config.tty } : {}),
     ...(config.early ? { early: earlySession(config.early) } : {}),
+    ...(config.heldTimers ? { timers: heldTimers(config.heldTimers) } : {}),
     warn: (line) => {
       warnings.push(line);
       process.stderr.write(`W: ${line}\r\n`);
@@ -102,7 +138,10 @@ async function main(): Promise<void> {
     // session left it, before Node's exit-time reset of stdio could hide a missing restore.
     process.on('uncaughtExceptionMonitor', () => process.stdout.write(`\r\nCRASH-STTY ${sttyNow()}\r\n`));
   }
-  const result = await session;
+  // Stands for the debug flow's watch of the pod, which keeps the plugin alive while an early
+  // session waits for its word with no attempt running (a signal handler does not).
+  const watch = setInterval(() => {}, 60_000);
+  const result = await session.finally(() => clearInterval(watch));
   const report: DriverReport = { exitCode: result.exitCode, ms: performance.now() - started };
   if (result.recordingError) report.recordingError = result.recordingError.message;
   if (result.detached) report.detached = true;

@@ -64,6 +64,7 @@ export interface OuterOptions {
 }
 
 const live = new Set<OuterTerminal>();
+let terminals = 0;
 
 /** A pty the test drives as the user's terminal. */
 export class OuterTerminal {
@@ -71,6 +72,7 @@ export class OuterTerminal {
   raw = '';
   readonly exited: Promise<number>;
   private readonly pty: IPty;
+  private readonly stepFile: string;
   private waiters: Array<() => void> = [];
 
   constructor(opts: OuterOptions) {
@@ -79,6 +81,7 @@ export class OuterTerminal {
     // A non-interactive shell never touches the terminal modes, so the last stty shows what the
     // driver left behind (an interactive one would reset them at its prompt).
     const limit = opts.fileSizeLimitKiB !== undefined ? `ulimit -f ${opts.fileSizeLimitKiB}; ` : '';
+    this.stepFile = join(opts.driver.dir, `step-${++terminals}`);
     const script = limit + '"$DRIVER_NODE" "$DRIVER_JS"; echo "DRIVER-EXIT $?"; echo "SHELL-STTY $(stty -a | tr \'\\n\' \' \')"';
     this.pty = ptyModule.spawn('bash', ['--noprofile', '--norc', '-c', script], {
       cols: opts.cols ?? 100,
@@ -93,6 +96,7 @@ export class OuterTerminal {
         DRIVER_JS: opts.driver.file,
         NODE_PATH: opts.breakPty ? opts.driver.withoutPty : opts.driver.withPty,
         ATTACH_DRIVER: JSON.stringify(opts.config),
+        DRIVER_STEP_FILE: this.stepFile,
         ...opts.env,
       },
     });
@@ -138,6 +142,21 @@ export class OuterTerminal {
   /** Types into the terminal. */
   type(data: string): void {
     this.pty.write(data);
+  }
+
+  /**
+   * The test's step (see DriverConfig): fires the driver's held timer of that name, or gives the
+   * early session's word ('settle'); resolves once the driver took it, throws when it held
+   * nothing by that name (the step came before what it must follow, or after the timer's cancel).
+   */
+  async step(name: string): Promise<void> {
+    const line = new RegExp(`^STEP ${name}(.*)\n`, 'gm');
+    const before = [...this.screen.matchAll(line)].length;
+    writeFileSync(this.stepFile, name);
+    process.kill(await this.driverPid(), 'SIGALRM');
+    await this.waitFor(new RegExp(`(?:^STEP ${name}.*\n[^]*){${before + 1}}`, 'm'));
+    const taken = [...this.screen.matchAll(line)][before]!;
+    if (taken[1]) throw new Error(`step ${name}:${taken[1]}; screen:\n${JSON.stringify(this.screen)}`);
   }
 
   /** Resizes the terminal, which sends SIGWINCH to the driver. */
