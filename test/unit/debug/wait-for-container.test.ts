@@ -136,21 +136,23 @@ describe('waitForContainer with startedEarly', () => {
     expect(probes).toBe(3);
   });
 
-  it('stops probing when a probe is refused, and the status ends the wait', async () => {
-    const { conn, push } = fakeConn([]);
-    let probes = 0;
-    let refused: () => void = () => {};
-    const wasRefused = new Promise<void>((r) => (refused = r));
-    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: { attachable: async () => {
-      probes++;
-      setImmediate(refused);
-      throw new Error('pods/attach is forbidden');
-    } } });
-    await wasRefused;
-    await new Promise((r) => setTimeout(r, 200));
-    push(podWith({ running: {} }));
-    await expect(waiting).resolves.toMatchObject({ state: { phase: 'running' } });
-    expect(probes).toBe(1);
+  it('stops probing when a probe is refused, and the status ends the wait (fake timers: 10 s pass without another probe)', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+    try {
+      const { conn, push } = fakeConn([]);
+      let probes = 0;
+      const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: { attachable: async () => {
+        probes++;
+        throw new Error('pods/attach is forbidden');
+      } } });
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(probes).toBe(1);
+      push(podWith({ running: {} }));
+      await expect(waiting).resolves.toMatchObject({ state: { phase: 'running' } });
+      expect(probes).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('does not probe while the kubelet pulls the image, and probes again once it is pulled', async () => {
@@ -161,13 +163,20 @@ describe('waitForContainer with startedEarly', () => {
       onEvents([event('1', 'spec.ephemeralContainers{dbg}', 'Pulling', 'Pulling image "busybox"')]);
       await new Promise((r) => signal.addEventListener('abort', r));
     };
-    let probes = 0;
-    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: { attachable: async () => (++probes, true) } });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(probes).toBe(0);
-    send([event('2', 'spec.ephemeralContainers{dbg}', 'Pulled', 'Successfully pulled image "busybox"')]);
-    await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: '', early: 'probe' });
-    expect(probes).toBe(1);
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
+    try {
+      let probes = 0;
+      const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, { until: 'started', timeoutMs: 60_000, now: Date.now, startedEarly: { attachable: async () => (++probes, true) } });
+      // 10 s of pulling (fake timers): the probe's clock runs, no probe goes out.
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(probes).toBe(0);
+      send([event('2', 'spec.ephemeralContainers{dbg}', 'Pulled', 'Successfully pulled image "busybox"')]);
+      await jest.advanceTimersByTimeAsync(5_000);
+      await expect(waiting).resolves.toEqual({ state: { phase: 'running' }, lastReason: '', early: 'probe' });
+      expect(probes).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('an API server restart cuts the event watch: the events are listed again each second until it answers, and its Started event still ends the wait (fake timers)', async () => {
