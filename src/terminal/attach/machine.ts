@@ -468,6 +468,11 @@ export class AttachMachine {
   private promote(): void {
     const spare = this.spare!;
     this.spare = undefined;
+    // A retry due (or one waiting for the word that the container runs) is this attempt now: left
+    // pending, it would find this one landed, start nothing and end the session as not found.
+    this.retryOf = undefined;
+    this.waitingForStarted = undefined;
+    this.clearTimer('retry');
     if (!this.currentExited) this.emit({ type: 'kill', attempt: this.current, signal: 'SIGKILL' });
     this.current = spare.id;
     this.currentExited = false;

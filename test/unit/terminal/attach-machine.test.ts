@@ -244,6 +244,16 @@ describe('AttachMachine, early: attempts, the spare, retries, landing', () => {
     expect(r.end).toBeUndefined();
   });
 
+  it('a spare that lands while a retry of the failed attempt is due: the retry is that spare, the session goes on', () => {
+    // 1 fails on "not found" at 90 (the retry due at 100); the spare spawned at 60 prints its prompt at 95.
+    const r = new Run((attempt) => (attempt === 1 ? { after: 90, fail: NOT_FOUND } : { after: 35, print: '/ # ' })).startedAt(400, true).runUntil();
+    expect(attempts(r)).toEqual(['1@0', '2@60']);
+    expect(r.landed).toEqual({ attempt: 2, how: 'first output', at: 95 });
+    expect(r.killed).toEqual([]);
+    expect(r.output).toBe('/ # ');
+    expect(r.end).toBeUndefined();
+  });
+
   it('what was typed before the landing is not the machine\'s (the terminal keeps it); after it, bytes go to the current attempt', () => {
     const r = new Run(kubelet(0)).at(10, { type: 'input', data: Buffer.from('early') }).at(200, { type: 'input', data: Buffer.from('ls\r') }).runUntil(300);
     expect(r.landed?.attempt).toBe(1);
