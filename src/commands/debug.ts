@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { CommandContext, Connection } from '../context.js';
 import { PluginError } from '../errors/plugin-error.js';
 import { containerState, describeState, ephemeralState } from '../plan/container-state.js';
@@ -157,13 +157,44 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
   const starting = startingContainer(ctx, conn, req.kube, opts.pod);
   let added: (name: string | undefined) => void = () => {};
   starting.adding(new Promise((resolve) => (added = resolve)));
-  // Name clashes (another user picked the same random name) are retried with a new suffix.
+  // The preset's own shell waits for its stdin: it can be attached the moment the runtime runs it.
+  // Not with --no-attach: what it prints next (the container's name) is for commands that read the
+  // pod status (cleanup, list, kubectl get), which says running only at the kubelet's next relist.
+  const waitsForStdin = opts.attach && v.streams.stdin && !req.container.command?.length && v.preset.command !== undefined;
+  // A command on a terminal too (its output before the landing comes from its log); its wait stays the status's.
+  const userCommand = (req.container.command?.length ?? 0) > 0;
+  const early = new EarlySession(conn.api.http?.firstExchangeMs(), waitsForStdin);
+  let progress: ReturnType<typeof waitProgress> | undefined;
+  early.onLanded(() => {
+    starting.taken();
+    progress?.stop();
+  });
+  early.onAbandoned(() => starting.abandon());
+  // On a terminal the session itself starts with the PATCH: kubectl attach's own start-up, its
+  // connection and its read of the pod (a few round trips to a far server) overlap the PATCH and the
+  // container's start; its attempts that come too soon (the pod it read does not list the container
+  // yet, or the kubelet does not have it) are run again unseen, and the terminal is taken when one
+  // lands. The wait goes on beside it and settles the early session: its failure ends the session
+  // before that. The attempts are spaced by what the first request cost on the wire.
+  const begin = (c: V1EphemeralContainer) => enterSession(ctx, conn, req, { pod: opts.pod, container: c, state: { phase: 'running' }, user: preflight?.user }, { early });
+  let session = v.streams.tty && opts.attach && (waitsForStdin || userCommand) ? begin(plan.container) : undefined;
+  // Awaited below (or returned); a failure before that must not count as unhandled.
+  session?.catch(() => undefined);
+  // Ends the early session unseen (it never touched the terminal): no container of that name runs.
+  const endEarly = async () => {
+    early.settle(false);
+    await session?.catch(() => undefined);
+    session = undefined;
+  };
+  // Name clashes (another user picked the same random name) are retried with a new suffix; the
+  // session that began for the name taken ends, and the one for the new name begins after the wait.
   let updated: V1Pod | undefined;
   for (let attempt = 0; !updated; attempt++) {
     try {
       updated = await api.addEphemeralContainer(ns, opts.pod, plan.container);
     } catch (err) {
       const duplicate = err instanceof PluginError && err.reason === 'name-taken';
+      await endEarly();
       if (!duplicate || opts.name || attempt >= 4) throw (added(undefined), starting.release(), err);
       plan = planWithAnchor(pod, s.container, s.level, ctx.suffix(), req);
     }
@@ -173,30 +204,8 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
   printer.info(`added ephemeral container "${name}" (${v.preset.name}, ${plan.container.image}) to pod "${opts.pod}" in namespace "${ns}"`);
   const entry = auditEntry(ctx, plan.container, v.preset, preflight?.user, req.reason);
   const ref = { pod: opts.pod, container: name, ephemeral: true };
-  const progress = waitProgress(printer, name, ctx.now);
-  // The preset's own shell waits for its stdin: it can be attached the moment the runtime runs it.
-  // Not with --no-attach: what it prints next (the container's name) is for commands that read the
-  // pod status (cleanup, list, kubectl get), which says running only at the kubelet's next relist.
-  const waitsForStdin = opts.attach && v.streams.stdin && !req.container.command?.length && v.preset.command !== undefined;
-  // On a terminal the session itself starts now: kubectl attach's own start-up (~0.1 s) overlaps
-  // the container's, its attempts that come too soon are run again unseen, and the terminal is
-  // taken when one lands. The wait goes on beside it and settles the early session: its failure
-  // ends the session before that.
-  // The attempts are spaced by what the first request cost on the wire (a far server: fewer, later).
-  const early = new EarlySession(conn.api.http?.firstExchangeMs());
-  early.onLanded(() => {
-    starting.taken();
-    progress.stop();
-  });
-  early.onAbandoned(() => starting.abandon());
-  // A command on a terminal too (its output before the landing comes from its log); its wait stays the status's.
-  const userCommand = (req.container.command?.length ?? 0) > 0;
-  const session =
-    v.streams.tty && opts.attach && (waitsForStdin || userCommand)
-      ? enterSession(ctx, conn, req, { pod: opts.pod, container: plan.container, state: { phase: 'running' }, user: preflight?.user }, { early })
-      : undefined;
-  // Awaited below (or returned); a failure before that must not count as unhandled.
-  session?.catch(() => undefined);
+  const shown = waitProgress(printer, name, ctx.now);
+  progress = shown;
   let state: ReturnType<typeof requireStarted>;
   try {
     // The audit entry is written while the container starts: it costs no wall-clock time.
@@ -207,8 +216,8 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
         now: ctx.now,
         resourceVersion: updated.metadata?.resourceVersion,
         signal: ctx.signal,
-        onWaiting: progress.onWaiting,
-        onEvent: progress.onEvent,
+        onWaiting: shown.onWaiting,
+        onEvent: shown.onEvent,
         startedEarly: waitsForStdin
           ? {
               // Not with stdinOnce (a pipe's session): the runtime closes the container's stdin when
@@ -217,7 +226,7 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
               attached: early.attached,
             }
           : undefined,
-      }).finally(() => progress.stop()),
+      }).finally(() => shown.stop()),
       recordAudit(ctx, conn, opts.pod, entry, preflight, updated),
     ]);
     if (result.early) printer.debug(`the kubelet has "${name}" (${{ event: 'its Started event', probe: 'an attach probe', attached: 'the session attached' }[result.early]}, ${Math.round(performance.now())} ms after start): before the pod status says running`);

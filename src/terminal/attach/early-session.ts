@@ -18,8 +18,15 @@ export class EarlySession {
   private hasLanded = false;
   private abandonHandler: (() => Promise<number>) | undefined;
 
-  /** roundTripMs: what the plugin's first request to the API server took, which spaces the attempts (undefined: the local figures). */
-  constructor(readonly roundTripMs?: number) {
+  /**
+   * roundTripMs: what the plugin's first request to the API server took, which spaces the attempts
+   * (undefined: the local figures). waitsForInput: the container's process (a preset's shell) waits
+   * for its stdin, so it cannot end before the session gave it anything.
+   */
+  constructor(
+    readonly roundTripMs?: number,
+    readonly waitsForInput = false,
+  ) {
     this.started = new Promise((resolve) => (this.settleStarted = resolve));
     this.attached = new Promise((resolve) => (this.markAttached = resolve));
   }

@@ -96,7 +96,17 @@ export interface AttachMachineOptions {
    * written first. Meanwhile the attach's output waits.
    */
   catchUp?: boolean;
+  /**
+   * The container's process waits for its stdin (a preset's shell): it cannot end before the session
+   * gave it anything, so an attempt that ends cleanly, silent, before any landing was not the session
+   * (kubectl attach exiting 0 without a byte while the container starts, seen once in CI) and is run
+   * again like one the kubelet answered "not found".
+   */
+  waitsForInput?: boolean;
 }
+
+// What the user is told when attempts that ended silently ran out (kubectl printed nothing to quote).
+const SILENT_END = 'ended without attaching (exit code 0)';
 
 const TIMERS: TimerName[] = ['spare', 'land', 'retry', 'exit-grace', 'retry-window', 'kill', 'catch-up'];
 // The container's log can lag behind its attach (the runtime writes the log file on its own, seen
@@ -314,7 +324,8 @@ export class AttachMachine {
   private decide(exit: AttemptExit): void {
     if (this.landed) return this.finish(exit);
     const text = Buffer.concat(this.held).toString('utf8');
-    const notFound = exit.exitCode !== 0 && CONTAINER_NOT_FOUND.test(text);
+    const silent = this.opts.waitsForInput === true && exit.exitCode === 0 && !exit.signal && text.trim() === '' && !this.unconfirmed.length;
+    const notFound = (exit.exitCode !== 0 && CONTAINER_NOT_FOUND.test(text)) || silent;
     if (this.abandonedBy || this.cancelled || (notFound && this.started === 'no')) {
       this.cancelled ||= !this.abandonedBy;
       this.held = [];
@@ -322,7 +333,7 @@ export class AttachMachine {
     }
     const retry = notFound && !this.detached && !this.abnormal && !(this.started === 'yes' && this.retryWindowOver);
     if (retry) {
-      this.lastFailure = { exit, message: kubectlMessage(text) };
+      this.lastFailure = { exit, message: silent ? SILENT_END : kubectlMessage(text) };
       this.log(`attach attempt ${this.current} failed (${this.lastFailure.message})`);
       if (this.unconfirmed.length) this.handOverDue = true;
       if (this.started === 'pending' && this.spawned >= this.opts.timing.earlyAttempts) {
@@ -334,7 +345,7 @@ export class AttachMachine {
     this.clearTimer('land');
     this.dropSpare();
     this.held = [];
-    if (notFound) this.gaveUp = kubectlMessage(text);
+    if (notFound) this.gaveUp = silent ? SILENT_END : kubectlMessage(text);
     else if (exit.exitCode !== 0 || exit.signal) this.failure = kubectlMessage(text);
     else {
       // kubectl attached and the container ended without a byte: a session like any other.

@@ -117,7 +117,7 @@ class PtyRelay {
   ) {
     const timing = { ...DEFAULT_TIMING, ...opts.early?.timing(), ...opts.timing };
     this.clock = opts.timers ?? REAL_TIMERS;
-    this.machine = new AttachMachine({ early: opts.early !== undefined, detachKeys: opts.detachKeys ?? Buffer.alloc(0), timing, catchUp: opts.catchUp !== undefined });
+    this.machine = new AttachMachine({ early: opts.early !== undefined, detachKeys: opts.detachKeys ?? Buffer.alloc(0), timing, catchUp: opts.catchUp !== undefined, waitsForInput: opts.early?.waitsForInput });
   }
 
   /** Runs the session until the machine finishes it; throws when the first kubectl cannot be spawned. */

@@ -191,3 +191,102 @@ describe('runDebug: the request through Complete, Validate and a dry run, agains
   });
 });
 
+describe('a terminal session begins with its PATCH (issue 24: kubectl attach\'s start-up and round trips overlap it)', () => {
+  /** What the session's kubectl attach was asked, and what the debug flow had done by then. */
+  interface AttachCall {
+    container: string;
+    patchesSent: number;
+    patchesAnswered: number;
+    runs?: boolean;
+  }
+
+  // The fake cluster of the dry-run tests, plus what a real run needs after the PATCH: the pod
+  // watch (running, then ended with 0), events, the audit annotation. ctx.attach stands in for the
+  // kubectl attach under a pty: it hears the flow's word through the EarlySession and lands when
+  // the container runs.
+  function sessionRun(cluster: FakeCluster, opts: { failFirst?: Error; suffixes?: string[] } = {}) {
+    const { ctx, info } = fakeContext(cluster);
+    const base = fakeConnection(cluster);
+    const calls: AttachCall[] = [];
+    let answered = 0;
+    let watches = 0;
+    const pending: Array<() => void> = [];
+    const api = base.api as unknown as Record<string, unknown>;
+    const add = api.addEphemeralContainer as (...a: unknown[]) => Promise<V1Pod>;
+    Object.assign(api, {
+      addEphemeralContainer: async (...a: unknown[]) => {
+        // The answer comes back only once the test lets it (a far server's round trip).
+        await new Promise<void>((resolve) => pending.push(resolve));
+        if (opts.failFirst && cluster.patches.length === 0) {
+          cluster.patches.push({ pod: a[1] as string, name: (a[2] as { name: string }).name, dryRun: false });
+          throw opts.failFirst;
+        }
+        const pod = await add(...a);
+        answered++;
+        return { ...pod, metadata: { ...pod.metadata, resourceVersion: '7' } };
+      },
+      watchPod: async (_ns: string, _name: string, _rv: unknown, _limits: unknown, check: (p: V1Pod) => unknown) => {
+        const name = cluster.patches.at(-1)!.name;
+        const state = watches++ === 0 ? { running: { startedAt: new Date() } } : { terminated: { exitCode: 0, reason: 'Completed' } };
+        return check({ ...web(), status: { ephemeralContainerStatuses: [{ name, image: 'x', imageID: '', ready: false, restartCount: 0, state }] } } as V1Pod);
+      },
+      followPodEvents: () => new Promise(() => undefined),
+      podEvents: async () => [],
+      updateAnnotation: async () => undefined,
+      attachable: async () => false,
+      http: { firstExchangeMs: () => 160 },
+    });
+    const suffixes = [...(opts.suffixes ?? ['abcde'])];
+    Object.assign(ctx, {
+      connect: async () => base,
+      suffix: () => suffixes.shift() ?? 'zzzzz',
+      kubectl: 'kubectl',
+      attach: async (o: { args: string[]; early: { started: Promise<boolean>; land: () => void } }) => {
+        const call: AttachCall = { container: o.args[o.args.indexOf('-c') + 1]!, patchesSent: pending.length, patchesAnswered: answered };
+        calls.push(call);
+        // Now that the attach is on its way, the PATCH answers.
+        pending.splice(0).forEach((release) => release());
+        call.runs = await o.early.started;
+        if (!call.runs) return { exitCode: 0, cancelled: true };
+        o.early.land();
+        return { exitCode: 0 };
+      },
+    });
+    const run = (over: Partial<DebugOptions> = {}) => {
+      // Without an attach on its way (none for this run), the PATCH answers at once.
+      const release = setInterval(() => pending.splice(0).forEach((r) => r()), 5);
+      return runDebug(ctx, options({ dryRun: undefined, output: undefined, record: false, ...over })).finally(() => clearInterval(release));
+    };
+    return { run, calls, info };
+  }
+
+  it('the attach is started while the PATCH is on its way, for the container it adds; the session lands', async () => {
+    const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
+    const { run, calls, info } = sessionRun(cluster);
+    expect(await run()).toBe(0);
+    expect(calls).toEqual([{ container: 'debugger-shell-abcde', patchesSent: 1, patchesAnswered: 0, runs: true }]);
+    expect(cluster.patches).toEqual([{ pod: 'web', name: 'debugger-shell-abcde', dryRun: false }]);
+    expect(info.filter((l) => /^(added|attaching)/.test(l)).map((l) => l.split(' ')[0])).toEqual(['added', 'attaching']);
+  });
+
+  it('a refused PATCH ends the session unseen (nothing said of attaching) and its error passes through', async () => {
+    const refused = new PluginError('forbidden', 'pods "web" is forbidden: cannot patch pods/ephemeralcontainers');
+    const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
+    const { run, calls, info } = sessionRun(cluster, { failFirst: refused });
+    await expect(run()).rejects.toBe(refused);
+    expect(calls).toEqual([{ container: 'debugger-shell-abcde', patchesSent: 1, patchesAnswered: 0, runs: false }]);
+    expect(info.filter((l) => /^(added|attaching)/.test(l))).toEqual([]);
+  });
+
+  it('a name another user took: that session ends unseen, the container added under a new name is the one attached', async () => {
+    const taken = new PluginError('usage', 'the API server rejected the pods/ephemeralcontainers', { reason: 'name-taken' });
+    const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
+    const { run, calls } = sessionRun(cluster, { failFirst: taken, suffixes: ['abcde', 'fghij'] });
+    expect(await run()).toBe(0);
+    expect(cluster.patches.map((p) => p.name)).toEqual(['debugger-shell-abcde', 'debugger-shell-fghij']);
+    expect(calls).toEqual([
+      { container: 'debugger-shell-abcde', patchesSent: 1, patchesAnswered: 0, runs: false },
+      { container: 'debugger-shell-fghij', patchesSent: 0, patchesAnswered: 1, runs: true },
+    ]);
+  });
+});

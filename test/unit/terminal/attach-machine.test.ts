@@ -36,11 +36,11 @@ class Run {
 
   constructor(
     private readonly answer: (attempt: number, at: number) => Answer,
-    opts: { early?: boolean; timing?: Partial<AttachTiming>; detachKeys?: string; ignoresSigterm?: boolean; catchUp?: { log: string | string[]; after: number } } = {},
+    opts: { early?: boolean; timing?: Partial<AttachTiming>; detachKeys?: string; ignoresSigterm?: boolean; catchUp?: { log: string | string[]; after: number }; waitsForInput?: boolean } = {},
   ) {
     this.ignoresSigterm = opts.ignoresSigterm ?? false;
     this.catchUpLog = opts.catchUp;
-    this.machine = new AttachMachine({ catchUp: opts.catchUp !== undefined, early: opts.early ?? true, detachKeys: Buffer.from(opts.detachKeys ?? '\x10\x11', 'latin1'), timing: { ...DEFAULT_TIMING, ...opts.timing } });
+    this.machine = new AttachMachine({ catchUp: opts.catchUp !== undefined, waitsForInput: opts.waitsForInput, early: opts.early ?? true, detachKeys: Buffer.from(opts.detachKeys ?? '\x10\x11', 'latin1'), timing: { ...DEFAULT_TIMING, ...opts.timing } });
     this.apply(this.machine.start());
   }
 
@@ -107,7 +107,8 @@ class Run {
           this.spawned.push({ attempt: a.attempt, at: this.now });
           const ans = this.answer(a.attempt, this.now);
           if (ans?.fail !== undefined) {
-            this.schedule(this.now + ans.after, { type: 'output', attempt: a.attempt, data: Buffer.from(ans.fail) });
+            // fail: '' is a kubectl that ends without printing a byte.
+            if (ans.fail) this.schedule(this.now + ans.after, { type: 'output', attempt: a.attempt, data: Buffer.from(ans.fail) });
             this.schedule(this.now + ans.after, { type: 'exit', attempt: a.attempt, exitCode: ans.exitCode ?? 1 });
           } else if (ans?.print !== undefined) {
             this.schedule(this.now + ans.after, { type: 'output', attempt: a.attempt, data: Buffer.from(ans.print) });
@@ -242,6 +243,28 @@ describe('AttachMachine, early: attempts, the spare, retries, landing', () => {
     expect(r.output).toBe('/ # ');
     expect(r.logs.filter((l) => l.startsWith('attach attempt'))).toEqual([`attach attempt 1 failed (${NOT_IN_POD.trim()})`, `attach attempt 2 failed (${NOT_FOUND.trim()})`]);
     expect(r.end).toBeUndefined();
+  });
+
+  it('a preset\'s shell (it waits for its stdin): an attempt that ends cleanly without a byte before any landing was not the session, and is run again unseen', () => {
+    // kubectl attach exiting 0, silent, while the container starts (seen once in CI with the attach started with the PATCH).
+    const r = new Run((attempt) => (attempt === 1 ? { after: 90, fail: '', exitCode: 0 } : { after: 90, print: '/ # ' }), { waitsForInput: true }).startedAt(400, true).runUntil();
+    expect(r.landed).toEqual({ attempt: 2, how: 'first output', at: 150 });
+    expect(r.output).toBe('/ # ');
+    expect(r.logs).toContain('attach attempt 1 failed (ended without attaching (exit code 0))');
+    expect(r.end).toBeUndefined();
+  });
+
+  it('a preset\'s shell whose attempts all end silently: retried while the window lasts, then the caller is told kubectl never attached', () => {
+    const r = new Run(() => ({ after: 90, fail: '', exitCode: 0 }), { waitsForInput: true }).startedAt(0, true).runUntil();
+    expect(r.end).toEqual({ kind: 'not-found', message: 'ended without attaching (exit code 0)', exitCode: 0 });
+    expect(r.output).toBe('');
+    expect(r.taken).toBe(false);
+  });
+
+  it('a command or a program that may end by itself: a silent clean end is the session\'s end (exit 0), not retried', () => {
+    const r = new Run(() => ({ after: 90, fail: '', exitCode: 0 })).startedAt(0, true).runUntil();
+    expect(attempts(r)).toEqual(['1@0', '2@60']);
+    expect(r.end).toEqual({ kind: 'exited', exitCode: 0 });
   });
 
   it('a spare that lands while a retry of the failed attempt is due: the retry is that spare, the session goes on', () => {
