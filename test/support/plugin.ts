@@ -6,7 +6,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { clusterEnv, kubectl, kubectlJsonAsync, type Context } from './cluster';
+import { clusterEnv, getPod, kubectl, kubectlJsonAsync, type Context } from './cluster';
+import { eventually } from './wait';
 
 const REPO = resolve(__dirname, '..', '..');
 /** What `npm run build` makes: the e2e terminal runs it as it is, runPlugin a private copy (see pluginPath). */
@@ -181,6 +182,25 @@ export function expectEndedWhileStarting(stderr: string, container: string, pod:
     expect.stringMatching(new RegExp(`^debug container "${container}" of pod "${pod}" was ended (through attach \\(Ctrl-C, exit\\)|by signalling its processes \\(exec\\)); its entry stays in the pod, terminated \\(ephemeral containers cannot be removed\\)$`)),
   );
   expect(stderr).not.toMatch(/^error: /m);
+}
+
+/**
+ * Ctrl-C while a capture or collect container starts: the plugin is started, SIGINT comes once
+ * `added` (whose group 1 is the container's name) is on stderr; the run exits 130, the container is
+ * ended as expectEndedWhileStarting says, `out` is never left behind, and the status says terminated.
+ */
+export async function expectCtrlCWhileStarting(args: string[], opts: PluginOptions & { added: RegExp; addedWithinMs: number; ns: string; pod: string; out: string }): Promise<void> {
+  const { child, done } = startPlugin(args, opts);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  await eventually(async () => opts.added.test(stderr), opts.addedWithinMs, `the container to be added; stderr:\n${stderr}`);
+  child.kill('SIGINT');
+  const r = await done;
+  expectExit(r, 130);
+  const name = opts.added.exec(r.stderr)![1]!;
+  expectEndedWhileStarting(r.stderr, name, opts.pod);
+  expect(existsSync(opts.out)).toBe(false);
+  await eventually(async () => getPod(opts.ns, opts.pod).status.ephemeralContainerStatuses?.find((s: any) => s.name === name)?.state?.terminated, 30_000, `the status of "${name}" to say terminated`);
 }
 
 /** Describes a run for failure messages. */

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { aPod } from '../../support/builders';
 import { createObject, createTestNamespace, deleteTestNamespace, getPod, kubectlResult, waitForPodRunning } from '../../support/cluster';
-import { expectEndedWhileStarting, expectExit, requireBuiltPlugin, runPlugin, startPlugin, tempDir } from '../../support/plugin';
+import { expectCtrlCWhileStarting, expectExit, requireBuiltPlugin, runPlugin, startPlugin, tempDir } from '../../support/plugin';
 import { eventually } from '../../support/wait';
 import { describeOnRealNode, inTerminal, SAMPLE_APP } from '../../support/terminal-session';
 
@@ -75,19 +75,9 @@ describeNode('capture, recorded sessions and cleanup on the real node', () => {
 
   it('Ctrl-C while the capture container starts: exit 130, the container ended the way cleanup ends one, no file left, no error line', async () => {
     const out = join(home.dir, 'never.pcap');
-    const { child, done } = startPlugin(['capture', 'web', '-n', ns, '--context', 'debugger', '-w', out], { env, timeoutMs: 60_000 });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     // Printed once the PATCH is answered: the container is then starting (the status says running ~1 s later at the earliest).
     const added = /capturing on \S+ in pod "web" with ephemeral container "([^"]+)"/;
-    await eventually(async () => added.test(stderr), 45_000, `the capture container to be added; stderr:\n${stderr}`);
-    child.kill('SIGINT');
-    const r = await done;
-    expectExit(r, 130);
-    const name = added.exec(r.stderr)![1]!;
-    expectEndedWhileStarting(r.stderr, name, 'web');
-    expect(existsSync(out)).toBe(false);
-    await eventually(async () => getPod(ns, 'web').status.ephemeralContainerStatuses?.find((s: any) => s.name === name)?.state?.terminated, 30_000, `the status of "${name}" to say terminated`);
+    await expectCtrlCWhileStarting(['capture', 'web', '-n', ns, '--context', 'debugger', '-w', out], { env, timeoutMs: 60_000, added, addedWithinMs: 45_000, ns, pod: 'web', out });
   });
 
   it('a recorded session parses as asciicast v2 and holds what was typed and printed', async () => {

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import * as pty from 'node-pty';
 import { aPod, restrictedContainer } from '../../support/builders';
 import { clusterEnv, createObject, createTestNamespace, deleteTestNamespace, getPod, kubectl, kubectlResult, waitForPodRunning } from '../../support/cluster';
-import { expectEndedWhileStarting, expectExit, pluginPath, requireBuiltPlugin, runPlugin, startPlugin, tempDir, theErrorLine } from '../../support/plugin';
+import { expectCtrlCWhileStarting, expectExit, pluginPath, requireBuiltPlugin, runPlugin, startPlugin, tempDir, theErrorLine } from '../../support/plugin';
 import { eventually } from '../../support/wait';
 import { describeOnRealNode } from '../../support/terminal-session';
 
@@ -289,19 +289,9 @@ describeNode('collect interrupted', () => {
 
   it('Ctrl-C while the collector starts: exit 130, the collector ended the way cleanup ends one, no archive left, no error line', async () => {
     const out = join(home.dir, 'never.tar');
-    const { child, done } = startPlugin(['collect', 'many', '-n', ns, '--context', 'debugger', '-w', out], { timeoutMs: 120_000 });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     // Printed once the PATCH is answered: the collector is then starting.
     const added = /collecting from container "app" of pod "many" with ephemeral container "([^"]+)"/;
-    await eventually(async () => added.test(stderr), 60_000, `the collector to be added; stderr:\n${stderr}`);
-    child.kill('SIGINT');
-    const r = await done;
-    expectExit(r, 130);
-    const name = added.exec(r.stderr)![1]!;
-    expectEndedWhileStarting(r.stderr, name, 'many');
-    expect(existsSync(out)).toBe(false);
-    await eventually(async () => getPod(ns, 'many').status.ephemeralContainerStatuses?.find((x: any) => x.name === name)?.state?.terminated, 30_000, `the status of "${name}" to say terminated`);
+    await expectCtrlCWhileStarting(['collect', 'many', '-n', ns, '--context', 'debugger', '-w', out], { timeoutMs: 120_000, added, addedWithinMs: 60_000, ns, pod: 'many', out });
   });
 });
 
