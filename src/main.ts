@@ -7,6 +7,7 @@ import { randomSuffix } from './plan/names.js';
 import { spawnKubectlRunner } from './debug/kubectl-runner.js';
 import type { PresetRegistry } from './presets/registry.js';
 import type { ParsedCommand } from './cli/parsed-command.js';
+import type { KubeFlags } from './kube/kube-flags.js';
 import { VERSION } from './version.js';
 
 const SIGNAL_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: EXIT_CODES.cancelled, SIGTERM: EXIT_CODES.terminated, SIGHUP: EXIT_CODES.hangup };
@@ -29,10 +30,80 @@ interface WarningState {
   asErrors: boolean;
 }
 
-function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetRegistry, controller: AbortController, cleanups: Set<Cleanup>, warnings: WarningState): CommandContext {
+type Opened = Awaited<ReturnType<typeof import('./kube/connection.js').openConnection>>;
+
+/**
+ * How the run reaches its cluster. A debug session connects first thing, so its connection is
+ * opened while its command line is still parsed (preconnect, with the kube flags read ahead of
+ * the parse); the first connect whose flags are the same takes it, else it is closed unused.
+ */
+class Connections {
+  private early: { flags: KubeFlags; opened: Promise<Opened> } | undefined;
+
+  constructor(
+    private readonly printer: Printer,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly stdinIsTerminal: boolean,
+    private readonly warnings: WarningState,
+  ) {}
+
+  /** Opens the connection these flags name, and its TLS session, ahead of the command that will ask for it. */
+  preconnect(flags: KubeFlags): void {
+    const opened = this.open(flags).then((o) => (o.http.preconnect(), o));
+    // A failure is met again (and reported) by the connect that takes it.
+    opened.catch(() => undefined);
+    this.early = { flags, opened };
+  }
+
+  /** The connection for these flags: the one opened ahead when it was opened for the same flags. */
+  async take(flags: KubeFlags): Promise<Opened> {
+    const early = this.early;
+    this.early = undefined;
+    if (early && sameKubeFlags(early.flags, flags)) return early.opened;
+    this.discard(early);
+    return this.open(flags);
+  }
+
+  /** Closes a connection opened ahead that no command took. */
+  close(): void {
+    this.discard(this.early);
+    this.early = undefined;
+  }
+
+  private discard(early: { opened: Promise<Opened> } | undefined): void {
+    void early?.opened.then(({ http, child }) => (http.close(), child.dispose()), () => undefined);
+  }
+
+  private async open(flags: KubeFlags): Promise<Opened> {
+    const { openConnection, WarningCollector } = await import('./kube/connection.js');
+    // One collector for the process: kubectl prints each distinct warning once (even under -q).
+    const collector = (this.warnings.collector ??= new WarningCollector((label, message) => this.printer.warn(message, label)));
+    return openConnection(flags, this.env, {
+      userAgent: `kubectl-ephemeral/${VERSION}`,
+      stdinIsTerminal: this.stdinIsTerminal,
+      debug: this.printer.verbose ? (line) => this.printer.debug(line) : undefined,
+      stderrLine: (line) => this.printer.info(line),
+      onWarnings: (values) => collector.handle(values),
+    });
+  }
+}
+
+/** Whether two parses name the same connection (every kube flag alike; -v aside). */
+function sameKubeFlags(a: KubeFlags, b: KubeFlags): boolean {
+  const { verbosity: _a, spawnConnection: _sa, ...left } = a;
+  const { verbosity: _b, spawnConnection: _sb, ...right } = b;
+  const keys = new Set([...Object.keys(left), ...Object.keys(right)]) as Set<keyof typeof left>;
+  return [...keys].every((k) => JSON.stringify(left[k]) === JSON.stringify(right[k]));
+}
+
+/** Which standard streams are terminals. */
+function terminals(): CommandContext['isTerminal'] {
   // isatty, not process.stdin.isTTY: the first read of process.stdin builds the stream, loading
   // fs streams, fs/promises and readline (~5 ms) in a run that may never read stdin.
-  const isTerminal = { stdin: isatty(0), stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true };
+  return { stdin: isatty(0), stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true };
+}
+
+function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetRegistry, controller: AbortController, cleanups: Set<Cleanup>, warnings: WarningState, isTerminal: CommandContext['isTerminal'], connections: Connections): CommandContext {
   return {
     printer,
     env,
@@ -58,17 +129,8 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
       return () => cleanups.delete(cleanup);
     },
     async connect(flags) {
-      const [{ openConnection, WarningCollector }, { ClusterApi }] = await Promise.all([import('./kube/connection.js'), import('./kube/cluster-api.js')]);
-      // One collector for the process: kubectl prints each distinct warning once (even under -q).
-      const collector = (warnings.collector ??= new WarningCollector((label, message) => printer.warn(message, label)));
+      const [{ target, http, child }, { ClusterApi }] = await Promise.all([connections.take(flags), import('./kube/cluster-api.js')]);
       warnings.asErrors ||= flags.warningsAsErrors === true;
-      const { target, http, child } = await openConnection(flags, env, {
-        userAgent: `kubectl-ephemeral/${VERSION}`,
-        stdinIsTerminal: isTerminal.stdin,
-        debug: printer.verbose ? (line) => printer.debug(line) : undefined,
-        stderrLine: (line) => printer.info(line),
-        onWarnings: (values) => collector.handle(values),
-      });
       // Every kubectl this run spawns gets the connection and credential resolved here (kubectlArgs).
       flags.spawnConnection = child;
       return {
@@ -161,6 +223,7 @@ export async function main(args: string[], env: NodeJS.ProcessEnv): Promise<numb
 
 /** Parses and dispatches one command, mapping every error to its exit code. */
 async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Printer, controller: AbortController, cleanups: Set<Cleanup>): Promise<number> {
+  let connections: Connections | undefined;
   try {
     if (args[0] === '__complete') {
       // A broken preset file must not break the shell's completion: offer the built-ins then.
@@ -168,10 +231,18 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Print
       return await complete(args.slice(1), env, registry, printer);
     }
     const registry = await loadRegistry(env);
-    const { parseCommandLine } = await import('./cli/root.js');
-    const parsed = await parseCommandLine(args, registry, (text) => printer.out(text));
+    const { parseCommandLine, presetCommandKubeFlags } = await import('./cli/root.js');
     const warnings: WarningState = { asErrors: false };
-    const code = await dispatch(wireContext(printer, env, registry, controller, cleanups, warnings), parsed);
+    const isTerminal = terminals();
+    connections = new Connections(printer, env, isTerminal.stdin, warnings);
+    const ahead = presetCommandKubeFlags(args, registry);
+    if (ahead) {
+      connections.preconnect(ahead);
+      // One turn of the event loop: the connection's first packets leave before the parse's ~10 ms of work.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const parsed = await parseCommandLine(args, registry, (text) => printer.out(text));
+    const code = await dispatch(wireContext(printer, env, registry, controller, cleanups, warnings, isTerminal, connections), parsed);
     // kubectl (cmd.go PersistentPostRunE): only a run that succeeded turns its warnings into a failure.
     if (code === 0 && warnings.asErrors && warnings.collector?.count) throw new PluginError('warnings', warnings.collector.asErrorsMessage());
     return code;
@@ -188,6 +259,8 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv, printer: Print
     printer.info(`error: internal: ${e.message?.split('\n')[0] ?? String(err)}; rerun with -v and report it`);
     if (printer.verbose) printer.debug(e.stack ?? String(err));
     return EXIT_CODES.internal;
+  } finally {
+    connections?.close();
   }
 }
 

@@ -8,7 +8,8 @@ import { captureCommand } from './capture.command.js';
 import { cleanupCommand } from './cleanup.command.js';
 import { collectCommand } from './collect.command.js';
 import { debugCommand } from './debug.command.js';
-import { withKubeFlags } from './kube-flags.js';
+import { kubeFlagsFrom, normalizeKubeFlags, withKubeFlags } from './kube-flags.js';
+import type { KubeFlags } from '../kube/kube-flags.js';
 import { listCommand } from './list.command.js';
 import { OPTIONAL_VALUE_FLAGS } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
@@ -67,12 +68,13 @@ interface Internals {
  * The one command named `word` (a name or alias), or undefined. Its spec is read (its builder run
  * on a yargs instance of its own) only when asked: most command lines never need it.
  */
-export function commandNamed(registry: PresetRegistry, word: string): { spec(): CommandSpec } | undefined {
+export function commandNamed(registry: PresetRegistry, word: string): { preset: boolean; spec(): CommandSpec } | undefined {
   const modules = commandModules(registry, () => undefined);
   const i = modules.findIndex((m) => String(m.command).split(' ')[0] === word || ((m.aliases as string[] | undefined) ?? []).includes(word));
   if (i < 0) return undefined;
   let spec: CommandSpec | undefined;
-  return { spec: () => (spec ??= specOf(modules[i]!, i < registry.presets.length)) };
+  const preset = i < registry.presets.length;
+  return { preset, spec: () => (spec ??= specOf(modules[i]!, preset)) };
 }
 
 function specOf(module: CommandModule, preset: boolean): CommandSpec {
@@ -139,7 +141,37 @@ export function firstPositional(args: string[], globalFlags: FlagSpec[]): string
   return undefined;
 }
 
-/** kubectl's global flags (every command takes them), as specs. */
+let kubeSpecs: FlagSpec[] | undefined;
+
+/** kubectl's global flags (every command takes them), as specs; read once a process (a yargs instance of its own, ~1-2 ms). */
 export function kubeFlagSpecs(): FlagSpec[] {
-  return specOf({ command: 'flags', describe: false, builder: (y) => withKubeFlags(y), handler: () => undefined }, false).flags.filter((f) => f.name !== 'help');
+  kubeSpecs ??= specOf({ command: 'flags', describe: false, builder: (y) => withKubeFlags(y), handler: () => undefined }, false).flags.filter((f) => f.name !== 'help');
+  return kubeSpecs;
+}
+
+/**
+ * The kube flags of a command line, read before it is parsed (main.ts opens the connection while
+ * the parse runs): the words kubeFlagSpecs names, taken as firstPositional takes them (--flag=V,
+ * --flag V, -n V, -nV, --no-flag, repeated: as yargs, an array); every other word is skipped. A
+ * guess: a value of another flag that looks like one of these misleads it, so what it opened is
+ * used only when the parse's flags are the same.
+ */
+export function scanKubeFlags(args: string[]): KubeFlags {
+  const specs = kubeFlagSpecs();
+  const words = normalizeKubeFlags(args);
+  const argv: Record<string, unknown> = {};
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === '--') break;
+    const flag = word.startsWith('-') ? flagNamed(specs, word) : undefined;
+    if (!flag) continue;
+    const eq = word.indexOf('=');
+    let value: unknown;
+    if (flag.type === 'boolean') value = !word.startsWith('--no-') && (eq < 0 || word.slice(eq + 1) !== 'false');
+    else if (eq >= 0) value = word.slice(eq + 1);
+    else if (takesNextWord(flag, word, words[i + 1])) value = words[++i];
+    else continue;
+    argv[flag.name] = flag.type === 'array' ? [...((argv[flag.name] as unknown[] | undefined) ?? []), value] : flag.name in argv ? [argv[flag.name], value].flat() : value;
+  }
+  return kubeFlagsFrom(argv);
 }

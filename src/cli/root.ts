@@ -2,7 +2,8 @@ import yargs from 'yargs';
 import { EXIT_CODES, PluginError, usageError, type ErrorKind } from '../errors/plugin-error.js';
 import { permissionsByRole, ROLE_USE } from '../kube/access-rules.js';
 import type { PresetRegistry } from '../presets/registry.js';
-import { commandModules, commandNamed, firstPositional, kubeFlagSpecs, type CommandSpec } from './command-spec.js';
+import { commandModules, commandNamed, firstPositional, kubeFlagSpecs, scanKubeFlags, type CommandSpec } from './command-spec.js';
+import type { KubeFlags } from '../kube/kube-flags.js';
 import { normalizeKubeFlags } from './kube-flags.js';
 import { normalizeOptionalValues } from './optional-values.js';
 import type { ParsedCommand } from './parsed-command.js';
@@ -29,6 +30,19 @@ export function helpEpilogue(): string {
 
 /** Where help and version text go (stdout in production, a buffer in tests). */
 export type HelpWriter = (text: string) => void;
+
+/**
+ * The kube flags of a command line that names a preset command (a debug session: its first step is
+ * to connect), read ahead of the parse so that the connection opens while the parse runs (see
+ * scanKubeFlags); undefined for other commands, for help and version, and for a word that names
+ * no command (the parse refuses it).
+ */
+export function presetCommandKubeFlags(args: string[], registry: PresetRegistry): KubeFlags | undefined {
+  const end = args.indexOf('--');
+  if ((end < 0 ? args : args.slice(0, end)).some((a) => /^(--help|-h|--version)(=|$)/.test(a))) return undefined;
+  const word = firstPositional(normalizeKubeFlags(args), kubeFlagSpecs());
+  return word !== undefined && commandNamed(registry, word)?.preset ? scanKubeFlags(args) : undefined;
+}
 
 /** Parses argv (without node and script) into a command; prints help/version itself. Never runs a command. */
 export async function parseCommandLine(args: string[], registry: PresetRegistry, writeHelp: HelpWriter, width = 100): Promise<ParsedCommand> {

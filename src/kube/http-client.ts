@@ -102,6 +102,22 @@ export class KubeHttpClient {
       );
   }
 
+  /**
+   * Opens the connection the first request will take (HTTP/2 with the kubeconfig's own client
+   * certificate, as once() asks for it) before there is a request: its handshakes then overlap
+   * whatever the run still does first. Nothing is sent and no credential is fetched; a failure
+   * is left for the first request to meet (and report) again.
+   */
+  preconnect(): void {
+    if (!this.h2 || this.h2.h1Only) return;
+    try {
+      const tls = this.options.credentials.staticTlsFiles();
+      this.h2.session(tls.cert, tls.key).catch(() => undefined);
+    } catch {
+      /* an unreadable certificate: the first request says so */
+    }
+  }
+
   /** How many connections it opened (each a TCP, and for https a TLS, handshake). */
   get connectionCount(): number {
     return this.h1Connections + (this.h2?.connections ?? 0);
