@@ -25,7 +25,7 @@ async function loadRegistry(env: NodeJS.ProcessEnv): Promise<PresetRegistry> {
 type Cleanup = (again: AbortSignal) => Promise<void | number>;
 
 /** The API server's warnings of this run: printed as they come, counted for --warnings-as-errors. */
-interface WarningState {
+export interface WarningState {
   collector?: import('./kube/warnings.js').WarningCollector;
   asErrors: boolean;
 }
@@ -37,7 +37,7 @@ type Opened = Awaited<ReturnType<typeof import('./kube/connection.js').openConne
  * opened while its command line is still parsed (preconnect, with the kube flags read ahead of
  * the parse); the first connect whose flags are the same takes it, else it is closed unused.
  */
-class Connections {
+export class Connections {
   private early: { flags: KubeFlags; opened: Promise<Opened> } | undefined;
 
   constructor(

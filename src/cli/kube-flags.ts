@@ -3,15 +3,21 @@ import { GLOBAL_FLAGS, type KubeFlags } from '../kube/kube-flags.js';
 
 const GROUP = 'kubectl flags (passed to the spawned kubectl too):';
 
-/** Adds kubectl's global flags (every flag of `kubectl options`), which kubectl hands to plugins unparsed. */
-export function withKubeFlags<T>(y: Argv<T>) {
-  for (const f of GLOBAL_FLAGS) {
+/** kubectl's global flags as yargs options (name, options), in the order help lists them. */
+export function kubeFlagOptions(): Array<[string, Options]> {
+  const options = GLOBAL_FLAGS.map((f): [string, Options] => {
     const option: Options = { type: f.kind === 'strings' ? 'string' : f.kind, describe: f.describe, group: GROUP };
     if (f.kind === 'strings') option.array = true;
     if (f.short) option.alias = f.short;
-    y = y.option(f.flag, option) as Argv<T>;
-  }
-  return y.option('v', { type: 'number', default: 0, describe: 'Log level: -v shows requests and stack traces', group: GROUP });
+    return [f.flag, option];
+  });
+  return [...options, ['v', { type: 'number', default: 0, describe: 'Log level: -v shows requests and stack traces', group: GROUP }]];
+}
+
+/** Adds kubectl's global flags (every flag of `kubectl options`), which kubectl hands to plugins unparsed. */
+export function withKubeFlags<T>(y: Argv<T>) {
+  for (const [name, option] of kubeFlagOptions()) y = y.option(name, option) as Argv<T>;
+  return y;
 }
 
 /** The kube flags out of a parsed argv. */
