@@ -50,12 +50,18 @@ it('the connect with the same flags takes the connection opened ahead: its hands
   const before = handshakes;
   const c = connections();
   c.preconnect({ namespace: 'a', verbosity: 0 });
+  // The parse's work, while the handshake is in flight (its end is seen only after it).
+  await new Promise((r) => setImmediate(r));
+  for (const end = performance.now() + 150; performance.now() < end; );
   expect(await whenHandshakes(before + 1)).toBe(before + 1);
   // -v differs between the two parses only in ways that do not choose a connection.
   const { target, http } = await c.take({ namespace: 'a', verbosity: 6 });
   expect(target.namespace).toBe('a');
   expect(await http.request<{ path: string }>({ path: '/api/v1/namespaces/a/pods/p' })).toEqual({ path: '/api/v1/namespaces/a/pods/p' });
   expect({ connections: http.connectionCount, handshakes: handshakes - before }).toEqual({ connections: 1, handshakes: 1 });
+  // Its handshakes were timed across the work they overlapped (150 ms): what the wire cost is two round trips, then the answer's.
+  expect(http.firstExchangeMs()).toBeGreaterThanOrEqual(3 * http.roundTripMs()!);
+  expect(http.firstExchangeMs()).toBeLessThan(150);
   http.close();
   c.close();
 });
