@@ -7,8 +7,9 @@
 // credential plugin ran, and the connections and TLS handshakes that reached the relay (the plugin's
 // own and those of every kubectl it spawned). A third row, the floor: an ideal client of the bench's
 // own (floor-client.mjs, bench only) on the same pod, relay and credential plugin, that does only
-// what any client must, as early as it can; it bounds what the plugin could reach.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// what any client must, as early as it can; it bounds what the plugin could reach. And a fourth:
+// the same client started the way kubectl ephemeral is, through kubectl's plugin dispatch.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PtySession } from './lib/pty-session.mjs';
@@ -19,8 +20,12 @@ import { startLatencyRelay } from './lib/latency-relay.mjs';
 import { BUSYBOX } from './debug.mjs';
 
 const FLOOR_CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'floor-client.mjs');
-// Every order of the three, one per round: each tool runs first, second and last equally often.
-const ORDERS = [['plugin', 'kubectl', 'floor'], ['kubectl', 'floor', 'plugin'], ['floor', 'plugin', 'kubectl'], ['kubectl', 'plugin', 'floor'], ['plugin', 'floor', 'kubectl'], ['floor', 'kubectl', 'plugin']];
+const FLOORS = ['floor', 'floorPlugin'];
+// Round i runs the tools rotated by i, reversed every other cycle: each runs in each place alike.
+const orderOf = (ids, i) => {
+  const rotated = ids.map((_, j) => ids[(i + j) % ids.length]);
+  return Math.floor(i / ids.length) % 2 ? rotated.reverse() : rotated;
+};
 
 export async function benchFar(ctx) {
   const { kubectl, ns } = ctx;
@@ -34,16 +39,17 @@ export async function benchFar(ctx) {
       plugin: { label: 'kubectl ephemeral shell POD', start: (pod) => new PtySession(kubectl, ['ephemeral', 'shell', pod, '-n', ns], { env }), wait: (s) => s.waitAttached() },
       kubectl: { label: `kubectl debug -it POD --image=${BUSYBOX} -- sh`, start: (pod) => new PtySession(kubectl, ['debug', '-it', pod, '-n', ns, `--image=${BUSYBOX}`, '--', 'sh'], { env }), wait: (s) => s.waitAttached() },
       floor: { label: 'floor: ideal client (bench only)', start: (pod, logFile) => new PtySession(ctx.nodeBin, [FLOOR_CLIENT, '--log', logFile, ns, pod], { env }), wait: waitForFloor },
+      floorPlugin: { label: 'floor as a kubectl plugin (kubectl benchfloor)', start: (pod, logFile) => new PtySession(kubectl, ['benchfloor', '--log', logFile, ns, pod], { env: floorPluginEnv(ctx, env) }), wait: waitForFloor },
     };
     const fields = () => ({ ms: [], credentialCalls: [], connections: [], tlsHandshakes: [], windows: [] });
-    const data = { plugin: fields(), kubectl: fields(), floor: fields() };
-    const floorLogs = [];
+    const data = Object.fromEntries(Object.keys(variants).map((id) => [id, fields()]));
+    const floorLogs = { floor: [], floorPlugin: [] };
     for (let i = 0; i < rounds; i++) {
       const [pod] = await ctx.createAppPods('far', 1);
-      const order = ORDERS[i % ORDERS.length];
+      const order = orderOf(Object.keys(variants), i);
       const got = {};
-      const logFile = join(ctx.work, 'far', `floor-${i}.json`);
       for (const id of order) {
+        const logFile = join(ctx.work, 'far', `${id}-${i}.json`);
         await delay(ctx.settleMs + Math.random() * 1000);
         const [callsBefore, before] = [calls(), relay.counts()];
         const session = variants[id].start(pod, logFile);
@@ -56,14 +62,14 @@ export async function benchFar(ctx) {
         // Counted once the process ended: cleanup's requests and late attach attempts are the run's too.
         const after = relay.counts();
         Object.assign(got[id], { credentialCalls: calls() - callsBefore, connections: after.connections - before.connections, tlsHandshakes: after.tlsHandshakes - before.tlsHandshakes });
-        if (id === 'floor') got.floor.log = { ...JSON.parse(readFileSync(logFile, 'utf8')), spawnWall: session.startWall, ptyR42Ms: got.floor.ms };
+        if (FLOORS.includes(id)) got[id].log = { ...JSON.parse(readFileSync(logFile, 'utf8')), spawnWall: session.startWall, ptyR42Ms: got[id].ms };
       }
       await ctx.admin(['delete', 'pod', pod, '-n', ns, '--wait=false']);
       if (i < ctx.warmup) continue;
       for (const id of order) for (const k of Object.keys(data[id])) data[id][k].push(got[id][k === 'windows' ? 'window' : k]);
-      floorLogs.push(got.floor.log);
+      for (const id of FLOORS) floorLogs[id].push(got[id].log);
       const say = (id) => `${got[id].ms.toFixed(0)} ms (${got[id].credentialCalls} credential calls, ${got[id].connections} connections)`;
-      ctx.progress(`far round ${i + 1 - ctx.warmup}/${ctx.iterations}: plugin ${say('plugin')}, kubectl debug -it ${say('kubectl')}, floor ${say('floor')} (${got.floor.log.attempts.length} attach attempts)`);
+      ctx.progress(`far round ${i + 1 - ctx.warmup}/${ctx.iterations}: plugin ${say('plugin')}, kubectl debug -it ${say('kubectl')}, floor ${say('floor')}, floor as a plugin ${say('floorPlugin')}`);
     }
     const events = readAuditEvents(ctx.cluster, offset, user);
     const firstRequest = (w) => requestsIn(events, user, w[0], w[1]).requests[0]?.atMs ?? NaN;
@@ -73,7 +79,7 @@ export async function benchFar(ctx) {
       id,
       label: v.label,
       ms: summarize(data[id].ms),
-      ratio: id === 'kubectl' ? undefined : id === 'plugin' ? ratio : floorRatio,
+      ratio: id === 'kubectl' ? undefined : pairedRatios(data.kubectl.ms, data[id].ms),
       firstRequestMs: summarize(data[id].windows.map(firstRequest)),
       credentialCalls: summarize(data[id].credentialCalls),
       connections: summarize(data[id].connections),
@@ -81,7 +87,8 @@ export async function benchFar(ctx) {
       raw: data[id],
     }));
     const calls1 = data.plugin.credentialCalls;
-    const floor = floorPhases(floorLogs);
+    const floor = floorPhases(floorLogs.floor);
+    const floorPlugin = floorPhases(floorLogs.floorPlugin);
     return {
       rttMs: ctx.farRttMs,
       credentialMs: ctx.farCredentialMs,
@@ -89,12 +96,13 @@ export async function benchFar(ctx) {
       ratio,
       floorRatio,
       floor,
-      notes: floorNotes(floor),
+      floorPlugin,
+      notes: floorNotes(floor, floorPlugin),
       targets: [
         {
           id: 'far-prompt-time',
           target: `${ctx.farRttMs} ms round trip, ${ctx.farCredentialMs / 1000} s credential plugin: shell POD <= 0.6x kubectl debug -it`,
-          value: `${ratio.median.toFixed(2)}x (${rows[0].ms.median.toFixed(0)} vs ${rows[1].ms.median.toFixed(0)} ms; the floor of any client: ${floorRatio.median.toFixed(2)}x, ${rows[2].ms.median.toFixed(0)} ms)`,
+          value: `${ratio.median.toFixed(2)}x (${rows[0].ms.median.toFixed(0)} vs ${rows[1].ms.median.toFixed(0)} ms; the floor of any client: ${floorRatio.median.toFixed(2)}x, ${rows[2].ms.median.toFixed(0)} ms; of a kubectl plugin: ${rows[3].ratio.median.toFixed(2)}x, ${rows[3].ms.median.toFixed(0)} ms)`,
           met: ratio.median <= 0.6,
         },
         {
@@ -151,13 +159,26 @@ function floorPhases(logs) {
   };
 }
 
-function floorNotes(f) {
+function floorNotes(f, fp) {
   const m = (s) => (s.n ? s.median.toFixed(0) : '-');
+  const start = 'spawn to script start (exec, Node start, module load)';
   return [
     'floor: an ideal client of the bench (scripts/bench/floor-client.mjs, Node, not the product): credential plugin, HTTP/2 connection and spare TLS sockets opened at once; GET pod + namespace, PATCH, then WebSocket attach attempts every half round trip on the spares, typing once upgraded; timed like the others (spawn to R42 in its pty)',
     `floor, medians in ms: ${Object.entries(f.phases).map(([k, s]) => `${k} ${m(s)}`).join('; ')}`,
+    `floor as a kubectl plugin: the same client run by kubectl's plugin dispatch through a shell launcher, as kubectl ephemeral is: spawn to script start ${m(fp.phases[start])} ms (direct: ${m(f.phases[start])}), token at ${m(fp.tokenMs)}`,
     `floor: token at ${m(f.tokenMs)} ms (HTTP/2 ready at ${m(f.h2ReadyMs)}, spares at ${m(f.sparesReadyMs)}), PATCH answered at ${m(f.patchAnsweredMs)}, ${m(f.attempts)} attach attempts (measured round trip ${m(f.measuredRttMs)} ms); refusals seen: ${f.failures.join(' | ') || 'none'}`,
   ];
+}
+
+/** env with `kubectl benchfloor` on PATH: a launcher that execs the floor client on the pinned Node, as kubectl-ephemeral's does. */
+function floorPluginEnv(ctx, env) {
+  const dir = join(ctx.work, 'far', 'bin');
+  const launcher = join(dir, 'kubectl-benchfloor');
+  if (!existsSync(launcher)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(launcher, `#!/bin/sh\nexec "${ctx.nodeBin}" "${FLOOR_CLIENT}" "$@"\n`, { mode: 0o755 });
+  }
+  return { ...env, PATH: `${dir}:${env.PATH}` };
 }
 
 /**
