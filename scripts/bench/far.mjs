@@ -5,15 +5,27 @@
 // POD` against `kubectl debug -it POD --image=<busybox> -- sh`, both through the same relay and the
 // same credential plugin, each pair on a fresh pod, order alternating. Per run: how many times the
 // credential plugin ran, and the connections and TLS handshakes that reached the relay (the plugin's
-// own and those of every kubectl it spawned).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// own and those of every kubectl it spawned). A third row, the floor: an ideal client of the bench's
+// own (floor-client.mjs, bench only) on the same pod, relay and credential plugin, that does only
+// what any client must, as early as it can; it bounds what the plugin could reach. And a fourth:
+// the same client started the way kubectl ephemeral is, through kubectl's plugin dispatch.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PtySession } from './lib/pty-session.mjs';
 import { pairedRatios, summarize } from './lib/stats.mjs';
 import { delay } from './lib/proc.mjs';
 import { auditOffset, readAuditEvents, requestsIn } from './lib/cluster.mjs';
 import { startLatencyRelay } from './lib/latency-relay.mjs';
 import { BUSYBOX } from './debug.mjs';
+
+const FLOOR_CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'floor-client.mjs');
+const FLOORS = ['floor', 'floorPlugin'];
+// Round i runs the tools rotated by i, reversed every other cycle: each runs in each place alike.
+const orderOf = (ids, i) => {
+  const rotated = ids.map((_, j) => ids[(i + j) % ids.length]);
+  return Math.floor(i / ids.length) % 2 ? rotated.reverse() : rotated;
+};
 
 export async function benchFar(ctx) {
   const { kubectl, ns } = ctx;
@@ -22,23 +34,27 @@ export async function benchFar(ctx) {
   try {
     const { env, calls, user } = await farUser(ctx, relay.port);
     const offset = auditOffset(ctx.cluster);
-    const pairs = ctx.warmup + ctx.iterations;
+    const rounds = ctx.warmup + ctx.iterations;
     const variants = {
-      plugin: { label: 'kubectl ephemeral shell POD', args: (pod) => ['ephemeral', 'shell', pod, '-n', ns] },
-      kubectl: { label: `kubectl debug -it POD --image=${BUSYBOX} -- sh`, args: (pod) => ['debug', '-it', pod, '-n', ns, `--image=${BUSYBOX}`, '--', 'sh'] },
+      plugin: { label: 'kubectl ephemeral shell POD', start: (pod) => new PtySession(kubectl, ['ephemeral', 'shell', pod, '-n', ns], { env }), wait: (s) => s.waitAttached() },
+      kubectl: { label: `kubectl debug -it POD --image=${BUSYBOX} -- sh`, start: (pod) => new PtySession(kubectl, ['debug', '-it', pod, '-n', ns, `--image=${BUSYBOX}`, '--', 'sh'], { env }), wait: (s) => s.waitAttached() },
+      floor: { label: 'floor: ideal client (bench only)', start: (pod, logFile) => new PtySession(ctx.nodeBin, [FLOOR_CLIENT, '--log', logFile, ns, pod], { env }), wait: waitForFloor },
+      floorPlugin: { label: 'floor as a kubectl plugin (kubectl benchfloor)', start: (pod, logFile) => new PtySession(kubectl, ['benchfloor', '--log', logFile, ns, pod], { env: floorPluginEnv(ctx, env) }), wait: waitForFloor },
     };
     const fields = () => ({ ms: [], credentialCalls: [], connections: [], tlsHandshakes: [], windows: [] });
-    const data = { plugin: fields(), kubectl: fields() };
-    for (let i = 0; i < pairs; i++) {
+    const data = Object.fromEntries(Object.keys(variants).map((id) => [id, fields()]));
+    const floorLogs = { floor: [], floorPlugin: [] };
+    for (let i = 0; i < rounds; i++) {
       const [pod] = await ctx.createAppPods('far', 1);
-      const order = i % 2 === 0 ? ['plugin', 'kubectl'] : ['kubectl', 'plugin'];
+      const order = orderOf(Object.keys(variants), i);
       const got = {};
       for (const id of order) {
+        const logFile = join(ctx.work, 'far', `${id}-${i}.json`);
         await delay(ctx.settleMs + Math.random() * 1000);
         const [callsBefore, before] = [calls(), relay.counts()];
-        const session = new PtySession(kubectl, variants[id].args(pod), { env });
+        const session = variants[id].start(pod, logFile);
         try {
-          const ms = await session.waitAttached();
+          const ms = await variants[id].wait(session);
           got[id] = { ms, window: [session.startWall, session.startWall + ms] };
         } finally {
           await session.end();
@@ -46,19 +62,24 @@ export async function benchFar(ctx) {
         // Counted once the process ended: cleanup's requests and late attach attempts are the run's too.
         const after = relay.counts();
         Object.assign(got[id], { credentialCalls: calls() - callsBefore, connections: after.connections - before.connections, tlsHandshakes: after.tlsHandshakes - before.tlsHandshakes });
+        if (FLOORS.includes(id)) got[id].log = { ...JSON.parse(readFileSync(logFile, 'utf8')), spawnWall: session.startWall, ptyR42Ms: got[id].ms };
       }
       await ctx.admin(['delete', 'pod', pod, '-n', ns, '--wait=false']);
       if (i < ctx.warmup) continue;
       for (const id of order) for (const k of Object.keys(data[id])) data[id][k].push(got[id][k === 'windows' ? 'window' : k]);
-      ctx.progress(`far pair ${i + 1 - ctx.warmup}/${ctx.iterations}: plugin ${got.plugin.ms.toFixed(0)} ms (${got.plugin.credentialCalls} credential calls, ${got.plugin.connections} connections), kubectl debug -it ${got.kubectl.ms.toFixed(0)} ms (${got.kubectl.credentialCalls}, ${got.kubectl.connections})`);
+      for (const id of FLOORS) floorLogs[id].push(got[id].log);
+      const say = (id) => `${got[id].ms.toFixed(0)} ms (${got[id].credentialCalls} credential calls, ${got[id].connections} connections)`;
+      ctx.progress(`far round ${i + 1 - ctx.warmup}/${ctx.iterations}: plugin ${say('plugin')}, kubectl debug -it ${say('kubectl')}, floor ${say('floor')}, floor as a plugin ${say('floorPlugin')}`);
     }
     const events = readAuditEvents(ctx.cluster, offset, user);
     const firstRequest = (w) => requestsIn(events, user, w[0], w[1]).requests[0]?.atMs ?? NaN;
     const ratio = pairedRatios(data.kubectl.ms, data.plugin.ms);
+    const floorRatio = pairedRatios(data.kubectl.ms, data.floor.ms);
     const rows = Object.entries(variants).map(([id, v]) => ({
       id,
       label: v.label,
       ms: summarize(data[id].ms),
+      ratio: id === 'kubectl' ? undefined : pairedRatios(data.kubectl.ms, data[id].ms),
       firstRequestMs: summarize(data[id].windows.map(firstRequest)),
       credentialCalls: summarize(data[id].credentialCalls),
       connections: summarize(data[id].connections),
@@ -66,16 +87,22 @@ export async function benchFar(ctx) {
       raw: data[id],
     }));
     const calls1 = data.plugin.credentialCalls;
+    const floor = floorPhases(floorLogs.floor);
+    const floorPlugin = floorPhases(floorLogs.floorPlugin);
     return {
       rttMs: ctx.farRttMs,
       credentialMs: ctx.farCredentialMs,
       rows,
       ratio,
+      floorRatio,
+      floor,
+      floorPlugin,
+      notes: floorNotes(floor, floorPlugin),
       targets: [
         {
           id: 'far-prompt-time',
           target: `${ctx.farRttMs} ms round trip, ${ctx.farCredentialMs / 1000} s credential plugin: shell POD <= 0.6x kubectl debug -it`,
-          value: `${ratio.median.toFixed(2)}x (${rows[0].ms.median.toFixed(0)} vs ${rows[1].ms.median.toFixed(0)} ms)`,
+          value: `${ratio.median.toFixed(2)}x (${rows[0].ms.median.toFixed(0)} vs ${rows[1].ms.median.toFixed(0)} ms; the floor of any client: ${floorRatio.median.toFixed(2)}x, ${rows[2].ms.median.toFixed(0)} ms; of a kubectl plugin: ${rows[3].ratio.median.toFixed(2)}x, ${rows[3].ms.median.toFixed(0)} ms)`,
           met: ratio.median <= 0.6,
         },
         {
@@ -89,6 +116,69 @@ export async function benchFar(ctx) {
   } finally {
     await relay.close();
   }
+}
+
+/** The floor client's time: from spawn until R42 shows in its pty (it types the command itself once attached). */
+async function waitForFloor(session) {
+  const seen = session.waitFor('R42', 30_000);
+  // It stays up once R42 is out; an exit before that is a failure (the output had time to arrive).
+  const gone = session.exited.then((e) => delay(300).then(() => Promise.reject(new Error(`floor client exited (${JSON.stringify(e)}): ${Buffer.concat(session.transcript).toString().slice(-600)}`))));
+  gone.catch(() => undefined);
+  return (await Promise.race([seen, gone])) - session.t0;
+}
+
+/**
+ * Where the floor's time goes, from its own timestamps (ms after its process start) and the
+ * harness's spawn: medians over the rounds, each phase from the end of the one before.
+ */
+function floorPhases(logs) {
+  const at = (l, key) => l[key] + (l.timeOriginWall - l.spawnWall);
+  // The attempt whose typed command came back: the one that typed and was not refused.
+  const won = (l) => l.attempts.find((a) => a.typedAt && !a.failedAt);
+  const phases = {
+    'spawn to script start (exec, Node start, module load)': (l) => at(l, 'scriptAt'),
+    'credential plugin (from script start)': (l) => at(l, 'tokenAt') - at(l, 'scriptAt'),
+    'GET pod + namespace (1 round trip)': (l) => l.getAnsweredAt - l.tokenAt,
+    'PATCH (1 round trip)': (l) => l.patchAnsweredAt - l.getAnsweredAt,
+    'PATCH answered to the winning attach attempt sent (container start, retries)': (l) => won(l).sentAt - l.patchAnsweredAt,
+    'winning attempt: upgrade answered': (l) => won(l).upgradedAt - won(l).sentAt,
+    'typed to R42 back (1 round trip)': (l) => l.r42At - won(l).typedAt,
+    'client R42 to pty R42': (l) => l.ptyR42Ms - at(l, 'r42At'),
+  };
+  const summary = Object.fromEntries(Object.entries(phases).map(([k, f]) => [k, summarize(logs.map(f))]));
+  return {
+    phases: summary,
+    h2ReadyMs: summarize(logs.map((l) => at(l, 'h2ReadyAt'))),
+    sparesReadyMs: summarize(logs.map((l) => at(l, 'sparesReadyAt'))),
+    tokenMs: summarize(logs.map((l) => at(l, 'tokenAt'))),
+    patchAnsweredMs: summarize(logs.map((l) => at(l, 'patchAnsweredAt'))),
+    attempts: summarize(logs.map((l) => l.attempts.length)),
+    measuredRttMs: summarize(logs.map((l) => l.rttMs)),
+    failures: [...new Set(logs.flatMap((l) => l.attempts.filter((a) => a.reason).map((a) => a.reason.replace(/floor-[0-9a-f]+/g, 'floor-*').slice(0, 120))))].slice(0, 4),
+    logs,
+  };
+}
+
+function floorNotes(f, fp) {
+  const m = (s) => (s.n ? s.median.toFixed(0) : '-');
+  const start = 'spawn to script start (exec, Node start, module load)';
+  return [
+    'floor: an ideal client of the bench (scripts/bench/floor-client.mjs, Node, not the product): credential plugin, HTTP/2 connection and spare TLS sockets opened at once; GET pod + namespace, PATCH, then WebSocket attach attempts every half round trip on the spares, typing once upgraded; timed like the others (spawn to R42 in its pty)',
+    `floor, medians in ms: ${Object.entries(f.phases).map(([k, s]) => `${k} ${m(s)}`).join('; ')}`,
+    `floor as a kubectl plugin: the same client run by kubectl's plugin dispatch through a shell launcher, as kubectl ephemeral is: spawn to script start ${m(fp.phases[start])} ms (direct: ${m(f.phases[start])}), token at ${m(fp.tokenMs)}`,
+    `floor: token at ${m(f.tokenMs)} ms (HTTP/2 ready at ${m(f.h2ReadyMs)}, spares at ${m(f.sparesReadyMs)}), PATCH answered at ${m(f.patchAnsweredMs)}, ${m(f.attempts)} attach attempts (measured round trip ${m(f.measuredRttMs)} ms); refusals seen: ${f.failures.join(' | ') || 'none'}`,
+  ];
+}
+
+/** env with `kubectl benchfloor` on PATH: a launcher that execs the floor client on the pinned Node, as kubectl-ephemeral's does. */
+function floorPluginEnv(ctx, env) {
+  const dir = join(ctx.work, 'far', 'bin');
+  const launcher = join(dir, 'kubectl-benchfloor');
+  if (!existsSync(launcher)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(launcher, `#!/bin/sh\nexec "${ctx.nodeBin}" "${FLOOR_CLIENT}" "$@"\n`, { mode: 0o755 });
+  }
+  return { ...env, PATH: `${dir}:${env.PATH}` };
 }
 
 /**

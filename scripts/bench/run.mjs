@@ -405,9 +405,10 @@ function buildTables(results, ctx) {
   if (far?.rows) {
     const lab = pr?.rows ? Object.fromEntries(pr.rows.map((r) => [r.id, r])) : {};
     tables.push({
-      title: `2b. Time to a working prompt where users are: ${far.rttMs} ms round trip to the API server, a ${far.credentialMs / 1000} s exec credential plugin (same measure as 2a; ${ctx.iterations} pairs; counts per run, the plugin's spawned kubectl included)`,
+      title: `2b. Time to a working prompt where users are: ${far.rttMs} ms round trip to the API server, a ${far.credentialMs / 1000} s exec credential plugin (same measure as 2a; ${ctx.iterations} rounds on fresh pods; counts per run, the plugin's spawned kubectl included)`,
       headers: ['command', 'far ms', 'ratio', 'lab ms (2a)', 'first request at', 'credential calls', 'connections', 'TLS handshakes'],
-      rows: far.rows.map((r) => [r.label, range(r.ms, 0), r.id === 'plugin' ? ratio(far.ratio) : '1.00x', lab[r.id] ? median(lab[r.id].ms, 0) : '-', median(r.firstRequestMs, 0), range(r.credentialCalls, 0), range(r.connections, 0), range(r.tlsHandshakes, 0)]),
+      rows: far.rows.map((r) => [r.label, range(r.ms, 0), r.ratio ? ratio(r.ratio) : '1.00x', lab[r.id] ? median(lab[r.id].ms, 0) : '-', median(r.firstRequestMs, 0), range(r.credentialCalls, 0), range(r.connections, 0), range(r.tlsHandshakes, 0)]),
+      notes: far.notes,
     });
   }
   const d = results.debug;
