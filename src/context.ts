@@ -6,6 +6,7 @@ import type { ClusterApi } from './kube/cluster-api.js';
 import type { KubeTarget } from './kube/kubeconfig.js';
 import type { AttachSessionOptions, AttachSessionResult } from './terminal/attach-session.js';
 import type { KubectlRunner } from './debug/kubectl-runner.js';
+import type { HeadStart } from './terminal/attach/head-start.js';
 
 /** A live connection to one cluster, opened lazily so commands without the API never load client-node. */
 export interface Connection {
@@ -22,6 +23,8 @@ export interface CommandContext {
   presets: () => Promise<PresetRegistry>;
   connect(flags: KubeFlags): Promise<Connection>;
   attach(opts: AttachSessionOptions): Promise<AttachSessionResult>;
+  /** Starts a session's kubectl attach ahead of it (terminal/attach-session.ts startAttachAhead); absent: never. */
+  attachAhead?(opts: Pick<AttachSessionOptions, 'kubectl' | 'args' | 'env' | 'verbose'>): Promise<HeadStart | undefined>;
   /** Which standard streams are terminals: picks the session's TTY and how progress is drawn. */
   isTerminal: { stdin: boolean; stdout: boolean; stderr: boolean };
   /** kubectl to spawn for attach/exec. */

@@ -151,6 +151,10 @@ function wireContext(printer: Printer, env: NodeJS.ProcessEnv, registry: PresetR
       const { runAttachSession } = await import('./terminal/attach-session.js');
       return runAttachSession(opts);
     },
+    async attachAhead(opts) {
+      const { startAttachAhead } = await import('./terminal/attach-session.js');
+      return startAttachAhead(opts);
+    },
   };
 }
 

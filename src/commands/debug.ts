@@ -20,6 +20,8 @@ import { printCrashSummary } from '../debug/crash-summary.js';
 import { enterSession } from '../debug/enter-session.js';
 import { buildDebugRequest, containerRequestFor, type DebugOptions, type DebugRequest } from '../debug/request.js';
 import { EarlySession } from '../terminal/attach/early-session.js';
+import type { HeadStart } from '../terminal/attach/head-start.js';
+import { attachAhead, sessionShape } from '../debug/attach-ahead.js';
 import { checkPodSecurity, presetLevelFix } from '../debug/pod-security-gate.js';
 import { checkPreflight, runPreflight, type Preflight } from '../debug/preflight.js';
 import { resolveTargetPod } from '../debug/target-pod.js';
@@ -61,9 +63,21 @@ interface PodSessionPlan {
 
 /** The pod session (or copy, or dry run) of a request, once connected. */
 export async function debugWith(ctx: CommandContext, conn: Connection, req: DebugRequest): Promise<number> {
+  const suffix = ctx.suffix();
+  const planned = planPodSession(ctx, conn, req, suffix);
+  // The session's kubectl attach starts while the pod is read (attach-ahead.ts); it is killed unseen
+  // when no session takes it.
+  const ahead = attachAhead(ctx, conn, req, suffix).catch(() => undefined);
+  try {
+    return await sessionFor(ctx, conn, req, await planned, ahead);
+  } finally {
+    void ahead.then((started) => started?.discard());
+  }
+}
+
+async function sessionFor(ctx: CommandContext, conn: Connection, req: DebugRequest, s: PodSessionPlan, ahead: Promise<HeadStart | undefined>): Promise<number> {
   const { printer } = ctx;
   const ns = conn.target.namespace;
-  const s = await planPodSession(ctx, conn, req);
   const { pod, podName, preflight, plan } = s;
   if (req.copy) return debugCopy(ctx, conn, pod, req, plan.target, preflight);
 
@@ -74,6 +88,7 @@ export async function debugWith(ctx: CommandContext, conn: Connection, req: Debu
     if (choice.reuse) {
       const { name, image } = choice.reuse;
       printer.info(`reusing your running debug container "${name}" (${req.preset.name}, ${image}) in pod "${podName}": ephemeral containers cannot be removed; --new adds another`);
+      void ahead.then((started) => started?.discard());
       return enterSession(ctx, conn, req, { pod: podName, container: choice.reuse, state: ephemeralState(pod, name), user: preflight?.user });
     }
     printer.debug(`no debug container to reuse: ${choice.why}`);
@@ -90,14 +105,14 @@ export async function debugWith(ctx: CommandContext, conn: Connection, req: Debu
     printer.out(await render(ephemeralContainerPatch(sent), req.output ?? 'yaml'));
     return 0;
   }
-  return startPodSession(ctx, conn, req, s);
+  return startPodSession(ctx, conn, req, s, ahead);
 }
 
 /**
  * The target pod (POD may name a workload, or nothing for crashloop), the preflight and the
  * container in the form the namespace's level admits; notices and the form's line printed.
  */
-async function planPodSession(ctx: CommandContext, conn: Connection, req: DebugRequest): Promise<PodSessionPlan> {
+async function planPodSession(ctx: CommandContext, conn: Connection, req: DebugRequest, suffix: string): Promise<PodSessionPlan> {
   const { api } = conn;
   const ns = conn.target.namespace;
   const { printer } = ctx;
@@ -117,7 +132,7 @@ async function planPodSession(ctx: CommandContext, conn: Connection, req: DebugR
   if (!req.copy && !req.dryRun) refuseFinishedPod(pod, req.preset);
   const target = req.container.container ?? (req.preset.crashSummary ? failingTarget(ctx, pod) : undefined);
   const container = containerRequestFor(req, target, preflight?.user ?? dryRunUser);
-  const plan = planWithAnchor(pod, container, level, ctx.suffix(), req);
+  const plan = planWithAnchor(pod, container, level, suffix, req);
   if (preflight) checkPreflight(preflight, ns);
   [...(preflight?.notices ?? []), ...plan.notices].forEach((n) => printer.info(`note: ${n}`));
   if (plan.choice && !req.copy) printer.info(plan.choice);
@@ -144,7 +159,7 @@ function planWithAnchor(pod: V1Pod, container: ContainerRequest, level: PodSecur
 }
 
 /** Adds the planned container, waits for it (the session may start while it does) and attaches. */
-async function startPodSession(ctx: CommandContext, conn: Connection, req: DebugRequest, s: PodSessionPlan): Promise<number> {
+async function startPodSession(ctx: CommandContext, conn: Connection, req: DebugRequest, s: PodSessionPlan, ahead: Promise<HeadStart | undefined>): Promise<number> {
   const { api } = conn;
   const ns = conn.target.namespace;
   const { printer } = ctx;
@@ -157,12 +172,8 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
   const starting = startingContainer(ctx, conn, req.kube, opts.pod);
   let added: (name: string | undefined) => void = () => {};
   starting.adding(new Promise((resolve) => (added = resolve)));
-  // The preset's own shell waits for its stdin: it can be attached the moment the runtime runs it.
-  // Not with --no-attach: what it prints next (the container's name) is for commands that read the
-  // pod status (cleanup, list, kubectl get), which says running only at the kubelet's next relist.
-  const waitsForStdin = opts.attach && v.streams.stdin && !req.container.command?.length && v.preset.command !== undefined;
-  // A command on a terminal too (its output before the landing comes from its log); its wait stays the status's.
-  const userCommand = (req.container.command?.length ?? 0) > 0;
+  const shape = sessionShape(req);
+  const waitsForStdin = shape.waitsForStdin;
   const early = new EarlySession(conn.api.http?.firstExchangeMs(), waitsForStdin);
   let progress: ReturnType<typeof waitProgress> | undefined;
   early.onLanded(() => {
@@ -175,9 +186,11 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
   // container's start; its attempts that come too soon (the pod it read does not list the container
   // yet, or the kubelet does not have it) are run again unseen, and the terminal is taken when one
   // lands. The wait goes on beside it and settles the early session: its failure ends the session
-  // before that. The attempts are spaced by what the first request cost on the wire.
-  const begin = (c: V1EphemeralContainer) => enterSession(ctx, conn, req, { pod: opts.pod, container: c, state: { phase: 'running' }, user: preflight?.user }, { early });
-  let session = v.streams.tty && opts.attach && (waitsForStdin || userCommand) ? begin(plan.container) : undefined;
+  // before that. The attempts are spaced by what the first request cost on the wire. The first one
+  // may have started with the run's first request (attach-ahead.ts).
+  const headStart = shape.early ? await ahead : undefined;
+  const begin = (c: V1EphemeralContainer) => enterSession(ctx, conn, req, { pod: opts.pod, container: c, state: { phase: 'running' }, user: preflight?.user }, { early, headStart });
+  let session = shape.early ? begin(plan.container) : undefined;
   // Awaited below (or returned); a failure before that must not count as unhandled.
   session?.catch(() => undefined);
   // Ends the early session unseen (it never touched the terminal): no container of that name runs.

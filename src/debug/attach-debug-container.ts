@@ -6,6 +6,8 @@ import type { AttachSessionOptions, AttachSessionResult } from '../terminal/atta
 import { requireStarted, waitForContainer } from './wait-for-container.js';
 import type { RecordingOptions } from '../terminal/recording.js';
 import type { EarlySession } from '../terminal/attach/early-session.js';
+import type { HeadStart } from '../terminal/attach/head-start.js';
+import { attachArgs } from './attach-ahead.js';
 
 /** Who and what a session attaches to, and how. */
 export interface AttachTarget {
@@ -32,6 +34,8 @@ export interface AttachTarget {
    * while it answers "not found" (see EarlySession); the session's first lines wait for the landing.
    */
   early?: EarlySession;
+  /** The first kubectl attach, started ahead of the session (attach-ahead.ts). */
+  headStart?: HeadStart;
   /**
    * A command without a terminal: its output comes from the container's log from the first byte
    * (it starts before any attach can reach it), stdin (if any) through an attach that carries only that.
@@ -110,7 +114,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
   }
   const attachOptions: AttachSessionOptions = {
     kubectl: ctx.kubectl,
-    args: ['attach', t.pod, '-c', t.container, ...kubectlArgs(flags, ns)],
+    args: attachArgs(t.pod, t.container, flags, ns),
     env: ctx.env,
     stdin: t.stdin,
     tty: t.tty,
@@ -119,6 +123,7 @@ export async function attachDebugContainer(ctx: CommandContext, conn: Connection
     verbose: printer.verbose ? (line) => printer.debug(line) : undefined,
     warn: (line) => printer.warn(line),
     early: t.early,
+    headStart: t.headStart,
     ...(t.catchUp ? { catchUp: async () => Buffer.from(await conn.api.logs(ns, t.pod, t.container)) } : {}),
   };
   let result: AttachSessionResult;

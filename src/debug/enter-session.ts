@@ -5,6 +5,7 @@ import { describeState, type ContainerState } from '../plan/container-state.js';
 import { reattachCommandLine, attachDebugContainer } from './attach-debug-container.js';
 import type { DebugRequest } from './request.js';
 import { EarlySession } from '../terminal/attach/early-session.js';
+import type { HeadStart } from '../terminal/attach/head-start.js';
 
 /** Where a session runs besides an ephemeral container: a node session's own pod. */
 export interface SessionPlace {
@@ -17,6 +18,8 @@ export interface SessionPlace {
    * its banner and first line are printed when the attach lands.
    */
   early?: EarlySession;
+  /** Its first kubectl attach, started ahead of it (see AttachSessionOptions.headStart). */
+  headStart?: HeadStart;
   /** The session ended with its container running (see AttachTarget.onLeftRunning). */
   onLeftRunning?: () => void;
 }

@@ -1,7 +1,8 @@
 import { mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { CredentialSource, RequestIdentity } from './credentials.js';
+import { CredentialRelay, relayCommand, type OwnCommand } from './credential-relay.js';
 import type { KubeTarget } from './kubeconfig.js';
 
 /**
@@ -21,19 +22,32 @@ import type { KubeTarget } from './kubeconfig.js';
  * makes one before it spawns anything. kubectl reads a tokenFile again at least every minute
  * (client-go's cached file token source) and after a 401, so even a child living longer than a
  * token picks up the renewed one. (A kubectl attach authenticates once, when its stream opens.)
+ *
+ * Before the run holds its credential (an exec plugin or an OIDC refresh still running), a kubectl
+ * can be started all the same (kubeconfigFileAhead): its kubeconfig's user is this plugin as an exec
+ * plugin that asks the run for the credential over a socket in the same directory (credential-relay.ts),
+ * answered when the credential arrives. The file is then rewritten in the form above for the kubectl
+ * processes that come after.
  */
 export class ChildConnection {
   private dir: string | undefined;
   private written = '';
+  // The kubeconfig holds the files' form (not the relay's).
+  private filesForm = false;
+  private relay: CredentialRelay | undefined;
   private readonly removeOnExit = () => this.dispose();
 
   constructor(
     private readonly target: KubeTarget,
     private readonly credentials: CredentialSource,
     private readonly env: NodeJS.ProcessEnv,
+    // How the relay's exec plugin runs this program (tests name the built plugin).
+    private readonly self?: OwnCommand,
   ) {
     credentials.onIdentity((identity) => {
-      if (this.dir) this.writeSecrets(identity);
+      if (!this.dir) return;
+      this.relay?.provide(identity);
+      this.writeFor(identity);
     });
   }
 
@@ -45,20 +59,63 @@ export class ChildConnection {
   kubeconfigFile(): string | undefined {
     const identity = this.credentials.currentIdentity();
     if (!identity) return undefined;
+    this.writeFor(identity);
+    return join(this.dir!, 'kubeconfig');
+  }
+
+  /**
+   * The same file for a kubectl started before the run holds its credential: until the run has it,
+   * the file's user is the credential relay. Undefined where no relay can listen (a socket path
+   * too long for the platform, or it could not be bound): that kubectl would run the user's own
+   * credential plugin again, so it is better not started.
+   */
+  async kubeconfigFileAhead(): Promise<string | undefined> {
+    if (this.credentials.currentIdentity() || this.filesForm) return this.kubeconfigFile();
+    const dir = this.privateDir();
+    const file = join(dir, 'kubeconfig');
+    if (this.relay) return file;
+    const socket = process.platform === 'win32' ? `\\\\.\\pipe\\${basename(dir)}` : join(dir, 'credential.sock');
+    // sun_path: 104 bytes on macOS, 108 on Linux.
+    if (Buffer.byteLength(socket) > 100) return undefined;
+    try {
+      this.relay = await CredentialRelay.listen(socket);
+    } catch {
+      return undefined;
+    }
+    // The credential came while the relay was opening: the files' form serves at once.
+    const identity = this.credentials.currentIdentity();
+    if (identity) {
+      this.relay.provide(identity);
+      return this.kubeconfigFile();
+    }
+    writePrivate(file, JSON.stringify(childKubeconfig(this.target, undefined, dir, relayCommand(socket, this.self))));
+    return file;
+  }
+
+  /** Removes the directory and everything in it, and stops the relay. */
+  dispose(): void {
+    process.off('exit', this.removeOnExit);
+    this.relay?.close();
+    this.relay = undefined;
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
+
+  private privateDir(): string {
     if (!this.dir) {
       this.dir = mkdtempSync(join(privateRoot(this.env), 'kubectl-ephemeral-'));
       process.once('exit', this.removeOnExit);
-      writePrivate(join(this.dir, 'kubeconfig'), JSON.stringify(childKubeconfig(this.target, identity, this.dir)));
     }
-    this.writeSecrets(identity);
-    return join(this.dir, 'kubeconfig');
+    return this.dir;
   }
 
-  /** Removes the directory and everything in it. */
-  dispose(): void {
-    process.off('exit', this.removeOnExit);
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
-    this.dir = undefined;
+  // The kubeconfig in the files' form (written once) and the secrets it names.
+  private writeFor(identity: RequestIdentity): void {
+    const dir = this.privateDir();
+    this.writeSecrets(identity);
+    if (this.filesForm) return;
+    writePrivate(join(dir, 'kubeconfig'), JSON.stringify(childKubeconfig(this.target, identity, dir)));
+    this.filesForm = true;
   }
 
   // The parts that change when a credential is renewed: the bearer token and an exec plugin's certificate.
@@ -75,8 +132,11 @@ export class ChildConnection {
   }
 }
 
-/** The kubeconfig a spawned kubectl gets (secrets by reference to files beside it). */
-export function childKubeconfig(target: KubeTarget, identity: RequestIdentity, dir: string): Record<string, unknown> {
+/**
+ * The kubeconfig a spawned kubectl gets (secrets by reference to files beside it); without an
+ * identity yet, its user runs `relay` as its exec credential plugin.
+ */
+export function childKubeconfig(target: KubeTarget, identity: RequestIdentity | undefined, dir: string, relay?: { command: string; args: string[] }): Record<string, unknown> {
   const c = target.cluster;
   const u = target.user;
   const cluster: Record<string, unknown> = { server: target.server };
@@ -88,12 +148,13 @@ export function childKubeconfig(target: KubeTarget, identity: RequestIdentity, d
   if (c.disableCompression) cluster['disable-compression'] = true;
 
   const user: Record<string, unknown> = {};
-  const authorization = identity.headers.Authorization;
+  const authorization = identity?.headers.Authorization;
+  if (!identity) user.exec = { apiVersion: 'client.authentication.k8s.io/v1', ...relay, interactiveMode: 'Never' };
   // A tokenFile stays the user's own file: kubectl reads it again as it rotates.
-  if (u.tokenFile && !u.token) user.tokenFile = u.tokenFile;
+  else if (u.tokenFile && !u.token) user.tokenFile = u.tokenFile;
   else if (bearer(identity) !== undefined) user.tokenFile = join(dir, 'token');
   else if (typeof authorization === 'string' && authorization.startsWith('Basic ')) Object.assign(user, { username: u.username ?? '', password: u.password ?? '' });
-  if (identity.cert) Object.assign(user, { 'client-certificate': join(dir, 'client.crt'), 'client-key': join(dir, 'client.key') });
+  if (identity?.cert) Object.assign(user, { 'client-certificate': join(dir, 'client.crt'), 'client-key': join(dir, 'client.key') });
   if (u.impersonate) user.as = u.impersonate;
   if (u.impersonateUid) user['as-uid'] = u.impersonateUid;
   if (u.impersonateGroups?.length) user['as-groups'] = u.impersonateGroups;

@@ -1,6 +1,7 @@
 import { parseDuration } from '../input/duration.js';
 import { ChildConnection } from './child-connection.js';
 import { CredentialSource } from './credentials.js';
+import type { OwnCommand } from './credential-relay.js';
 import { KubeHttpClient } from './http-client.js';
 import type { KubeFlags } from './kube-flags.js';
 import { loadKubeTarget, type KubeTarget } from './kubeconfig.js';
@@ -17,6 +18,8 @@ export interface ConnectionIo {
   stdinIsTerminal?: boolean;
   /** Takes the `Warning` header values of every response. */
   onWarnings?: (values: string[]) => void;
+  /** How a spawned kubectl runs this program as its credential relay (credential-relay.ts); default: this process's own command line. */
+  self?: OwnCommand;
 }
 
 /**
@@ -29,5 +32,5 @@ export async function openConnection(flags: KubeFlags, env: NodeJS.ProcessEnv, i
   // kubectl: a bare number is seconds, and 0 (the default) means no deadline.
   const timeout = flags.requestTimeout ? parseDuration(flags.requestTimeout, '--request-timeout', { bareSeconds: true }) : undefined;
   const http = new KubeHttpClient(target, { credentials, userAgent: io.userAgent, requestTimeoutMs: timeout || undefined, env, debug: io.debug, onWarnings: io.onWarnings });
-  return { target, http, child: new ChildConnection(target, credentials, env) };
+  return { target, http, child: new ChildConnection(target, credentials, env, io.self) };
 }

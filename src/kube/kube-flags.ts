@@ -29,7 +29,11 @@ export interface KubeFlags {
    * Set once the run has resolved its connection (main.ts connect): spawned kubectl processes get
    * its kubeconfig instead of the flags that choose the cluster and the identity.
    */
-  spawnConnection?: { kubeconfigFile(): string | undefined };
+  spawnConnection?: {
+    kubeconfigFile(): string | undefined;
+    /** The same file for a kubectl started before the run holds its credential (ChildConnection.kubeconfigFileAhead). */
+    kubeconfigFileAhead?(): Promise<string | undefined>;
+  };
 }
 
 /** One kubectl global flag: its name, the KubeFlags key it fills, its kind, and whether its value is a secret. */

@@ -5,6 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { EarlySession } from './attach/early-session';
+import { HeadStart } from './attach/head-start';
 import { dropKubectlNoise, kubectlMessage, StderrTail } from './attach/kubectl-output';
 import { runInPty } from './attach/pty';
 import type { AttachEnd } from './attach/machine';
@@ -57,6 +58,11 @@ export interface AttachSessionOptions {
    * container's log so far, and what it holds before the attach's first bytes is written first.
    */
   catchUp?: () => Promise<Buffer>;
+  /**
+   * The session's first kubectl attach, started ahead of it (startAttachAhead): the terminal relay
+   * takes it as its first attempt when its command line is the session's; otherwise it is killed.
+   */
+  headStart?: HeadStart;
   /** The machine's clock, for tests and far servers; defaults: DEFAULT_TIMING and the early session's round trip. */
   timing?: Partial<AttachTiming>;
   /** Where the terminal relay's timers run; default: the real clock (a test holds some and fires them itself). */
@@ -86,6 +92,25 @@ export interface AttachSessionResult {
   stdinFailed?: string;
 }
 
+/**
+ * Starts the kubectl attach of a session to come (see AttachSessionOptions.headStart), where that
+ * session will be a terminal relay; undefined where it will not, or kubectl cannot be spawned (the
+ * session then spawns it and says why).
+ */
+export function startAttachAhead(opts: Pick<AttachSessionOptions, 'kubectl' | 'args' | 'env' | 'input' | 'output' | 'verbose'>): HeadStart | undefined {
+  const input = opts.input ?? process.stdin;
+  const pty = input.isTTY ? loadPty() : undefined;
+  if (!pty) return undefined;
+  const args = withAttachFlags(opts.args, true);
+  try {
+    const ahead = new HeadStart(pty, opts.kubectl, args, opts.env ?? process.env, opts.output ?? process.stdout);
+    opts.verbose?.(`running ${opts.kubectl} ${args.join(' ')} under a pty, ahead of the session (${Math.round(performance.now())} ms after start)`);
+    return ahead;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Attaches the user's terminal (or piped stdin) to the container through kubectl; see AttachSessionOptions. */
 export async function runAttachSession(opts: AttachSessionOptions): Promise<AttachSessionResult> {
   const input = opts.input ?? process.stdin;
@@ -93,7 +118,10 @@ export async function runAttachSession(opts: AttachSessionOptions): Promise<Atta
   const log = opts.verbose ?? (() => {});
   // A terminal relay needs a terminal to relay; -t=false asks for none even on one.
   const relay = input.isTTY && opts.tty !== false && !opts.stdinOnly;
+  // Only a terminal relay takes an attach started ahead.
+  if (!relay) opts.headStart?.discard();
   const pty = relay ? loadPty((err) => log(`node-pty could not be loaded (${describe(err)}): attaching with inherited stdio, so no recording and no terminal relay`)) : undefined;
+  if (!pty) opts.headStart?.discard();
   // Only the relay can hold back a failed attempt: the others attach once the container runs.
   if (opts.early && !pty) {
     if (!(await opts.early.started)) return { exitCode: 0, cancelled: true, end: { kind: 'not-running' } };

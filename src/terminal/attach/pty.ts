@@ -220,6 +220,19 @@ class PtyRelay {
   }
 
   private spawn(id: number): void {
+    const listeners = {
+      // encoding: null makes node-pty hand out Buffers (strings on Windows); its typings say string.
+      onData: (data: Buffer) => this.feed({ type: 'output', attempt: id, data }),
+      onExit: (e: { exitCode: number; signal?: number }) => this.feed({ type: 'exit', attempt: id, exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) }),
+    };
+    // The first attempt may have started ahead of the session (head-start.ts).
+    const ahead = id === 1 ? this.opts.headStart?.take(this.opts.kubectl, this.args, listeners) : undefined;
+    if (ahead) {
+      this.log(`attempt 1 is the kubectl attach started ahead of the session`);
+      this.attempts.set(id, ahead);
+      return;
+    }
+    this.opts.headStart?.discard();
     let pty: NodePty.IPty;
     try {
       // Each attempt gets the terminal's size of the moment.
@@ -239,11 +252,7 @@ class PtyRelay {
       queueMicrotask(() => this.feed({ type: 'spawn-failed', attempt: id, message: (err as Error).message }));
       return;
     }
-    const subs = [
-      // encoding: null makes node-pty hand out Buffers (strings on Windows); its typings say string.
-      pty.onData((chunk) => this.feed({ type: 'output', attempt: id, data: ptyBytes(chunk) })),
-      pty.onExit((e) => this.feed({ type: 'exit', attempt: id, exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) })),
-    ];
+    const subs = [pty.onData((chunk) => listeners.onData(ptyBytes(chunk))), pty.onExit((e) => listeners.onExit(e))];
     this.attempts.set(id, { pty, subs });
   }
 

@@ -47,7 +47,7 @@ describeNode('one credential per run, whatever the run spawns', () => {
     mkdirSync(runtime, { mode: 0o700 });
     mkdirSync(execDir);
     writeFileSync(spawnLog, '');
-    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${spawnLog}'\nexec '${KUBECTL}' "$@"\n`);
+    writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${spawnLog}'\ndate +%s%N >> '${spawnLog}.times'\nexec '${KUBECTL}' "$@"\n`);
     chmodSync(wrapper, 0o755);
     const token = serviceAccountToken(ns, 'once-user');
     writeFileSync(join(execDir, 'token'), token);
@@ -95,6 +95,29 @@ describeNode('one credential per run, whatever the run spawns', () => {
     const lines = expectChildrenUsedTheRunsKubeconfig(from);
     for (const l of lines) expect(l).toMatch(/^attach -i -t --quiet web -c debugger-[\w-]+ /);
     expect(runs() - before).toBe(1);
+  });
+
+  it('a slow credential plugin (1 s): the session\'s kubectl attach starts before it answered, gets the run\'s credential through the relay, and the plugin runs once', async () => {
+    const slowDir = join(home.dir, 'slow');
+    mkdirSync(slowDir);
+    writeFileSync(join(slowDir, 'token'), readFileSync(join(execDir, 'token')));
+    const slow = home.file('slow/login', `#!/bin/sh\nsleep 1\ndate +%s%N >> '${slowDir}/answered'\nexec '${join(execDir, 'login')}' "$@"\n`);
+    chmodSync(slow, 0o755);
+    const cfg = JSON.parse(readFileSync(config, 'utf8'));
+    cfg.users[0].user.exec.command = slow;
+    const slowConfig = home.file('slow.json', JSON.stringify(cfg));
+    const [before, from] = [runs(), spawned().length];
+    await inTerminal({ env }, async (t) => {
+      await t.runPlugin(['shell', 'web', '--kubeconfig', slowConfig]);
+      await t.waitForShell();
+      expect(await t.command('echo ahead-$((6*7))')).toMatch(/^ahead-42$/m);
+      expect(await t.endPlugin('exit')).toBe(0);
+    });
+    expectChildrenUsedTheRunsKubeconfig(from);
+    expect(runs() - before).toBe(1);
+    const [firstAttach] = readFileSync(`${spawnLog}.times`, 'utf8').split('\n').filter(Boolean).slice(from).map(BigInt);
+    const [answered] = readFileSync(join(slowDir, 'answered'), 'utf8').split('\n').filter(Boolean).map(BigInt);
+    expect(firstAttach! < answered!).toBe(true);
   });
 
   it('capture, collect and cleanup (each spawns kubectl): one run of the plugin each', async () => {

@@ -4,13 +4,17 @@
 // namespace, with the credential the run resolved: the exec plugin ran once, for the run, and the
 // secret is on no command line. (Whole sessions that count the plugin's runs on the real node:
 // test/e2e/features/credential-once.test.ts.)
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { openConnection } from '../../../src/kube/connection';
 import { kubectlArgs, type KubeFlags } from '../../../src/kube/kube-flags';
 import { clusterEnv, createTestNamespace, deleteTestNamespace } from '../../support/cluster';
 import { PROXY_ONLY_NAME, runKubectl, serviceAccountToken, startConnectProxy, writeExecCredentialScript, type TestProxy } from '../../support/connections';
-import { standaloneKubeconfig, tempDir } from '../../support/plugin';
+import { pluginPath, standaloneKubeconfig, tempDir } from '../../support/plugin';
+import { eventually } from '../../support/wait';
+
+/** The pinned Node 24 the plugin's launcher runs on. */
+const PINNED_NODE = resolve(__dirname, '..', '..', '..', 'node_modules', 'node', 'bin', 'node');
 
 jest.setTimeout(120_000);
 
@@ -71,6 +75,46 @@ describe('spawned kubectl get the run\'s connection and credential', () => {
     expect(readFileSync(join(dir, 'runs'), 'utf8').trim()).toBe('1');
     child.dispose();
     expect(existsSync(args[1]!)).toBe(false);
+  });
+
+  it('a kubectl started before the run holds its credential asks the run through the relay: it waits for it, then acts as the same user; the exec plugin ran once, for the run', async () => {
+    const dir = join(files.dir, 'ahead');
+    mkdirSync(dir);
+    files.file('ahead/token', serviceAccountToken(ns, 'ahead-user'));
+    writeExecCredentialScript(join(dir, 'login'), dir, 3600);
+    const cfg = standaloneKubeconfig('admin');
+    cfg.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(dir, 'login'), interactiveMode: 'Never' } };
+    cfg.contexts[0].context.namespace = ns;
+    const kube: KubeFlags = { kubeconfig: files.file('ahead.json', JSON.stringify(cfg)), verbosity: 0 };
+    const runtime = join(files.dir, 'runtime-ahead');
+    mkdirSync(runtime, { mode: 0o700 });
+    // The relay's exec plugin is the built plugin, behind a script that says when kubectl asked.
+    const asked = join(dir, 'asked');
+    const self = files.file('ahead/relay.sh', `#!/bin/sh\necho asked >> '${asked}'\nKUBECTL_EPHEMERAL_NODE='${PINNED_NODE}' exec '${pluginPath()}' "$@"\n`);
+    chmodSync(self, 0o755);
+    const { target, http, child } = await openConnection(kube, { PATH: process.env.PATH, XDG_RUNTIME_DIR: runtime }, { userAgent: 'ke-test', stderrLine: () => undefined, stdinIsTerminal: false, self: { command: self, args: [] } });
+    kube.spawnConnection = child;
+    try {
+      const file = (await child.kubeconfigFileAhead())!;
+      const who = runKubectl(['--kubeconfig', file, '-n', target.namespace, 'auth', 'whoami', '-o', 'json']);
+      // kubectl asked before the run held anything: no request of the run's has gone yet.
+      await eventually(async () => existsSync(asked) || undefined, 30_000, 'kubectl to ask the relay');
+      expect(existsSync(join(dir, 'runs'))).toBe(false);
+      await http.request({ path: '/version' });
+      const answer = await who;
+      expect([answer.code, answer.stderr]).toEqual([0, '']);
+      expect(JSON.parse(answer.stdout).status.userInfo.username).toBe(`system:serviceaccount:${ns}:ahead-user`);
+      expect(readFileSync(join(dir, 'runs'), 'utf8').trim()).toBe('1');
+      // The kubectl that come after read the files' form: the relay is not asked again.
+      const askedBefore = readFileSync(asked, 'utf8');
+      const later = await runKubectl(['--kubeconfig', file, '-n', target.namespace, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+      expect(later.stdout).toBe(`system:serviceaccount:${ns}:ahead-user`);
+      expect(readFileSync(asked, 'utf8')).toBe(askedBefore);
+    } finally {
+      http.close();
+      child.dispose();
+    }
+    expect(readdirSync(runtime)).toEqual([]);
   });
 
   it('a client certificate with --as and --as-group: kubectl impersonates the same user and groups', async () => {

@@ -5,6 +5,7 @@ import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import { runDebug } from '../../../src/commands/debug';
 import type { CommandContext, Connection } from '../../../src/context';
 import type { DebugOptions } from '../../../src/debug/request';
+import type { KubeFlags } from '../../../src/kube/kube-flags';
 import { PluginError } from '../../../src/errors/plugin-error';
 import { STAMP_ENV } from '../../../src/plan/debug-container';
 import { PresetRegistry } from '../../../src/presets/registry';
@@ -252,12 +253,33 @@ describe('a terminal session begins with its PATCH (issue 24: kubectl attach\'s 
         return { exitCode: 0 };
       },
     });
+    // The kubectl attach started ahead (attach-ahead.ts): what it was started with, and when.
+    const ahead: Array<{ args: string[]; patchesSent: number; handed?: boolean }> = [];
+    const headStart = { discard: () => undefined };
+    Object.assign(ctx, {
+      attachAhead: async (o: { args: string[] }) => {
+        ahead.push({ args: o.args, patchesSent: cluster.patches.length + pending.length });
+        return headStart;
+      },
+    });
+    const attach = ctx.attach.bind(ctx);
+    Object.assign(ctx, {
+      connect: async (flags: KubeFlags) => {
+        // As main.ts connects: spawned kubectl get the run's own kubeconfig.
+        flags.spawnConnection = { kubeconfigFile: () => '/run/ke/kubeconfig', kubeconfigFileAhead: async () => '/run/ke/kubeconfig' };
+        return base;
+      },
+      attach: async (o: Parameters<CommandContext['attach']>[0]) => {
+        if (ahead.length) ahead.at(-1)!.handed = o.headStart === headStart && o.args.join(' ') === ahead.at(-1)!.args.join(' ');
+        return attach(o);
+      },
+    });
     const run = (over: Partial<DebugOptions> = {}) => {
       // Without an attach on its way (none for this run), the PATCH answers at once.
       const release = setInterval(() => pending.splice(0).forEach((r) => r()), 5);
       return runDebug(ctx, options({ dryRun: undefined, output: undefined, record: false, ...over })).finally(() => clearInterval(release));
     };
-    return { run, calls, info };
+    return { run, calls, info, ahead };
   }
 
   it('the attach is started while the PATCH is on its way, for the container it adds; the session lands', async () => {
@@ -267,6 +289,24 @@ describe('a terminal session begins with its PATCH (issue 24: kubectl attach\'s 
     expect(calls).toEqual([{ container: 'debugger-shell-abcde', patchesSent: 1, patchesAnswered: 0, runs: true }]);
     expect(cluster.patches).toEqual([{ pod: 'web', name: 'debugger-shell-abcde', dryRun: false }]);
     expect(info.filter((l) => /^(added|attaching)/.test(l)).map((l) => l.split(' ')[0])).toEqual(['added', 'attaching']);
+  });
+
+  it('its kubectl attach starts before the pod is read, for the container the plan names, on the run\'s kubeconfig; the session takes it', async () => {
+    const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
+    const { run, ahead } = sessionRun(cluster);
+    expect(await run()).toBe(0);
+    expect(ahead).toEqual([{ args: ['attach', 'web', '-c', 'debugger-shell-abcde', '--kubeconfig', '/run/ke/kubeconfig', '-n', NS], patchesSent: 0, handed: true }]);
+  });
+
+  it.each<[string, Partial<DebugOptions>]>([
+    ['a workload (its pod is known only once read)', { pod: 'deploy/web' }],
+    ['--no-attach', { attach: false }],
+    ['a session without a terminal (-t=false)', { tty: false }],
+  ])('no attach is started ahead for %s', async (_what, over) => {
+    const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
+    const { run, ahead } = sessionRun(cluster);
+    await run(over).catch(() => undefined);
+    expect(ahead).toEqual([]);
   });
 
   it('a refused PATCH ends the session unseen (nothing said of attaching) and its error passes through', async () => {

@@ -1,10 +1,12 @@
 // The kubeconfig every spawned kubectl gets: the run's route and credential, in a private directory
 // that goes away with the run. (That kubectl accepts it and reaches the same identity is proven
 // against the real API server: test/integration/connections/child-connection.test.ts.)
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { ChildConnection, childKubeconfig, privateRoot } from '../../../src/kube/child-connection';
+import { printRelayedCredential } from '../../../src/kube/credential-relay';
 import { CredentialSource } from '../../../src/kube/credentials';
 import type { KubeTarget, KubeUser } from '../../../src/kube/kubeconfig';
 
@@ -80,6 +82,58 @@ describe('the child kubeconfig', () => {
 
     child.dispose();
     expect(existsSync(home)).toBe(false);
+  });
+
+  it('a kubectl started before the run holds its credential: its user is the relay (impersonation kept); it gets the credential when the run does, from the one plugin run, and the file turns to the files\' form', async () => {
+    const calls = join(dir, 'calls');
+    const plugin = join(dir, 'plugin.sh');
+    writeFileSync(plugin, `#!/bin/sh\necho x >> "${calls}"\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"tok-ahead"}}'\n`);
+    chmodSync(plugin, 0o755);
+    const t = target({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' }, impersonate: 'jane' });
+    const credentials = new CredentialSource(t, { stdinIsTerminal: false, stderrLine: () => undefined });
+    const child = new ChildConnection(t, credentials, { XDG_RUNTIME_DIR: dir }, { command: '/opt/ke/kubectl-ephemeral', args: [] });
+    expect(child.kubeconfigFile()).toBeUndefined();
+    const file = (await child.kubeconfigFileAhead())!;
+    const home = join(file, '..');
+    const socket = join(home, 'credential.sock');
+    expect(JSON.parse(readFileSync(file, 'utf8')).users[0].user).toEqual({
+      exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/opt/ke/kubectl-ephemeral', args: ['--credential-from', socket], interactiveMode: 'Never' },
+      as: 'jane',
+    });
+    expect(existsSync(calls)).toBe(false);
+    // The kubectl's exec plugin asks; the run's first request runs the user's plugin, and the answer follows.
+    const out = new PassThrough();
+    let printed = '';
+    out.on('data', (d: Buffer) => (printed += d.toString()));
+    const asked = printRelayedCredential(socket, out, new PassThrough());
+    await credentials.identity();
+    expect(await asked).toBe(0);
+    expect(JSON.parse(printed).status).toEqual({ token: 'tok-ahead' });
+    expect(JSON.parse(readFileSync(file, 'utf8')).users[0].user).toEqual({ tokenFile: join(home, 'token'), as: 'jane' });
+    expect(readFileSync(join(home, 'token'), 'utf8')).toBe('tok-ahead');
+    expect(child.kubeconfigFile()).toBe(file);
+    expect(await child.kubeconfigFileAhead()).toBe(file);
+    expect(readFileSync(calls, 'utf8')).toBe('x\n');
+    child.dispose();
+    expect(existsSync(home)).toBe(false);
+  });
+
+  it('with the credential at hand (a token, a client certificate), a kubectl started ahead gets the files\' form at once: no relay', async () => {
+    const t = target({ token: 'static' });
+    const child = new ChildConnection(t, new CredentialSource(t, { stdinIsTerminal: false, stderrLine: () => undefined }), { XDG_RUNTIME_DIR: dir });
+    const file = (await child.kubeconfigFileAhead())!;
+    expect(JSON.parse(readFileSync(file, 'utf8')).users[0].user).toEqual({ tokenFile: join(file, '..', 'token') });
+    expect(existsSync(join(file, '..', 'credential.sock'))).toBe(false);
+    child.dispose();
+  });
+
+  it('no relay where its socket\'s path would be too long for the platform: no kubectl is started ahead', async () => {
+    const deep = join(dir, 'x'.repeat(60), 'y'.repeat(40));
+    mkdirSync(deep, { recursive: true, mode: 0o700 });
+    const t = target({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/bin/false', interactiveMode: 'Never' } });
+    const child = new ChildConnection(t, new CredentialSource(t, { stdinIsTerminal: false, stderrLine: () => undefined }), { XDG_RUNTIME_DIR: deep });
+    expect(await child.kubeconfigFileAhead()).toBeUndefined();
+    child.dispose();
   });
 
   it('uses $XDG_RUNTIME_DIR only when it is a private directory of ours', () => {

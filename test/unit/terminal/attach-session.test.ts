@@ -399,6 +399,62 @@ describe('runAttachSession with a terminal', () => {
       expect(isCooked(driverStty)).toBe(true);
     });
 
+    describe('the first kubectl attach started ahead of the session (head-start.ts)', () => {
+      const aheadPid = async (outer: OuterTerminal) => Number((await outer.waitFor(/AHEAD pid (\d+)\n/))[1]);
+
+      it('is the session\'s first attempt: no other kubectl runs, and what it printed before the session began reaches the screen, once', async () => {
+        const { counter, env } = counted();
+        const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, when: 'at-once' }, heldTimers: HELD, headStart: {} }), env });
+        const pid = await aheadPid(outer);
+        // kubectl started and printed its first line while no session existed.
+        await eventually(async () => existsSync(counter) || undefined, 20_000, 'the kubectl started ahead to run');
+        await outer.step('session');
+        await outer.waitFor(/READY\n/);
+        expect(outer.screen).toContain('V: attempt 1 is the kubectl attach started ahead of the session');
+        expect(outer.screen).toContain('V: attached at attempt 1 (first output');
+        expect(outer.screen.match(new RegExp(`FAKE-KUBECTL pid=${String(pid).padStart(8, '0')} args=attach -i -t --quiet web-1 -c debugger-x1`, 'g'))).toHaveLength(1);
+        outer.type('q');
+        expect((await outer.finish()).report.exitCode).toBe(0);
+        expect(runsOf(counter)).toBe(1);
+      });
+
+      it('that failed on not found before the session began: its failure counts as the first attempt\'s, and the next one lands', async () => {
+        const { counter, env } = failing(1);
+        const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, when: 'at-once' }, heldTimers: HELD, headStart: {} }), env });
+        await aheadPid(outer);
+        await eventually(async () => (existsSync(counter) && runsOf(counter) === 1) || undefined, 20_000, 'the kubectl started ahead to fail');
+        await outer.step('session');
+        await outer.waitFor(/READY\n/);
+        expect(outer.screen).toMatch(/V: attach attempt 1 failed \(error: .*not found/);
+        expect(outer.screen).toContain('V: attached at attempt 2 (first output');
+        expect(outer.screen.replace(/^V: .*$/gm, '')).not.toMatch(kubectlErrorLine);
+        outer.type('q');
+        expect((await outer.finish()).report.exitCode).toBe(0);
+        expect(runsOf(counter)).toBe(2);
+      });
+
+      it('for another container than the session\'s: killed unseen, and the session spawns its own', async () => {
+        const { counter, env } = counted({ FAKE_KUBECTL_FIRST_HANGS: '1' });
+        const other = ['attach', 'web-1', '-c', 'debugger-other', '-n', 'shop', '--context', 'kind-test'];
+        const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, when: 'at-once' }, heldTimers: HELD, headStart: { args: other } }), env });
+        const pid = await aheadPid(outer);
+        const hung = await eventually(async () => (existsSync(`${counter}.hung`) ? Number(readFileSync(`${counter}.hung`, 'utf8')) || undefined : undefined), 20_000, 'the kubectl started ahead to write its pid');
+        try {
+          await outer.step('session');
+          await outer.waitFor(/READY\n/);
+          expect(await exitedWithin(pid, 20_000)).toBe(true);
+          expect(outer.screen).not.toContain('started ahead of the session\n');
+          expect(outer.screen).toContain('V: attached at attempt 1 (first output');
+          expect(outer.screen).not.toMatch(/FAKE-KUBECTL .*debugger-other/);
+          outer.type('q');
+          expect((await outer.finish()).report.exitCode).toBe(0);
+          expect(runsOf(counter)).toBe(2);
+        } finally {
+          if (isAlive(hung)) process.kill(hung, 'SIGKILL');
+        }
+      });
+    });
+
     it('without it (attaching to a container that ran before), not found is shown at once', async () => {
       const { counter, env } = failing(1);
       const outer = new OuterTerminal({ driver, config: session(), env });

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { runAttachSession } from '../../../../src/terminal/attach-session';
+import { runAttachSession, startAttachAhead } from '../../../../src/terminal/attach-session';
 import { parseDetachKeys } from '../../../../src/terminal/detach-keys';
 import { EarlySession } from '../../../../src/terminal/attach/early-session';
 import type { TimerName } from '../../../../src/terminal/attach/machine';
@@ -34,6 +34,11 @@ export interface DriverConfig {
   early?: { runs: boolean; when: 'at-once' | 'at-step' };
   /** The machine's timers that fire only at the test's step of their name; each is announced as TIMER-HELD <name> when set. */
   heldTimers?: TimerName[];
+  /**
+   * The first kubectl attach starts ahead of the session (startAttachAhead) with these arguments
+   * (default: args); the session itself begins at the test's step named 'session'.
+   */
+  headStart?: { args?: string[] };
 }
 
 /** The DRIVER-RESULT line, as JSON. */
@@ -114,9 +119,18 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env.ATTACH_DRIVER ?? '{}') as DriverConfig;
   process.stderr.write(`DRIVER-PID ${process.pid}\r\n`);
   const sink = config.output === 'sink' || config.output === 'slow' ? new Sink(config.output === 'slow') : undefined;
+  const verbose = (line: string) => process.stderr.write(`V: ${line}\r\n`);
+  const headStart = config.headStart ? startAttachAhead({ kubectl: config.kubectl, args: config.headStart.args ?? config.args, verbose }) : undefined;
+  if (config.headStart) {
+    process.stderr.write(`AHEAD ${headStart ? `pid ${headStart.pty.pid}` : 'none'}\r\n`);
+    // The debug flow's requests keep the plugin alive meanwhile (a signal handler does not).
+    const requests = setInterval(() => {}, 60_000);
+    await new Promise<void>((resolve) => steps.set('session', resolve)).finally(() => clearInterval(requests));
+  }
   const started = performance.now();
   const warnings: string[] = [];
   const session = runAttachSession({
+    ...(headStart ? { headStart } : {}),
     kubectl: config.kubectl,
     args: config.args,
     ...(config.detachKeys !== undefined ? { detachKeys: parseDetachKeys(config.detachKeys) } : {}),
@@ -130,7 +144,7 @@ async function main(): Promise<void> {
     },
     ...(sink ? { output: sink as unknown as NodeJS.WriteStream } : {}),
     ...(config.recording ? { recording: config.recording } : {}),
-    verbose: (line) => process.stderr.write(`V: ${line}\r\n`),
+    verbose,
   });
   if (config.crashOnUsr2) {
     process.on('SIGUSR2', () => setTimeout(() => { throw new Error('driver crash'); }, 0));

@@ -1,0 +1,86 @@
+// A session's first kubectl attach, started ahead of the session: with the run's first request,
+// while its credential, the pod's read and the PATCH are on their way. kubectl's own start-up, its
+// connection, version check and read of the pod (some 0.2-0.3 s, more through a far server) then
+// overlap them instead of following the PATCH. What it prints and how it ends is held until the
+// session's relay takes it as its first attempt (pty.ts); a session that does not come, or comes for
+// another container, kills it unseen.
+import type * as NodePty from 'node-pty';
+import { platformPtyOptions, ptyBytes } from '../pty-loader';
+import { terminalSize } from './terminal-io';
+
+/** What the head start saw before it was taken, in order. */
+type Held = { kind: 'data'; data: Buffer } | { kind: 'exit'; exitCode: number; signal?: number };
+
+/** The handlers the relay gives the attempt it takes. */
+export interface AttemptListeners {
+  onData(data: Buffer): void;
+  onExit(exit: { exitCode: number; signal?: number }): void;
+}
+
+/** One kubectl attach under a pty of its own, started before its session; see the file comment. */
+export class HeadStart {
+  readonly pty: NodePty.IPty;
+  private held: Held[] = [];
+  private sink: ((event: Held) => void) | undefined;
+  private done = false;
+  private readonly subs: Array<{ dispose(): void }>;
+  private readonly killOnExit = () => this.discard();
+
+  /** Spawns `kubectl ARGS` (ARGS with the attach flags already in) under a pty the size of output. */
+  constructor(
+    ptyModule: typeof NodePty,
+    readonly kubectl: string,
+    readonly args: readonly string[],
+    env: NodeJS.ProcessEnv,
+    output: NodeJS.WriteStream,
+  ) {
+    const size = terminalSize(output);
+    this.pty = ptyModule.spawn(kubectl, [...args], { cols: size.cols, rows: size.rows, env, encoding: null, handleFlowControl: false, ...platformPtyOptions() });
+    this.subs = [
+      this.pty.onData((chunk) => this.deliver({ kind: 'data', data: ptyBytes(chunk) })),
+      this.pty.onExit((e) => this.deliver({ kind: 'exit', exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) })),
+    ];
+    process.once('exit', this.killOnExit);
+  }
+
+  /**
+   * The attempt, for a session that attaches with exactly the same command line; its events go to
+   * listeners from now on, the held ones first (after the caller's current turn). Another command
+   * line (another container, other flags) kills it: undefined.
+   */
+  take(kubectl: string, args: readonly string[], listeners: AttemptListeners): { pty: NodePty.IPty; subs: Array<{ dispose(): void }> } | undefined {
+    if (this.done) return undefined;
+    if (kubectl !== this.kubectl || args.length !== this.args.length || args.some((a, i) => a !== this.args[i])) {
+      this.discard();
+      return undefined;
+    }
+    this.done = true;
+    process.off('exit', this.killOnExit);
+    queueMicrotask(() => {
+      this.sink = (event) => (event.kind === 'data' ? listeners.onData(event.data) : listeners.onExit(event));
+      for (const event of this.held.splice(0)) this.sink(event);
+    });
+    return { pty: this.pty, subs: this.subs };
+  }
+
+  /** Kills the attempt unless a session took it. */
+  discard(): void {
+    if (this.done) return;
+    this.done = true;
+    process.off('exit', this.killOnExit);
+    this.subs.forEach((s) => s.dispose());
+    this.held = [];
+    try {
+      // node-pty on Windows takes no signal (it throws on one).
+      if (process.platform === 'win32') this.pty.kill();
+      else this.pty.kill('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private deliver(event: Held): void {
+    if (this.sink) this.sink(event);
+    else this.held.push(event);
+  }
+}
