@@ -325,13 +325,15 @@ export class AttachMachine {
     if (this.landed) return this.finish(exit);
     const text = Buffer.concat(this.held).toString('utf8');
     const silent = this.opts.waitsForInput === true && exit.exitCode === 0 && !exit.signal && text.trim() === '' && !this.unconfirmed.length;
-    const notFound = (exit.exitCode !== 0 && CONTAINER_NOT_FOUND.test(text)) || silent;
-    if (this.abandonedBy || this.cancelled || (notFound && this.started === 'no')) {
+    // Not the session yet: the kubelet (or kubectl's read of the pod) did not have the container, or
+    // an attempt to a shell that waits for its stdin ended silently.
+    const retryable = (exit.exitCode !== 0 && CONTAINER_NOT_FOUND.test(text)) || silent;
+    if (this.abandonedBy || this.cancelled || (retryable && this.started === 'no')) {
       this.cancelled ||= !this.abandonedBy;
       this.held = [];
       return this.finish(exit);
     }
-    const retry = notFound && !this.detached && !this.abnormal && !(this.started === 'yes' && this.retryWindowOver);
+    const retry = retryable && !this.detached && !this.abnormal && !(this.started === 'yes' && this.retryWindowOver);
     if (retry) {
       this.lastFailure = { exit, message: silent ? SILENT_END : kubectlMessage(text) };
       this.log(`attach attempt ${this.current} failed (${this.lastFailure.message})`);
@@ -345,7 +347,7 @@ export class AttachMachine {
     this.clearTimer('land');
     this.dropSpare();
     this.held = [];
-    if (notFound) this.gaveUp = silent ? SILENT_END : kubectlMessage(text);
+    if (retryable) this.gaveUp = silent ? SILENT_END : kubectlMessage(text);
     else if (exit.exitCode !== 0 || exit.signal) this.failure = kubectlMessage(text);
     else {
       // kubectl attached and the container ended without a byte: a session like any other.

@@ -37,6 +37,18 @@ describe('spawned kubectl get the run\'s connection and credential', () => {
     return { args: kubectlArgs(kube, target.namespace), child, runtime };
   };
 
+  /** A kubeconfig (in the test namespace) whose user is an exec plugin in files/NAME answering with the token of service account `account`; it counts its runs in NAME/runs. */
+  const execUser = (name: string, account: string) => {
+    const dir = join(files.dir, name);
+    mkdirSync(dir);
+    files.file(`${name}/token`, serviceAccountToken(ns, account));
+    writeExecCredentialScript(join(dir, 'login'), dir, 3600);
+    const cfg = standaloneKubeconfig('admin');
+    cfg.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(dir, 'login'), interactiveMode: 'Never' } };
+    cfg.contexts[0].context.namespace = ns;
+    return { dir, cfg };
+  };
+
   beforeAll(async () => {
     ns = await createTestNamespace('conn-child');
     files = tempDir('ke-conn-child-');
@@ -49,14 +61,8 @@ describe('spawned kubectl get the run\'s connection and credential', () => {
   });
 
   it('an exec plugin behind a proxy-url, a name only the proxy resolves and tls-server-name: kubectl acts as the same user in the same namespace, through the proxy, and the plugin ran once', async () => {
-    const dir = join(files.dir, 'exec');
-    mkdirSync(dir);
-    files.file('exec/token', serviceAccountToken(ns, 'child-user'));
-    writeExecCredentialScript(join(dir, 'login'), dir, 3600);
-    const cfg = standaloneKubeconfig('admin');
+    const { dir, cfg } = execUser('exec', 'child-user');
     Object.assign(cfg.clusters[0].cluster, { server: `https://${PROXY_ONLY_NAME}:${apiPort()}`, 'tls-server-name': 'kubernetes', 'proxy-url': proxy.url });
-    cfg.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(dir, 'login'), interactiveMode: 'Never' } };
-    cfg.contexts[0].context.namespace = ns;
     const config = files.file('exec.json', JSON.stringify(cfg));
 
     const { args, child, runtime } = await spawnedWith(config);
@@ -78,13 +84,7 @@ describe('spawned kubectl get the run\'s connection and credential', () => {
   });
 
   it('a kubectl started before the run holds its credential asks the run through the relay: it waits for it, then acts as the same user; the exec plugin ran once, for the run', async () => {
-    const dir = join(files.dir, 'ahead');
-    mkdirSync(dir);
-    files.file('ahead/token', serviceAccountToken(ns, 'ahead-user'));
-    writeExecCredentialScript(join(dir, 'login'), dir, 3600);
-    const cfg = standaloneKubeconfig('admin');
-    cfg.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: join(dir, 'login'), interactiveMode: 'Never' } };
-    cfg.contexts[0].context.namespace = ns;
+    const { dir, cfg } = execUser('ahead', 'ahead-user');
     const kube: KubeFlags = { kubeconfig: files.file('ahead.json', JSON.stringify(cfg)), verbosity: 0 };
     const runtime = join(files.dir, 'runtime-ahead');
     mkdirSync(runtime, { mode: 0o700 });

@@ -266,6 +266,20 @@ describe('waitForContainer while the pod has no node (the scheduler\'s events)',
     return conn;
   }
 
+  /** A 30 s wait for `ref` to start on the fake clock: what it reported (waiting reasons, events as `format` puts them) and its result. */
+  async function waitSeeing(clock: FakeClock, conn: Connection, ref: Parameters<typeof waitForContainer>[1], format: (e: Parameters<NonNullable<Parameters<typeof waitForContainer>[2]['onEvent']>>[0]) => string) {
+    const seen: string[] = [];
+    const waiting = waitForContainer(conn, ref, {
+      until: 'started',
+      timeoutMs: 30_000,
+      now: clock.now,
+      sleep: clock.sleep,
+      onWaiting: (s) => seen.push(`waiting ${s.reason}`),
+      onEvent: (e) => seen.push(format(e)),
+    });
+    return { seen, result: await clock.runUntilSettled(waiting) };
+  }
+
   it('passes on FailedScheduling (held until the pod shows it has no node) and reports the container Pending; the deadline then ends the wait', async () => {
     const clock = new FakeClock();
     const conn = scripted([
@@ -273,16 +287,7 @@ describe('waitForContainer while the pod has no node (the scheduler\'s events)',
       { pod: unscheduled() },
       { events: [failedScheduling('1', 2)], pod: unscheduled() },
     ]);
-    const seen: string[] = [];
-    const waiting = waitForContainer(conn, { pod: 'web-debug-abcde', container: 'app', ephemeral: false }, {
-      until: 'started',
-      timeoutMs: 30_000,
-      now: clock.now,
-      sleep: clock.sleep,
-      onWaiting: (s) => seen.push(`waiting ${s.reason}`),
-      onEvent: (e) => seen.push(`${e.about ?? 'container'} ${e.type} ${e.reason} x${e.count}: ${e.message}`),
-    });
-    const result = await clock.runUntilSettled(waiting);
+    const { seen, result } = await waitSeeing(clock, conn, { pod: 'web-debug-abcde', container: 'app', ephemeral: false }, (e) => `${e.about ?? 'container'} ${e.type} ${e.reason} x${e.count}: ${e.message}`);
     expect(result).toEqual({ state: undefined, lastReason: 'Pending', pod: undefined });
     expect(clock.now()).toBe(30_000);
     expect(seen).toEqual(['waiting Pending', `pod Warning FailedScheduling x1: ${FAILED}`, `pod Warning FailedScheduling x2: ${FAILED}`]);
@@ -295,16 +300,7 @@ describe('waitForContainer while the pod has no node (the scheduler\'s events)',
       { pod: onNode({ waiting: { reason: 'ContainerCreating' } }) },
       { events: [failedScheduling('3')], pod: onNode({ running: {} }) },
     ]);
-    const seen: string[] = [];
-    const waiting = waitForContainer(conn, { pod: 'web', container: 'dbg', ephemeral: true }, {
-      until: 'started',
-      timeoutMs: 30_000,
-      now: clock.now,
-      sleep: clock.sleep,
-      onWaiting: (s) => seen.push(`waiting ${s.reason}`),
-      onEvent: (e) => seen.push(`${e.about ?? 'container'} ${e.reason}`),
-    });
-    const result = await clock.runUntilSettled(waiting);
+    const { seen, result } = await waitSeeing(clock, conn, { pod: 'web', container: 'dbg', ephemeral: true }, (e) => `${e.about ?? 'container'} ${e.reason}`);
     expect(result.state).toEqual({ phase: 'running', startedAt: undefined });
     expect(seen).toEqual(['container Pulling', 'waiting ContainerCreating']);
   });
