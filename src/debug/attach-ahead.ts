@@ -35,11 +35,12 @@ export function attachArgs(pod: string, container: string, flags: KubeFlags, nam
 }
 
 /**
- * The session's kubectl attach, started while the run's first requests are on their way (see
- * terminal/attach/head-start.ts), for an early session on a terminal to a pod named as such, under
- * the container name the plan will give (`suffix` is the plan's). Before the run holds its
- * credential, that kubectl gets it through the child connection's relay. Undefined where no session
- * of that shape can follow, or where the kubectl would have to run the user's credential plugin.
+ * The session's kubectl attach, started while the run waits for its credential (an exec plugin or
+ * an OIDC refresh; see terminal/attach/head-start.ts), for an early session on a terminal to a pod
+ * named as such, under the container name the plan will give (`suffix` is the plan's); that
+ * kubectl gets the credential through the child connection's relay. Undefined where no session of
+ * that shape can follow, and where the run waits for no credential (the attach then starts with the
+ * PATCH: started now, it would only compete with the run's first requests).
  */
 export async function attachAhead(ctx: CommandContext, conn: Connection, req: DebugRequest, suffix: string): Promise<HeadStart | undefined> {
   if (!ctx.attachAhead || !ctx.isTerminal.stdin || req.dryRun || req.copy || req.pod === undefined || !sessionShape(req).early) return undefined;

@@ -64,13 +64,14 @@ export class ChildConnection {
   }
 
   /**
-   * The same file for a kubectl started before the run holds its credential: until the run has it,
-   * the file's user is the credential relay. Undefined where no relay can listen (a socket path
-   * too long for the platform, or it could not be bound): that kubectl would run the user's own
-   * credential plugin again, so it is better not started.
+   * The same file for a kubectl started while the run waits for its credential (an exec plugin or
+   * an OIDC refresh runs): until the run has it, the file's user is the credential relay. Undefined
+   * when the run holds a credential (nothing to wait for: the kubectl that starts now would only
+   * compete with the run's own first requests), or where no relay can listen (a socket path too
+   * long for the platform): that kubectl would run the user's credential plugin again.
    */
   async kubeconfigFileAhead(): Promise<string | undefined> {
-    if (this.credentials.currentIdentity() || this.filesForm) return this.kubeconfigFile();
+    if (this.credentials.currentIdentity() || this.filesForm) return undefined;
     const dir = this.privateDir();
     const file = join(dir, 'kubeconfig');
     if (this.relay) return file;
@@ -86,7 +87,8 @@ export class ChildConnection {
     const identity = this.credentials.currentIdentity();
     if (identity) {
       this.relay.provide(identity);
-      return this.kubeconfigFile();
+      this.writeFor(identity);
+      return file;
     }
     writePrivate(file, JSON.stringify(childKubeconfig(this.target, undefined, dir, relayCommand(socket, this.self))));
     return file;

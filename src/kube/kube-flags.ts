@@ -31,7 +31,7 @@ export interface KubeFlags {
    */
   spawnConnection?: {
     kubeconfigFile(): string | undefined;
-    /** The same file for a kubectl started before the run holds its credential (ChildConnection.kubeconfigFileAhead). */
+    /** The same file for a kubectl started while the run waits for its credential (ChildConnection.kubeconfigFileAhead). */
     kubeconfigFileAhead?(): Promise<string | undefined>;
   };
 }
