@@ -19,8 +19,6 @@ export interface RequestIdentity {
  */
 export class CredentialSource {
   private exec: { value?: ExecCredential; pending?: Promise<ExecCredential> } = {};
-  // A run of the exec plugin started ahead of the first request (prefetch): that request takes it, failed or not.
-  private prefetched: Promise<ExecCredential> | undefined;
   private oidc: { value?: { token: string; expiresAt?: number }; pending?: Promise<{ token: string; expiresAt?: number }> } = {};
   private tokenFile: { stamp?: string; token?: string } = {};
   private staticTls: { cert?: string | Buffer; key?: string | Buffer } | undefined;
@@ -46,32 +44,10 @@ export class CredentialSource {
   async identity(): Promise<RequestIdentity> {
     const u = this.target.user;
     const oidc = !this.hasStaticBearer() && u.authProvider?.name === 'oidc' ? (await this.oidcToken()).token : undefined;
-    const exec = this.needsExec() ? await this.takePrefetched() ?? await this.execCredential() : undefined;
+    const exec = this.needsExec() ? await this.execCredential() : undefined;
     const identity = this.compose(oidc, exec);
     for (const listener of this.listeners) listener(identity);
     return identity;
-  }
-
-  /**
-   * Starts the exec plugin ahead of the first request (while the command line is parsed), so that
-   * its run (0.5-1.5 s with cloud plugins) overlaps the start-up; that request then waits for this
-   * run, and a failure is reported by it, once. Only a plugin that cannot ask the user anything
-   * (interactiveMode Never, or no terminal on stdin) starts early: a prompt must not come before the
-   * command line is known to be good. An OIDC refresh waits for the request (it may rewrite the
-   * kubeconfig).
-   */
-  prefetch(): void {
-    const exec = this.target.user.exec;
-    if (!exec || !this.needsExec() || this.prefetched || this.exec.pending || this.valid(this.exec.value)) return;
-    if (exec.interactiveMode !== 'Never' && this.io.stdinIsTerminal) return;
-    this.prefetched = this.execCredential();
-    this.prefetched.catch(() => undefined);
-  }
-
-  private takePrefetched(): Promise<ExecCredential> | undefined {
-    const run = this.prefetched;
-    this.prefetched = undefined;
-    return run;
   }
 
   /**

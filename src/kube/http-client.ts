@@ -106,13 +106,10 @@ export class KubeHttpClient {
   /**
    * Opens the connection the first request will take (HTTP/2 with the kubeconfig's own client
    * certificate, as once() asks for it) before there is a request: its handshakes then overlap
-   * whatever the run still does first. Nothing is sent; the credential is fetched ahead only where
-   * its exec plugin cannot prompt (CredentialSource.prefetch). A failure is left for the first
-   * request to meet (and report).
+   * whatever the run still does first. Nothing is sent and no credential is fetched; a failure
+   * is left for the first request to meet (and report) again.
    */
   preconnect(): void {
-    // The credential too, where its plugin cannot prompt (CredentialSource.prefetch).
-    this.options.credentials.prefetch();
     if (!this.h2 || this.h2.h1Only) return;
     this.openedAhead = true;
     try {

@@ -227,7 +227,8 @@ describe('a terminal session begins with its PATCH (issue 24: kubectl attach\'s 
         return { ...pod, metadata: { ...pod.metadata, resourceVersion: '7' } };
       },
       watchPod: async (_ns: string, _name: string, _rv: unknown, _limits: unknown, check: (p: V1Pod) => unknown) => {
-        const name = cluster.patches.at(-1)!.name;
+        // The container added last, else the one the pod had (a reused one).
+        const name = cluster.patches.at(-1)?.name ?? cluster.pods[0]!.spec!.ephemeralContainers![0]!.name;
         const state = watches++ === 0 ? { running: { startedAt: new Date() } } : { terminated: { exitCode: 0, reason: 'Completed' } };
         return check({ ...web(), status: { ephemeralContainerStatuses: [{ name, image: 'x', imageID: '', ready: false, restartCount: 0, state }] } } as V1Pod);
       },
@@ -254,8 +255,9 @@ describe('a terminal session begins with its PATCH (issue 24: kubectl attach\'s 
       },
     });
     // The kubectl attach started ahead (attach-ahead.ts): what it was started with, and when.
-    const ahead: Array<{ args: string[]; patchesSent: number; handed?: boolean }> = [];
-    const headStart = { discard: () => undefined };
+    const ahead: Array<{ args: string[]; patchesSent: number; handed?: boolean; discardedBeforeAttach?: boolean }> = [];
+    let discarded = 0;
+    const headStart = { discard: () => void discarded++ };
     Object.assign(ctx, {
       attachAhead: async (o: { args: string[] }) => {
         ahead.push({ args: o.args, patchesSent: cluster.patches.length + pending.length });
@@ -270,7 +272,7 @@ describe('a terminal session begins with its PATCH (issue 24: kubectl attach\'s 
         return base;
       },
       attach: async (o: Parameters<CommandContext['attach']>[0]) => {
-        if (ahead.length) ahead.at(-1)!.handed = o.headStart === headStart && o.args.join(' ') === ahead.at(-1)!.args.join(' ');
+        if (ahead.length) Object.assign(ahead.at(-1)!, { handed: o.headStart === headStart && o.args.join(' ') === ahead.at(-1)!.args.join(' '), discardedBeforeAttach: discarded > 0 });
         return attach(o);
       },
     });
@@ -295,7 +297,22 @@ describe('a terminal session begins with its PATCH (issue 24: kubectl attach\'s 
     const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
     const { run, ahead } = sessionRun(cluster);
     expect(await run()).toBe(0);
-    expect(ahead).toEqual([{ args: ['attach', 'web', '-c', 'debugger-shell-abcde', '--kubeconfig', '/run/ke/kubeconfig', '-n', NS], patchesSent: 0, handed: true }]);
+    expect(ahead).toEqual([{ args: ['attach', 'web', '-c', 'debugger-shell-abcde', '--kubeconfig', '/run/ke/kubeconfig', '-n', NS], patchesSent: 0, handed: true, discardedBeforeAttach: false }]);
+  });
+
+  it('when the pod has the user\'s running debug container to reuse, the attach started ahead (for a new one) is ended before the session attaches to the reused one', async () => {
+    // The container a run would add, as a dry run prints it, running in the pod under another name.
+    const planned = fakeContext({ pods: [web()], level: 'privileged', patches: [] });
+    await runDebug(planned.ctx, options({}));
+    const [container] = JSON.parse(planned.out.join('')).spec.ephemeralContainers;
+    const withIt = { ...web(), spec: { ...web().spec, ephemeralContainers: [{ ...container, name: 'debugger-shell-older' }] } } as V1Pod;
+    withIt.status = { ephemeralContainerStatuses: [{ name: 'debugger-shell-older', image: container.image, imageID: '', ready: false, restartCount: 0, state: { running: { startedAt: new Date() } } }] };
+    const cluster: FakeCluster = { pods: [withIt], level: 'privileged', patches: [] };
+    const { run, ahead, info } = sessionRun(cluster);
+    expect(await run()).toBe(0);
+    expect(info.some((l) => l.startsWith('reusing your running debug container "debugger-shell-older"'))).toBe(true);
+    expect(cluster.patches).toEqual([]);
+    expect(ahead).toEqual([expect.objectContaining({ args: expect.arrayContaining(['debugger-shell-abcde']), handed: false, discardedBeforeAttach: true })]);
   });
 
   it.each<[string, Partial<DebugOptions>]>([

@@ -2,7 +2,7 @@
 // taken by the connect whose kube flags are the ones it was opened for, its TLS handshake done by
 // then; closed unused otherwise. Against a local TLS server that speaks HTTP/2, as the API server.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -97,61 +97,4 @@ it('one no command took is closed with the run', async () => {
   c.close();
   await new Promise((r) => setImmediate(r));
   expect(closed).toHaveBeenCalled();
-});
-
-describe('the credential opened ahead: an exec plugin that cannot prompt starts with the connection', () => {
-  /** A kubeconfig (for the same server) whose user runs an exec plugin with this interactiveMode; the plugin logs each run, and fails with `fails`. */
-  const execConfig = (mode: string, fails = false) => {
-    const runs = join(dir, `runs-${mode}-${fails}`);
-    const plugin = join(dir, `plugin-${mode}-${fails}.sh`);
-    writeFileSync(plugin, `#!/bin/sh\necho run >> '${runs}'\n${fails ? 'echo "login expired: run ke-login" >&2; exit 3' : `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"T"}}'`}\n`, { mode: 0o755 });
-    const base = readFileSync(join(dir, 'config'), 'utf8').replace(/users:\n- name: u\n {2}user:\n {4}token: T\n/, `users:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: '${plugin}', interactiveMode: ${mode}}\n`);
-    const file = join(dir, `config-${mode}-${fails}`);
-    writeFileSync(file, base);
-    const count = () => (existsSync(runs) ? readFileSync(runs, 'utf8').split('\n').filter(Boolean).length : 0);
-    return { file, count };
-  };
-  const onTerminal = () => new Connections(processPrinter(false, {}, { stdout: { write: () => true }, stderr: { write: () => true } }), env, true, { asErrors: false });
-  const waitFor = async (check: () => boolean) => {
-    for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-    return check();
-  };
-
-  it('interactiveMode Never: it runs before any request, and the first request takes that run (one run in all)', async () => {
-    const { file, count } = execConfig('Never');
-    const c = onTerminal();
-    c.preconnect({ kubeconfig: file, verbosity: 0 });
-    expect(await waitFor(() => count() === 1)).toBe(true);
-    const { http } = await c.take({ kubeconfig: file, verbosity: 0 });
-    await http.request({ path: '/version' });
-    expect(count()).toBe(1);
-    http.close();
-    c.close();
-  });
-
-  it('a plugin that may prompt (IfAvailable on a terminal) waits for the first request', async () => {
-    const { file, count } = execConfig('IfAvailable');
-    const c = onTerminal();
-    c.preconnect({ kubeconfig: file, verbosity: 0 });
-    const { http } = await c.take({ kubeconfig: file, verbosity: 0 });
-    // Opened (the TLS session too) without a run; the request runs it.
-    await new Promise((r) => setTimeout(r, 50));
-    expect(count()).toBe(0);
-    await http.request({ path: '/version' });
-    expect(count()).toBe(1);
-    http.close();
-    c.close();
-  });
-
-  it('a run started ahead that fails is reported by the first request, once: the plugin is not run again for it', async () => {
-    const { file, count } = execConfig('Never', true);
-    const c = onTerminal();
-    c.preconnect({ kubeconfig: file, verbosity: 0 });
-    expect(await waitFor(() => count() === 1)).toBe(true);
-    const { http } = await c.take({ kubeconfig: file, verbosity: 0 });
-    await expect(http.request({ path: '/version' })).rejects.toThrow(/exit code 3/);
-    expect(count()).toBe(1);
-    http.close();
-    c.close();
-  });
 });
