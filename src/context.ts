@@ -4,7 +4,7 @@ import type { PresetRegistry } from './presets/registry.js';
 import type { SuffixSource } from './plan/names.js';
 import type { ClusterApi } from './kube/cluster-api.js';
 import type { KubeTarget } from './kube/kubeconfig.js';
-import type { AttachSessionOptions, AttachSessionResult } from './terminal/attach-session.js';
+import type { AttachAheadOptions, AttachSessionOptions, AttachSessionResult } from './terminal/attach-session.js';
 import type { KubectlRunner } from './debug/kubectl-runner.js';
 import type { HeadStart } from './terminal/attach/head-start.js';
 
@@ -24,7 +24,7 @@ export interface CommandContext {
   connect(flags: KubeFlags): Promise<Connection>;
   attach(opts: AttachSessionOptions): Promise<AttachSessionResult>;
   /** Starts a session's kubectl attach ahead of it (terminal/attach-session.ts startAttachAhead); absent: never. */
-  attachAhead?(opts: Pick<AttachSessionOptions, 'kubectl' | 'args' | 'env' | 'verbose'>): Promise<HeadStart | undefined>;
+  attachAhead?(opts: AttachAheadOptions): Promise<HeadStart | undefined>;
   /** Which standard streams are terminals: picks the session's TTY and how progress is drawn. */
   isTerminal: { stdin: boolean; stdout: boolean; stderr: boolean };
   /** kubectl to spawn for attach/exec. */

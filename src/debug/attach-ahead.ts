@@ -50,9 +50,10 @@ export async function attachAhead(ctx: CommandContext, conn: Connection, req: De
   const kubeconfig = await ahead.call(req.kube.spawnConnection);
   if (!kubeconfig) return undefined;
   const name = req.container.name ?? debugContainerName(req.preset.name, suffix);
-  const flags = { ...req.kube, spawnConnection: { kubeconfigFile: () => kubeconfig } };
+  // Its own kubeconfig (the relay's), standing for the one the session's attach will name.
+  const argsWith = (file: string) => attachArgs(ref, name, { ...req.kube, spawnConnection: { kubeconfigFile: () => file } }, conn.target.namespace);
   const verbose = ctx.printer.verbose ? (line: string) => ctx.printer.debug(line) : undefined;
-  return ctx.attachAhead({ kubectl: ctx.kubectl, args: attachArgs(ref, name, flags, conn.target.namespace), env: ctx.env, verbose });
+  return ctx.attachAhead({ kubectl: ctx.kubectl, args: argsWith(kubeconfig.file), standsFor: argsWith(kubeconfig.standsFor), env: ctx.env, verbose });
 }
 
 function podRef(text: string): string | undefined {

@@ -23,11 +23,13 @@ import type { KubeTarget } from './kubeconfig.js';
  * (client-go's cached file token source) and after a 401, so even a child living longer than a
  * token picks up the renewed one. (A kubectl attach authenticates once, when its stream opens.)
  *
- * Before the run holds its credential (an exec plugin or an OIDC refresh still running), a kubectl
- * can be started all the same (kubeconfigFileAhead): its kubeconfig's user is this plugin as an exec
- * plugin that asks the run for the credential over a socket in the same directory (credential-relay.ts),
- * answered when the credential arrives. The file is then rewritten in the form above for the kubectl
- * processes that come after.
+ * While the run waits for its credential (an exec plugin or an OIDC refresh runs), a kubectl can be
+ * started all the same (kubeconfigFileAhead): its kubeconfig of its own, whose user is this plugin as
+ * an exec plugin that asks the run for the credential over a socket in the same directory
+ * (credential-relay.ts), answered when the credential arrives. That file is never rewritten: a
+ * kubectl reads its kubeconfig more than once (a version-dispatching kubectl, then the kubectl it
+ * runs), and one that found another user the second time would open another connection (two round
+ * trips on a far server). The kubectl processes that come after get the files' form above.
  */
 export class ChildConnection {
   private dir: string | undefined;
@@ -64,17 +66,18 @@ export class ChildConnection {
   }
 
   /**
-   * The same file for a kubectl started while the run waits for its credential (an exec plugin or
-   * an OIDC refresh runs): until the run has it, the file's user is the credential relay. Undefined
-   * when the run holds a credential (nothing to wait for: the kubectl that starts now would only
-   * compete with the run's own first requests), or where no relay can listen (a socket path too
-   * long for the platform): that kubectl would run the user's credential plugin again.
+   * The kubeconfig for a kubectl started while the run waits for its credential (an exec plugin or
+   * an OIDC refresh runs), whose user is the credential relay (`file`), and the file it stands for
+   * (`standsFor`: what kubeconfigFile gives once the run has the credential). Undefined when the run
+   * holds a credential (nothing to wait for: the kubectl that starts now would only compete with the
+   * run's own first requests), or where no relay can listen (a socket path too long for the
+   * platform): that kubectl would run the user's credential plugin again.
    */
-  async kubeconfigFileAhead(): Promise<string | undefined> {
+  async kubeconfigFileAhead(): Promise<{ file: string; standsFor: string } | undefined> {
     if (this.credentials.currentIdentity() || this.filesForm) return undefined;
     const dir = this.privateDir();
-    const file = join(dir, 'kubeconfig');
-    if (this.relay) return file;
+    const ahead = { file: join(dir, 'kubeconfig-ahead'), standsFor: join(dir, 'kubeconfig') };
+    if (this.relay) return ahead;
     const socket = process.platform === 'win32' ? `\\\\.\\pipe\\${basename(dir)}` : join(dir, 'credential.sock');
     // sun_path: 104 bytes on macOS, 108 on Linux.
     if (Buffer.byteLength(socket) > 100) return undefined;
@@ -83,15 +86,11 @@ export class ChildConnection {
     } catch {
       return undefined;
     }
-    // The credential came while the relay was opening: the files' form serves at once.
+    // The credential came while the relay was opening: it answers at once.
     const identity = this.credentials.currentIdentity();
-    if (identity) {
-      this.relay.provide(identity);
-      this.writeFor(identity);
-      return file;
-    }
-    writePrivate(file, JSON.stringify(childKubeconfig(this.target, undefined, dir, relayCommand(socket, this.self))));
-    return file;
+    if (identity) this.relay.provide(identity);
+    writePrivate(ahead.file, JSON.stringify(childKubeconfig(this.target, undefined, dir, relayCommand(socket, this.self))));
+    return ahead;
   }
 
   /** Removes the directory and everything in it, and stops the relay. */

@@ -32,7 +32,7 @@ export interface KubeFlags {
   spawnConnection?: {
     kubeconfigFile(): string | undefined;
     /** The same file for a kubectl started while the run waits for its credential (ChildConnection.kubeconfigFileAhead). */
-    kubeconfigFileAhead?(): Promise<string | undefined>;
+    kubeconfigFileAhead?(): Promise<{ file: string; standsFor: string } | undefined>;
   };
 }
 

@@ -92,18 +92,24 @@ export interface AttachSessionResult {
   stdinFailed?: string;
 }
 
+/** A session's kubectl attach started ahead of it: its command line, and the session's it stands for. */
+export interface AttachAheadOptions extends Pick<AttachSessionOptions, 'kubectl' | 'args' | 'env' | 'input' | 'output' | 'verbose'> {
+  /** The arguments of the session it is for (default: args), where they differ only in a file that becomes the same one (the kubeconfig). */
+  standsFor?: string[];
+}
+
 /**
  * Starts the kubectl attach of a session to come (see AttachSessionOptions.headStart), where that
  * session will be a terminal relay; undefined where it will not, or kubectl cannot be spawned (the
  * session then spawns it and says why).
  */
-export function startAttachAhead(opts: Pick<AttachSessionOptions, 'kubectl' | 'args' | 'env' | 'input' | 'output' | 'verbose'>): HeadStart | undefined {
+export function startAttachAhead(opts: AttachAheadOptions): HeadStart | undefined {
   const input = opts.input ?? process.stdin;
   const pty = input.isTTY ? loadPty() : undefined;
   if (!pty) return undefined;
   const args = withAttachFlags(opts.args, true);
   try {
-    const ahead = new HeadStart(pty, opts.kubectl, args, opts.env ?? process.env, opts.output ?? process.stdout);
+    const ahead = new HeadStart(pty, opts.kubectl, args, withAttachFlags(opts.standsFor ?? opts.args, true), opts.env ?? process.env, opts.output ?? process.stdout);
     opts.verbose?.(`running ${opts.kubectl} ${args.join(' ')} under a pty, ahead of the session (${Math.round(performance.now())} ms after start)`);
     return ahead;
   } catch {

@@ -26,11 +26,16 @@ export class HeadStart {
   private readonly subs: Array<{ dispose(): void }>;
   private readonly killOnExit = () => this.discard();
 
-  /** Spawns `kubectl ARGS` (ARGS with the attach flags already in) under a pty the size of output. */
+  /**
+   * Spawns `kubectl ARGS` (ARGS with the attach flags already in) under a pty the size of output,
+   * for the session that will attach with `standsFor` (the same command line but for the kubeconfig
+   * it names, which the run writes later).
+   */
   constructor(
     ptyModule: typeof NodePty,
     readonly kubectl: string,
-    readonly args: readonly string[],
+    args: readonly string[],
+    readonly standsFor: readonly string[],
     env: NodeJS.ProcessEnv,
     output: NodeJS.WriteStream,
   ) {
@@ -44,13 +49,13 @@ export class HeadStart {
   }
 
   /**
-   * The attempt, for a session that attaches with exactly the same command line; its events go to
+   * The attempt, for a session that attaches with the command line it stands for; its events go to
    * listeners from now on, the held ones first (after the caller's current turn). Another command
    * line (another container, other flags) kills it: undefined.
    */
   take(kubectl: string, args: readonly string[], listeners: AttemptListeners): { pty: NodePty.IPty; subs: Array<{ dispose(): void }> } | undefined {
     if (this.done) return undefined;
-    if (kubectl !== this.kubectl || args.length !== this.args.length || args.some((a, i) => a !== this.args[i])) {
+    if (kubectl !== this.kubectl || args.length !== this.standsFor.length || args.some((a, i) => a !== this.standsFor[i])) {
       this.discard();
       return undefined;
     }

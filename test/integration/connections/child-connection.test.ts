@@ -95,7 +95,7 @@ describe('spawned kubectl get the run\'s connection and credential', () => {
     const { target, http, child } = await openConnection(kube, { PATH: process.env.PATH, XDG_RUNTIME_DIR: runtime }, { userAgent: 'ke-test', stderrLine: () => undefined, stdinIsTerminal: false, self: { command: self, args: [] } });
     kube.spawnConnection = child;
     try {
-      const file = (await child.kubeconfigFileAhead())!;
+      const { file, standsFor } = (await child.kubeconfigFileAhead())!;
       const who = runKubectl(['--kubeconfig', file, '-n', target.namespace, 'auth', 'whoami', '-o', 'json']);
       // kubectl asked before the run held anything: no request of the run's has gone yet.
       await eventually(async () => existsSync(asked) || undefined, 30_000, 'kubectl to ask the relay');
@@ -107,7 +107,8 @@ describe('spawned kubectl get the run\'s connection and credential', () => {
       expect(readFileSync(join(dir, 'runs'), 'utf8').trim()).toBe('1');
       // The kubectl that come after read the files' form: the relay is not asked again.
       const askedBefore = readFileSync(asked, 'utf8');
-      const later = await runKubectl(['--kubeconfig', file, '-n', target.namespace, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+      expect(child.kubeconfigFile()).toBe(standsFor);
+      const later = await runKubectl(['--kubeconfig', standsFor, '-n', target.namespace, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
       expect(later.stdout).toBe(`system:serviceaccount:${ns}:ahead-user`);
       expect(readFileSync(asked, 'utf8')).toBe(askedBefore);
     } finally {

@@ -255,12 +255,12 @@ describe('a terminal session begins with its PATCH (issue 24: kubectl attach\'s 
       },
     });
     // The kubectl attach started ahead (attach-ahead.ts): what it was started with, and when.
-    const ahead: Array<{ args: string[]; patchesSent: number; handed?: boolean; discardedBeforeAttach?: boolean }> = [];
+    const ahead: Array<{ args: string[]; standsFor: string[]; patchesSent: number; handed?: boolean; discardedBeforeAttach?: boolean }> = [];
     let discarded = 0;
     const headStart = { discard: () => void discarded++ };
     Object.assign(ctx, {
-      attachAhead: async (o: { args: string[] }) => {
-        ahead.push({ args: o.args, patchesSent: cluster.patches.length + pending.length });
+      attachAhead: async (o: { args: string[]; standsFor: string[] }) => {
+        ahead.push({ args: o.args, standsFor: o.standsFor, patchesSent: cluster.patches.length + pending.length });
         return headStart;
       },
     });
@@ -268,11 +268,11 @@ describe('a terminal session begins with its PATCH (issue 24: kubectl attach\'s 
     Object.assign(ctx, {
       connect: async (flags: KubeFlags) => {
         // As main.ts connects: spawned kubectl get the run's own kubeconfig.
-        flags.spawnConnection = { kubeconfigFile: () => '/run/ke/kubeconfig', kubeconfigFileAhead: async () => '/run/ke/kubeconfig' };
+        flags.spawnConnection = { kubeconfigFile: () => '/run/ke/kubeconfig', kubeconfigFileAhead: async () => ({ file: '/run/ke/kubeconfig-ahead', standsFor: '/run/ke/kubeconfig' }) };
         return base;
       },
       attach: async (o: Parameters<CommandContext['attach']>[0]) => {
-        if (ahead.length) Object.assign(ahead.at(-1)!, { handed: o.headStart === headStart && o.args.join(' ') === ahead.at(-1)!.args.join(' '), discardedBeforeAttach: discarded > 0 });
+        if (ahead.length) Object.assign(ahead.at(-1)!, { handed: o.headStart === headStart && o.args.join(' ') === ahead.at(-1)!.standsFor.join(' '), discardedBeforeAttach: discarded > 0 });
         return attach(o);
       },
     });
@@ -293,11 +293,19 @@ describe('a terminal session begins with its PATCH (issue 24: kubectl attach\'s 
     expect(info.filter((l) => /^(added|attaching)/.test(l)).map((l) => l.split(' ')[0])).toEqual(['added', 'attaching']);
   });
 
-  it('its kubectl attach starts before the pod is read, for the container the plan names, on the run\'s kubeconfig; the session takes it', async () => {
+  it('its kubectl attach starts before the pod is read, for the container the plan names, on a kubeconfig of its own standing for the run\'s; the session takes it', async () => {
     const cluster: FakeCluster = { pods: [web()], level: 'privileged', patches: [] };
     const { run, ahead } = sessionRun(cluster);
     expect(await run()).toBe(0);
-    expect(ahead).toEqual([{ args: ['attach', 'web', '-c', 'debugger-shell-abcde', '--kubeconfig', '/run/ke/kubeconfig', '-n', NS], patchesSent: 0, handed: true, discardedBeforeAttach: false }]);
+    expect(ahead).toEqual([
+      {
+        args: ['attach', 'web', '-c', 'debugger-shell-abcde', '--kubeconfig', '/run/ke/kubeconfig-ahead', '-n', NS],
+        standsFor: ['attach', 'web', '-c', 'debugger-shell-abcde', '--kubeconfig', '/run/ke/kubeconfig', '-n', NS],
+        patchesSent: 0,
+        handed: true,
+        discardedBeforeAttach: false,
+      },
+    ]);
   });
 
   it('when the pod has the user\'s running debug container to reuse, the attach started ahead (for a new one) is ended before the session attaches to the reused one', async () => {

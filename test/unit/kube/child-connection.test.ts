@@ -84,7 +84,7 @@ describe('the child kubeconfig', () => {
     expect(existsSync(home)).toBe(false);
   });
 
-  it('a kubectl started before the run holds its credential: its user is the relay (impersonation kept); it gets the credential when the run does, from the one plugin run, and the file turns to the files\' form', async () => {
+  it('a kubectl started while the run waits for its credential: a kubeconfig of its own whose user is the relay (impersonation kept), never rewritten; it gets the credential when the run does, from the one plugin run; the kubectl after it get the files\' form', async () => {
     const calls = join(dir, 'calls');
     const plugin = join(dir, 'plugin.sh');
     writeFileSync(plugin, `#!/bin/sh\necho x >> "${calls}"\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"tok-ahead"}}'\n`);
@@ -93,10 +93,12 @@ describe('the child kubeconfig', () => {
     const credentials = new CredentialSource(t, { stdinIsTerminal: false, stderrLine: () => undefined });
     const child = new ChildConnection(t, credentials, { XDG_RUNTIME_DIR: dir }, { command: '/opt/ke/kubectl-ephemeral', args: [] });
     expect(child.kubeconfigFile()).toBeUndefined();
-    const file = (await child.kubeconfigFileAhead())!;
+    const { file, standsFor } = (await child.kubeconfigFileAhead())!;
     const home = join(file, '..');
+    expect([file, standsFor]).toEqual([join(home, 'kubeconfig-ahead'), join(home, 'kubeconfig')]);
     const socket = join(home, 'credential.sock');
-    expect(JSON.parse(readFileSync(file, 'utf8')).users[0].user).toEqual({
+    const relayForm = readFileSync(file, 'utf8');
+    expect(JSON.parse(relayForm).users[0].user).toEqual({
       exec: { apiVersion: 'client.authentication.k8s.io/v1', command: '/opt/ke/kubectl-ephemeral', args: ['--credential-from', socket], interactiveMode: 'Never' },
       as: 'jane',
     });
@@ -109,9 +111,11 @@ describe('the child kubeconfig', () => {
     await credentials.identity();
     expect(await asked).toBe(0);
     expect(JSON.parse(printed).status).toEqual({ token: 'tok-ahead' });
-    expect(JSON.parse(readFileSync(file, 'utf8')).users[0].user).toEqual({ tokenFile: join(home, 'token'), as: 'jane' });
+    // Its own file is as it was (a kubectl reading it again finds the same user); the next kubectl's is the files' form.
+    expect(readFileSync(file, 'utf8')).toBe(relayForm);
+    expect(JSON.parse(readFileSync(standsFor, 'utf8')).users[0].user).toEqual({ tokenFile: join(home, 'token'), as: 'jane' });
     expect(readFileSync(join(home, 'token'), 'utf8')).toBe('tok-ahead');
-    expect(child.kubeconfigFile()).toBe(file);
+    expect(child.kubeconfigFile()).toBe(standsFor);
     expect(await child.kubeconfigFileAhead()).toBeUndefined();
     expect(readFileSync(calls, 'utf8')).toBe('x\n');
     child.dispose();
