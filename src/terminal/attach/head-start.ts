@@ -1,15 +1,18 @@
-// A session's first kubectl attach, started ahead of the session: with the run's first request,
-// while its credential, the pod's read and the PATCH are on their way. kubectl's own start-up, its
-// connection, version check and read of the pod (some 0.2-0.3 s, more through a far server) then
-// overlap them instead of following the PATCH. What it prints and how it ends is held until the
-// session's relay takes it as its first attempt (pty.ts); a session that does not come, or comes for
-// another container, kills it unseen.
+// A session's first kubectl attach, started ahead of the session, while the run waits for its
+// credential (debug/attach-ahead.ts): kubectl's own start-up and kubeconfig read, and the round trips
+// of the pod's read and the PATCH, then overlap that wait instead of following the PATCH. What it
+// prints and how it ends is held (bounded) until the session's relay takes it as its first attempt
+// (pty.ts); a session that does not come, or comes for another container, kills it unseen.
 import type * as NodePty from 'node-pty';
 import { platformPtyOptions, ptyBytes } from '../pty-loader';
 import { terminalSize } from './terminal-io';
 
 /** What the head start saw before it was taken, in order. */
 type Held = { kind: 'data'; data: Buffer } | { kind: 'exit'; exitCode: number; signal?: number };
+
+// Before its session takes it, a kubectl attach prints at most its own error lines (its container
+// cannot run before the PATCH): one that prints more than this is killed, and the session starts its own.
+const MAX_HELD_BYTES = 64 * 1024;
 
 /** The handlers the relay gives the attempt it takes. */
 export interface AttemptListeners {
@@ -21,6 +24,7 @@ export interface AttemptListeners {
 export class HeadStart {
   readonly pty: NodePty.IPty;
   private held: Held[] = [];
+  private heldBytes = 0;
   private sink: ((event: Held) => void) | undefined;
   private done = false;
   private readonly subs: Array<{ dispose(): void }>;
@@ -85,7 +89,8 @@ export class HeadStart {
   }
 
   private deliver(event: Held): void {
-    if (this.sink) this.sink(event);
-    else this.held.push(event);
+    if (this.sink) return this.sink(event);
+    this.held.push(event);
+    if (event.kind === 'data' && (this.heldBytes += event.data.length) > MAX_HELD_BYTES) this.discard();
   }
 }

@@ -433,6 +433,19 @@ describe('runAttachSession with a terminal', () => {
         expect(runsOf(counter)).toBe(2);
       });
 
+      it('that prints more than a kubectl\'s error lines before the session began: killed, none of it shown, and the session spawns its own', async () => {
+        const { counter, env } = counted({ FAKE_KUBECTL_FLOOD: String(200 * 1024) });
+        const outer = new OuterTerminal({ driver, config: session({ early: { runs: true, when: 'at-once' }, heldTimers: HELD, headStart: {} }), env });
+        const pid = await aheadPid(outer);
+        expect(await exitedWithin(pid, 20_000)).toBe(true);
+        await outer.step('session');
+        const { report } = await outer.finish();
+        expect(report.exitCode).toBe(0);
+        expect(runsOf(counter)).toBe(2);
+        expect(outer.screen).not.toContain('started ahead of the session\n');
+        expect(outer.screen.match(/FLOOD-END/g)).toHaveLength(1);
+      });
+
       it('for another container than the session\'s: killed unseen, and the session spawns its own', async () => {
         const { counter, env } = counted({ FAKE_KUBECTL_FIRST_HANGS: '1' });
         const other = ['attach', 'web-1', '-c', 'debugger-other', '-n', 'shop', '--context', 'kind-test'];
