@@ -165,7 +165,7 @@ async function startPodSession(ctx: CommandContext, conn: Connection, req: Debug
   const { printer } = ctx;
   const { pod, preflight } = s;
   const opts = { pod: s.podName, name: req.container.name, attach: req.session.attach };
-  const v = { preset: req.preset, timeoutMs: req.timeoutMs, streams: { stdin: req.container.stdin !== false, tty: req.container.tty !== false } };
+  const v = { preset: req.preset, timeoutMs: req.timeoutMs };
   let plan = s.plan;
   // From the PATCH until a session attaches, a signal ends the container (abandoned-container.ts).
   if (ctx.signal.aborted) throw new PluginError('cancelled', `cancelled before adding a debug container to pod "${opts.pod}"`);

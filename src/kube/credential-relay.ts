@@ -5,7 +5,7 @@ import type { RequestIdentity } from './credentials.js';
 
 /**
  * How a kubectl started before the run holds its credential gets it (the session's first kubectl
- * attach starts with the run, while the exec plugin or the OIDC refresh is still running). Its
+ * attach starts while the run waits for its exec plugin or OIDC refresh: debug/attach-ahead.ts). Its
  * kubeconfig names this plugin as its exec credential plugin, run as `kubectl-ephemeral
  * --credential-from SOCKET`; that process connects to SOCKET, where the run answers with the
  * credential it holds, once it holds one, and prints it for kubectl. The secret never touches the

@@ -124,9 +124,8 @@ export async function runAttachSession(opts: AttachSessionOptions): Promise<Atta
   const log = opts.verbose ?? (() => {});
   // A terminal relay needs a terminal to relay; -t=false asks for none even on one.
   const relay = input.isTTY && opts.tty !== false && !opts.stdinOnly;
-  // Only a terminal relay takes an attach started ahead.
-  if (!relay) opts.headStart?.discard();
   const pty = relay ? loadPty((err) => log(`node-pty could not be loaded (${describe(err)}): attaching with inherited stdio, so no recording and no terminal relay`)) : undefined;
+  // Only a terminal relay takes an attach started ahead.
   if (!pty) opts.headStart?.discard();
   // Only the relay can hold back a failed attempt: the others attach once the container runs.
   if (opts.early && !pty) {

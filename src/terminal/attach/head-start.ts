@@ -4,8 +4,8 @@
 // prints and how it ends is held (bounded) until the session's relay takes it as its first attempt
 // (pty.ts); a session that does not come, or comes for another container, kills it unseen.
 import type * as NodePty from 'node-pty';
-import { platformPtyOptions, ptyBytes } from '../pty-loader';
-import { terminalSize } from './terminal-io';
+import { ptyBytes } from '../pty-loader';
+import { spawnAttempt } from './terminal-io';
 
 /** What the head start saw before it was taken, in order. */
 type Held = { kind: 'data'; data: Buffer } | { kind: 'exit'; exitCode: number; signal?: number };
@@ -43,8 +43,7 @@ export class HeadStart {
     env: NodeJS.ProcessEnv,
     output: NodeJS.WriteStream,
   ) {
-    const size = terminalSize(output);
-    this.pty = ptyModule.spawn(kubectl, [...args], { cols: size.cols, rows: size.rows, env, encoding: null, handleFlowControl: false, ...platformPtyOptions() });
+    this.pty = spawnAttempt(ptyModule, kubectl, args, env, output);
     this.subs = [
       this.pty.onData((chunk) => this.deliver({ kind: 'data', data: ptyBytes(chunk) })),
       this.pty.onExit((e) => this.deliver({ kind: 'exit', exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) })),

@@ -7,9 +7,9 @@ import type * as NodePty from 'node-pty';
 import { AsciicastWriter } from '../recording';
 import type { AttachSessionOptions, AttachSessionResult } from '../attach-session';
 import { AttachMachine, type AttachAction, type AttachEnd, type AttachEvent, type TimerName } from './machine';
-import { platformPtyOptions, ptyBytes } from '../pty-loader';
+import { ptyBytes } from '../pty-loader';
 import { DEFAULT_TIMING, REAL_TIMERS, type AttachTimers } from './timing';
-import { FORWARDED_SIGNALS, passOutputThrough, terminalSize, waitForDrain, withAttachFlags } from './terminal-io';
+import { FORWARDED_SIGNALS, passOutputThrough, spawnAttempt, terminalSize, waitForDrain, withAttachFlags } from './terminal-io';
 
 // How long reading the log for a catch-up may take before the session goes on without it.
 const CATCH_UP_LIMIT_MS = 3000;
@@ -232,21 +232,10 @@ class PtyRelay {
       this.attempts.set(id, ahead);
       return;
     }
-    this.opts.headStart?.discard();
     let pty: NodePty.IPty;
     try {
       // Each attempt gets the terminal's size of the moment.
-      const size = terminalSize(this.output);
-      pty = this.ptyModule.spawn(this.opts.kubectl, this.args, {
-        cols: size.cols,
-        rows: size.rows,
-        env: this.opts.env ?? process.env,
-        // Raw bytes both ways: decoding here would mangle anything that is not UTF-8.
-        encoding: null,
-        // On, node-pty would swallow Ctrl-S/Ctrl-Q typed for the container.
-        handleFlowControl: false,
-        ...platformPtyOptions(),
-      });
+      pty = spawnAttempt(this.ptyModule, this.opts.kubectl, this.args, this.opts.env ?? process.env, this.output);
     } catch (err) {
       if (id === 1) throw err;
       queueMicrotask(() => this.feed({ type: 'spawn-failed', attempt: id, message: (err as Error).message }));

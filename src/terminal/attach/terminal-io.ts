@@ -1,6 +1,8 @@
-// Small pieces every way of running kubectl attach shares: its flags, the terminal's size, waiting
-// for a slow terminal, and the signals a session passes on.
+// Small pieces every way of running kubectl attach shares: its flags, the terminal's size, the pty
+// an attempt runs in, waiting for a slow terminal, and the signals a session passes on.
 import { execFileSync } from 'node:child_process';
+import type * as NodePty from 'node-pty';
+import { platformPtyOptions } from '../pty-loader';
 import type { TerminalSize } from '../recording';
 
 /** The signals a session passes on to kubectl (and then ends it if it ignores them). */
@@ -19,6 +21,24 @@ export function withAttachFlags(args: readonly string[], tty: boolean, stdin = t
   const verb = args.indexOf('attach');
   const at = verb < 0 ? args.length : verb + 1;
   return [...args.slice(0, at), ...flags, ...args.slice(at)];
+}
+
+/**
+ * Spawns one kubectl attach attempt under a pty the size of output now: the options every attempt
+ * runs with (the relay's own, and the one started ahead of its session).
+ */
+export function spawnAttempt(ptyModule: typeof NodePty, kubectl: string, args: readonly string[], env: NodeJS.ProcessEnv, output: NodeJS.WriteStream): NodePty.IPty {
+  const size = terminalSize(output);
+  return ptyModule.spawn(kubectl, [...args], {
+    cols: size.cols,
+    rows: size.rows,
+    env,
+    // Raw bytes both ways: decoding here would mangle anything that is not UTF-8.
+    encoding: null,
+    // On, node-pty would swallow Ctrl-S/Ctrl-Q typed for the container.
+    handleFlowControl: false,
+    ...platformPtyOptions(),
+  });
 }
 
 /** The output's size; 80x24 (what full-screen programs assume without a terminal) when it has none. */
