@@ -12,7 +12,7 @@ import type { CredentialSource } from './credentials.js';
 import type { KubeTarget } from './kubeconfig.js';
 import { proxyFor } from './proxy-route.js';
 import type { TunnelError } from './proxy-tunnel.js';
-import { HTTP2_CONNECTION_LOST, Http2Sessions } from './http2-sessions.js';
+import { HTTP2_CONNECTION_LOST, Http2Sessions, refusedUnprocessed } from './http2-sessions.js';
 
 /** A request to the API server: a path under the server URL, optional query, body and content type. */
 export interface KubeRequest {
@@ -269,9 +269,12 @@ export class KubeHttpClient {
         if (deadline?.aborted) throw this.deadlineError(method, req.path, timeoutMs!);
         // client-go (request.go IsRetryableError): only a GET, only when the connection was reset or
         // cut (EOF); a refused connection fails at once, so "server down" is reported without delay.
-        const retriable = IDEMPOTENT.has(method) && (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code) || HTTP2_CONNECTION_LOST.has(code) || /socket hang up/.test((err as Error).message));
+        // A stream the server refused unprocessed goes again whatever its method, at once the first
+        // time (Go's HTTP/2 transport), on a new connection.
+        const unprocessed = refusedUnprocessed(err);
+        const retriable = unprocessed || (IDEMPOTENT.has(method) && (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code) || HTTP2_CONNECTION_LOST.has(code) || /socket hang up/.test((err as Error).message)));
         if (!retriable || attempt >= maxRetries || signal?.aborted) throw this.translateNetworkError(err as Error);
-        const pause = Math.min(250 * 2 ** attempt, 2_000);
+        const pause = unprocessed && attempt === 0 ? 0 : Math.min(250 * 2 ** attempt, 2_000);
         this.options.debug?.(`${method} ${req.path}: ${code || (err as Error).message}; trying again in ${pause}ms`);
         await this.pause(pause, signal, deadline, method, req.path, timeoutMs);
         continue;

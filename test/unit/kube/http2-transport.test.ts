@@ -4,7 +4,7 @@
 // suites in test/integration/connections run through it.)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { constants, createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -86,6 +86,62 @@ describe('HTTP/2 when the server offers it', () => {
     await http.request({ path: '/version' });
     expect(securedAt.length - before).toBe(1);
     expect(securedAt.at(-1)!).toBeLessThan(Number(readFileSync(join(dir, 'answered'), 'utf8')));
+    http.close();
+  });
+});
+
+describe('streams the server refused unprocessed', () => {
+  // As the kube-apiserver for an anonymous request over HTTP/2 (its CVE-2023-44487 mitigation):
+  // it answers the connection's first stream, then sends a GOAWAY naming that stream the last it
+  // processes, which refuses the others in flight; and a server that resets one stream of its own.
+  let server: Http2SecureServer;
+  let port = 0;
+  let goawayAfterFirst = true;
+  let resetCode = 0;
+  const processed: string[] = [];
+  const sessions: ServerHttp2Session[] = [];
+  beforeAll(async () => {
+    server = createSecureServer(tls);
+    server.on('session', (s: ServerHttp2Session) => sessions.push(s));
+    server.on('stream', (stream: ServerHttp2Stream, headers) => {
+      const session = stream.session as ServerHttp2Session & { goneAway?: boolean };
+      stream.on('error', () => undefined);
+      if (session.goneAway) return void stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      if (resetCode && headers[':method'] === 'POST') return void stream.close(resetCode);
+      processed.push(`${headers[':method']} ${headers[':path']}`);
+      stream.respond({ ':status': 200, 'content-type': 'application/json' });
+      stream.end(JSON.stringify({ path: headers[':path'] }));
+      if (goawayAfterFirst) {
+        session.goneAway = true;
+        session.goaway(constants.NGHTTP2_NO_ERROR, stream.id);
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    sessions.forEach((s) => s.destroy());
+    await new Promise((r) => server.close(r));
+  });
+
+  it('sends each again, a POST too, on a new connection, and the server processes each once', async () => {
+    const http = clientFor(port);
+    processed.length = 0;
+    const paths = ['/api/v1/namespaces/n/pods/web', '/apis/authentication.k8s.io/v1/selfsubjectreviews', '/api/v1/namespaces/n', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews'];
+    const answers = await Promise.all(paths.map((path) => http.request<{ path: string }>({ method: path.endsWith('reviews') ? 'POST' : 'GET', path, body: path.endsWith('reviews') ? {} : undefined })));
+    expect(answers.map((a) => a.path.replace(/\?.*/, ''))).toEqual(paths);
+    expect(processed.map((p) => p.replace(/\?.*/, '')).sort()).toEqual(paths.map((p) => `${p.endsWith('reviews') ? 'POST' : 'GET'} ${p}`).sort());
+    // Every connection processed one stream: four requests, four connections.
+    expect(http.connectionCount).toBe(4);
+    http.close();
+  });
+
+  it('does not send a POST again that the server reset for another reason (it may have been processed), as kubectl', async () => {
+    goawayAfterFirst = false;
+    resetCode = constants.NGHTTP2_INTERNAL_ERROR;
+    const http = clientFor(port);
+    await expect(http.request({ method: 'POST', path: '/apis/x', body: {} })).rejects.toThrow(/ERR_HTTP2_STREAM_ERROR/);
+    expect(http.requestCount).toBe(1);
     http.close();
   });
 });
