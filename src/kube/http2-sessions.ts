@@ -5,14 +5,17 @@ import type { ConnectionOptions, TLSSocket } from 'node:tls';
 /** Stream and session failures of HTTP/2 that mean "the connection went", as ECONNRESET does for HTTP/1.1. */
 export const HTTP2_CONNECTION_LOST = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_STREAM_CANCEL']);
 
+/** What session.request throws when the session can take no new stream. */
+const SESSION_CLOSING = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_OUT_OF_STREAMS']);
+
 /** RST_STREAM's REFUSED_STREAM (RFC 9113 8.7); nghttp2 also closes with it the streams a GOAWAY left unprocessed. */
 const REFUSED_STREAM = 7;
 
 /**
  * A request the server refused before processing it (or a closing session never sent): safe to
- * send again whatever its method (RFC 9113 8.7), as Go's HTTP/2 transport does. The API server sends a GOAWAY after answering an
- * anonymous request over HTTP/2 (its rapid-reset mitigation, CVE-2023-44487), which refuses the
- * run's other streams in flight on that connection.
+ * send again whatever its method (RFC 9113 8.7), as Go's HTTP/2 transport does. The API server
+ * sends a GOAWAY after answering an anonymous request over HTTP/2 (its rapid-reset mitigation,
+ * CVE-2023-44487), which refuses the run's other streams in flight on that connection.
  */
 export function refusedUnprocessed(err: unknown): boolean {
   return (err as { unprocessed?: boolean } | undefined)?.unprocessed === true;
@@ -71,13 +74,14 @@ export class Http2Sessions {
       try {
         stream = session.request(h2, { signal, endStream: !body });
       } catch (err) {
-        // A session that is closing sent nothing of it.
-        return reject(Object.assign(err as Error, { unprocessed: true }));
+        // A session that is closing sent nothing of it; a bad header fails the same way every time.
+        return reject(SESSION_CLOSING.has((err as NodeJS.ErrnoException).code ?? '') ? Object.assign(err as Error, { unprocessed: true }) : err);
       }
       // A session with streams keeps the process alive; an idle one does not (as an idle keep-alive socket).
       if (this.active++ === 0) session.ref();
       stream.once('close', () => --this.active === 0 && !session.destroyed && session.unref());
-      const failed = (err: Error) => reject(stream.rstCode === REFUSED_STREAM ? Object.assign(err, { unprocessed: true }) : err);
+      // Refused by the server, or failed before it had a stream id (a session that was closing): unsent.
+      const failed = (err: Error) => reject(stream.rstCode === REFUSED_STREAM || stream.pending ? Object.assign(err, { unprocessed: true }) : err);
       stream.once('error', failed);
       stream.once('response', (h: IncomingHttpHeaders, _flags: number, raw?: string[]) => {
         stream.off('error', failed);

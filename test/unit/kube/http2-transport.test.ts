@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CredentialSource } from '../../../src/kube/credentials';
 import { KubeHttpClient } from '../../../src/kube/http-client';
+import { Http2Sessions, refusedUnprocessed } from '../../../src/kube/http2-sessions';
 import type { KubeTarget } from '../../../src/kube/kubeconfig';
 
 let dir = '';
@@ -22,11 +23,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const clientFor = (port: number, warnings: string[][] = [], user: KubeTarget['user'] = { name: 'u', token: 'T' }) => {
+const clientFor = (port: number, warnings: string[][] = [], user: KubeTarget['user'] = { name: 'u', token: 'T' }, sleep?: (ms: number) => Promise<void>) => {
   const server = `https://127.0.0.1:${port}`;
   const target: KubeTarget = { cluster: { name: 'k', server, certificateAuthorityData: tls.cert.toString('base64') }, user, namespace: 'default', contextName: 'c', clusterName: 'k', server };
   const credentials = new CredentialSource(target, { stdinIsTerminal: false, stderrLine: () => undefined });
-  return new KubeHttpClient(target, { credentials, userAgent: 'test', env: {}, onWarnings: (v) => warnings.push(v) });
+  return new KubeHttpClient(target, { credentials, userAgent: 'test', env: {}, onWarnings: (v) => warnings.push(v), sleep });
 };
 
 describe('HTTP/2 when the server offers it', () => {
@@ -124,8 +125,9 @@ describe('streams the server refused unprocessed', () => {
     await new Promise((r) => server.close(r));
   });
 
-  it('sends each again, a POST too, on a new connection, and the server processes each once', async () => {
-    const http = clientFor(port);
+  it('sends each again, a POST too, on a new connection, at once the first time, and the server processes each once', async () => {
+    const pauses: number[] = [];
+    const http = clientFor(port, [], undefined, async (ms) => void pauses.push(ms));
     processed.length = 0;
     const paths = ['/api/v1/namespaces/n/pods/web', '/apis/authentication.k8s.io/v1/selfsubjectreviews', '/api/v1/namespaces/n', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews'];
     const answers = await Promise.all(paths.map((path) => http.request<{ path: string }>({ method: path.endsWith('reviews') ? 'POST' : 'GET', path, body: path.endsWith('reviews') ? {} : undefined })));
@@ -133,7 +135,21 @@ describe('streams the server refused unprocessed', () => {
     expect(processed.map((p) => p.replace(/\?.*/, '')).sort()).toEqual(paths.map((p) => `${p.endsWith('reviews') ? 'POST' : 'GET'} ${p}`).sort());
     // Every connection processed one stream: four requests, four connections.
     expect(http.connectionCount).toBe(4);
+    // The three refused on the first connection went again at once; a second refusal waits (Go's backoff).
+    expect(pauses.filter((ms) => ms === 0)).toHaveLength(3);
+    expect(pauses.filter((ms) => ms !== 0).every((ms) => ms === 500 || ms === 1000)).toBe(true);
     http.close();
+  });
+
+  it('counts as unsent what a closing session refused, not a header HTTP/2 refuses to carry (the same every time)', async () => {
+    const sessions = new Http2Sessions(new URL(`https://127.0.0.1:${port}`), { ca: tls.cert }, 5_000, () => undefined);
+    const session = (await sessions.session(undefined, undefined))!;
+    const badHeader = await sessions.request(session, 'POST', '/apis/x', { connection: 'close' }, Buffer.from('{}'), undefined).catch((e: unknown) => e);
+    expect([(badHeader as NodeJS.ErrnoException).code, refusedUnprocessed(badHeader)]).toEqual(['ERR_HTTP2_INVALID_CONNECTION_HEADERS', false]);
+    session.close();
+    const closing = await sessions.request(session, 'POST', '/apis/x', {}, Buffer.from('{}'), undefined).catch((e: unknown) => e);
+    expect([(closing as NodeJS.ErrnoException).code, refusedUnprocessed(closing)]).toEqual(['ERR_HTTP2_GOAWAY_SESSION', true]);
+    sessions.close();
   });
 
   it('does not send a POST again that the server reset for another reason (it may have been processed), as kubectl', async () => {
