@@ -270,7 +270,8 @@ export class KubeHttpClient {
         // client-go (request.go IsRetryableError): only a GET, only when the connection was reset or
         // cut (EOF); a refused connection fails at once, so "server down" is reported without delay.
         // A stream the server refused unprocessed goes again whatever its method, at once the first
-        // time (Go's HTTP/2 transport), on a new connection.
+        // time (Go's HTTP/2 transport); a connection that sent a GOAWAY takes no new stream, so
+        // those refused past it go on a new one.
         const unprocessed = refusedUnprocessed(err);
         const retriable = unprocessed || (IDEMPOTENT.has(method) && (['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code) || HTTP2_CONNECTION_LOST.has(code) || /socket hang up/.test((err as Error).message)));
         if (!retriable || attempt >= maxRetries || signal?.aborted) throw this.translateNetworkError(err as Error);
