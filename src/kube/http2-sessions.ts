@@ -5,7 +5,7 @@ import type { ConnectionOptions, TLSSocket } from 'node:tls';
 /** Stream and session failures of HTTP/2 that mean "the connection went", as ECONNRESET does for HTTP/1.1. */
 export const HTTP2_CONNECTION_LOST = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_STREAM_CANCEL']);
 
-/** What session.request throws when the session can take no new stream. */
+/** What session.request throws (Node 20) when the session can take no new stream; Node 24 fails the stream instead, before it has an id. */
 const SESSION_CLOSING = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_OUT_OF_STREAMS']);
 
 /** RST_STREAM's REFUSED_STREAM (RFC 9113 8.7); nghttp2 also closes with it the streams a GOAWAY left unprocessed. */

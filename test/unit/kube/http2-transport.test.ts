@@ -23,6 +23,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Listens on a free port of 127.0.0.1; resolves with the port. */
+const listenLocal = async (server: Http2SecureServer | Server): Promise<number> => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as AddressInfo).port;
+};
+
 const clientFor = (port: number, warnings: string[][] = [], user: KubeTarget['user'] = { name: 'u', token: 'T' }, sleep?: (ms: number) => Promise<void>) => {
   const server = `https://127.0.0.1:${port}`;
   const target: KubeTarget = { cluster: { name: 'k', server, certificateAuthorityData: tls.cert.toString('base64') }, user, namespace: 'default', contextName: 'c', clusterName: 'k', server };
@@ -51,8 +57,7 @@ describe('HTTP/2 when the server offers it', () => {
     });
     server.on('connection', (s: Socket) => connections.push(s));
     server.on('secureConnection', () => securedAt.push(Date.now()));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
+    port = await listenLocal(server);
   });
   afterAll(async () => {
     connections.forEach((s) => s.destroy());
@@ -117,8 +122,7 @@ describe('streams the server refused unprocessed', () => {
         session.goaway(constants.NGHTTP2_NO_ERROR, stream.id);
       }
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
+    port = await listenLocal(server);
   });
   afterAll(async () => {
     sessions.forEach((s) => s.destroy());
@@ -167,8 +171,7 @@ describe('HTTP/1.1 when the server offers nothing else', () => {
   let port = 0;
   beforeAll(async () => {
     server = createHttpsServer(tls, (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version: req.httpVersion })));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
+    port = await listenLocal(server);
   });
   afterAll(async () => {
     server.closeAllConnections();
